@@ -1,0 +1,294 @@
+/*
+ * segment.c - the shared-memory segment: layout, creation, mapping.
+ */
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "segment.h"
+
+_Static_assert(ATOMIC_LLONG_LOCK_FREE == 2,
+    "a lock-based atomic does not work across processes");
+
+static uint64_t	align_up(uint64_t, uint64_t);
+
+static uint64_t
+align_up(uint64_t v, uint64_t a)
+{
+	return (v + a - 1) / a * a;
+}
+
+/* Smallest power of two >= v (v >= 1), saturating at 2^31. */
+uint32_t
+seg_pow2(uint32_t v)
+{
+	uint32_t p = 1;
+
+	while (p < v && p < (UINT32_C(1) << 31))
+		p <<= 1;
+	return p;
+}
+
+/*
+ * Fill the read-only part of a header from capacities: offsets, strides,
+ * sizes.  Every region starts on a cache line; every per-provider slot and
+ * ring is cache-line aligned so that no two writers share a line.
+ * Returns 0, or -1 with err filled when the capacities are unusable.
+ */
+int
+seg_layout(const struct seg_caps *caps, struct vigil_header *h, char *err,
+    size_t errlen)
+{
+	const uint64_t cl = VIGIL_CACHELINE;
+	uint64_t off, route_bytes;
+
+	if (caps->providers == 0 || caps->providers > VIGIL_MAX_PROVIDERS) {
+		snprintf(err, errlen, "provider capacity %u out of range 1..%u",
+		    caps->providers, VIGIL_MAX_PROVIDERS);
+		return -1;
+	}
+	if (caps->samples < 2 || caps->samples > (1u << 20) ||
+	    caps->history < 2 || caps->history > (1u << 20) ||
+	    caps->alerts < 2 || caps->alerts > (1u << 20)) {
+		snprintf(err, errlen, "ring capacities out of range 2..%u",
+		    1u << 20);
+		return -1;
+	}
+
+	memset(h, 0, sizeof(*h));
+	h->abi_major = VIGIL_ABI_MAJOR;
+	h->abi_minor = VIGIL_ABI_MINOR;
+	h->provider_cap = caps->providers;
+	h->sample_cap = seg_pow2(caps->samples);
+	h->history_cap = seg_pow2(caps->history);
+	h->alert_cap = seg_pow2(caps->alerts);
+	h->sample_entry = 8 + sizeof(struct vigil_sample);
+	h->history_entry = 8 + sizeof(struct vigil_history);
+	h->alert_entry = 8 + sizeof(struct vigil_alert);
+
+	off = align_up(sizeof(struct vigil_header), cl);
+	h->dir_off = off;
+	h->dir_stride = align_up(8 + sizeof(struct vigil_provider_info), cl);
+	off += h->dir_stride * h->provider_cap;
+
+	h->stats_off = off = align_up(off, cl);
+	h->stats_stride = align_up(8 + sizeof(struct vigil_stats), cl);
+	off += h->stats_stride * h->provider_cap;
+
+	h->samples_off = off = align_up(off, cl);
+	h->samples_stride = align_up(sizeof(struct vigil_ring_ctl) +
+	    (uint64_t)h->sample_cap * h->sample_entry, cl);
+	off += h->samples_stride * h->provider_cap;
+
+	h->history_off = off = align_up(off, cl);
+	h->history_stride = align_up(sizeof(struct vigil_ring_ctl) +
+	    (uint64_t)h->history_cap * h->history_entry, cl);
+	off += h->history_stride * h->provider_cap;
+
+	h->alerts_off = off = align_up(off, cl);
+	off += sizeof(struct vigil_ring_ctl) +
+	    (uint64_t)h->alert_cap * h->alert_entry;
+
+	h->route_off = off = align_up(off, cl);
+	route_bytes = 8 + sizeof(struct vigil_route_head) +
+	    ((uint64_t)h->provider_cap * 4 + 7) / 8 * 8;
+	off += route_bytes;
+
+	h->size = align_up(off, 4096);
+	return 0;
+}
+
+/*
+ * Create the segment `name` with the given capacities and publish its
+ * header (magic last, with release order, so a reader that sees the magic
+ * sees a complete header).
+ *
+ * An existing segment of that name is inspected first: one with vigil's
+ * magic is a stale segment of an earlier run and is replaced; anything
+ * else is foreign and refused, so vigil never clobbers another program's
+ * memory.  An empty object (a creator that died before the header was
+ * written) counts as stale.
+ */
+int
+seg_create(struct segment *s, const char *name, const struct seg_caps *caps,
+    mode_t mode, char *err, size_t errlen)
+{
+	struct vigil_header h;
+	struct timespec ts;
+	int fd;
+
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	if (seg_layout(caps, &h, err, errlen) == -1)
+		return -1;
+
+	fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd == -1 && errno == EEXIST) {
+		struct stat st;
+		uint64_t magic = 0;
+		int ofd = shm_open(name, O_RDONLY | O_CLOEXEC, 0);
+
+		if (ofd == -1) {
+			snprintf(err, errlen, "shm %s exists and cannot be "
+			    "opened: %s", name, strerror(errno));
+			return -1;
+		}
+		if (fstat(ofd, &st) == 0 && (size_t)st.st_size >= 8 &&
+		    pread(ofd, &magic, 8, 0) != 8)
+			magic = 0;
+		close(ofd);
+		if (st.st_size != 0 && magic != VIGIL_MAGIC) {
+			snprintf(err, errlen, "shm %s exists and is not a vigil "
+			    "segment; refusing to replace it (remove "
+			    "/dev/shm%s if it is yours)", name, name);
+			return -1;
+		}
+		if (shm_unlink(name) == -1 && errno != ENOENT) {
+			snprintf(err, errlen, "shm_unlink %s: %s", name,
+			    strerror(errno));
+			return -1;
+		}
+		fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+		    mode);
+	}
+	if (fd == -1) {
+		snprintf(err, errlen, "shm_open %s: %s", name,
+		    strerror(errno));
+		return -1;
+	}
+	/* shm_open's mode is filtered by the umask; say what we mean. */
+	(void)fchmod(fd, mode);
+	if (ftruncate(fd, (off_t)h.size) == -1) {
+		snprintf(err, errlen, "ftruncate %s to %llu bytes: %s", name,
+		    (unsigned long long)h.size, strerror(errno));
+		close(fd);
+		shm_unlink(name);
+		return -1;
+	}
+	if (seg_map_fd(s, fd, 1, err, errlen) == -1) {
+		close(fd);
+		shm_unlink(name);
+		return -1;
+	}
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	h.created_wall_ns = (uint64_t)ts.tv_sec * 1000000000u +
+	    (uint64_t)ts.tv_nsec;
+	h.supervisor_pid = (uint32_t)getpid();
+	/* Copy all but the magic, then publish the magic. */
+	memcpy((unsigned char *)s->hdr + 8, (unsigned char *)&h + 8,
+	    offsetof(struct vigil_header, dir_gen) - 8);
+	atomic_thread_fence(memory_order_release);
+	s->hdr->magic = VIGIL_MAGIC;
+	return 0;
+}
+
+/*
+ * Map the segment behind descriptor fd (inherited from the supervisor, or
+ * just created).  The mapping is PROT_READ unless `writable`.  Takes
+ * ownership of fd.  A mapped segment that is already published is checked
+ * with the client's own validator, so children and clients agree.
+ */
+int
+seg_map_fd(struct segment *s, int fd, int writable, char *err, size_t errlen)
+{
+	struct stat st;
+	void *p;
+
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+	if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "fstat segment: %s", strerror(errno));
+		return -1;
+	}
+	if ((size_t)st.st_size < sizeof(struct vigil_header)) {
+		snprintf(err, errlen, "segment too small (%lld bytes)",
+		    (long long)st.st_size);
+		return -1;
+	}
+	p = mmap(NULL, (size_t)st.st_size,
+	    writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		snprintf(err, errlen, "mmap segment: %s", strerror(errno));
+		return -1;
+	}
+	s->base = p;
+	s->size = (size_t)st.st_size;
+	s->hdr = p;
+	s->fd = fd;
+	s->writable = writable;
+	if (s->hdr->magic != 0 &&
+	    vigil_validate(p, s->size, err, errlen) != VIGIL_OK) {
+		munmap(p, s->size);
+		memset(s, 0, sizeof(*s));
+		s->fd = -1;
+		return -1;
+	}
+	return 0;
+}
+
+void
+seg_close(struct segment *s)
+{
+	if (s->base != NULL)
+		munmap(s->base, s->size);
+	if (s->fd != -1)
+		close(s->fd);
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+}
+
+struct vigil_seqblock *
+seg_dir_slot(const struct segment *s, uint32_t i)
+{
+	return (struct vigil_seqblock *)(void *)(s->base + s->hdr->dir_off +
+	    (uint64_t)i * s->hdr->dir_stride);
+}
+
+struct vigil_seqblock *
+seg_stats(const struct segment *s, uint32_t i)
+{
+	return (struct vigil_seqblock *)(void *)(s->base + s->hdr->stats_off +
+	    (uint64_t)i * s->hdr->stats_stride);
+}
+
+struct vigil_ring_ctl *
+seg_sample_ring(const struct segment *s, uint32_t i)
+{
+	return (struct vigil_ring_ctl *)(void *)(s->base +
+	    s->hdr->samples_off + (uint64_t)i * s->hdr->samples_stride);
+}
+
+struct vigil_ring_ctl *
+seg_history_ring(const struct segment *s, uint32_t i)
+{
+	return (struct vigil_ring_ctl *)(void *)(s->base +
+	    s->hdr->history_off + (uint64_t)i * s->hdr->history_stride);
+}
+
+struct vigil_ring_ctl *
+seg_alert_ring(const struct segment *s)
+{
+	return (struct vigil_ring_ctl *)(void *)(s->base + s->hdr->alerts_off);
+}
+
+struct vigil_seqblock *
+seg_route(const struct segment *s)
+{
+	return (struct vigil_seqblock *)(void *)(s->base + s->hdr->route_off);
+}
+
+/* Payload words of the routing block: its head and provider_cap indexes. */
+size_t
+seg_route_words(const struct segment *s)
+{
+	return (sizeof(struct vigil_route_head) +
+	    ((size_t)s->hdr->provider_cap * 4 + 7) / 8 * 8) / 8;
+}

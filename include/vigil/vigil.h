@@ -1,0 +1,1068 @@
+/*
+ * vigil.h - the public, header-only client of vigil's shared-memory segment.
+ *
+ * A local service (an LLM router, say) includes this header, opens the
+ * segment read-only and reads provider health, circuit state and routing
+ * order without a system call per read.  vigil-api reads through the same
+ * code.  The segment layout below is ABI v1: see docs/segment.md.
+ *
+ * Compiles with -std=c99 (and later) and as C++.  In C the shared words are
+ * C11 _Atomic objects; C++ before C++23 has no _Atomic, so there the same
+ * words are plain integers accessed with the GCC/Clang __atomic builtins,
+ * which have the same layout and the same memory-order semantics.
+ *
+ * Protocol summary (writers live in common/, readers here):
+ *   - sample, history and alert rings: record n goes to entry n & (cap - 1);
+ *     the writer stores seq = 2n+1, a release fence, the payload words
+ *     (relaxed), seq = 2n+2 (release), then head = n+1 (release).  A reader
+ *     accepts record n only if it saw seq == 2n+2 before and after copying.
+ *   - stats blocks, directory slots and the routing block: seqlocks.  Odd
+ *     means "being written"; readers retry a bounded number of times, then
+ *     report VIGIL_EBUSY rather than spin (a writer may be dead).
+ */
+#ifndef VIGIL_VIGIL_H
+#define VIGIL_VIGIL_H
+
+/*
+ * shm_open, clock_gettime and O_CLOEXEC are POSIX.1-2008.  Under a strict
+ * -std=c99 nothing declares them unless asked, so ask, when the includer
+ * has not chosen a feature set itself (include this header first).
+ */
+#if !defined(_POSIX_C_SOURCE) && !defined(_GNU_SOURCE) && \
+    !defined(_DEFAULT_SOURCE) && !defined(_XOPEN_SOURCE)
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifdef __cplusplus
+#define VIGIL_A64 uint64_t
+#define VIGIL_LOAD_ACQ(p) __atomic_load_n((p), __ATOMIC_ACQUIRE)
+#define VIGIL_LOAD_RLX(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define VIGIL_FENCE_ACQ() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+#define VIGIL_STATIC_ASSERT(c, m) static_assert(c, m)
+extern "C" {
+#else
+#include <stdatomic.h>
+#define VIGIL_A64 _Atomic uint64_t
+#define VIGIL_LOAD_ACQ(p) atomic_load_explicit((p), memory_order_acquire)
+#define VIGIL_LOAD_RLX(p) atomic_load_explicit((p), memory_order_relaxed)
+#define VIGIL_FENCE_ACQ() atomic_thread_fence(memory_order_acquire)
+#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L
+#define VIGIL_STATIC_ASSERT(c, m) _Static_assert(c, m)
+#else
+/* C99: a negative array size stops the build just as well. */
+#define VIGIL_SA_CAT2(a, b) a##b
+#define VIGIL_SA_CAT(a, b) VIGIL_SA_CAT2(a, b)
+#define VIGIL_STATIC_ASSERT(c, m) \
+	typedef char VIGIL_SA_CAT(vigil_static_assert_, __LINE__)[(c) ? 1 : -1]
+#endif
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Constants                                                            */
+/* ------------------------------------------------------------------ */
+
+#define VIGIL_MAGIC		UINT64_C(0x314745534c474956)	/* "VIGLSEG1" */
+#define VIGIL_ABI_MAJOR		1u
+#define VIGIL_ABI_MINOR		0u
+#define VIGIL_DEFAULT_SHM	"/vigil"
+
+#define VIGIL_NAME_MAX		32	/* provider name, NUL included */
+#define VIGIL_HOST_MAX		64	/* endpoint host, NUL included */
+#define VIGIL_ERR_MAX		24	/* short error code in a sample */
+#define VIGIL_NWINDOWS		3	/* 1, 5, 15 minutes */
+#define VIGIL_PROM_BUCKETS	12	/* latency histogram for /metrics */
+#define VIGIL_CACHELINE		64
+#define VIGIL_READ_RETRIES	64	/* seqlock retries before VIGIL_EBUSY */
+#define VIGIL_MAX_PROVIDERS	4096	/* upper bound on provider_cap */
+
+/* Return codes of the client functions: 0 or a negative VIGIL_E*. */
+enum {
+	VIGIL_OK = 0,
+	VIGIL_ESYS = -1,	/* a system call failed; errno is kept */
+	VIGIL_EMAGIC = -2,	/* not a vigil segment */
+	VIGIL_EABI = -3,	/* an ABI major this header does not know */
+	VIGIL_ECORRUPT = -4,	/* offsets or sizes point outside the segment */
+	VIGIL_EBUSY = -5,	/* writer mid-update for every retry */
+	VIGIL_ENOENT = -6,	/* no such provider */
+	VIGIL_ERANGE = -7	/* index or argument out of range */
+};
+
+/* Outcome of one probe (DESIGN.md, "Outcomes, status, circuit"). */
+enum vigil_outcome {
+	VIGIL_OUT_OK = 0,
+	VIGIL_OUT_TIMEOUT,
+	VIGIL_OUT_DNS,
+	VIGIL_OUT_CONNECT,
+	VIGIL_OUT_TLS,
+	VIGIL_OUT_HTTP_5XX,
+	VIGIL_OUT_RATE_LIMITED,
+	VIGIL_OUT_AUTH,
+	VIGIL_OUT_BAD_RESPONSE,
+	VIGIL_OUT_OTHER,
+	VIGIL_OUT_COUNT
+};
+
+enum vigil_status {
+	VIGIL_ST_UNKNOWN = 0,
+	VIGIL_ST_HEALTHY,
+	VIGIL_ST_DEGRADED,
+	VIGIL_ST_UNHEALTHY,
+	VIGIL_ST_MISCONFIGURED,
+	VIGIL_ST_PAUSED,
+	VIGIL_ST_COUNT
+};
+
+enum vigil_circuit {
+	VIGIL_CB_CLOSED = 0,
+	VIGIL_CB_OPEN,
+	VIGIL_CB_HALF_OPEN,
+	VIGIL_CB_COUNT
+};
+
+enum vigil_trend {
+	VIGIL_TR_STABLE = 0,
+	VIGIL_TR_DEGRADING,
+	VIGIL_TR_IMPROVING,
+	VIGIL_TR_COUNT
+};
+
+enum vigil_kind {
+	VIGIL_KIND_HTTP = 0,
+	VIGIL_KIND_OPENAI,
+	VIGIL_KIND_ANTHROPIC,
+	VIGIL_KIND_GOOGLE,
+	VIGIL_KIND_DEEPSEEK,
+	VIGIL_KIND_QWEN,
+	VIGIL_KIND_CURSOR,
+	VIGIL_KIND_COUNT
+};
+
+enum vigil_alert_kind {
+	VIGIL_AK_ERROR_RATE = 0,
+	VIGIL_AK_LATENCY,
+	VIGIL_AK_DOWN,
+	VIGIL_AK_CIRCUIT_OPEN,
+	VIGIL_AK_MISCONFIGURED,
+	VIGIL_AK_DEGRADING,
+	VIGIL_AK_COUNT
+};
+
+enum vigil_alert_level {
+	VIGIL_AL_WARNING = 0,
+	VIGIL_AL_CRITICAL,
+	VIGIL_AL_RESOLVED,
+	VIGIL_AL_COUNT
+};
+
+/* Directory slot flags. */
+#define VIGIL_PF_IN_USE		0x01u	/* slot holds a provider */
+#define VIGIL_PF_ENABLED	0x02u	/* a prober is meant to run */
+#define VIGIL_PF_PAUSED		0x04u	/* operator paused it */
+
+/* Sample flags. */
+#define VIGIL_SF_MANUAL		0x01u	/* probe_now, not the schedule */
+#define VIGIL_SF_GENERATION	0x02u	/* generation check: ttfb is TTFT */
+
+/* Alert flags. */
+#define VIGIL_ALF_SILENCED	0x01u	/* recorded, not delivered */
+
+/* Windows, in the order of vigil_stats.win[]. */
+#define VIGIL_WIN_1M	0
+#define VIGIL_WIN_5M	1
+#define VIGIL_WIN_15M	2
+
+/* ------------------------------------------------------------------ */
+/* Records: plain structs, copied in and out of the segment as u64      */
+/* words, so every size is a multiple of 8 and checked below.           */
+/* ------------------------------------------------------------------ */
+
+/* One probe.  Written by the provider's prober. */
+struct vigil_sample {
+	uint64_t wall_ns;		/* CLOCK_REALTIME at the start */
+	uint64_t mono_ns;		/* CLOCK_MONOTONIC at the start */
+	uint32_t latency_us;		/* total */
+	uint32_t dns_us;		/* phases, each from the start */
+	uint32_t connect_us;
+	uint32_t tls_us;
+	uint32_t ttfb_us;		/* first byte (first token if GENERATION) */
+	uint32_t bytes;			/* body bytes read */
+	uint16_t http_status;		/* 0 when no response */
+	uint8_t outcome;		/* enum vigil_outcome */
+	uint8_t flags;			/* VIGIL_SF_* */
+	char error[VIGIL_ERR_MAX - 4];	/* short code, e.g. "curl:28" */
+};
+
+/* One check cycle's summary.  Written by the aggregator. */
+struct vigil_history {
+	uint64_t wall_ns;
+	uint64_t mono_ns;
+	uint32_t latency_us;		/* this sample */
+	uint32_t p50_us;		/* 1-minute window */
+	uint32_t p95_us;
+	uint32_t p99_us;
+	uint32_t error_ppm;		/* 1-minute error rate, parts per million */
+	uint32_t uptime_ppm;		/* 1-minute uptime */
+	uint32_t samples_1m;
+	uint16_t http_status;
+	uint8_t outcome;
+	uint8_t status;
+	uint8_t circuit;
+	uint8_t trend;
+	uint8_t pad[6];
+};
+
+/* One alert.  Written by the aggregator into the single alert ring. */
+struct vigil_alert {
+	uint64_t id;			/* increasing, unique per segment */
+	uint64_t wall_ns;
+	uint64_t mono_ns;
+	double value;			/* what was measured ... */
+	double threshold;		/* ... against what */
+	char provider[VIGIL_NAME_MAX];	/* by name: the slot may be retired */
+	uint32_t provider_idx;
+	uint8_t kind;			/* enum vigil_alert_kind */
+	uint8_t level;			/* enum vigil_alert_level */
+	uint8_t flags;			/* VIGIL_ALF_* */
+	uint8_t pad;
+};
+
+/* One directory slot's content.  Written by the supervisor. */
+struct vigil_provider_info {
+	char name[VIGIL_NAME_MAX];
+	char host[VIGIL_HOST_MAX];	/* endpoint host only, never a secret */
+	uint64_t added_wall_ns;
+	uint32_t interval_ms;
+	uint32_t timeout_ms;
+	uint32_t generation;		/* bumped on every config change */
+	uint32_t writer_epoch;		/* bumped on every prober (re)start */
+	uint32_t restarts;		/* prober restarts since vigild start */
+	uint32_t pid;			/* current prober, 0 if none */
+	uint8_t kind;			/* enum vigil_kind */
+	uint8_t flags;			/* VIGIL_PF_* */
+	uint8_t pad[6];
+};
+
+/* A rolling window.  Latencies in milliseconds, rates 0..1. */
+struct vigil_window {
+	uint32_t samples;
+	uint32_t ok;
+	uint32_t by_outcome[VIGIL_OUT_COUNT];
+	double error_rate;
+	double uptime;
+	double p50_ms;
+	double p95_ms;
+	double p99_ms;
+	double mean_ms;
+	double max_ms;
+};
+
+/* Per-provider judgement.  Written by the aggregator under a seqlock. */
+struct vigil_stats {
+	uint64_t updated_wall_ns;	/* 0: never written (status unknown) */
+	uint64_t updated_mono_ns;
+	uint64_t since_wall_ns;		/* first sample seen */
+	uint64_t samples_total;
+	uint64_t samples_lost;		/* overwritten before aggregated */
+	uint64_t checks_total[VIGIL_OUT_COUNT];
+	uint64_t lat_bucket[VIGIL_PROM_BUCKETS]; /* per bucket, not cumulative */
+	double lat_sum_s;
+	uint64_t alerts_total;
+	uint64_t last_ok_wall_ns;
+	uint64_t last_error_wall_ns;
+	uint64_t circuit_since_wall_ns;
+	uint64_t silenced_until_wall_ns;
+	double uptime_total;		/* ok / samples since start */
+	double score;			/* routing score, lower is better */
+	struct vigil_window win[VIGIL_NWINDOWS];
+	struct vigil_sample last;	/* the newest sample */
+	char last_error[VIGIL_ERR_MAX];	/* newest failing sample's code */
+	uint32_t consecutive_failures;
+	uint32_t consecutive_successes;
+	uint32_t circuit_opens;
+	uint32_t route_rank;		/* 0 best; UINT32_MAX excluded */
+	uint8_t status;			/* enum vigil_status */
+	uint8_t circuit;		/* enum vigil_circuit */
+	uint8_t trend;			/* enum vigil_trend */
+	uint8_t last_error_outcome;
+	uint8_t pad[4];
+	uint64_t reserved[8];
+};
+
+/* Upper bounds, in seconds, of the Prometheus latency buckets; +Inf last. */
+static const double vigil_prom_bounds[VIGIL_PROM_BUCKETS - 1] = {
+	0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0
+};
+
+#define VIGIL_WORDS(T) (sizeof(T) / sizeof(uint64_t))
+
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_sample) == 64, "sample layout");
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_history) == 56, "history layout");
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_alert) == 80, "alert layout");
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_provider_info) == 136,
+    "provider info layout");
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_window) == 104, "window layout");
+VIGIL_STATIC_ASSERT(offsetof(struct vigil_stats, win) == 280,
+    "stats layout");
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_stats) == 768, "stats layout");
+
+/* ------------------------------------------------------------------ */
+/* Segment layout                                                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The header.  Everything before the first atomic is written once by the
+ * supervisor before the segment is published (magic is stored last) and
+ * read-only afterwards.  Offsets are from the start of the segment; each
+ * region's entries are "stride" bytes apart, so the layout can grow.
+ */
+struct vigil_header {
+	uint64_t magic;			/* VIGIL_MAGIC */
+	uint32_t abi_major;
+	uint32_t abi_minor;
+	uint64_t size;			/* whole segment, bytes */
+	uint64_t created_wall_ns;
+	uint32_t provider_cap;		/* directory slots */
+	uint32_t sample_cap;		/* entries per sample ring, power of 2 */
+	uint32_t history_cap;		/* entries per history ring, power of 2 */
+	uint32_t alert_cap;		/* entries in the alert ring, power of 2 */
+
+	uint64_t dir_off;		/* provider_cap slots */
+	uint64_t dir_stride;
+	uint64_t samples_off;		/* provider_cap sample rings */
+	uint64_t samples_stride;
+	uint64_t stats_off;		/* provider_cap stats blocks */
+	uint64_t stats_stride;
+	uint64_t history_off;		/* provider_cap history rings */
+	uint64_t history_stride;
+	uint64_t alerts_off;		/* one alert ring */
+	uint64_t route_off;		/* the routing block */
+	uint32_t sample_entry;		/* bytes per ring entry, seq included */
+	uint32_t history_entry;
+	uint32_t alert_entry;
+	uint32_t supervisor_pid;
+	uint64_t reserved0[14];		/* 256 bytes to here */
+
+	/* Written by the supervisor. */
+	VIGIL_A64 dir_gen;		/* bumped on any directory change */
+	VIGIL_A64 supervisor_beat_ns;	/* CLOCK_MONOTONIC */
+	uint64_t reserved1[6];
+
+	/* Written by the aggregator; its own cache line. */
+	VIGIL_A64 aggregator_beat_ns;	/* CLOCK_MONOTONIC */
+	VIGIL_A64 aggregator_pid;
+	uint64_t reserved2[6];
+
+	uint64_t reserved3[48];		/* room to grow: 768 bytes in all */
+};
+
+VIGIL_STATIC_ASSERT(offsetof(struct vigil_header, dir_gen) == 256,
+    "header layout");
+VIGIL_STATIC_ASSERT(offsetof(struct vigil_header, aggregator_beat_ns) == 320,
+    "header layout");
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_header) == 768, "header layout");
+
+/*
+ * A seqlocked block: a sequence word, then the payload as u64 words.
+ * Directory slots, stats blocks and the routing block are all this shape.
+ */
+struct vigil_seqblock {
+	VIGIL_A64 seq;
+	VIGIL_A64 w[1];		/* really as many as the payload needs */
+};
+
+/*
+ * The control block at the start of every ring, one cache line.  Written
+ * by the ring's single writer only.
+ */
+struct vigil_ring_ctl {
+	VIGIL_A64 head;			/* records ever published */
+	VIGIL_A64 beat_ns;		/* writer heartbeat, CLOCK_MONOTONIC */
+	VIGIL_A64 epoch;		/* writer_epoch the writer started with */
+	uint64_t reserved[5];
+};
+
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_ring_ctl) == VIGIL_CACHELINE,
+    "ring control layout");
+
+/* A ring entry: a sequence word, then the record as u64 words. */
+struct vigil_ring_entry {
+	VIGIL_A64 seq;
+	VIGIL_A64 w[1];
+};
+
+/* The routing block's payload: provider indexes, best first. */
+struct vigil_route_head {
+	uint32_t count;
+	uint32_t pad;
+	uint64_t computed_wall_ns;
+	/* then uint32_t idx[provider_cap], padded to a multiple of 8 bytes */
+};
+
+/* ------------------------------------------------------------------ */
+/* Names                                                                */
+/* ------------------------------------------------------------------ */
+
+static inline const char *
+vigil_outcome_name(unsigned v)
+{
+	static const char *const n[VIGIL_OUT_COUNT] = { "ok", "timeout",
+	    "dns", "connect", "tls", "http_5xx", "rate_limited", "auth",
+	    "bad_response", "other" };
+	return v < VIGIL_OUT_COUNT ? n[v] : "invalid";
+}
+
+static inline const char *
+vigil_status_name(unsigned v)
+{
+	static const char *const n[VIGIL_ST_COUNT] = { "unknown", "healthy",
+	    "degraded", "unhealthy", "misconfigured", "paused" };
+	return v < VIGIL_ST_COUNT ? n[v] : "invalid";
+}
+
+static inline const char *
+vigil_circuit_name(unsigned v)
+{
+	static const char *const n[VIGIL_CB_COUNT] = { "closed", "open",
+	    "half_open" };
+	return v < VIGIL_CB_COUNT ? n[v] : "invalid";
+}
+
+static inline const char *
+vigil_trend_name(unsigned v)
+{
+	static const char *const n[VIGIL_TR_COUNT] = { "stable", "degrading",
+	    "improving" };
+	return v < VIGIL_TR_COUNT ? n[v] : "invalid";
+}
+
+static inline const char *
+vigil_kind_name(unsigned v)
+{
+	static const char *const n[VIGIL_KIND_COUNT] = { "http", "openai",
+	    "anthropic", "google", "deepseek", "qwen", "cursor" };
+	return v < VIGIL_KIND_COUNT ? n[v] : "invalid";
+}
+
+static inline const char *
+vigil_alert_kind_name(unsigned v)
+{
+	static const char *const n[VIGIL_AK_COUNT] = { "error_rate",
+	    "latency", "down", "circuit_open", "misconfigured", "degrading" };
+	return v < VIGIL_AK_COUNT ? n[v] : "invalid";
+}
+
+static inline const char *
+vigil_alert_level_name(unsigned v)
+{
+	static const char *const n[VIGIL_AL_COUNT] = { "warning", "critical",
+	    "resolved" };
+	return v < VIGIL_AL_COUNT ? n[v] : "invalid";
+}
+
+static inline const char *
+vigil_strerror(int rc)
+{
+	switch (rc) {
+	case VIGIL_OK:		return "success";
+	case VIGIL_ESYS:	return "system error";
+	case VIGIL_EMAGIC:	return "not a vigil segment (bad magic)";
+	case VIGIL_EABI:	return "unsupported segment ABI version";
+	case VIGIL_ECORRUPT:	return "segment layout is inconsistent";
+	case VIGIL_EBUSY:	return "writer busy, try again";
+	case VIGIL_ENOENT:	return "no such provider";
+	case VIGIL_ERANGE:	return "out of range";
+	default:		return "unknown error";
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Low-level readers (also used by vigil's own processes)               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Copy a seqlocked block's payload of `words` u64 words into out.
+ * Returns VIGIL_OK, or VIGIL_EBUSY after VIGIL_READ_RETRIES attempts that
+ * all saw a write in progress (the writer may be descheduled or dead: a
+ * reader must never spin forever on it).
+ */
+static inline int
+vigil_seq_read(const struct vigil_seqblock *b, void *out, size_t words)
+{
+	uint64_t *dst = (uint64_t *)out;
+	unsigned tries;
+	size_t i;
+
+	for (tries = 0; tries < VIGIL_READ_RETRIES; tries++) {
+		/* Acquire: the payload we read next is at least this new. */
+		uint64_t s1 = VIGIL_LOAD_ACQ(&b->seq), s2;
+		if (s1 & 1)
+			continue;
+		for (i = 0; i < words; i++) {
+			/* Relaxed: validated by the seq re-read below. */
+			dst[i] = VIGIL_LOAD_RLX(&b->w[i]);
+		}
+		/* Acquire fence: the payload loads are ordered before the
+		 * re-read of seq, pairing with the writer's release fence. */
+		VIGIL_FENCE_ACQ();
+		s2 = VIGIL_LOAD_RLX(&b->seq);
+		if (s1 == s2)
+			return VIGIL_OK;
+	}
+	return VIGIL_EBUSY;
+}
+
+/*
+ * A reader's private position in a ring: the next record number it wants
+ * and how many records it has lost (overwritten before it read them, or
+ * torn by a concurrent overwrite).  Kept in the reader's own memory.
+ */
+struct vigil_cursor {
+	uint64_t next;
+	uint64_t lost;
+};
+
+/*
+ * Read the next record from a ring into out (words u64 words).
+ * Returns 1 when a record was copied, 0 when the reader is caught up.
+ * Records overwritten before they could be read are skipped and counted in
+ * cur->lost; a record is never accepted half written.  O(1) per record;
+ * never waits on a writer.
+ */
+static inline int
+vigil_ring_next(const struct vigil_ring_ctl *ctl,
+    const unsigned char *entries, uint32_t cap, uint32_t stride,
+    struct vigil_cursor *cur, void *out, size_t words)
+{
+	uint64_t *dst = (uint64_t *)out;
+	for (;;) {
+		/* Acquire: pairs with the writer's release store of head,
+		 * so entries below head are fully published. */
+		uint64_t head = VIGIL_LOAD_ACQ(&ctl->head);
+		const struct vigil_ring_entry *e;
+		uint64_t want, s1, s2, n;
+		size_t i;
+
+		if (cur->next > head)		/* writer restarted lower */
+			cur->next = head;
+		if (cur->next == head)
+			return 0;
+		if (head - cur->next > cap) {	/* unsigned difference */
+			cur->lost += head - cur->next - cap;
+			cur->next = head - cap;
+		}
+		n = cur->next;
+		e = (const struct vigil_ring_entry *)(const void *)
+		    (entries + (size_t)(n & (cap - 1)) * stride);
+		want = 2 * n + 2;
+		s1 = VIGIL_LOAD_ACQ(&e->seq);
+		if (s1 != want) {		/* overwritten or being so */
+			cur->lost++;
+			cur->next++;
+			continue;
+		}
+		for (i = 0; i < words; i++)
+			dst[i] = VIGIL_LOAD_RLX(&e->w[i]);
+		VIGIL_FENCE_ACQ();
+		s2 = VIGIL_LOAD_RLX(&e->seq);
+		cur->next++;
+		if (s2 != want) {		/* torn: overwritten meanwhile */
+			cur->lost++;
+			continue;
+		}
+		return 1;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* The client                                                           */
+/* ------------------------------------------------------------------ */
+
+struct vigil_client {
+	const unsigned char *base;
+	size_t size;
+	const struct vigil_header *hdr;
+	char err[160];
+};
+
+/* A consistent view of one provider: its directory slot and its stats. */
+struct vigil_provider {
+	uint32_t idx;
+	struct vigil_provider_info info;
+	struct vigil_stats stats;
+};
+
+static inline uint64_t
+vigil_now_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * UINT64_C(1000000000) +
+	    (uint64_t)ts.tv_nsec;
+}
+
+static inline int
+vigil__fail(struct vigil_client *c, int rc, const char *what)
+{
+	if (rc == VIGIL_ESYS)
+		snprintf(c->err, sizeof(c->err), "%s: %s", what,
+		    strerror(errno));
+	else
+		snprintf(c->err, sizeof(c->err), "%s: %s", what,
+		    vigil_strerror(rc));
+	return rc;
+}
+
+static inline int
+vigil__region_ok(uint64_t size, uint64_t off, uint64_t count,
+    uint64_t stride)
+{
+	if (off > size || stride == 0 || count == 0)
+		return 0;
+	if (count > (size - off) / stride)
+		return 0;
+	return (off % 8) == 0;
+}
+
+static inline int
+vigil__pow2(uint32_t v)
+{
+	return v != 0 && (v & (v - 1)) == 0;
+}
+
+/*
+ * Check that a mapped segment of `size` bytes is one this header can read
+ * safely: magic, ABI major, and every region inside the mapping.  A random
+ * or truncated segment is refused here, never dereferenced out of bounds.
+ */
+static inline int
+vigil_validate(const void *base, size_t size, char *err, size_t errlen)
+{
+	const struct vigil_header *h = (const struct vigil_header *)base;
+	uint64_t ring_bytes;
+	const char *why = NULL;
+	int rc = VIGIL_ECORRUPT;
+
+	if (size < sizeof(*h)) {
+		why = "segment smaller than its header";
+	} else if (h->magic != VIGIL_MAGIC) {
+		rc = VIGIL_EMAGIC;
+		why = "bad magic: not a vigil segment, or not initialised yet";
+	} else if (h->abi_major != VIGIL_ABI_MAJOR) {
+		rc = VIGIL_EABI;
+		if (err != NULL)
+			snprintf(err, errlen, "segment ABI %u.%u, this client "
+			    "reads ABI %u", h->abi_major, h->abi_minor,
+			    VIGIL_ABI_MAJOR);
+		return rc;
+	} else if (h->size > size) {
+		why = "segment truncated";
+	} else if (!vigil__pow2(h->sample_cap) || !vigil__pow2(h->history_cap)
+	    || !vigil__pow2(h->alert_cap) || h->provider_cap == 0 ||
+	    h->provider_cap > VIGIL_MAX_PROVIDERS) {
+		why = "bad capacities";
+	} else if (h->dir_stride < 8 + sizeof(struct vigil_provider_info) ||
+	    h->stats_stride < 8 + sizeof(struct vigil_stats) ||
+	    h->sample_entry < 8 + sizeof(struct vigil_sample) ||
+	    h->history_entry < 8 + sizeof(struct vigil_history) ||
+	    h->alert_entry < 8 + sizeof(struct vigil_alert) ||
+	    h->sample_entry % 8 || h->history_entry % 8 || h->alert_entry % 8) {
+		why = "bad strides";
+	} else if (!vigil__region_ok(h->size, h->dir_off, h->provider_cap,
+	    h->dir_stride) ||
+	    !vigil__region_ok(h->size, h->stats_off, h->provider_cap,
+	    h->stats_stride)) {
+		why = "directory or stats outside the segment";
+	} else if (h->samples_stride < sizeof(struct vigil_ring_ctl) +
+	    (uint64_t)h->sample_cap * h->sample_entry ||
+	    h->history_stride < sizeof(struct vigil_ring_ctl) +
+	    (uint64_t)h->history_cap * h->history_entry ||
+	    !vigil__region_ok(h->size, h->samples_off, h->provider_cap,
+	    h->samples_stride) ||
+	    !vigil__region_ok(h->size, h->history_off, h->provider_cap,
+	    h->history_stride)) {
+		why = "rings outside the segment";
+	} else {
+		ring_bytes = sizeof(struct vigil_ring_ctl) +
+		    (uint64_t)h->alert_cap * h->alert_entry;
+		if (!vigil__region_ok(h->size, h->alerts_off, 1, ring_bytes))
+			why = "alert ring outside the segment";
+		else if (!vigil__region_ok(h->size, h->route_off, 1,
+		    8 + sizeof(struct vigil_route_head) +
+		    ((uint64_t)h->provider_cap * 4 + 7) / 8 * 8))
+			why = "routing block outside the segment";
+		else
+			return VIGIL_OK;
+	}
+	if (err != NULL)
+		snprintf(err, errlen, "%s", why);
+	return rc;
+}
+
+/*
+ * Map the segment `name` (NULL: "/vigil") read-only and check it.  On
+ * failure returns a VIGIL_E* code and c->err says why.
+ */
+static inline int
+vigil_open(struct vigil_client *c, const char *name)
+{
+	struct stat st;
+	void *p;
+	int fd, rc;
+	char why[128];
+
+	memset(c, 0, sizeof(*c));
+	if (name == NULL)
+		name = VIGIL_DEFAULT_SHM;
+	fd = shm_open(name, O_RDONLY | O_CLOEXEC, 0);
+	if (fd == -1)
+		return vigil__fail(c, VIGIL_ESYS, name);
+	if (fstat(fd, &st) == -1) {
+		close(fd);
+		return vigil__fail(c, VIGIL_ESYS, name);
+	}
+	if ((size_t)st.st_size < sizeof(struct vigil_header)) {
+		close(fd);
+		snprintf(c->err, sizeof(c->err), "%s: segment too small (%lld "
+		    "bytes)", name, (long long)st.st_size);
+		return VIGIL_ECORRUPT;
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED)
+		return vigil__fail(c, VIGIL_ESYS, name);
+	rc = vigil_validate(p, (size_t)st.st_size, why, sizeof(why));
+	if (rc != VIGIL_OK) {
+		munmap(p, (size_t)st.st_size);
+		snprintf(c->err, sizeof(c->err), "%s: %s", name, why);
+		return rc;
+	}
+	c->base = (const unsigned char *)p;
+	c->size = (size_t)st.st_size;
+	c->hdr = (const struct vigil_header *)p;
+	return VIGIL_OK;
+}
+
+/*
+ * Attach to an already mapped and validated segment (vigil's own
+ * processes map it themselves).  Does not take ownership of the mapping.
+ */
+static inline void
+vigil_attach(struct vigil_client *c, const void *base, size_t size)
+{
+	memset(c, 0, sizeof(*c));
+	c->base = (const unsigned char *)base;
+	c->size = size;
+	c->hdr = (const struct vigil_header *)base;
+}
+
+static inline void
+vigil_close(struct vigil_client *c)
+{
+	if (c->base != NULL)
+		munmap((void *)(uintptr_t)c->base, c->size);
+	memset(c, 0, sizeof(*c));
+}
+
+static inline uint32_t
+vigil_capacity(const struct vigil_client *c)
+{
+	return c->hdr->provider_cap;
+}
+
+/* Directory generation: changes whenever providers are added or retired. */
+static inline uint64_t
+vigil_dir_gen(const struct vigil_client *c)
+{
+	return VIGIL_LOAD_ACQ(&c->hdr->dir_gen);
+}
+
+/* Nanoseconds since the aggregator last beat (UINT64_MAX: never). */
+static inline uint64_t
+vigil_aggregator_age_ns(const struct vigil_client *c)
+{
+	uint64_t b = VIGIL_LOAD_ACQ(&c->hdr->aggregator_beat_ns);
+	uint64_t now = vigil_now_mono_ns();
+	if (b == 0)
+		return UINT64_MAX;
+	return now > b ? now - b : 0;
+}
+
+static inline const struct vigil_seqblock *
+vigil__dir_slot(const struct vigil_client *c, uint32_t idx)
+{
+	return (const struct vigil_seqblock *)(const void *)(c->base +
+	    c->hdr->dir_off + (uint64_t)idx * c->hdr->dir_stride);
+}
+
+static inline const struct vigil_seqblock *
+vigil__stats_block(const struct vigil_client *c, uint32_t idx)
+{
+	return (const struct vigil_seqblock *)(const void *)(c->base +
+	    c->hdr->stats_off + (uint64_t)idx * c->hdr->stats_stride);
+}
+
+static inline const struct vigil_ring_ctl *
+vigil__sample_ring(const struct vigil_client *c, uint32_t idx)
+{
+	return (const struct vigil_ring_ctl *)(const void *)(c->base +
+	    c->hdr->samples_off + (uint64_t)idx * c->hdr->samples_stride);
+}
+
+static inline const struct vigil_ring_ctl *
+vigil__history_ring(const struct vigil_client *c, uint32_t idx)
+{
+	return (const struct vigil_ring_ctl *)(const void *)(c->base +
+	    c->hdr->history_off + (uint64_t)idx * c->hdr->history_stride);
+}
+
+static inline const struct vigil_ring_ctl *
+vigil__alert_ring(const struct vigil_client *c)
+{
+	return (const struct vigil_ring_ctl *)(const void *)(c->base +
+	    c->hdr->alerts_off);
+}
+
+/* Read directory slot idx.  VIGIL_ENOENT if the slot is free. */
+static inline int
+vigil_provider_info(const struct vigil_client *c, uint32_t idx,
+    struct vigil_provider_info *out)
+{
+	int rc;
+	if (idx >= c->hdr->provider_cap)
+		return VIGIL_ERANGE;
+	rc = vigil_seq_read(vigil__dir_slot(c, idx), out,
+	    VIGIL_WORDS(struct vigil_provider_info));
+	if (rc != VIGIL_OK)
+		return rc;
+	if (!(out->flags & VIGIL_PF_IN_USE))
+		return VIGIL_ENOENT;
+	out->name[VIGIL_NAME_MAX - 1] = '\0';
+	out->host[VIGIL_HOST_MAX - 1] = '\0';
+	return VIGIL_OK;
+}
+
+/* Read provider idx's stats block. */
+static inline int
+vigil_provider_stats(const struct vigil_client *c, uint32_t idx,
+    struct vigil_stats *out)
+{
+	int rc;
+	if (idx >= c->hdr->provider_cap)
+		return VIGIL_ERANGE;
+	rc = vigil_seq_read(vigil__stats_block(c, idx), out,
+	    VIGIL_WORDS(struct vigil_stats));
+	if (rc == VIGIL_OK) {
+		out->last.error[sizeof(out->last.error) - 1] = '\0';
+		out->last_error[VIGIL_ERR_MAX - 1] = '\0';
+	}
+	return rc;
+}
+
+/*
+ * A consistent snapshot of provider idx: its slot and stats, retried if
+ * the slot changed (retired, reused) while the stats were read.
+ */
+static inline int
+vigil_snapshot(const struct vigil_client *c, uint32_t idx,
+    struct vigil_provider *out)
+{
+	struct vigil_provider_info again;
+	unsigned tries;
+	int rc;
+
+	for (tries = 0; tries < VIGIL_READ_RETRIES; tries++) {
+		rc = vigil_provider_info(c, idx, &out->info);
+		if (rc != VIGIL_OK)
+			return rc;
+		rc = vigil_provider_stats(c, idx, &out->stats);
+		if (rc != VIGIL_OK)
+			return rc;
+		rc = vigil_provider_info(c, idx, &again);
+		if (rc != VIGIL_OK)
+			return rc;
+		if (again.generation == out->info.generation &&
+		    strcmp(again.name, out->info.name) == 0) {
+			out->idx = idx;
+			return VIGIL_OK;
+		}
+	}
+	return VIGIL_EBUSY;
+}
+
+/*
+ * Snapshot every provider in use into out[0..max).  *n receives how many.
+ * A slot that stays busy for every retry fails the call with VIGIL_EBUSY.
+ */
+static inline int
+vigil_snapshot_all(const struct vigil_client *c, struct vigil_provider *out,
+    size_t max, size_t *n)
+{
+	uint32_t i;
+	int rc;
+
+	*n = 0;
+	for (i = 0; i < c->hdr->provider_cap && *n < max; i++) {
+		rc = vigil_snapshot(c, i, &out[*n]);
+		if (rc == VIGIL_ENOENT)
+			continue;
+		if (rc != VIGIL_OK)
+			return rc;
+		(*n)++;
+	}
+	return VIGIL_OK;
+}
+
+/* Find a provider by name; *idx receives its slot. */
+static inline int
+vigil_find(const struct vigil_client *c, const char *name, uint32_t *idx)
+{
+	struct vigil_provider_info info;
+	uint32_t i;
+	int rc;
+
+	for (i = 0; i < c->hdr->provider_cap; i++) {
+		rc = vigil_provider_info(c, i, &info);
+		if (rc == VIGIL_ENOENT)
+			continue;
+		if (rc != VIGIL_OK)
+			return rc;
+		if (strncmp(info.name, name, VIGIL_NAME_MAX) == 0) {
+			*idx = i;
+			return VIGIL_OK;
+		}
+	}
+	return VIGIL_ENOENT;
+}
+
+/*
+ * The routing order: provider indexes, best first, open circuits left
+ * out.  *n receives how many were written to idx[0..max).
+ */
+static inline int
+vigil_route_order(const struct vigil_client *c, uint32_t *idx, size_t max,
+    size_t *n)
+{
+	const struct vigil_seqblock *b = (const struct vigil_seqblock *)
+	    (const void *)(c->base + c->hdr->route_off);
+	size_t words = (sizeof(struct vigil_route_head) +
+	    ((size_t)c->hdr->provider_cap * 4 + 7) / 8 * 8) / 8;
+	uint64_t buf[2 + VIGIL_MAX_PROVIDERS / 2];
+	struct vigil_route_head rh;
+	size_t i, count;
+	int rc;
+
+	*n = 0;
+	rc = vigil_seq_read(b, buf, words);
+	if (rc != VIGIL_OK)
+		return rc;
+	memcpy(&rh, buf, sizeof(rh));
+	count = rh.count;
+	if (count > c->hdr->provider_cap)
+		return VIGIL_ECORRUPT;
+	for (i = 0; i < count && i < max; i++)
+		memcpy(&idx[i], (const unsigned char *)buf + sizeof(rh) + i * 4,
+		    4);
+	*n = i;
+	return VIGIL_OK;
+}
+
+/*
+ * Read up to max new samples of provider idx from the cursor's position.
+ * A fresh cursor ({0, 0}) starts at the oldest sample still held; use
+ * vigil_samples_tail() to start at the newest.  Returns the count read.
+ */
+static inline size_t
+vigil_read_samples(const struct vigil_client *c, uint32_t idx,
+    struct vigil_cursor *cur, struct vigil_sample *out, size_t max)
+{
+	const struct vigil_ring_ctl *r;
+	size_t n = 0;
+
+	if (idx >= c->hdr->provider_cap)
+		return 0;
+	r = vigil__sample_ring(c, idx);
+	while (n < max && vigil_ring_next(r, (const unsigned char *)(r + 1),
+	    c->hdr->sample_cap, c->hdr->sample_entry, cur, &out[n],
+	    VIGIL_WORDS(struct vigil_sample)))
+		n++;
+	return n;
+}
+
+/* Position a cursor so that it reads the last `back` samples of idx. */
+static inline void
+vigil_samples_tail(const struct vigil_client *c, uint32_t idx,
+    struct vigil_cursor *cur, uint64_t back)
+{
+	uint64_t head = 0;
+	if (idx < c->hdr->provider_cap)
+		head = VIGIL_LOAD_ACQ(&vigil__sample_ring(c, idx)->head);
+	cur->next = head > back ? head - back : 0;
+	cur->lost = 0;
+}
+
+/* Nanoseconds since provider idx's prober last beat (UINT64_MAX: never). */
+static inline uint64_t
+vigil_prober_age_ns(const struct vigil_client *c, uint32_t idx)
+{
+	uint64_t b, now;
+	if (idx >= c->hdr->provider_cap)
+		return UINT64_MAX;
+	b = VIGIL_LOAD_ACQ(&vigil__sample_ring(c, idx)->beat_ns);
+	now = vigil_now_mono_ns();
+	if (b == 0)
+		return UINT64_MAX;
+	return now > b ? now - b : 0;
+}
+
+/* Read up to max new history records of provider idx. */
+static inline size_t
+vigil_read_history(const struct vigil_client *c, uint32_t idx,
+    struct vigil_cursor *cur, struct vigil_history *out, size_t max)
+{
+	const struct vigil_ring_ctl *r;
+	size_t n = 0;
+
+	if (idx >= c->hdr->provider_cap)
+		return 0;
+	r = vigil__history_ring(c, idx);
+	while (n < max && vigil_ring_next(r, (const unsigned char *)(r + 1),
+	    c->hdr->history_cap, c->hdr->history_entry, cur, &out[n],
+	    VIGIL_WORDS(struct vigil_history)))
+		n++;
+	return n;
+}
+
+/* Read up to max new alerts. */
+static inline size_t
+vigil_read_alerts(const struct vigil_client *c, struct vigil_cursor *cur,
+    struct vigil_alert *out, size_t max)
+{
+	const struct vigil_ring_ctl *r = vigil__alert_ring(c);
+	size_t n = 0;
+
+	while (n < max && vigil_ring_next(r, (const unsigned char *)(r + 1),
+	    c->hdr->alert_cap, c->hdr->alert_entry, cur, &out[n],
+	    VIGIL_WORDS(struct vigil_alert))) {
+		out[n].provider[VIGIL_NAME_MAX - 1] = '\0';
+		n++;
+	}
+	return n;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* VIGIL_VIGIL_H */

@@ -1,0 +1,70 @@
+#!/bin/sh
+# tests/run.sh GROUP... - run test groups, print one closing line.
+#
+# A GROUP is LABEL:BUILDDIR:SUITES, SUITES a comma list of "unit", "e2e"
+# or a unit test's name.  Unit tests are BUILDDIR/tests/test_*; end-to-end
+# tests are tests/e2e/test_*.py (run with /usr/bin/python3) and
+# tests/e2e/test_*.sh, given VIGIL_BUILD=BUILDDIR.  Every test prints
+# "ok - NAME" / "not ok - NAME" lines; a test that exits non-zero without
+# a "not ok" line counts as one failure.  Ends with "N passed, N failed".
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 2
+passed=0
+failed=0
+failures=""
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+run_one() { # label, name, command...
+	label=$1; name=$2; shift 2
+	printf '== %s %s\n' "$label" "$name"
+	timeout -k 10 900 "$@" >"$log" 2>&1
+	rc=$?
+	cat "$log"
+	p=$(grep -c '^ok ' "$log")
+	f=$(grep -c '^not ok ' "$log")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "not ok - $name exited with status $rc"
+	fi
+	if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		f=1
+		echo "not ok - $name ran no tests"
+	fi
+	passed=$((passed + p))
+	failed=$((failed + f))
+	[ "$f" -gt 0 ] && failures="$failures $label/$name"
+}
+
+for group in "$@"; do
+	label=${group%%:*}
+	rest=${group#*:}
+	bdir=${rest%%:*}
+	suites=$(echo "${rest#*:}" | tr ',' ' ')
+	for s in $suites; do
+		case $s in
+		unit)
+			for t in "$bdir"/tests/test_*; do
+				[ -x "$t" ] || continue
+				run_one "$label" "$(basename "$t")" "$t"
+			done ;;
+		e2e)
+			for t in tests/e2e/test_*.py tests/e2e/test_*.sh; do
+				[ -f "$t" ] || continue
+				case $t in
+				*.py) run_one "$label" "$(basename "$t")" env \
+				    VIGIL_BUILD="$bdir" /usr/bin/python3 "$t" ;;
+				*.sh) run_one "$label" "$(basename "$t")" env \
+				    VIGIL_BUILD="$bdir" sh "$t" ;;
+				esac
+			done ;;
+		*)
+			run_one "$label" "$s" "$bdir/tests/$s" ;;
+		esac
+	done
+done
+
+[ -n "$failures" ] && echo "failed:$failures"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
