@@ -56,6 +56,8 @@ UNIT_SRC	:= $(wildcard tests/unit/test_*.c)
 UNIT_BIN	:= $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC	:= $(wildcard bench/bench_*.c)
 BENCH_BIN	:= $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+TOOL_SRC	:= $(wildcard tests/tools/*.c)
+TOOL_BIN	:= $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 EXAMPLE_SRC	:= $(wildcard examples/*.c)
 EXAMPLE_BIN	:= $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 
@@ -68,7 +70,7 @@ deps-then-all: deps
 	$(MAKE) all
 
 programs: $(LIBCOMMON) $(PROGRAMS) $(EXAMPLE_BIN)
-tests: $(UNIT_BIN) $(BENCH_BIN)
+tests: $(UNIT_BIN) $(BENCH_BIN) $(TOOL_BIN)
 
 # ---- dependencies ------------------------------------------------------
 
@@ -98,6 +100,10 @@ endef
 $(foreach r,$(PRESENT_ROLES),$(eval $(call ROLE_RULES,$(call role_name,$(r)),$(call role_dir,$(r)))))
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(DIR_LIBS) $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $< $(DIR_LIBS) $(LIBCOMMON) $(LIBS)
+
+$(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(DIR_LIBS) $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $< $(DIR_LIBS) $(LIBCOMMON) $(LIBS)
 
