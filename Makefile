@@ -143,3 +143,6 @@ bench: all
 
 clean:
 	rm -rf build
+
+# install, deb and rpm live beside the packaging they serve.
+-include packaging/install.mk
