@@ -1,0 +1,449 @@
+/*
+ * probe.c - the libcurl multi + libevent glue, and one check's sample.
+ *
+ * The standard event-driven pattern (curl's hiperfifo example, rewritten):
+ * curl tells us which sockets to watch (CURLMOPT_SOCKETFUNCTION) and when
+ * to call it back (CURLMOPT_TIMERFUNCTION); libevent tells curl which
+ * socket is ready (curl_multi_socket_action); finished transfers are
+ * collected with curl_multi_info_read.  Single-threaded: no locks.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+#include <event2/event_struct.h>
+
+#include <vigil/vigil.h>
+
+#include "kinds.h"
+#include "outcome.h"
+#include "probe.h"
+#include "ring.h"
+#include "sched.h"
+
+struct probe_sock {
+	struct event		 ev;
+	struct probe_engine	*eng;
+};
+
+static int	sock_cb(CURL *, curl_socket_t, int, void *, void *);
+static int	timer_cb(CURLM *, long, void *);
+static void	sock_event_cb(evutil_socket_t, short, void *);
+static void	timer_event_cb(evutil_socket_t, short, void *);
+static void	collect_done(struct probe_engine *);
+static size_t	write_cb(char *, size_t, size_t, void *);
+static size_t	header_cb(char *, size_t, size_t, void *);
+static uint32_t	us32(curl_off_t);
+
+/*
+ * curl asks to watch socket s for `what`.  One struct probe_sock per
+ * socket, remembered with curl_multi_assign and freed on CURL_POLL_REMOVE.
+ */
+static int
+sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *sockp)
+{
+	struct probe_engine *eng = userp;
+	struct probe_sock *ps = sockp;
+	short kind;
+
+	(void)easy;
+	if (what == CURL_POLL_REMOVE) {
+		if (ps != NULL) {
+			event_del(&ps->ev);
+			free(ps);
+		}
+		return 0;
+	}
+	if (ps == NULL) {
+		if ((ps = calloc(1, sizeof(*ps))) == NULL)
+			return -1;
+		ps->eng = eng;
+		curl_multi_assign(eng->multi, s, ps);
+	} else
+		event_del(&ps->ev);
+	kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) |
+	    ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
+	event_assign(&ps->ev, eng->base, s, kind, sock_event_cb, eng);
+	event_add(&ps->ev, NULL);
+	return 0;
+}
+
+/* curl asks for a call back after timeout_ms (-1: cancel). */
+static int
+timer_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+	struct probe_engine *eng = userp;
+	struct timeval tv;
+
+	(void)multi;
+	if (timeout_ms < 0) {
+		evtimer_del(eng->timer);
+		return 0;
+	}
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	evtimer_add(eng->timer, &tv);
+	return 0;
+}
+
+static void
+sock_event_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct probe_engine *eng = arg;
+	int action = ((what & EV_READ) ? CURL_CSELECT_IN : 0) |
+	    ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
+
+	curl_multi_socket_action(eng->multi, fd, action, &eng->running);
+	collect_done(eng);
+}
+
+static void
+timer_event_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct probe_engine *eng = arg;
+
+	(void)fd;
+	(void)what;
+	curl_multi_socket_action(eng->multi, CURL_SOCKET_TIMEOUT, 0,
+	    &eng->running);
+	collect_done(eng);
+}
+
+/*
+ * Hand every finished transfer to its owner.  The easy handle leaves the
+ * multi handle (its connection stays in the multi's cache for the next
+ * check) before the callback runs, so the callback may start it again.
+ */
+static void
+collect_done(struct probe_engine *eng)
+{
+	struct probe_xfer *x;
+	CURLMsg *msg;
+	CURLcode cc;
+	int left;
+
+	while ((msg = curl_multi_info_read(eng->multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		cc = msg->data.result;
+		x = NULL;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &x);
+		curl_multi_remove_handle(eng->multi, msg->easy_handle);
+		if (x == NULL)
+			continue;
+		x->busy = 0;
+		if (x->done != NULL)
+			x->done(x, cc, x->arg);
+	}
+}
+
+/*
+ * Create the multi handle and hook it to base.  Returns 0, or -1 with
+ * err filled.
+ */
+int
+probe_engine_init(struct probe_engine *eng, struct event_base *base,
+    char *err, size_t errlen)
+{
+	memset(eng, 0, sizeof(*eng));
+	eng->base = base;
+	if ((eng->multi = curl_multi_init()) == NULL) {
+		snprintf(err, errlen, "curl_multi_init failed");
+		return -1;
+	}
+	if ((eng->timer = evtimer_new(base, timer_event_cb, eng)) == NULL) {
+		curl_multi_cleanup(eng->multi);
+		snprintf(err, errlen, "evtimer_new failed");
+		return -1;
+	}
+	curl_multi_setopt(eng->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
+	curl_multi_setopt(eng->multi, CURLMOPT_SOCKETDATA, eng);
+	curl_multi_setopt(eng->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	curl_multi_setopt(eng->multi, CURLMOPT_TIMERDATA, eng);
+	return 0;
+}
+
+/* Every xfer must be freed (or at least aborted) first. */
+void
+probe_engine_free(struct probe_engine *eng)
+{
+	if (eng->multi != NULL)
+		curl_multi_cleanup(eng->multi);
+	if (eng->timer != NULL)
+		event_free(eng->timer);
+	memset(eng, 0, sizeof(*eng));
+}
+
+/*
+ * Keep the body up to PROBE_BODY_MAX bytes.  Beyond it, returning short
+ * makes curl abort with CURLE_WRITE_ERROR; `capped` tells the classifier
+ * that it was our doing (a 1 GiB "models list" is a broken response, and
+ * must not cost us the memory or the bandwidth).
+ */
+static size_t
+write_cb(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct probe_xfer *x = arg;
+	size_t n = size * nmemb, want, from;
+	char *nb;
+
+	x->received += n;
+	if (n > PROBE_BODY_MAX - x->len) {
+		x->capped = 1;
+		return 0;
+	}
+	if (x->len + n + 1 > x->alloc) {
+		want = x->alloc ? x->alloc : 4096;
+		while (want < x->len + n + 1)
+			want *= 2;
+		if (want > PROBE_BODY_MAX + 1)
+			want = PROBE_BODY_MAX + 1;
+		if ((nb = realloc(x->body, want)) == NULL)
+			return 0;
+		x->body = nb;
+		x->alloc = want;
+	}
+	memcpy(x->body + x->len, p, n);
+	/* Time to first token: the first server-sent event, which may
+	 * straddle two writes (hence the 4 bytes of overlap). */
+	from = x->len > 4 ? x->len - 4 : 0;
+	x->len += n;
+	x->body[x->len] = '\0';
+	if (x->gen && x->first_event_ns == 0 &&
+	    memmem(x->body + from, x->len - from, "data:", 5) != NULL)
+		x->first_event_ns = now_mono_ns();
+	return n;
+}
+
+/* Remember Retry-After of the final response (a new status line resets). */
+static size_t
+header_cb(char *p, size_t size, size_t nmemb, void *arg)
+{
+	struct probe_xfer *x = arg;
+	size_t n = size * nmemb, vlen;
+	const char *v;
+
+	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0)
+		x->retry_after[0] = '\0';
+	else if (n > 12 && strncasecmp(p, "retry-after:", 12) == 0) {
+		v = p + 12;
+		vlen = n - 12;
+		while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n'))
+			vlen--;
+		if (vlen >= sizeof(x->retry_after))
+			vlen = sizeof(x->retry_after) - 1;
+		memcpy(x->retry_after, v, vlen);
+		x->retry_after[vlen] = '\0';
+	}
+	return n;
+}
+
+/*
+ * Set up a reusable transfer.  The options are set once; each check
+ * re-adds the same easy handle.  TLS verification stays on; redirects are
+ * not followed (a redirect to another host would carry the key's header
+ * there: it is reported as "other" instead); only http and https.
+ * Takes ownership of o->headers even on failure.  Returns 0, or -1.
+ */
+int
+probe_xfer_init(struct probe_xfer *x, struct probe_engine *eng,
+    const struct probe_opts *o, probe_done_fn done, void *arg, char *err,
+    size_t errlen)
+{
+	CURL *e;
+	CURLcode rc = CURLE_OK;
+
+	memset(x, 0, sizeof(*x));
+	x->eng = eng;
+	x->headers = o->headers;
+	x->gen = o->gen;
+	x->done = done;
+	x->arg = arg;
+	if ((e = x->easy = curl_easy_init()) == NULL) {
+		snprintf(err, errlen, "curl_easy_init failed");
+		return -1;
+	}
+#define SET(opt, val) do {						\
+	if (rc == CURLE_OK)						\
+		rc = curl_easy_setopt(e, opt, val);			\
+} while (0)
+	SET(CURLOPT_URL, o->url);
+	SET(CURLOPT_PRIVATE, x);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_USERAGENT, "vigil/" VIGIL_VERSION);
+	SET(CURLOPT_HTTPHEADER, x->headers);
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_SSL_VERIFYPEER, 1L);
+	SET(CURLOPT_SSL_VERIFYHOST, 2L);
+	if (o->ca_file != NULL && o->ca_file[0] != '\0')
+		SET(CURLOPT_CAINFO, o->ca_file);
+	SET(CURLOPT_DNS_CACHE_TIMEOUT, 60L);
+	SET(CURLOPT_TCP_KEEPALIVE, 1L);
+	SET(CURLOPT_ACCEPT_ENCODING, "");
+	SET(CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)PROBE_BODY_MAX);
+	SET(CURLOPT_WRITEFUNCTION, write_cb);
+	SET(CURLOPT_WRITEDATA, x);
+	SET(CURLOPT_HEADERFUNCTION, header_cb);
+	SET(CURLOPT_HEADERDATA, x);
+	if (o->post != NULL)
+		SET(CURLOPT_COPYPOSTFIELDS, o->post);
+#undef SET
+	if (rc == CURLE_OK && probe_xfer_set_timeout(x, o->timeout_ms) == -1)
+		rc = CURLE_BAD_FUNCTION_ARGUMENT;
+	if (rc != CURLE_OK) {
+		snprintf(err, errlen, "curl option: %s", curl_easy_strerror(rc));
+		probe_xfer_free(x);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The whole check is bounded by timeout_ms.  The connect phase gets the
+ * same bound, explicitly, so curl's 300 s connect default never applies.
+ */
+int
+probe_xfer_set_timeout(struct probe_xfer *x, uint32_t timeout_ms)
+{
+	if (curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, (long)timeout_ms) !=
+	    CURLE_OK || curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS,
+	    (long)timeout_ms) != CURLE_OK)
+		return -1;
+	return 0;
+}
+
+/*
+ * Start one check.  Its done callback runs from the event loop when it
+ * ends, however it ends.  Returns 0, or -1 (already running, or curl
+ * refused the handle).
+ */
+int
+probe_xfer_start(struct probe_xfer *x)
+{
+	if (x->busy)
+		return -1;
+	x->len = 0;
+	x->received = 0;
+	x->capped = 0;
+	x->first_event_ns = 0;
+	x->retry_after[0] = '\0';
+	if (x->body != NULL)
+		x->body[0] = '\0';
+	x->start_wall_ns = now_wall_ns();
+	x->start_mono_ns = now_mono_ns();
+	if (curl_multi_add_handle(x->eng->multi, x->easy) != CURLM_OK)
+		return -1;
+	x->busy = 1;
+	return 0;
+}
+
+/* Stop a running check without calling its done callback. */
+void
+probe_xfer_abort(struct probe_xfer *x)
+{
+	if (x->busy && x->easy != NULL)
+		curl_multi_remove_handle(x->eng->multi, x->easy);
+	x->busy = 0;
+}
+
+void
+probe_xfer_free(struct probe_xfer *x)
+{
+	probe_xfer_abort(x);
+	if (x->easy != NULL)
+		curl_easy_cleanup(x->easy);
+	kind_headers_free(x->headers);
+	free(x->body);
+	memset(x, 0, sizeof(*x));
+}
+
+static uint32_t
+us32(curl_off_t v)
+{
+	if (v < 0)
+		return 0;
+	return v > (curl_off_t)UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
+/*
+ * Fill s from a finished transfer: times, phases (from curl, each from
+ * the start), status, bytes, and the outcome with its short error code.
+ * *retry_ms receives a 429's Retry-After in ms (0: none).
+ */
+void
+probe_xfer_sample(const struct probe_xfer *x, int kind, CURLcode cc,
+    struct vigil_sample *s, uint32_t *retry_ms)
+{
+	struct probe_result r;
+	curl_off_t t;
+	long status = 0;
+	uint64_t elapsed_us;
+
+	memset(s, 0, sizeof(*s));
+	*retry_ms = 0;
+	s->wall_ns = x->start_wall_ns;
+	s->mono_ns = x->start_mono_ns;
+	elapsed_us = (now_mono_ns() - x->start_mono_ns) / 1000;
+
+	t = 0;
+	curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &t);
+	s->latency_us = t > 0 ? us32(t) : us32((curl_off_t)elapsed_us);
+	t = 0;
+	curl_easy_getinfo(x->easy, CURLINFO_NAMELOOKUP_TIME_T, &t);
+	s->dns_us = us32(t);
+	t = 0;
+	curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME_T, &t);
+	s->connect_us = us32(t);
+	t = 0;
+	curl_easy_getinfo(x->easy, CURLINFO_APPCONNECT_TIME_T, &t);
+	s->tls_us = us32(t);
+	t = 0;
+	curl_easy_getinfo(x->easy, CURLINFO_STARTTRANSFER_TIME_T, &t);
+	s->ttfb_us = us32(t);
+	if (x->gen) {
+		/*
+		 * Time to first token, on curl's clock like the phases: our
+		 * own start stamp is a little earlier than curl's (the multi
+		 * handle starts the transfer on its next timer tick), so
+		 * the difference of the two totals is taken off.
+		 */
+		uint64_t raw, skew;
+
+		s->flags |= VIGIL_SF_GENERATION;
+		s->ttfb_us = 0;
+		if (x->first_event_ns > x->start_mono_ns) {
+			raw = (x->first_event_ns - x->start_mono_ns) / 1000;
+			skew = elapsed_us > s->latency_us ?
+			    elapsed_us - s->latency_us : 0;
+			raw = raw > skew ? raw - skew : 1;
+			if (raw > s->latency_us)
+				raw = s->latency_us;
+			s->ttfb_us = raw > 0 ? (uint32_t)raw : 1;
+		}
+	}
+	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+	s->http_status = status > 0 && status < 1000 ? (uint16_t)status : 0;
+	s->bytes = x->received > UINT32_MAX ? UINT32_MAX :
+	    (uint32_t)x->received;
+
+	memset(&r, 0, sizeof(r));
+	r.curl_code = cc;
+	r.http_status = status;
+	r.capped = x->capped;
+	r.kind = kind;
+	r.body = x->body;
+	r.body_len = x->len;
+	r.body_ok = -1;
+	if (cc == CURLE_OK && status >= 200 && status <= 299)
+		r.body_ok = x->gen ? kind_validate_stream(x->body, x->len) :
+		    kind_validate_body(kind, x->body, x->len);
+	s->outcome = (uint8_t)outcome_classify(&r, s->error,
+	    sizeof(s->error));
+	if (status == 429 && x->retry_after[0] != '\0' &&
+	    sched_parse_retry_after(x->retry_after, time(NULL), retry_ms) == -1)
+		*retry_ms = 0;
+}

@@ -1,0 +1,73 @@
+/*
+ * probe.h - HTTP checks on libcurl's multi interface, driven by libevent.
+ *
+ * One engine (a curl multi handle) per prober, and one long-lived easy
+ * handle per kind of check (the models list; the generation check): the
+ * multi handle keeps connections and DNS answers between checks, so a
+ * check over a reused connection costs microseconds of CPU instead of a
+ * TLS handshake and a CA bundle parse (DESIGN.md, "Pitfalls").
+ */
+#ifndef VIGIL_PROBER_PROBE_H
+#define VIGIL_PROBER_PROBE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+
+#include <vigil/vigil.h>
+
+#define PROBE_BODY_MAX	(1u << 20)	/* read at most 1 MiB of a body */
+
+struct probe_engine {
+	struct event_base	*base;
+	CURLM			*multi;
+	struct event		*timer;
+	int			 running;
+};
+
+struct probe_xfer;
+typedef void (*probe_done_fn)(struct probe_xfer *, CURLcode, void *);
+
+struct probe_opts {
+	const char	*url;
+	const char	*post;		/* body: a POST; NULL: a GET */
+	const char	*ca_file;	/* NULL or "": the system bundle */
+	struct curl_slist *headers;	/* owned by the xfer afterwards */
+	uint32_t	 timeout_ms;
+	int		 gen;		/* generation check (streamed) */
+};
+
+struct probe_xfer {
+	struct probe_engine	*eng;
+	CURL			*easy;
+	struct curl_slist	*headers;
+	char			*body;		/* what was read, capped */
+	size_t			 len;
+	size_t			 alloc;
+	uint64_t		 received;	/* body bytes, cap or not */
+	int			 capped;	/* aborted: body over the cap */
+	int			 busy;		/* in the multi handle */
+	int			 gen;
+	uint64_t		 start_mono_ns;
+	uint64_t		 start_wall_ns;
+	uint64_t		 first_event_ns; /* gen: first "data:" seen */
+	char			 retry_after[64];
+	probe_done_fn		 done;
+	void			*arg;
+};
+
+int	probe_engine_init(struct probe_engine *, struct event_base *, char *,
+	    size_t);
+void	probe_engine_free(struct probe_engine *);
+int	probe_xfer_init(struct probe_xfer *, struct probe_engine *,
+	    const struct probe_opts *, probe_done_fn, void *, char *, size_t);
+int	probe_xfer_set_timeout(struct probe_xfer *, uint32_t);
+int	probe_xfer_start(struct probe_xfer *);
+void	probe_xfer_abort(struct probe_xfer *);
+void	probe_xfer_free(struct probe_xfer *);
+void	probe_xfer_sample(const struct probe_xfer *, int, CURLcode,
+	    struct vigil_sample *, uint32_t *);
+
+#endif /* VIGIL_PROBER_PROBE_H */

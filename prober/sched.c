@@ -1,0 +1,133 @@
+/*
+ * sched.c - check scheduling: jitter, confirmation, Retry-After, fast
+ * probing while the circuit is not closed.
+ *
+ * Checks never overlap: the next one is scheduled when the current one
+ * ends, so a delay here counts from the end of a check.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include <vigil/vigil.h>
+
+#include "sched.h"
+
+/*
+ * base_ms spread by +-SCHED_JITTER_PCT percent, chosen by rnd, so that
+ * probers started together drift apart.  Never below SCHED_MIN_MS.
+ */
+uint32_t
+sched_jitter(uint32_t base_ms, uint32_t rnd)
+{
+	uint64_t spread = (uint64_t)base_ms * SCHED_JITTER_PCT / 100;
+	uint64_t d;
+
+	d = (uint64_t)base_ms - spread + rnd % (2 * spread + 1);
+	if (d < SCHED_MIN_MS)
+		d = SCHED_MIN_MS;
+	return d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+}
+
+/* The first check's delay: random in [0, min(interval, 1 s)). */
+uint32_t
+sched_first_ms(uint32_t interval_ms, uint32_t rnd)
+{
+	uint32_t lim = interval_ms < 1000 ? interval_ms : 1000;
+
+	return lim == 0 ? 0 : rnd % lim;
+}
+
+/*
+ * Delay before the next check, given the one that just ended:
+ *  - the interval, or fast_percent of it while the circuit is not closed,
+ *    jittered;
+ *  - a failure right after a success: a confirmation probe after
+ *    min(interval / 4, 2 s), so a blip is confirmed or cleared quickly;
+ *  - a 429 with Retry-After: at least that long, capped at 10 intervals
+ *    (a provider asking for an hour must not silence us for an hour).
+ */
+uint32_t
+sched_next_ms(const struct sched_in *in)
+{
+	uint64_t base = in->interval_ms, confirm, retry;
+	uint32_t d;
+
+	if (!in->circuit_closed && in->fast_percent > 0 &&
+	    in->fast_percent < 100)
+		base = base * in->fast_percent / 100;
+	d = sched_jitter(base > UINT32_MAX ? UINT32_MAX : (uint32_t)base,
+	    in->rnd);
+
+	if (in->outcome != VIGIL_OUT_OK && in->prev_ok &&
+	    in->outcome != VIGIL_OUT_RATE_LIMITED) {
+		confirm = in->interval_ms / 4;
+		if (confirm > SCHED_CONFIRM_MAX_MS)
+			confirm = SCHED_CONFIRM_MAX_MS;
+		if (confirm < SCHED_MIN_MS)
+			confirm = SCHED_MIN_MS;
+		if (confirm < d)
+			d = (uint32_t)confirm;
+	}
+	if (in->outcome == VIGIL_OUT_RATE_LIMITED && in->retry_after_ms > 0) {
+		retry = in->retry_after_ms;
+		if (retry > (uint64_t)in->interval_ms * SCHED_RETRY_CAP)
+			retry = (uint64_t)in->interval_ms * SCHED_RETRY_CAP;
+		if (retry > d)
+			d = retry > UINT32_MAX ? UINT32_MAX : (uint32_t)retry;
+	}
+	return d;
+}
+
+/*
+ * Parse a Retry-After value (RFC 9110: delta-seconds or an HTTP-date)
+ * into milliseconds from now.  A date in the past gives 0.  Returns 0,
+ * or -1 for a value that is neither.  Seconds saturate at one day: the
+ * caller caps far below that anyway.
+ */
+int
+sched_parse_retry_after(const char *v, time_t now, uint32_t *ms)
+{
+	char buf[128];
+	size_t n;
+	time_t t;
+	unsigned long long s = 0;
+	const char *p;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	n = strlen(v);
+	while (n > 0 && isspace((unsigned char)v[n - 1]))
+		n--;
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, v, n);
+	buf[n] = '\0';
+
+	if (isdigit((unsigned char)buf[0])) {
+		for (p = buf; *p != '\0'; p++) {
+			if (!isdigit((unsigned char)*p))
+				goto date;
+			if (s < 86400)
+				s = s * 10 + (unsigned)(*p - '0');
+		}
+		if (s > 86400)
+			s = 86400;
+		*ms = (uint32_t)(s * 1000);
+		return 0;
+	}
+date:
+	if ((t = curl_getdate(buf, NULL)) == -1)
+		return -1;
+	if (t <= now) {
+		*ms = 0;
+		return 0;
+	}
+	s = (unsigned long long)(t - now);
+	if (s > 86400)
+		s = 86400;
+	*ms = (uint32_t)(s * 1000);
+	return 0;
+}

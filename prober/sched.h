@@ -1,0 +1,31 @@
+/*
+ * sched.h - when the next check runs.  Pure functions of their inputs
+ * (the random word included), so every rule is unit-tested.
+ */
+#ifndef VIGIL_PROBER_SCHED_H
+#define VIGIL_PROBER_SCHED_H
+
+#include <stdint.h>
+#include <time.h>
+
+#define SCHED_JITTER_PCT	5	/* +-5% of the interval */
+#define SCHED_CONFIRM_MAX_MS	2000	/* confirmation probe at most after */
+#define SCHED_RETRY_CAP		10	/* Retry-After capped at 10 intervals */
+#define SCHED_MIN_MS		50	/* never closer than this */
+
+struct sched_in {
+	uint32_t	interval_ms;	/* configured interval */
+	uint32_t	fast_percent;	/* interval % while circuit not closed */
+	int		circuit_closed;	/* 1: closed (or unknown) */
+	int		outcome;	/* of the check that just ended */
+	int		prev_ok;	/* the check before it was ok */
+	uint32_t	retry_after_ms;	/* from a 429's Retry-After, 0: none */
+	uint32_t	rnd;		/* a random word */
+};
+
+uint32_t	sched_jitter(uint32_t, uint32_t);
+uint32_t	sched_first_ms(uint32_t, uint32_t);
+uint32_t	sched_next_ms(const struct sched_in *);
+int		sched_parse_retry_after(const char *, time_t, uint32_t *);
+
+#endif /* VIGIL_PROBER_SCHED_H */
