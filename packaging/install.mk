@@ -202,8 +202,11 @@ endif
 RPM_TOP		 = $(CURDIR)/build/rpm
 # BuildRequires name Fedora packages, which Debian's rpm database does
 # not know: --nodeps.  Debian's rpm has no debuginfo tooling set up for
-# it, hence no debuginfo package here (Fedora's own build makes one).
-RPMBUILD_FLAGS	?= --nodeps --define 'debug_package %{nil}'
+# it, hence no debuginfo package here (Fedora's own build makes one); and
+# its brp-compress is a bash script started as /bin/sh (dash): run it
+# with bash, or man pages stay uncompressed.
+RPMBUILD_FLAGS	?= --nodeps --define 'debug_package %{nil}' \
+		   --define '__brp_compress bash %{_rpmconfigdir}/brp-compress %{?_prefix}'
 
 rpm: deps-pkg
 	$(call pkg_copy_tree,$(RPM_TOP)/tree/vigil-$(VERSION))
