@@ -1,0 +1,119 @@
+/*
+ * api.h - vigil-api: shared state of the HTTP front and its modules.
+ *
+ * util.c	pure functions: query strings, percent-decoding, RFC 3339,
+ *		steps, Prometheus escaping (unit-tested, fuzzed)
+ * views.c	JSON, CSV and DOT views over one snapshot of the segment
+ * metrics.c	the Prometheus text exposition
+ * events.c	change detection, the event ring, SSE and WebSocket clients
+ * dashboard.c	the single-page dashboard
+ * main.c	start-up (child or standalone), evhttp, routing, hardening
+ *
+ * vigil-api only reads the segment (mapped PROT_READ) through the public
+ * client in <vigil/vigil.h>.
+ */
+#ifndef VIGIL_API_H
+#define VIGIL_API_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vigil/vigil.h>
+
+struct evbuffer;
+struct evhttp_request;
+struct event_base;
+
+#define API_QUERY_MAX		16	/* parameters per request */
+#define API_QKEY_MAX		32
+#define API_QVAL_MAX		256
+#define API_URI_MAX		4096	/* longer: 414 */
+#define API_AGG_STALE_NS	(5ull * 1000000000ull)
+#define API_PROBER_STALE_MULT	3	/* prober beats older: stale */
+
+struct api_query {
+	size_t n;
+	struct {
+		char key[API_QKEY_MAX];
+		char val[API_QVAL_MAX];
+	} kv[API_QUERY_MAX];
+};
+
+/* Everything the request handlers share.  One per process. */
+struct api_ctx {
+	struct vigil_client vc;
+	struct event_base *base;
+	struct vigil_provider *snap;	/* provider_cap entries, reused */
+	size_t nsnap;
+	uint64_t snap_at_ns;		/* CLOCK_MONOTONIC of the snapshot */
+	struct vigil_history *hist;	/* history_cap entries, reused */
+	struct vigil_alert *alerts;	/* alert_cap entries, reused */
+	struct vigil_sample *samples;	/* sample_cap entries, reused */
+	int prometheus;
+	uint64_t agg_stale_ns;
+	uint64_t started_wall_ns;
+};
+
+/* ---- util.c: pure functions ---- */
+
+int		 api_pct_decode(const char *, size_t, char *, size_t, int);
+int		 api_query_parse(const char *, struct api_query *, char *,
+		    size_t);
+const char	*api_query_get(const struct api_query *, const char *);
+int		 api_query_only(const struct api_query *, const char *const *,
+		    const char **);
+int		 api_time_parse(const char *, uint64_t *);
+size_t		 api_time_format(uint64_t, char *, size_t);
+int		 api_step_parse(const char *, uint32_t *);
+size_t		 api_prom_escape(const char *, char *, size_t);
+int		 api_name_valid(const char *);
+int		 api_status_rank(unsigned);
+int		 api_provider_up(const struct vigil_stats *);
+double		 api_round3(double);
+
+/* ---- views.c ---- */
+
+/* A view's result: HTTP status, Content-Type, and for 400 the parameter. */
+struct api_result {
+	int code;
+	const char *ctype;
+	const char *disposition;	/* Content-Disposition or NULL */
+	char dispbuf[128];
+};
+
+int	api_snapshot(struct api_ctx *);
+int	api_provider_stale(const struct api_ctx *, const struct vigil_provider *);
+void	api_error_json(struct evbuffer *, const char *, const char *,
+	    const char *);
+void	api_view_health(struct api_ctx *, struct evbuffer *,
+	    struct api_result *);
+void	api_view_integration(struct api_ctx *, const struct api_query *,
+	    struct evbuffer *, struct api_result *);
+void	api_view_provider(struct api_ctx *, const char *,
+	    const struct api_query *, struct evbuffer *, struct api_result *);
+void	api_view_graph(struct api_ctx *, const struct api_query *,
+	    struct evbuffer *, struct api_result *);
+void	api_view_history(struct api_ctx *, const struct api_query *,
+	    struct evbuffer *, struct api_result *);
+void	api_view_alerts(struct api_ctx *, const struct api_query *,
+	    struct evbuffer *, struct api_result *);
+
+/* ---- metrics.c ---- */
+
+void	api_view_metrics(struct api_ctx *, struct evbuffer *,
+	    struct api_result *);
+
+/* ---- events.c ---- */
+
+int	api_events_init(struct api_ctx *);
+void	api_events_shutdown(void);
+void	api_events_sse(struct api_ctx *, struct evhttp_request *);
+void	api_events_ws(struct api_ctx *, struct evhttp_request *);
+uint64_t api_events_last_id(void);
+
+/* ---- dashboard.c ---- */
+
+extern const char	api_dashboard_html[];
+extern const size_t	api_dashboard_len;
+
+#endif /* VIGIL_API_H */

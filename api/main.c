@@ -1,0 +1,532 @@
+/*
+ * vigil-api - the read-only HTTP front of vigil (libevent evhttp).
+ *
+ * Two ways to start:
+ *   child of vigild: fd 3 the segment (O_RDONLY), fd 4 the socketpair
+ *	(first frame `configure`, our ok reply is readiness), fd 5 the
+ *	listening socket.  Exits on EOF of fd 4 or SIGTERM.
+ *   standalone (tests, debugging):
+ *	vigil-api --shm NAME --listen ADDR:PORT [--port-file FILE]
+ *	    [--no-prometheus] [-v]
+ *	port 0 picks a free port, written to FILE once listening.
+ *
+ * Hardening against evhttp's unsafe defaults (DESIGN.md, "Pitfalls"):
+ * header and body limits, a URI limit (414), a per-connection timeout,
+ * TCP_NODELAY, accepting paused for a second on EMFILE/ENFILE, GET and
+ * HEAD only.  The segment is mapped PROT_READ: this process cannot write
+ * it.
+ */
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+
+#include "api.h"
+#include "ctl.h"
+#include "log.h"
+#include "ring.h"
+#include "segment.h"
+
+#define API_MAX_HEADERS		(12 * 1024)	/* request line + headers */
+#define API_MAX_BODY		1024		/* bodies are refused anyway */
+#define API_TIMEOUT_S		10
+#define API_MAX_FDS		4096		/* the connection cap */
+#define API_CONFIGURE_MS	10000
+#define EX_NORESTART		125
+
+static struct api_ctx		 ctx;
+static struct evbuffer		*outbuf;	/* reused by every response */
+static struct evconnlistener	*listener;
+static struct event		*resume_ev;
+
+static void	usage(void) __attribute__((noreturn));
+static void	route(struct evhttp_request *, void *);
+static void	send_result(struct evhttp_request *, struct api_result *);
+static void	send_error(struct evhttp_request *, int, const char *,
+		    const char *, const char *);
+static void	accept_error_cb(struct evconnlistener *, void *);
+static void	resume_cb(evutil_socket_t, short, void *);
+static void	signal_cb(evutil_socket_t, short, void *);
+static int	listen_on(const char *, int *, char *, size_t);
+static void	raise_nofile(void);
+static void	set_nodelay(struct evhttp_request *);
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: vigil-api --shm NAME --listen ADDR:PORT "
+	    "[--port-file FILE] [--no-prometheus] [-v]\n"
+	    "       vigil-api (as a child of vigild: fds 3, 4, 5)\n");
+	exit(2);
+}
+
+/* The JSON error of every failed request. */
+static void
+send_error(struct evhttp_request *req, int code, const char *errcode,
+    const char *param, const char *msg)
+{
+	struct api_result r;
+
+	memset(&r, 0, sizeof(r));
+	evbuffer_drain(outbuf, evbuffer_get_length(outbuf));
+	api_error_json(outbuf, errcode, param, msg);
+	r.code = code;
+	r.ctype = "application/json";
+	send_result(req, &r);
+}
+
+static const char *
+reason(int code)
+{
+	switch (code) {
+	case 200:	return "OK";
+	case 400:	return "Bad Request";
+	case 404:	return "Not Found";
+	case 405:	return "Method Not Allowed";
+	case 414:	return "URI Too Long";
+	case 501:	return "Not Implemented";
+	case 503:	return "Service Unavailable";
+	default:	return "Error";
+	}
+}
+
+/* Send outbuf with r's status and headers; HEAD gets the headers only
+ * (evhttp drops the body of a HEAD reply but keeps Content-Length). */
+static void
+send_result(struct evhttp_request *req, struct api_result *r)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+
+	evhttp_add_header(h, "Content-Type", r->ctype);
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	if (r->disposition != NULL)
+		evhttp_add_header(h, "Content-Disposition", r->disposition);
+	evhttp_send_reply(req, r->code, reason(r->code), outbuf);
+	evbuffer_drain(outbuf, evbuffer_get_length(outbuf));
+}
+
+/*
+ * Nagle plus delayed ACK stalls a kept-alive scrape by ~40 ms.  Linux
+ * copies TCP_NODELAY from the listening socket, so this is a cheap
+ * re-assertion for other systems.
+ */
+static void
+set_nodelay(struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	struct bufferevent *bev;
+	int one = 1;
+
+	if (evcon == NULL ||
+	    (bev = evhttp_connection_get_bufferevent(evcon)) == NULL)
+		return;
+	(void)setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY,
+	    &one, sizeof(one));
+}
+
+/*
+ * Every request lands here: method check, URI length, strict
+ * percent-decoding of path and query, then the route table.
+ */
+static void
+route(struct evhttp_request *req, void *arg)
+{
+	static const char prov_prefix[] = "/health/integration/providers/";
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	const char *uri = evhttp_request_get_uri(req);
+	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
+	const char *rawpath, *qs;
+	char path[512], bad[API_QKEY_MAX + 8];
+	struct api_query q;
+	struct api_result r;
+
+	(void)arg;
+	set_nodelay(req);
+	if (strlen(uri) > API_URI_MAX) {
+		send_error(req, 414, "uri_too_long", NULL, "the request URI is "
+		    "longer than 4096 bytes");
+		return;
+	}
+	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Allow", "GET, HEAD");
+		send_error(req, 405, "method_not_allowed", NULL, "vigil-api is "
+		    "read-only: GET and HEAD only");
+		return;
+	}
+	rawpath = u != NULL ? evhttp_uri_get_path(u) : NULL;
+	if (rawpath == NULL || *rawpath == '\0')
+		rawpath = "/";
+	if (api_pct_decode(rawpath, strlen(rawpath), path, sizeof(path),
+	    0) < 0) {
+		send_error(req, 400, "bad_request", "path", "malformed "
+		    "percent-encoding or control character in the path");
+		return;
+	}
+	qs = u != NULL ? evhttp_uri_get_query(u) : NULL;
+	if (api_query_parse(qs, &q, bad, sizeof(bad)) == -1) {
+		send_error(req, 400, "bad_parameter", bad, "malformed query "
+		    "string (percent-encoding, length or too many "
+		    "parameters)");
+		return;
+	}
+	/* A trailing slash names the same resource. */
+	if (strlen(path) > 1 && path[strlen(path) - 1] == '/')
+		path[strlen(path) - 1] = '\0';
+
+	memset(&r, 0, sizeof(r));
+	evbuffer_drain(outbuf, evbuffer_get_length(outbuf));
+	if (strcmp(path, "/health") == 0)
+		api_view_health(&ctx, outbuf, &r);
+	else if (strcmp(path, "/health/integration") == 0)
+		api_view_integration(&ctx, &q, outbuf, &r);
+	else if (strncmp(path, prov_prefix, sizeof(prov_prefix) - 1) == 0) {
+		const char *name = path + sizeof(prov_prefix) - 1;
+
+		if (!api_name_valid(name)) {
+			send_error(req, 404, "not_found", NULL, "no such "
+			    "provider");
+			return;
+		}
+		api_view_provider(&ctx, name, &q, outbuf, &r);
+	} else if (strcmp(path, "/health/integration/graph") == 0)
+		api_view_graph(&ctx, &q, outbuf, &r);
+	else if (strcmp(path, "/health/integration/history") == 0)
+		api_view_history(&ctx, &q, outbuf, &r);
+	else if (strcmp(path, "/health/integration/alerts") == 0)
+		api_view_alerts(&ctx, &q, outbuf, &r);
+	else if (strcmp(path, "/metrics") == 0)
+		api_view_metrics(&ctx, outbuf, &r);
+	else if (strcmp(path, "/health/integration/events") == 0) {
+		api_events_sse(&ctx, req);
+		return;
+	} else if (strcmp(path, "/ws/health") == 0) {
+		api_events_ws(&ctx, req);
+		return;
+	} else if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") ==
+	    0) {
+		evbuffer_add_reference(outbuf, api_dashboard_html,
+		    api_dashboard_len, NULL, NULL);
+		r.code = 200;
+		r.ctype = "text/html; charset=utf-8";
+	} else {
+		send_error(req, 404, "not_found", NULL, "no such path");
+		return;
+	}
+	send_result(req, &r);
+}
+
+/*
+ * accept() failed.  On EMFILE/ENFILE evconnlistener would retry at once
+ * and spin: stop accepting for a second (connections wait in the
+ * backlog) and log once per pause.
+ */
+static void
+accept_error_cb(struct evconnlistener *lev, void *arg)
+{
+	struct timeval one = { 1, 0 };
+	int e = EVUTIL_SOCKET_ERROR();
+
+	(void)arg;
+	if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+		log_warnx("accept: %s; pausing accepts for 1 s", strerror(e));
+		evconnlistener_disable(lev);
+		event_add(resume_ev, &one);
+	} else
+		log_warnx("accept: %s", strerror(e));
+}
+
+static void
+resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	evconnlistener_enable(listener);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	log_info("signal %d: exiting", (int)sig);
+	event_base_loopbreak(arg);
+}
+
+/*
+ * Bind and listen on "ADDR:PORT" ("127.0.0.1:0", "[::1]:9470").  *port
+ * receives the bound port.  Returns the socket or -1 with err filled.
+ */
+static int
+listen_on(const char *addr, int *port, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[128], *end;
+	const char *colon;
+	long pnum;
+	int len, fd, one = 1, ok;
+
+	memset(&ss, 0, sizeof(ss));
+	/* evutil_parse_sockaddr_port refuses port 0, which tests need. */
+	if ((colon = strrchr(addr, ':')) == NULL ||
+	    (size_t)(colon - addr) >= sizeof(host) ||
+	    (pnum = strtol(colon + 1, &end, 10)) < 0 || pnum > 65535 ||
+	    colon[1] == '\0' || *end != '\0') {
+		snprintf(err, errlen, "bad listen address \"%s\" (want "
+		    "ADDR:PORT)", addr);
+		return -1;
+	}
+	memcpy(host, addr, (size_t)(colon - addr));
+	host[colon - addr] = '\0';
+	if (host[0] == '[' && strlen(host) > 2 &&
+	    host[strlen(host) - 1] == ']') {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+		host[strlen(host) - 1] = '\0';
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)pnum);
+		ok = inet_pton(AF_INET6, host + 1, &s6->sin6_addr) == 1;
+		len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)pnum);
+		ok = inet_pton(AF_INET, host, &s4->sin_addr) == 1;
+		len = sizeof(*s4);
+	}
+	if (!ok) {
+		snprintf(err, errlen, "bad listen address \"%s\" (want "
+		    "ADDR:PORT with a numeric address)", addr);
+		return -1;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
+	if (fd == -1) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		return -1;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, (socklen_t)len) == -1 ||
+	    listen(fd, 1024) == -1) {
+		snprintf(err, errlen, "bind %s: %s", addr, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1) {
+		snprintf(err, errlen, "getsockname: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	*port = ntohs(ss.ss_family == AF_INET6 ?
+	    ((struct sockaddr_in6 *)&ss)->sin6_port :
+	    ((struct sockaddr_in *)&ss)->sin_port);
+	return fd;
+}
+
+/* The connection cap is the descriptor limit: raise the soft limit to
+ * API_MAX_FDS (or the hard limit); past it, accepting pauses. */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	rl.rlim_cur = rl.rlim_max < API_MAX_FDS ? rl.rlim_max : API_MAX_FDS;
+	(void)setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "shm", required_argument, NULL, 's' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "port-file", required_argument, NULL, 'p' },
+		{ "no-prometheus", no_argument, NULL, 'n' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct api_settings set;
+	struct segment seg;
+	struct event *sigterm, *sigint;
+	struct evhttp *http;
+	struct timeval to = { API_TIMEOUT_S, 0 };
+	const char *shm = NULL, *portfile = NULL, *env;
+	char err[256];
+	uint64_t cfg_id = 0;
+	int ch, child, lfd, port = 0, one = 1, rc;
+
+	memset(&set, 0, sizeof(set));
+	set.prometheus = 1;
+	set.log_level = LOG_LVL_INFO;
+	set.agg_stale_ns = API_AGG_STALE_NS;
+	snprintf(set.listen, sizeof(set.listen), "127.0.0.1:9470");
+	while ((ch = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			shm = optarg;
+			break;
+		case 'l':
+			snprintf(set.listen, sizeof(set.listen), "%s", optarg);
+			break;
+		case 'p':
+			portfile = optarg;
+			break;
+		case 'n':
+			set.prometheus = 0;
+			break;
+		case 'v':
+			set.log_level = LOG_LVL_DEBUG;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	child = shm == NULL;
+	log_init("vigil-api", set.log_level);
+	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.started_wall_ns = now_wall_ns();
+
+	if (child) {
+		if (fcntl(3, F_GETFD) == -1 || fcntl(4, F_GETFD) == -1 ||
+		    fcntl(5, F_GETFD) == -1) {
+			fprintf(stderr, "vigil-api: not started by vigild (no "
+			    "fds 3-5) and no --shm given\n");
+			usage();
+		}
+		if (api_ctl_configure(4, API_CONFIGURE_MS, &set, &cfg_id, err,
+		    sizeof(err)) == -1) {
+			log_warnx("configure: %s", err);
+			api_ctl_reply(4, cfg_id, "bad_configure", err);
+			return EX_NORESTART;
+		}
+		log_setlevel(set.log_level);
+		if (seg_map_fd(&seg, 3, 0, err, sizeof(err)) == -1 ||
+		    seg.hdr->magic != VIGIL_MAGIC) {
+			if (seg.base != NULL)
+				snprintf(err, sizeof(err), "segment not "
+				    "initialised");
+			log_warnx("segment: %s", err);
+			api_ctl_reply(4, cfg_id, "segment", err);
+			return EX_NORESTART;
+		}
+		vigil_attach(&ctx.vc, seg.base, seg.size);
+		lfd = 5;
+		evutil_make_socket_nonblocking(lfd);
+		evutil_make_socket_closeonexec(lfd);
+	} else {
+		if ((env = getenv("ENABLE_PROMETHEUS_METRICS")) != NULL &&
+		    (strcasecmp(env, "false") == 0 || strcmp(env, "0") == 0 ||
+		    strcasecmp(env, "no") == 0 || strcasecmp(env, "off") == 0))
+			set.prometheus = 0;
+		if ((rc = vigil_open(&ctx.vc, shm)) != VIGIL_OK)
+			fatalx("%s", ctx.vc.err);
+		if ((lfd = listen_on(set.listen, &port, err, sizeof(err))) ==
+		    -1)
+			fatalx("%s", err);
+	}
+	(void)setsockopt(lfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	ctx.prometheus = set.prometheus;
+	ctx.agg_stale_ns = set.agg_stale_ns;
+	ctx.snap = calloc(vigil_capacity(&ctx.vc), sizeof(*ctx.snap));
+	ctx.hist = calloc(ctx.vc.hdr->history_cap, sizeof(*ctx.hist));
+	ctx.alerts = calloc(ctx.vc.hdr->alert_cap, sizeof(*ctx.alerts));
+	ctx.samples = calloc(ctx.vc.hdr->sample_cap, sizeof(*ctx.samples));
+	if (ctx.snap == NULL || ctx.hist == NULL || ctx.alerts == NULL ||
+	    ctx.samples == NULL)
+		fatalx("out of memory");
+
+	if ((ctx.base = event_base_new()) == NULL ||
+	    (http = evhttp_new(ctx.base)) == NULL ||
+	    (outbuf = evbuffer_new()) == NULL)
+		fatalx("libevent initialisation failed");
+	evhttp_set_max_headers_size(http, API_MAX_HEADERS);
+	evhttp_set_max_body_size(http, API_MAX_BODY);
+	evhttp_set_timeout_tv(http, &to);
+	/* Accept every method so that the router answers 405 with Allow
+	 * (evhttp would say 501 on its own). */
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
+	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
+	    EVHTTP_REQ_PATCH);
+	evhttp_set_gencb(http, route, NULL);
+	listener = evconnlistener_new(ctx.base, NULL, NULL,
+	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, lfd);
+	if (listener == NULL || evhttp_bind_listener(http, listener) == NULL)
+		fatalx("cannot listen on the socket");
+	evconnlistener_set_error_cb(listener, accept_error_cb);
+	resume_ev = evtimer_new(ctx.base, resume_cb, NULL);
+	sigterm = evsignal_new(ctx.base, SIGTERM, signal_cb, ctx.base);
+	sigint = evsignal_new(ctx.base, SIGINT, signal_cb, ctx.base);
+	if (resume_ev == NULL || sigterm == NULL || sigint == NULL ||
+	    evsignal_add(sigterm, NULL) == -1 || evsignal_add(sigint, NULL) ==
+	    -1)
+		fatalx("libevent events");
+	if (api_events_init(&ctx) == -1)
+		fatalx("event stream initialisation failed");
+
+	if (child) {
+		if (api_ctl_reply(4, cfg_id, NULL, NULL) == -1)
+			fatal("reply to configure");
+		if (api_ctl_watch(ctx.base, 4) == -1)
+			fatalx("control socket");
+		log_info("ready (pid %d), serving on fd 5", (int)getpid());
+	} else {
+		if (portfile != NULL) {
+			char tmp[4096];
+			FILE *f;
+
+			snprintf(tmp, sizeof(tmp), "%s.tmp", portfile);
+			if ((f = fopen(tmp, "w")) == NULL ||
+			    fprintf(f, "%d\n", port) < 0 || fclose(f) != 0 ||
+			    rename(tmp, portfile) == -1)
+				fatal("port file %s", portfile);
+		}
+		log_info("serving %s on %s (port %d)", shm, set.listen, port);
+	}
+
+	event_base_dispatch(ctx.base);
+
+	api_events_shutdown();
+	api_ctl_close();
+	evhttp_free(http);
+	event_free(resume_ev);
+	event_free(sigterm);
+	event_free(sigint);
+	evbuffer_free(outbuf);
+	event_base_free(ctx.base);
+	free(ctx.snap);
+	free(ctx.hist);
+	free(ctx.alerts);
+	free(ctx.samples);
+	if (!child)
+		vigil_close(&ctx.vc);
+	return 0;
+}

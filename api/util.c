@@ -1,0 +1,431 @@
+/*
+ * util.c - vigil-api's pure functions: no I/O, no allocation, no globals.
+ * Unit-tested in tests/unit/test_api.c and fuzzed by tests/fuzz/fuzz_query.c.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+
+static int	hexval(int);
+static int64_t	days_from_civil(int64_t, unsigned, unsigned);
+static void	civil_from_days(int64_t, int64_t *, unsigned *, unsigned *);
+static int	digits(const char *, int, int *);
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/*
+ * Percent-decode in[0..len) into out (NUL-terminated, at most outlen - 1
+ * bytes).  plus_space turns '+' into ' ' (query strings).  Returns the
+ * decoded length, or -1 for a malformed escape ("%4", "%zz"), an encoded
+ * NUL, a control character, or output that does not fit.  evhttp's own
+ * decoder passes malformed escapes through silently: that is why this
+ * exists.
+ */
+int
+api_pct_decode(const char *in, size_t len, char *out, size_t outlen,
+    int plus_space)
+{
+	size_t i, o = 0;
+	int c, h, l;
+
+	if (outlen == 0)
+		return -1;
+	for (i = 0; i < len; i++) {
+		c = (unsigned char)in[i];
+		if (c == '%') {
+			if (i + 2 >= len)
+				return -1;
+			h = hexval((unsigned char)in[i + 1]);
+			l = hexval((unsigned char)in[i + 2]);
+			if (h < 0 || l < 0)
+				return -1;
+			c = h * 16 + l;
+			i += 2;
+		} else if (c == '+' && plus_space)
+			c = ' ';
+		if (c < 0x20 || c == 0x7f)
+			return -1;
+		if (o + 1 >= outlen)
+			return -1;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return (int)o;
+}
+
+/*
+ * Parse a query string ("a=1&b=x%20y", no leading '?') into q.  Empty
+ * pairs ("a=1&&b") are skipped; a key without '=' has the value "".
+ * Returns 0, or -1 with bad naming the offending parameter (its raw key,
+ * truncated, or "query" when even the key cannot be decoded): malformed
+ * escapes, keys or values too long, more than API_QUERY_MAX pairs.
+ * O(length).
+ */
+int
+api_query_parse(const char *qs, struct api_query *q, char *bad,
+    size_t badlen)
+{
+	const char *p = qs, *amp, *eq, *end;
+	size_t klen;
+
+	q->n = 0;
+	if (bad != NULL && badlen > 0)
+		bad[0] = '\0';
+	if (qs == NULL)
+		return 0;
+	while (*p != '\0') {
+		amp = strchr(p, '&');
+		end = amp != NULL ? amp : p + strlen(p);
+		if (end == p) {
+			p++;
+			continue;
+		}
+		eq = memchr(p, '=', (size_t)(end - p));
+		klen = (size_t)((eq != NULL ? eq : end) - p);
+		if (q->n == API_QUERY_MAX) {
+			if (bad != NULL)
+				snprintf(bad, badlen, "query");
+			return -1;
+		}
+		if (api_pct_decode(p, klen, q->kv[q->n].key, API_QKEY_MAX,
+		    1) < 0) {
+			if (bad != NULL)
+				snprintf(bad, badlen, "query");
+			return -1;
+		}
+		if (eq == NULL)
+			q->kv[q->n].val[0] = '\0';
+		else if (api_pct_decode(eq + 1, (size_t)(end - eq - 1),
+		    q->kv[q->n].val, API_QVAL_MAX, 1) < 0) {
+			if (bad != NULL)
+				snprintf(bad, badlen, "%s", q->kv[q->n].key);
+			return -1;
+		}
+		q->n++;
+		p = *end == '&' ? end + 1 : end;
+	}
+	return 0;
+}
+
+/* The first value of key, or NULL. */
+const char *
+api_query_get(const struct api_query *q, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < q->n; i++)
+		if (strcmp(q->kv[i].key, key) == 0)
+			return q->kv[i].val;
+	return NULL;
+}
+
+/*
+ * Check that every parameter of q is in the NULL-terminated list allowed.
+ * Returns 0, or -1 with *bad set to the first unknown key: a typo such as
+ * "stpe=5m" is an error, not silently the default.
+ */
+int
+api_query_only(const struct api_query *q, const char *const *allowed,
+    const char **bad)
+{
+	size_t i, j;
+
+	for (i = 0; i < q->n; i++) {
+		for (j = 0; allowed[j] != NULL; j++)
+			if (strcmp(q->kv[i].key, allowed[j]) == 0)
+				break;
+		if (allowed[j] == NULL) {
+			*bad = q->kv[i].key;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Howard Hinnant's days_from_civil: proleptic Gregorian, no time zone. */
+static int64_t
+days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	int64_t era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static void
+civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+	int64_t era;
+	unsigned doe, yoe, doy, mp;
+
+	z += 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = (unsigned)(z - era * 146097);
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	*y = (int64_t)yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	*d = doy - (153 * mp + 2) / 5 + 1;
+	*m = mp < 10 ? mp + 3 : mp - 9;
+	*y += *m <= 2;
+}
+
+/* Exactly n decimal digits at s into *v; 0 or -1. */
+static int
+digits(const char *s, int n, int *v)
+{
+	int i;
+
+	*v = 0;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		*v = *v * 10 + (s[i] - '0');
+	}
+	return 0;
+}
+
+/*
+ * Parse a time: RFC 3339 ("2026-11-28T15:04:05Z", "...05.25+01:00",
+ * 't'/'z'/' ' accepted as RFC 3339 allows) or Unix seconds ("1764342245",
+ * "1764342245.5").  Years 1970..9999.  *ns receives nanoseconds since the
+ * epoch.  Returns 0, or -1 for anything else (trailing garbage included).
+ */
+int
+api_time_parse(const char *s, uint64_t *ns)
+{
+	int Y, M, D, h, mi, sec, oh, om, i;
+	int64_t days, t, frac = 0, scale = 100000000;
+	const char *p;
+	char *end;
+
+	if (s == NULL || *s == '\0')
+		return -1;
+	if (strlen(s) > 64)
+		return -1;
+	/* Unix seconds: digits, optionally a fraction. */
+	for (p = s; *p >= '0' && *p <= '9'; p++)
+		;
+	if (p != s && (*p == '\0' || *p == '.') && p - s <= 12) {
+		unsigned long long v = strtoull(s, &end, 10);
+		if (*end == '.') {
+			end++;
+			if (*end < '0' || *end > '9')
+				return -1;
+			for (; *end >= '0' && *end <= '9'; end++) {
+				if (scale > 0)
+					frac += (*end - '0') * scale;
+				scale /= 10;
+			}
+		}
+		if (*end != '\0')
+			return -1;
+		*ns = (uint64_t)v * 1000000000ull + (uint64_t)frac;
+		return 0;
+	}
+	if (strlen(s) < 20)
+		return -1;
+	if (digits(s, 4, &Y) || s[4] != '-' || digits(s + 5, 2, &M) ||
+	    s[7] != '-' || digits(s + 8, 2, &D) ||
+	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+	    digits(s + 11, 2, &h) || s[13] != ':' || digits(s + 14, 2, &mi) ||
+	    s[16] != ':' || digits(s + 17, 2, &sec))
+		return -1;
+	if (Y < 1970 || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 ||
+	    mi > 59 || sec > 60)
+		return -1;
+	/* Day within the month (leap years included). */
+	{
+		static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31,
+		    31, 30, 31, 30, 31 };
+		int leap = (Y % 4 == 0 && Y % 100 != 0) || Y % 400 == 0;
+		if (D > mdays[M - 1] || (M == 2 && D == 29 && !leap))
+			return -1;
+	}
+	if (sec == 60)			/* leap second: clamp */
+		sec = 59;
+	p = s + 19;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		for (i = 0; *p >= '0' && *p <= '9'; p++, i++) {
+			if (i > 17)
+				return -1;
+			if (scale > 0)
+				frac += (*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	days = days_from_civil(Y, (unsigned)M, (unsigned)D);
+	t = days * 86400 + h * 3600 + mi * 60 + sec;
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		if (digits(p + 1, 2, &oh) || p[3] != ':' ||
+		    digits(p + 4, 2, &om) || oh > 23 || om > 59)
+			return -1;
+		t += (*p == '+' ? -1 : 1) * (oh * 3600 + om * 60);
+		p += 6;
+	} else
+		return -1;
+	if (*p != '\0' || t < 0)
+		return -1;
+	*ns = (uint64_t)t * 1000000000ull + (uint64_t)frac;
+	return 0;
+}
+
+/*
+ * Format wall_ns as RFC 3339 UTC with second precision
+ * ("2026-11-28T15:04:05Z").  Returns the length (20), or 0 if buf is too
+ * small (it needs 21 bytes).
+ */
+size_t
+api_time_format(uint64_t wall_ns, char *buf, size_t len)
+{
+	int64_t t = (int64_t)(wall_ns / 1000000000ull), y, days, rem;
+	unsigned m, d;
+	int n;
+
+	days = t / 86400;
+	rem = t % 86400;
+	civil_from_days(days, &y, &m, &d);
+	n = snprintf(buf, len, "%04lld-%02u-%02uT%02d:%02d:%02dZ",
+	    (long long)y, m, d, (int)(rem / 3600), (int)(rem % 3600 / 60),
+	    (int)(rem % 60));
+	if (n < 0 || (size_t)n >= len)
+		return 0;
+	return (size_t)n;
+}
+
+/* "raw" -> 0, "1m" 60, "5m" 300, "15m" 900, "1h" 3600 (seconds); else -1. */
+int
+api_step_parse(const char *s, uint32_t *step)
+{
+	static const struct {
+		const char *name;
+		uint32_t sec;
+	} steps[] = { { "raw", 0 }, { "1m", 60 }, { "5m", 300 },
+	    { "15m", 900 }, { "1h", 3600 } };
+	size_t i;
+
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		if (strcmp(s, steps[i].name) == 0) {
+			*step = steps[i].sec;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/*
+ * Escape a Prometheus label value (text format 0.0.4): backslash, double
+ * quote and newline become \\, \" and \n.  Writes at most outlen - 1
+ * bytes and a NUL; returns the escaped length, truncated at a character
+ * boundary (never half an escape) when out is too small.
+ */
+size_t
+api_prom_escape(const char *in, char *out, size_t outlen)
+{
+	size_t o = 0;
+	const char *rep;
+	char one[2];
+
+	if (outlen == 0)
+		return 0;
+	for (; *in != '\0'; in++) {
+		switch (*in) {
+		case '\\':
+			rep = "\\\\";
+			break;
+		case '"':
+			rep = "\\\"";
+			break;
+		case '\n':
+			rep = "\\n";
+			break;
+		default:
+			one[0] = *in;
+			one[1] = '\0';
+			rep = one;
+			break;
+		}
+		if (o + strlen(rep) >= outlen)
+			break;
+		memcpy(out + o, rep, strlen(rep));
+		o += strlen(rep);
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* A provider name as the config allows: [A-Za-z0-9_.-], 1..31 bytes. */
+int
+api_name_valid(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++, n++) {
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' ||
+		    *s == '.'))
+			return 0;
+	}
+	return n > 0 && n < VIGIL_NAME_MAX;
+}
+
+/*
+ * Severity of a status for "worst of": healthy 0 < paused 1 < unknown 2 <
+ * degraded 3 < misconfigured 4 < unhealthy 5.  A paused provider was
+ * switched off on purpose and must not turn the overall status red.
+ */
+int
+api_status_rank(unsigned st)
+{
+	switch (st) {
+	case VIGIL_ST_HEALTHY:		return 0;
+	case VIGIL_ST_PAUSED:		return 1;
+	case VIGIL_ST_UNKNOWN:		return 2;
+	case VIGIL_ST_DEGRADED:		return 3;
+	case VIGIL_ST_MISCONFIGURED:	return 4;
+	case VIGIL_ST_UNHEALTHY:	return 5;
+	default:			return 2;
+	}
+}
+
+/* "Up" for vigil_provider_up: usable now (healthy or degraded, circuit
+ * not open). */
+int
+api_provider_up(const struct vigil_stats *st)
+{
+	return (st->status == VIGIL_ST_HEALTHY ||
+	    st->status == VIGIL_ST_DEGRADED) && st->circuit != VIGIL_CB_OPEN;
+}
+
+/* Round to 3 decimals so JSON shows 182.4, not 182.40000000000001;
+ * NaN and infinities become 0. */
+double
+api_round3(double v)
+{
+	if (!isfinite(v))
+		return 0;
+	return round(v * 1000.0) / 1000.0;
+}

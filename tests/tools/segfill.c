@@ -1,0 +1,408 @@
+/*
+ * segfill - a populated vigil segment without vigild, probers or the
+ * aggregator, for vigil-api's tests and for poking at the API by hand.
+ *
+ *	segfill --shm NAME [--providers N] [--beat-ms MS]
+ *
+ * Creates segment NAME with N providers (openai anthropic google deepseek
+ * qwen cursor, then pN...), fills directory slots, stats blocks, sample
+ * rings, history rings and the alert ring with deterministic data (the
+ * formulas are below and mirrored in tests/e2e/test_api.py), prints
+ * "ready t0=SECONDS" (the first history record's Unix time) and then
+ * beats the aggregator and prober heartbeats every MS (default 200).
+ *
+ * Commands on stdin, one per line, each answered "ok" or "error: ...":
+ *	status NAME healthy|degraded|unhealthy|misconfigured|unknown|paused
+ *	circuit NAME closed|open|half_open
+ *	trend NAME stable|degrading|improving
+ *	alert NAME KIND LEVEL		(kind: error_rate latency down ...)
+ *	sample NAME OUTCOME LATENCY_MS
+ *	beat on|off			(the aggregator heartbeat)
+ *	quit
+ * EOF on stdin, SIGTERM or SIGINT: unlink the segment and exit.
+ */
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <vigil/vigil.h>
+
+#include "ring.h"
+#include "segment.h"
+
+#define MAXP	64
+
+static const char *const base_names[] = { "openai", "anthropic", "google",
+    "deepseek", "qwen", "cursor" };
+static const int base_kinds[] = { VIGIL_KIND_OPENAI, VIGIL_KIND_ANTHROPIC,
+    VIGIL_KIND_GOOGLE, VIGIL_KIND_DEEPSEEK, VIGIL_KIND_QWEN,
+    VIGIL_KIND_CURSOR };
+/* Initial status / circuit / trend by index % 6. */
+static const int st0[6] = { VIGIL_ST_HEALTHY, VIGIL_ST_DEGRADED,
+    VIGIL_ST_UNHEALTHY, VIGIL_ST_HEALTHY, VIGIL_ST_MISCONFIGURED,
+    VIGIL_ST_PAUSED };
+static const int cb0[6] = { VIGIL_CB_CLOSED, VIGIL_CB_CLOSED, VIGIL_CB_OPEN,
+    VIGIL_CB_CLOSED, VIGIL_CB_HALF_OPEN, VIGIL_CB_CLOSED };
+
+static volatile sig_atomic_t	stop;
+static struct segment		seg;
+static struct vigil_provider_info info[MAXP];
+static struct vigil_stats	stats[MAXP];
+static struct ring_writer	samples[MAXP], history[MAXP], alerts;
+static int			nprov = 6;
+static uint64_t			alert_id;
+
+static void	on_signal(int);
+static int	find(const char *);
+static int	lookup(const char *, const char *(*)(unsigned), unsigned);
+static void	fill(uint64_t);
+static void	push_alert(int, int, int, uint64_t);
+static int	command(char *);
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int
+find(const char *name)
+{
+	int i;
+
+	for (i = 0; i < nprov; i++)
+		if (strcmp(info[i].name, name) == 0)
+			return i;
+	return -1;
+}
+
+static int
+lookup(const char *s, const char *(*namef)(unsigned), unsigned count)
+{
+	unsigned i;
+
+	for (i = 0; i < count; i++)
+		if (strcmp(s, namef(i)) == 0)
+			return (int)i;
+	return -1;
+}
+
+static void
+push_alert(int p, int kind, int level, uint64_t wall)
+{
+	struct vigil_alert a;
+
+	memset(&a, 0, sizeof(a));
+	a.id = ++alert_id;
+	a.wall_ns = wall;
+	a.mono_ns = now_mono_ns();
+	a.value = 0.5 + (double)alert_id;
+	a.threshold = 0.5;
+	snprintf(a.provider, sizeof(a.provider), "%s", info[p].name);
+	a.provider_idx = (uint32_t)p;
+	a.kind = (uint8_t)kind;
+	a.level = (uint8_t)level;
+	ring_push(&alerts, &a, VIGIL_WORDS(struct vigil_alert));
+}
+
+/*
+ * The deterministic data.  t0 = the start of the hour before the current
+ * one, so every history record is in the past and buckets are aligned.
+ */
+static void
+fill(uint64_t t0)
+{
+	uint64_t now = now_wall_ns();
+	int i, j, w;
+
+	for (i = 0; i < nprov; i++) {
+		struct vigil_provider_info *pi = &info[i];
+		struct vigil_stats *st = &stats[i];
+		double p50 = 100.0 + 10 * i;
+
+		memset(pi, 0, sizeof(*pi));
+		if (i < 6)
+			snprintf(pi->name, sizeof(pi->name), "%s",
+			    base_names[i]);
+		else
+			snprintf(pi->name, sizeof(pi->name), "p%d", i);
+		snprintf(pi->host, sizeof(pi->host), "api.%.31s.example",
+		    pi->name);
+		pi->kind = (uint8_t)(i < 6 ? base_kinds[i] : VIGIL_KIND_HTTP);
+		pi->flags = VIGIL_PF_IN_USE | VIGIL_PF_ENABLED |
+		    (st0[i % 6] == VIGIL_ST_PAUSED ? VIGIL_PF_PAUSED : 0);
+		pi->interval_ms = 1000;
+		pi->timeout_ms = 500;
+		pi->generation = 1;
+		pi->restarts = (uint32_t)i;
+		pi->added_wall_ns = now;
+		seqlock_write(seg_dir_slot(&seg, (uint32_t)i), pi,
+		    VIGIL_WORDS(struct vigil_provider_info));
+
+		ring_writer_init(&samples[i], seg_sample_ring(&seg,
+		    (uint32_t)i), seg.hdr->sample_cap, seg.hdr->sample_entry);
+		ring_writer_init(&history[i], seg_history_ring(&seg,
+		    (uint32_t)i), seg.hdr->history_cap,
+		    seg.hdr->history_entry);
+		for (j = 0; j < 100; j++) {
+			struct vigil_sample s;
+
+			memset(&s, 0, sizeof(s));
+			s.wall_ns = now - (uint64_t)(100 - j) * 10000000000ull;
+			s.latency_us = (uint32_t)((100 + i * 10 + j % 7) * 1000);
+			s.ttfb_us = s.latency_us / 2;
+			s.http_status = j % 10 == 9 ? 503 : 200;
+			s.outcome = j % 10 == 9 ? VIGIL_OUT_HTTP_5XX :
+			    VIGIL_OUT_OK;
+			ring_push(&samples[i], &s,
+			    VIGIL_WORDS(struct vigil_sample));
+		}
+		for (j = 0; j < 200; j++) {
+			struct vigil_history h;
+
+			memset(&h, 0, sizeof(h));
+			h.wall_ns = t0 + (uint64_t)j * 10000000000ull;
+			h.latency_us = (uint32_t)((100 + j % 10) * 1000);
+			h.outcome = j % 10 == 9 ? VIGIL_OUT_HTTP_5XX :
+			    VIGIL_OUT_OK;
+			h.http_status = j % 10 == 9 ? 503 : 200;
+			h.status = j % 10 == 9 ? VIGIL_ST_DEGRADED :
+			    VIGIL_ST_HEALTHY;
+			h.p50_us = 100000;
+			h.p95_us = 108000;
+			h.p99_us = 109000;
+			h.error_ppm = 100000;
+			h.uptime_ppm = 900000;
+			h.samples_1m = 6;
+			ring_push(&history[i], &h,
+			    VIGIL_WORDS(struct vigil_history));
+		}
+
+		memset(st, 0, sizeof(*st));
+		st->updated_wall_ns = st0[i % 6] == VIGIL_ST_UNKNOWN ? 0 : now;
+		st->since_wall_ns = t0;
+		for (w = 0; w < VIGIL_NWINDOWS; w++) {
+			struct vigil_window *win = &st->win[w];
+
+			win->samples = w == 0 ? 6 : w == 1 ? 30 : 90;
+			win->ok = win->samples - (uint32_t)(i < 6 ? i : 5);
+			win->by_outcome[VIGIL_OUT_OK] = win->ok;
+			win->by_outcome[VIGIL_OUT_TIMEOUT] = win->samples -
+			    win->ok;
+			win->error_rate = (double)(win->samples - win->ok) /
+			    win->samples;
+			win->uptime = 1.0 - win->error_rate;
+			win->p50_ms = p50;
+			win->p95_ms = p50 * 1.5;
+			win->p99_ms = p50 * 2;
+			win->mean_ms = p50 * 1.1;
+			win->max_ms = p50 * 3;
+		}
+		st->checks_total[VIGIL_OUT_OK] = 1000 + (uint64_t)i;
+		st->checks_total[VIGIL_OUT_TIMEOUT] = (uint64_t)i;
+		for (j = 0; j < VIGIL_PROM_BUCKETS; j++)
+			st->lat_bucket[j] = (uint64_t)j + 1;
+		st->lat_sum_s = 12.5;
+		st->samples_total = 1000 + 2 * (uint64_t)i;
+		st->samples_lost = (uint64_t)i;
+		st->alerts_total = (uint64_t)i;
+		st->uptime_total = 0.99;
+		st->score = 1.5 * i;
+		st->last.wall_ns = now - 1000000000ull;
+		st->last.latency_us = (uint32_t)(150000 + 1000 * i);
+		st->last.outcome = st0[i % 6] == VIGIL_ST_UNHEALTHY ?
+		    VIGIL_OUT_TIMEOUT : VIGIL_OUT_OK;
+		st->last.http_status = st0[i % 6] == VIGIL_ST_UNHEALTHY ? 0 :
+		    200;
+		if (i > 0) {
+			st->last_error_wall_ns = now - 5000000000ull;
+			st->last_error_outcome = VIGIL_OUT_TIMEOUT;
+			snprintf(st->last_error, sizeof(st->last_error),
+			    "curl:28");
+		}
+		st->consecutive_failures = st0[i % 6] == VIGIL_ST_UNHEALTHY ?
+		    7 : 0;
+		st->circuit_opens = (uint32_t)i;
+		st->status = (uint8_t)st0[i % 6];
+		st->circuit = (uint8_t)cb0[i % 6];
+		st->trend = st0[i % 6] == VIGIL_ST_DEGRADED ?
+		    VIGIL_TR_DEGRADING : VIGIL_TR_STABLE;
+		st->route_rank = st->circuit == VIGIL_CB_OPEN ? UINT32_MAX :
+		    (uint32_t)i;
+		seqlock_write(seg_stats(&seg, (uint32_t)i), st,
+		    VIGIL_WORDS(struct vigil_stats));
+	}
+	ring_writer_init(&alerts, seg_alert_ring(&seg), seg.hdr->alert_cap,
+	    seg.hdr->alert_entry);
+	for (j = 0; j < 10; j++)
+		push_alert(j % nprov, j % VIGIL_AK_COUNT, j % VIGIL_AL_COUNT,
+		    t0 + (uint64_t)j * 60000000000ull);
+	atomic_fetch_add_explicit(&seg.hdr->dir_gen, 1, memory_order_release);
+}
+
+/* One stdin command; 0 ok, -1 error, 1 quit. */
+static int
+command(char *line)
+{
+	char *argv[5], *save = NULL, *t;
+	int argc = 0, p, v, v2;
+
+	for (t = strtok_r(line, " \t\r\n", &save); t != NULL && argc < 5;
+	    t = strtok_r(NULL, " \t\r\n", &save))
+		argv[argc++] = t;
+	if (argc == 0)
+		return -1;
+	if (strcmp(argv[0], "quit") == 0)
+		return 1;
+	if (strcmp(argv[0], "beat") == 0 && argc == 2)
+		return 0;	/* handled by the caller */
+	if (argc < 3 || (p = find(argv[1])) == -1)
+		return -1;
+	if (strcmp(argv[0], "status") == 0) {
+		if ((v = lookup(argv[2], vigil_status_name, VIGIL_ST_COUNT)) ==
+		    -1)
+			return -1;
+		stats[p].status = (uint8_t)v;
+		stats[p].updated_wall_ns = v == VIGIL_ST_UNKNOWN ? 0 :
+		    now_wall_ns();
+	} else if (strcmp(argv[0], "circuit") == 0) {
+		if ((v = lookup(argv[2], vigil_circuit_name, VIGIL_CB_COUNT)) ==
+		    -1)
+			return -1;
+		stats[p].circuit = (uint8_t)v;
+	} else if (strcmp(argv[0], "trend") == 0) {
+		if ((v = lookup(argv[2], vigil_trend_name, VIGIL_TR_COUNT)) ==
+		    -1)
+			return -1;
+		stats[p].trend = (uint8_t)v;
+	} else if (strcmp(argv[0], "alert") == 0 && argc == 4) {
+		if ((v = lookup(argv[2], vigil_alert_kind_name,
+		    VIGIL_AK_COUNT)) == -1 || (v2 = lookup(argv[3],
+		    vigil_alert_level_name, VIGIL_AL_COUNT)) == -1)
+			return -1;
+		push_alert(p, v, v2, now_wall_ns());
+		stats[p].alerts_total++;
+	} else if (strcmp(argv[0], "sample") == 0 && argc == 4) {
+		struct vigil_sample s;
+
+		if ((v = lookup(argv[2], vigil_outcome_name,
+		    VIGIL_OUT_COUNT)) == -1)
+			return -1;
+		memset(&s, 0, sizeof(s));
+		s.wall_ns = now_wall_ns();
+		s.mono_ns = now_mono_ns();
+		s.latency_us = (uint32_t)(atof(argv[3]) * 1000);
+		s.outcome = (uint8_t)v;
+		s.http_status = v == VIGIL_OUT_OK ? 200 : 0;
+		ring_push(&samples[p], &s, VIGIL_WORDS(struct vigil_sample));
+		stats[p].last = s;
+	} else
+		return -1;
+	seqlock_write(seg_stats(&seg, (uint32_t)p), &stats[p],
+	    VIGIL_WORDS(struct vigil_stats));
+	return 0;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "shm", required_argument, NULL, 's' },
+		{ "providers", required_argument, NULL, 'n' },
+		{ "beat-ms", required_argument, NULL, 'b' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct seg_caps caps = { MAXP, 256, 256, 64 };
+	struct pollfd pfd = { 0, POLLIN, 0 };
+	const char *name = NULL;
+	char err[256], line[512];
+	size_t used = 0;
+	uint64_t t0;
+	int ch, beat_ms = 200, beating = 1, i, rc;
+	ssize_t n;
+
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 's':
+			name = optarg;
+			break;
+		case 'n':
+			nprov = atoi(optarg);
+			break;
+		case 'b':
+			beat_ms = atoi(optarg);
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (name == NULL || nprov < 1 || nprov > MAXP || beat_ms < 10) {
+usage:
+		fprintf(stderr, "usage: segfill --shm NAME [--providers N] "
+		    "[--beat-ms MS]\n");
+		return 2;
+	}
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	if (seg_create(&seg, name, &caps, 0600, err, sizeof(err)) == -1) {
+		fprintf(stderr, "segfill: %s\n", err);
+		return 1;
+	}
+	t0 = (now_wall_ns() / 1000000000ull / 3600 * 3600 - 3600) *
+	    1000000000ull;
+	fill(t0);
+	atomic_store_explicit(&seg.hdr->aggregator_beat_ns, now_mono_ns(),
+	    memory_order_release);
+	printf("ready t0=%llu\n", (unsigned long long)(t0 / 1000000000ull));
+	fflush(stdout);
+
+	while (!stop) {
+		if (beating)
+			atomic_store_explicit(&seg.hdr->aggregator_beat_ns,
+			    now_mono_ns(), memory_order_release);
+		for (i = 0; i < nprov; i++)
+			ring_beat(&samples[i], now_mono_ns());
+		rc = poll(&pfd, 1, beat_ms);
+		if (rc <= 0 || !(pfd.revents & (POLLIN | POLLHUP)))
+			continue;
+		n = read(0, line + used, sizeof(line) - 1 - used);
+		if (n <= 0)
+			break;
+		used += (size_t)n;
+		line[used] = '\0';
+		for (;;) {
+			char *nl = strchr(line, '\n'), cmd[512];
+
+			if (nl == NULL) {
+				if (used == sizeof(line) - 1)
+					used = 0;	/* overlong: drop */
+				break;
+			}
+			*nl = '\0';
+			snprintf(cmd, sizeof(cmd), "%s", line);
+			memmove(line, nl + 1, used - (size_t)(nl + 1 - line) +
+			    1);
+			used -= (size_t)(nl + 1 - line);
+			if (strncmp(cmd, "beat ", 5) == 0)
+				beating = strstr(cmd, "on") != NULL;
+			rc = command(cmd);
+			if (rc == 1) {
+				stop = 1;
+				break;
+			}
+			printf(rc == 0 ? "ok\n" : "error: bad command\n");
+			fflush(stdout);
+		}
+	}
+	shm_unlink(name);
+	seg_close(&seg);
+	return 0;
+}
