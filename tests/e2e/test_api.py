@@ -1,0 +1,597 @@
+#!/usr/bin/python3
+"""End-to-end tests of vigil-api against a segment filled by segfill.
+
+Starts build/tests/tools/segfill (deterministic data, commands on stdin)
+and build/vigil-api standalone on a free port, checks every endpoint and
+parameter, the error cases, SSE with Last-Event-ID, Prometheus output
+with promtool, and adversarial requests.  Stops both processes by pid in
+a finally block.  Prints "ok - NAME" / "not ok - NAME".
+"""
+import csv
+import http.client
+import io
+import json
+import os
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+
+BUILD = os.environ.get("VIGIL_BUILD", "build")
+SEGFILL = os.path.join(BUILD, "tests", "tools", "segfill")
+API = os.path.join(BUILD, "vigil-api")
+NAMES = ["openai", "anthropic", "google", "deepseek", "qwen", "cursor"]
+STATUS0 = ["healthy", "degraded", "unhealthy", "healthy", "misconfigured",
+           "paused"]
+CIRCUIT0 = ["closed", "closed", "open", "closed", "half_open", "closed"]
+
+failures = 0
+
+
+def result(name, ok, detail=""):
+    global failures
+    if ok:
+        print("ok - %s" % name)
+    else:
+        failures += 1
+        print("not ok - %s %s" % (name, detail))
+    sys.stdout.flush()
+
+
+class Server:
+    def __init__(self, shm, env=None, extra=()):
+        self.tmp = tempfile.mkdtemp(prefix="vigil-api-test-")
+        self.portfile = os.path.join(self.tmp, "port")
+        self.log = open(os.path.join(self.tmp, "api.log"), "w+")
+        self.proc = subprocess.Popen(
+            [API, "--shm", shm, "--listen", "127.0.0.1:0", "--port-file",
+             self.portfile] + list(extra),
+            stdout=self.log, stderr=self.log, env=env)
+        deadline = time.time() + 10
+        while not os.path.exists(self.portfile):
+            if self.proc.poll() is not None or time.time() > deadline:
+                self.log.seek(0)
+                raise RuntimeError("vigil-api did not start: " +
+                                   self.log.read())
+            time.sleep(0.02)
+        with open(self.portfile) as f:
+            self.port = int(f.read())
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class Segfill:
+    def __init__(self, shm):
+        self.proc = subprocess.Popen([SEGFILL, "--shm", shm],
+                                     stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if not line.startswith("ready t0="):
+            raise RuntimeError("segfill: " + line)
+        self.t0 = int(line.split("=")[1])
+
+    def cmd(self, line):
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+        return self.proc.stdout.readline().strip()
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def get(port, path, method="GET", headers=None, body=None):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    c.request(method, path, body=body, headers=headers or {})
+    r = c.getresponse()
+    data = r.read()
+    c.close()
+    return r.status, r.getheader("Content-Type"), dict(r.getheaders()), data
+
+
+def get_json(port, path):
+    st, ct, hdrs, data = get(port, path)
+    return st, ct, json.loads(data) if data else None
+
+
+def expect_400(port, path, param):
+    st, ct, doc = get_json(port, path)
+    ok = (st == 400 and ct == "application/json" and
+          doc["error"]["code"] == "bad_parameter" and
+          doc["error"].get("parameter") == param)
+    result("400 names %s for %s" % (param, path), ok, (st, ct, doc))
+
+
+def raw_request(port, data, timeout=5):
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s.sendall(data)
+    out = b""
+    try:
+        while True:
+            b = s.recv(65536)
+            if not b:
+                break
+            out += b
+            if b"\r\n\r\n" in out and b"Content-Length" not in out:
+                break
+            if b"\r\n\r\n" in out:
+                head, _, rest = out.partition(b"\r\n\r\n")
+                for h in head.split(b"\r\n"):
+                    if h.lower().startswith(b"content-length:"):
+                        if len(rest) >= int(h.split(b":")[1]):
+                            raise StopIteration
+    except (StopIteration, socket.timeout, ConnectionResetError):
+        pass
+    s.close()
+    return out
+
+
+def status_of(raw):
+    try:
+        return int(raw.split(b" ", 2)[1])
+    except (IndexError, ValueError):
+        return 0
+
+
+class SSE:
+    """A minimal server-sent events client on a raw socket."""
+
+    def __init__(self, port, last_id=None):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        hdr = "GET /health/integration/events HTTP/1.1\r\nHost: x\r\n" \
+              "Accept: text/event-stream\r\n"
+        if last_id is not None:
+            hdr += "Last-Event-ID: %d\r\n" % last_id
+        self.s.sendall((hdr + "\r\n").encode())
+        self.buf = b""
+        self.head = None
+        self.text = ""
+
+    def _fill(self, deadline):
+        self.s.settimeout(max(0.01, deadline - time.time()))
+        try:
+            b = self.s.recv(65536)
+        except socket.timeout:
+            return False
+        if not b:
+            return False
+        self.buf += b
+        if self.head is None and b"\r\n\r\n" in self.buf:
+            self.head, _, self.buf = self.buf.partition(b"\r\n\r\n")
+        if self.head is not None:
+            # De-chunk what we have.
+            while True:
+                line, sep, rest = self.buf.partition(b"\r\n")
+                if not sep:
+                    break
+                n = int(line, 16)
+                if len(rest) < n + 2:
+                    break
+                self.text += rest[:n].decode()
+                self.buf = rest[n + 2:]
+        return True
+
+    def events(self, want, timeout):
+        """Wait until `want` events have arrived; return all parsed."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            evs = self.parse()
+            if len(evs) >= want:
+                return evs
+            if not self._fill(deadline):
+                continue
+        return self.parse()
+
+    def parse(self):
+        evs = []
+        for block in self.text.split("\n\n")[:-1]:
+            e = {}
+            for line in block.split("\n"):
+                if line.startswith(":") or ":" not in line:
+                    continue
+                k, _, v = line.partition(":")
+                e[k] = v[1:] if v.startswith(" ") else v
+            if "data" in e:
+                evs.append(e)
+        return evs
+
+    def close(self):
+        self.s.close()
+
+
+def main():
+    shm = "/vigil-test-api-%d" % os.getpid()
+    seg = srv = None
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
+        seg = Segfill(shm)
+        env = dict(os.environ)
+        env.pop("ENABLE_PROMETHEUS_METRICS", None)
+        srv = Server(shm, env=env)
+        port = srv.port
+        run(seg, srv, port, shm)
+    finally:
+        if srv is not None:
+            srv.stop()
+        if seg is not None:
+            seg.stop()
+    return 1 if failures else 0
+
+
+def run(seg, srv, port, shm):
+    # A slowloris connection: half a request line, never finished.  Checked
+    # at the end, after the server's 10 s timeout.
+    slow = socket.create_connection(("127.0.0.1", port))
+    slow.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+    slow_started = time.time()
+
+    # /health
+    st, ct, doc = get_json(port, "/health")
+    result("/health 200 ok", st == 200 and ct == "application/json" and
+           doc["status"] == "ok", (st, doc))
+
+    # /health/integration
+    st, ct, doc = get_json(port, "/health/integration")
+    ok = st == 200 and ct == "application/json"
+    provs = {p["name"]: p for p in doc["providers"]}
+    ok = ok and sorted(provs) == sorted(NAMES)
+    for i, n in enumerate(NAMES):
+        p = provs[n]
+        ok = ok and p["status"] == STATUS0[i] and p["circuit"] == CIRCUIT0[i]
+        ok = ok and p["kind"] == n and p["stale"] is False
+        w = p["windows"]
+        ok = ok and w["1m"]["samples"] == 6 and w["5m"]["samples"] == 30 \
+            and w["15m"]["samples"] == 90
+        ok = ok and abs(w["1m"]["latency_ms"]["p50"] - (100 + 10 * i)) < 1e-6
+        ok = ok and abs(w["5m"]["error_rate"] - min(i, 5) / 30) < 1e-3
+        ok = ok and p["last_check"]["latency_ms"] == 150 + i
+        ok = ok and (p["route_rank"] is None) == (CIRCUIT0[i] == "open")
+        ok = ok and p["consecutive_failures"] == (7 if i == 2 else 0)
+    ok = ok and doc["status"] == "unhealthy"  # worst of the providers
+    ok = ok and doc["generated_at"].endswith("Z")
+    ok = ok and provs["openai"]["last_error"] is None and \
+        provs["google"]["last_error"]["code"] == "curl:28"
+    result("/health/integration matches the segment", ok, doc)
+    expect_400(port, "/health/integration?bogus=1", "bogus")
+
+    # HEAD
+    st, ct, hdrs, data = get(port, "/health/integration", method="HEAD")
+    result("HEAD has headers and no body", st == 200 and
+           ct == "application/json" and data == b"", (st, ct, data[:50]))
+
+    # provider
+    st, ct, doc = get_json(port, "/health/integration/providers/google")
+    ok = st == 200 and doc["name"] == "google" and doc["status"] == \
+        "unhealthy" and len(doc["samples"]) == 50 and \
+        doc["checks_total"]["timeout"] == 2 and \
+        doc["windows"]["1m"]["by_outcome"]["timeout"] == 2
+    ok = ok and doc["samples"][-1]["latency_ms"] == 100 + 20 + 99 % 7
+    result("provider view in full with samples", ok, str(doc)[:300])
+    st, ct, doc = get_json(port,
+                           "/health/integration/providers/openai?samples=5")
+    result("provider ?samples=5", st == 200 and len(doc["samples"]) == 5)
+    expect_400(port, "/health/integration/providers/openai?samples=x",
+               "samples")
+    st, ct, doc = get_json(port, "/health/integration/providers/nosuch")
+    result("unknown provider 404 JSON", st == 404 and
+           ct == "application/json" and doc["error"]["code"] == "not_found")
+
+    # graph
+    st, ct, doc = get_json(port, "/health/integration/graph")
+    ids = {n["id"] for n in doc["nodes"]}
+    ok = st == 200 and {"platform", "vigil"} <= ids and \
+        all("provider:" + n in ids for n in NAMES)
+    edge = [e for e in doc["edges"] if e["to"] == "provider:google" and
+            e["from"] == "platform"]
+    ok = ok and edge and edge[0]["status"] == "unhealthy" and \
+        edge[0]["circuit"] == "open"
+    hosts = {n.get("name"): n.get("host") for n in doc["nodes"]}
+    ok = ok and hosts["openai"] == "api.openai.example"
+    result("graph json", ok, doc)
+    st, ct, hdrs, data = get(port, "/health/integration/graph?format=dot")
+    result("graph dot", st == 200 and ct.startswith("text/vnd.graphviz") and
+           data.startswith(b"digraph vigil {") and
+           b'"platform" -> "provider:openai"' in data, (st, ct))
+    expect_400(port, "/health/integration/graph?format=png", "format")
+
+    # history
+    t0 = seg.t0
+    base = "/health/integration/history"
+    st, ct, doc = get_json(port, base + "?provider=openai")
+    pts = doc["providers"][0]["points"]
+    ok = st == 200 and len(pts) == 200 and doc["step"] == "raw"
+    ok = ok and pts[0]["unix"] == t0 and pts[199]["unix"] == t0 + 1990
+    ok = ok and pts[9]["outcome"] == "http_5xx" and pts[9]["http_status"] \
+        == 503 and pts[3]["latency_ms"] == 103
+    result("history raw: 200 records from t0", ok, (st, len(pts)))
+    st, ct, doc = get_json(port, base)
+    result("history without provider: all", st == 200 and
+           len(doc["providers"]) == 6 and
+           all(len(p["points"]) == 200 for p in doc["providers"]))
+    # from/to, RFC 3339 and Unix seconds, inclusive
+    frm = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0 + 100))
+    st, ct, doc = get_json(port, base + "?provider=openai&from=%s&to=%d" %
+                           (frm, t0 + 199))
+    pts = doc["providers"][0]["points"]
+    result("history from (RFC 3339) to (Unix)", st == 200 and
+           [p["unix"] for p in pts] == list(range(t0 + 100, t0 + 200, 10)),
+           [p["unix"] for p in pts])
+    frm = urllib.parse.quote(time.strftime("%Y-%m-%dT%H:%M:%S+01:00",
+                                           time.gmtime(t0 + 3600)))
+    st, ct, doc = get_json(port, base + "?provider=openai&from=%s&to=%d" %
+                           (frm, t0 + 10))
+    result("history RFC 3339 with offset", st == 200 and
+           len(doc["providers"][0]["points"]) == 2)
+    for step, size in (("1m", 60), ("5m", 300), ("15m", 900), ("1h", 3600)):
+        st, ct, doc = get_json(port, base + "?provider=deepseek&step=" + step)
+        pts = doc["providers"][0]["points"]
+        exp = {}
+        for j in range(200):
+            b = (t0 + 10 * j) // size * size
+            e = exp.setdefault(b, [0, 0, [], "healthy"])
+            e[0] += 1
+            if j % 10 == 9:
+                e[1] += 1
+                e[3] = "degraded"
+            else:
+                e[2].append(100 + j % 10)
+        ok = st == 200 and [p["unix"] for p in pts] == sorted(exp)
+        for p in pts:
+            e = exp[p["unix"]]
+            ok = ok and p["count"] == e[0] and p["errors"] == e[1] and \
+                abs(p["error_rate"] - round(e[1] / e[0], 3)) < 1e-9 and \
+                abs(p["latency_ms"]["mean"] - round(sum(e[2]) / len(e[2]),
+                                                    3)) < 1e-9 and \
+                p["latency_ms"]["max"] == max(e[2]) and \
+                p["worst_status"] == e[3]
+        result("history step=%s buckets" % step, ok, pts[:2])
+    st, ct, hdrs, data = get(port, base + "?provider=qwen&format=csv")
+    rows = list(csv.DictReader(io.StringIO(data.decode())))
+    ok = st == 200 and ct.startswith("text/csv") and \
+        'attachment; filename="vigil-history-qwen-raw.csv"' == \
+        hdrs.get("Content-Disposition") and len(rows) == 200 and \
+        rows[0]["provider"] == "qwen" and float(rows[0]["unix"]) == t0 and \
+        rows[9]["outcome"] == "http_5xx"
+    result("history csv raw", ok, (st, ct, hdrs.get("Content-Disposition")))
+    st, ct, hdrs, data = get(port, base + "?format=csv&step=1h")
+    rows = list(csv.DictReader(io.StringIO(data.decode())))
+    result("history csv 1h, all providers", st == 200 and len(rows) == 6 and
+           all(r["count"] == "200" and r["errors"] == "20" for r in rows),
+           rows[:1])
+    expect_400(port, base + "?step=2m", "step")
+    expect_400(port, base + "?format=xml", "format")
+    expect_400(port, base + "?from=yesterday", "from")
+    expect_400(port, base + "?to=2026-13-01T00:00:00Z", "to")
+    expect_400(port, base + "?from=2026-02-30T00:00:00Z", "from")
+    expect_400(port, base + "?from=%d&to=%d" % (t0 + 10, t0), "from")
+    expect_400(port, base + "?provider=bad%20name", "provider")
+    expect_400(port, base + "?stpe=1m", "stpe")
+    st, ct, doc = get_json(port, base + "?provider=nosuch")
+    result("history unknown provider 404", st == 404 and
+           doc["error"]["code"] == "not_found")
+
+    # alerts
+    aurl = "/health/integration/alerts"
+    st, ct, doc = get_json(port, aurl)
+    al = doc["alerts"]
+    ok = st == 200 and len(al) == 10 and [a["id"] for a in al] == \
+        list(range(1, 11)) and al[0]["provider"] == "openai" and \
+        al[1]["kind"] == "latency" and al[2]["level"] == "resolved"
+    result("alerts: all ten, oldest first", ok, al[:2])
+    st, ct, doc = get_json(port, aurl + "?level=critical")
+    result("alerts level=critical", [a["id"] for a in doc["alerts"]] ==
+           [2, 5, 8])
+    st, ct, doc = get_json(port, aurl + "?provider=anthropic")
+    result("alerts provider=anthropic", [a["id"] for a in doc["alerts"]] ==
+           [2, 8])
+    st, ct, doc = get_json(port, aurl + "?since=%d" % (t0 + 300))
+    result("alerts since (Unix)", [a["id"] for a in doc["alerts"]] ==
+           [6, 7, 8, 9, 10])
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t0 + 481))
+    st, ct, doc = get_json(port, aurl + "?since=" + since)
+    result("alerts since (RFC 3339)", [a["id"] for a in doc["alerts"]] ==
+           [10])
+    st, ct, doc = get_json(port, aurl + "?limit=3")
+    result("alerts limit keeps the newest", [a["id"] for a in doc["alerts"]]
+           == [8, 9, 10])
+    expect_400(port, aurl + "?level=fatal", "level")
+    expect_400(port, aurl + "?since=soon", "since")
+    expect_400(port, aurl + "?limit=0", "limit")
+
+    # metrics
+    st, ct, hdrs, data = get(port, "/metrics")
+    text = data.decode()
+    ok = st == 200 and ct.startswith("text/plain; version=0.0.4")
+    ok = ok and 'vigil_provider_up{provider="openai",kind="openai"} 1' in text
+    ok = ok and 'vigil_provider_up{provider="google",kind="google"} 0' in text
+    ok = ok and ('vigil_provider_status{provider="anthropic",'
+                 'kind="anthropic",status="degraded"} 1') in text
+    ok = ok and 'vigil_circuit_state{provider="google",kind="google"} 1' \
+        in text
+    ok = ok and ('vigil_check_duration_seconds_bucket{provider="openai",'
+                 'kind="openai",le="+Inf"} 78') in text
+    ok = ok and ('vigil_checks_total{provider="deepseek",kind="deepseek",'
+                 'outcome="timeout"} 3') in text
+    ok = ok and 'vigil_build_info{version="' in text
+    ok = ok and ('vigil_latency_seconds{provider="openai",kind="openai",'
+                 'window="5m",quantile="0.95"} 0.15') in text
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            fam = line.split()[2]
+            ok = ok and ("# HELP %s " % fam) in text
+    result("metrics content", ok, text[:400])
+    promtool = shutil.which("promtool")
+    if promtool:
+        p = subprocess.run([promtool, "check", "metrics"], input=data,
+                           capture_output=True)
+        result("promtool check metrics", p.returncode == 0,
+               p.stdout.decode() + p.stderr.decode())
+    else:
+        result("promtool check metrics (promtool missing: apt-get install "
+               "prometheus)", False)
+
+    # dashboard
+    st, ct, hdrs, data = get(port, "/")
+    result("dashboard html", st == 200 and ct.startswith("text/html") and
+           b"<html" in data.lower() and b"EventSource" in data and
+           b"http://" not in data and b"https://" not in data, (st, ct))
+
+    # errors, methods, hardening
+    st, ct, doc = get_json(port, "/no/such/path")
+    result("unknown path 404 JSON", st == 404 and ct == "application/json")
+    st, ct, hdrs, data = get(port, "/health", method="POST",
+                             body=b"x=1&y=2",
+                             headers={"Content-Type":
+                                      "application/x-www-form-urlencoded"})
+    result("POST with a body 405 + Allow", st == 405 and
+           hdrs.get("Allow") == "GET, HEAD", (st, hdrs))
+    st, ct, hdrs, data = get(port, "/health", method="DELETE")
+    result("DELETE 405", st == 405)
+    st, ct, doc = get_json(port, "/health/integration/alerts?since=%zz")
+    result("malformed percent-encoding in query 400", st == 400 and
+           doc["error"]["parameter"] == "since", doc)
+    st, ct, doc = get_json(port, "/health/integr%ation")
+    result("malformed percent-encoding in path 400", st == 400, st)
+    st, ct, doc = get_json(port, "/health/integration/providers/open%61i")
+    result("percent-encoded path decoded", st == 200 and
+           doc["name"] == "openai")
+    raw = raw_request(port, b"GET /health HTTP/1.1\r\nHost: x\r\nX-Big: " +
+                      b"a" * 16384 + b"\r\n\r\n")
+    result("16 KB header refused", status_of(raw) in (400, 413, 431) or
+           raw == b"", raw[:60])
+    raw = raw_request(port, b"GET /health?x=" + b"a" * 10000 +
+                      b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    result("10,000-byte URI 414", status_of(raw) == 414, raw[:60])
+    st, ct, doc = get_json(port, "/health")
+    result("still serving after oversized requests", st == 200)
+
+    # 2,000 idle connections, then a normal request
+    idle = []
+    try:
+        for _ in range(2000):
+            idle.append(socket.create_connection(("127.0.0.1", port)))
+        t = time.time()
+        st, ct, doc = get_json(port, "/health")
+        result("2,000 idle connections, then a request is served",
+               st == 200, st)
+    finally:
+        for s in idle:
+            s.close()
+
+    # SSE: a status change within 1 s, then Last-Event-ID
+    sse = SSE(port)
+    deadline = time.time() + 2
+    while sse.head is None and time.time() < deadline:
+        sse._fill(deadline)
+    ok_head = sse.head is not None and b"text/event-stream" in sse.head
+    result("SSE content type", ok_head, sse.head)
+    t = time.time()
+    seg.cmd("status openai unhealthy")
+    evs = sse.events(1, 2)
+    dt = time.time() - t
+    st_ev = [e for e in evs if e.get("event") == "status"]
+    ok = st_ev and json.loads(st_ev[0]["data"])["provider"] == "openai" and \
+        json.loads(st_ev[0]["data"])["to"] == "unhealthy" and \
+        json.loads(st_ev[0]["data"])["from"] == "healthy" and dt < 1.0
+    result("SSE status change within 1 s (%.3f s)" % dt, ok, evs)
+    first_id = int(st_ev[0]["id"]) if st_ev else 0
+    seg.cmd("alert openai down critical")
+    evs = sse.events(2, 2)
+    al = [e for e in evs if e.get("event") == "alert"]
+    result("SSE alert event", al and json.loads(al[0]["data"])["kind"] ==
+           "down" and int(al[0]["id"]) == first_id + 1, evs)
+    sse.close()
+    # While disconnected: two more changes.
+    seg.cmd("circuit openai open")
+    seg.cmd("trend openai degrading")
+    time.sleep(0.5)
+    sse = SSE(port, last_id=first_id + 1)
+    evs = sse.events(2, 2)
+    kinds = [e.get("event") for e in evs]
+    ids = [int(e["id"]) for e in evs if "id" in e]
+    result("SSE Last-Event-ID replays the missed events",
+           kinds == ["circuit", "trend"] and ids == [first_id + 2,
+                                                      first_id + 3],
+           (kinds, ids))
+    sse.close()
+    seg.cmd("status openai healthy")
+    seg.cmd("circuit openai closed")
+    seg.cmd("trend openai stable")
+
+    # WebSocket: answered (101 when built with libwslay, else 501 JSON)
+    raw = raw_request(port, b"GET /ws/health HTTP/1.1\r\nHost: x\r\n"
+                      b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                      b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      b"Sec-WebSocket-Version: 13\r\n\r\n", timeout=2)
+    result("/ws/health answers", status_of(raw) in (101, 501), raw[:80])
+
+    # /health 503 when the aggregator heartbeat stops
+    seg.cmd("beat off")
+    deadline = time.time() + 10
+    st = 200
+    while time.time() < deadline and st == 200:
+        time.sleep(0.5)
+        st, ct, doc = get_json(port, "/health")
+    result("/health 503 with the reason when the heartbeat stops",
+           st == 503 and "heartbeat" in doc["reason"], (st, doc))
+    st, ct, doc = get_json(port, "/health/integration")
+    result("stale providers and overall unknown", doc["status"] == "unknown"
+           and all(p["stale"] for p in doc["providers"]), doc["status"])
+    seg.cmd("beat on")
+    time.sleep(0.5)
+    st, ct, doc = get_json(port, "/health")
+    result("/health 200 again when it resumes", st == 200)
+
+    # slowloris: closed by the server's timeout
+    wait = slow_started + 13 - time.time()
+    slow.settimeout(max(wait, 0.1))
+    try:
+        got = slow.recv(4096)
+        closed = True
+    except socket.timeout:
+        closed = False
+        got = b""
+    except ConnectionResetError:
+        closed, got = True, b""
+    slow.close()
+    result("slowloris connection closed by the server", closed, got[:60])
+
+    # Prometheus disabled
+    env = dict(os.environ)
+    env["ENABLE_PROMETHEUS_METRICS"] = "false"
+    off = Server(shm, env=env)
+    try:
+        st, ct, doc = get_json(off.port, "/metrics")
+        result("ENABLE_PROMETHEUS_METRICS=false: /metrics 404", st == 404
+               and ct == "application/json")
+    finally:
+        off.stop()
+    off = Server(shm, extra=["--no-prometheus"])
+    try:
+        st, ct, doc = get_json(off.port, "/metrics")
+        result("--no-prometheus: /metrics 404", st == 404)
+    finally:
+        off.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
