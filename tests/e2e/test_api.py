@@ -453,7 +453,8 @@ def run(seg, srv, port, shm):
     st, ct, hdrs, data = get(port, "/")
     result("dashboard html", st == 200 and ct.startswith("text/html") and
            b"<html" in data.lower() and b"EventSource" in data and
-           b"http://" not in data and b"https://" not in data, (st, ct))
+           b'src="http' not in data and b'href="http' not in data and
+           b"@import" not in data, (st, ct))
 
     # errors, methods, hardening
     st, ct, doc = get_json(port, "/no/such/path")
