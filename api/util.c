@@ -206,7 +206,8 @@ digits(const char *s, int n, int *v)
 /*
  * Parse a time: RFC 3339 ("2026-11-28T15:04:05Z", "...05.25+01:00",
  * 't'/'z'/' ' accepted as RFC 3339 allows) or Unix seconds ("1764342245",
- * "1764342245.5").  Years 1970..9999.  *ns receives nanoseconds since the
+ * "1764342245.5", at most 10 digits).  Years 1970..2500: nanoseconds
+ * since the epoch must fit in 64 bits.  *ns receives nanoseconds since the
  * epoch.  Returns 0, or -1 for anything else (trailing garbage included).
  */
 int
@@ -224,7 +225,7 @@ api_time_parse(const char *s, uint64_t *ns)
 	/* Unix seconds: digits, optionally a fraction. */
 	for (p = s; *p >= '0' && *p <= '9'; p++)
 		;
-	if (p != s && (*p == '\0' || *p == '.') && p - s <= 12) {
+	if (p != s && (*p == '\0' || *p == '.') && p - s <= 10) {
 		unsigned long long v = strtoull(s, &end, 10);
 		if (*end == '.') {
 			end++;
@@ -249,8 +250,8 @@ api_time_parse(const char *s, uint64_t *ns)
 	    digits(s + 11, 2, &h) || s[13] != ':' || digits(s + 14, 2, &mi) ||
 	    s[16] != ':' || digits(s + 17, 2, &sec))
 		return -1;
-	if (Y < 1970 || M < 1 || M > 12 || D < 1 || D > 31 || h > 23 ||
-	    mi > 59 || sec > 60)
+	if (Y < 1970 || Y > 2500 || M < 1 || M > 12 || D < 1 || D > 31 ||
+	    h > 23 || mi > 59 || sec > 60)
 		return -1;
 	/* Day within the month (leap years included). */
 	{
