@@ -8,6 +8,7 @@ with promtool, and adversarial requests.  Stops both processes by pid in
 a finally block.  Prints "ok - NAME" / "not ok - NAME".
 """
 import csv
+import fcntl
 import http.client
 import io
 import json
@@ -217,6 +218,100 @@ class SSE:
         self.s.close()
 
 
+def mp(obj):
+    """A tiny msgpack encoder: dicts, short strings, small ints, bools."""
+    if isinstance(obj, bool):
+        return b"\xc3" if obj else b"\xc2"
+    if isinstance(obj, int):
+        assert 0 <= obj < 128
+        return bytes([obj])
+    if isinstance(obj, str):
+        b = obj.encode()
+        assert len(b) < 32
+        return bytes([0xa0 | len(b)]) + b
+    assert len(obj) < 16
+    out = bytes([0x80 | len(obj)])
+    for k, v in obj.items():
+        out += mp(k) + mp(v)
+    return out
+
+
+def frame(obj):
+    body = mp(obj)
+    return len(body).to_bytes(4, "big") + body
+
+
+def read_frame(sock):
+    sock.settimeout(5)
+    hdr = b""
+    while len(hdr) < 4:
+        b = sock.recv(4 - len(hdr))
+        if not b:
+            return None
+        hdr += b
+    n = int.from_bytes(hdr, "big")
+    body = b""
+    while len(body) < n:
+        body += sock.recv(n - len(body))
+    return body
+
+
+def test_child(shm):
+    """vigild's way: fds 3, 4, 5 and the configure handshake."""
+    segfd = os.open("/dev/shm" + shm, os.O_RDONLY)
+    ours, theirs = socket.socketpair()
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(16)
+    port = lsock.getsockname()[1]
+
+    def fds():
+        # Move out of the way first: the originals may be 3, 4 or 5.
+        hi = [fcntl.fcntl(f, fcntl.F_DUPFD, 100)
+              for f in (segfd, theirs.fileno(), lsock.fileno())]
+        for target, f in zip((3, 4, 5), hi):
+            os.dup2(f, target)
+
+    proc = subprocess.Popen([API], preexec_fn=fds,
+                            # Kept through the post-preexec close.
+                            pass_fds=(3, 4, 5, segfd, theirs.fileno(),
+                                      lsock.fileno()),
+                            stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        theirs.close()
+        os.close(segfd)
+        lsock.close()
+        ours.sendall(frame({"id": 1, "op": "configure", "args": {
+            "listen": "127.0.0.1:0", "prometheus": False, "log_level": 0,
+            "state_dir": "/nonexistent"}}))
+        rep = read_frame(ours)
+        result("child: configure answered ok with the pid", rep is not None
+               and mp("ok") + b"\xc3" in rep and mp("pid") in rep, rep)
+        st, ct, doc = get_json(port, "/health")
+        result("child: serving on fd 5", st == 200, st)
+        st, ct, doc = get_json(port, "/metrics")
+        result("child: configure prometheus=false honoured", st == 404, st)
+        ours.sendall(frame({"id": 2, "op": "ping", "args": {}}))
+        rep = read_frame(ours)
+        result("child: ping", rep is not None and mp("id") + b"\x02" in rep
+               and mp("ok") + b"\xc3" in rep, rep)
+        ours.sendall(frame({"id": 3, "op": "frobnicate", "args": {}}))
+        rep = read_frame(ours)
+        result("child: unknown op is an error", rep is not None and
+               b"unknown_op" in rep, rep)
+        ours.close()
+        try:
+            rc = proc.wait(5)
+        except subprocess.TimeoutExpired:
+            rc = None
+        result("child: exits on EOF of fd 4", rc == 0, rc)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def main():
     shm = "/vigil-test-api-%d" % os.getpid()
     seg = srv = None
@@ -229,6 +324,7 @@ def main():
         srv = Server(shm, env=env)
         port = srv.port
         run(seg, srv, port, shm)
+        test_child(shm)
     finally:
         if srv is not None:
             srv.stop()
