@@ -34,6 +34,7 @@
  * bytes consumed and *out holds the map (msgpack_unpacked_destroy it).
  * On FRAME_MORE nothing is consumed.  FRAME_ERR: length over FRAME_MAX,
  * zero, or a body that is not exactly one msgpack map; err says which.
+ * The decoded message owns a copy of its bytes: buf may be reused at once.
  */
 int	frame_parse(const void *buf, size_t len, size_t *used,
 	    msgpack_unpacked *out, char *err, size_t errlen);
