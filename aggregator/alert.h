@@ -1,0 +1,50 @@
+/*
+ * alert.h - raising, deduplicating, silencing and recording alerts.
+ */
+#ifndef VIGIL_AGG_ALERT_H
+#define VIGIL_AGG_ALERT_H
+
+#include <stdint.h>
+
+#include <vigil/vigil.h>
+
+#include "ring.h"
+
+/* Per (provider, kind): what is active and when it was last raised. */
+struct alert_track {
+	uint8_t level;		/* 0 none, 1 warning, 2 critical */
+	uint8_t sent;		/* a raise of this episode was recorded */
+	uint64_t last_raise_ns[2]; /* CLOCK_MONOTONIC, per level; 0 never */
+};
+
+typedef void	(*alert_deliver_fn)(const struct vigil_alert *, void *);
+
+struct alert_ctx {
+	struct ring_writer *ring;	/* the alert ring, or NULL */
+	alert_deliver_fn deliver;	/* log and webhook, or NULL */
+	void *arg;
+	uint64_t next_id;		/* id of the next alert, from 1 */
+	uint64_t cooldown_ns;
+	uint64_t silence_all_until;	/* CLOCK_REALTIME ns; 0 none */
+	uint64_t recorded;		/* alerts in the ring */
+	uint64_t suppressed;		/* raises held back by the cool-down */
+	uint64_t silenced;		/* recorded but not delivered */
+};
+
+struct alert_event {
+	const char *provider;
+	uint32_t idx;
+	int kind;			/* enum vigil_alert_kind */
+	double value;
+	double threshold;
+	uint64_t silenced_until;	/* the provider's silence, wall ns */
+	uint64_t mono_ns;
+	uint64_t wall_ns;
+};
+
+const char	*alert_kind_name(int);
+const char	*alert_level_name(int);
+int		 alert_update(struct alert_ctx *, struct alert_track *, int,
+		    const struct alert_event *, struct vigil_alert *);
+
+#endif /* VIGIL_AGG_ALERT_H */

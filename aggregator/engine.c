@@ -1,0 +1,665 @@
+/*
+ * engine.c - from samples to the stats blocks, history, alerts and route.
+ *
+ * agg_tick() is the whole cycle: re-read the directory when its
+ * generation moved, read each provider's new samples through a private
+ * cursor (vigil_ring_next), feed them to the windows and the judges, move
+ * the windows forward with the clock, and write what changed.  Samples
+ * are counted once even across a SIGKILL: the cursor is stored in the
+ * stats block (reserved[AGG_RSV_CURSOR]) by the same seqlocked write as
+ * the counters it produced, and read back at start.
+ */
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "trend.h"
+
+static void	agg_attach(struct agg *, uint32_t,
+		    const struct vigil_provider_info *);
+static void	agg_retire(struct agg *, struct agg_prov *);
+static void	agg_judge(struct agg *, struct agg_prov *, uint64_t, uint64_t,
+		    int);
+static void	agg_alerts(struct agg *, struct agg_prov *, uint64_t,
+		    uint64_t);
+static void	agg_route(struct agg *, uint64_t);
+static void	agg_rebuild(struct agg *, struct agg_prov *, uint64_t);
+static void	agg_counters_in(struct vigil_stats *,
+		    const struct persist_counters *);
+
+void
+agg_conf_defaults(struct agg_conf *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->warning_error_rate = 50;
+	c->critical_error_rate = 80;
+	c->latency_warning_ms = 2000;
+	c->min_samples = 5;
+	c->down_after = 3;
+	c->circuit_failures = 5;
+	c->circuit_successes = 2;
+	c->circuit_cooldown_ms = 30000;
+	c->circuit_cooldown_max_ms = 600000;
+	c->alert_cooldown_ms = 300000;
+	c->persist_interval_ms = 60000;
+	c->webhook_timeout_ms = 5000;
+	c->webhook_retries = 5;
+	c->monitoring_enabled = 1;
+	c->log_level = 1;
+}
+
+/* FNV-1a of the name, mixed with the slot's creation time. */
+uint64_t
+agg_ident(const char *name, uint64_t added)
+{
+	uint64_t h = UINT64_C(1469598103934665603);
+
+	while (*name != '\0') {
+		h ^= (unsigned char)*name++;
+		h *= UINT64_C(1099511628211);
+	}
+	return (h ^ added) | 1;
+}
+
+/*
+ * Set up over a mapped, writable segment.  snap (may be NULL) is a
+ * restored snapshot: its alerts go into an empty alert ring now, its
+ * counters and history to each provider as it appears.  The engine keeps
+ * snap (agg_free frees it).
+ */
+int
+agg_init(struct agg *a, struct segment *seg, const struct agg_conf *c,
+    struct persist_snap *snap, char *err, size_t errlen)
+{
+	const struct vigil_header *h = seg->hdr;
+	struct vigil_cursor cur = { 0, 0 };
+	struct vigil_alert al;
+	uint64_t maxid = 0;
+	size_t i;
+
+	memset(a, 0, sizeof(*a));
+	a->seg = seg;
+	a->conf = *c;
+	a->cap = h->provider_cap;
+	vigil_attach(&a->cl, seg->base, seg->size);
+	a->p = calloc(a->cap, sizeof(*a->p));
+	a->cand = calloc(a->cap, sizeof(*a->cand));
+	a->route_words = seg_route_words(seg);
+	a->route = calloc(a->route_words, sizeof(uint64_t));
+	if (a->p == NULL || a->cand == NULL || a->route == NULL) {
+		snprintf(err, errlen, "out of memory for %u providers",
+		    a->cap);
+		agg_free(a);
+		return -1;
+	}
+	ring_writer_init(&a->alerts, seg_alert_ring(seg), h->alert_cap,
+	    h->alert_entry);
+	a->ax.ring = &a->alerts;
+	a->ax.cooldown_ns = (uint64_t)c->alert_cooldown_ms * 1000000u;
+	if (snap != NULL && a->alerts.head == 0)
+		for (i = 0; i < snap->nalerts; i++)
+			ring_push(&a->alerts, &snap->alerts[i],
+			    VIGIL_WORDS(struct vigil_alert));
+	/* Alert ids never repeat: past the ring's newest and the snapshot's. */
+	while (vigil_read_alerts(&a->cl, &cur, &al, 1) == 1)
+		if (al.id > maxid)
+			maxid = al.id;
+	a->ax.next_id = maxid + 1;
+	if (snap != NULL && snap->next_alert_id > a->ax.next_id)
+		a->ax.next_id = snap->next_alert_id;
+	a->restore = snap;
+	a->dir_gen = UINT64_MAX;
+	return 0;
+}
+
+void
+agg_free(struct agg *a)
+{
+	uint32_t i;
+
+	if (a->p != NULL)
+		for (i = 0; i < a->cap; i++)
+			window_free(&a->p[i].win);
+	free(a->p);
+	free(a->cand);
+	free(a->route);
+	if (a->restore != NULL) {
+		persist_free(a->restore);
+		free(a->restore);
+	}
+	memset(a, 0, sizeof(*a));
+}
+
+struct agg_prov *
+agg_find(struct agg *a, const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < a->cap; i++)
+		if (a->p[i].used && strcmp(a->p[i].name, name) == 0)
+			return &a->p[i];
+	return NULL;
+}
+
+static void
+agg_counters_in(struct vigil_stats *s, const struct persist_counters *c)
+{
+	s->samples_total = c->samples_total;
+	s->samples_lost = c->samples_lost;
+	memcpy(s->checks_total, c->checks_total, sizeof(s->checks_total));
+	memcpy(s->lat_bucket, c->lat_bucket, sizeof(s->lat_bucket));
+	s->lat_sum_s = c->lat_sum_s;
+	s->since_wall_ns = c->since_wall_ns;
+	s->alerts_total = c->alerts_total;
+	s->last_ok_wall_ns = c->last_ok_wall_ns;
+	s->last_error_wall_ns = c->last_error_wall_ns;
+	s->circuit_opens = (uint32_t)c->circuit_opens;
+	if (s->samples_total > 0)
+		s->uptime_total = (double)s->checks_total[VIGIL_OUT_OK] /
+		    s->samples_total;
+}
+
+/*
+ * Windows after a restart: samples still in the ring from the last 15
+ * minutes that an earlier aggregator already counted go back into the
+ * windows (not into the counters).
+ */
+static void
+agg_rebuild(struct agg *a, struct agg_prov *p, uint64_t now)
+{
+	struct vigil_cursor c = { 0, 0 };
+	struct vigil_sample smp;
+	uint64_t end = p->cur.next;
+
+	if (end == 0)
+		return;
+	c.next = end > a->seg->hdr->sample_cap ? end -
+	    a->seg->hdr->sample_cap : 0;
+	while (c.next < end && vigil_read_samples(&a->cl, p->idx, &c, &smp,
+	    1) == 1) {
+		if (c.next > end)
+			break;
+		if (now - smp.mono_ns < WIN_NSLICES * WIN_SLICE_NS)
+			window_add(&p->win, &smp);
+	}
+}
+
+/*
+ * A provider appeared in slot idx.  If the stats block already belongs
+ * to it (same identity: an aggregator restart), its counters, circuit
+ * and cursor carry on; else it starts fresh, with the counters and
+ * history of the restored snapshot under its name, if any.
+ */
+static void
+agg_attach(struct agg *a, uint32_t idx, const struct vigil_provider_info *in)
+{
+	const struct vigil_header *h = a->seg->hdr;
+	struct agg_prov *p = &a->p[idx];
+	const struct persist_prov *pp;
+	struct vigil_cursor hc = { 0, 0 };
+	struct vigil_history hr;
+	struct vigil_stats old;
+	uint64_t now = now_mono_ns();
+	size_t i;
+	int k;
+
+	memset(p, 0, sizeof(*p));
+	memset(&old, 0, sizeof(old));
+	p->used = 1;
+	p->idx = idx;
+	memcpy(p->name, in->name, sizeof(p->name));
+	p->ident = agg_ident(in->name, in->added_wall_ns);
+	p->paused = (in->flags & VIGIL_PF_PAUSED) != 0;
+	p->last_outcome = -1;
+	window_init(&p->win);
+	circuit_init(&p->cb);
+	ring_writer_init(&p->hist, seg_history_ring(a->seg, idx),
+	    h->history_cap, h->history_entry);
+
+	if (vigil_provider_stats(&a->cl, idx, &old) == VIGIL_OK &&
+	    old.updated_wall_ns != 0 && old.reserved[AGG_RSV_ID] == p->ident) {
+		p->s = old;
+		p->cur.next = old.reserved[AGG_RSV_CURSOR];
+		p->cb.state = old.circuit;
+		p->cb.opens = old.circuit_opens;
+		p->cb.streak = (uint32_t)old.reserved[AGG_RSV_STREAK];
+		p->cb.failures = old.consecutive_failures;
+		p->cb.since_ns = now;
+		if (p->cb.state == VIGIL_CB_OPEN)	/* a fresh cool-down */
+			p->cb.until_ns = now + circuit_cooldown_ns(
+			    p->cb.streak ? p->cb.streak : 1, &a->conf);
+		p->st.status = old.status;
+		p->trend = old.trend;
+		if (old.samples_total > 0)
+			p->last_outcome = old.last.outcome;
+		/* Conditions already alerted stay active: no repeat. */
+		if (p->cb.state != VIGIL_CB_CLOSED) {
+			p->at[VIGIL_AK_CIRCUIT_OPEN].level = 2;
+			p->at[VIGIL_AK_CIRCUIT_OPEN].sent = 1;
+		}
+		agg_rebuild(a, p, now);
+	} else {
+		memset(&p->s, 0, sizeof(p->s));
+		p->s.route_rank = UINT32_MAX;
+		if (a->restore != NULL &&
+		    (pp = persist_find(a->restore, in->name)) != NULL) {
+			agg_counters_in(&p->s, &pp->c);
+			p->cb.opens = p->s.circuit_opens;
+			if (p->hist.head == 0)
+				for (i = 0; i < pp->nhist; i++)
+					ring_push(&p->hist, &pp->hist[i],
+					    VIGIL_WORDS(struct vigil_history));
+		}
+	}
+	/* The newest history record: those up to it are not pushed again. */
+	if (p->hist.head > 0) {
+		hc.next = p->hist.head - 1;
+		if (vigil_read_history(&a->cl, idx, &hc, &hr, 1) == 1)
+			p->hist_last_mono = hr.mono_ns;
+	}
+	for (k = 0; k < VIGIL_NWINDOWS; k++)
+		window_get(&p->win, k, &p->s.win[k]);
+	p->dirty = 1;
+}
+
+static void
+agg_retire(struct agg *a, struct agg_prov *p)
+{
+	(void)a;
+	window_free(&p->win);
+	memset(p, 0, sizeof(*p));
+}
+
+/*
+ * Re-read the directory when its generation moved (or force): attach
+ * new providers, retire gone ones, follow pause flags.  O(slots).
+ */
+void
+agg_sync_dir(struct agg *a, uint64_t now, int force)
+{
+	struct vigil_provider_info in;
+	uint64_t gen = vigil_dir_gen(&a->cl);
+	uint32_t i;
+	int rc;
+
+	if (!force && gen == a->dir_gen)
+		return;
+	a->dir_gen = gen;
+	a->dir_read_ns = now;
+	for (i = 0; i < a->cap; i++) {
+		struct agg_prov *p = &a->p[i];
+
+		rc = vigil_provider_info(&a->cl, i, &in);
+		if (rc == VIGIL_EBUSY) {
+			a->dir_gen = UINT64_MAX;	/* try again */
+			continue;
+		}
+		if (rc != VIGIL_OK) {
+			if (p->used)
+				agg_retire(a, p);
+			continue;
+		}
+		if (p->used && p->ident != agg_ident(in.name,
+		    in.added_wall_ns))
+			agg_retire(a, p);
+		if (!p->used)
+			agg_attach(a, i, &in);
+		if (p->paused != ((in.flags & VIGIL_PF_PAUSED) != 0)) {
+			p->paused = (in.flags & VIGIL_PF_PAUSED) != 0;
+			p->dirty = 1;
+		}
+	}
+}
+
+/*
+ * Judge a provider again: windows to the stats copy, status, trend,
+ * alerts.  from_sample: the circuit saw a sample just now.
+ */
+static void
+agg_judge(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall,
+    int from_sample)
+{
+	struct status_input in;
+	int k;
+
+	(void)from_sample;
+	for (k = 0; k < VIGIL_NWINDOWS; k++)
+		window_get(&p->win, k, &p->s.win[k]);
+	memset(&in, 0, sizeof(in));
+	in.win = p->s.win;
+	in.consecutive_failures = p->s.consecutive_failures;
+	in.last_outcome = p->last_outcome;
+	in.paused = p->paused;
+	status_eval(&p->st, &in, &a->conf);
+	p->trend = (uint8_t)trend_eval(p->s.win, a->conf.min_samples);
+	p->s.status = p->st.status;
+	p->s.trend = p->trend;
+	if (p->s.circuit != p->cb.state) {
+		p->s.circuit = p->cb.state;
+		p->s.circuit_since_wall_ns = wall;
+	}
+	p->s.circuit_opens = p->cb.opens;
+	p->s.score = circuit_score(p->st.p95_ms, p->st.rate);
+	if (a->conf.monitoring_enabled && !p->paused)
+		agg_alerts(a, p, now, wall);
+	p->dirty = 1;
+}
+
+/* Every alert kind's level now, to the trackers (alert.c dedups). */
+static void
+agg_alerts(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall)
+{
+	const struct agg_conf *c = &a->conf;
+	struct alert_event ev;
+	int lvl;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.provider = p->name;
+	ev.idx = p->idx;
+	ev.silenced_until = p->s.silenced_until_wall_ns;
+	ev.mono_ns = now;
+	ev.wall_ns = wall;
+
+#define AGG_ALERT(k, l, v, t) do {					\
+	ev.kind = (k);							\
+	ev.value = (v);							\
+	ev.threshold = (t);						\
+	p->s.alerts_total += (uint64_t)alert_update(&a->ax, &p->at[k],	\
+	    (l), &ev, NULL);						\
+} while (0)
+
+	/* Degrading first: it is the earliest warning of the ramp. */
+	AGG_ALERT(VIGIL_AK_DEGRADING, p->trend == VIGIL_TR_DEGRADING ? 1 : 0,
+	    p->s.win[VIGIL_WIN_1M].error_rate * 100.0,
+	    p->s.win[VIGIL_WIN_15M].error_rate * 100.0);
+	lvl = p->st.er_level;
+	AGG_ALERT(VIGIL_AK_ERROR_RATE, lvl, p->st.rate * 100.0,
+	    (double)(lvl == 2 ? c->critical_error_rate :
+	    c->warning_error_rate));
+	lvl = p->st.lat_level;
+	AGG_ALERT(VIGIL_AK_LATENCY, lvl, p->st.p95_ms,
+	    (double)c->latency_warning_ms * (lvl == 2 ? STATUS_LAT_CRIT : 1));
+	lvl = c->down_after > 0 && p->s.consecutive_failures >=
+	    c->down_after && p->last_outcome != VIGIL_OUT_RATE_LIMITED &&
+	    p->last_outcome != VIGIL_OUT_AUTH ? 2 : 0;
+	AGG_ALERT(VIGIL_AK_DOWN, lvl, (double)p->s.consecutive_failures,
+	    (double)c->down_after);
+	AGG_ALERT(VIGIL_AK_CIRCUIT_OPEN, p->cb.state != VIGIL_CB_CLOSED ? 2 :
+	    0, p->st.rate * 100.0, (double)c->critical_error_rate);
+	AGG_ALERT(VIGIL_AK_MISCONFIGURED, p->st.status ==
+	    VIGIL_ST_MISCONFIGURED ? 2 : 0,
+	    (double)p->s.checks_total[VIGIL_OUT_AUTH], 1.0);
+#undef AGG_ALERT
+}
+
+/*
+ * Count and judge one sample of provider p (read from its ring, or given
+ * by a test).  Counters, windows, circuit, status, trend, alerts, one
+ * history record.  O(1) but for window_get's O(buckets) percentiles.
+ */
+int
+agg_sample(struct agg *a, struct agg_prov *p, const struct vigil_sample *smp,
+    uint64_t now)
+{
+	struct vigil_stats *s = &p->s;
+	struct vigil_history hr;
+	unsigned out = smp->outcome < VIGIL_OUT_COUNT ? smp->outcome :
+	    VIGIL_OUT_OTHER;
+	int ok = out == VIGIL_OUT_OK, w;
+
+	window_add(&p->win, smp);
+	s->samples_total++;
+	s->checks_total[out]++;
+	if (s->since_wall_ns == 0)
+		s->since_wall_ns = smp->wall_ns;
+	if (ok) {
+		s->lat_bucket[window_prom_bucket(smp->latency_us)]++;
+		s->lat_sum_s += smp->latency_us / 1e6;
+		s->last_ok_wall_ns = smp->wall_ns;
+		s->consecutive_failures = 0;
+		s->consecutive_successes++;
+	} else {
+		s->last_error_wall_ns = smp->wall_ns;
+		s->last_error_outcome = (uint8_t)out;
+		memset(s->last_error, 0, sizeof(s->last_error));
+		memcpy(s->last_error, smp->error, sizeof(smp->error));
+		s->last_error[sizeof(s->last_error) - 1] = '\0';
+		if (s->last_error[0] == '\0')
+			snprintf(s->last_error, sizeof(s->last_error), "%s",
+			    vigil_outcome_name(out));
+		s->consecutive_successes = 0;
+		s->consecutive_failures++;
+	}
+	s->uptime_total = (double)s->checks_total[VIGIL_OUT_OK] /
+	    s->samples_total;
+	s->last = *smp;
+	p->last_outcome = (int)out;
+	a->samples++;
+
+	/* The circuit judges on the window the status trusts. */
+	for (w = 0; w < VIGIL_NWINDOWS; w++)
+		window_get(&p->win, w, &s->win[w]);
+	w = status_window(s->win, a->conf.min_samples);
+	if (!p->paused)
+		circuit_sample(&p->cb, ok, w >= 0 ? &s->win[w] : NULL, now,
+		    &a->conf);
+	agg_judge(a, p, now, smp->wall_ns, 1);
+
+	if (smp->mono_ns > p->hist_last_mono) {
+		memset(&hr, 0, sizeof(hr));
+		hr.wall_ns = smp->wall_ns;
+		hr.mono_ns = smp->mono_ns;
+		hr.latency_us = smp->latency_us;
+		hr.p50_us = (uint32_t)(s->win[VIGIL_WIN_1M].p50_ms * 1000.0);
+		hr.p95_us = (uint32_t)(s->win[VIGIL_WIN_1M].p95_ms * 1000.0);
+		hr.p99_us = (uint32_t)(s->win[VIGIL_WIN_1M].p99_ms * 1000.0);
+		hr.error_ppm = (uint32_t)(s->win[VIGIL_WIN_1M].error_rate *
+		    1e6 + 0.5);
+		hr.uptime_ppm = (uint32_t)(s->win[VIGIL_WIN_1M].uptime * 1e6 +
+		    0.5);
+		hr.samples_1m = s->win[VIGIL_WIN_1M].samples;
+		hr.http_status = smp->http_status;
+		hr.outcome = (uint8_t)out;
+		hr.status = s->status;
+		hr.circuit = s->circuit;
+		hr.trend = s->trend;
+		ring_push(&p->hist, &hr, VIGIL_WORDS(struct vigil_history));
+		p->hist_last_mono = smp->mono_ns;
+	}
+	return 0;
+}
+
+/* Rank providers and publish the routing block when the order changed. */
+static void
+agg_route(struct agg *a, uint64_t wall)
+{
+	struct vigil_route_head rh;
+	uint32_t *idx = (uint32_t *)(void *)((unsigned char *)a->route +
+	    sizeof(rh));
+	uint32_t i, n = 0, old[VIGIL_MAX_PROVIDERS];
+	size_t k, oldn;
+
+	memcpy(&rh, a->route, sizeof(rh));
+	oldn = rh.count;
+	memcpy(old, idx, oldn * sizeof(uint32_t));
+	for (i = 0; i < a->cap; i++) {
+		struct agg_prov *p = &a->p[i];
+
+		if (!p->used)
+			continue;
+		a->cand[n].idx = i;
+		a->cand[n].circuit = p->cb.state;
+		a->cand[n].status = p->st.status;
+		a->cand[n].score = p->s.score;
+		n++;
+	}
+	k = route_order(a->cand, n, idx);
+	for (i = 0; i < a->cap; i++)
+		if (a->p[i].used)
+			a->p[i].s.route_rank = UINT32_MAX;
+	for (i = 0; i < k; i++)
+		if (a->p[idx[i]].s.route_rank != i) {
+			a->p[idx[i]].s.route_rank = i;
+			a->p[idx[i]].dirty = 1;
+		}
+	if (a->route_valid && k == oldn && memcmp(old, idx, k * 4) == 0)
+		return;
+	memset(&rh, 0, sizeof(rh));
+	rh.count = (uint32_t)k;
+	rh.computed_wall_ns = wall;
+	memcpy(a->route, &rh, sizeof(rh));
+	seqlock_write(seg_route(a->seg), a->route, a->route_words);
+	a->route_valid = 1;
+}
+
+/* Write every changed stats block, the routing block and the beat. */
+void
+agg_flush(struct agg *a, uint64_t now, uint64_t wall)
+{
+	uint32_t i;
+
+	agg_route(a, wall);
+	for (i = 0; i < a->cap; i++) {
+		struct agg_prov *p = &a->p[i];
+
+		if (!p->used || !p->dirty)
+			continue;
+		p->s.updated_wall_ns = wall;
+		p->s.updated_mono_ns = now;
+		p->s.reserved[AGG_RSV_CURSOR] = p->cur.next;
+		p->s.reserved[AGG_RSV_ID] = p->ident;
+		p->s.reserved[AGG_RSV_STREAK] = p->cb.streak;
+		seqlock_write(seg_stats(a->seg, i), &p->s,
+		    VIGIL_WORDS(struct vigil_stats));
+		p->dirty = 0;
+	}
+	atomic_store_explicit(&a->seg->hdr->aggregator_beat_ns, now,
+	    memory_order_release);
+}
+
+/*
+ * One cycle at monotonic time now: directory, new samples, the clock's
+ * effect on windows and circuits, then agg_flush.  Only providers with
+ * new samples or a slice boundary do window work.
+ */
+void
+agg_tick(struct agg *a, uint64_t now, uint64_t wall)
+{
+	struct vigil_sample smp;
+	uint32_t i;
+
+	agg_sync_dir(a, now, now - a->dir_read_ns >= UINT64_C(1000000000));
+	for (i = 0; i < a->cap; i++) {
+		struct agg_prov *p = &a->p[i];
+		uint64_t lost, cur0;
+		int changed = 0;
+
+		if (!p->used)
+			continue;
+		lost = p->cur.lost;
+		while (vigil_read_samples(&a->cl, i, &p->cur, &smp, 1) == 1)
+			agg_sample(a, p, &smp, now);
+		if (p->cur.lost != lost) {
+			p->s.samples_lost += p->cur.lost - lost;
+			a->lost += p->cur.lost - lost;
+			p->dirty = 1;
+		}
+		if (p->s.reserved[AGG_RSV_CURSOR] != p->cur.next)
+			p->dirty = 1;
+		cur0 = p->win.cur;
+		window_advance(&p->win, now);
+		if (p->win.cur != cur0)
+			changed = 1;
+		if (!p->paused && circuit_tick(&p->cb, now))
+			changed = 1;
+		if (changed || p->s.status != (p->paused ? VIGIL_ST_PAUSED :
+		    p->st.status))
+			agg_judge(a, p, now, wall, 0);
+	}
+	agg_flush(a, now, wall);
+}
+
+/*
+ * Fill snap (zeroed first; persist_free it) with what survives a restart:
+ * every provider's counters and history ring, the alert ring and the
+ * next alert id.  Providers of the restored snapshot that are not in the
+ * directory now are carried over as they were.  Returns 0 or -1 (out of
+ * memory).  O(providers x history_cap + alert_cap).
+ */
+int
+agg_snapshot(struct agg *a, struct persist_snap *snap)
+{
+	const struct vigil_header *h = a->seg->hdr;
+	struct vigil_cursor c;
+	size_t n = 0, i, extra = 0;
+	uint32_t k;
+
+	memset(snap, 0, sizeof(*snap));
+	snap->saved_wall_ns = now_wall_ns();
+	snap->next_alert_id = a->ax.next_id;
+	if (a->restore != NULL)
+		extra = a->restore->nprov;
+	snap->prov = calloc(a->cap + extra + 1, sizeof(*snap->prov));
+	snap->alerts = calloc(h->alert_cap, sizeof(*snap->alerts));
+	if (snap->prov == NULL || snap->alerts == NULL)
+		goto fail;
+	for (k = 0; k < a->cap; k++) {
+		struct agg_prov *p = &a->p[k];
+		struct persist_prov *pp = &snap->prov[n];
+		const struct vigil_stats *s = &p->s;
+
+		if (!p->used)
+			continue;
+		memcpy(pp->name, p->name, sizeof(pp->name));
+		pp->c.samples_total = s->samples_total;
+		pp->c.samples_lost = s->samples_lost;
+		memcpy(pp->c.checks_total, s->checks_total,
+		    sizeof(pp->c.checks_total));
+		memcpy(pp->c.lat_bucket, s->lat_bucket,
+		    sizeof(pp->c.lat_bucket));
+		pp->c.lat_sum_s = s->lat_sum_s;
+		pp->c.since_wall_ns = s->since_wall_ns;
+		pp->c.alerts_total = s->alerts_total;
+		pp->c.last_ok_wall_ns = s->last_ok_wall_ns;
+		pp->c.last_error_wall_ns = s->last_error_wall_ns;
+		pp->c.circuit_opens = s->circuit_opens;
+		pp->hist = calloc(h->history_cap, sizeof(*pp->hist));
+		n++;
+		snap->nprov = n;
+		if (pp->hist == NULL)
+			goto fail;
+		c.next = 0;
+		c.lost = 0;
+		pp->nhist = vigil_read_history(&a->cl, k, &c, pp->hist,
+		    h->history_cap);
+	}
+	for (i = 0; i < extra; i++) {
+		const struct persist_prov *rp = &a->restore->prov[i];
+		struct persist_prov *pp = &snap->prov[n];
+
+		if (agg_find(a, rp->name) != NULL)
+			continue;
+		*pp = *rp;
+		pp->hist = NULL;
+		n++;
+		snap->nprov = n;
+		if (rp->nhist > 0) {
+			pp->hist = malloc(rp->nhist * sizeof(*pp->hist));
+			if (pp->hist == NULL) {
+				pp->nhist = 0;
+				goto fail;
+			}
+			memcpy(pp->hist, rp->hist, rp->nhist *
+			    sizeof(*pp->hist));
+		}
+	}
+	c.next = 0;
+	c.lost = 0;
+	snap->nalerts = vigil_read_alerts(&a->cl, &c, snap->alerts,
+	    h->alert_cap);
+	return 0;
+fail:
+	persist_free(snap);
+	return -1;
+}

@@ -1,0 +1,77 @@
+/*
+ * engine.h - the aggregator's state: every provider's windows, status,
+ * circuit, trend and alerts, and the segment regions it writes.
+ */
+#ifndef VIGIL_AGG_ENGINE_H
+#define VIGIL_AGG_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vigil/vigil.h>
+
+#include "agg.h"
+#include "alert.h"
+#include "circuit.h"
+#include "persist.h"
+#include "ring.h"
+#include "segment.h"
+#include "status.h"
+#include "window.h"
+
+/* Words of vigil_stats.reserved the aggregator uses (docs/aggregation.md). */
+#define AGG_RSV_CURSOR	0	/* ring number after the last counted sample */
+#define AGG_RSV_ID	1	/* identity: fnv1a(name) ^ added_wall_ns */
+#define AGG_RSV_STREAK	2	/* circuit opens since it last closed */
+
+struct agg_prov {
+	int used;
+	uint32_t idx;
+	char name[VIGIL_NAME_MAX];
+	uint64_t ident;
+	int paused;
+	int last_outcome;		/* -1: none yet */
+	struct vigil_cursor cur;
+	struct window win;
+	struct status_state st;
+	struct circuit cb;
+	uint8_t trend;
+	struct alert_track at[VIGIL_AK_COUNT];
+	struct vigil_stats s;		/* what the segment gets */
+	struct ring_writer hist;
+	uint64_t hist_last_mono;	/* skip history already pushed */
+	int dirty;
+};
+
+struct agg {
+	struct segment *seg;
+	struct vigil_client cl;		/* reader view of the same mapping */
+	struct agg_conf conf;
+	uint32_t cap;
+	struct agg_prov *p;		/* [cap] */
+	struct ring_writer alerts;
+	struct alert_ctx ax;
+	uint64_t dir_gen;
+	uint64_t dir_read_ns;
+	struct persist_snap *restore;	/* snapshot to restore from, or NULL */
+	struct route_cand *cand;	/* [cap] */
+	uint64_t *route;		/* route block payload */
+	size_t route_words;
+	int route_valid;
+	uint64_t samples;		/* aggregated by this process */
+	uint64_t lost;
+};
+
+int	agg_init(struct agg *, struct segment *, const struct agg_conf *,
+	    struct persist_snap *, char *, size_t);
+void	agg_free(struct agg *);
+void	agg_sync_dir(struct agg *, uint64_t, int);
+int	agg_sample(struct agg *, struct agg_prov *,
+	    const struct vigil_sample *, uint64_t);
+void	agg_tick(struct agg *, uint64_t, uint64_t);
+void	agg_flush(struct agg *, uint64_t, uint64_t);
+struct agg_prov *agg_find(struct agg *, const char *);
+int	agg_snapshot(struct agg *, struct persist_snap *);
+uint64_t agg_ident(const char *, uint64_t);
+
+#endif /* VIGIL_AGG_ENGINE_H */

@@ -1,0 +1,39 @@
+/*
+ * status.h - a provider's status from its windows, with hysteresis.
+ */
+#ifndef VIGIL_AGG_STATUS_H
+#define VIGIL_AGG_STATUS_H
+
+#include <stdint.h>
+
+#include <vigil/vigil.h>
+
+#include "agg.h"
+
+/* A level is left only once its value is below STATUS_HYST x threshold. */
+#define STATUS_HYST		0.9
+/* Latency is critical at this multiple of latency_warning_ms. */
+#define STATUS_LAT_CRIT		2.0
+
+struct status_input {
+	const struct vigil_window *win;	/* [VIGIL_NWINDOWS] */
+	uint32_t consecutive_failures;
+	int last_outcome;		/* -1: no sample yet */
+	int paused;
+};
+
+struct status_state {
+	uint8_t status;		/* enum vigil_status */
+	uint8_t er_level;	/* 0 none, 1 warning, 2 critical */
+	uint8_t lat_level;	/* 0 none, 1 warning, 2 critical */
+	int win;		/* window judged, -1: none trusted */
+	double rate;		/* its error rate, 0..1 */
+	double p95_ms;		/* its p95 */
+};
+
+int	status_window(const struct vigil_window *, uint32_t);
+int	status_level(int, double, double, double);
+int	status_eval(struct status_state *, const struct status_input *,
+	    const struct agg_conf *);
+
+#endif /* VIGIL_AGG_STATUS_H */
