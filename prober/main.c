@@ -1,0 +1,842 @@
+/*
+ * vigil-prober NAME - checks one provider and writes its sample ring.
+ *
+ * Started by vigild (docs/internals.md): fd 3 is the segment (O_RDWR),
+ * fd 4 a socketpair carrying msgpack frames.  The first frame configures
+ * us, including the provider's secret, which lives only in this process's
+ * memory.  Afterwards one libevent loop drives the checks (libcurl multi),
+ * the control socket, the heartbeat and the signals.
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <msgpack.h>
+
+#include <vigil/vigil.h>
+
+#include "frame.h"
+#include "kinds.h"
+#include "log.h"
+#include "probe.h"
+#include "ring.h"
+#include "sched.h"
+#include "segment.h"
+
+#define SEG_FD		3
+#define CTL_FD		4
+#define EXIT_CONFIG	125		/* permanent error: do not restart */
+#define CONFIGURE_WAIT_MS 30000		/* vigild sends it at once */
+#define MAX_WAITERS	16		/* probe_now requests on one check */
+#define KEY_MAX		4096
+#define MIN_INTERVAL_MS	100
+#define BEAT_MS		1000
+
+struct prober {
+	char			 name[VIGIL_NAME_MAX];
+	int			 kind;
+	uint32_t		 slot;
+	uint64_t		 epoch;
+	char			 base_url[512];
+	char			 check_path[256];
+	char			 ca_file[PATH_MAX];
+	char			 gen_model[64];
+	char			 key[KEY_MAX];	/* the secret */
+	uint32_t		 interval_ms;
+	uint32_t		 timeout_ms;
+	uint32_t		 gen_interval_ms;
+	uint32_t		 fast_percent;
+	int			 paused;
+
+	struct segment		 seg;
+	struct vigil_client	 cli;
+	struct ring_writer	 ring;
+
+	struct event_base	*base;
+	struct probe_engine	 eng;
+	struct probe_xfer	 check;
+	struct probe_xfer	 gen;
+	int			 gen_on;
+	struct event		*ev_check;
+	struct event		*ev_gen;
+	struct event		*ev_beat;
+	struct event		*ev_ctl;
+	struct event		*ev_term;
+	struct event		*ev_int;
+	struct evbuffer		*in;
+
+	int			 manual;	/* running check is probe_now */
+	int			 last_outcome;	/* -1: none yet */
+	uint64_t		 waiters[MAX_WAITERS];
+	int			 nwaiters;
+	int			 exit_code;
+	int			 quitting;
+};
+
+static char	procname[64];
+
+static void	usage(void);
+static int	read_configure(struct prober *, uint64_t *, char *, size_t);
+static int	ctl_next_frame(struct prober *, msgpack_unpacked *,
+		    size_t *);
+static int	apply_configure(struct prober *, const msgpack_object *, char *,
+		    size_t);
+static int	setup(struct prober *, char *, size_t);
+static void	teardown(struct prober *);
+static void	send_buf(struct prober *, msgpack_sbuffer *);
+static void	reply_ok_empty(struct prober *, uint64_t);
+static void	reply_err(struct prober *, uint64_t, const char *,
+		    const char *);
+static void	reply_sample(struct prober *, uint64_t,
+		    const struct vigil_sample *);
+static void	handle_request(struct prober *, const msgpack_object *);
+static void	ctl_cb(evutil_socket_t, short, void *);
+static void	signal_cb(evutil_socket_t, short, void *);
+static void	beat_cb(evutil_socket_t, short, void *);
+static void	check_timer_cb(evutil_socket_t, short, void *);
+static void	gen_timer_cb(evutil_socket_t, short, void *);
+static void	start_check(struct prober *, int);
+static void	check_done(struct probe_xfer *, CURLcode, void *);
+static void	gen_done(struct probe_xfer *, CURLcode, void *);
+static void	schedule(struct event *, uint32_t);
+static int	circuit_closed(struct prober *);
+static void	quit(struct prober *, int);
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: vigil-prober NAME (started by vigild)\n");
+	exit(2);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct prober pr;
+	uint64_t id = 0;
+	char err[256];
+	int rc;
+
+	if (argc != 2 || argv[1][0] == '\0')
+		usage();
+	/* Die with vigild; and if it is already gone, do not start. */
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() == 1)
+		exit(1);
+	/* The secret must not end up in a core file. */
+	prctl(PR_SET_DUMPABLE, 0);
+	signal(SIGPIPE, SIG_IGN);
+
+	snprintf(procname, sizeof(procname), "prober %s", argv[1]);
+	log_init(procname, LOG_LVL_INFO);
+
+	memset(&pr, 0, sizeof(pr));
+	pr.last_outcome = -1;
+	snprintf(pr.name, sizeof(pr.name), "%s", argv[1]);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx("curl_global_init failed");
+	if ((pr.base = event_base_new()) == NULL ||
+	    (pr.in = evbuffer_new()) == NULL)
+		fatalx("libevent: out of memory");
+
+	rc = read_configure(&pr, &id, err, sizeof(err));
+	if (rc == 0) {
+		/* vigild went away before configuring us: nothing to do. */
+		explicit_bzero(pr.key, sizeof(pr.key));
+		exit(0);
+	}
+	if (rc < 0 || setup(&pr, err, sizeof(err)) == -1) {
+		log_warnx("configure: %s", err);
+		reply_err(&pr, id, "config", err);
+		teardown(&pr);
+		exit(EXIT_CONFIG);
+	}
+	{
+		msgpack_sbuffer sb;
+		msgpack_packer pk;
+
+		msgpack_sbuffer_init(&sb);
+		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+		mp_reply_ok(&pk, id);
+		msgpack_pack_map(&pk, 1);
+		mp_kv_uint(&pk, "pid", (uint64_t)getpid());
+		send_buf(&pr, &sb);
+		msgpack_sbuffer_destroy(&sb);
+	}
+	log_info("probing %s %s every %u ms (timeout %u ms)%s",
+	    vigil_kind_name((unsigned)pr.kind), pr.base_url, pr.interval_ms,
+	    pr.timeout_ms, pr.paused ? ", paused" : "");
+
+	/* The control socket may already hold requests sent after configure. */
+	ctl_cb(CTL_FD, EV_READ, &pr);
+	if (!pr.quitting)
+		event_base_dispatch(pr.base);
+	rc = pr.exit_code;
+	teardown(&pr);
+	return rc;
+}
+
+/*
+ * Decode the next frame from the control buffer.  Returns 1, fills *msg
+ * and sets *usedp to the frame's length (the caller drains that many
+ * bytes after msgpack_unpacked_destroy), 0 when more bytes are needed,
+ * -1 on a malformed frame.
+ */
+static int
+ctl_next_frame(struct prober *pr, msgpack_unpacked *msg, size_t *usedp)
+{
+	unsigned char *p;
+	size_t len = evbuffer_get_length(pr->in), used = 0;
+	char err[128];
+	int rc;
+
+	if (len == 0)
+		return 0;
+	if ((p = evbuffer_pullup(pr->in, -1)) == NULL)
+		return -1;
+	msgpack_unpacked_init(msg);
+	rc = frame_parse(p, len, &used, msg, err, sizeof(err));
+	if (rc == FRAME_MORE) {
+		msgpack_unpacked_destroy(msg);
+		return 0;
+	}
+	if (rc != FRAME_OK) {
+		msgpack_unpacked_destroy(msg);
+		log_warnx("control: bad frame: %s", err);
+		return -1;
+	}
+	/* The unpacked strings point into these bytes: the caller drains
+	 * them only once it is done with *msg. */
+	*usedp = used;
+	return 1;
+}
+
+/*
+ * Wait for the configure request and apply its args.  Returns 1 on
+ * success, 0 on EOF before any frame, -1 with err filled (and *id set
+ * when the request had one).
+ */
+static int
+read_configure(struct prober *pr, uint64_t *id, char *err, size_t errlen)
+{
+	msgpack_unpacked msg;
+	const msgpack_object *args;
+	struct pollfd pfd;
+	unsigned char tmp[16384];
+	char op[32];
+	ssize_t n;
+	size_t used = 0;
+	int rc;
+
+	for (;;) {
+		rc = ctl_next_frame(pr, &msg, &used);
+		if (rc == 1)
+			break;
+		if (rc == -1) {
+			snprintf(err, errlen, "malformed first frame");
+			return -1;
+		}
+		pfd.fd = CTL_FD;
+		pfd.events = POLLIN;
+		rc = poll(&pfd, 1, CONFIGURE_WAIT_MS);
+		if (rc == -1 && errno == EINTR)
+			continue;
+		if (rc <= 0) {
+			snprintf(err, errlen, "no configure request within "
+			    "%d ms", CONFIGURE_WAIT_MS);
+			return -1;
+		}
+		n = recv(CTL_FD, tmp, sizeof(tmp), MSG_DONTWAIT);
+		if (n == 0)
+			return 0;
+		if (n == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			snprintf(err, errlen, "control socket: %s",
+			    strerror(errno));
+			return -1;
+		}
+		evbuffer_add(pr->in, tmp, (size_t)n);
+		explicit_bzero(tmp, (size_t)n);
+	}
+
+	rc = -1;
+	if (mp_get_uint(&msg.data, "id", id) != 0)
+		snprintf(err, errlen, "configure: no id");
+	else if (mp_get_str(&msg.data, "op", op, sizeof(op)) != 0 ||
+	    strcmp(op, "configure") != 0)
+		snprintf(err, errlen, "first request must be configure");
+	else if ((args = mp_get(&msg.data, "args")) == NULL ||
+	    args->type != MSGPACK_OBJECT_MAP)
+		snprintf(err, errlen, "configure: args must be a map");
+	else if (apply_configure(pr, args, err, errlen) == 0)
+		rc = 1;
+	msgpack_unpacked_destroy(&msg);
+	/* The frame held the secret: wipe it before letting it go. */
+	if (used > 0) {
+		explicit_bzero(evbuffer_pullup(pr->in, (ssize_t)used), used);
+		evbuffer_drain(pr->in, used);
+	}
+	return rc;
+}
+
+/*
+ * Take the configure args (docs/internals.md) into pr, checking each.
+ * Returns 0, or -1 with err filled: a permanent configuration error.
+ */
+static int
+apply_configure(struct prober *pr, const msgpack_object *a, char *err,
+    size_t errlen)
+{
+	char name[VIGIL_NAME_MAX], kind[32];
+	uint64_t v;
+	int b, rc;
+
+#define NEED(call, what) do {						\
+	if ((call) != 0) {						\
+		snprintf(err, errlen, "configure: %s missing or invalid", \
+		    what);						\
+		return -1;						\
+	}								\
+} while (0)
+#define OPT(call, what) do {						\
+	if ((rc = (call)) == -2) {					\
+		snprintf(err, errlen, "configure: %s invalid", what);	\
+		return -1;						\
+	}								\
+} while (0)
+	NEED(mp_get_uint(a, "slot", &v), "slot");
+	if (v > UINT32_MAX)
+		NEED(-1, "slot");
+	pr->slot = (uint32_t)v;
+	NEED(mp_get_uint(a, "epoch", &pr->epoch), "epoch");
+	NEED(mp_get_str(a, "name", name, sizeof(name)), "name");
+	if (strcmp(name, pr->name) != 0) {
+		snprintf(err, errlen, "configure: name %s is not %s", name,
+		    pr->name);
+		return -1;
+	}
+	NEED(mp_get_str(a, "kind", kind, sizeof(kind)), "kind");
+	if ((pr->kind = kind_from_name(kind)) == -1) {
+		snprintf(err, errlen, "configure: unknown kind %s", kind);
+		return -1;
+	}
+	NEED(mp_get_str(a, "base_url", pr->base_url, sizeof(pr->base_url)),
+	    "base_url");
+	if (strncmp(pr->base_url, "http://", 7) != 0 &&
+	    strncmp(pr->base_url, "https://", 8) != 0) {
+		snprintf(err, errlen, "configure: base_url must be http:// "
+		    "or https://");
+		return -1;
+	}
+	OPT(mp_get_str(a, "api_key", pr->key, sizeof(pr->key)), "api_key");
+	NEED(mp_get_uint(a, "interval_ms", &v), "interval_ms");
+	if (v < MIN_INTERVAL_MS || v > 86400000)
+		NEED(-1, "interval_ms");
+	pr->interval_ms = (uint32_t)v;
+	NEED(mp_get_uint(a, "timeout_ms", &v), "timeout_ms");
+	if (v < 1 || v > 3600000)
+		NEED(-1, "timeout_ms");
+	pr->timeout_ms = (uint32_t)v;
+	OPT(mp_get_str(a, "check_path", pr->check_path,
+	    sizeof(pr->check_path)), "check_path");
+	OPT(mp_get_str(a, "ca_file", pr->ca_file, sizeof(pr->ca_file)),
+	    "ca_file");
+	OPT(mp_get_str(a, "gen_model", pr->gen_model, sizeof(pr->gen_model)),
+	    "gen_model");
+	pr->gen_interval_ms = pr->interval_ms * 10;
+	OPT(mp_get_uint(a, "gen_interval_ms", &v), "gen_interval_ms");
+	if (rc == 0) {
+		if (v < MIN_INTERVAL_MS || v > 86400000)
+			NEED(-1, "gen_interval_ms");
+		pr->gen_interval_ms = (uint32_t)v;
+	}
+	pr->fast_percent = 25;
+	OPT(mp_get_uint(a, "fast_probe_percent", &v), "fast_probe_percent");
+	if (rc == 0) {
+		if (v < 1 || v > 100)
+			NEED(-1, "fast_probe_percent");
+		pr->fast_percent = (uint32_t)v;
+	}
+	OPT(mp_get_bool(a, "paused", &b), "paused");
+	if (rc == 0)
+		pr->paused = b;
+	OPT(mp_get_uint(a, "log_level", &v), "log_level");
+	if (rc == 0)
+		log_setlevel(v > LOG_LVL_DEBUG ? LOG_LVL_DEBUG : (int)v);
+#undef NEED
+#undef OPT
+	log_secret(pr->key);
+	if (pr->gen_model[0] != '\0' && !kind_model_ok(pr->gen_model)) {
+		snprintf(err, errlen, "configure: gen_model has characters "
+		    "outside [A-Za-z0-9._:/-]");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Map the segment, take over the ring, build the transfers and events.
+ * Returns 0, or -1 with err filled.
+ */
+static int
+setup(struct prober *pr, char *err, size_t errlen)
+{
+	struct probe_opts o;
+	char url[KIND_URL_MAX], body[KIND_GENBODY_MAX];
+	const struct vigil_header *h;
+
+	if (seg_map_fd(&pr->seg, SEG_FD, 1, err, errlen) == -1)
+		return -1;
+	h = pr->seg.hdr;
+	if (h->magic != VIGIL_MAGIC) {
+		snprintf(err, errlen, "segment not initialised");
+		return -1;
+	}
+	if (pr->slot >= h->provider_cap) {
+		snprintf(err, errlen, "slot %u beyond capacity %u", pr->slot,
+		    h->provider_cap);
+		return -1;
+	}
+	vigil_attach(&pr->cli, pr->seg.base, pr->seg.size);
+	ring_writer_init(&pr->ring, seg_sample_ring(&pr->seg, pr->slot),
+	    h->sample_cap, h->sample_entry);
+	atomic_store(&pr->ring.ctl->epoch, pr->epoch);
+	ring_beat(&pr->ring, now_mono_ns());
+
+	if (probe_engine_init(&pr->eng, pr->base, err, errlen) == -1)
+		return -1;
+	if (kind_check_url(pr->kind, pr->base_url, pr->check_path, url,
+	    sizeof(url)) == -1) {
+		snprintf(err, errlen, "check URL too long");
+		return -1;
+	}
+	memset(&o, 0, sizeof(o));
+	o.url = url;
+	o.ca_file = pr->ca_file;
+	o.timeout_ms = pr->timeout_ms;
+	if ((o.headers = kind_headers(pr->kind, pr->key, 0)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (probe_xfer_init(&pr->check, &pr->eng, &o, check_done, pr, err,
+	    errlen) == -1)
+		return -1;
+
+	if (pr->gen_model[0] != '\0') {
+		if (!kind_gen_supported(pr->kind))
+			log_warnx("kind %s has no generation check; "
+			    "gen_model ignored", vigil_kind_name(
+			    (unsigned)pr->kind));
+		else if (kind_gen_url(pr->kind, pr->base_url, pr->gen_model,
+		    url, sizeof(url)) == -1 || kind_gen_body(pr->kind,
+		    pr->gen_model, body, sizeof(body)) == -1) {
+			snprintf(err, errlen, "generation URL too long");
+			return -1;
+		} else {
+			o.url = url;
+			o.post = body;
+			o.gen = 1;
+			/* Same timeout as the check: one token is quick. */
+			if ((o.headers = kind_headers(pr->kind, pr->key, 1)) ==
+			    NULL) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
+			if (probe_xfer_init(&pr->gen, &pr->eng, &o, gen_done,
+			    pr, err, errlen) == -1)
+				return -1;
+			pr->gen_on = 1;
+		}
+	}
+
+	pr->ev_check = evtimer_new(pr->base, check_timer_cb, pr);
+	pr->ev_gen = evtimer_new(pr->base, gen_timer_cb, pr);
+	pr->ev_beat = event_new(pr->base, -1, EV_PERSIST, beat_cb, pr);
+	pr->ev_ctl = event_new(pr->base, CTL_FD, EV_READ | EV_PERSIST, ctl_cb,
+	    pr);
+	pr->ev_term = evsignal_new(pr->base, SIGTERM, signal_cb, pr);
+	pr->ev_int = evsignal_new(pr->base, SIGINT, signal_cb, pr);
+	if (pr->ev_check == NULL || pr->ev_gen == NULL || pr->ev_beat == NULL ||
+	    pr->ev_ctl == NULL || pr->ev_term == NULL || pr->ev_int == NULL) {
+		snprintf(err, errlen, "libevent: out of memory");
+		return -1;
+	}
+	schedule(pr->ev_beat, BEAT_MS);
+	event_add(pr->ev_ctl, NULL);
+	event_add(pr->ev_term, NULL);
+	event_add(pr->ev_int, NULL);
+	if (!pr->paused) {
+		schedule(pr->ev_check, sched_first_ms(pr->interval_ms,
+		    arc4random()));
+		/* The first generation check a little after the first
+		 * check, so the two rarely start together. */
+		if (pr->gen_on)
+			schedule(pr->ev_gen, sched_first_ms(
+			    pr->gen_interval_ms, arc4random()) + 1000);
+	}
+	return 0;
+}
+
+/* Stop everything; wipe the secret.  Safe on a partly set up prober. */
+static void
+teardown(struct prober *pr)
+{
+	struct event **evs[] = { &pr->ev_check, &pr->ev_gen, &pr->ev_beat,
+	    &pr->ev_ctl, &pr->ev_term, &pr->ev_int };
+	size_t i;
+
+	if (pr->check.easy != NULL)
+		probe_xfer_free(&pr->check);
+	if (pr->gen.easy != NULL)
+		probe_xfer_free(&pr->gen);
+	if (pr->eng.multi != NULL)
+		probe_engine_free(&pr->eng);
+	for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
+		if (*evs[i] != NULL) {
+			event_free(*evs[i]);
+			*evs[i] = NULL;
+		}
+	}
+	if (pr->in != NULL) {
+		evbuffer_free(pr->in);
+		pr->in = NULL;
+	}
+	if (pr->base != NULL) {
+		event_base_free(pr->base);
+		pr->base = NULL;
+	}
+	if (pr->seg.base != NULL)
+		seg_close(&pr->seg);
+	explicit_bzero(pr->key, sizeof(pr->key));
+	log_secret_clear();
+	curl_global_cleanup();
+}
+
+static void
+quit(struct prober *pr, int code)
+{
+	pr->exit_code = code;
+	pr->quitting = 1;
+	if (pr->base != NULL)
+		event_base_loopbreak(pr->base);
+}
+
+/* Send one packed frame on the control socket (blocking; replies are
+ * small and vigild reads them promptly). */
+static void
+send_buf(struct prober *pr, msgpack_sbuffer *sb)
+{
+	char err[128];
+
+	(void)pr;
+	if (frame_send(CTL_FD, sb->data, sb->size, err, sizeof(err)) == -1)
+		log_warnx("control: reply: %s", err);
+}
+
+static void
+reply_ok_empty(struct prober *pr, uint64_t id)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	mp_reply_ok(&pk, id);
+	msgpack_pack_map(&pk, 0);
+	send_buf(pr, &sb);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void
+reply_err(struct prober *pr, uint64_t id, const char *code, const char *msg)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	mp_reply_err(&pk, id, code, msg);
+	send_buf(pr, &sb);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void
+reply_sample(struct prober *pr, uint64_t id, const struct vigil_sample *s)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	char e[sizeof(s->error) + 1];
+
+	memcpy(e, s->error, sizeof(s->error));
+	e[sizeof(s->error)] = '\0';
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	mp_reply_ok(&pk, id);
+	msgpack_pack_map(&pk, 5);
+	mp_kv_str(&pk, "outcome", vigil_outcome_name(s->outcome));
+	mp_kv_uint(&pk, "http_status", s->http_status);
+	mp_kv_double(&pk, "latency_ms", s->latency_us / 1000.0);
+	mp_kv_str(&pk, "error", e);
+	mp_kv_uint(&pk, "wall_ns", s->wall_ns);
+	send_buf(pr, &sb);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+/* One request from vigild (docs/internals.md, "operations"). */
+static void
+handle_request(struct prober *pr, const msgpack_object *m)
+{
+	const msgpack_object *args;
+	char op[32];
+	uint64_t id, v;
+
+	if (mp_get_uint(m, "id", &id) != 0) {
+		log_warnx("control: request without id ignored");
+		return;
+	}
+	if (mp_get_str(m, "op", op, sizeof(op)) != 0) {
+		reply_err(pr, id, "bad_request", "op missing");
+		return;
+	}
+	args = mp_get(m, "args");
+	log_debug("control: %s (id %llu)", op, (unsigned long long)id);
+
+	if (strcmp(op, "ping") == 0) {
+		reply_ok_empty(pr, id);
+	} else if (strcmp(op, "probe_now") == 0) {
+		if (pr->nwaiters == MAX_WAITERS) {
+			reply_err(pr, id, "busy", "too many probe_now waiting");
+			return;
+		}
+		pr->waiters[pr->nwaiters++] = id;
+		if (!pr->check.busy) {
+			evtimer_del(pr->ev_check);
+			start_check(pr, 1);
+		}
+	} else if (strcmp(op, "pause") == 0) {
+		if (!pr->paused)
+			log_info("paused");
+		pr->paused = 1;
+		evtimer_del(pr->ev_check);
+		evtimer_del(pr->ev_gen);
+		reply_ok_empty(pr, id);
+	} else if (strcmp(op, "resume") == 0) {
+		if (pr->paused) {
+			log_info("resumed");
+			pr->paused = 0;
+			if (!pr->check.busy)
+				schedule(pr->ev_check, sched_first_ms(
+				    pr->interval_ms, arc4random()));
+			if (pr->gen_on && !pr->gen.busy)
+				schedule(pr->ev_gen, sched_jitter(
+				    pr->gen_interval_ms, arc4random()));
+		}
+		reply_ok_empty(pr, id);
+	} else if (strcmp(op, "set_interval") == 0) {
+		if (args == NULL || mp_get_uint(args, "interval_ms", &v) != 0 ||
+		    v < MIN_INTERVAL_MS || v > 86400000) {
+			reply_err(pr, id, "bad_request", "interval_ms must be "
+			    "100..86400000");
+			return;
+		}
+		log_info("interval %u -> %llu ms", pr->interval_ms,
+		    (unsigned long long)v);
+		pr->interval_ms = (uint32_t)v;
+		if (!pr->paused && !pr->check.busy)
+			schedule(pr->ev_check, sched_jitter(pr->interval_ms,
+			    arc4random()));
+		reply_ok_empty(pr, id);
+	} else
+		reply_err(pr, id, "unknown_op", op);
+}
+
+/* The control socket is readable: read, then serve every whole frame. */
+static void
+ctl_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct prober *pr = arg;
+	msgpack_unpacked msg;
+	unsigned char tmp[16384];
+	size_t used;
+	ssize_t n;
+	int rc = 0;
+
+	(void)what;
+	n = recv(fd, tmp, sizeof(tmp), MSG_DONTWAIT);
+	if (n == 0) {
+		log_info("control socket closed: exiting");
+		quit(pr, 0);
+		return;
+	}
+	if (n == -1) {
+		if (errno != EAGAIN && errno != EINTR) {
+			log_warn("control socket");
+			quit(pr, 1);
+		}
+		/* Frames left over from the configure read still count. */
+	} else {
+		evbuffer_add(pr->in, tmp, (size_t)n);
+		explicit_bzero(tmp, (size_t)n);
+	}
+	while (!pr->quitting && (rc = ctl_next_frame(pr, &msg, &used)) == 1) {
+		handle_request(pr, &msg.data);
+		msgpack_unpacked_destroy(&msg);
+		evbuffer_drain(pr->in, used);
+	}
+	if (rc == -1)
+		quit(pr, 1);	/* vigild speaks garbage: let it restart us */
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	log_info("signal %d: exiting", (int)sig);
+	quit(arg, 0);
+}
+
+static void
+beat_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct prober *pr = arg;
+
+	(void)fd;
+	(void)what;
+	ring_beat(&pr->ring, now_mono_ns());
+}
+
+static void
+schedule(struct event *ev, uint32_t ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(ev, &tv);
+}
+
+static void
+check_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct prober *pr = arg;
+
+	(void)fd;
+	(void)what;
+	if (!pr->paused)
+		start_check(pr, 0);
+}
+
+static void
+start_check(struct prober *pr, int manual)
+{
+	pr->manual = manual;
+	if (probe_xfer_start(&pr->check) == -1) {
+		log_warnx("cannot start a check; retrying in one interval");
+		schedule(pr->ev_check, sched_jitter(pr->interval_ms,
+		    arc4random()));
+	}
+}
+
+/* Circuit closed, or no judgement yet (no aggregator, busy stats). */
+static int
+circuit_closed(struct prober *pr)
+{
+	struct vigil_stats st;
+
+	memset(&st, 0, sizeof(st));
+	if (vigil_provider_stats(&pr->cli, pr->slot, &st) != VIGIL_OK ||
+	    st.updated_wall_ns == 0)
+		return 1;
+	return st.circuit == VIGIL_CB_CLOSED;
+}
+
+/*
+ * A check ended: publish its sample, answer probe_now waiters, log a
+ * change of outcome, schedule the next one (sched_next_ms has the rules).
+ */
+static void
+check_done(struct probe_xfer *x, CURLcode cc, void *arg)
+{
+	struct prober *pr = arg;
+	struct vigil_sample s;
+	struct sched_in in;
+	uint32_t retry_ms;
+	int i;
+
+	probe_xfer_sample(x, pr->kind, cc, &s, &retry_ms);
+	if (pr->manual)
+		s.flags |= VIGIL_SF_MANUAL;
+	ring_push(&pr->ring, &s, VIGIL_WORDS(struct vigil_sample));
+	ring_beat(&pr->ring, now_mono_ns());
+
+	for (i = 0; i < pr->nwaiters; i++)
+		reply_sample(pr, pr->waiters[i], &s);
+	pr->nwaiters = 0;
+
+	if (s.outcome != pr->last_outcome)
+		log_info("%s%s%s (http %u, %u ms)",
+		    vigil_outcome_name(s.outcome), s.error[0] ? " " : "",
+		    s.error, s.http_status, s.latency_us / 1000);
+	else
+		log_debug("%s %s (http %u, %u us)",
+		    vigil_outcome_name(s.outcome), s.error, s.http_status,
+		    s.latency_us);
+
+	memset(&in, 0, sizeof(in));
+	in.interval_ms = pr->interval_ms;
+	in.fast_percent = pr->fast_percent;
+	in.circuit_closed = circuit_closed(pr);
+	in.outcome = s.outcome;
+	in.prev_ok = pr->last_outcome == VIGIL_OUT_OK;
+	in.retry_after_ms = retry_ms;
+	in.rnd = arc4random();
+	pr->last_outcome = s.outcome;
+	pr->manual = 0;
+	if (!pr->paused)
+		schedule(pr->ev_check, sched_next_ms(&in));
+}
+
+static void
+gen_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct prober *pr = arg;
+
+	(void)fd;
+	(void)what;
+	if (!pr->paused && probe_xfer_start(&pr->gen) == -1)
+		schedule(pr->ev_gen, sched_jitter(pr->gen_interval_ms,
+		    arc4random()));
+}
+
+/* A generation check ended: its own sample, its own slower schedule. */
+static void
+gen_done(struct probe_xfer *x, CURLcode cc, void *arg)
+{
+	struct prober *pr = arg;
+	struct vigil_sample s;
+	uint32_t retry_ms;
+
+	probe_xfer_sample(x, pr->kind, cc, &s, &retry_ms);
+	ring_push(&pr->ring, &s, VIGIL_WORDS(struct vigil_sample));
+	ring_beat(&pr->ring, now_mono_ns());
+	log_debug("generation: %s %s (ttft %u us)",
+	    vigil_outcome_name(s.outcome), s.error, s.ttfb_us);
+	if (!pr->paused) {
+		uint32_t d = sched_jitter(pr->gen_interval_ms, arc4random());
+		if (retry_ms > d)
+			d = retry_ms;
+		schedule(pr->ev_gen, d);
+	}
+}
