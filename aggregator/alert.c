@@ -13,7 +13,8 @@
  * So a provider flapping around a threshold yields at most one raise per
  * kind and level per cool-down, plus its resolved counterpart.
  * Silenced (per provider, or all, until a wall time): recorded with
- * VIGIL_ALF_SILENCED and not delivered.
+ * VIGIL_ALF_SILENCED; the deliver callback still sees it (to log it) and
+ * must not send it on (no webhook).
  */
 #include <string.h>
 
@@ -40,7 +41,7 @@ alert_level_name(int l)
 	return l >= 0 && l < VIGIL_AL_COUNT ? n[l] : "invalid";
 }
 
-/* Build, record (ring) and deliver (unless silenced) one alert. */
+/* Build, record (ring) and hand to the deliver callback one alert. */
 static void
 alert_emit(struct alert_ctx *ax, const struct alert_event *ev, int level,
     struct vigil_alert *out)
@@ -65,7 +66,7 @@ alert_emit(struct alert_ctx *ax, const struct alert_event *ev, int level,
 	ax->recorded++;
 	if (a.flags & VIGIL_ALF_SILENCED)
 		ax->silenced++;
-	else if (ax->deliver != NULL)
+	if (ax->deliver != NULL)
 		ax->deliver(&a, ax->arg);
 	if (out != NULL)
 		*out = a;

@@ -21,7 +21,7 @@ typedef void	(*alert_deliver_fn)(const struct vigil_alert *, void *);
 
 struct alert_ctx {
 	struct ring_writer *ring;	/* the alert ring, or NULL */
-	alert_deliver_fn deliver;	/* log and webhook, or NULL */
+	alert_deliver_fn deliver;	/* log, and webhook unless silenced */
 	void *arg;
 	uint64_t next_id;		/* id of the next alert, from 1 */
 	uint64_t cooldown_ns;
