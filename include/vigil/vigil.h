@@ -745,7 +745,10 @@ vigil_open(struct vigil_client *c, const char *name)
 	rc = vigil_validate(p, (size_t)st.st_size, why, sizeof(why));
 	if (rc != VIGIL_OK) {
 		munmap(p, (size_t)st.st_size);
-		snprintf(c->err, sizeof(c->err), "%s: %s", name, why);
+		/* Using the result keeps GCC's -Wformat-truncation quiet
+		 * for callers whose name buffer is large: cut is fine. */
+		if (snprintf(c->err, sizeof(c->err), "%s: %s", name, why) < 0)
+			c->err[0] = '\0';
 		return rc;
 	}
 	c->base = (const unsigned char *)p;
@@ -882,6 +885,7 @@ vigil_snapshot(const struct vigil_client *c, uint32_t idx,
 	unsigned tries;
 	int rc;
 
+	memset(&again, 0, sizeof(again));	/* quiets -Wmaybe-uninitialized */
 	for (tries = 0; tries < VIGIL_READ_RETRIES; tries++) {
 		rc = vigil_provider_info(c, idx, &out->info);
 		if (rc != VIGIL_OK)
