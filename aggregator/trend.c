@@ -29,10 +29,11 @@ trend_eval(const struct vigil_window *win, uint32_t min_samples)
 	if (s->samples < min_samples || l->samples <= s->samples)
 		return VIGIL_TR_STABLE;
 	lat = s->ok > 0 && l->ok > 0 && l->p95_ms > 0.0;
-	if (s->error_rate >= l->error_rate + TREND_RATE_DELTA ||
+	/* TREND_EPS: 0.05 + 0.10 is not >= 0.15 in binary floating point. */
+	if (s->error_rate + TREND_EPS >= l->error_rate + TREND_RATE_DELTA ||
 	    (lat && s->p95_ms >= l->p95_ms * TREND_P95_RATIO))
 		return VIGIL_TR_DEGRADING;
-	if (s->error_rate <= l->error_rate - TREND_RATE_DELTA ||
+	if (s->error_rate <= l->error_rate - TREND_RATE_DELTA + TREND_EPS ||
 	    (lat && s->p95_ms * TREND_P95_RATIO <= l->p95_ms))
 		return VIGIL_TR_IMPROVING;
 	return VIGIL_TR_STABLE;

@@ -1,0 +1,200 @@
+/*
+ * test_status.c - status rules, thresholds and hysteresis.
+ */
+#include <stdint.h>
+
+#include "t.h"
+#include "../../aggregator/agg.h"
+#include "../../aggregator/status.h"
+
+static struct agg_conf C;
+
+/* Windows where every one holds n samples at error rate r, p95 p. */
+static void
+mkwin(struct vigil_window *w, uint32_t n, double r, double p95)
+{
+	int k;
+
+	memset(w, 0, sizeof(*w) * VIGIL_NWINDOWS);
+	for (k = 0; k < VIGIL_NWINDOWS; k++) {
+		w[k].samples = n;
+		w[k].ok = (uint32_t)(n - (uint32_t)(r * n + 0.5));
+		w[k].error_rate = n ? (double)(n - w[k].ok) / n : 0;
+		w[k].uptime = 1 - w[k].error_rate;
+		w[k].p95_ms = p95;
+	}
+}
+
+static int
+eval(struct status_state *st, uint32_t n, double r, double p95, int last,
+    uint32_t cf)
+{
+	struct vigil_window w[VIGIL_NWINDOWS];
+	struct status_input in;
+
+	mkwin(w, n, r, p95);
+	memset(&in, 0, sizeof(in));
+	in.win = w;
+	in.last_outcome = last;
+	in.consecutive_failures = cf;
+	status_eval(st, &in, &C);
+	return st->status;
+}
+
+static void
+test_thresholds(void)
+{
+	struct status_state st;
+
+	memset(&st, 0, sizeof(st));
+	T_CHECK(eval(&st, 0, 0, 0, -1, 0) == VIGIL_ST_UNKNOWN);
+	T_CHECK(eval(&st, 100, 0.0, 100, VIGIL_OUT_OK, 0) ==
+	    VIGIL_ST_HEALTHY);
+	T_CHECK(eval(&st, 100, 0.49, 100, VIGIL_OUT_OK, 0) ==
+	    VIGIL_ST_HEALTHY);
+	T_CHECK(eval(&st, 100, 0.50, 100, VIGIL_OUT_OK, 0) ==
+	    VIGIL_ST_DEGRADED);
+	T_CHECK(st.er_level == 1);
+	T_CHECK(eval(&st, 100, 0.79, 100, VIGIL_OUT_OK, 0) ==
+	    VIGIL_ST_DEGRADED);
+	T_CHECK(eval(&st, 100, 0.80, 100, VIGIL_OUT_OK, 0) ==
+	    VIGIL_ST_UNHEALTHY);
+	T_CHECK(st.er_level == 2);
+	memset(&st, 0, sizeof(st));
+	/* Latency: p95 at the warning is degraded, not unhealthy. */
+	T_CHECK(eval(&st, 100, 0.0, 1999, VIGIL_OUT_OK, 0) ==
+	    VIGIL_ST_HEALTHY);
+	T_CHECK(eval(&st, 100, 0.0, 2000, VIGIL_OUT_OK, 0) ==
+	    VIGIL_ST_DEGRADED);
+	T_CHECK(st.lat_level == 1);
+	T_CHECK(eval(&st, 100, 0.0, 4000, VIGIL_OUT_OK, 0) ==
+	    VIGIL_ST_DEGRADED);
+	T_CHECK(st.lat_level == 2);
+}
+
+static void
+test_outcomes(void)
+{
+	struct status_state st;
+
+	memset(&st, 0, sizeof(st));
+	T_CHECK(eval(&st, 100, 0.01, 100, VIGIL_OUT_AUTH, 1) ==
+	    VIGIL_ST_MISCONFIGURED);
+	T_CHECK(eval(&st, 100, 0.01, 100, VIGIL_OUT_RATE_LIMITED, 1) ==
+	    VIGIL_ST_DEGRADED);
+	/* rate limited is not "down", even many in a row */
+	T_CHECK(eval(&st, 100, 0.03, 100, VIGIL_OUT_RATE_LIMITED, 3) ==
+	    VIGIL_ST_DEGRADED);
+	T_CHECK(eval(&st, 100, 0.03, 100, VIGIL_OUT_TIMEOUT, 2) ==
+	    VIGIL_ST_HEALTHY);
+	T_CHECK(eval(&st, 100, 0.03, 100, VIGIL_OUT_TIMEOUT, 3) ==
+	    VIGIL_ST_UNHEALTHY);
+	memset(&st, 0, sizeof(st));
+	{
+		struct vigil_window w[VIGIL_NWINDOWS];
+		struct status_input in;
+
+		mkwin(w, 10, 0, 100);
+		memset(&in, 0, sizeof(in));
+		in.win = w;
+		in.last_outcome = VIGIL_OUT_OK;
+		in.paused = 1;
+		status_eval(&st, &in, &C);
+		T_CHECK(st.status == VIGIL_ST_PAUSED);
+	}
+}
+
+/* Below min_samples no rate is trusted: 4 failures of 4 are not 100%. */
+static void
+test_min_samples(void)
+{
+	struct status_state st;
+	struct vigil_window w[VIGIL_NWINDOWS];
+	struct status_input in;
+
+	memset(&st, 0, sizeof(st));
+	T_CHECK(eval(&st, 4, 1.0, 0, VIGIL_OUT_TIMEOUT, 1) ==
+	    VIGIL_ST_HEALTHY);
+	T_CHECK(st.win == -1 && st.er_level == 0);
+	T_CHECK(eval(&st, 5, 1.0, 0, VIGIL_OUT_TIMEOUT, 1) ==
+	    VIGIL_ST_UNHEALTHY);
+	T_CHECK(st.win == VIGIL_WIN_1M);
+	/* The shortest window holding enough samples is judged. */
+	mkwin(w, 3, 1.0, 0);
+	w[1].samples = 20;
+	w[1].ok = 20;
+	w[1].error_rate = 0;
+	T_CHECK(status_window(w, 5) == VIGIL_WIN_5M);
+	memset(&in, 0, sizeof(in));
+	in.win = w;
+	in.last_outcome = VIGIL_OUT_TIMEOUT;
+	in.consecutive_failures = 1;
+	memset(&st, 0, sizeof(st));
+	status_eval(&st, &in, &C);
+	T_CHECK(st.status == VIGIL_ST_HEALTHY && st.rate == 0.0);
+}
+
+/*
+ * A rate hovering at the warning threshold (49%, 51%, ...) enters
+ * degraded once and stays; it leaves only below 90% of the threshold.
+ */
+static void
+test_hysteresis(void)
+{
+	struct status_state st;
+	int i, changes = 0, prev;
+
+	memset(&st, 0, sizeof(st));
+	prev = eval(&st, 100, 0.40, 100, VIGIL_OUT_OK, 0);
+	T_CHECK(prev == VIGIL_ST_HEALTHY);
+	for (i = 0; i < 100; i++) {
+		int s = eval(&st, 100, i % 2 ? 0.49 : 0.51, 100, VIGIL_OUT_OK,
+		    0);
+
+		if (s != prev)
+			changes++;
+		prev = s;
+	}
+	T_CHECK(changes == 1);
+	T_CHECK(prev == VIGIL_ST_DEGRADED);
+	T_CHECK(eval(&st, 100, 0.46, 100, VIGIL_OUT_OK, 0) ==
+	    VIGIL_ST_DEGRADED);
+	T_CHECK(eval(&st, 100, 0.44, 100, VIGIL_OUT_OK, 0) ==
+	    VIGIL_ST_HEALTHY);
+	/* Same at the critical threshold. */
+	changes = 0;
+	prev = eval(&st, 100, 0.70, 100, VIGIL_OUT_OK, 0);
+	for (i = 0; i < 100; i++) {
+		int s = eval(&st, 100, i % 2 ? 0.79 : 0.81, 100, VIGIL_OUT_OK,
+		    0);
+
+		if (s != prev)
+			changes++;
+		prev = s;
+	}
+	T_CHECK(changes == 1 && prev == VIGIL_ST_UNHEALTHY);
+	/* Latency too: 1900 ms after 2100 ms stays degraded. */
+	memset(&st, 0, sizeof(st));
+	T_CHECK(eval(&st, 100, 0, 2100, VIGIL_OUT_OK, 0) ==
+	    VIGIL_ST_DEGRADED);
+	T_CHECK(eval(&st, 100, 0, 1900, VIGIL_OUT_OK, 0) ==
+	    VIGIL_ST_DEGRADED);
+	T_CHECK(eval(&st, 100, 0, 1700, VIGIL_OUT_OK, 0) ==
+	    VIGIL_ST_HEALTHY);
+	T_CHECK(status_level(0, 49.9, 50, 80) == 0);
+	T_CHECK(status_level(1, 45.0, 50, 80) == 1);
+	T_CHECK(status_level(1, 44.9, 50, 80) == 0);
+	T_CHECK(status_level(2, 72.0, 50, 80) == 2);
+	T_CHECK(status_level(2, 71.9, 50, 80) == 1);
+}
+
+int
+main(void)
+{
+	agg_conf_defaults(&C);
+	T_RUN(test_thresholds);
+	T_RUN(test_outcomes);
+	T_RUN(test_min_samples);
+	T_RUN(test_hysteresis);
+	return t_done();
+}
