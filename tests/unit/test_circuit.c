@@ -1,0 +1,164 @@
+/*
+ * test_circuit.c - circuit transitions, cool-down growth, routing order.
+ */
+#include <math.h>
+
+#include "t.h"
+#include "../../aggregator/agg.h"
+#include "../../aggregator/circuit.h"
+
+#define S	UINT64_C(1000000000)
+
+static struct agg_conf C;
+
+static void
+test_consecutive(void)
+{
+	struct circuit cb;
+	uint64_t t = 1000 * S;
+	int i;
+
+	circuit_init(&cb);
+	/* Successes first, so that the error rate stays below critical
+	 * and only the consecutive count can open it. */
+	for (i = 0; i < 20; i++)
+		circuit_sample(&cb, 1, NULL, t - S, &C);
+	for (i = 0; i < 4; i++)
+		T_CHECK(circuit_sample(&cb, 0, NULL, t + i * S, &C) == 0);
+	T_CHECK(cb.state == VIGIL_CB_CLOSED);
+	T_CHECK(circuit_sample(&cb, 1, NULL, t + 4 * S, &C) == 0);
+	for (i = 0; i < 4; i++)		/* the success reset the count */
+		circuit_sample(&cb, 0, NULL, t + (5 + i) * S, &C);
+	T_CHECK(cb.state == VIGIL_CB_CLOSED);
+	T_CHECK(circuit_sample(&cb, 0, NULL, t + 9 * S, &C) == 1);
+	T_CHECK(cb.state == VIGIL_CB_OPEN && cb.opens == 1);
+	T_CHECK(cb.until_ns == t + 9 * S + 30 * S);
+	/* Open ignores samples, until the cool-down is over. */
+	T_CHECK(circuit_sample(&cb, 1, NULL, t + 10 * S, &C) == 0);
+	T_CHECK(circuit_tick(&cb, t + 38 * S) == 0);
+	T_CHECK(cb.state == VIGIL_CB_OPEN);
+	T_CHECK(circuit_tick(&cb, t + 39 * S) == 1);
+	T_CHECK(cb.state == VIGIL_CB_HALF_OPEN);
+	/* half_open: M = 2 successes close it. */
+	T_CHECK(circuit_sample(&cb, 1, NULL, t + 40 * S, &C) == 0);
+	T_CHECK(cb.state == VIGIL_CB_HALF_OPEN);
+	T_CHECK(circuit_sample(&cb, 1, NULL, t + 41 * S, &C) == 1);
+	T_CHECK(cb.state == VIGIL_CB_CLOSED && cb.streak == 0);
+}
+
+/* Each reopen from half_open doubles the cool-down, up to the cap. */
+static void
+test_cooldown_growth(void)
+{
+	struct circuit cb;
+	uint64_t t = 1000 * S, want = 30 * S;
+	int i;
+
+	circuit_init(&cb);
+	for (i = 0; i < 5; i++)
+		circuit_sample(&cb, 0, NULL, t, &C);
+	T_CHECK(cb.state == VIGIL_CB_OPEN);
+	for (i = 0; i < 8; i++) {
+		T_CHECKF(cb.until_ns - t == want, "open %d: %llu s", i + 1,
+		    (unsigned long long)((cb.until_ns - t) / S));
+		t = cb.until_ns;
+		T_CHECK(circuit_tick(&cb, t) == 1);
+		T_CHECK(cb.state == VIGIL_CB_HALF_OPEN);
+		T_CHECK(circuit_sample(&cb, 0, NULL, t, &C) == 1);
+		T_CHECK(cb.state == VIGIL_CB_OPEN);
+		want *= 2;
+		if (want > 600 * S)
+			want = 600 * S;
+	}
+	T_CHECK(cb.opens == 9 && cb.streak == 9);
+	T_CHECK(circuit_cooldown_ns(1, &C) == 30 * S);
+	T_CHECK(circuit_cooldown_ns(2, &C) == 60 * S);
+	T_CHECK(circuit_cooldown_ns(6, &C) == 600 * S);
+	T_CHECK(circuit_cooldown_ns(1000, &C) == 600 * S);
+	/* Closing resets the growth. */
+	t = cb.until_ns;
+	circuit_tick(&cb, t);
+	circuit_sample(&cb, 1, NULL, t, &C);
+	circuit_sample(&cb, 1, NULL, t, &C);
+	T_CHECK(cb.state == VIGIL_CB_CLOSED);
+	for (i = 0; i < 5; i++)
+		circuit_sample(&cb, 0, NULL, t, &C);
+	T_CHECK(cb.state == VIGIL_CB_OPEN && cb.until_ns - t == 30 * S);
+}
+
+/* Critical error rate with at least min_samples opens it. */
+static void
+test_error_rate(void)
+{
+	struct circuit cb;
+	struct vigil_window w;
+	uint64_t t = 1000 * S;
+
+	circuit_init(&cb);
+	memset(&w, 0, sizeof(w));
+	/* Alternating: never 5 in a row; 80% over 10 samples. */
+	w.samples = 4;
+	w.ok = 0;
+	circuit_sample(&cb, 1, &w, t, &C);
+	circuit_sample(&cb, 0, &w, t, &C);
+	circuit_sample(&cb, 0, &w, t, &C);
+	circuit_sample(&cb, 0, &w, t, &C);
+	T_CHECK(cb.state == VIGIL_CB_CLOSED);	/* 4 samples < min 5 */
+	w.samples = 5;
+	w.ok = 1;
+	T_CHECK(circuit_sample(&cb, 0, &w, t, &C) == 1);	/* 4/5 = 80% */
+	T_CHECK(cb.state == VIGIL_CB_OPEN);
+	/* Back to closed: the old failures in the window do not reopen. */
+	circuit_tick(&cb, cb.until_ns);
+	circuit_sample(&cb, 1, &w, t, &C);
+	circuit_sample(&cb, 1, &w, t, &C);
+	T_CHECK(cb.state == VIGIL_CB_CLOSED);
+	w.samples = 20;
+	w.ok = 2;
+	T_CHECK(circuit_sample(&cb, 0, &w, t, &C) == 0);
+	T_CHECK(cb.state == VIGIL_CB_CLOSED);
+	/* A success in half_open then a failure: back to open. */
+	circuit_init(&cb);
+	cb.state = VIGIL_CB_HALF_OPEN;
+	circuit_sample(&cb, 1, NULL, t, &C);
+	T_CHECK(circuit_sample(&cb, 0, NULL, t, &C) == 1);
+	T_CHECK(cb.state == VIGIL_CB_OPEN);
+}
+
+static void
+test_route(void)
+{
+	struct route_cand c[6];
+	uint32_t out[6];
+	size_t n;
+
+	memset(c, 0, sizeof(c));
+	c[0] = (struct route_cand){ 0, VIGIL_CB_CLOSED, VIGIL_ST_HEALTHY,
+	    circuit_score(300, 0) };
+	c[1] = (struct route_cand){ 1, VIGIL_CB_OPEN, VIGIL_ST_UNHEALTHY,
+	    circuit_score(50, 1) };
+	c[2] = (struct route_cand){ 2, VIGIL_CB_CLOSED, VIGIL_ST_HEALTHY,
+	    circuit_score(100, 0) };
+	c[3] = (struct route_cand){ 3, VIGIL_CB_HALF_OPEN, VIGIL_ST_DEGRADED,
+	    circuit_score(10, 0) };
+	c[4] = (struct route_cand){ 4, VIGIL_CB_CLOSED, VIGIL_ST_DEGRADED,
+	    circuit_score(100, 0.2) };
+	c[5] = (struct route_cand){ 5, VIGIL_CB_CLOSED, VIGIL_ST_UNKNOWN,
+	    circuit_score(0, 0) };
+	n = route_order(c, 6, out);
+	T_CHECK(n == 4);
+	T_CHECK(out[0] == 2 && out[1] == 0 && out[2] == 4 && out[3] == 3);
+	T_CHECK(circuit_score(0, 0) == 1e9);
+	T_CHECK(fabs(circuit_score(100, 0.1) - (200 + 100)) < 1e-9);
+}
+
+int
+main(void)
+{
+	agg_conf_defaults(&C);
+	T_RUN(test_consecutive);
+	T_RUN(test_cooldown_growth);
+	T_RUN(test_error_rate);
+	T_RUN(test_route);
+	return t_done();
+}
