@@ -632,7 +632,7 @@ vigil__region_ok(uint64_t size, uint64_t off, uint64_t count,
 		return 0;
 	if (count > (size - off) / stride)
 		return 0;
-	return (off % 8) == 0;
+	return off % 8 == 0 && stride % 8 == 0;	/* aligned atomics */
 }
 
 static inline int
