@@ -1,0 +1,659 @@
+/*
+ * test_segment.c - the shared-memory segment: layout and creation against
+ * the client's validator, stale and foreign objects, every refusal of
+ * vigil_open with its error string, the read-only mapping, directory
+ * slots (add, retire, reuse under seqlock and generation), vigil_find,
+ * snapshots, route order and the history and alert rings.
+ *
+ * Segments are named "/vigil-test-<pid>-<n>" and unlinked by each test.
+ */
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "t.h"
+#include "ring.h"
+#include "segment.h"
+
+static void	seg_name(char *, size_t);
+static void	add_provider(struct segment *, uint32_t, const char *,
+		    uint32_t);
+static void	retire_provider(struct segment *, uint32_t);
+static int	open_err(const char *, int, const char *);
+static int	mapping_perms(const void *, char *);
+
+static void
+seg_name(char *buf, size_t len)
+{
+	static int serial;
+
+	snprintf(buf, len, "/vigil-test-%d-%d", (int)getpid(), serial++);
+}
+
+/* What the supervisor does to add a provider to slot i. */
+static void
+add_provider(struct segment *s, uint32_t i, const char *name, uint32_t gen)
+{
+	struct vigil_provider_info pi;
+
+	memset(&pi, 0, sizeof(pi));
+	snprintf(pi.name, sizeof(pi.name), "%s", name);
+	snprintf(pi.host, sizeof(pi.host), "%s.example", name);
+	pi.flags = VIGIL_PF_IN_USE | VIGIL_PF_ENABLED;
+	pi.generation = gen;
+	pi.interval_ms = 30000;
+	pi.kind = VIGIL_KIND_OPENAI;
+	seqlock_write(seg_dir_slot(s, i), &pi, VIGIL_WORDS(pi));
+	/* Release: a reader that sees the new gen sees the new slot. */
+	atomic_fetch_add_explicit(&s->hdr->dir_gen, 1, memory_order_release);
+}
+
+static void
+retire_provider(struct segment *s, uint32_t i)
+{
+	struct vigil_provider_info pi;
+
+	memset(&pi, 0, sizeof(pi));
+	seqlock_write(seg_dir_slot(s, i), &pi, VIGIL_WORDS(pi));
+	atomic_fetch_add_explicit(&s->hdr->dir_gen, 1, memory_order_release);
+}
+
+/* vigil_open(name) fails with rc and an error containing `want`. */
+static int
+open_err(const char *name, int rc, const char *want)
+{
+	struct vigil_client c;
+	int got = vigil_open(&c, name);
+
+	if (got != rc || strstr(c.err, want) == NULL) {
+		fprintf(stderr, "  vigil_open %s: rc %d (want %d), err \"%s\" "
+		    "(want \"%s\")\n", name, got, rc, c.err, want);
+		if (got == VIGIL_OK)
+			vigil_close(&c);
+		return 0;
+	}
+	if (c.base != NULL)		/* nothing left mapped on failure */
+		return 0;
+	return 1;
+}
+
+/* The permissions ("r--s") of the mapping that holds p, from maps. */
+static int
+mapping_perms(const void *p, char *perms)
+{
+	unsigned long lo, hi, a = (unsigned long)(uintptr_t)p;
+	char line[512];
+	FILE *f = fopen("/proc/self/maps", "r");
+	int found = 0;
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "%lx-%lx %4s", &lo, &hi, perms) == 3 &&
+		    a >= lo && a < hi) {
+			found = 1;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+/* The created segment has the computed layout and the client accepts it. */
+static void
+test_create_layout(void)
+{
+	struct seg_caps caps = { 5, 100, 1000, 50 };
+	struct vigil_header h;
+	struct segment s;
+	struct vigil_client c;
+	struct stat st;
+	char name[64], err[256];
+	int fd;
+
+	seg_name(name, sizeof(name));
+	T_CHECK(seg_layout(&caps, &h, err, sizeof(err)) == 0);
+	T_CHECKF(seg_create(&s, name, &caps, 0600, err, sizeof(err)) == 0,
+	    "%s", err);
+	T_CHECK(s.hdr->magic == VIGIL_MAGIC);
+	T_CHECK(s.hdr->abi_major == VIGIL_ABI_MAJOR);
+	T_CHECK(s.hdr->size == h.size && s.size == h.size);
+	T_CHECK(s.hdr->size % 4096 == 0);
+	T_CHECK(s.hdr->provider_cap == 5);
+	T_CHECK(s.hdr->sample_cap == 128 && s.hdr->history_cap == 1024 &&
+	    s.hdr->alert_cap == 64);
+	T_CHECK(s.hdr->dir_off == h.dir_off && s.hdr->route_off == h.route_off);
+	T_CHECK(s.hdr->supervisor_pid == (uint32_t)getpid());
+	T_CHECK(s.hdr->created_wall_ns > 0);
+	/* Every region on a cache line, in order, inside the segment. */
+	T_CHECK(h.dir_off >= sizeof(struct vigil_header));
+	T_CHECK(h.dir_off % 64 == 0 && h.stats_off % 64 == 0 &&
+	    h.samples_off % 64 == 0 && h.history_off % 64 == 0 &&
+	    h.alerts_off % 64 == 0 && h.route_off % 64 == 0);
+	T_CHECK(h.dir_stride % 64 == 0 && h.stats_stride % 64 == 0 &&
+	    h.samples_stride % 64 == 0 && h.history_stride % 64 == 0);
+	T_CHECK(h.stats_off >= h.dir_off + 5 * h.dir_stride);
+	T_CHECK(h.samples_off >= h.stats_off + 5 * h.stats_stride);
+	T_CHECK(h.history_off >= h.samples_off + 5 * h.samples_stride);
+	T_CHECK(h.alerts_off >= h.history_off + 5 * h.history_stride);
+	T_CHECK(h.route_off >= h.alerts_off + 64 + 64 * h.alert_entry);
+	T_CHECK(h.route_off + 8 + 16 + 24 <= h.size);
+	T_CHECK(h.sample_entry == 72 && h.history_entry == 64 &&
+	    h.alert_entry == 88);
+	T_CHECK(vigil_validate(s.base, s.size, err, sizeof(err)) == VIGIL_OK);
+	/* The object's size and mode. */
+	fd = shm_open(name, O_RDONLY, 0);
+	T_CHECK(fd != -1 && fstat(fd, &st) == 0);
+	T_CHECK((uint64_t)st.st_size == h.size);
+	T_CHECK((st.st_mode & 0777) == 0600);
+	close(fd);
+	/* The client sees the same layout, and empty contents. */
+	T_CHECKF(vigil_open(&c, name) == VIGIL_OK, "%s", c.err);
+	T_CHECK(c.size == s.size);
+	T_CHECK(vigil_capacity(&c) == 5);
+	T_CHECK(vigil_dir_gen(&c) == 0);
+	T_CHECK(vigil_aggregator_age_ns(&c) == UINT64_MAX);
+	T_CHECK(vigil_prober_age_ns(&c, 0) == UINT64_MAX);
+	T_CHECK(vigil_prober_age_ns(&c, 5) == UINT64_MAX);
+	vigil_close(&c);
+	T_CHECK(c.base == NULL);
+	seg_close(&s);
+	T_CHECK(s.base == NULL && s.fd == -1);
+	shm_unlink(name);
+
+	/* Capacities out of range. */
+	caps.providers = 0;
+	T_CHECK(seg_create(&s, name, &caps, 0600, err, sizeof(err)) == -1);
+	T_CHECK(strstr(err, "provider capacity") != NULL);
+	caps.providers = VIGIL_MAX_PROVIDERS + 1;
+	T_CHECK(seg_layout(&caps, &h, err, sizeof(err)) == -1);
+	/* The largest directory still validates. */
+	caps.providers = VIGIL_MAX_PROVIDERS;
+	caps.samples = caps.history = caps.alerts = 2;
+	T_CHECK(seg_layout(&caps, &h, err, sizeof(err)) == 0);
+}
+
+/*
+ * An existing vigil segment (stale, from an earlier run) is replaced; an
+ * empty object too; anything else is foreign and left alone.
+ */
+static void
+test_stale_and_foreign(void)
+{
+	struct seg_caps caps = { 2, 8, 8, 8 };
+	struct segment s, s2;
+	struct vigil_client c;
+	char name[64], err[256], buf[16];
+	int fd;
+
+	seg_name(name, sizeof(name));
+	T_CHECK(seg_create(&s, name, &caps, 0600, err, sizeof(err)) == 0);
+	add_provider(&s, 0, "stale", 1);
+	/* A second start while the stale one is still there. */
+	caps.providers = 3;
+	T_CHECKF(seg_create(&s2, name, &caps, 0600, err, sizeof(err)) == 0,
+	    "%s", err);
+	T_CHECK(vigil_open(&c, name) == VIGIL_OK);
+	T_CHECK(vigil_capacity(&c) == 3);
+	{
+		uint32_t idx;
+		T_CHECK(vigil_find(&c, "stale", &idx) == VIGIL_ENOENT);
+	}
+	vigil_close(&c);
+	seg_close(&s);
+	seg_close(&s2);
+	shm_unlink(name);
+
+	/* An empty object: a creator that died before sizing it. */
+	fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+	T_CHECK(fd != -1);
+	close(fd);
+	T_CHECKF(seg_create(&s, name, &caps, 0600, err, sizeof(err)) == 0,
+	    "%s", err);
+	seg_close(&s);
+	shm_unlink(name);
+
+	/* Foreign: somebody else's object of that name. */
+	fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
+	T_CHECK(fd != -1);
+	T_CHECK(write(fd, "not vigil data\n", 15) == 15);
+	T_CHECK(seg_create(&s, name, &caps, 0600, err, sizeof(err)) == -1);
+	T_CHECKF(strstr(err, "not a vigil segment") != NULL, "%s", err);
+	T_CHECK(s.base == NULL);
+	/* Left intact. */
+	memset(buf, 0, sizeof(buf));
+	T_CHECK(pread(fd, buf, 15, 0) == 15);
+	T_CHECK(memcmp(buf, "not vigil data\n", 15) == 0);
+	close(fd);
+	/* The client refuses it too: too small to be a segment. */
+	T_CHECK(open_err(name, VIGIL_ECORRUPT, "segment too small"));
+	shm_unlink(name);
+}
+
+/* Every refusal of vigil_open, with a clear error and nothing mapped. */
+static void
+test_open_refusals(void)
+{
+	struct seg_caps caps = { 2, 8, 8, 8 };
+	struct segment s;
+	struct vigil_client c;
+	char name[64], err[256];
+	uint64_t saved;
+	int fd;
+
+	seg_name(name, sizeof(name));
+	T_CHECK(open_err(name, VIGIL_ESYS, "No such file or directory"));
+	T_CHECK(open_err(name, VIGIL_ESYS, name));
+	T_CHECK(seg_create(&s, name, &caps, 0600, err, sizeof(err)) == 0);
+	T_CHECK(vigil_open(&c, name) == VIGIL_OK);
+	vigil_close(&c);
+
+	s.hdr->magic = 0x1234;
+	T_CHECK(open_err(name, VIGIL_EMAGIC, "bad magic"));
+	T_CHECK(open_err(name, VIGIL_EMAGIC, name));
+	s.hdr->magic = VIGIL_MAGIC;
+
+	s.hdr->abi_major = 2;
+	s.hdr->abi_minor = 7;
+	T_CHECK(open_err(name, VIGIL_EABI,
+	    "segment ABI 2.7, this client reads ABI 1"));
+	s.hdr->abi_major = VIGIL_ABI_MAJOR;
+	s.hdr->abi_minor = 3;		/* a newer minor is fine */
+	T_CHECK(vigil_open(&c, name) == VIGIL_OK);
+	vigil_close(&c);
+
+	saved = s.hdr->dir_off;
+	s.hdr->dir_off = s.hdr->size;
+	T_CHECK(open_err(name, VIGIL_ECORRUPT,
+	    "directory or stats outside the segment"));
+	s.hdr->dir_off = saved;
+
+	saved = s.hdr->stats_off;
+	s.hdr->stats_off = UINT64_MAX - 8;
+	T_CHECK(open_err(name, VIGIL_ECORRUPT, "outside the segment"));
+	s.hdr->stats_off = saved;
+
+	saved = s.hdr->samples_off;
+	s.hdr->samples_off = s.hdr->size - 64;
+	T_CHECK(open_err(name, VIGIL_ECORRUPT, "rings outside the segment"));
+	s.hdr->samples_off = saved;
+
+	saved = s.hdr->samples_stride;
+	s.hdr->samples_stride = 64;	/* smaller than its entries */
+	T_CHECK(open_err(name, VIGIL_ECORRUPT, "rings outside the segment"));
+	s.hdr->samples_stride = saved;
+
+	saved = s.hdr->alerts_off;
+	s.hdr->alerts_off = s.hdr->size - 128;
+	T_CHECK(open_err(name, VIGIL_ECORRUPT, "alert ring outside"));
+	s.hdr->alerts_off = saved;
+
+	saved = s.hdr->route_off;
+	s.hdr->route_off = s.hdr->size - 8;
+	T_CHECK(open_err(name, VIGIL_ECORRUPT, "routing block outside"));
+	s.hdr->route_off = 12;		/* misaligned */
+	T_CHECK(open_err(name, VIGIL_ECORRUPT, "routing block outside"));
+	s.hdr->route_off = saved;
+
+	s.hdr->sample_cap = 100;	/* not a power of two */
+	T_CHECK(open_err(name, VIGIL_ECORRUPT, "bad capacities"));
+	s.hdr->sample_cap = 8;
+	s.hdr->provider_cap = 0;
+	T_CHECK(open_err(name, VIGIL_ECORRUPT, "bad capacities"));
+	s.hdr->provider_cap = VIGIL_MAX_PROVIDERS + 1;
+	T_CHECK(open_err(name, VIGIL_ECORRUPT, "bad capacities"));
+	s.hdr->provider_cap = 2;
+
+	s.hdr->sample_entry = 68;	/* not a multiple of 8 */
+	T_CHECK(open_err(name, VIGIL_ECORRUPT, "bad strides"));
+	s.hdr->sample_entry = 64;	/* smaller than seq + sample */
+	T_CHECK(open_err(name, VIGIL_ECORRUPT, "bad strides"));
+	s.hdr->sample_entry = 72;
+	/* A stride that is not a multiple of 8 would misalign the atomic
+	 * words of every slot after the first. */
+	s.hdr->dir_stride = 196;
+	T_CHECK(open_err(name, VIGIL_ECORRUPT, "outside the segment"));
+	s.hdr->dir_stride = 192;
+	saved = s.hdr->samples_stride;
+	s.hdr->samples_stride += 4;
+	T_CHECK(open_err(name, VIGIL_ECORRUPT, "rings outside the segment"));
+	s.hdr->samples_stride = saved;
+	saved = s.hdr->history_stride;
+	s.hdr->history_stride += 12;
+	T_CHECK(open_err(name, VIGIL_ECORRUPT, "rings outside the segment"));
+	s.hdr->history_stride = saved;
+	s.hdr->dir_stride = 16;
+	T_CHECK(open_err(name, VIGIL_ECORRUPT, "bad strides"));
+	s.hdr->dir_stride = 192;
+
+	s.hdr->size += 4096;		/* claims more than the object has */
+	T_CHECK(open_err(name, VIGIL_ECORRUPT, "segment truncated"));
+	s.hdr->size -= 4096;
+	T_CHECK(vigil_open(&c, name) == VIGIL_OK);
+	vigil_close(&c);
+
+	/* Truncated object: header intact, regions gone. */
+	fd = shm_open(name, O_RDWR, 0);
+	T_CHECK(fd != -1 && ftruncate(fd, 4096) == 0);
+	T_CHECK(open_err(name, VIGIL_ECORRUPT, "segment truncated"));
+	T_CHECK(ftruncate(fd, 100) == 0);
+	T_CHECK(open_err(name, VIGIL_ECORRUPT, "segment too small"));
+	close(fd);
+	/* seg_map_fd (children) refuses it as well. */
+	fd = shm_open(name, O_RDONLY, 0);
+	T_CHECK(seg_map_fd(&s, fd, 0, err, sizeof(err)) == -1);
+	T_CHECK(strstr(err, "too small") != NULL);
+	close(fd);
+	shm_unlink(name);
+	/* vigil_validate with no error buffer, and a short buffer. */
+	{
+		uint64_t zero[96];
+		memset(zero, 0, sizeof(zero));
+		T_CHECK(vigil_validate(zero, sizeof(zero), NULL, 0) ==
+		    VIGIL_EMAGIC);
+		T_CHECK(vigil_validate(zero, 16, err, sizeof(err)) ==
+		    VIGIL_ECORRUPT);
+		T_CHECK(strstr(err, "smaller than its header") != NULL);
+	}
+	T_CHECK(strcmp(vigil_strerror(VIGIL_EABI),
+	    "unsupported segment ABI version") == 0);
+	T_CHECK(strcmp(vigil_strerror(12345), "unknown error") == 0);
+}
+
+/*
+ * The client's mapping is read-only; a child's (seg_map_fd) is read-only
+ * unless asked; the supervisor's is writable.
+ */
+static void
+test_read_only_mapping(void)
+{
+	struct seg_caps caps = { 2, 8, 8, 8 };
+	struct segment s, ro, rw;
+	struct vigil_client c;
+	char name[64], err[256], perms[8];
+	int fd;
+
+	seg_name(name, sizeof(name));
+	T_CHECK(seg_create(&s, name, &caps, 0600, err, sizeof(err)) == 0);
+	T_CHECK(vigil_open(&c, name) == VIGIL_OK);
+	T_CHECK(mapping_perms(c.base, perms));
+	T_CHECKF(strcmp(perms, "r--s") == 0, "client mapping %s", perms);
+	T_CHECK(mapping_perms(s.base, perms));
+	T_CHECKF(strcmp(perms, "rw-s") == 0, "supervisor mapping %s", perms);
+
+	fd = shm_open(name, O_RDONLY, 0);
+	T_CHECK(seg_map_fd(&ro, fd, 0, err, sizeof(err)) == 0);
+	T_CHECK(ro.fd == fd && !ro.writable);
+	T_CHECK(mapping_perms(ro.base, perms) && strcmp(perms, "r--s") == 0);
+	fd = shm_open(name, O_RDWR, 0);
+	T_CHECK(seg_map_fd(&rw, fd, 1, err, sizeof(err)) == 0);
+	T_CHECK(mapping_perms(rw.base, perms) && strcmp(perms, "rw-s") == 0);
+	/* One object: a write through one mapping shows in the others. */
+	add_provider(&rw, 1, "shared", 1);
+	{
+		uint32_t idx;
+		T_CHECK(vigil_find(&c, "shared", &idx) == VIGIL_OK && idx == 1);
+	}
+	seg_close(&ro);
+	seg_close(&rw);
+	vigil_close(&c);
+	seg_close(&s);
+	shm_unlink(name);
+}
+
+/* Directory slots: add, find, retire, reuse; generations; snapshots. */
+static void
+test_directory(void)
+{
+	struct seg_caps caps = { 4, 8, 8, 8 };
+	struct segment s;
+	struct vigil_client c;
+	struct vigil_provider_info pi;
+	struct vigil_provider p, all[4];
+	struct vigil_stats st;
+	char name[64], err[256];
+	uint64_t gen;
+	uint32_t idx;
+	size_t n;
+
+	seg_name(name, sizeof(name));
+	T_CHECK(seg_create(&s, name, &caps, 0600, err, sizeof(err)) == 0);
+	T_CHECK(vigil_open(&c, name) == VIGIL_OK);
+	shm_unlink(name);
+
+	T_CHECK(vigil_provider_info(&c, 0, &pi) == VIGIL_ENOENT);
+	T_CHECK(vigil_provider_info(&c, 4, &pi) == VIGIL_ERANGE);
+	T_CHECK(vigil_provider_stats(&c, 4, &st) == VIGIL_ERANGE);
+	T_CHECK(vigil_snapshot(&c, 0, &p) == VIGIL_ENOENT);
+	T_CHECK(vigil_find(&c, "openai", &idx) == VIGIL_ENOENT);
+	T_CHECK(vigil_snapshot_all(&c, all, 4, &n) == VIGIL_OK && n == 0);
+
+	gen = vigil_dir_gen(&c);
+	add_provider(&s, 0, "openai", 1);
+	add_provider(&s, 2, "anthropic", 1);
+	T_CHECK(vigil_dir_gen(&c) == gen + 2);
+	T_CHECK(vigil_find(&c, "openai", &idx) == VIGIL_OK && idx == 0);
+	T_CHECK(vigil_find(&c, "anthropic", &idx) == VIGIL_OK && idx == 2);
+	T_CHECK(vigil_find(&c, "anthro", &idx) == VIGIL_ENOENT);
+	T_CHECK(vigil_find(&c, "", &idx) == VIGIL_ENOENT);
+	T_CHECK(vigil_provider_info(&c, 2, &pi) == VIGIL_OK);
+	T_CHECK(strcmp(pi.host, "anthropic.example") == 0);
+	T_CHECK(pi.kind == VIGIL_KIND_OPENAI && pi.interval_ms == 30000);
+
+	/* Stats never written: all zero, status unknown. */
+	T_CHECK(vigil_snapshot(&c, 2, &p) == VIGIL_OK);
+	T_CHECK(p.idx == 2 && strcmp(p.info.name, "anthropic") == 0);
+	T_CHECK(p.stats.updated_wall_ns == 0 &&
+	    p.stats.status == VIGIL_ST_UNKNOWN);
+	/* Stats written by the aggregator. */
+	memset(&st, 0, sizeof(st));
+	st.updated_wall_ns = 42;
+	st.status = VIGIL_ST_DEGRADED;
+	st.circuit = VIGIL_CB_HALF_OPEN;
+	st.win[VIGIL_WIN_1M].p95_ms = 812.5;
+	memset(st.last_error, 'x', sizeof(st.last_error));	/* no NUL */
+	seqlock_write(seg_stats(&s, 2), &st, VIGIL_WORDS(st));
+	T_CHECK(vigil_snapshot(&c, 2, &p) == VIGIL_OK);
+	T_CHECK(p.stats.updated_wall_ns == 42);
+	T_CHECK(p.stats.status == VIGIL_ST_DEGRADED);
+	T_CHECK(p.stats.circuit == VIGIL_CB_HALF_OPEN);
+	T_CHECK(p.stats.win[VIGIL_WIN_1M].p95_ms == 812.5);
+	T_CHECK(strlen(p.stats.last_error) == VIGIL_ERR_MAX - 1);
+
+	T_CHECK(vigil_snapshot_all(&c, all, 4, &n) == VIGIL_OK && n == 2);
+	T_CHECK(all[0].idx == 0 && all[1].idx == 2);
+	T_CHECK(vigil_snapshot_all(&c, all, 1, &n) == VIGIL_OK && n == 1);
+
+	/* A name that fills the field without a NUL is cut, not overrun. */
+	memset(&pi, 0, sizeof(pi));
+	memset(pi.name, 'n', sizeof(pi.name));
+	memset(pi.host, 'h', sizeof(pi.host));
+	pi.flags = VIGIL_PF_IN_USE;
+	seqlock_write(seg_dir_slot(&s, 3), &pi, VIGIL_WORDS(pi));
+	T_CHECK(vigil_provider_info(&c, 3, &pi) == VIGIL_OK);
+	T_CHECK(strlen(pi.name) == VIGIL_NAME_MAX - 1);
+	T_CHECK(strlen(pi.host) == VIGIL_HOST_MAX - 1);
+
+	/* Retire: gone from find and snapshots; generation moves. */
+	gen = vigil_dir_gen(&c);
+	retire_provider(&s, 0);
+	T_CHECK(vigil_dir_gen(&c) == gen + 1);
+	T_CHECK(vigil_find(&c, "openai", &idx) == VIGIL_ENOENT);
+	T_CHECK(vigil_snapshot(&c, 0, &p) == VIGIL_ENOENT);
+	T_CHECK(vigil_snapshot_all(&c, all, 4, &n) == VIGIL_OK && n == 2);
+	T_CHECK(all[0].idx == 2 && all[1].idx == 3);
+
+	/* Reuse the slot for another provider, newer generation. */
+	add_provider(&s, 0, "deepseek", 2);
+	T_CHECK(vigil_find(&c, "deepseek", &idx) == VIGIL_OK && idx == 0);
+	T_CHECK(vigil_snapshot(&c, 0, &p) == VIGIL_OK);
+	T_CHECK(p.info.generation == 2);
+
+	/* A slot held odd by its writer: busy, not a hang, not garbage. */
+	seqlock_write_begin(seg_dir_slot(&s, 2));
+	T_CHECK(vigil_provider_info(&c, 2, &pi) == VIGIL_EBUSY);
+	T_CHECK(vigil_snapshot(&c, 2, &p) == VIGIL_EBUSY);
+	T_CHECK(vigil_find(&c, "anthropic", &idx) == VIGIL_EBUSY);
+	T_CHECK(vigil_snapshot_all(&c, all, 4, &n) == VIGIL_EBUSY);
+	seqlock_write_end(seg_dir_slot(&s, 2));
+	T_CHECK(vigil_find(&c, "anthropic", &idx) == VIGIL_OK && idx == 2);
+	/* A stats block held odd. */
+	seqlock_write_begin(seg_stats(&s, 2));
+	T_CHECK(vigil_provider_stats(&c, 2, &st) == VIGIL_EBUSY);
+	T_CHECK(vigil_snapshot(&c, 2, &p) == VIGIL_EBUSY);
+	seqlock_write_end(seg_stats(&s, 2));
+	T_CHECK(vigil_snapshot(&c, 2, &p) == VIGIL_OK);
+	vigil_close(&c);
+	seg_close(&s);
+}
+
+/* The routing block: order as written, truncated to max, bad counts. */
+static void
+test_route_order(void)
+{
+	struct seg_caps caps = { 5, 8, 8, 8 };
+	struct segment s;
+	struct vigil_client c;
+	struct vigil_route_head rh;
+	uint64_t buf[2 + 3];
+	uint32_t idx[8], order[3] = { 4, 0, 2 };
+	char name[64], err[256];
+	size_t n;
+
+	seg_name(name, sizeof(name));
+	T_CHECK(seg_create(&s, name, &caps, 0600, err, sizeof(err)) == 0);
+	T_CHECK(vigil_open(&c, name) == VIGIL_OK);
+	shm_unlink(name);
+	T_CHECK(seg_route_words(&s) == 2 + 3);	/* 5 u32 -> 3 words */
+
+	n = 99;
+	T_CHECK(vigil_route_order(&c, idx, 8, &n) == VIGIL_OK && n == 0);
+
+	memset(buf, 0, sizeof(buf));
+	rh.count = 3;
+	rh.pad = 0;
+	rh.computed_wall_ns = 1;
+	memcpy(buf, &rh, sizeof(rh));
+	memcpy((unsigned char *)buf + sizeof(rh), order, sizeof(order));
+	seqlock_write(seg_route(&s), buf, seg_route_words(&s));
+	T_CHECK(vigil_route_order(&c, idx, 8, &n) == VIGIL_OK && n == 3);
+	T_CHECK(idx[0] == 4 && idx[1] == 0 && idx[2] == 2);
+	T_CHECK(vigil_route_order(&c, idx, 2, &n) == VIGIL_OK && n == 2);
+	T_CHECK(idx[0] == 4 && idx[1] == 0);
+
+	/* A count larger than the directory is refused. */
+	rh.count = 6;
+	memcpy(buf, &rh, sizeof(rh));
+	seqlock_write(seg_route(&s), buf, seg_route_words(&s));
+	T_CHECK(vigil_route_order(&c, idx, 8, &n) == VIGIL_ECORRUPT);
+	T_CHECK(n == 0);
+
+	seqlock_write_begin(seg_route(&s));
+	T_CHECK(vigil_route_order(&c, idx, 8, &n) == VIGIL_EBUSY);
+	seqlock_write_end(seg_route(&s));
+	vigil_close(&c);
+	seg_close(&s);
+}
+
+/* History and alert rings through the client. */
+static void
+test_history_alerts(void)
+{
+	struct seg_caps caps = { 2, 8, 4, 4 };
+	struct segment s;
+	struct vigil_client c;
+	struct vigil_cursor cur = { 0, 0 };
+	struct vigil_history h, hout[8];
+	struct vigil_alert a, aout[8];
+	struct ring_writer hw, aw;
+	char name[64], err[256];
+	int i;
+
+	seg_name(name, sizeof(name));
+	T_CHECK(seg_create(&s, name, &caps, 0600, err, sizeof(err)) == 0);
+	T_CHECK(vigil_open(&c, name) == VIGIL_OK);
+	shm_unlink(name);
+
+	ring_writer_init(&hw, seg_history_ring(&s, 1), s.hdr->history_cap,
+	    s.hdr->history_entry);
+	ring_writer_init(&aw, seg_alert_ring(&s), s.hdr->alert_cap,
+	    s.hdr->alert_entry);
+	for (i = 0; i < 6; i++) {
+		memset(&h, 0, sizeof(h));
+		h.p95_us = 1000 + (uint32_t)i;
+		ring_push(&hw, &h, VIGIL_WORDS(h));
+		memset(&a, 0, sizeof(a));
+		a.id = (uint64_t)i + 1;
+		a.kind = VIGIL_AK_LATENCY;
+		memset(a.provider, 'p', sizeof(a.provider));	/* no NUL */
+		ring_push(&aw, &a, VIGIL_WORDS(a));
+	}
+	ring_beat(&hw, now_mono_ns());
+	T_CHECK(vigil_read_history(&c, 1, &cur, hout, 8) == 4);
+	T_CHECK(cur.lost == 2);
+	T_CHECK(hout[0].p95_us == 1002 && hout[3].p95_us == 1005);
+	cur.next = cur.lost = 0;
+	T_CHECK(vigil_read_history(&c, 0, &cur, hout, 8) == 0);
+	T_CHECK(vigil_read_history(&c, 2, &cur, hout, 8) == 0);
+	cur.next = cur.lost = 0;
+	T_CHECK(vigil_read_alerts(&c, &cur, aout, 8) == 4);
+	T_CHECK(aout[0].id == 3 && aout[3].id == 6 && cur.lost == 2);
+	T_CHECK(strlen(aout[0].provider) == VIGIL_NAME_MAX - 1);
+	T_CHECK(vigil_read_alerts(&c, &cur, aout, 8) == 0);
+	/* Heartbeats. */
+	atomic_store(&s.hdr->aggregator_beat_ns, now_mono_ns());
+	T_CHECK(vigil_aggregator_age_ns(&c) < UINT64_C(60000000000));
+	T_CHECK(vigil_prober_age_ns(&c, 1) == UINT64_MAX);	/* sample ring */
+	{
+		struct ring_writer sw;
+		ring_writer_init(&sw, seg_sample_ring(&s, 1),
+		    s.hdr->sample_cap, s.hdr->sample_entry);
+		ring_beat(&sw, now_mono_ns());
+	}
+	T_CHECK(vigil_prober_age_ns(&c, 1) < UINT64_C(60000000000));
+	vigil_close(&c);
+	seg_close(&s);
+}
+
+/* Names of enum values, and out-of-range values. */
+static void
+test_names(void)
+{
+	T_CHECK(strcmp(vigil_outcome_name(VIGIL_OUT_RATE_LIMITED),
+	    "rate_limited") == 0);
+	T_CHECK(strcmp(vigil_outcome_name(VIGIL_OUT_COUNT), "invalid") == 0);
+	T_CHECK(strcmp(vigil_status_name(VIGIL_ST_PAUSED), "paused") == 0);
+	T_CHECK(strcmp(vigil_status_name(200), "invalid") == 0);
+	T_CHECK(strcmp(vigil_circuit_name(VIGIL_CB_HALF_OPEN),
+	    "half_open") == 0);
+	T_CHECK(strcmp(vigil_trend_name(VIGIL_TR_IMPROVING), "improving") == 0);
+	T_CHECK(strcmp(vigil_kind_name(VIGIL_KIND_CURSOR), "cursor") == 0);
+	T_CHECK(strcmp(vigil_alert_kind_name(VIGIL_AK_DEGRADING),
+	    "degrading") == 0);
+	T_CHECK(strcmp(vigil_alert_level_name(VIGIL_AL_RESOLVED),
+	    "resolved") == 0);
+	T_CHECK(strcmp(vigil_alert_level_name(VIGIL_AL_COUNT),
+	    "invalid") == 0);
+}
+
+int
+main(void)
+{
+	T_RUN(test_create_layout);
+	T_RUN(test_stale_and_foreign);
+	T_RUN(test_open_refusals);
+	T_RUN(test_read_only_mapping);
+	T_RUN(test_directory);
+	T_RUN(test_route_order);
+	T_RUN(test_history_alerts);
+	T_RUN(test_names);
+	return t_done();
+}
