@@ -1,0 +1,403 @@
+/*
+ * vigild - vigil's supervisor.
+ *
+ *	vigild [-c FILE] [--check-config] [-v] [-d]
+ *
+ * Runs in the foreground (systemd style): reads the configuration,
+ * creates the shared-memory segment and fills its header and directory,
+ * starts one vigil-prober per enabled provider, vigil-aggregator and
+ * vigil-api (roles.c, proc.c), serves the control socket (control.c),
+ * restarts crashed children with backoff, reloads on SIGHUP, and stops
+ * everything on SIGTERM or SIGINT (exit 0, segment and socket removed).
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <libgen.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "control.h"
+#include "log.h"
+#include "ring.h"
+#include "segment.h"
+#include "vigild.h"
+
+#ifndef VIGIL_LIBEXECDIR
+#define VIGIL_LIBEXECDIR	"/usr/libexec/vigil"
+#endif
+#ifndef VIGIL_CONF_DEFAULT
+#define VIGIL_CONF_DEFAULT	"/etc/vigil/vigil.conf"
+#endif
+#define EXIT_CONFIG		2
+#define SHUTDOWN_WAIT_MS	4000
+#define BEAT_MS			1000
+#define SEG_MODE		0640
+
+static struct vigild	 vigild;
+struct vigild		*vd = &vigild;
+
+static struct event	*ev_stop_tick;
+static uint64_t		 stop_deadline;
+
+static void	usage(void) __attribute__((noreturn));
+static void	resolve_user(void);
+static void	find_selfdir(void);
+static void	make_segment(void);
+static void	signal_cb(evutil_socket_t, short, void *);
+static void	beat_cb(evutil_socket_t, short, void *);
+static void	stop_tick_cb(evutil_socket_t, short, void *);
+static void	finish(void) __attribute__((noreturn));
+static int	make_dir(const char *, mode_t, int);
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: vigild [-c FILE] [--check-config] [-v] [-d]\n"
+	    "  -c FILE          configuration (default %s)\n"
+	    "  --check-config   validate the configuration and exit\n"
+	    "  -v               more logging (-vv: debug)\n"
+	    "  -d               stay in the foreground (always the case)\n",
+	    VIGIL_CONF_DEFAULT);
+	exit(EXIT_CONFIG);
+}
+
+/*
+ * Send one sd_notify message to $NOTIFY_SOCKET (a datagram socket; "@"
+ * means the abstract namespace).  No libsystemd; silent when not under
+ * systemd.
+ */
+void
+vigild_notify(const char *msg)
+{
+	struct sockaddr_un sun;
+	const char *path = getenv("NOTIFY_SOCKET");
+	socklen_t len;
+	size_t plen;
+	int fd;
+
+	if (path == NULL || (path[0] != '/' && path[0] != '@'))
+		return;
+	plen = strlen(path);
+	if (plen >= sizeof(sun.sun_path))
+		return;
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, path, plen);
+	if (path[0] == '@')
+		sun.sun_path[0] = '\0';
+	len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen);
+	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
+		return;
+	if (sendto(fd, msg, strlen(msg), MSG_NOSIGNAL, (struct sockaddr *)&sun,
+	    len) == -1)
+		log_warn("sd_notify %s", path);
+	close(fd);
+}
+
+/*
+ * Children run as conf.user when vigild is root; as nobody when that
+ * user does not exist; unchanged when vigild is not root or the user is
+ * root itself.
+ */
+static void
+resolve_user(void)
+{
+	struct passwd *pw;
+
+	vd->penv.drop = 0;
+	if (geteuid() != 0)
+		return;
+	if ((pw = getpwnam(vd->conf.user)) == NULL) {
+		log_warnx("user %s does not exist; children run as nobody",
+		    vd->conf.user);
+		if ((pw = getpwnam("nobody")) == NULL)
+			fatalx("neither user %s nor nobody exists",
+			    vd->conf.user);
+	}
+	if (pw->pw_uid == 0)
+		return;
+	vd->penv.drop = 1;
+	vd->penv.uid = pw->pw_uid;
+	vd->penv.gid = pw->pw_gid;
+}
+
+/* The directory of our own executable: children are looked up there
+ * first (a build tree), then in VIGIL_LIBEXECDIR. */
+static void
+find_selfdir(void)
+{
+	char buf[PATH_MAX];
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	snprintf(vd->penv.selfdir, sizeof(vd->penv.selfdir), "%s",
+	    dirname(buf));
+	snprintf(vd->penv.libexec, sizeof(vd->penv.libexec), "%s",
+	    VIGIL_LIBEXECDIR);
+}
+
+/* Create a directory if missing; chown to the children's user if asked. */
+static int
+make_dir(const char *path, mode_t mode, int for_children)
+{
+	if (path[0] == '\0')
+		return 0;
+	if (mkdir(path, mode) == -1) {
+		if (errno != EEXIST)
+			return -1;
+		return 0;
+	}
+	if (for_children && vd->penv.drop &&
+	    chown(path, vd->penv.uid, vd->penv.gid) == -1)
+		return -1;
+	return 0;
+}
+
+/* The segment: sized from the configuration, group read_group. */
+static void
+make_segment(void)
+{
+	struct seg_caps caps;
+	struct group *gr;
+	char err[512];
+
+	caps.providers = vd->conf.max_providers ? vd->conf.max_providers :
+	    SEG_DEFAULT_PROVIDERS;
+	caps.samples = vd->conf.sample_capacity ? vd->conf.sample_capacity :
+	    SEG_DEFAULT_SAMPLES;
+	caps.history = vd->conf.history_retention ?
+	    vd->conf.history_retention : SEG_DEFAULT_HISTORY;
+	caps.alerts = vd->conf.alert_retention ? vd->conf.alert_retention :
+	    SEG_DEFAULT_ALERTS;
+	if (seg_create(&vd->seg, vd->conf.shm_name, &caps, SEG_MODE, err,
+	    sizeof(err)) == -1)
+		fatalx("segment: %s", err);
+	if (geteuid() == 0 && vd->conf.read_group[0] != '\0' &&
+	    (gr = getgrnam(vd->conf.read_group)) != NULL &&
+	    fchown(vd->seg.fd, (uid_t)-1, gr->gr_gid) == -1)
+		log_warn("segment: chgrp %s", vd->conf.read_group);
+	vigil_attach(&vd->cli, vd->seg.base, vd->seg.size);
+	vd->penv.seg_rw_fd = vd->seg.fd;
+	vd->penv.seg_ro_fd = shm_open(vd->conf.shm_name, O_RDONLY | O_CLOEXEC,
+	    0);
+	if (vd->penv.seg_ro_fd == -1)
+		fatal("segment: shm_open %s read-only", vd->conf.shm_name);
+	if (roles_dir_init() == -1)
+		fatalx("out of memory");
+	log_info("segment %s: %u provider slots, %llu bytes",
+	    vd->conf.shm_name, vd->seg.hdr->provider_cap,
+	    (unsigned long long)vd->seg.hdr->size);
+}
+
+static void
+beat_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	atomic_store_explicit(&vd->seg.hdr->supervisor_beat_ns, now_mono_ns(),
+	    memory_order_relaxed);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	char err[512];
+
+	(void)what;
+	(void)arg;
+	switch (sig) {
+	case SIGCHLD:
+		proc_reap();
+		if (vd->shutting_down && proc_running() == 0)
+			finish();
+		break;
+	case SIGHUP:
+		log_info("SIGHUP: reloading %s", vd->conf.path);
+		(void)vigild_reload(err, sizeof(err));
+		break;
+	case SIGTERM:
+	case SIGINT:
+		log_info("signal %d: stopping", (int)sig);
+		vigild_shutdown();
+		break;
+	}
+}
+
+/*
+ * Orderly stop: no new control requests, SIGTERM to every child
+ * (proc_stop SIGKILLs after PROC_STOP_MS), then finish() once all are
+ * reaped, or after SHUTDOWN_WAIT_MS whatever remains.
+ */
+void
+vigild_shutdown(void)
+{
+	struct timeval tv = { 0, 100000 };
+	struct proc *p;
+
+	if (vd->shutting_down)
+		return;
+	vd->shutting_down = 1;
+	vigild_notify("STOPPING=1");
+	control_close();
+	TAILQ_FOREACH(p, &procs, p_entry)
+		proc_stop(p, NULL);
+	if (proc_running() == 0)
+		finish();
+	stop_deadline = now_mono_ns() + SHUTDOWN_WAIT_MS * 1000000ull;
+	ev_stop_tick = event_new(vd->base, -1, EV_PERSIST, stop_tick_cb,
+	    NULL);
+	if (ev_stop_tick != NULL)
+		event_add(ev_stop_tick, &tv);
+}
+
+static void
+stop_tick_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	(void)arg;
+	proc_reap();
+	if (proc_running() == 0 || now_mono_ns() >= stop_deadline)
+		finish();
+}
+
+/* Kill what is left, reap it, remove the segment and the socket. */
+static void
+finish(void)
+{
+	struct proc *p;
+	int tries;
+
+	if (proc_running() > 0) {
+		log_warnx("%d children still running: SIGKILL",
+		    proc_running());
+		proc_kill_all(SIGKILL);
+		for (tries = 0; tries < 50 && proc_running() > 0; tries++) {
+			TAILQ_FOREACH(p, &procs, p_entry)
+				if (p->p_pid > 0 &&
+				    waitpid(p->p_pid, NULL, WNOHANG) ==
+				    p->p_pid)
+					p->p_pid = 0;
+			usleep(20000);
+		}
+	}
+	if (shm_unlink(vd->conf.shm_name) == -1 && errno != ENOENT)
+		log_warn("shm_unlink %s", vd->conf.shm_name);
+	control_unlink();
+	log_info("stopped");
+	exit(0);
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "check-config", no_argument, NULL, 'n' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct event *ev_sig[5], *ev_beat;
+	static const int sigs[5] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD, 0 };
+	struct timeval beat = { BEAT_MS / 1000, (BEAT_MS % 1000) * 1000 };
+	const char *path = VIGIL_CONF_DEFAULT;
+	char err[CONF_ERR_MAX + 64];
+	int ch, check = 0, verbose = 0, i;
+
+	while ((ch = getopt_long(argc, argv, "c:dhnv", longopts, NULL)) !=
+	    -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'd':
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	log_init("vigild", LOG_LVL_INFO);
+	if (conf_load(&vd->conf, path, err, sizeof(err)) == -1) {
+		fprintf(stderr, "vigild: %s\n", err);
+		exit(EXIT_CONFIG);
+	}
+	if (check) {
+		printf("configuration OK\n");
+		exit(0);
+	}
+	if (verbose == 1 && vd->conf.log_level < LOG_LVL_INFO)
+		vd->conf.log_level = LOG_LVL_INFO;
+	if (verbose >= 2)
+		vd->conf.log_level = LOG_LVL_DEBUG;
+	log_setlevel(vd->conf.log_level);
+	signal(SIGPIPE, SIG_IGN);
+	umask(022);
+
+	TAILQ_INIT(&vd->providers);
+	vd->started_wall_ns = now_wall_ns();
+	vd->penv.listen_fd = -1;
+	resolve_user();
+	find_selfdir();
+	if (make_dir(vd->conf.state_dir, 0750, 1) == -1)
+		log_warn("state directory %s", vd->conf.state_dir);
+
+	if ((vd->base = event_base_new()) == NULL)
+		fatalx("libevent: event_base_new failed");
+	vd->penv.base = vd->base;
+	proc_init(&vd->penv);
+
+	if (roles_listen(vd->conf.listen, err, sizeof(err)) == -1)
+		fatalx("%s", err);
+	make_segment();
+	if (control_init(vd->base, err, sizeof(err)) == -1) {
+		shm_unlink(vd->conf.shm_name);
+		fatalx("control socket: %s", err);
+	}
+
+	for (i = 0; sigs[i] != 0; i++) {
+		ev_sig[i] = evsignal_new(vd->base, sigs[i], signal_cb, NULL);
+		if (ev_sig[i] == NULL || evsignal_add(ev_sig[i], NULL) == -1)
+			fatalx("libevent: signal %d", sigs[i]);
+	}
+	ev_beat = event_new(vd->base, -1, EV_PERSIST, beat_cb, NULL);
+	if (ev_beat == NULL || event_add(ev_beat, &beat) == -1)
+		fatalx("libevent: timer");
+	beat_cb(-1, 0, NULL);
+
+	log_info("vigild %s starting: %s, %zu providers%s", VIGIL_VERSION,
+	    vd->conf.path, vd->conf.nproviders, vd->penv.drop ?
+	    ", children drop privileges" : "");
+	roles_start();
+	event_base_dispatch(vd->base);
+	/* Only finish() ends a running vigild. */
+	finish();
+}

@@ -1,0 +1,707 @@
+/*
+ * proc.c - start, watch, talk to and stop vigild's children.
+ *
+ * Every child is started by fork+exec with fds 0-2 (stdin /dev/null),
+ * 3 the segment, 4 its end of a socketpair and, for vigil-api, 5 the
+ * listening socket (docs/internals.md); nothing else survives exec.  The
+ * first frame on the socketpair is the configure request; the child's ok
+ * reply is its readiness.  Later requests carry increasing ids and each
+ * gets exactly one callback: the reply, "timeout" or "unavailable".
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <msgpack.h>
+
+#include "frame.h"
+#include "log.h"
+#include "proc.h"
+#include "ring.h"
+
+#define CONFIGURE_ID	1
+
+struct procs		 procs = TAILQ_HEAD_INITIALIZER(procs);
+static struct proc_env	*env;
+
+static void	proc_exec_child(struct proc *, int, const char *)
+		    __attribute__((noreturn));
+static void	proc_read_cb(struct bufferevent *, void *);
+static void	proc_event_cb(struct bufferevent *, short, void *);
+static void	proc_timer_cb(evutil_socket_t, short, void *);
+static void	proc_pending_timeout(evutil_socket_t, short, void *);
+static void	proc_dispatch(struct proc *, const msgpack_object *);
+static void	proc_fail_pending(struct proc *, const char *, const char *);
+static void	proc_close_channel(struct proc *);
+static void	proc_exited(struct proc *, int);
+static void	proc_timer(struct proc *, uint32_t);
+static void	proc_describe(int, char *, size_t);
+static int	proc_move_fd(int, int);
+
+void
+proc_init(struct proc_env *e)
+{
+	env = e;
+}
+
+const char *
+proc_state_name(enum proc_state s)
+{
+	static const char *const n[] = { "down", "starting", "up",
+	    "stopping", "backoff" };
+
+	return (unsigned)s < sizeof(n) / sizeof(n[0]) ? n[s] : "invalid";
+}
+
+struct proc *
+proc_new(const struct proc_role *role, const char *name, void *ctx)
+{
+	struct proc *p;
+
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return NULL;
+	p->p_role = role;
+	snprintf(p->p_name, sizeof(p->p_name), "%s", name);
+	if (name[0] != '\0')
+		snprintf(p->p_label, sizeof(p->p_label), "%s %s", role->name,
+		    name);
+	else
+		snprintf(p->p_label, sizeof(p->p_label), "%s", role->name);
+	p->p_ctx = ctx;
+	p->p_state = PROC_DOWN;
+	p->p_backoff_ms = PROC_BACKOFF_MIN_MS;
+	TAILQ_INIT(&p->p_pending);
+	if ((p->p_timer = evtimer_new(env->base, proc_timer_cb, p)) == NULL) {
+		free(p);
+		return NULL;
+	}
+	TAILQ_INSERT_TAIL(&procs, p, p_entry);
+	return p;
+}
+
+/* Forget a child that is DOWN. */
+void
+proc_free(struct proc *p)
+{
+	proc_fail_pending(p, "unavailable", "process stopped");
+	proc_close_channel(p);
+	event_free(p->p_timer);
+	TAILQ_REMOVE(&procs, p, p_entry);
+	free(p);
+}
+
+/*
+ * Find the role's executable: next to vigild's own (a build tree, or an
+ * install that keeps them together), then in the libexec directory.
+ * Returns 0 with path filled, -1 if neither is executable.
+ */
+int
+proc_binary(const struct proc_role *role, char *path, size_t len)
+{
+	int n;
+
+	if (env->selfdir[0] != '\0') {
+		n = snprintf(path, len, "%s/%s", env->selfdir, role->binary);
+		if (n > 0 && (size_t)n < len && access(path, X_OK) == 0)
+			return 0;
+	}
+	if (env->libexec[0] != '\0') {
+		n = snprintf(path, len, "%s/%s", env->libexec, role->binary);
+		if (n > 0 && (size_t)n < len && access(path, X_OK) == 0)
+			return 0;
+	}
+	return -1;
+}
+
+static void
+proc_timer(struct proc *p, uint32_t ms)
+{
+	struct timeval tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(p->p_timer, &tv);
+}
+
+/*
+ * Start the child: socketpair, fork, exec, then send the configure
+ * request.  The reply arrives in the event loop.  Returns 0, or -1 when
+ * it could not even be forked or configured (the child is then in
+ * BACKOFF and will be tried again).
+ */
+int
+proc_start(struct proc *p)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	char path[PATH_MAX], err[256];
+	int sv[2];
+	pid_t pid;
+
+	p->p_want = 1;
+	p->p_permanent = 0;
+	evtimer_del(p->p_timer);
+	if (proc_binary(p->p_role, path, sizeof(path)) == -1) {
+		log_warnx("%s: %s not found next to vigild nor in %s; not "
+		    "started", p->p_label, p->p_role->binary,
+		    env->libexec);
+		p->p_state = PROC_DOWN;
+		p->p_permanent = 1;
+		return -1;
+	}
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 3);
+	mp_kv_uint(&pk, "id", CONFIGURE_ID);
+	mp_kv_str(&pk, "op", "configure");
+	mp_str(&pk, "args");
+	if (p->p_role->configure(p, &pk, err, sizeof(err)) == -1) {
+		explicit_bzero(sb.data, sb.size);
+		msgpack_sbuffer_destroy(&sb);
+		log_warnx("%s: cannot configure: %s; retrying in %u ms",
+		    p->p_label, err, p->p_backoff_ms);
+		goto backoff;
+	}
+	if (p->p_role->prestart != NULL)
+		p->p_role->prestart(p);
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("%s: socketpair", p->p_label);
+		goto fail;
+	}
+	if ((pid = fork()) == -1) {
+		log_warn("%s: fork", p->p_label);
+		close(sv[0]);
+		close(sv[1]);
+		goto fail;
+	}
+	if (pid == 0) {
+		close(sv[0]);
+		explicit_bzero(sb.data, sb.size);
+		proc_exec_child(p, sv[1], path);
+	}
+	close(sv[1]);
+	p->p_pid = pid;
+	p->p_state = PROC_STARTING;
+	p->p_start_mono_ns = now_mono_ns();
+	p->p_next_id = CONFIGURE_ID + 1;
+	if (p->p_starts++ > 0)
+		p->p_restarts++;
+
+	/*
+	 * The configure frame goes out on the still blocking socket, before
+	 * any buffering: the socket's buffer is empty and far larger than
+	 * the frame, and the secret in it never sits in a libevent buffer.
+	 */
+	if (frame_send(sv[0], sb.data, sb.size, err, sizeof(err)) == -1)
+		log_warnx("%s: configure: %s", p->p_label,
+		    err);
+	explicit_bzero(sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+
+	p->p_bev = bufferevent_socket_new(env->base, sv[0],
+	    BEV_OPT_CLOSE_ON_FREE);
+	if (p->p_bev == NULL) {
+		log_warnx("%s: bufferevent failed", p->p_label);
+		close(sv[0]);
+		kill(pid, SIGKILL);
+		return -1;
+	}
+	evutil_make_socket_nonblocking(sv[0]);
+	bufferevent_setcb(p->p_bev, proc_read_cb, NULL, proc_event_cb, p);
+	bufferevent_setwatermark(p->p_bev, EV_READ, 0, FRAME_HDR + FRAME_MAX);
+	bufferevent_enable(p->p_bev, EV_READ | EV_WRITE);
+	proc_timer(p, PROC_HANDSHAKE_MS);
+	log_debug("%s: started pid %d", p->p_label,
+	    (int)pid);
+	return 0;
+
+ fail:
+	explicit_bzero(sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+ backoff:
+	p->p_state = PROC_BACKOFF;
+	proc_timer(p, p->p_backoff_ms);
+	if (p->p_backoff_ms < PROC_BACKOFF_MAX_MS)
+		p->p_backoff_ms = p->p_backoff_ms * 2 > PROC_BACKOFF_MAX_MS ?
+		    PROC_BACKOFF_MAX_MS : p->p_backoff_ms * 2;
+	return -1;
+}
+
+/* Move fd to at least 10, so that dup2 to 3..5 cannot clobber a source. */
+static int
+proc_move_fd(int fd, int min)
+{
+	return fcntl(fd, F_DUPFD, min);
+}
+
+/*
+ * In the child: descriptors, credentials, environment, exec.  Only
+ * async-signal-safe-ish calls that cannot take locks held by a thread of
+ * the parent (vigild has none).  Never returns.
+ */
+static void
+proc_exec_child(struct proc *p, int sock, const char *path)
+{
+	char *argv[3], *envp[3];
+	char journal[256];
+	const char *js;
+	sigset_t all;
+	int segfd, nullfd, s, l = -1, i;
+
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	for (i = 1; i < NSIG; i++)
+		if (i != SIGKILL && i != SIGSTOP)
+			signal(i, SIG_DFL);
+
+	segfd = proc_move_fd(p->p_role->seg_writable ? env->seg_rw_fd :
+	    env->seg_ro_fd, 10);
+	s = proc_move_fd(sock, 10);
+	if (p->p_role->wants_listen && env->listen_fd != -1)
+		l = proc_move_fd(env->listen_fd, 10);
+	nullfd = open("/dev/null", O_RDWR);
+	if (segfd == -1 || s == -1 || nullfd == -1 ||
+	    (p->p_role->wants_listen && env->listen_fd != -1 && l == -1))
+		_exit(127);
+	if (dup2(nullfd, 0) == -1 || dup2(segfd, 3) == -1 ||
+	    dup2(s, 4) == -1 || (l != -1 && dup2(l, 5) == -1))
+		_exit(127);
+	close_range(l != -1 ? 6 : 5, ~0U, 0);
+
+	if (env->drop) {
+		if (chdir("/") == -1 || setgroups(1, &env->gid) == -1 ||
+		    setresgid(env->gid, env->gid, env->gid) == -1 ||
+		    setresuid(env->uid, env->uid, env->uid) == -1) {
+			dprintf(2, "vigild: %s: cannot drop privileges: "
+			    "%s\n", p->p_label,
+			    strerror(errno));
+			_exit(PROC_EXIT_PERMANENT);
+		}
+	}
+	/* After the credential change, which clears PDEATHSIG. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+	    prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
+		_exit(127);
+	if (getppid() == 1)
+		_exit(0);
+
+	argv[0] = (char *)p->p_role->binary;
+	argv[1] = p->p_role->per_provider ? p->p_name : NULL;
+	argv[2] = NULL;
+	envp[0] = "PATH=/usr/bin:/bin";
+	envp[1] = NULL;
+	envp[2] = NULL;
+	if ((js = getenv("JOURNAL_STREAM")) != NULL &&
+	    strlen(js) < sizeof(journal) - 16) {
+		snprintf(journal, sizeof(journal), "JOURNAL_STREAM=%s", js);
+		envp[1] = journal;
+	}
+	execve(path, argv, envp);
+	dprintf(2, "vigild: exec %s: %s\n", path, strerror(errno));
+	_exit(127);
+}
+
+/* Frames from the child. */
+static void
+proc_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct proc *p = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	msgpack_unpacked msg;
+	unsigned char *data;
+	size_t len, used;
+	char err[128];
+	int rc;
+
+	while ((len = evbuffer_get_length(in)) > 0) {
+		if ((data = evbuffer_pullup(in, -1)) == NULL)
+			return;
+		msgpack_unpacked_init(&msg);
+		rc = frame_parse(data, len, &used, &msg, err, sizeof(err));
+		if (rc == FRAME_MORE) {
+			msgpack_unpacked_destroy(&msg);
+			return;
+		}
+		if (rc != FRAME_OK) {
+			msgpack_unpacked_destroy(&msg);
+			log_warnx("%s: bad frame from child: %s; killing it",
+			    p->p_label, err);
+			proc_close_channel(p);
+			if (p->p_pid > 0)
+				kill(p->p_pid, SIGKILL);
+			return;
+		}
+		proc_dispatch(p, &msg.data);
+		msgpack_unpacked_destroy(&msg);
+		if (p->p_bev == NULL)
+			return;
+		evbuffer_drain(in, used);
+	}
+}
+
+/* EOF or error on the socketpair: the reap tells why the child ended. */
+static void
+proc_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct proc *p = arg;
+
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		log_debug("%s: control socket closed", p->p_label);
+		proc_close_channel(p);
+	}
+}
+
+/* A reply from the child: readiness, or the answer to a request. */
+static void
+proc_dispatch(struct proc *p, const msgpack_object *m)
+{
+	struct proc_pending *pp;
+	const msgpack_object *res, *e;
+	char code[64], msg[256];
+	uint64_t id, pid;
+	int ok;
+
+	if (mp_get_uint(m, "id", &id) != 0 || mp_get_bool(m, "ok", &ok) != 0) {
+		log_warnx("%s: reply without id or ok ignored",
+		    p->p_label);
+		return;
+	}
+	code[0] = msg[0] = '\0';
+	if (!ok && (e = mp_get(m, "error")) != NULL) {
+		(void)mp_get_str(e, "code", code, sizeof(code));
+		(void)mp_get_str(e, "message", msg, sizeof(msg));
+	}
+	res = mp_get(m, "result");
+
+	if (id == CONFIGURE_ID && p->p_state == PROC_STARTING) {
+		evtimer_del(p->p_timer);
+		if (!ok) {
+			log_warnx("%s: refused its configuration: %s: %s",
+			    p->p_label, code, msg);
+			return;	/* it exits 125: the reap does the rest */
+		}
+		if (res != NULL && mp_get_uint(res, "pid", &pid) == 0 &&
+		    pid != (uint64_t)p->p_pid)
+			log_warnx("%s: reports pid %llu, we forked %d",
+			    p->p_label,
+			    (unsigned long long)pid, (int)p->p_pid);
+		p->p_state = PROC_UP;
+		p->p_up_mono_ns = now_mono_ns();
+		log_info("%s: ready (pid %d)", p->p_label,
+		    (int)p->p_pid);
+		if (p->p_role->up != NULL)
+			p->p_role->up(p);
+		return;
+	}
+	TAILQ_FOREACH(pp, &p->p_pending, pp_entry)
+		if (pp->pp_id == id)
+			break;
+	if (pp == NULL) {
+		log_debug("%s: reply to unknown request %llu (late?)",
+		    p->p_label, (unsigned long long)id);
+		return;
+	}
+	TAILQ_REMOVE(&p->p_pending, pp, pp_entry);
+	event_free(pp->pp_timer);
+	if (ok)
+		pp->pp_cb(pp->pp_arg, 1, res, NULL, NULL);
+	else
+		pp->pp_cb(pp->pp_arg, 0, NULL, code[0] ? code : "error", msg);
+	free(pp);
+}
+
+/*
+ * Send request op with args (a packed msgpack map, or NULL for {}) and
+ * call cb once: with the reply, or "timeout" after timeout_ms, or
+ * "unavailable" if the child is not up or dies first.  Returns 0, or -1
+ * when cb was already called (child not up).
+ */
+int
+proc_request(struct proc *p, const char *op, const char *args, size_t alen,
+    uint32_t timeout_ms, proc_reply_cb cb, void *arg)
+{
+	struct proc_pending *pp;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	unsigned char hdr[FRAME_HDR];
+	struct timeval tv;
+
+	if (p->p_state != PROC_UP || p->p_bev == NULL) {
+		cb(arg, 0, NULL, "unavailable", "the process is not running "
+		    "(restarting or stopped)");
+		return -1;
+	}
+	if ((pp = calloc(1, sizeof(*pp))) == NULL ||
+	    (pp->pp_timer = evtimer_new(env->base, proc_pending_timeout,
+	    pp)) == NULL) {
+		free(pp);
+		cb(arg, 0, NULL, "internal", "out of memory");
+		return -1;
+	}
+	pp->pp_id = p->p_next_id++;
+	pp->pp_cb = cb;
+	pp->pp_arg = arg;
+	pp->pp_proc = p;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 3);
+	mp_kv_uint(&pk, "id", pp->pp_id);
+	mp_kv_str(&pk, "op", op);
+	mp_str(&pk, "args");
+	if (args != NULL && alen > 0)
+		msgpack_sbuffer_write(&sb, args, alen);
+	else
+		msgpack_pack_map(&pk, 0);
+	frame_header(hdr, sb.size);
+	bufferevent_write(p->p_bev, hdr, sizeof(hdr));
+	bufferevent_write(p->p_bev, sb.data, sb.size);
+	msgpack_sbuffer_destroy(&sb);
+
+	TAILQ_INSERT_TAIL(&p->p_pending, pp, pp_entry);
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	evtimer_add(pp->pp_timer, &tv);
+	return 0;
+}
+
+static void
+proc_pending_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct proc_pending *pp = arg;
+	struct proc *p = pp->pp_proc;
+
+	(void)fd;
+	(void)what;
+	log_warnx("%s: no answer to request %llu in time",
+	    p->p_label, (unsigned long long)pp->pp_id);
+	TAILQ_REMOVE(&p->p_pending, pp, pp_entry);
+	event_free(pp->pp_timer);
+	pp->pp_cb(pp->pp_arg, 0, NULL, "timeout", "the process did not "
+	    "answer in time");
+	free(pp);
+}
+
+static void
+proc_fail_pending(struct proc *p, const char *code, const char *msg)
+{
+	struct proc_pending *pp;
+
+	while ((pp = TAILQ_FIRST(&p->p_pending)) != NULL) {
+		TAILQ_REMOVE(&p->p_pending, pp, pp_entry);
+		event_free(pp->pp_timer);
+		pp->pp_cb(pp->pp_arg, 0, NULL, code, msg);
+		free(pp);
+	}
+}
+
+static void
+proc_close_channel(struct proc *p)
+{
+	if (p->p_bev != NULL) {
+		bufferevent_free(p->p_bev);
+		p->p_bev = NULL;
+	}
+}
+
+/*
+ * Handshake timeout (STARTING), stop timeout (STOPPING): SIGKILL, the
+ * reap follows.  Backoff expired (BACKOFF): start again.
+ */
+static void
+proc_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct proc *p = arg;
+
+	(void)fd;
+	(void)what;
+	switch (p->p_state) {
+	case PROC_STARTING:
+		log_warnx("%s: no configure reply within %d ms; killing "
+		    "pid %d", p->p_label, PROC_HANDSHAKE_MS,
+		    (int)p->p_pid);
+		kill(p->p_pid, SIGKILL);
+		break;
+	case PROC_STOPPING:
+		log_warnx("%s: still running %d ms after SIGTERM; "
+		    "SIGKILL pid %d", p->p_label,
+		    PROC_STOP_MS, (int)p->p_pid);
+		kill(p->p_pid, SIGKILL);
+		break;
+	case PROC_BACKOFF:
+		if (p->p_want)
+			(void)proc_start(p);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * Stop the child: SIGTERM, SIGKILL after PROC_STOP_MS.  Once it is DOWN,
+ * on_stopped (may be NULL) is called; it may free or restart p.
+ */
+void
+proc_stop(struct proc *p, void (*on_stopped)(struct proc *))
+{
+	p->p_want = 0;
+	p->p_on_stopped = on_stopped;
+	switch (p->p_state) {
+	case PROC_STARTING:
+	case PROC_UP:
+		p->p_state = PROC_STOPPING;
+		kill(p->p_pid, SIGTERM);
+		proc_timer(p, PROC_STOP_MS);
+		break;
+	case PROC_STOPPING:
+		break;
+	case PROC_BACKOFF:
+	case PROC_DOWN:
+		evtimer_del(p->p_timer);
+		p->p_state = PROC_DOWN;
+		p->p_on_stopped = NULL;
+		if (on_stopped != NULL)
+			on_stopped(p);
+		break;
+	}
+}
+
+static void
+proc_restart_cb(struct proc *p)
+{
+	p->p_backoff_ms = PROC_BACKOFF_MIN_MS;
+	(void)proc_start(p);
+}
+
+/* Stop, then start again with a fresh configure (a changed config). */
+void
+proc_restart(struct proc *p)
+{
+	proc_stop(p, proc_restart_cb);
+}
+
+/* Reap every child that ended (SIGCHLD signals merge). */
+void
+proc_reap(void)
+{
+	struct proc *p;
+	pid_t pid;
+	int status;
+
+	for (;;) {
+		pid = waitpid(-1, &status, WNOHANG);
+		if (pid == -1 && errno == EINTR)
+			continue;
+		if (pid <= 0)
+			break;
+		TAILQ_FOREACH(p, &procs, p_entry)
+			if (p->p_pid == pid)
+				break;
+		if (p == NULL)
+			continue;
+		proc_exited(p, status);
+	}
+}
+
+static void
+proc_describe(int status, char *buf, size_t len)
+{
+	if (WIFEXITED(status))
+		snprintf(buf, len, "exited with status %d",
+		    WEXITSTATUS(status));
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by signal %d (%s)%s",
+		    WTERMSIG(status), strsignal(WTERMSIG(status)),
+		    WCOREDUMP(status) ? ", core dumped" : "");
+	else
+		snprintf(buf, len, "ended (status 0x%x)", status);
+}
+
+/* The child is reaped: log why, then DOWN or BACKOFF. */
+static void
+proc_exited(struct proc *p, int status)
+{
+	void (*cb)(struct proc *);
+	char why[128];
+	uint64_t up_ms = 0;
+	pid_t pid = p->p_pid;
+
+	proc_describe(status, why, sizeof(why));
+	p->p_pid = 0;
+	p->p_last_status = status;
+	evtimer_del(p->p_timer);
+	proc_close_channel(p);
+	proc_fail_pending(p, "unavailable", "the process ended");
+	if (p->p_up_mono_ns != 0)
+		up_ms = (now_mono_ns() - p->p_up_mono_ns) / 1000000;
+	p->p_up_mono_ns = 0;
+	if (p->p_role->down != NULL)
+		p->p_role->down(p);
+
+	if (p->p_state == PROC_STOPPING || !p->p_want) {
+		log_info("%s: pid %d stopped (%s)", p->p_label, (int)pid, why);
+		p->p_state = PROC_DOWN;
+		cb = p->p_on_stopped;
+		p->p_on_stopped = NULL;
+		if (cb != NULL)
+			cb(p);
+		return;
+	}
+	if (WIFEXITED(status) && WEXITSTATUS(status) == PROC_EXIT_PERMANENT) {
+		log_warnx("%s: pid %d %s: a permanent error; not "
+		    "restarting it (fix the configuration and reload)",
+		    p->p_label, (int)pid, why);
+		p->p_state = PROC_DOWN;
+		p->p_permanent = 1;
+		return;
+	}
+	if (up_ms >= PROC_HEALTHY_MS)
+		p->p_backoff_ms = PROC_BACKOFF_MIN_MS;
+	log_warnx("%s: pid %d %s after %llu ms up; restarting in %u ms",
+	    p->p_label, (int)pid, why,
+	    (unsigned long long)up_ms, p->p_backoff_ms);
+	p->p_state = PROC_BACKOFF;
+	proc_timer(p, p->p_backoff_ms);
+	p->p_backoff_ms = p->p_backoff_ms * 2 > PROC_BACKOFF_MAX_MS ?
+	    PROC_BACKOFF_MAX_MS : p->p_backoff_ms * 2;
+}
+
+/* Children that still have a process. */
+int
+proc_running(void)
+{
+	struct proc *p;
+	int n = 0;
+
+	TAILQ_FOREACH(p, &procs, p_entry)
+		if (p->p_pid > 0)
+			n++;
+	return n;
+}
+
+void
+proc_kill_all(int sig)
+{
+	struct proc *p;
+
+	TAILQ_FOREACH(p, &procs, p_entry)
+		if (p->p_pid > 0)
+			kill(p->p_pid, sig);
+}

@@ -1,0 +1,681 @@
+/*
+ * roles.c - the table of roles, what each is told at start, the provider
+ * directory in the segment, and reload.
+ *
+ * Adding a role is one line in roles[] plus its configure function.
+ * Only this file writes directory slots (under their seqlock) and the
+ * header's dir_gen; probers own their rings (DESIGN.md, "Single writer
+ * per region"), except that a dead prober's ring gets its new writer
+ * epoch here, after the reap and before the replacement is forked.
+ */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <msgpack.h>
+
+#include "frame.h"
+#include "log.h"
+#include "ring.h"
+#include "vigild.h"
+
+#define KEY_MAX			4096
+#define API_AGG_STALE_MS	5000
+
+static int	prober_configure(struct proc *, msgpack_packer *, char *,
+		    size_t);
+static void	prober_prestart(struct proc *);
+static void	prober_up(struct proc *);
+static void	prober_down(struct proc *);
+static int	agg_configure(struct proc *, msgpack_packer *, char *, size_t);
+static int	api_configure(struct proc *, msgpack_packer *, char *, size_t);
+static void	role_up(struct proc *);
+static void	role_down(struct proc *);
+static void	dir_publish(uint32_t);
+static int	dir_alloc(const char *);
+static void	dir_fill(struct provider *, int);
+static void	dir_retire(uint32_t);
+static struct provider *provider_add(const struct conf_provider *);
+static void	provider_stopped(struct proc *);
+static int	pack_settings(const struct conf *, const struct proc_role *,
+		    msgpack_sbuffer *);
+static void	pack_vigil_keys(msgpack_packer *, const struct conf *);
+static int	listen_parse(const char *, struct sockaddr_storage *,
+		    socklen_t *);
+
+/* The roles.  vigild starts one prober per enabled provider and one of
+ * each other role whose executable is installed. */
+static const struct proc_role roles[] = {
+	{ "prober", "vigil-prober", 1, 0, 1, prober_configure,
+	    prober_prestart, prober_up, prober_down },
+	{ "aggregator", "vigil-aggregator", 1, 0, 0, agg_configure, NULL,
+	    role_up, role_down },
+	{ "api", "vigil-api", 0, 1, 0, api_configure, NULL, role_up,
+	    role_down },
+};
+#define ROLE_PROBER	(&roles[0])
+#define ROLE_AGG	(&roles[1])
+#define ROLE_API	(&roles[2])
+
+/* ---- the directory ---- */
+
+static void
+dir_publish(uint32_t slot)
+{
+	seqlock_write(seg_dir_slot(&vd->seg, slot), &vd->dir[slot],
+	    VIGIL_WORDS(struct vigil_provider_info));
+	atomic_fetch_add_explicit(&vd->seg.hdr->dir_gen, 1,
+	    memory_order_release);
+}
+
+/* Zeroed slots, published; the shadow copies. */
+int
+roles_dir_init(void)
+{
+	uint32_t cap = vd->seg.hdr->provider_cap, i;
+
+	vd->dir = calloc(cap, sizeof(*vd->dir));
+	vd->dir_last = calloc(cap, sizeof(*vd->dir_last));
+	if (vd->dir == NULL || vd->dir_last == NULL)
+		return -1;
+	for (i = 0; i < cap; i++)
+		seqlock_write(seg_dir_slot(&vd->seg, i), &vd->dir[i],
+		    VIGIL_WORDS(struct vigil_provider_info));
+	return 0;
+}
+
+/*
+ * A free slot for provider name: the one it had before (its ring and
+ * history are still there), else one never used, else any free one
+ * (its old sample ring is emptied first).  -1 when full.
+ */
+static int
+dir_alloc(const char *name)
+{
+	uint32_t cap = vd->seg.hdr->provider_cap, i;
+	struct ring_writer w;
+	int never = -1, any = -1;
+
+	for (i = 0; i < cap; i++) {
+		if (vd->dir[i].flags & VIGIL_PF_IN_USE)
+			continue;
+		if (strcmp(vd->dir_last[i], name) == 0)
+			return (int)i;
+		if (vd->dir_last[i][0] == '\0' && never == -1)
+			never = (int)i;
+		if (any == -1)
+			any = (int)i;
+	}
+	if (never != -1)
+		return never;
+	if (any != -1) {
+		ring_writer_init(&w, seg_sample_ring(&vd->seg, (uint32_t)any),
+		    vd->seg.hdr->sample_cap, vd->seg.hdr->sample_entry);
+		ring_reset(&w);
+	}
+	return any;
+}
+
+/* Fill slot from the provider's settings; bump its generation if asked. */
+static void
+dir_fill(struct provider *pv, int bump)
+{
+	struct vigil_provider_info *in = &vd->dir[pv->pv_slot];
+
+	if (!(in->flags & VIGIL_PF_IN_USE)) {
+		uint32_t gen = in->generation, epoch = in->writer_epoch;
+
+		memset(in, 0, sizeof(*in));
+		in->generation = gen;
+		in->writer_epoch = epoch;
+		in->added_wall_ns = now_wall_ns();
+		bump = 1;
+	}
+	snprintf(in->name, sizeof(in->name), "%s", pv->pv_conf.name);
+	snprintf(in->host, sizeof(in->host), "%s", pv->pv_conf.host);
+	in->interval_ms = pv->pv_interval_ms ? pv->pv_interval_ms :
+	    pv->pv_conf.interval_ms;
+	in->timeout_ms = pv->pv_conf.timeout_ms;
+	in->kind = (uint8_t)pv->pv_conf.kind;
+	in->flags = VIGIL_PF_IN_USE | VIGIL_PF_ENABLED |
+	    (pv->pv_paused ? VIGIL_PF_PAUSED : 0);
+	if (bump)
+		in->generation++;
+	snprintf(vd->dir_last[pv->pv_slot], VIGIL_NAME_MAX, "%s",
+	    pv->pv_conf.name);
+	dir_publish(pv->pv_slot);
+}
+
+static void
+dir_retire(uint32_t slot)
+{
+	struct vigil_provider_info *in = &vd->dir[slot];
+
+	in->flags = 0;
+	in->pid = 0;
+	in->generation++;
+	dir_publish(slot);
+}
+
+/* ---- providers ---- */
+
+struct provider *
+provider_find(const char *name)
+{
+	struct provider *pv;
+
+	TAILQ_FOREACH(pv, &vd->providers, pv_entry)
+		if (!pv->pv_removing && strcmp(pv->pv_conf.name, name) == 0)
+			return pv;
+	return NULL;
+}
+
+static struct provider *
+provider_add(const struct conf_provider *cp)
+{
+	struct provider *pv;
+	int slot;
+
+	if ((slot = dir_alloc(cp->name)) == -1) {
+		log_warnx("provider %s: the directory is full (%u slots); "
+		    "raise max_providers and restart vigild", cp->name,
+		    vd->seg.hdr->provider_cap);
+		return NULL;
+	}
+	if ((pv = calloc(1, sizeof(*pv))) == NULL) {
+		log_warn("provider %s", cp->name);
+		return NULL;
+	}
+	pv->pv_conf = *cp;
+	pv->pv_slot = (uint32_t)slot;
+	if ((pv->pv_proc = proc_new(ROLE_PROBER, cp->name, pv)) == NULL) {
+		free(pv);
+		log_warnx("provider %s: out of memory", cp->name);
+		return NULL;
+	}
+	TAILQ_INSERT_TAIL(&vd->providers, pv, pv_entry);
+	dir_fill(pv, 1);
+	(void)proc_start(pv->pv_proc);
+	return pv;
+}
+
+/* The prober of a removed provider is gone: retire its slot. */
+static void
+provider_stopped(struct proc *p)
+{
+	struct provider *pv = p->p_ctx;
+
+	log_info("provider %s removed (slot %u retired)", pv->pv_conf.name,
+	    pv->pv_slot);
+	dir_retire(pv->pv_slot);
+	TAILQ_REMOVE(&vd->providers, pv, pv_entry);
+	proc_free(p);
+	free(pv);
+	roles_check_ready();
+}
+
+/*
+ * Pause or resume: remembered (a restarted prober starts paused) and
+ * shown in the directory.  The caller forwards the op to the prober.
+ */
+int
+provider_pause(struct provider *pv, int paused)
+{
+	pv->pv_paused = paused;
+	dir_fill(pv, 0);
+	return 0;
+}
+
+int
+provider_set_interval(struct provider *pv, uint32_t ms)
+{
+	pv->pv_interval_ms = ms;
+	dir_fill(pv, 0);
+	return 0;
+}
+
+/* The smallest interval the configuration allows. */
+uint32_t
+roles_min_interval(void)
+{
+	return vd->conf.allow_fast_probes ? 100 : 10000;
+}
+
+/* ---- the roles' hooks ---- */
+
+/*
+ * The prober's configure args (docs/internals.md).  The secret is read
+ * here, packed, and wiped by proc_start once sent; only this prober's
+ * own key goes into its frame.
+ */
+static int
+prober_configure(struct proc *p, msgpack_packer *pk, char *err,
+    size_t errlen)
+{
+	struct provider *pv = p->p_ctx;
+	const struct conf_provider *cp = &pv->pv_conf;
+	char key[KEY_MAX];
+	uint32_t n = 14;
+
+	if (conf_read_secret(cp, key, sizeof(key), err, errlen) == -1)
+		return -1;
+	if (cp->gen_interval_ms != 0)
+		n++;
+	msgpack_pack_map(pk, n);
+	mp_kv_uint(pk, "slot", pv->pv_slot);
+	/* prestart bumps the epoch after this: send the next one. */
+	mp_kv_uint(pk, "epoch", vd->dir[pv->pv_slot].writer_epoch + 1);
+	mp_kv_str(pk, "name", cp->name);
+	mp_kv_str(pk, "kind", vigil_kind_name((unsigned)cp->kind));
+	mp_kv_str(pk, "base_url", cp->base_url);
+	mp_kv_str(pk, "api_key", key);
+	explicit_bzero(key, sizeof(key));
+	mp_kv_uint(pk, "interval_ms", pv->pv_interval_ms ?
+	    pv->pv_interval_ms : cp->interval_ms);
+	mp_kv_uint(pk, "timeout_ms", cp->timeout_ms);
+	mp_kv_str(pk, "check_path", cp->check_path);
+	mp_kv_str(pk, "ca_file", cp->ca_file);
+	mp_kv_str(pk, "gen_model", cp->gen_model);
+	if (cp->gen_interval_ms != 0)
+		mp_kv_uint(pk, "gen_interval_ms", cp->gen_interval_ms);
+	mp_kv_uint(pk, "fast_probe_percent", vd->conf.fast_probe_percent);
+	mp_kv_bool(pk, "paused", pv->pv_paused);
+	mp_kv_uint(pk, "log_level", (uint64_t)log_getlevel());
+	return 0;
+}
+
+/*
+ * The old prober is reaped (or there never was one): bump the slot's
+ * writer epoch in the directory and in the ring, so that only one writer
+ * ever owns the ring and readers can tell a new writer took over.
+ */
+static void
+prober_prestart(struct proc *p)
+{
+	struct provider *pv = p->p_ctx;
+	struct vigil_provider_info *in = &vd->dir[pv->pv_slot];
+
+	in->writer_epoch++;
+	in->pid = 0;
+	atomic_store_explicit(&seg_sample_ring(&vd->seg, pv->pv_slot)->epoch,
+	    in->writer_epoch, memory_order_release);
+	dir_publish(pv->pv_slot);
+}
+
+static void
+prober_up(struct proc *p)
+{
+	struct provider *pv = p->p_ctx;
+
+	vd->dir[pv->pv_slot].pid = (uint32_t)p->p_pid;
+	vd->dir[pv->pv_slot].restarts = p->p_restarts;
+	dir_publish(pv->pv_slot);
+	roles_check_ready();
+}
+
+static void
+prober_down(struct proc *p)
+{
+	struct provider *pv = p->p_ctx;
+
+	if (vd->dir[pv->pv_slot].flags & VIGIL_PF_IN_USE) {
+		vd->dir[pv->pv_slot].pid = 0;
+		dir_publish(pv->pv_slot);
+	}
+	roles_check_ready();
+}
+
+static void
+role_up(struct proc *p)
+{
+	(void)p;
+	roles_check_ready();
+}
+
+static void
+role_down(struct proc *p)
+{
+	(void)p;
+	roles_check_ready();
+}
+
+/* The [vigil] keys the aggregator uses, named as in struct conf. */
+static void
+pack_vigil_keys(msgpack_packer *pk, const struct conf *c)
+{
+	msgpack_pack_map(pk, 23);
+	mp_kv_uint(pk, "interval_ms", c->interval_ms);
+	mp_kv_uint(pk, "timeout_ms", c->timeout_ms);
+	mp_kv_uint(pk, "history_retention", c->history_retention);
+	mp_kv_uint(pk, "alert_retention", c->alert_retention);
+	mp_kv_uint(pk, "warning_error_rate", c->warning_error_rate);
+	mp_kv_uint(pk, "critical_error_rate", c->critical_error_rate);
+	mp_kv_uint(pk, "latency_warning_ms", c->latency_warning_ms);
+	mp_kv_uint(pk, "min_samples", c->min_samples);
+	mp_kv_uint(pk, "down_after", c->down_after);
+	mp_kv_uint(pk, "circuit_failures", c->circuit_failures);
+	mp_kv_uint(pk, "circuit_successes", c->circuit_successes);
+	mp_kv_uint(pk, "circuit_cooldown_ms", c->circuit_cooldown_ms);
+	mp_kv_uint(pk, "circuit_cooldown_max_ms", c->circuit_cooldown_max_ms);
+	mp_kv_uint(pk, "fast_probe_percent", c->fast_probe_percent);
+	mp_kv_uint(pk, "alert_cooldown_ms", c->alert_cooldown_ms);
+	mp_kv_uint(pk, "persist_interval_ms", c->persist_interval_ms);
+	mp_kv_uint(pk, "webhook_timeout_ms", c->webhook_timeout_ms);
+	mp_kv_uint(pk, "webhook_retries", c->webhook_retries);
+	mp_kv_str(pk, "state_dir", c->state_dir);
+	mp_kv_str(pk, "webhook_url", c->webhook_url);
+	mp_kv_bool(pk, "monitoring_enabled", c->monitoring_enabled);
+	mp_kv_bool(pk, "prometheus", c->prometheus);
+	mp_kv_uint(pk, "log_level", (uint64_t)c->log_level);
+}
+
+static int
+agg_configure(struct proc *p, msgpack_packer *pk, char *err, size_t errlen)
+{
+	(void)p;
+	(void)err;
+	(void)errlen;
+	pack_vigil_keys(pk, &vd->conf);
+	return 0;
+}
+
+/* vigil-api gets no webhook URL (it may hold a token). */
+static int
+api_configure(struct proc *p, msgpack_packer *pk, char *err, size_t errlen)
+{
+	(void)p;
+	(void)err;
+	(void)errlen;
+	msgpack_pack_map(pk, 4);
+	mp_kv_str(pk, "listen", vd->listen);
+	mp_kv_bool(pk, "prometheus", vd->conf.prometheus);
+	mp_kv_uint(pk, "log_level", (uint64_t)vd->conf.log_level);
+	mp_kv_uint(pk, "aggregator_stale_ms", API_AGG_STALE_MS);
+	return 0;
+}
+
+/* What role would be sent for conf c, to tell whether a reload changed
+ * it.  Returns 0, or -1 (no such role). */
+static int
+pack_settings(const struct conf *c, const struct proc_role *role,
+    msgpack_sbuffer *sb)
+{
+	msgpack_packer pk;
+	struct conf saved;
+	char err[64];
+
+	msgpack_sbuffer_init(sb);
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	saved = vd->conf;
+	vd->conf = *c;
+	role->configure(NULL, &pk, err, sizeof(err));
+	vd->conf = saved;
+	return 0;
+}
+
+/* ---- readiness ---- */
+
+/*
+ * READY=1 once every child has had its first start: up, or failed
+ * (a child that keeps crashing must not hold systemd forever).
+ */
+void
+roles_check_ready(void)
+{
+	struct proc *p;
+
+	if (vd->ready_sent || vd->shutting_down)
+		return;
+	TAILQ_FOREACH(p, &procs, p_entry)
+		if (p->p_state == PROC_STARTING ||
+		    (p->p_state != PROC_UP && p->p_starts == 0 &&
+		    !p->p_permanent))
+			return;
+	vd->ready_sent = 1;
+	log_info("all children started: ready");
+	vigild_notify("READY=1\nSTATUS=monitoring");
+}
+
+/* ---- start-up ---- */
+
+/* Start one prober per enabled provider, the aggregator and the API. */
+int
+roles_start(void)
+{
+	char path[4096];
+	size_t i;
+
+	for (i = 0; i < vd->conf.nproviders; i++)
+		if (vd->conf.providers[i].enabled)
+			(void)provider_add(&vd->conf.providers[i]);
+	if (proc_binary(ROLE_AGG, path, sizeof(path)) == 0) {
+		if ((vd->agg = proc_new(ROLE_AGG, "", NULL)) != NULL)
+			(void)proc_start(vd->agg);
+	} else
+		log_warnx("%s is not installed: no aggregation", ROLE_AGG->binary);
+	if (proc_binary(ROLE_API, path, sizeof(path)) == 0) {
+		if ((vd->api = proc_new(ROLE_API, "", NULL)) != NULL)
+			(void)proc_start(vd->api);
+	} else
+		log_warnx("%s is not installed: no HTTP API", ROLE_API->binary);
+	roles_check_ready();
+	return 0;
+}
+
+/*
+ * Parse "ADDR:PORT" (IPv4 or [IPv6]) into ss.  Returns 0 or -1.
+ */
+static int
+listen_parse(const char *addr, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[128], *end;
+	const char *colon;
+	long port;
+
+	memset(ss, 0, sizeof(*ss));
+	if ((colon = strrchr(addr, ':')) == NULL || colon == addr ||
+	    (size_t)(colon - addr) >= sizeof(host) || colon[1] == '\0')
+		return -1;
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || errno != 0 || port < 0 || port > 65535)
+		return -1;
+	memcpy(host, addr, (size_t)(colon - addr));
+	host[colon - addr] = '\0';
+	if (host[0] == '[') {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+		size_t hl = strlen(host);
+
+		if (hl < 3 || host[hl - 1] != ']')
+			return -1;
+		host[hl - 1] = '\0';
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
+			return -1;
+		*len = sizeof(*s6);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+			return -1;
+		*len = sizeof(*s4);
+	}
+	return 0;
+}
+
+/*
+ * Bind and listen on addr for vigil-api (vigild binds it, so that a
+ * privileged port works and the API child holds no privilege).  On
+ * success the old socket, if any, is replaced.  Returns 0, or -1 with err.
+ */
+int
+roles_listen(const char *addr, char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, one = 1;
+
+	if (listen_parse(addr, &ss, &len) == -1) {
+		snprintf(err, errlen, "listen: bad address \"%s\" (want "
+		    "ADDR:PORT with a numeric address)", addr);
+		return -1;
+	}
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		snprintf(err, errlen, "listen: socket: %s", strerror(errno));
+		return -1;
+	}
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) == -1 ||
+	    listen(fd, 1024) == -1) {
+		snprintf(err, errlen, "listen: bind %s: %s", addr,
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (vd->penv.listen_fd != -1)
+		close(vd->penv.listen_fd);
+	vd->penv.listen_fd = fd;
+	snprintf(vd->listen, sizeof(vd->listen), "%s", addr);
+	return 0;
+}
+
+/* ---- reload ---- */
+
+/*
+ * Re-read the configuration into a fresh struct; on error keep running
+ * the old one and return -1 with err ("FILE:LINE: ...").  Otherwise stop
+ * removed providers, start added ones, restart changed ones and leave
+ * the rest alone (they keep their rings); restart the aggregator or the
+ * API only if what they would be told changed.
+ */
+int
+vigild_reload(char *err, size_t errlen)
+{
+	struct conf nc, old;
+	struct provider *pv, *next;
+	const struct conf_provider *np;
+	msgpack_sbuffer a0, a1, p0, p1;
+	char lerr[256];
+	size_t i, want = 0, nstart = 0, nstop = 0, nchange = 0;
+	int agg_changed, api_changed, listen_changed = 0;
+
+	if (vd->reloading) {
+		snprintf(err, errlen, "a reload is already in progress");
+		return -1;
+	}
+	if (conf_load(&nc, vd->conf.path, err, errlen) == -1) {
+		log_warnx("reload refused, keeping the running configuration: "
+		    "%s", err);
+		return -1;
+	}
+	for (i = 0; i < nc.nproviders; i++)
+		if (nc.providers[i].enabled)
+			want++;
+	if (want > vd->seg.hdr->provider_cap) {
+		snprintf(err, errlen, "%s: %zu providers but the segment has "
+		    "%u slots (max_providers takes effect on restart)",
+		    nc.path, want, vd->seg.hdr->provider_cap);
+		log_warnx("reload refused: %s", err);
+		conf_free(&nc);
+		return -1;
+	}
+	vd->reloading = 1;
+	vigild_notify("RELOADING=1");
+
+	if (strcmp(nc.shm_name, vd->conf.shm_name) != 0 ||
+	    strcmp(nc.control_socket, vd->conf.control_socket) != 0 ||
+	    nc.max_providers != vd->conf.max_providers ||
+	    nc.sample_capacity != vd->conf.sample_capacity ||
+	    nc.history_retention != vd->conf.history_retention ||
+	    nc.alert_retention != vd->conf.alert_retention ||
+	    strcmp(nc.user, vd->conf.user) != 0)
+		log_warnx("reload: shm_name, control_socket, capacities and "
+		    "user take effect only when vigild restarts");
+	if (strcmp(nc.listen, vd->listen) != 0) {
+		if (roles_listen(nc.listen, lerr, sizeof(lerr)) == -1)
+			log_warnx("reload: %s; vigil-api stays on %s", lerr,
+			    vd->listen);
+		else
+			listen_changed = 1;
+	}
+
+	pack_settings(&vd->conf, ROLE_AGG, &a0);
+	pack_settings(&nc, ROLE_AGG, &a1);
+	pack_settings(&vd->conf, ROLE_API, &p0);
+	pack_settings(&nc, ROLE_API, &p1);
+	agg_changed = a0.size != a1.size || memcmp(a0.data, a1.data,
+	    a0.size) != 0;
+	api_changed = listen_changed || p0.size != p1.size ||
+	    memcmp(p0.data, p1.data, p0.size) != 0;
+	msgpack_sbuffer_destroy(&a0);
+	msgpack_sbuffer_destroy(&a1);
+	msgpack_sbuffer_destroy(&p0);
+	msgpack_sbuffer_destroy(&p1);
+
+	/* Swap: everything below reads the new [vigil] settings. */
+	old = vd->conf;
+	vd->conf = nc;
+	/* Keep what only a restart changes. */
+	snprintf(vd->conf.shm_name, sizeof(vd->conf.shm_name), "%s",
+	    old.shm_name);
+	snprintf(vd->conf.control_socket, sizeof(vd->conf.control_socket),
+	    "%s", old.control_socket);
+	snprintf(vd->conf.user, sizeof(vd->conf.user), "%s", old.user);
+	log_setlevel(vd->conf.log_level);
+
+	for (pv = TAILQ_FIRST(&vd->providers); pv != NULL; pv = next) {
+		next = TAILQ_NEXT(pv, pv_entry);
+		if (pv->pv_removing)
+			continue;
+		np = conf_find(&vd->conf, pv->pv_conf.name);
+		if (np == NULL || !np->enabled) {
+			log_info("reload: provider %s removed", pv->pv_conf.name);
+			pv->pv_removing = 1;
+			nstop++;
+			proc_stop(pv->pv_proc, provider_stopped);
+		} else if (conf_provider_changed(&pv->pv_conf, np)) {
+			log_info("reload: provider %s changed: restarting its "
+			    "prober", pv->pv_conf.name);
+			pv->pv_conf = *np;
+			pv->pv_interval_ms = 0;
+			dir_fill(pv, 1);
+			nchange++;
+			proc_restart(pv->pv_proc);
+		} else
+			pv->pv_conf = *np;
+	}
+	for (i = 0; i < vd->conf.nproviders; i++) {
+		np = &vd->conf.providers[i];
+		if (!np->enabled || provider_find(np->name) != NULL)
+			continue;
+		log_info("reload: provider %s added", np->name);
+		nstart++;
+		(void)provider_add(np);
+	}
+	if (agg_changed && vd->agg != NULL) {
+		log_info("reload: aggregator settings changed: restarting it");
+		proc_restart(vd->agg);
+	}
+	if (api_changed && vd->api != NULL) {
+		log_info("reload: API settings changed: restarting it");
+		proc_restart(vd->api);
+	}
+	conf_free(&old);
+	log_info("reload done: %zu added, %zu removed, %zu restarted", nstart,
+	    nstop, nchange);
+	vd->reloading = 0;
+	vigild_notify("READY=1");
+	return 0;
+}

@@ -1,0 +1,71 @@
+/*
+ * vigild.h - the supervisor's shared state and its modules.
+ *
+ * main.c	command line, start-up, signals, sd_notify, shutdown
+ * roles.c	the table of roles, their configure requests, the provider
+ *		directory in the segment, reload
+ * proc.c	the generic process module (fork/exec, handshake, restart)
+ * control.c	the control socket (msgpack, SO_PEERCRED authorization)
+ */
+#ifndef VIGIL_VIGILD_H
+#define VIGIL_VIGILD_H
+
+#include <sys/queue.h>
+
+#include <stdint.h>
+
+#include <vigil/vigil.h>
+
+#include "conf.h"
+#include "proc.h"
+#include "segment.h"
+
+struct event_base;
+
+struct provider {
+	struct conf_provider	 pv_conf;	/* copy: secrets not included */
+	uint32_t		 pv_slot;	/* directory slot = ring index */
+	struct proc		*pv_proc;
+	int			 pv_paused;	/* operator pause, kept */
+	uint32_t		 pv_interval_ms; /* set_interval, 0 = config's */
+	int			 pv_removing;	/* stopping, then freed */
+	TAILQ_ENTRY(provider)	 pv_entry;
+};
+TAILQ_HEAD(providers, provider);
+
+struct vigild {
+	struct conf		 conf;
+	struct segment		 seg;
+	struct vigil_client	 cli;		/* reading our own segment */
+	struct event_base	*base;
+	struct proc_env		 penv;
+	struct providers	 providers;
+	struct proc		*agg;		/* NULL: role not installed */
+	struct proc		*api;
+	struct vigil_provider_info *dir;	/* shadow of every slot */
+	char			(*dir_last)[VIGIL_NAME_MAX]; /* last name */
+	int			 shutting_down;
+	int			 ready_sent;
+	int			 reloading;
+	char			 listen[128];	/* what listen_fd is bound to */
+	uint64_t		 started_wall_ns;
+};
+
+extern struct vigild	*vd;
+
+/* roles.c */
+int		 roles_start(void);
+struct provider	*provider_find(const char *);
+int		 provider_pause(struct provider *, int);
+int		 provider_set_interval(struct provider *, uint32_t);
+int		 vigild_reload(char *, size_t);
+int		 roles_dir_init(void);
+void		 roles_check_ready(void);
+int		 roles_listen(const char *, char *, size_t);
+uint32_t	 roles_min_interval(void);
+
+/* main.c */
+void		 vigild_shutdown(void);
+void		 vigild_notify(const char *);
+
+#endif /* VIGIL_VIGILD_H */
