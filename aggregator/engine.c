@@ -25,6 +25,7 @@ static void	agg_alerts(struct agg *, struct agg_prov *, uint64_t,
 		    uint64_t);
 static void	agg_route(struct agg *, uint64_t);
 static void	agg_rebuild(struct agg *, struct agg_prov *, uint64_t);
+static void	agg_restore_alerts(struct agg *, struct agg_prov *, int);
 static void	agg_counters_in(struct vigil_stats *,
 		    const struct persist_counters *);
 
@@ -176,12 +177,44 @@ agg_rebuild(struct agg *a, struct agg_prov *p, uint64_t now)
 		return;
 	c.next = end > a->seg->hdr->sample_cap ? end -
 	    a->seg->hdr->sample_cap : 0;
+	/* window_add drops what is older than 15 minutes before the
+	 * newest; window_advance then expires by the clock. */
 	while (c.next < end && vigil_read_samples(&a->cl, p->idx, &c, &smp,
-	    1) == 1) {
-		if (c.next > end)
-			break;
-		if (now - smp.mono_ns < WIN_NSLICES * WIN_SLICE_NS)
-			window_add(&p->win, &smp);
+	    1) == 1)
+		window_add(&p->win, &smp);
+	window_advance(&p->win, now);
+}
+
+/*
+ * The alert trackers of p from the alert ring: a kind whose newest alert
+ * is a raise is still active, so it is neither raised again nor left
+ * without its resolved.  same_boot: the ring's monotonic times are ours,
+ * and the cool-down carries on from them.  O(alert_cap).
+ */
+static void
+agg_restore_alerts(struct agg *a, struct agg_prov *p, int same_boot)
+{
+	struct vigil_cursor c = { 0, 0 };
+	struct vigil_alert al;
+	int k;
+
+	while (vigil_read_alerts(&a->cl, &c, &al, 1) == 1) {
+		struct alert_track *tr;
+
+		if (al.kind >= VIGIL_AK_COUNT || strncmp(al.provider, p->name,
+		    VIGIL_NAME_MAX) != 0)
+			continue;
+		tr = &p->at[al.kind];
+		if (al.level == VIGIL_AL_RESOLVED) {
+			tr->level = 0;
+			tr->sent = 0;
+			continue;
+		}
+		k = al.level == VIGIL_AL_CRITICAL ? 2 : 1;
+		tr->level = (uint8_t)k;
+		tr->sent = 1;
+		if (same_boot)
+			tr->last_raise_ns[k - 1] = al.mono_ns;
 	}
 }
 
@@ -234,10 +267,7 @@ agg_attach(struct agg *a, uint32_t idx, const struct vigil_provider_info *in)
 		if (old.samples_total > 0)
 			p->last_outcome = old.last.outcome;
 		/* Conditions already alerted stay active: no repeat. */
-		if (p->cb.state != VIGIL_CB_CLOSED) {
-			p->at[VIGIL_AK_CIRCUIT_OPEN].level = 2;
-			p->at[VIGIL_AK_CIRCUIT_OPEN].sent = 1;
-		}
+		agg_restore_alerts(a, p, 1);
 		agg_rebuild(a, p, now);
 	} else {
 		memset(&p->s, 0, sizeof(p->s));
@@ -250,6 +280,9 @@ agg_attach(struct agg *a, uint32_t idx, const struct vigil_provider_info *in)
 				for (i = 0; i < pp->nhist; i++)
 					ring_push(&p->hist, &pp->hist[i],
 					    VIGIL_WORDS(struct vigil_history));
+			/* Alerts active at the snapshot get their resolved
+			 * once the provider is well again. */
+			agg_restore_alerts(a, p, 0);
 		}
 	}
 	/* The newest history record: those up to it are not pushed again. */

@@ -1,0 +1,406 @@
+/*
+ * test_engine.c - the aggregator's engine over a real segment.
+ *
+ * A segment is created under a unique shm name; samples are pushed into
+ * a provider's ring with ring_push as a prober does; agg_tick() runs; the
+ * results are read back through the public reader (include/vigil/vigil.h,
+ * vigil_open on the same name, read-only).  Also: an aggregator restart
+ * (SIGKILL: no snapshot) does not count samples twice; a snapshot carries
+ * counters, history and alerts into a fresh segment; and the error-rate
+ * ramp of the acceptance list, in order.
+ */
+#include <sys/mman.h>
+
+#include <math.h>
+#include <stdlib.h>
+
+#include "t.h"
+#include "../../aggregator/engine.h"
+#include "../../aggregator/persist.h"
+
+#define S	UINT64_C(1000000000)
+
+struct fix {
+	char name[64];
+	struct segment seg;
+	struct ring_writer rw[4];
+	struct vigil_client cl;
+};
+
+static void
+fix_open(struct fix *f, int n)
+{
+	struct seg_caps caps = { 4, 64, 64, 64 };
+	char err[256];
+	uint32_t i;
+
+	memset(f, 0, sizeof(*f));
+	snprintf(f->name, sizeof(f->name), "/vigil-test-engine-%d-%d",
+	    (int)getpid(), n);
+	T_CHECKF(seg_create(&f->seg, f->name, &caps, 0600, err,
+	    sizeof(err)) == 0, "%s", err);
+	for (i = 0; i < 4; i++)
+		ring_writer_init(&f->rw[i], seg_sample_ring(&f->seg, i),
+		    f->seg.hdr->sample_cap, f->seg.hdr->sample_entry);
+	T_CHECKF(vigil_open(&f->cl, f->name) == VIGIL_OK, "%s", f->cl.err);
+}
+
+static void
+fix_close(struct fix *f)
+{
+	vigil_close(&f->cl);
+	seg_close(&f->seg);
+	shm_unlink(f->name);
+}
+
+/* What the supervisor does: fill a directory slot, bump the gen. */
+static void
+add_provider(struct fix *f, uint32_t idx, const char *name)
+{
+	struct vigil_provider_info pi;
+
+	memset(&pi, 0, sizeof(pi));
+	snprintf(pi.name, sizeof(pi.name), "%s", name);
+	snprintf(pi.host, sizeof(pi.host), "%s.example", name);
+	pi.added_wall_ns = 1000 + idx;
+	pi.interval_ms = 1000;
+	pi.timeout_ms = 500;
+	pi.kind = VIGIL_KIND_HTTP;
+	pi.flags = VIGIL_PF_IN_USE | VIGIL_PF_ENABLED;
+	seqlock_write(seg_dir_slot(&f->seg, idx), &pi,
+	    VIGIL_WORDS(struct vigil_provider_info));
+	atomic_fetch_add(&f->seg.hdr->dir_gen, 1);
+}
+
+/* What a prober does. */
+static void
+push(struct fix *f, uint32_t idx, uint64_t mono, int outcome, uint32_t us)
+{
+	struct vigil_sample s;
+
+	memset(&s, 0, sizeof(s));
+	s.mono_ns = mono;
+	s.wall_ns = UINT64_C(1764000000) * S + mono % (1000000 * S);
+	s.latency_us = us;
+	s.outcome = (uint8_t)outcome;
+	s.http_status = outcome == VIGIL_OUT_OK ? 200 : 0;
+	if (outcome != VIGIL_OUT_OK)
+		snprintf(s.error, sizeof(s.error), "curl:28");
+	ring_push(&f->rw[idx], &s, VIGIL_WORDS(struct vigil_sample));
+}
+
+static size_t
+all_alerts(struct fix *f, struct vigil_alert *out, size_t max)
+{
+	struct vigil_cursor c = { 0, 0 };
+
+	return vigil_read_alerts(&f->cl, &c, out, max);
+}
+
+static size_t
+count_history(struct fix *f, uint32_t idx, struct vigil_history *last)
+{
+	struct vigil_cursor c = { 0, 0 };
+	struct vigil_history h;
+	size_t n = 0;
+
+	while (vigil_read_history(&f->cl, idx, &c, &h, 1) == 1) {
+		n++;
+		if (last != NULL)
+			*last = h;
+	}
+	return n;
+}
+
+static int
+has_alert(const struct vigil_alert *a, size_t n, const char *prov, int kind,
+    int level)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(a[i].provider, prov) == 0 && a[i].kind == kind &&
+		    a[i].level == level)
+			return 1;
+	return 0;
+}
+
+static void
+test_engine(void)
+{
+	struct fix f, g;
+	struct agg a;
+	struct agg_conf c;
+	struct vigil_provider p;
+	struct vigil_alert al[64];
+	struct vigil_history h;
+	struct persist_snap snap, *rs;
+	uint32_t route[4];
+	uint64_t base = now_mono_ns(), wall = now_wall_ns();
+	size_t n, nal;
+	char err[512], dir[64];
+	int i;
+
+	fix_open(&f, 0);
+	add_provider(&f, 0, "alpha");
+	add_provider(&f, 2, "beta");
+	agg_conf_defaults(&c);
+	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
+	agg_tick(&a, base, wall);
+	T_CHECK(vigil_snapshot(&f.cl, 0, &p) == VIGIL_OK);
+	T_CHECK(p.stats.status == VIGIL_ST_UNKNOWN);
+
+	for (i = 0; i < 10; i++) {
+		push(&f, 0, base + (uint64_t)i * S, VIGIL_OUT_OK,
+		    (uint32_t)(i + 1) * 100000);
+		push(&f, 2, base + (uint64_t)i * S, VIGIL_OUT_TIMEOUT, 500000);
+	}
+	agg_tick(&a, base + 10 * S, wall + 10 * S);
+
+	T_CHECK(vigil_snapshot(&f.cl, 0, &p) == VIGIL_OK);
+	T_CHECK(strcmp(p.info.name, "alpha") == 0);
+	T_CHECK(p.stats.samples_total == 10);
+	T_CHECK(p.stats.checks_total[VIGIL_OUT_OK] == 10);
+	T_CHECK(p.stats.status == VIGIL_ST_HEALTHY);
+	T_CHECK(p.stats.circuit == VIGIL_CB_CLOSED);
+	T_CHECK(p.stats.win[VIGIL_WIN_1M].samples == 10);
+	T_CHECK(fabs(p.stats.win[VIGIL_WIN_1M].p50_ms - 500.0) <= 5.0);
+	T_CHECK(fabs(p.stats.win[VIGIL_WIN_1M].p95_ms - 1000.0) <= 10.0);
+	T_CHECK(p.stats.win[VIGIL_WIN_1M].max_ms == 1000.0);
+	T_CHECK(fabs(p.stats.win[VIGIL_WIN_1M].mean_ms - 550.0) < 1e-6);
+	T_CHECK(p.stats.uptime_total == 1.0);
+	T_CHECK(fabs(p.stats.lat_sum_s - 5.5) < 1e-9);
+	T_CHECK(p.stats.lat_bucket[2] == 1);	/* 0.05 < x <= 0.1 s */
+	T_CHECK(p.stats.lat_bucket[3] == 1);	/* 0.1 < x <= 0.25 s */
+	T_CHECK(p.stats.lat_bucket[4] == 3);
+	T_CHECK(p.stats.lat_bucket[5] == 5);
+	T_CHECK(p.stats.route_rank == 0);
+	T_CHECK(p.stats.last.latency_us == 1000000);
+
+	T_CHECK(vigil_snapshot(&f.cl, 2, &p) == VIGIL_OK);
+	T_CHECK(p.stats.samples_total == 10);
+	T_CHECK(p.stats.status == VIGIL_ST_UNHEALTHY);
+	T_CHECK(p.stats.circuit == VIGIL_CB_OPEN);
+	T_CHECK(p.stats.consecutive_failures == 10);
+	T_CHECK(p.stats.win[VIGIL_WIN_1M].error_rate == 1.0);
+	T_CHECK(strcmp(p.stats.last_error, "curl:28") == 0);
+	T_CHECK(p.stats.route_rank == UINT32_MAX);
+	T_CHECK(vigil_route_order(&f.cl, route, 4, &n) == VIGIL_OK);
+	T_CHECK(n == 1 && route[0] == 0);
+
+	nal = all_alerts(&f, al, 64);
+	T_CHECK(has_alert(al, nal, "beta", VIGIL_AK_DOWN, VIGIL_AL_CRITICAL));
+	T_CHECK(has_alert(al, nal, "beta", VIGIL_AK_CIRCUIT_OPEN,
+	    VIGIL_AL_CRITICAL));
+	T_CHECK(has_alert(al, nal, "beta", VIGIL_AK_ERROR_RATE,
+	    VIGIL_AL_CRITICAL));
+	for (i = 0; i < (int)nal; i++) {
+		T_CHECK(strcmp(al[i].provider, "alpha") != 0);
+		T_CHECK(al[i].id == (uint64_t)i + 1);
+	}
+	T_CHECK(count_history(&f, 0, &h) == 10);
+	T_CHECK(h.latency_us == 1000000 && h.status == VIGIL_ST_HEALTHY);
+	T_CHECK(atomic_load(&f.seg.hdr->aggregator_beat_ns) == base + 10 * S);
+
+	/* SIGKILL and restart: no snapshot, the segment is all there is. */
+	agg_free(&a);
+	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
+	agg_tick(&a, base + 11 * S, wall + 11 * S);
+	T_CHECK(vigil_snapshot(&f.cl, 0, &p) == VIGIL_OK);
+	T_CHECK(p.stats.samples_total == 10);
+	T_CHECK(p.stats.win[VIGIL_WIN_1M].samples == 10);
+	T_CHECK(count_history(&f, 0, NULL) == 10);
+	T_CHECK(all_alerts(&f, al, 64) == nal);	/* nothing raised again */
+	T_CHECK(vigil_snapshot(&f.cl, 2, &p) == VIGIL_OK);
+	T_CHECK(p.stats.circuit == VIGIL_CB_OPEN);
+	push(&f, 0, base + 11 * S, VIGIL_OUT_OK, 100000);
+	agg_tick(&a, base + 12 * S, wall + 12 * S);
+	T_CHECK(vigil_snapshot(&f.cl, 0, &p) == VIGIL_OK);
+	T_CHECK(p.stats.samples_total == 11);
+	T_CHECK(p.stats.win[VIGIL_WIN_1M].samples == 11);
+	T_CHECK(count_history(&f, 0, NULL) == 11);
+
+	/* Snapshot, then a fresh segment (vigild restarted). */
+	snprintf(dir, sizeof(dir), "/tmp/vigil-test-engine-XXXXXX");
+	T_CHECK(mkdtemp(dir) != NULL);
+	T_CHECK(agg_snapshot(&a, &snap) == 0);
+	T_CHECK(persist_save(dir, &snap, err, sizeof(err)) == 0);
+	persist_free(&snap);
+	agg_free(&a);
+	rs = calloc(1, sizeof(*rs));
+	T_CHECK(persist_load(dir, rs, err, sizeof(err)) == 0);
+	fix_open(&g, 1);
+	add_provider(&g, 1, "alpha");		/* another slot this time */
+	T_CHECK(agg_init(&a, &g.seg, &c, rs, err, sizeof(err)) == 0);
+	agg_tick(&a, base + 13 * S, wall + 13 * S);
+	T_CHECK(vigil_snapshot(&g.cl, 1, &p) == VIGIL_OK);
+	T_CHECK(p.stats.samples_total == 11);
+	T_CHECK(p.stats.checks_total[VIGIL_OUT_OK] == 11);
+	T_CHECK(count_history(&g, 1, &h) == 11);
+	T_CHECK(h.latency_us == 100000);
+	T_CHECK(all_alerts(&g, al, 64) == nal);
+	/* beta is not configured now, but is kept for the next snapshot. */
+	T_CHECK(agg_snapshot(&a, &snap) == 0);
+	T_CHECK(persist_find(&snap, "beta") != NULL);
+	T_CHECK(persist_find(&snap, "beta")->c.samples_total == 10);
+	persist_free(&snap);
+	agg_free(&a);
+	fix_close(&g);
+	fix_close(&f);
+	snprintf(err, sizeof(err), "rm -rf '%s'", dir);
+	T_CHECK(system(err) == 0);
+}
+
+/* Does sample i fail at rate r?  Failures spread evenly (Bresenham). */
+static int
+fails(uint64_t i, double r)
+{
+	return (uint64_t)((i + 1) * r + 1e-9) > (uint64_t)(i * r + 1e-9);
+}
+
+/*
+ * The acceptance ramp: 0% -> 30% -> 60% -> 100% errors, one sample a
+ * second, then recovery.  Expected order: degrading, error-rate warning,
+ * then error-rate critical and an open circuit; on recovery half_open,
+ * closed, and resolved alerts.
+ */
+static void
+test_ramp(void)
+{
+	static const struct { double r; uint64_t secs; } ph[] = {
+		{ 0.0, 900 }, { 0.3, 120 }, { 0.6, 120 }, { 1.0, 60 },
+		{ 0.0, 300 }
+	};
+	struct fix f;
+	struct agg a;
+	struct agg_conf c;
+	struct vigil_provider p;
+	struct vigil_alert al[256];
+	uint64_t base = now_mono_ns(), t = 0, i = 0, start[5];
+	uint64_t t_degr = 0, t_warn = 0, t_crit = 0, t_open = 0, t_half = 0,
+	    t_closed = 0, t_res_er = 0, t_res_cb = 0, t_res_down = 0;
+	size_t k, nal;
+	int ph_i;
+	char err[256];
+
+	fix_open(&f, 2);
+	add_provider(&f, 0, "ramp");
+	agg_conf_defaults(&c);
+	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
+	for (ph_i = 0; ph_i < 5; ph_i++) {
+		uint64_t s;
+
+		start[ph_i] = t;
+		for (s = 0; s < ph[ph_i].secs; s++, t++, i++) {
+			push(&f, 0, base + t * S, fails(i, ph[ph_i].r) ?
+			    VIGIL_OUT_HTTP_5XX : VIGIL_OUT_OK, 200000);
+			agg_tick(&a, base + t * S + S / 2, t * S);
+			T_CHECK(vigil_snapshot(&f.cl, 0, &p) == VIGIL_OK);
+			if (p.stats.circuit == VIGIL_CB_OPEN && !t_open)
+				t_open = t;
+			if (t_open && p.stats.circuit == VIGIL_CB_HALF_OPEN &&
+			    !t_closed && (t_half == 0 || t > t_half + 1))
+				t_half = t;	/* the last entry to half_open */
+			if (t_half && p.stats.circuit == VIGIL_CB_CLOSED &&
+			    !t_closed)
+				t_closed = t;
+		}
+	}
+	nal = all_alerts(&f, al, 256);
+	for (k = 0; k < nal; k++) {
+		uint64_t at = (al[k].mono_ns - base) / S;
+
+		if (al[k].kind == VIGIL_AK_DEGRADING &&
+		    al[k].level == VIGIL_AL_WARNING && !t_degr)
+			t_degr = at;
+		if (al[k].kind == VIGIL_AK_ERROR_RATE &&
+		    al[k].level == VIGIL_AL_WARNING && !t_warn)
+			t_warn = at;
+		if (al[k].kind == VIGIL_AK_ERROR_RATE &&
+		    al[k].level == VIGIL_AL_CRITICAL && !t_crit)
+			t_crit = at;
+		if (al[k].level == VIGIL_AL_RESOLVED && at >= start[4]) {
+			if (al[k].kind == VIGIL_AK_ERROR_RATE)
+				t_res_er = at;
+			if (al[k].kind == VIGIL_AK_CIRCUIT_OPEN)
+				t_res_cb = at;
+			if (al[k].kind == VIGIL_AK_DOWN)
+				t_res_down = at;
+		}
+	}
+	fprintf(stderr, "  ramp: 30%%@%llu 60%%@%llu 100%%@%llu ok@%llu: "
+	    "degrading %llu warning %llu critical %llu open %llu half %llu "
+	    "closed %llu resolved er %llu cb %llu down %llu\n",
+	    (unsigned long long)start[1], (unsigned long long)start[2],
+	    (unsigned long long)start[3], (unsigned long long)start[4],
+	    (unsigned long long)t_degr, (unsigned long long)t_warn,
+	    (unsigned long long)t_crit, (unsigned long long)t_open,
+	    (unsigned long long)t_half, (unsigned long long)t_closed,
+	    (unsigned long long)t_res_er, (unsigned long long)t_res_cb,
+	    (unsigned long long)t_res_down);
+	/* degrading during 30%, before any threshold is crossed */
+	T_CHECK(t_degr >= start[1] && t_degr < start[2]);
+	/* warning during 60%, after degrading */
+	T_CHECK(t_warn >= start[2] && t_warn < start[3] && t_warn > t_degr);
+	/* critical and open only once hard down, within 5 failures */
+	T_CHECK(t_crit > t_warn && t_open > t_warn);
+	T_CHECK(t_open >= start[3] && t_open < start[3] + 5 +
+	    c.circuit_failures);
+	T_CHECK(t_crit >= start[3] && t_crit < start[3] + 60);
+	/* recovery: half_open after the cool-down, closed after M oks */
+	T_CHECK(t_half > t_open && t_closed > t_half &&
+	    t_closed <= t_half + c.circuit_successes);
+	T_CHECK(t_closed >= start[4]);
+	T_CHECK(t_res_down >= start[4] && t_res_down <= start[4] + 1);
+	T_CHECK(t_res_cb == t_closed);
+	T_CHECK(t_res_er >= start[4] && t_res_er < start[4] + 60);
+	T_CHECK(vigil_snapshot(&f.cl, 0, &p) == VIGIL_OK);
+	T_CHECK(p.stats.status == VIGIL_ST_HEALTHY);
+	T_CHECK(p.stats.circuit == VIGIL_CB_CLOSED);
+	T_CHECK(p.stats.circuit_opens >= 1 && p.stats.circuit_opens <= 3);
+	agg_free(&a);
+	fix_close(&f);
+}
+
+/* A provider retired and another added in its slot starts fresh. */
+static void
+test_retire(void)
+{
+	struct fix f;
+	struct agg a;
+	struct agg_conf c;
+	struct vigil_provider p;
+	struct vigil_provider_info pi;
+	uint64_t base = now_mono_ns();
+	char err[256];
+
+	fix_open(&f, 3);
+	add_provider(&f, 0, "old");
+	agg_conf_defaults(&c);
+	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
+	push(&f, 0, base, VIGIL_OUT_OK, 1000);
+	agg_tick(&a, base + S, 1);
+	T_CHECK(agg_find(&a, "old") != NULL);
+	memset(&pi, 0, sizeof(pi));
+	seqlock_write(seg_dir_slot(&f.seg, 0), &pi,
+	    VIGIL_WORDS(struct vigil_provider_info));
+	atomic_fetch_add(&f.seg.hdr->dir_gen, 1);
+	agg_tick(&a, base + 2 * S, 2);
+	T_CHECK(agg_find(&a, "old") == NULL);
+	add_provider(&f, 0, "new");
+	agg_tick(&a, base + 3 * S, 3);
+	T_CHECK(agg_find(&a, "new") != NULL);
+	T_CHECK(vigil_snapshot(&f.cl, 0, &p) == VIGIL_OK);
+	T_CHECK(strcmp(p.info.name, "new") == 0);
+	agg_free(&a);
+	fix_close(&f);
+}
+
+int
+main(void)
+{
+	T_RUN(test_engine);
+	T_RUN(test_ramp);
+	T_RUN(test_retire);
+	return t_done();
+}
