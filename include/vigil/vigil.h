@@ -500,7 +500,7 @@ vigil_strerror(int rc)
 static inline int
 vigil_seq_read(const struct vigil_seqblock *b, void *out, size_t words)
 {
-	uint64_t *dst = (uint64_t *)out;
+	unsigned char *dst = (unsigned char *)out;
 	unsigned tries;
 	size_t i;
 
@@ -510,8 +510,10 @@ vigil_seq_read(const struct vigil_seqblock *b, void *out, size_t words)
 		if (s1 & 1)
 			continue;
 		for (i = 0; i < words; i++) {
-			/* Relaxed: validated by the seq re-read below. */
-			dst[i] = VIGIL_LOAD_RLX(&b->w[i]);
+			/* Relaxed: validated by the seq re-read below.
+			 * memcpy: out is a struct, not u64s (aliasing). */
+			uint64_t v = VIGIL_LOAD_RLX(&b->w[i]);
+			memcpy(dst + 8 * i, &v, 8);
 		}
 		/* Acquire fence: the payload loads are ordered before the
 		 * re-read of seq, pairing with the writer's release fence. */
@@ -545,7 +547,7 @@ vigil_ring_next(const struct vigil_ring_ctl *ctl,
     const unsigned char *entries, uint32_t cap, uint32_t stride,
     struct vigil_cursor *cur, void *out, size_t words)
 {
-	uint64_t *dst = (uint64_t *)out;
+	unsigned char *dst = (unsigned char *)out;
 	for (;;) {
 		/* Acquire: pairs with the writer's release store of head,
 		 * so entries below head are fully published. */
@@ -572,8 +574,11 @@ vigil_ring_next(const struct vigil_ring_ctl *ctl,
 			cur->next++;
 			continue;
 		}
-		for (i = 0; i < words; i++)
-			dst[i] = VIGIL_LOAD_RLX(&e->w[i]);
+		for (i = 0; i < words; i++) {
+			/* memcpy: out is a struct, not u64s (aliasing). */
+			uint64_t v = VIGIL_LOAD_RLX(&e->w[i]);
+			memcpy(dst + 8 * i, &v, 8);
+		}
 		VIGIL_FENCE_ACQ();
 		s2 = VIGIL_LOAD_RLX(&e->seq);
 		cur->next++;
