@@ -466,14 +466,16 @@ def test_faults(sim):
         refused = False
     except ConnectionRefusedError:
         refused = True
-    check("down: own port refuses connections", refused)
+    _, o = ctl(sim, "GET", "dn")
+    check("down: own port refuses connections", refused and
+          o["listening"] is False, o.get("listening"))
     data, exc = raw(P, b"GET /dn/ HTTP/1.1\r\nHost: x\r\n\r\n")
     check("down: on the main port acts as reset",
           isinstance(exc, ConnectionResetError), exc)
     st, o = ctl(sim, "DELETE", "dn")
     st2, _, _ = req(dn, "GET", "/health")
-    check("down cleared: same port answers again", st == 200 and st2 == 200,
-          (st, st2))
+    check("down cleared: same port answers again", st == 200 and st2 == 200
+          and o["listening"] is True and o["port"] == dn, (st, st2, o))
     ctl(sim, "DELETE", "f1")
 
 

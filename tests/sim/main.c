@@ -224,6 +224,7 @@ load_config(const char *path, int have_listen, int have_port, char *err,
 	cJSON *root = NULL;
 	FILE *fp;
 	char *buf = NULL;
+	char perr[256];
 	size_t n = 0, i;
 	int rc = -1;
 
@@ -303,8 +304,6 @@ load_config(const char *path, int have_listen, int have_port, char *err,
 			}
 			i = 0;
 			cJSON_ArrayForEach(e, v) {
-				char perr[256];
-
 				if (config_provider(e, i++, perr,
 				    sizeof(perr)) == -1) {
 					snprintf(err, errlen, "%s: %s", path,
@@ -596,6 +595,7 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *faultargs[SIM_MAX_FAULT_ARGS], *config = NULL;
+	struct evhttp_bound_socket *mainbound;
 	struct event *sigterm = NULL, *sigint = NULL;
 	struct sim_provider *p;
 	char err[512];
@@ -711,14 +711,10 @@ main(int argc, char *argv[])
 		log_warnx("evhttp_new failed");
 		goto fail;
 	}
-	{
-		struct evhttp_bound_socket *b;
-
-		if (bind_port(mainhttp, &opts.port, &b, err,
-		    sizeof(err)) == -1) {
-			log_warnx("%s", err);
-			goto fail;
-		}
+	if (bind_port(mainhttp, &opts.port, &mainbound, err,
+	    sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		goto fail;
 	}
 	for (i = 0; i < sim.nprov; i++) {
 		p = sim.prov[i];

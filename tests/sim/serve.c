@@ -503,8 +503,10 @@ provider_json(const struct sim_provider *p, int full)
 	cJSON_AddStringToObject(o, "name", p->name);
 	cJSON_AddStringToObject(o, "kind", sim_kind_name(p->kind));
 	cJSON_AddStringToObject(o, "path", base);
-	if (p->port >= 0)
+	if (p->port >= 0) {
 		cJSON_AddNumberToObject(o, "port", p->port);
+		cJSON_AddBoolToObject(o, "listening", p->bound != NULL);
+	}
 	cJSON_AddBoolToObject(o, "key_set", p->key[0] != '\0');
 	if (!full) {
 		cJSON_AddNumberToObject(o, "requests", (double)p->ctr.requests);
