@@ -63,7 +63,7 @@ main(void)
 
 	ctl = aligned_alloc(64, sizeof(*ctl) + (size_t)CAP * STRIDE);
 	plain = aligned_alloc(64, sizeof(*plain) * CAP);
-	mr = aligned_alloc(64, sizeof(*mr));
+	mr = aligned_alloc(64, (sizeof(*mr) + 63) / 64 * 64);
 	if (ctl == NULL || plain == NULL || mr == NULL)
 		return 1;
 	memset(ctl, 0, sizeof(*ctl) + (size_t)CAP * STRIDE);
