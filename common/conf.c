@@ -1455,7 +1455,7 @@ conf_read_file(const char *name, const char *key, const char *path,
 	full = got == sizeof(tmp) - 1;
 	while (got > 0 && (tmp[got - 1] == '\n' || tmp[got - 1] == '\r'))
 		tmp[--got] = '\0';
-	max = len - 1 < sizeof(tmp) - 2 ? len - 1 : sizeof(tmp) - 2;
+	max = len < CONF_SECRET_MAX ? len - 1 : CONF_SECRET_MAX - 1;
 	if (full || got > max) {
 		snprintf(err, errlen, "%s: %s %s: longer than %zu bytes",
 		    name, key, path, max);

@@ -16,6 +16,7 @@
 
 #define CONF_URL_MAX	512
 #define CONF_ERR_MAX	512
+#define CONF_SECRET_MAX	4096	/* conf_read_secret buffer, NUL included */
 
 struct conf_provider {
 	char name[VIGIL_NAME_MAX];
@@ -98,7 +99,9 @@ int	conf_provider_changed(const struct conf_provider *,
 	    const struct conf_provider *);
 
 /*
- * Read a provider's secret into buf (trailing newline stripped).  From
+ * Read a provider's secret into buf (trailing newlines stripped; at most
+ * min(len, CONF_SECRET_MAX) - 1 bytes, no control characters, not
+ * empty: anything else is an error, never truncated).  From
  * api_key_file (refused if group- or world-readable, or not a regular
  * file), api_key_env, or $CREDENTIALS_DIRECTORY/api_key_credential.  A
  * provider with none of them gets "" and 0.  The error never contains

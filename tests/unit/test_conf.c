@@ -932,6 +932,26 @@ test_secret_file(void)
 	p = mkprov(f, NULL, NULL);
 	T_CHECK(conf_read_secret(&p, buf, sizeof(buf), err, sizeof(err)) ==
 	    0 && strlen(buf) == 127);
+	/* CONF_SECRET_MAX caps a larger buffer */
+	{
+		char *kbuf = malloc(10000), *kt = malloc(5000);
+
+		memset(kt, 'k', 5000);
+		f = tfile(kt, 4095, 0600);
+		p = mkprov(f, NULL, NULL);
+		T_CHECK(conf_read_secret(&p, kbuf, 10000, err, sizeof(err)) ==
+		    0 && strlen(kbuf) == 4095);
+		f = tfile(kt, 4096, 0600);
+		p = mkprov(f, NULL, NULL);
+		T_CHECK(conf_read_secret(&p, kbuf, 10000, err, sizeof(err)) ==
+		    -1 && strstr(err, "longer than 4095 bytes") != NULL);
+		f = tfile(kt, 5000, 0600);
+		p = mkprov(f, NULL, NULL);
+		T_CHECK(conf_read_secret(&p, kbuf, 10000, err, sizeof(err)) ==
+		    -1 && strstr(err, "longer than 4095 bytes") != NULL);
+		free(kbuf);
+		free(kt);
+	}
 	/* empty, embedded newline, NUL */
 	f = tfile("\n", 1, 0600);
 	p = mkprov(f, NULL, NULL);
