@@ -473,6 +473,7 @@ int
 main(int argc, char *argv[])
 {
 	struct aggd d;
+	struct agg_conf conf;
 	struct persist_snap *snap = NULL;
 	msgpack_unpacked u;
 	msgpack_sbuffer sb;
@@ -554,8 +555,9 @@ main(int argc, char *argv[])
 			snap = NULL;
 		}
 	}
-	if (agg_init(&d.agg, &d.seg, &d.agg.conf, snap, err,
-	    sizeof(err)) == -1) {
+	/* agg_init zeroes d.agg first: hand it a copy of the settings. */
+	conf = d.agg.conf;
+	if (agg_init(&d.agg, &d.seg, &conf, snap, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		reply_err(cfg_id, "init_failed", err);
 		exit(AGG_EXIT_NORESTART);
