@@ -13,13 +13,20 @@ VERSION		 = 0.1.0
 
 CFLAGS_BASE	 = -std=c11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE \
 		   -fno-strict-aliasing -DVIGIL_VERSION='"$(VERSION)"' \
-		   -Iinclude -Icommon
+		   -DVIGIL_LIBEXECDIR='"$(LIBEXECDIR)"' -Iinclude -Icommon
 ifeq ($(SAN),asan)
 SANFLAGS	 = -fsanitize=address,undefined -fno-omit-frame-pointer \
 		   -fno-sanitize-recover=undefined
 endif
 ifeq ($(SAN),tsan)
 SANFLAGS	 = -fsanitize=thread -fno-omit-frame-pointer
+endif
+# libFuzzer: clang, coverage on every object, the fuzzer's main only in
+# the targets (see `fuzz` below).
+ifeq ($(SAN),fuzz)
+CC		 = clang
+SANFLAGS	 = -fsanitize=fuzzer-no-link,address,undefined \
+		   -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 endif
 
 # pkg-config runs only once the libraries are there (see `deps`).
@@ -39,6 +46,9 @@ LIBS		 = $(PKG_LIBS) -lm -lpthread -lrt
 ROLES		 = vigild:supervisor vigil-prober:prober \
 		   vigil-aggregator:aggregator vigil-api:api vigilctl:ctl \
 		   vigil-sim:tests/sim
+comma		:= ,
+empty		:=
+space		:= $(empty) $(empty)
 role_name	 = $(word 1,$(subst :, ,$(1)))
 role_dir	 = $(word 2,$(subst :, ,$(1)))
 PRESENT_ROLES	:= $(foreach r,$(ROLES),$(if $(wildcard $(call role_dir,$(r))/main.c),$(r)))
@@ -50,7 +60,6 @@ LIBCOMMON	 = $(BUILD)/libvigil.a
 
 dir_lib		 = $(BUILD)/lib$(subst /,_,$(1)).a
 dir_objs	 = $(patsubst %.c,$(BUILD)/obj/%.o,$(filter-out $(1)/main.c,$(wildcard $(1)/*.c)))
-DIR_LIBS	:= $(foreach r,$(PRESENT_ROLES),$(call dir_lib,$(call role_dir,$(r))))
 
 UNIT_SRC	:= $(wildcard tests/unit/test_*.c)
 UNIT_BIN	:= $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
@@ -90,26 +99,53 @@ $(LIBCOMMON): $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
-define ROLE_RULES
-$(call dir_lib,$(2)): $(call dir_objs,$(2))
+LIB_ROLES	:= $(foreach r,$(ROLES),$(if $(wildcard $(call role_dir,$(r))/*.c),$(r)))
+
+define LIB_RULE
+$(call dir_lib,$(1)): $(call dir_objs,$(1))
 	@mkdir -p $$(dir $$@)
 	rm -f $$@ && ar rcs $$@ $$(filter %.o,$$^)
+endef
+define ROLE_RULE
 $(BUILD)/$(1): $(BUILD)/obj/$(2)/main.o $(call dir_lib,$(2)) $(LIBCOMMON)
 	$(CC) $(SANFLAGS) $(LDFLAGS) -o $$@ $$^ $(LIBS)
 endef
-$(foreach r,$(PRESENT_ROLES),$(eval $(call ROLE_RULES,$(call role_name,$(r)),$(call role_dir,$(r)))))
+$(foreach r,$(LIB_ROLES),$(eval $(call LIB_RULE,$(call role_dir,$(r)))))
+$(foreach r,$(PRESENT_ROLES),$(eval $(call ROLE_RULE,$(call role_name,$(r)),$(call role_dir,$(r)))))
 
-$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(DIR_LIBS) $(LIBCOMMON)
-	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $< $(DIR_LIBS) $(LIBCOMMON) $(LIBS)
+# A test, tool or benchmark links libvigil.a and the role archives its
+# name asks for (LINK_MAP: name pattern = role dir), and nothing else, so
+# that one role's half-finished code never breaks another role's tests.
+LINK_MAP	 = test_prober%=prober test_api%=api segfill=api \
+		   test_sim%=tests/sim test_window%=aggregator \
+		   test_status%=aggregator test_circuit%=aggregator \
+		   test_trend%=aggregator test_alert%=aggregator \
+		   test_persist%=aggregator test_engine%=aggregator \
+		   test_agg%=aggregator bench_window%=aggregator \
+		   bench_agg%=aggregator bench_api%=api bench_metrics%=api \
+		   test_supervisor%=supervisor test_proc%=supervisor \
+		   test_control%=supervisor test_ctl%=ctl \
+		   fuzz_validate=prober fuzz_query=api fuzz_sim%=tests/sim
+link_dirs	 = $(sort $(foreach m,$(LINK_MAP),$(if $(filter $(word 1,$(subst =, ,$(m))),$(1)),$(word 2,$(subst =, ,$(m))))))
+link_libs	 = $(foreach d,$(call link_dirs,$(1)),$(call dir_lib,$(d)))
 
-$(BUILD)/tests/tools/%: $(BUILD)/obj/tests/tools/%.o $(DIR_LIBS) $(LIBCOMMON)
-	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $< $(DIR_LIBS) $(LIBCOMMON) $(LIBS)
+define LINK_RULE
+$(BUILD)/$(1)/$(2): $(BUILD)/obj/$(3)/$(2).o $(call link_libs,$(2)) $(LIBCOMMON)
+	@mkdir -p $$(dir $$@)
+	$(CC) $(SANFLAGS) $(LDFLAGS) -o $$@ $$^ $(LIBS)
+endef
+$(foreach t,$(UNIT_SRC),$(eval $(call LINK_RULE,tests,$(basename $(notdir $(t))),tests/unit)))
+$(foreach t,$(TOOL_SRC),$(eval $(call LINK_RULE,tests/tools,$(basename $(notdir $(t))),tests/tools)))
+$(foreach t,$(BENCH_SRC),$(eval $(call LINK_RULE,bench,$(basename $(notdir $(t))),bench)))
 
-$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(DIR_LIBS) $(LIBCOMMON)
-	@mkdir -p $(dir $@)
-	$(CC) $(SANFLAGS) $(LDFLAGS) -o $@ $< $(DIR_LIBS) $(LIBCOMMON) $(LIBS)
+FUZZ_SRC	:= $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_NAMES	:= $(basename $(notdir $(FUZZ_SRC)))
+define FUZZ_RULE
+$(BUILD)/fuzz/$(1): $(BUILD)/obj/tests/fuzz/$(1).o $(call link_libs,$(1)) $(LIBCOMMON)
+	@mkdir -p $$(dir $$@)
+	$(CC) $(SANFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $$@ $$^ $(LIBS)
+endef
+$(foreach t,$(FUZZ_NAMES),$(eval $(call FUZZ_RULE,$(t))))
 
 $(BUILD)/examples/%: examples/%.c include/vigil/vigil.h
 	@mkdir -p $(dir $@)
@@ -121,14 +157,15 @@ $(BUILD)/examples/%: examples/%.c include/vigil/vigil.h
 # The default build, then the ASan+UBSan build, then the ThreadSanitizer
 # build of the lock-free tests; one runner prints one closing line.
 
-TSAN_TESTS	 = test_ring_threads
+# Tests of the lock-free code that also run under ThreadSanitizer.
+TSAN_TESTS	:= $(basename $(notdir $(wildcard tests/unit/test_ring_threads.c)))
 
 test: deps-test
 	$(MAKE) all
 	$(MAKE) SAN=asan tests programs
-	$(MAKE) SAN=tsan $(addprefix build/tsan/tests/,$(TSAN_TESTS))
+	$(if $(TSAN_TESTS),$(MAKE) SAN=tsan $(addprefix build/tsan/tests/,$(TSAN_TESTS)))
 	sh tests/run.sh "default:build:unit,e2e" "asan:build/asan:unit,e2e" \
-	    "tsan:build/tsan:$(TSAN_TESTS)"
+	    $(if $(TSAN_TESTS),"tsan:build/tsan:$(subst $(space),$(comma),$(TSAN_TESTS))")
 
 test-unit: all
 	sh tests/run.sh "default:build:unit"
@@ -140,6 +177,24 @@ run: all
 
 bench: all
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
+
+# `make fuzz` runs every libFuzzer target for FUZZ_TIME seconds, from its
+# seed corpus tests/fuzz/corpus/NAME (kept) plus what it finds (in
+# build/fuzz/corpus, thrown away by `make clean`).
+FUZZ_TIME	?= 60
+fuzz: deps-test
+	$(MAKE) SAN=fuzz $(addprefix build/fuzz/fuzz/,$(FUZZ_NAMES))
+	@set -e; for f in $(FUZZ_NAMES); do \
+	    mkdir -p build/fuzz/corpus/$$f; \
+	    echo "== $$f ($(FUZZ_TIME) s)"; \
+	    seeds=; [ -d tests/fuzz/corpus/$$f ] && seeds=tests/fuzz/corpus/$$f; \
+	    if build/fuzz/fuzz/$$f -max_total_time=$(FUZZ_TIME) \
+	        -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+	        build/fuzz/corpus/$$f $$seeds >build/fuzz/$$f.log 2>&1; then \
+	        grep -E '^stat::(number_of_executed_units|peak_rss_mb)' \
+	            build/fuzz/$$f.log; \
+	    else tail -40 build/fuzz/$$f.log; exit 1; fi; \
+	done
 
 clean:
 	rm -rf build

@@ -278,6 +278,9 @@ read_full(int fd, void *buf, size_t len, int64_t deadline, int eof_ok)
 	int w;
 
 	while (got < len) {
+		/* Poll first: the fd may be blocking, and the deadline holds. */
+		if (deadline >= 0 && (w = wait_fd(fd, POLLIN, deadline)) <= 0)
+			return w == 0 ? FRAME_TIMEOUT : FRAME_ERR;
 		n = read(fd, (char *)buf + got, len - got);
 		if (n > 0) {
 			got += (size_t)n;
