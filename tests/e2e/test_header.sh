@@ -4,7 +4,9 @@
 # -Werror, and a program using every client function on a segment image
 # built in memory runs and reads back what was put there.
 #
-# Needs no build: VIGIL_BUILD is ignored.  Prints ok/not ok lines.
+# Then, when VIGIL_BUILD holds them, the example client
+# (examples/vigil-status) against a missing segment and against one
+# populated by tests/tools/segfill.  Prints ok/not ok lines.
 # Built without -fno-strict-aliasing, as a client would be: the header
 # must not depend on vigil's own build flags.  (-pedantic with -std=c99
 # is not tried: the shared words are C11 _Atomic, which C99 compilers
@@ -188,5 +190,70 @@ else
 fi
 if have clang++; then
 	try "clang++ -std=c++11" clang++ -x c++ -std=c++11
+fi
+
+# The example client.
+build=${VIGIL_BUILD:-build}
+case $build in /*) ;; *) build="$top/$build" ;; esac
+status="$build/examples/vigil-status"
+segfill="$build/tests/tools/segfill"
+if [ ! -x "$status" ]; then
+	echo "ok - vigil-status not built in $build, skipped # SKIP"
+	exit $fail
+fi
+shm="/vigil-hdrtest-$$"
+"$status" "$shm" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -eq 1 ] && grep -q "^vigil-status: $shm: No such file or directory\$" \
+    "$tmp/err" && [ ! -s "$tmp/out" ]; then
+	echo "ok - vigil-status: missing segment, exit 1 with the reason"
+else
+	echo "not ok - vigil-status: missing segment (rc $rc)"
+	sed 's/^/  /' "$tmp/err"
+	fail=1
+fi
+"$status" a b >/dev/null 2>&1
+if [ $? -eq 2 ]; then
+	echo "ok - vigil-status: usage error exits 2"
+else
+	echo "not ok - vigil-status: usage error exits 2"
+	fail=1
+fi
+if [ -x "$segfill" ]; then
+	mkfifo "$tmp/in"
+	"$segfill" --shm "$shm" --providers 3 <"$tmp/in" >"$tmp/fill" 2>&1 &
+	fillpid=$!
+	exec 3>"$tmp/in"
+	trap 'kill $fillpid 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+	i=0
+	while ! grep -q '^ready' "$tmp/fill" && [ $i -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	"$status" "$shm" >"$tmp/out" 2>"$tmp/err"
+	rc=$?
+	if [ $rc -eq 0 ] && grep -q '^3 providers' "$tmp/out" &&
+	    grep -Eq '^openai +healthy +closed +[0-9]+ ms' "$tmp/out" &&
+	    grep -q '^anthropic ' "$tmp/out" && grep -q '^google ' "$tmp/out" &&
+	    grep -q '^routing order:' "$tmp/out"; then
+		echo "ok - vigil-status: prints every provider of a segment"
+	else
+		echo "not ok - vigil-status: prints every provider (rc $rc)"
+		sed 's/^/  /' "$tmp/out" "$tmp/err" "$tmp/fill"
+		fail=1
+	fi
+	exec 3>&-		# EOF: segfill unlinks the segment, exits
+	i=0
+	while kill -0 $fillpid 2>/dev/null && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill $fillpid 2>/dev/null
+	wait $fillpid 2>/dev/null
+	if [ -e "/dev/shm$shm" ]; then
+		echo "not ok - segfill left /dev/shm$shm behind"
+		rm -f "/dev/shm$shm"
+		fail=1
+	fi
 fi
 exit $fail
