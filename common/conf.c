@@ -723,7 +723,15 @@ conf_handler(void *user, const char *section, const char *name,
 	(void)section;
 	if (x->failed)
 		return 0;
+	/* A libinih built to report new sections, or keys without '=' */
+	if (name == NULL)
+		return 1;
 	conf_quote(name, q, sizeof(q));
+	if (value == NULL) {
+		conf_err(x, x->lineno, q, "no value (expected \"%s = ...\")",
+		    q);
+		return 0;
+	}
 	switch (x->sect) {
 	case SECT_VIGIL:
 		keys = conf_vkeys;
