@@ -162,23 +162,27 @@ wh_collect(struct webhook *wh)
 {
 	struct wh_item *it;
 	CURLMsg *msg;
+	CURLcode cc;
+	CURL *easy;
 	long code;
 	int left;
 
 	while ((msg = curl_multi_info_read(wh->multi, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
+		/* msg lives in the easy handle: take all before cleanup. */
+		easy = msg->easy_handle;
+		cc = msg->data.result;
 		it = NULL;
 		code = 0;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &it);
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE,
-		    &code);
-		curl_multi_remove_handle(wh->multi, msg->easy_handle);
-		curl_easy_cleanup(msg->easy_handle);
+		curl_easy_getinfo(easy, CURLINFO_PRIVATE, &it);
+		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+		curl_multi_remove_handle(wh->multi, easy);
+		curl_easy_cleanup(easy);
 		if (it == NULL)
 			continue;
 		it->easy = NULL;
-		wh_done(wh, it, msg->data.result, code);
+		wh_done(wh, it, cc, code);
 	}
 	wh_kick(wh);
 }
