@@ -485,6 +485,75 @@ test_corrupt_state(void)
 	teardown(&c);
 }
 
+/*
+ * The receiver down: aggregation goes on (another provider's samples are
+ * counted, its status current) and the alerts raised meanwhile arrive
+ * once it is back, each once.
+ */
+static void
+test_webhook_down(void)
+{
+	struct child c;
+	struct vigil_provider p;
+	struct vigil_alert al[64];
+	struct vigil_cursor cur = { 0, 0 };
+	struct sockaddr_in sin;
+	size_t nal = 0, i;
+	int k, j, one = 1, ok = 0;
+
+	setup(&c, 3);
+	add_provider(&c, 0, "good");
+	add_provider(&c, 1, "bad");
+	close(c.lsock);			/* down: connection refused */
+	c.lsock = -1;
+	start(&c);
+	configure(&c, 0);
+	for (k = 0; k < 10; k++)
+		push(&c, 1, VIGIL_OUT_CONNECT, 0);
+	for (k = 0; k < 500; k++) {
+		usleep(10000);
+		nal += vigil_read_alerts(&c.cl, &cur, al + nal, 64 - nal);
+		if (nal >= 3)
+			break;
+	}
+	T_CHECK(nal >= 3);
+	/* Aggregation is not held up by the dead receiver. */
+	for (k = 0; k < 5; k++)
+		push(&c, 0, VIGIL_OUT_OK, 50000);
+	for (k = 0; k < 500; k++) {
+		usleep(10000);
+		if (vigil_snapshot(&c.cl, 0, &p) == VIGIL_OK &&
+		    p.stats.samples_total == 5) {
+			ok = 1;
+			break;
+		}
+	}
+	T_CHECK(ok && p.stats.status == VIGIL_ST_HEALTHY);
+	/* Back on the same port. */
+	c.lsock = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	setsockopt(c.lsock, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((uint16_t)c.port);
+	T_CHECK(bind(c.lsock, (struct sockaddr *)&sin, sizeof(sin)) == 0);
+	T_CHECK(listen(c.lsock, 16) == 0);
+	for (k = 0; k < 2000 && c.nhook < (int)nal; k++)
+		serve_hook(&c, 10);
+	T_CHECK(c.nhook == (int)nal);
+	for (i = 0; i < nal; i++) {
+		int seen = 0;
+
+		for (j = 0; j < c.nhook; j++)
+			seen += c.hook_ids[j] == al[i].id;
+		T_CHECK(seen == 1);
+	}
+	close(c.ctl);
+	c.ctl = -1;
+	T_CHECK(wait_exit(&c) == 0);
+	teardown(&c);
+}
+
 int
 main(void)
 {
@@ -492,5 +561,6 @@ main(void)
 	T_RUN(test_lifecycle);
 	T_RUN(test_bad_configure);
 	T_RUN(test_corrupt_state);
+	T_RUN(test_webhook_down);
 	return t_done();
 }
