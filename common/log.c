@@ -9,8 +9,6 @@
 
 #include "log.h"
 
-#define LOG_MAX_SECRETS	8
-#define LOG_LINE_MAX	2048
 
 static const char	*log_procname = "vigil";
 static int		 log_level = LOG_LVL_INFO;
@@ -40,20 +38,23 @@ log_getlevel(void)
 }
 
 /* Remember a secret to mask.  Secrets shorter than 4 bytes are ignored:
- * masking them would mangle ordinary words and protect nothing. */
-void
+ * masking them would mangle ordinary words and protect nothing.  Returns
+ * -1 when the table is full or memory is short: the caller must not log
+ * what it cannot mask. */
+int
 log_secret(const char *s)
 {
 	int i;
 
 	if (s == NULL || strlen(s) < 4)
-		return;
+		return 0;
 	for (i = 0; i < LOG_MAX_SECRETS; i++) {
-		if (log_secrets[i] == NULL) {
-			log_secrets[i] = strdup(s);
-			return;
-		}
+		if (log_secrets[i] == NULL)
+			return (log_secrets[i] = strdup(s)) == NULL ? -1 : 0;
+		if (strcmp(log_secrets[i], s) == 0)
+			return 0;
 	}
+	return -1;
 }
 
 void
@@ -70,6 +71,9 @@ log_secret_clear(void)
 	}
 }
 
+/* Replace every secret in line (a buffer of size bytes) by the mask.
+ * The search resumes after each mask, so a secret that is part of the
+ * mask itself cannot loop. */
 static void
 mask_secrets(char *line, size_t size)
 {
@@ -78,13 +82,13 @@ mask_secrets(char *line, size_t size)
 
 	for (i = 0; i < LOG_MAX_SECRETS; i++) {
 		const char *s = log_secrets[i];
+		char *p, *from = line;
 		size_t sl;
-		char *p;
 
 		if (s == NULL)
 			continue;
 		sl = strlen(s);
-		while ((p = strstr(line, s)) != NULL) {
+		while ((p = strstr(from, s)) != NULL) {
 			size_t tail = strlen(p + sl);
 			size_t ml = sizeof(mask) - 1;
 
@@ -92,6 +96,7 @@ mask_secrets(char *line, size_t size)
 				ml = 0;	/* no room: just cut it out */
 			memmove(p + ml, p + sl, tail + 1);
 			memcpy(p, mask, ml);
+			from = p + ml;
 		}
 	}
 }
@@ -103,21 +108,40 @@ mask_secrets(char *line, size_t size)
 void
 log_vmsg(int prio, int with_errno, const char *fmt, va_list ap)
 {
-	char line[LOG_LINE_MAX];
+	char small[LOG_LINE_MAX], *line = small;
+	size_t size = sizeof(small);
 	int saved = errno, n;
+	va_list aq;
 
-	n = vsnprintf(line, sizeof(line), fmt, ap);
+	/*
+	 * Format whole, mask, then cut: cutting first could leave the start
+	 * of a secret that crossed the cut.  A long line is formatted on the
+	 * heap; without memory it is masked and cut as it is.
+	 */
+	va_copy(aq, ap);
+	n = vsnprintf(small, sizeof(small), fmt, aq);
+	va_end(aq);
 	if (n < 0)
 		return;
-	if (with_errno && (size_t)n < sizeof(line))
-		snprintf(line + n, sizeof(line) - (size_t)n, ": %s",
+	if ((size_t)n + 256 >= sizeof(small) &&
+	    (line = malloc((size_t)n + 256)) != NULL) {
+		size = (size_t)n + 256;
+		vsnprintf(line, size, fmt, ap);
+	} else
+		line = small;
+	if (with_errno)
+		snprintf(line + strlen(line), size - strlen(line), ": %s",
 		    strerror(saved));
-	mask_secrets(line, sizeof(line));
+	mask_secrets(line, size);
+	if (strlen(line) >= LOG_LINE_MAX)
+		line[LOG_LINE_MAX - 1] = '\0';
 	if (log_journal)
 		fprintf(stderr, "<%d>%s\n", prio, line);
 	else
 		fprintf(stderr, "%s: %s\n", log_procname, line);
 	fflush(stderr);
+	if (line != small)
+		free(line);
 	errno = saved;
 }
 

@@ -20,10 +20,13 @@ enum log_level {
 	LOG_LVL_DEBUG = 2
 };
 
+#define LOG_MAX_SECRETS	8	/* log_secret() returns -1 beyond */
+#define LOG_LINE_MAX	2048	/* a longer line is cut (after masking) */
+
 void	log_init(const char *, int);
 void	log_setlevel(int);
 int	log_getlevel(void);
-void	log_secret(const char *);
+int	log_secret(const char *);
 void	log_secret_clear(void);
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));

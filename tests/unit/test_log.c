@@ -231,9 +231,52 @@ test_secret_masked(void)
 	T_CHECK(strcmp(out, "tlog: hunter2-webhook-token\n") == 0);
 }
 
+/*
+ * A secret that crosses the line's length limit leaks no prefix; one that
+ * is part of the mask does not loop; a full table says so.
+ */
+static void
+test_secret_edges(void)
+{
+	char big[LOG_LINE_MAX + 64];
+	const char *out;
+	int i, full = 0;
+
+	unsetenv("JOURNAL_STREAM");
+	log_init("tlog", LOG_LVL_DEBUG);
+	T_CHECK(log_secret("PREFIXSECRETSUFFIX") == 0);
+	memset(big, 'a', sizeof(big));
+	big[LOG_LINE_MAX - 30] = '\0';
+	cap_start();
+	log_warnx("%sPREFIXSECRETSUFFIX and more", big);
+	out = cap_end();
+	T_CHECK(strstr(out, "PREFIX") == NULL);
+	T_CHECK(strlen(out) <= LOG_LINE_MAX + 8);
+	log_secret_clear();
+
+	T_CHECK(log_secret("dact") == 0);
+	cap_start();
+	log_warnx("x dact y dact z");
+	out = cap_end();
+	T_CHECKF(strcmp(out, "tlog: x [redacted] y [redacted] z\n") == 0,
+	    "[%s]", out);
+	log_secret_clear();
+
+	for (i = 0; i < 64; i++) {
+		char s[16];
+
+		snprintf(s, sizeof(s), "secret-%02d", i);
+		if (log_secret(s) == -1)
+			full = 1;
+	}
+	T_CHECK(full);
+	log_secret_clear();
+}
+
 int
 main(void)
 {
+	T_RUN(test_secret_edges);
 	T_RUN(test_levels);
 	T_RUN(test_errno);
 	T_RUN(test_journald);
