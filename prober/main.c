@@ -79,6 +79,8 @@ struct prober {
 
 	int			 manual;	/* running check is probe_now */
 	int			 last_outcome;	/* -1: none yet */
+	uint32_t		 fails;		/* consecutive failed checks */
+	uint32_t		 confirm_max;	/* confirm quickly up to */
 	uint64_t		 waiters[MAX_WAITERS];
 	int			 nwaiters;
 	int			 exit_code;
@@ -368,6 +370,14 @@ apply_configure(struct prober *pr, const msgpack_object *a, char *err,
 		if (v < 1 || v > 100)
 			NEED(-1, "fast_probe_percent");
 		pr->fast_percent = (uint32_t)v;
+	}
+	/* The aggregator's circuit_failures: confirm that many quickly. */
+	pr->confirm_max = 5;
+	OPT(mp_get_uint(a, "confirm_failures", &v), "confirm_failures");
+	if (rc == 0) {
+		if (v > 100)
+			NEED(-1, "confirm_failures");
+		pr->confirm_max = (uint32_t)v;
 	}
 	OPT(mp_get_bool(a, "paused", &b), "paused");
 	if (rc == 0)
@@ -799,7 +809,9 @@ check_done(struct probe_xfer *x, CURLcode cc, void *arg)
 	in.fast_percent = pr->fast_percent;
 	in.circuit_closed = circuit_closed(pr);
 	in.outcome = s.outcome;
-	in.prev_ok = pr->last_outcome == VIGIL_OUT_OK;
+	pr->fails = s.outcome == VIGIL_OUT_OK ? 0 : pr->fails + 1;
+	in.fails = pr->fails;
+	in.confirm_max = pr->confirm_max;
 	in.retry_after_ms = retry_ms;
 	in.rnd = arc4random();
 	pr->last_outcome = s.outcome;

@@ -44,8 +44,12 @@ sched_first_ms(uint32_t interval_ms, uint32_t rnd)
  * Delay before the next check, given the one that just ended:
  *  - the interval, or fast_percent of it while the circuit is not closed,
  *    jittered;
- *  - a failure right after a success: a confirmation probe after
- *    min(interval / 4, 2 s), so a blip is confirmed or cleared quickly;
+ *  - a failure, until confirm_max of them in a row: a confirmation probe
+ *    after min(interval / 4, 2 s), so that a blip is cleared and an
+ *    outage confirmed (status unhealthy, circuit open: the aggregator's
+ *    down_after and circuit_failures) within about one interval instead
+ *    of confirm_max intervals.  Not for auth (our key: asking again
+ *    quickly changes nothing) nor rate_limited (asking again is rude);
  *  - a 429 with Retry-After: at least that long, capped at 10 intervals
  *    (a provider asking for an hour must not silence us for an hour).
  */
@@ -61,8 +65,9 @@ sched_next_ms(const struct sched_in *in)
 	d = sched_jitter(base > UINT32_MAX ? UINT32_MAX : (uint32_t)base,
 	    in->rnd);
 
-	if (in->outcome != VIGIL_OUT_OK && in->prev_ok &&
-	    in->outcome != VIGIL_OUT_RATE_LIMITED) {
+	if (in->outcome != VIGIL_OUT_OK && in->fails < in->confirm_max &&
+	    in->outcome != VIGIL_OUT_RATE_LIMITED &&
+	    in->outcome != VIGIL_OUT_AUTH) {
 		confirm = in->interval_ms / 4;
 		if (confirm > SCHED_CONFIRM_MAX_MS)
 			confirm = SCHED_CONFIRM_MAX_MS;

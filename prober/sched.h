@@ -18,7 +18,8 @@ struct sched_in {
 	uint32_t	fast_percent;	/* interval % while circuit not closed */
 	int		circuit_closed;	/* 1: closed (or unknown) */
 	int		outcome;	/* of the check that just ended */
-	int		prev_ok;	/* the check before it was ok */
+	uint32_t	fails;		/* consecutive failures, this one included */
+	uint32_t	confirm_max;	/* confirm quickly up to this many */
 	uint32_t	retry_after_ms;	/* from a 429's Retry-After, 0: none */
 	uint32_t	rnd;		/* a random word */
 };

@@ -283,21 +283,33 @@ test_sched_rules(void)
 	in.fast_percent = 25;
 	in.circuit_closed = 1;
 	in.outcome = VIGIL_OUT_OK;
-	in.prev_ok = 1;
+	in.fails = 0;
+	in.confirm_max = 5;
 	in.rnd = 1234;
 	d = sched_next_ms(&in);
 	T_CHECK(d >= 28500 && d <= 31500);
 
 	/* A failure after a success: confirm within 2 s. */
 	in.outcome = VIGIL_OUT_TIMEOUT;
+	in.fails = 1;
 	T_CHECK(sched_next_ms(&in) == 2000);
 	in.interval_ms = 1000;
 	T_CHECK(sched_next_ms(&in) == 250);
-	/* A failure after a failure: no confirmation burst. */
+	/* Failures keep being confirmed quickly up to confirm_max... */
+	in.fails = 4;
+	T_CHECK(sched_next_ms(&in) == 250);
+	/* ...and then the plain interval. */
 	in.interval_ms = 30000;
-	in.prev_ok = 0;
+	in.fails = 5;
 	d = sched_next_ms(&in);
 	T_CHECK(d >= 28500 && d <= 31500);
+	/* No burst on our own bad key. */
+	in.outcome = VIGIL_OUT_AUTH;
+	in.fails = 1;
+	d = sched_next_ms(&in);
+	T_CHECK(d >= 28500 && d <= 31500);
+	in.outcome = VIGIL_OUT_TIMEOUT;
+	in.fails = 5;
 
 	/* Circuit not closed: fast_percent of the interval. */
 	in.circuit_closed = 0;
@@ -307,7 +319,7 @@ test_sched_rules(void)
 
 	/* 429 with Retry-After: at least that, capped at 10 intervals. */
 	in.outcome = VIGIL_OUT_RATE_LIMITED;
-	in.prev_ok = 1;
+	in.fails = 1;
 	in.retry_after_ms = 120000;
 	T_CHECK(sched_next_ms(&in) == 120000);
 	in.retry_after_ms = 3600000;
