@@ -11,12 +11,22 @@
  * Clients are never waited for: an event is appended to each client's
  * output buffer, and a client whose buffer holds more than API_CLIENT_MAX
  * bytes (it stopped reading) is dropped.
+ *
+ * WebSocket clients (/ws/health) get the same events as JSON text frames.
+ * The handshake goes through evhttp (101 Switching Protocols); then the
+ * connection's bufferevent is taken over: its callbacks become ours and
+ * libwslay does the RFC 6455 framing (masking, ping/pong, close) over its
+ * input and output buffers.  The evhttp connection is kept as the owner,
+ * so that evhttp_connection_free (drop, close, shutdown) frees the socket
+ * and calls client_closed as for SSE.  Built only with VIGIL_HAVE_WSLAY
+ * (libwslay and libcrypto's SHA-1 linked); otherwise /ws/health is 501.
  */
 #include <sys/queue.h>
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cjson/cJSON.h>
 #include <event2/buffer.h>
@@ -24,6 +34,11 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
+
+#ifdef VIGIL_HAVE_WSLAY
+#include <openssl/evp.h>
+#include <wslay/wslay.h>
+#endif
 
 #include "api.h"
 #include "log.h"
@@ -35,10 +50,17 @@
 #define API_EVENT_MAX		768	/* bytes of one formatted event */
 #define API_CLIENT_MAX		(256 * 1024)
 #define API_CLIENTS_MAX		256
+#define API_WS_CLIENTS_MAX	256
+#define API_WS_MSG_MAX		4096	/* longest message we accept */
+#define API_WS_IDLE_S		(2 * API_KEEPALIVE_S + 5) /* no pong: drop */
+#define API_WS_WRITE_S		10
+#define API_WS_GUID		"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 struct api_event {
 	uint64_t id;
 	size_t len;
+	size_t data_off;		/* where the JSON starts in text */
+	size_t data_len;
 	char text[API_EVENT_MAX];	/* "id: N\nevent: T\ndata: {...}\n\n" */
 };
 
@@ -51,6 +73,12 @@ struct client {
 	TAILQ_ENTRY(client) entry;
 	struct evhttp_request *req;
 	struct evhttp_connection *evcon;
+	int ws;				/* a WebSocket client */
+#ifdef VIGIL_HAVE_WSLAY
+	struct bufferevent *bev;
+	wslay_event_context_ptr wctx;
+	int closing;			/* close sent: free when flushed */
+#endif
 };
 
 TAILQ_HEAD(clientq, client);
@@ -67,13 +95,38 @@ static struct {
 	struct vigil_cursor alert_cur;
 	int primed;
 	struct clientq clients;
-	size_t nclients;
+	size_t nclients;		/* SSE clients */
+	size_t nws;			/* WebSocket clients */
 } ev;
 
 static void	poll_cb(evutil_socket_t, short, void *);
 static void	keepalive_cb(evutil_socket_t, short, void *);
 static void	emit(const char *, cJSON *);
 static void	client_send(struct client *, const char *, size_t);
+static void	client_event(struct client *, const struct api_event *);
+static int	parse_last_id(struct evhttp_request *, int,
+		    unsigned long long *);
+static void	reply_error(struct evhttp_request *, int, const char *,
+		    const char *, const char *);
+#ifdef VIGIL_HAVE_WSLAY
+static int	ws_accept_key(const char *, char *, size_t);
+static int	ws_header_has(struct evhttp_request *, const char *,
+		    const char *);
+static void	ws_queue(struct client *, const char *, size_t);
+static void	ws_text(struct client *, const char *, size_t);
+static void	ws_ping(struct client *);
+static void	ws_flush(struct client *);
+static void	ws_drop(struct client *);
+static void	ws_read_cb(struct bufferevent *, void *);
+static void	ws_write_cb(struct bufferevent *, void *);
+static void	ws_event_cb(struct bufferevent *, short, void *);
+static ssize_t	ws_recv_cb(wslay_event_context_ptr, uint8_t *, size_t, int,
+		    void *);
+static ssize_t	ws_send_cb(wslay_event_context_ptr, const uint8_t *, size_t,
+		    int, void *);
+static void	ws_msg_cb(wslay_event_context_ptr,
+		    const struct wslay_event_on_msg_recv_arg *, void *);
+#endif
 static void	client_closed(struct evhttp_connection *, void *);
 static void	change_event(const struct vigil_provider *, const char *,
 		    const char *, const char *);
@@ -153,16 +206,26 @@ emit(const char *type, cJSON *o)
 	if (s == NULL)
 		return;
 	n = snprintf(e->text, sizeof(e->text), "id: %llu\nevent: %s\n"
-	    "data: %s\n\n", (unsigned long long)ev.next_id, type, s);
-	free(s);
-	if (n < 0 || (size_t)n >= sizeof(e->text))
+	    "data: ", (unsigned long long)ev.next_id, type);
+	if (n < 0 || (size_t)n >= sizeof(e->text)) {
+		free(s);
 		return;
+	}
+	e->data_off = (size_t)n;
+	e->data_len = strlen(s);
+	n = snprintf(e->text + e->data_off, sizeof(e->text) - e->data_off,
+	    "%s\n\n", s);
+	free(s);
+	if (n < 0 || (size_t)n >= sizeof(e->text) - e->data_off) {
+		e->id = 0;
+		return;
+	}
 	e->id = ev.next_id++;
-	e->len = (size_t)n;
+	e->len = e->data_off + (size_t)n;
 	log_debug("event %llu %s", (unsigned long long)e->id, type);
 	for (c = TAILQ_FIRST(&ev.clients); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-		client_send(c, e->text, e->len);
+		client_event(c, e);
 	}
 }
 
@@ -272,6 +335,12 @@ keepalive_cb(evutil_socket_t fd, short what, void *arg)
 	(void)arg;
 	for (c = TAILQ_FIRST(&ev.clients); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
+#ifdef VIGIL_HAVE_WSLAY
+		if (c->ws) {
+			ws_ping(c);
+			continue;
+		}
+#endif
 		client_send(c, ka, sizeof(ka) - 1);
 	}
 }
@@ -305,10 +374,25 @@ client_send(struct client *c, const char *text, size_t len)
 	}
 }
 
+/* One event to one client: the SSE text, or its JSON as a text frame. */
+static void
+client_event(struct client *c, const struct api_event *e)
+{
+#ifdef VIGIL_HAVE_WSLAY
+	if (c->ws) {
+		ws_text(c, e->text + e->data_off, e->data_len);
+		return;
+	}
+#endif
+	client_send(c, e->text, e->len);
+}
+
 /*
  * The connection went away (peer closed, write error or timeout, a drop,
  * or shutdown).  When evhttp orphaned the unfinished request (evcon NULL)
- * it is ours to free, which evhttp_send_reply_end does.
+ * it is ours to free, which evhttp_send_reply_end does.  A WebSocket's
+ * bufferevent has our callbacks, so evhttp never orphans its request: it
+ * frees it with the connection.
  */
 static void
 client_closed(struct evhttp_connection *evcon, void *arg)
@@ -317,10 +401,67 @@ client_closed(struct evhttp_connection *evcon, void *arg)
 
 	(void)evcon;
 	TAILQ_REMOVE(&ev.clients, c, entry);
-	ev.nclients--;
-	if (evhttp_request_get_connection(c->req) == NULL)
-		evhttp_send_reply_end(c->req);
+	if (c->ws) {
+		ev.nws--;
+#ifdef VIGIL_HAVE_WSLAY
+		if (c->bev != NULL)
+			bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+		wslay_event_context_free(c->wctx);
+#endif
+	} else {
+		ev.nclients--;
+		if (evhttp_request_get_connection(c->req) == NULL)
+			evhttp_send_reply_end(c->req);
+	}
 	free(c);
+}
+
+/*
+ * The id after which a client wants the events replayed: the
+ * Last-Event-ID header (when hdr_ok) or ?last_event_id= (browsers cannot
+ * set headers on EventSource or WebSocket).  Returns 1 with *last set, 0
+ * when absent or not a number.
+ */
+static int
+parse_last_id(struct evhttp_request *req, int hdr_ok, unsigned long long *last)
+{
+	const char *lei = NULL, *qs;
+	struct api_query q;
+	char *end;
+
+	if (hdr_ok)
+		lei = evhttp_find_header(evhttp_request_get_input_headers(req),
+		    "Last-Event-ID");
+	if (lei == NULL) {
+		qs = evhttp_uri_get_query(evhttp_request_get_evhttp_uri(req));
+		if (qs != NULL && api_query_parse(qs, &q, NULL, 0) == 0)
+			lei = api_query_get(&q, "last_event_id");
+	}
+	if (lei == NULL || *lei < '0' || *lei > '9')
+		return 0;
+	*last = strtoull(lei, &end, 10);
+	return *end == '\0';
+}
+
+/* A JSON error reply outside the router (503 at the cap, 426, 400). */
+static void
+reply_error(struct evhttp_request *req, int code, const char *reason,
+    const char *errcode, const char *msg)
+{
+	struct evkeyvalq *hdrs = evhttp_request_get_output_headers(req);
+	struct evbuffer *b = evbuffer_new();
+
+	if (b == NULL) {
+		evhttp_send_error(req, 503, NULL);
+		return;
+	}
+	api_error_json(b, errcode, NULL, msg);
+	evhttp_add_header(hdrs, "Content-Type", "application/json");
+	evhttp_add_header(hdrs, "Cache-Control", "no-store");
+	if (code == 503)
+		evhttp_add_header(hdrs, "Retry-After", "5");
+	evhttp_send_reply(req, code, reason, b);
+	evbuffer_free(b);
 }
 
 /*
@@ -333,41 +474,17 @@ void
 api_events_sse(struct api_ctx *ctx, struct evhttp_request *req)
 {
 	struct evkeyvalq *hdrs = evhttp_request_get_output_headers(req);
-	const char *lei;
 	struct client *c;
 	struct evbuffer *b;
 	unsigned long long last = 0;
 	uint64_t id, oldest;
-	int have_last = 0;
-	char *end;
+	int have_last;
 
 	(void)ctx;
-	lei = evhttp_find_header(evhttp_request_get_input_headers(req),
-	    "Last-Event-ID");
-	if (lei == NULL) {
-		const char *qs = evhttp_uri_get_query(
-		    evhttp_request_get_evhttp_uri(req));
-		struct api_query q;
-
-		if (qs != NULL && api_query_parse(qs, &q, NULL, 0) == 0)
-			lei = api_query_get(&q, "last_event_id");
-		if (lei != NULL) {
-			last = strtoull(lei, &end, 10);
-			have_last = *lei != '\0' && *end == '\0';
-			lei = NULL;
-		}
-	} else {
-		last = strtoull(lei, &end, 10);
-		have_last = *lei != '\0' && *end == '\0';
-	}
+	have_last = parse_last_id(req, 1, &last);
 	if (ev.nclients >= API_CLIENTS_MAX) {
-		b = evbuffer_new();
-		api_error_json(b, "too_many_clients", NULL, "too many "
-		    "event-stream clients");
-		evhttp_add_header(hdrs, "Content-Type", "application/json");
-		evhttp_add_header(hdrs, "Retry-After", "5");
-		evhttp_send_reply(req, 503, "Service Unavailable", b);
-		evbuffer_free(b);
+		reply_error(req, 503, "Service Unavailable", "too_many_clients",
+		    "too many event-stream clients");
 		return;
 	}
 	evhttp_add_header(hdrs, "Content-Type", "text/event-stream");
@@ -413,25 +530,329 @@ api_events_sse(struct api_ctx *ctx, struct evhttp_request *req)
 	evbuffer_free(b);
 }
 
+#ifdef VIGIL_HAVE_WSLAY
 /*
- * GET /ws/health.  The WebSocket framing is meant to come from libwslay;
- * until the build links it this answers 501 with a JSON error.
+ * GET /ws/health: the RFC 6455 opening handshake, then the events as
+ * JSON text frames.  ?last_event_id=N replays what the client missed
+ * (with a "gap" message when part of it has left the ring), as for SSE.
+ * A request that is not a version 13 upgrade gets 426 or 400; past
+ * API_WS_CLIENTS_MAX clients, 503.
  */
 void
 api_events_ws(struct api_ctx *ctx, struct evhttp_request *req)
 {
-	struct evbuffer *b = evbuffer_new();
+	static const struct wslay_event_callbacks cbs = {
+		ws_recv_cb, ws_send_cb, NULL, NULL, NULL, NULL, ws_msg_cb
+	};
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	struct evkeyvalq *hdrs = evhttp_request_get_output_headers(req);
+	struct timeval rto = { API_WS_IDLE_S, 0 }, wto = { API_WS_WRITE_S, 0 };
+	const char *key, *ver;
+	char accept[64], gap[128];
+	struct client *c;
+	unsigned long long last = 0;
+	uint64_t id, oldest;
+	int have_last;
 
 	(void)ctx;
-	if (b == NULL) {
+	have_last = parse_last_id(req, 0, &last);
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET ||
+	    !ws_header_has(req, "Upgrade", "websocket") ||
+	    !ws_header_has(req, "Connection", "upgrade")) {
+		evhttp_add_header(hdrs, "Upgrade", "websocket");
+		evhttp_add_header(hdrs, "Connection", "Upgrade");
+		evhttp_add_header(hdrs, "Sec-WebSocket-Version", "13");
+		reply_error(req, 426, "Upgrade Required", "upgrade_required",
+		    "/ws/health is a WebSocket: send a GET with Upgrade: "
+		    "websocket (or use /health/integration/events)");
+		return;
+	}
+	if ((ver = evhttp_find_header(in, "Sec-WebSocket-Version")) == NULL ||
+	    strcmp(ver, "13") != 0) {
+		evhttp_add_header(hdrs, "Sec-WebSocket-Version", "13");
+		reply_error(req, 426, "Upgrade Required", "bad_version",
+		    "Sec-WebSocket-Version must be 13");
+		return;
+	}
+	if ((key = evhttp_find_header(in, "Sec-WebSocket-Key")) == NULL ||
+	    ws_accept_key(key, accept, sizeof(accept)) == -1) {
+		reply_error(req, 400, "Bad Request", "bad_request",
+		    "missing or malformed Sec-WebSocket-Key");
+		return;
+	}
+	if (ev.nws >= API_WS_CLIENTS_MAX) {
+		reply_error(req, 503, "Service Unavailable", "too_many_clients",
+		    "too many WebSocket clients");
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    wslay_event_context_server_init(&c->wctx, &cbs, c) != 0) {
+		free(c);
 		evhttp_send_error(req, 503, NULL);
 		return;
 	}
-	api_error_json(b, "not_implemented", NULL, "WebSocket support is not "
-	    "built into this vigil-api (needs libwslay); use the server-sent "
-	    "events at /health/integration/events");
-	evhttp_add_header(evhttp_request_get_output_headers(req),
-	    "Content-Type", "application/json");
-	evhttp_send_reply(req, 501, "Not Implemented", b);
-	evbuffer_free(b);
+	wslay_event_config_set_max_recv_msg_length(c->wctx, API_WS_MSG_MAX);
+	c->ws = 1;
+	c->req = req;
+	c->evcon = evhttp_request_get_connection(req);
+	c->bev = evhttp_connection_get_bufferevent(c->evcon);
+	TAILQ_INSERT_TAIL(&ev.clients, c, entry);
+	ev.nws++;
+	evhttp_connection_set_closecb(c->evcon, client_closed, c);
+
+	/* 1xx: evhttp sends no body framing (no chunking, no length). */
+	evhttp_add_header(hdrs, "Upgrade", "websocket");
+	evhttp_add_header(hdrs, "Connection", "Upgrade");
+	evhttp_add_header(hdrs, "Sec-WebSocket-Accept", accept);
+	evhttp_send_reply_start(req, 101, "Switching Protocols");
+
+	/* Take the connection over from evhttp. */
+	bufferevent_setcb(c->bev, ws_read_cb, ws_write_cb, ws_event_cb, c);
+	bufferevent_set_timeouts(c->bev, &rto, &wto);
+	bufferevent_setwatermark(c->bev, EV_READ, 0, API_WS_MSG_MAX * 2);
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+
+	if (have_last && last + 1 < ev.next_id) {
+		oldest = ev.next_id > API_EVENT_RING ? ev.next_id -
+		    API_EVENT_RING : 1;
+		if (last + 1 < oldest) {
+			snprintf(gap, sizeof(gap), "{\"type\":\"gap\","
+			    "\"missed_from\":%llu,\"oldest\":%llu}", last + 1,
+			    (unsigned long long)oldest);
+			ws_queue(c, gap, strlen(gap));
+			last = oldest - 1;
+		}
+		for (id = last + 1; id < ev.next_id; id++) {
+			const struct api_event *e =
+			    &ev.ring[id & (API_EVENT_RING - 1)];
+			if (e->id == id)
+				ws_queue(c, e->text + e->data_off, e->data_len);
+		}
+	}
+	/*
+	 * Send the replay and read what the client may already have sent,
+	 * from the loop, once evhttp is out of this callback (a drop here
+	 * would free the connection under it).
+	 */
+	bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_IGNORE_WATERMARKS |
+	    BEV_TRIG_DEFER_CALLBACKS);
 }
+
+/* Queue a text frame without sending (the replay: at most the ring). */
+static void
+ws_queue(struct client *c, const char *text, size_t len)
+{
+	struct wslay_event_msg m = { WSLAY_TEXT_FRAME, (const uint8_t *)text,
+	    len };
+
+	(void)wslay_event_queue_msg(c->wctx, &m);
+}
+
+/*
+ * Sec-WebSocket-Accept = base64(SHA-1(key GUID)).  The key must be the
+ * base64 of 16 bytes (24 characters ending in "==").  Returns 0 or -1.
+ */
+static int
+ws_accept_key(const char *key, char *out, size_t outlen)
+{
+	unsigned char buf[24 + sizeof(API_WS_GUID)], md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen;
+	size_t i;
+
+	if (strlen(key) != 24 || key[22] != '=' || key[23] != '=' ||
+	    outlen < 29)
+		return -1;
+	for (i = 0; i < 22; i++)
+		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789+/", key[i]) == NULL)
+			return -1;
+	memcpy(buf, key, 24);
+	memcpy(buf + 24, API_WS_GUID, sizeof(API_WS_GUID) - 1);
+	if (EVP_Digest(buf, 24 + sizeof(API_WS_GUID) - 1, md, &mdlen,
+	    EVP_sha1(), NULL) != 1 || mdlen != 20)
+		return -1;
+	EVP_EncodeBlock((unsigned char *)out, md, 20);
+	return 0;
+}
+
+/* Does header name hold token (comma-separated, case-insensitive)? */
+static int
+ws_header_has(struct evhttp_request *req, const char *name, const char *token)
+{
+	const char *v = evhttp_find_header(evhttp_request_get_input_headers(
+	    req), name);
+	size_t tl = strlen(token), n;
+
+	while (v != NULL && *v != '\0') {
+		v += strspn(v, " \t,");
+		n = strcspn(v, ",");
+		while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+			n--;
+		if (n == tl && strncasecmp(v, token, tl) == 0)
+			return 1;
+		v += strcspn(v, ",");
+	}
+	return 0;
+}
+
+/*
+ * Queue one text frame.  A client whose output already holds
+ * API_CLIENT_MAX bytes is dropped instead (never block, never grow).
+ * May free c.
+ */
+static void
+ws_text(struct client *c, const char *text, size_t len)
+{
+	struct wslay_event_msg m = { WSLAY_TEXT_FRAME, (const uint8_t *)text,
+	    len };
+
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
+	    API_CLIENT_MAX) {
+		log_info("dropping a slow WebSocket client (%zu bytes queued)",
+		    evbuffer_get_length(bufferevent_get_output(c->bev)));
+		ws_drop(c);
+		return;
+	}
+	if (c->closing || wslay_event_queue_msg(c->wctx, &m) != 0)
+		return;
+	ws_flush(c);
+}
+
+/* The keep-alive: a ping; a client that answers nothing for
+ * API_WS_IDLE_S seconds hits the read timeout.  May free c. */
+static void
+ws_ping(struct client *c)
+{
+	struct wslay_event_msg m = { WSLAY_PING, (const uint8_t *)"vigil",
+	    5 };
+
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) >
+	    API_CLIENT_MAX) {
+		ws_drop(c);
+		return;
+	}
+	if (c->closing || wslay_event_queue_msg(c->wctx, &m) != 0)
+		return;
+	ws_flush(c);
+}
+
+/*
+ * Move wslay's queue into the output buffer.  When the closing
+ * handshake is done (or wslay gave up), free the connection once the
+ * output is written (ws_write_cb).  May free c.
+ */
+static void
+ws_flush(struct client *c)
+{
+	if (wslay_event_send(c->wctx) != 0) {
+		ws_drop(c);
+		return;
+	}
+	if (wslay_event_get_close_sent(c->wctx) ||
+	    (!wslay_event_want_read(c->wctx) &&
+	    !wslay_event_want_write(c->wctx))) {
+		c->closing = 1;
+		bufferevent_disable(c->bev, EV_READ);
+		if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+			ws_drop(c);
+	}
+}
+
+/* Close now: evhttp frees the socket and calls client_closed. */
+static void
+ws_drop(struct client *c)
+{
+	evhttp_connection_free(c->evcon);
+}
+
+static void
+ws_read_cb(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+
+	(void)bev;
+	if (c->closing)
+		return;
+	if (wslay_event_recv(c->wctx) != 0) {
+		ws_drop(c);
+		return;
+	}
+	ws_flush(c);
+}
+
+/* The output buffer drained: finish a close. */
+static void
+ws_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct client *c = arg;
+
+	(void)bev;
+	if (c->closing)
+		ws_drop(c);
+}
+
+/* EOF, error or timeout (no pong, or a write that never completes). */
+static void
+ws_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	(void)bev;
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT))
+		ws_drop(arg);
+}
+
+static ssize_t
+ws_recv_cb(wslay_event_context_ptr wctx, uint8_t *buf, size_t len,
+    int flags, void *arg)
+{
+	struct client *c = arg;
+	int n;
+
+	(void)flags;
+	n = evbuffer_remove(bufferevent_get_input(c->bev), buf, len);
+	if (n <= 0) {
+		wslay_event_set_error(wctx, WSLAY_ERR_WOULDBLOCK);
+		return -1;
+	}
+	return n;
+}
+
+static ssize_t
+ws_send_cb(wslay_event_context_ptr wctx, const uint8_t *data, size_t len,
+    int flags, void *arg)
+{
+	struct client *c = arg;
+
+	(void)flags;
+	if (evbuffer_add(bufferevent_get_output(c->bev), data, len) != 0) {
+		wslay_event_set_error(wctx, WSLAY_ERR_CALLBACK_FAILURE);
+		return -1;
+	}
+	return (ssize_t)len;
+}
+
+/*
+ * A whole message from the client.  wslay answers pings and closes by
+ * itself; the stream is one-way, so text and binary are ignored.
+ */
+static void
+ws_msg_cb(wslay_event_context_ptr wctx,
+    const struct wslay_event_on_msg_recv_arg *m, void *arg)
+{
+	(void)wctx;
+	(void)arg;
+	if (m->opcode == WSLAY_CONNECTION_CLOSE)
+		log_debug("WebSocket client closed (%u)",
+		    (unsigned)m->status_code);
+}
+#else /* !VIGIL_HAVE_WSLAY */
+/* GET /ws/health without libwslay in the build: 501 with a JSON error. */
+void
+api_events_ws(struct api_ctx *ctx, struct evhttp_request *req)
+{
+	(void)ctx;
+	reply_error(req, 501, "Not Implemented", "not_implemented",
+	    "WebSocket support is not built into this vigil-api (needs "
+	    "libwslay); use the server-sent events at "
+	    "/health/integration/events");
+}
+#endif /* VIGIL_HAVE_WSLAY */

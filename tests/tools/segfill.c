@@ -4,8 +4,8 @@
  *
  *	segfill --shm NAME [--providers N] [--beat-ms MS]
  *
- * Creates segment NAME with N providers (openai anthropic google deepseek
- * qwen cursor, then pN...), fills directory slots, stats blocks, sample
+ * Creates segment NAME with N providers, 1 to 4096 (openai anthropic google
+ * deepseek qwen cursor, then pN...; bench/bench_api.sh uses 1,000), fills directory slots, stats blocks, sample
  * rings, history rings and the alert ring with deterministic data (the
  * formulas are below and mirrored in tests/e2e/test_api.py), prints
  * "ready t0=SECONDS" (the first history record's Unix time) and then
@@ -16,6 +16,8 @@
  *	circuit NAME closed|open|half_open
  *	trend NAME stable|degrading|improving
  *	alert NAME KIND LEVEL		(kind: error_rate latency down ...)
+ *	burst NAME N			(N warning alerts at once, N <= 512:
+ *					 a flood of events for slow clients)
  *	sample NAME OUTCOME LATENCY_MS
  *	beat on|off			(the aggregator heartbeat)
  *	quit
@@ -36,7 +38,8 @@
 #include "ring.h"
 #include "segment.h"
 
-#define MAXP	64
+#define MAXP	VIGIL_MAX_PROVIDERS
+#define BURST_MAX	512
 
 static const char *const base_names[] = { "openai", "anthropic", "google",
     "deepseek", "qwen", "cursor" };
@@ -289,6 +292,12 @@ command(char *line)
 			return -1;
 		push_alert(p, v, v2, now_wall_ns());
 		stats[p].alerts_total++;
+	} else if (strcmp(argv[0], "burst") == 0) {
+		if ((v = atoi(argv[2])) < 1 || v > BURST_MAX)
+			return -1;
+		while (v-- > 0)
+			push_alert(p, VIGIL_AK_DOWN, VIGIL_AL_WARNING,
+			    now_wall_ns());
 	} else if (strcmp(argv[0], "sample") == 0 && argc == 4) {
 		struct vigil_sample s;
 
@@ -319,7 +328,7 @@ main(int argc, char *argv[])
 		{ "beat-ms", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct seg_caps caps = { MAXP, 256, 256, 64 };
+	struct seg_caps caps = { 64, 256, 256, 1024 };
 	struct pollfd pfd = { 0, POLLIN, 0 };
 	const char *name = NULL;
 	char err[256], line[512];
@@ -349,6 +358,8 @@ usage:
 		    "[--beat-ms MS]\n");
 		return 2;
 	}
+	if (nprov > 64)
+		caps.providers = (uint32_t)nprov;
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);
