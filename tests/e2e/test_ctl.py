@@ -26,6 +26,7 @@ import sys
 import tempfile
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_probing as tp  # noqa: E402  (the shared harness)
@@ -553,6 +554,81 @@ def test_cli_errors(h):
        "vigilctl -c with a missing file: status 2", show(r))
 
 
+# ---- silence: recorded, not delivered to the webhook ----------------------
+
+class Hook:
+    """A webhook receiver on 127.0.0.1: keeps every POSTed JSON body."""
+
+    def __init__(self):
+        self.posts = []
+        hook = self
+
+        class H(BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(n)
+                try:
+                    hook.posts.append(json.loads(body))
+                except ValueError:
+                    hook.posts.append({"raw": body.decode(errors="replace")})
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+        self.srv = HTTPServer(("127.0.0.1", 0), H)
+        self.port = self.srv.server_address[1]
+        self.thread = threading.Thread(target=self.srv.serve_forever,
+                                       daemon=True)
+        self.thread.start()
+
+    def of(self, name):
+        return [p for p in self.posts if p.get("provider") == name]
+
+    def close(self):
+        self.srv.shutdown()
+        self.srv.server_close()
+
+
+def test_silence_webhook(h, hook):
+    # Alerts of b raised earlier (test_probe's faults) may be delivered
+    # still: count only what the aggregator records from now on.
+    last = max([a["id"] for a in h.call("alerts").get("result", [])] or [0])
+    wait_for(lambda: len(hook.posts) >= last, 5)
+    t0 = time.time_ns()
+    r = vigilctl(h, "silence", "b", "10m", "--reason", "maintenance of b")
+    ok(r.returncode == 0, "vigilctl silence b 10m", show(r))
+    h.sim.fault("b", {"clear": True, "status": 503})
+    crit = wait_for(lambda: [a for a in h.call(
+        "alerts", {"provider": "b", "since_ns": t0}).get("result", [])
+        if a["level"] == "critical"], 20)
+    ok(crit and all(a["silenced"] for a in crit),
+       "while b is silenced its critical alerts are recorded, flagged "
+       "silenced", crit)
+    r = vigilctl(h, "alerts", "--provider", "b", "--level", "critical",
+                 "--since", "@%d" % (t0 // 10 ** 9 + 1))
+    rows = [x.split() for x in r.stdout.splitlines()[1:]]
+    ok(r.returncode == 0 and rows and all(x[2] == "b" and x[3] == "critical"
+                                          and x[-1] == "yes" for x in rows),
+       "vigilctl alerts shows them with SILENCED yes", show(r))
+    # The control case: a is not silenced, and its alert does reach the
+    # webhook, so the receiver works and only the silence kept b's away.
+    h.sim.fault("a", {"clear": True, "status": 503})
+    got = wait_for(lambda: hook.of("a"), 20)
+    ok(got and got[0].get("level") == "critical",
+       "an alert of a (not silenced) is delivered to the webhook",
+       hook.posts)
+    new_b = [p for p in hook.of("b") if p.get("id", 0) > last]
+    ok(new_b == [], "no alert of the silenced b reached the webhook",
+       new_b)
+    h.sim.fault("a", {"clear": True})
+    h.sim.fault("b", {"clear": True})
+    vigilctl(h, "unsilence", "b")
+    wait_for(lambda: (status_of(h, "a") or {}).get("last_check", {}).get(
+        "outcome") == "ok", 10)
+
+
 # ---- reload and shutdown -----------------------------------------------------
 
 def test_reload(h):
@@ -593,13 +669,15 @@ def test_shutdown(h):
 
 def main():
     h = tp.Harness("vctl")
+    hook = Hook()
     try:
         h.sim = tp.Sim(h.tmp, ["a:openai:" + KEY_A, "b:anthropic:" + KEY_B])
         h.write_conf([
             {"name": "a", "kind": "openai", "base_url": h.sim.base("a"),
              "key": KEY_A},
             {"name": "b", "kind": "anthropic", "base_url": h.sim.base("b"),
-             "key": KEY_B}], interval="1s", timeout="500ms")
+             "key": KEY_B}], interval="1s", timeout="500ms",
+            extra="webhook_url = http://127.0.0.1:%d/hook" % hook.port)
         h.start(wait_providers=["a", "b"])
         # Wait for a first check of both, and history for a.
         if not wait_for(lambda: all(
@@ -609,9 +687,12 @@ def main():
                h.logtext()[-2000:])
         for t in (test_read, test_probe, test_pause_resume, test_interval,
                   test_silence, test_protocol_errors, test_cli_errors,
-                  test_reload, test_shutdown):
+                  test_silence_webhook, test_reload, test_shutdown):
             try:
-                t(h)
+                if t is test_silence_webhook:
+                    t(h, hook)
+                else:
+                    t(h)
             except Exception as e:  # a crash fails one test, not the run
                 ok(False, "%s raised %s: %s" % (t.__name__,
                                                type(e).__name__, e))
@@ -622,6 +703,7 @@ def main():
             "runtime error" in x][:5])
     finally:
         h.stop()
+        hook.close()
         shutil.rmtree(h.tmp, ignore_errors=True)
     print("# test_ctl: %d failed" % tp.failures)
     return 1 if tp.failures else 0
