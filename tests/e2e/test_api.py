@@ -3,12 +3,16 @@
 
 Starts build/tests/tools/segfill (deterministic data, commands on stdin)
 and build/vigil-api standalone on a free port, checks every endpoint and
-parameter, the error cases, SSE with Last-Event-ID, Prometheus output
-with promtool, and adversarial requests.  Stops both processes by pid in
+parameter, the error cases, SSE and the WebSocket (a stdlib RFC 6455
+client below) with Last-Event-ID replay and slow-client drops,
+Prometheus output with promtool, and adversarial requests with the
+server's RSS (/proc/PID/status) before and after.  Stops both processes by pid in
 a finally block.  Prints "ok - NAME" / "not ok - NAME".
 """
+import base64
 import csv
 import fcntl
+import hashlib
 import http.client
 import io
 import json
@@ -16,6 +20,7 @@ import os
 import resource
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -66,12 +71,18 @@ class Server:
         if self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(5)
+                self.proc.wait(10)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        self.log.seek(0)
+        tail = self.log.read()[-2000:]
+        if self.proc.returncode != 0:
+            print("# vigil-api exited %d:\n# %s" % (
+                self.proc.returncode, tail.replace("\n", "\n# ")))
         self.log.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
+        return self.proc.returncode
 
 
 class Segfill:
@@ -218,6 +229,152 @@ class SSE:
         self.s.close()
 
 
+WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+
+class WS:
+    """A minimal RFC 6455 client (masked frames, no extensions)."""
+
+    def __init__(self, port, path="/ws/health", key=None, timeout=5):
+        self.s = socket.create_connection(("127.0.0.1", port),
+                                          timeout=timeout)
+        self.key = key or base64.b64encode(os.urandom(16)).decode()
+        self.s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                        "Sec-WebSocket-Key: %s\r\n"
+                        "Sec-WebSocket-Version: 13\r\n\r\n" %
+                        (path, self.key)).encode())
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            b = self.s.recv(4096)
+            if not b:
+                break
+            self.buf += b
+        head, _, self.buf = self.buf.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        self.status = int(lines[0].split()[1]) if lines[0] else 0
+        self.headers = {}
+        for ln in lines[1:]:
+            k, _, v = ln.partition(":")
+            self.headers[k.strip().lower()] = v.strip()
+
+    def expected_accept(self):
+        return base64.b64encode(hashlib.sha1(
+            (self.key + GUID).encode()).digest()).decode()
+
+    def send(self, opcode, payload=b"", fin=True):
+        mask = os.urandom(4)
+        n = len(payload)
+        hdr = bytes([(0x80 if fin else 0) | opcode])
+        if n < 126:
+            hdr += bytes([0x80 | n])
+        elif n < 65536:
+            hdr += bytes([0x80 | 126]) + struct.pack("!H", n)
+        else:
+            hdr += bytes([0x80 | 127]) + struct.pack("!Q", n)
+        body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+        self.s.sendall(hdr + mask + body)
+
+    def _need(self, n, deadline):
+        while len(self.buf) < n:
+            self.s.settimeout(max(0.01, deadline - time.time()))
+            b = self.s.recv(65536)
+            if not b:
+                raise EOFError("connection closed")
+            self.buf += b
+
+    def recv(self, timeout=5):
+        """One frame: (opcode, payload).  Raises socket.timeout/EOFError."""
+        deadline = time.time() + timeout
+        self._need(2, deadline)
+        b0, b1 = self.buf[0], self.buf[1]
+        if b1 & 0x80:
+            raise ValueError("server frame is masked")
+        n = b1 & 0x7f
+        off = 2
+        if n == 126:
+            self._need(4, deadline)
+            n = struct.unpack("!H", self.buf[2:4])[0]
+            off = 4
+        elif n == 127:
+            self._need(10, deadline)
+            n = struct.unpack("!Q", self.buf[2:10])[0]
+            off = 10
+        self._need(off + n, deadline)
+        payload = self.buf[off:off + n]
+        self.buf = self.buf[off + n:]
+        return b0 & 0x0f, payload
+
+    def recv_text(self, timeout=5):
+        """The next text frame's JSON, answering nothing else."""
+        deadline = time.time() + timeout
+        while True:
+            op, p = self.recv(max(0.01, deadline - time.time()))
+            if op == 1:
+                return json.loads(p.decode())
+            if op == 8:
+                raise EOFError("close frame")
+
+    def close(self):
+        self.s.close()
+
+
+def ws_frame_ok(port):
+    """Is the WebSocket built in (101) or is this a build without
+    libwslay (501)?"""
+    w = WS(port)
+    st = w.status
+    w.close()
+    return st
+
+
+def rss_kb(pid):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def slow_socket(port, request):
+    """A client that sends request and then never reads (tiny window)."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", port))
+    s.sendall(request)
+    return s
+
+
+def dropped(seg, s, port, provider, rounds=40):
+    """Flood events at a client that does not read; True once the server
+    has closed its end of the connection."""
+    for _ in range(rounds):
+        seg.cmd("burst %s 512" % provider)
+        time.sleep(0.2)
+        if server_closed(s, port):
+            return True
+    return False
+
+
+def server_closed(s, port):
+    """Has the server closed its end of s?  Its socket leaves ESTABLISHED
+    (FIN_WAIT1 with the unsent data, or gone) even though the client,
+    which reads nothing, cannot see the FIN yet."""
+    mine = s.getsockname()[1]
+    for name in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = open(name).readlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            f = line.split()
+            lport = int(f[1].rsplit(":", 1)[1], 16)
+            rport = int(f[2].rsplit(":", 1)[1], 16)
+            if lport == port and rport == mine:
+                return f[3] != "01"
+    return True
+
+
 def mp(obj):
     """A tiny msgpack encoder: dicts, short strings, small ints, bools."""
     if isinstance(obj, bool):
@@ -254,6 +411,149 @@ def read_frame(sock):
     while len(body) < n:
         body += sock.recv(n - len(body))
     return body
+
+
+def test_ws(seg, srv, port):
+    """/ws/health: handshake, events within 1 s, ping/pong, close, replay
+    with ?last_event_id, the error answers, a slow client dropped."""
+    if ws_frame_ok(port) == 501:
+        print("ok - # SKIP /ws/health: vigil-api built without libwslay "
+              "(-DVIGIL_HAVE_WSLAY)")
+        return
+    # Let earlier changes be polled, so the first event here is ours.
+    time.sleep(0.5)
+    w = WS(port, key="dGhlIHNhbXBsZSBub25jZQ==")
+    result("ws handshake: 101 and the RFC 6455 accept value",
+           w.status == 101 and w.headers.get("upgrade", "").lower() ==
+           "websocket" and w.headers.get("sec-websocket-accept") ==
+           "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", (w.status, w.headers))
+    t = time.time()
+    seg.cmd("status anthropic unhealthy")
+    try:
+        doc = w.recv_text(2)
+    except (socket.timeout, EOFError, ValueError) as e:
+        doc = {"error": str(e)}
+    dt = time.time() - t
+    result("ws status change within 1 s (%.3f s)" % dt, dt < 1.0 and
+           doc.get("type") == "status" and doc.get("provider") ==
+           "anthropic" and doc.get("from") == "degraded" and
+           doc.get("to") == "unhealthy" and isinstance(doc.get("id"), int),
+           doc)
+    first = doc.get("id", 0)
+    w.send(0x9, b"are you there")
+    try:
+        op, payload = w.recv(2)
+    except (socket.timeout, EOFError) as e:
+        op, payload = 0, str(e)
+    result("ws ping answered by a pong with the payload",
+           op == 0xA and payload == b"are you there", (op, payload))
+    w.send(0x1, b"clients may talk; it is ignored")
+    seg.cmd("circuit anthropic open")
+    try:
+        doc = w.recv_text(2)
+    except (socket.timeout, EOFError) as e:
+        doc = {"error": str(e)}
+    result("ws circuit event after a client text frame",
+           doc.get("type") == "circuit" and doc.get("id") == first + 1, doc)
+    w.send(0x8, struct.pack("!H", 1000) + b"bye")
+    try:
+        op, payload = w.recv(2)
+    except (socket.timeout, EOFError) as e:
+        op, payload = 0, str(e)
+    try:
+        w.s.settimeout(2)
+        eof = w.s.recv(100) == b""
+    except (socket.timeout, ConnectionResetError):
+        eof = False
+    result("ws close echoed with the status code, then the server closes",
+           op == 0x8 and payload[:2] == struct.pack("!H", 1000) and eof,
+           (op, payload, eof))
+    w.close()
+    # Missed while disconnected, replayed on reconnect.
+    seg.cmd("trend anthropic improving")
+    seg.cmd("status anthropic degraded")
+    time.sleep(0.5)
+    w = WS(port, path="/ws/health?last_event_id=%d" % (first + 1))
+    got = []
+    try:
+        while len(got) < 2:
+            got.append(w.recv_text(2))
+    except (socket.timeout, EOFError):
+        pass
+    result("ws ?last_event_id replays the missed events",
+           [(d["type"], d["id"]) for d in got] ==
+           [("status", first + 2), ("trend", first + 3)], got)
+    w.close()
+    seg.cmd("circuit anthropic closed")
+    seg.cmd("trend anthropic degrading")
+    # Error answers.
+    st, ct, doc = get_json(port, "/ws/health")
+    result("ws: a plain GET gets 426 JSON", st == 426 and
+           ct == "application/json" and
+           doc["error"]["code"] == "upgrade_required", (st, doc))
+    raw = raw_request(port, b"GET /ws/health HTTP/1.1\r\nHost: x\r\n"
+                      b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                      b"Sec-WebSocket-Key: short\r\n"
+                      b"Sec-WebSocket-Version: 13\r\n\r\n", timeout=2)
+    result("ws: malformed key 400", status_of(raw) == 400, raw[:60])
+    raw = raw_request(port, b"GET /ws/health HTTP/1.1\r\nHost: x\r\n"
+                      b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                      b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      b"Sec-WebSocket-Version: 8\r\n\r\n", timeout=2)
+    result("ws: version 8 gets 426 naming 13", status_of(raw) == 426 and
+           b"Sec-WebSocket-Version: 13" in raw, raw[:200])
+    # A protocol error (an unmasked client frame) closes the connection.
+    w = WS(port)
+    w.s.sendall(b"\x81\x02hi")
+    try:
+        frames = []
+        while True:
+            frames.append(w.recv(2))
+    except (socket.timeout, EOFError, ConnectionResetError):
+        pass
+    result("ws: an unmasked client frame gets close 1002",
+           any(op == 8 and p[:2] == struct.pack("!H", 1002)
+               for op, p in frames), frames)
+    w.close()
+    # A client that stops reading is dropped; others keep their stream.
+    good = WS(port)
+    slow = slow_socket(port, ("GET /ws/health HTTP/1.1\r\nHost: x\r\n"
+                              "Upgrade: websocket\r\nConnection: Upgrade"
+                              "\r\nSec-WebSocket-Key: %s\r\n"
+                              "Sec-WebSocket-Version: 13\r\n\r\n" %
+                              base64.b64encode(os.urandom(16)).decode())
+                       .encode())
+    sse = slow_socket(port, b"GET /health/integration/events HTTP/1.1\r\n"
+                      b"Host: x\r\n\r\n")
+    time.sleep(0.3)
+    before = rss_kb(srv.proc.pid)
+    ws_gone = dropped(seg, slow, port, "qwen")
+    sse_gone = dropped(seg, sse, port, "qwen")
+    result("ws: a client that does not read is dropped", ws_gone)
+    result("sse: a client that does not read is dropped", sse_gone)
+    # The good client kept reading: drain, then a fresh event arrives.
+    try:
+        good.s.settimeout(0.5)
+        while True:
+            good.recv(0.5)
+    except (socket.timeout, EOFError):
+        pass
+    seg.cmd("status cursor degraded")
+    try:
+        doc = good.recv_text(2)
+        while doc.get("type") != "status":
+            doc = good.recv_text(2)
+    except (socket.timeout, EOFError) as e:
+        doc = {"error": str(e)}
+    result("ws: a reading client keeps its stream past the drops",
+           doc.get("provider") == "cursor", doc)
+    after = rss_kb(srv.proc.pid)
+    result("slow clients leave memory bounded (RSS %d -> %d kB)" %
+           (before, after), after - before < 32 * 1024, (before, after))
+    seg.cmd("status cursor paused")
+    good.close()
+    slow.close()
+    sse.close()
 
 
 def test_child(shm):
@@ -321,9 +621,17 @@ def main():
         seg = Segfill(shm)
         env = dict(os.environ)
         env.pop("ENABLE_PROMETHEUS_METRICS", None)
+        # ASan keeps freed memory in quarantine (256 MB): keep it small
+        # so that the RSS bounds below measure vigil-api, not ASan.
+        env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + \
+            ":quarantine_size_mb=4"
         srv = Server(shm, env=env)
         port = srv.port
         run(seg, srv, port, shm)
+        rc = srv.stop()
+        srv = None
+        result("vigil-api exits 0 on SIGTERM (under ASan: no leak)",
+               rc == 0, rc)
         test_child(shm)
     finally:
         if srv is not None:
@@ -581,18 +889,30 @@ def run(seg, srv, port, shm):
     st, ct, doc = get_json(port, "/health")
     result("still serving after oversized requests", st == 200)
 
-    # 2,000 idle connections, then a normal request
-    idle = []
-    try:
-        for _ in range(2000):
-            idle.append(socket.create_connection(("127.0.0.1", port)))
-        t = time.time()
-        st, ct, doc = get_json(port, "/health")
-        result("2,000 idle connections, then a request is served",
-               st == 200, st)
-    finally:
-        for s in idle:
-            s.close()
+    # 2,000 idle connections, then a normal request; three times, and the
+    # third round must not grow the server past the second (nothing kept
+    # per connection; the allocator is warm by then, ASan's too).
+    rss = [rss_kb(srv.proc.pid)]
+    for rnd in (1, 2, 3):
+        idle = []
+        try:
+            for _ in range(2000):
+                idle.append(socket.create_connection(("127.0.0.1", port)))
+            for s in idle[::100]:
+                s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")
+            st, ct, doc = get_json(port, "/health")
+            result("2,000 idle connections (round %d), then a request is "
+                   "served" % rnd, st == 200, st)
+            rss.append(rss_kb(srv.proc.pid))
+        finally:
+            for s in idle:
+                s.close()
+        time.sleep(0.3)
+    st, ct, doc = get_json(port, "/health")
+    rss.append(rss_kb(srv.proc.pid))
+    result("2,000 idle connections: memory bounded (RSS kB %s)" % rss,
+           st == 200 and rss[1] - rss[0] < 64 * 1024 and
+           rss[3] - rss[2] < 4 * 1024, rss)
 
     # SSE: a status change within 1 s, then Last-Event-ID
     sse = SSE(port)
@@ -634,12 +954,7 @@ def run(seg, srv, port, shm):
     seg.cmd("circuit openai closed")
     seg.cmd("trend openai stable")
 
-    # WebSocket: answered (101 when built with libwslay, else 501 JSON)
-    raw = raw_request(port, b"GET /ws/health HTTP/1.1\r\nHost: x\r\n"
-                      b"Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                      b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                      b"Sec-WebSocket-Version: 13\r\n\r\n", timeout=2)
-    result("/ws/health answers", status_of(raw) in (101, 501), raw[:80])
+    test_ws(seg, srv, port)
 
     # /health 503 when the aggregator heartbeat stops
     seg.cmd("beat off")
