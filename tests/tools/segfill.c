@@ -2,7 +2,7 @@
  * segfill - a populated vigil segment without vigild, probers or the
  * aggregator, for vigil-api's tests and for poking at the API by hand.
  *
- *	segfill --shm NAME [--providers N] [--beat-ms MS]
+ *	segfill --shm NAME [--providers N] [--beat-ms MS] [--recent]
  *
  * Creates segment NAME with N providers, 1 to 4096 (openai anthropic google
  * deepseek qwen cursor, then pN...; bench/bench_api.sh uses 1,000), fills directory slots, stats blocks, sample
@@ -10,6 +10,9 @@
  * formulas are below and mirrored in tests/e2e/test_api.py), prints
  * "ready t0=SECONDS" (the first history record's Unix time) and then
  * beats the aggregator and prober heartbeats every MS (default 200).
+ * --recent ends the history now instead of in the previous hour (t0 is
+ * then not hour-aligned), so that the dashboard's 15-minute sparklines
+ * have data, and varies its latency per provider: for screenshots.
  *
  * Commands on stdin, one per line, each answered "ok" or "error: ...":
  *	status NAME healthy|degraded|unhealthy|misconfigured|unknown|paused
@@ -60,6 +63,7 @@ static struct vigil_stats	stats[MAXP];
 static struct ring_writer	samples[MAXP], history[MAXP], alerts;
 static int			nprov = 6;
 static uint64_t			alert_id;
+static int			recent;
 
 static void	on_signal(int);
 static int	find(const char *);
@@ -173,6 +177,10 @@ fill(uint64_t t0)
 			memset(&h, 0, sizeof(h));
 			h.wall_ns = t0 + (uint64_t)j * 10000000000ull;
 			h.latency_us = (uint32_t)((100 + j % 10) * 1000);
+			if (recent)
+				h.latency_us = (uint32_t)((80 + 25 * (i % 6) +
+				    (j * 7 + i * 13) % 23 + (j % 37 == 36 ?
+				    180 : 0)) * 1000);
 			h.outcome = j % 10 == 9 ? VIGIL_OUT_HTTP_5XX :
 			    VIGIL_OUT_OK;
 			h.http_status = j % 10 == 9 ? 503 : 200;
@@ -326,6 +334,7 @@ main(int argc, char *argv[])
 		{ "shm", required_argument, NULL, 's' },
 		{ "providers", required_argument, NULL, 'n' },
 		{ "beat-ms", required_argument, NULL, 'b' },
+		{ "recent", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct seg_caps caps = { 64, 256, 256, 1024 };
@@ -348,6 +357,9 @@ main(int argc, char *argv[])
 		case 'b':
 			beat_ms = atoi(optarg);
 			break;
+		case 'r':
+			recent = 1;
+			break;
 		default:
 			goto usage;
 		}
@@ -355,7 +367,7 @@ main(int argc, char *argv[])
 	if (name == NULL || nprov < 1 || nprov > MAXP || beat_ms < 10) {
 usage:
 		fprintf(stderr, "usage: segfill --shm NAME [--providers N] "
-		    "[--beat-ms MS]\n");
+		    "[--beat-ms MS] [--recent]\n");
 		return 2;
 	}
 	if (nprov > 64)
@@ -369,6 +381,8 @@ usage:
 	}
 	t0 = (now_wall_ns() / 1000000000ull / 3600 * 3600 - 3600) *
 	    1000000000ull;
+	if (recent)
+		t0 = (now_wall_ns() / 1000000000ull - 1995) * 1000000000ull;
 	fill(t0);
 	atomic_store_explicit(&seg.hdr->aggregator_beat_ns, now_mono_ns(),
 	    memory_order_release);
