@@ -306,8 +306,15 @@ control_close(void)
 	while ((c = TAILQ_FIRST(&ctl_conns)) != NULL) {
 		struct evbuffer *out = bufferevent_get_output(c->c_bev);
 
-		if (evbuffer_get_length(out) > 0)
+		/*
+		 * One non-blocking try at the pending replies (the shutdown
+		 * reply among them).  A bufferevent freezes the start of its
+		 * output so that only it drains it; it is freed next.
+		 */
+		if (evbuffer_get_length(out) > 0) {
+			evbuffer_unfreeze(out, 1);
 			(void)evbuffer_write(out, bufferevent_getfd(c->c_bev));
+		}
 		ctl_free(c);
 	}
 }

@@ -1,0 +1,545 @@
+#!/usr/bin/python3
+"""End-to-end tests of vigild itself: --check-config, crash backoff and
+permanent exits, and the control socket (permissions, every operation and
+its effect, every error case, authorization by peer credentials, many
+stalled clients), driven by Debian's python3-msgpack, an implementation
+independent of vigild's msgpack-c.
+"""
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import stat
+import struct
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_probing as tp  # noqa: E402  (the shared harness)
+from test_probing import ok, wait_for, binpath  # noqa: E402
+
+try:
+    import msgpack  # noqa: F401
+except ImportError:
+    print("not ok - python3-msgpack is not installed (apt-get install "
+          "python3-msgpack)")
+    sys.exit(1)
+
+KEY_A = "sk-sup-test-aaaa1111"
+KEY_B = "sk-sup-test-bbbb2222"
+
+
+# ---- --check-config ---------------------------------------------------------
+
+def test_check_config(tmp):
+    good = os.path.join(tmp, "good.conf")
+    with open(good, "w") as f:
+        f.write("[vigil]\ninterval = 30s\ntimeout = 10s\n"
+                "shm_name = /vigil-check\n\n[provider \"openai\"]\n"
+                "kind = openai\nbase_url = https://api.openai.com\n")
+    r = subprocess.run([binpath("vigild"), "--check-config", "-c", good],
+                       capture_output=True, text=True, timeout=10)
+    ok(r.returncode == 0 and r.stdout.strip() == "configuration OK",
+       "--check-config: a good file says configuration OK, status 0",
+       (r.returncode, r.stdout, r.stderr))
+    bad = {
+        "unknown kind": "[provider \"x\"]\nkind = nosuch\n"
+                        "base_url = http://h\n",
+        "bad duration": "[vigil]\ninterval = soon\n",
+        "unknown key": "[vigil]\nfrobnicate = 1\n",
+        "timeout not below interval": "[vigil]\ninterval = 10s\n"
+                                      "timeout = 20s\n",
+        "fast interval refused": "[vigil]\ninterval = 1s\ntimeout = 500ms\n",
+        "no section": "interval = 30s\n",
+        "bad base_url": "[provider \"x\"]\nkind = openai\n"
+                        "base_url = ftp://h\n",
+    }
+    for name, text in bad.items():
+        path = os.path.join(tmp, "bad.conf")
+        with open(path, "w") as f:
+            f.write(text)
+        r = subprocess.run([binpath("vigild"), "--check-config", "-c", path],
+                           capture_output=True, text=True, timeout=10)
+        lines = r.stderr.strip().splitlines()
+        ok(r.returncode == 2 and len(lines) == 1 and
+           re.search(re.escape(path) + r":\d+:", lines[0]) is not None,
+           "--check-config: %s: one line with file:line, status 2" % name,
+           (r.returncode, r.stderr))
+    missing = os.path.join(tmp, "nonexistent.conf")
+    r = subprocess.run([binpath("vigild"), "--check-config", "-c", missing],
+                       capture_output=True, text=True, timeout=10)
+    ok(r.returncode == 2 and missing in r.stderr,
+       "--check-config: a missing file is named, status 2",
+       (r.returncode, r.stderr))
+
+
+# ---- crash backoff ---------------------------------------------------------
+
+def test_backoff():
+    """A prober that dies at once on every start is backed off (100 ms,
+    doubling); one that exits 125 is not restarted."""
+    h = tp.Harness("backoff")
+    try:
+        bindir = os.path.join(h.tmp, "bin")
+        os.mkdir(bindir)
+        vigild = os.path.join(bindir, "vigild")
+        shutil.copy(binpath("vigild"), vigild)
+        fake = os.path.join(bindir, "vigil-prober")
+        with open(fake, "w") as f:
+            f.write("#!/bin/sh\ncase \"$1\" in perm) exit 125;; "
+                    "*) exit 3;; esac\n")
+        os.chmod(fake, 0o755)
+        h.write_conf([
+            {"name": "crashy", "kind": "http",
+             "base_url": "http://127.0.0.1:9"},
+            {"name": "perm", "kind": "http",
+             "base_url": "http://127.0.0.1:9"}])
+        h.start(vigild=vigild)
+        wait_for(lambda: "restarting in 1600 ms" in h.logtext(), 15)
+        log = h.logtext()
+        delays = [int(x) for x in re.findall(
+            r"prober crashy: pid \d+ exited with status 3 after \d+ ms up; "
+            r"restarting in (\d+) ms", log)]
+        ok(delays[:5] == [100, 200, 400, 800, 1600],
+           "a crashing prober is restarted after 100, 200, 400, 800, "
+           "1600 ms", delays)
+        perm = re.findall(r"prober perm: pid \d+ exited with status 125: "
+                          r"a permanent error; not restarting", log)
+        starts = len(re.findall(r"prober perm: pid \d+ exited", log))
+        ok(len(perm) == 1 and starts == 1,
+           "exit status 125 is permanent: logged once, not restarted",
+           (perm, starts))
+        ok(h.proc.poll() is None, "vigild keeps running")
+    finally:
+        h.stop()
+
+
+# ---- the control socket ----------------------------------------------------
+
+def raw_conn(h):
+    return tp.ctl_connect(h.sock, 10)
+
+
+def send(s, obj):
+    s.sendall(tp.frame(obj))
+    return tp.recv_frame(s)
+
+
+def err_code(r):
+    return (r.get("error") or {}).get("code") if not r.get("ok") else None
+
+
+def still_works(h, name):
+    try:
+        r = h.call("ping", {}, 99)
+        ok(r == {"id": 99, "ok": True, "result": {}}, name, r)
+    except Exception as e:
+        ok(False, name, e)
+
+
+def test_socket_mode(h):
+    st = os.stat(h.sock)
+    ok(stat.S_ISSOCK(st.st_mode) and stat.S_IMODE(st.st_mode) == 0o660,
+       "the control socket is mode 0660", oct(st.st_mode))
+
+
+def test_read_ops(h):
+    r = h.call("hello", {}, 5)
+    ok(r.get("id") == 5 and r.get("ok") and
+       r["result"].get("protocol") == 1 and
+       isinstance(r["result"].get("version"), str),
+       "hello: protocol 1 and a version", r)
+    r = h.call("version")
+    ok(r.get("ok") and r["result"]["protocol"] == 1, "version", r)
+    r = h.call("ping")
+    ok(r == {"id": 1, "ok": True, "result": {}}, "ping", r)
+    r = h.call("providers")
+    names = sorted(p["name"] for p in r.get("result", []))
+    ok(r.get("ok") and names == ["a", "b"] and
+       all(p["state"] == "up" and p["pid"] > 0 for p in r["result"]),
+       "providers lists both, up, with pids", r)
+    r = wait_for(lambda: (lambda x: x if x.get("ok") and all(
+        p["last_check"] for p in x["result"]["providers"]) else None)(
+        h.call("status")), 10) or h.call("status")
+    ps = {p["name"]: p for p in r.get("result", {}).get("providers", [])}
+    ok(sorted(ps) == ["a", "b"] and
+       ps["a"]["last_check"]["outcome"] == "ok" and
+       set(ps["a"]["windows"]) == {"1m", "5m", "15m"} and
+       r["result"]["status"] in ("healthy", "degraded", "unhealthy",
+                                 "unknown", "misconfigured"),
+       "status: every provider with its last check and windows", r)
+    r = wait_for(lambda: (lambda x: x if x.get("ok") and
+                          x["result"]["points"] else None)(
+        h.call("history", {"provider": "a"})), 10) or \
+        h.call("history", {"provider": "a"})
+    ok(r.get("ok") and r["result"]["provider"] == "a" and
+       r["result"]["points"] and
+       r["result"]["points"][-1]["outcome"] == "ok",
+       "history: raw points of a provider", r.get("error") or
+       len(r.get("result", {}).get("points", [])))
+    r2 = h.call("history", {"provider": "a", "step": "1h"})
+    ok(r2.get("ok") and 1 <= len(r2["result"]["points"]) <= 2,
+       "history: a 1h step keeps one point per hour",
+       r2.get("error") or len(r2["result"]["points"]))
+    r = h.call("alerts", {"limit": 10})
+    ok(r.get("ok") and isinstance(r["result"], list), "alerts: a list", r)
+
+
+def test_probe_now(h):
+    t0 = time.time_ns()
+    r = h.call("probe_now", {"provider": "a"})
+    ok(r.get("ok") and r["result"]["outcome"] == "ok" and
+       r["result"]["wall_ns"] >= t0 and r["result"]["http_status"] == 200,
+       "probe_now: a fresh sample in the reply", r)
+    r = h.call("probe_now", {"provider": "all"})
+    ok(r.get("ok") and sorted(r["result"]) == ["a", "b"] and
+       all(v["ok"] and v["result"]["wall_ns"] >= t0
+           for v in r["result"].values()),
+       "probe_now all: one fresh sample per provider", r)
+    ps = h.providers(64)
+    ok(any(s["manual"] and s["wall_ns"] >= t0 for s in ps["a"]["samples"]),
+       "probe_now: the manual sample is in the ring")
+
+
+def test_pause_resume(h):
+    r = h.call("pause", {"provider": "a"})
+    ok(r == {"id": 1, "ok": True, "result": {}}, "pause a", r)
+    time.sleep(0.4)
+    p = h.providers(0)
+    h1 = p["a"]["head"]
+    hb = p["b"]["head"]
+    time.sleep(1.2)
+    p = h.providers(0)
+    ok(p["a"]["paused"] and p["a"]["head"] == h1,
+       "pause: no new samples, the directory says paused",
+       (h1, p["a"]["head"], p["a"]["paused"]))
+    ok(p["b"]["head"] > hb + 2, "pause: other providers keep probing")
+    st = {x["name"]: x for x in h.call("status")["result"]["providers"]}
+    ok(st["a"]["status"] == "paused", "status shows a paused", st["a"])
+    r = h.call("resume", {"provider": "a"})
+    ok(r.get("ok"), "resume a", r)
+    ok(wait_for(lambda: h.providers(0)["a"]["head"] > h1 + 2, 10) and
+       not h.providers(0)["a"]["paused"], "resume: samples again")
+
+
+def test_set_interval(h):
+    r = h.call("set_interval", {"provider": "b", "interval_ms": 1000})
+    ok(r.get("ok"), "set_interval b 1000 ms", r)
+    p = h.providers(0)
+    ok(p["b"]["interval_ms"] == 1000, "set_interval: the directory shows it",
+       p["b"]["interval_ms"])
+    time.sleep(0.5)
+    b0, a0 = h.providers(0)["b"]["head"], h.providers(0)["a"]["head"]
+    time.sleep(2.5)
+    p = h.providers(0)
+    nb, na = p["b"]["head"] - b0, p["a"]["head"] - a0
+    ok(nb <= 4 and na >= 8, "set_interval: b samples at 1 s, a at 200 ms",
+       (nb, na))
+    r = h.call("set_interval", {"provider": "b", "interval": "200ms"})
+    ok(r.get("ok") and h.providers(0)["b"]["interval_ms"] == 200,
+       "set_interval with a duration string", r)
+    r = h.call("set_interval", {"provider": "all", "interval_ms": 200})
+    ok(r.get("ok") and sorted(r["result"]) == ["a", "b"],
+       "set_interval all: per provider results", r)
+
+
+def test_silence(h):
+    r = h.call("silence", {"provider": "a", "duration": "10m",
+                           "reason": "provider maintenance"})
+    ok(r.get("ok") and r["result"]["until_ns"] > time.time_ns(),
+       "silence a for 10 minutes", r)
+    until = r.get("result", {}).get("until_ns")
+    got = wait_for(lambda: h.providers(0)["a"]["stats"][
+        "silenced_until_ns"] > 0, 5)
+    st = h.providers(0)["a"]["stats"]["silenced_until_ns"]
+    ok(got and abs(st - until) < 1e6,
+       "silence: the aggregator records it", (st, until))
+    r = h.call("unsilence", {"provider": "a"})
+    ok(r.get("ok"), "unsilence a", r)
+    ok(wait_for(lambda: h.providers(0)["a"]["stats"][
+        "silenced_until_ns"] == 0, 5), "unsilence: cleared")
+
+
+def test_errors(h):
+    s = raw_conn(h)
+    try:
+        r = send(s, {"id": 3, "op": "frobnicate", "args": {}})
+        ok(err_code(r) == "unknown_op" and r["id"] == 3,
+           "unknown op: structured error", r)
+        r = send(s, {"id": 4, "op": "ping"})
+        ok(r == {"id": 4, "ok": True, "result": {}},
+           "unknown op: the connection stays usable", r)
+        cases = [
+            ({"op": "ping"}, "bad_request", "no id"),
+            ({"id": "x", "op": "ping"}, "bad_request", "id not a uint"),
+            ({"id": 5, "op": 7}, "bad_request", "op not a string"),
+            ({"id": 5}, "bad_request", "no op"),
+            ({"id": 5, "op": "ping", "args": [1]}, "bad_request",
+             "args not a map"),
+            ({"id": 5, "op": "pause", "args": {"provider": 5}},
+             "bad_argument", "provider not a string"),
+            ({"id": 5, "op": "pause", "args": {}}, "missing_argument",
+             "provider missing"),
+            ({"id": 5, "op": "pause", "args": {"provider": "zzz"}},
+             "not_found", "unknown provider"),
+            ({"id": 5, "op": "set_interval", "args": {"provider": "a"}},
+             "missing_argument", "interval missing"),
+            ({"id": 5, "op": "set_interval",
+              "args": {"provider": "a", "interval_ms": 5}},
+             "bad_argument", "interval below the minimum"),
+            ({"id": 5, "op": "set_interval",
+              "args": {"provider": "a", "interval_ms": -5}},
+             "bad_argument", "negative interval"),
+            ({"id": 5, "op": "set_interval",
+              "args": {"provider": "a", "interval": "soon"}},
+             "bad_argument", "interval not a duration"),
+            ({"id": 5, "op": "silence", "args": {"provider": "a"}},
+             "missing_argument", "silence without a duration"),
+            ({"id": 5, "op": "silence",
+              "args": {"provider": "a", "until_ns": 1}},
+             "bad_argument", "silence until the past"),
+            ({"id": 5, "op": "history", "args": {"provider": "all"}},
+             "bad_argument", "history of all"),
+            ({"id": 5, "op": "history",
+              "args": {"provider": "a", "step": "7m"}},
+             "bad_argument", "history with a bad step"),
+            ({"id": 5, "op": "alerts", "args": {"level": "loud"}},
+             "bad_argument", "alerts with a bad level"),
+        ]
+        for req, code, name in cases:
+            r = send(s, req)
+            ok(err_code(r) == code and isinstance(
+               r["error"].get("message"), str),
+               "%s: error %s" % (name, code), r)
+        r = send(s, {"id": 6, "op": "ping"})
+        ok(r.get("ok"), "after every bad request the connection works", r)
+
+        # A whole frame whose body is not one msgpack map.
+        for name, body in (("random bytes", random.Random(1).randbytes(64)),
+                           ("an array", tp.frame([1, 2])[4:]),
+                           ("two maps", tp.frame({})[4:] * 2)):
+            s.sendall(struct.pack(">I", len(body)) + body)
+            r = tp.recv_frame(s)
+            ok(err_code(r) == "bad_frame" and r["id"] == 0,
+               "a frame holding %s: bad_frame" % name, r)
+        r = send(s, {"id": 7, "op": "ping"})
+        ok(r.get("ok"), "after bad frames the connection works", r)
+    finally:
+        s.close()
+
+    # Over the maximum: refused before anything is buffered, then closed.
+    s = raw_conn(h)
+    try:
+        s.sendall(struct.pack(">I", 2 << 20) + b"\x80")
+        r = tp.recv_frame(s)
+        ok(err_code(r) == "frame_too_large", "a frame over 1 MiB: error", r)
+        ok(s.recv(16) == b"", "a frame over 1 MiB: connection closed")
+    finally:
+        s.close()
+    still_works(h, "after an oversized frame a new connection works")
+
+    # Zero length.
+    s = raw_conn(h)
+    try:
+        s.sendall(struct.pack(">I", 0))
+        r = tp.recv_frame(s)
+        ok(err_code(r) == "frame_too_large", "a zero-length frame: error", r)
+    finally:
+        s.close()
+
+    # Truncated: half a frame, then the client goes away.
+    s = raw_conn(h)
+    body = tp.frame({"id": 1, "op": "status"})
+    s.sendall(body[:len(body) // 2])
+    s.close()
+    still_works(h, "after a truncated frame a new connection works")
+
+    # Random bytes, unframed.
+    s = raw_conn(h)
+    try:
+        s.sendall(random.Random(2).randbytes(4096))
+        try:
+            while s.recv(65536):
+                pass
+        except (socket.timeout, ConnectionResetError):
+            pass
+    finally:
+        s.close()
+    still_works(h, "after random bytes a new connection works")
+    ok(h.proc.poll() is None, "vigild survived every bad client")
+
+
+def as_user(h, uid, gid, fn):
+    """Run fn() in a child with other credentials; return its JSON."""
+    rd, wr = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.close(rd)
+            os.setgroups([])
+            os.setgid(gid)
+            os.setuid(uid)
+            out = fn()
+        except Exception as e:
+            out = {"exception": repr(e)}
+        os.write(wr, json.dumps(out).encode())
+        os._exit(0)
+    os.close(wr)
+    data = b""
+    while True:
+        chunk = os.read(rd, 65536)
+        if not chunk:
+            break
+        data += chunk
+    os.close(rd)
+    os.waitpid(pid, 0)
+    return json.loads(data or b"{}")
+
+
+def test_authorization(h):
+    if os.geteuid() != 0:
+        print("ok - authorization tests need root (skipped)")
+        return
+    import grp
+    gid = grp.getgrnam("nogroup").gr_gid
+    st = os.stat(h.sock)
+    ok(st.st_gid == gid, "the socket belongs to read_group", st.st_gid)
+
+    def member():
+        return {"status": h.call("status").get("ok"),
+                "pause": h.call("pause", {"provider": "a"}),
+                "reload": h.call("reload")}
+    r = as_user(h, 65534, gid, member)
+    ok(r.get("status") is True, "a read_group member can read", r)
+    ok(err_code(r.get("pause", {})) == "forbidden" and
+       err_code(r.get("reload", {})) == "forbidden",
+       "a read_group member cannot mutate", r)
+    ok(not h.providers(0)["a"]["paused"], "the refused pause did nothing")
+    ok(re.search(r"pause a refused: uid 65534 pid \d+", h.logtext()),
+       "the refused mutation is logged with uid and pid")
+
+    # Outside the group: the socket mode refuses at connect...
+    def outsider():
+        try:
+            return h.call("status")
+        except PermissionError:
+            return {"refused": "connect"}
+    r = as_user(h, 54321, 54321, outsider)
+    ok(r.get("refused") == "connect", "a non-member cannot connect", r)
+    # ...and vigild itself refuses too, should the mode be loosened.
+    os.chmod(h.sock, 0o666)
+    try:
+        r = as_user(h, 54321, 54321, outsider)
+        ok(err_code(r) == "forbidden" and r.get("id") == 0,
+           "a non-member is refused by vigild at connect", r)
+        ok(re.search(r"refused uid 54321 pid \d+", h.logtext()),
+           "the refusal is logged")
+    finally:
+        os.chmod(h.sock, 0o660)
+
+
+def test_many_clients(h):
+    """100 connections, half stalled mid-frame, half idle: probing and
+    other clients go on."""
+    conns = []
+    try:
+        body = tp.frame({"id": 1, "op": "status"})
+        for i in range(100):
+            s = raw_conn(h)
+            if i % 2 == 0:
+                s.sendall(body[:5])
+            conns.append(s)
+        a0 = h.providers(0)["a"]["head"]
+        t0 = time.time_ns()
+        r = h.call("probe_now", {"provider": "b"})
+        ok(r.get("ok") and r["result"]["wall_ns"] >= t0,
+           "100 stalled connections: another client is served", r)
+        ok(wait_for(lambda: h.providers(0)["a"]["head"] > a0 + 3, 10),
+           "100 stalled connections: probing goes on")
+    finally:
+        for s in conns:
+            s.close()
+
+
+def test_reload_op(h):
+    r = h.call("reload")
+    ok(r == {"id": 1, "ok": True, "result": {}}, "reload: ok", r)
+    with open(h.conf) as f:
+        good = f.read()
+    with open(h.conf, "a") as f:
+        f.write("\n[vigil]\ninterval = forever\n")
+    try:
+        r = h.call("reload")
+        ok(err_code(r) == "config" and
+           re.search(re.escape(h.conf) + r":\d+:", r["error"]["message"]),
+           "reload with a bad config: error config with file:line", r)
+    finally:
+        with open(h.conf, "w") as f:
+            f.write(good)
+    ok(h.call("ping").get("ok"), "vigild runs on after a refused reload")
+
+
+def test_shutdown_op(h):
+    kids = tp.children_of(h.proc.pid)
+    r = h.call("shutdown")
+    ok(r == {"id": 1, "ok": True, "result": {}}, "shutdown: ok", r)
+    try:
+        rc = h.proc.wait(10)
+    except subprocess.TimeoutExpired:
+        rc = None
+    ok(rc == 0, "shutdown: vigild exits 0", rc)
+    ok(not [k for k in kids if tp.pid_alive(k)] and
+       not os.path.exists(h.sock) and
+       not os.path.exists("/dev/shm" + h.shm),
+       "shutdown: children, socket and segment are gone")
+
+
+def main():
+    tmp = tp.Harness("check").tmp
+    try:
+        test_check_config(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        test_backoff()
+    except Exception as e:
+        ok(False, "backoff harness", e)
+
+    h = tp.Harness("ctl")
+    try:
+        os.chmod(h.tmp, 0o755)
+        h.sim = tp.Sim(h.tmp, ["a:openai:" + KEY_A, "b:openai:" + KEY_B])
+        extra = "read_group = nogroup" if os.geteuid() == 0 else ""
+        h.write_conf([
+            {"name": "a", "kind": "openai", "base_url": h.sim.base("a"),
+             "key": KEY_A},
+            {"name": "b", "kind": "openai", "base_url": h.sim.base("b"),
+             "key": KEY_B}], extra=extra)
+        h.start(wait_providers=["a", "b"])
+        test_socket_mode(h)
+        test_read_ops(h)
+        test_probe_now(h)
+        test_pause_resume(h)
+        test_set_interval(h)
+        test_silence(h)
+        test_errors(h)
+        test_authorization(h)
+        test_many_clients(h)
+        test_reload_op(h)
+        test_shutdown_op(h)
+    except Exception as e:
+        import traceback
+        traceback.print_exc()
+        ok(False, "harness", e)
+        print(h.logtext()[-3000:], file=sys.stderr)
+    finally:
+        h.stop()
+    return 1 if tp.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
