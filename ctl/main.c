@@ -67,6 +67,7 @@ static int	usage_cmd(const struct cmd *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	help_cmd(const struct cmd *);
 static int	want_help(int, char **);
+static int	pull_json(int, char **, int *);
 static int	ctl_run(struct ctx *, const char *, const msgpack_sbuffer *,
 		    struct ctl_reply *);
 static int	print_json(const msgpack_object *);
@@ -240,6 +241,7 @@ main(int argc, char *argv[])
 		help_cmd(&cmds[i]);
 		return CTL_EXIT_OK;
 	}
+	argc = pull_json(argc, argv, &x.x_json);
 	if (config != NULL) {
 		if (conf_load(&conf, config, err, sizeof(err)) == -1) {
 			fprintf(stderr, "vigilctl: %s\n", err);
@@ -320,6 +322,33 @@ want_help(int argc, char **argv)
 			return 1;
 	}
 	return 0;
+}
+
+/*
+ * "vigilctl status --json" reads as naturally as "vigilctl --json
+ * status": take -j/--json out of the command's arguments (up to "--").
+ * Returns the new argc.
+ */
+static int
+pull_json(int argc, char **argv, int *json)
+{
+	int i, j;
+
+	for (i = 1, j = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			while (i < argc)
+				argv[j++] = argv[i++];
+			break;
+		}
+		if (strcmp(argv[i], "-j") == 0 ||
+		    strcmp(argv[i], "--json") == 0) {
+			*json = 1;
+			continue;
+		}
+		argv[j++] = argv[i];
+	}
+	argv[j] = NULL;
+	return j;
 }
 
 /*

@@ -145,6 +145,13 @@ def test_read(h):
        "--json status has the same keys as the raw reply",
        (sorted(j), sorted(raw_st)))
 
+    r = vigilctl(h, "providers", "--json")
+    try:
+        jp = json.loads(r.stdout)
+    except ValueError:
+        jp = None
+    ok(r.returncode == 0 and isinstance(jp, list) and len(jp) == 2,
+       "--json also works after the command", show(r))
     r = vigilctl(h, "status", "a")
     ok(r.returncode == 0 and r.stdout.startswith("a (openai): ") and
        re.search(r"^WINDOW\s+SAMPLES\s+ERRORS\s+UPTIME", r.stdout, re.M)
