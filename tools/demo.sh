@@ -1,0 +1,72 @@
+#!/bin/sh
+# tools/demo.sh - the demo behind `make run` (which builds first).
+#
+# Starts vigil-sim on 127.0.0.1:9480 with six fake providers (google slow
+# with a latency tail, qwen flaky with 20% 503s, the rest healthy), writes
+# their fake keys under /tmp/vigil-demo (mode 0600), then runs vigild with
+# examples/demo.conf in the foreground.  Ctrl-C stops vigild (orderly:
+# children, segment, socket) and then the simulator, by pid.
+#
+# Environment: VIGIL_BUILD (default build).
+set -eu
+top=$(cd "$(dirname "$0")/.." && pwd)
+B=${VIGIL_BUILD:-$top/build}
+case $B in /*) ;; *) B=$top/$B ;; esac
+RUN=/tmp/vigil-demo
+SIM_PORT=9480
+
+for b in vigild vigil-sim vigil-prober; do
+	if [ ! -x "$B/$b" ]; then
+		echo "demo: $B/$b is missing; run make first" >&2
+		exit 1
+	fi
+done
+
+mkdir -p "$RUN/keys" "$RUN/state"
+chmod 755 "$RUN"
+chmod 700 "$RUN/keys"
+(
+	umask 077
+	printf '%s\n' sk-demo-openai >"$RUN/keys/openai"
+	printf '%s\n' sk-ant-demo >"$RUN/keys/anthropic"
+	printf '%s\n' AIza-demo-google >"$RUN/keys/google"
+	printf '%s\n' sk-demo-deepseek >"$RUN/keys/deepseek"
+	printf '%s\n' sk-demo-qwen >"$RUN/keys/qwen"
+	printf '%s\n' key-demo-cursor >"$RUN/keys/cursor"
+)
+rm -f "$RUN/sim.json"
+
+"$B/vigil-sim" -p "$SIM_PORT" --port-file "$RUN/sim.json" \
+    -P openai:openai:sk-demo-openai \
+    -P anthropic:anthropic:sk-ant-demo \
+    -P google:google:AIza-demo-google \
+    -P deepseek:deepseek:sk-demo-deepseek \
+    -P qwen:qwen:sk-demo-qwen \
+    -P cursor:cursor:key-demo-cursor \
+    -f 'google={"latency_ms":600,"latency_jitter_ms":200,"latency_tail_ms":1500,"tail_prob":0.1}' \
+    -f 'qwen={"error_rate":0.2,"error_status":503}' \
+    >/dev/null 2>"$RUN/sim.log" &
+sim=$!
+trap 'kill "$sim" 2>/dev/null; wait "$sim" 2>/dev/null; exit 0' EXIT INT TERM
+
+i=0
+while [ ! -s "$RUN/sim.json" ]; do
+	if ! kill -0 "$sim" 2>/dev/null || [ $i -ge 50 ]; then
+		echo "demo: vigil-sim did not start (port $SIM_PORT busy?):" >&2
+		cat "$RUN/sim.log" >&2
+		exit 1
+	fi
+	sleep 0.1
+	i=$((i + 1))
+done
+
+cat <<MSG
+vigil demo: six simulated providers on 127.0.0.1:$SIM_PORT (google slow, qwen flaky)
+  dashboard     http://127.0.0.1:9470/
+  JSON          curl -s http://127.0.0.1:9470/health/integration
+  metrics       curl -s http://127.0.0.1:9470/metrics
+  control       $RUN/control.sock (vigilctl --socket $RUN/control.sock status)
+  faults        curl -s -XPOST http://127.0.0.1:$SIM_PORT/_sim/openai -d '{"status":500}'
+Ctrl-C stops everything.
+MSG
+"$B/vigild" -c "$top/examples/demo.conf" || true
