@@ -288,6 +288,16 @@ def test_interval(h):
     ok(ps["b"]["interval_ms"] == 2000 and ps["a"]["interval_ms"] == 1000,
        "the directory holds b's new interval, a's is unchanged",
        {n: ps[n]["interval_ms"] for n in ps})
+    # The sample rate follows: b at 2 s samples about half as often as a.
+    time.sleep(2.1)
+    p0 = h.providers(0)
+    time.sleep(4.5)
+    p1 = h.providers(0)
+    na = p1["a"]["head"] - p0["a"]["head"]
+    nb = p1["b"]["head"] - p0["b"]["head"]
+    ok(2 <= nb <= 3 and na >= 4 and nb < na,
+       "after interval b 2s: b samples every 2 s, a every 1 s in 4.5 s",
+       (na, nb))
     r = vigilctl(h, "interval", "all", "1s")
     ok(r.returncode == 0 and all(p["interval_ms"] == 1000 for p in
                                  h.call("providers")["result"]),
