@@ -289,6 +289,12 @@ class Harness:
             os.unlink("/dev/shm" + self.shm)
         except OSError:
             pass
+        if self.proc is not None and hasattr(self, "log"):
+            self.log.close()
+        # Keep the logs of a failed run for a look.
+        if not failures:
+            import shutil
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 # ---- the tests -----------------------------------------------------------------
