@@ -223,9 +223,9 @@ class Harness:
         with open(self.conf, "w") as f:
             f.write("\n".join(lines) + "\n")
 
-    def start(self, vigild=None, wait_providers=None):
+    def start(self, vigild=None, wait_providers=None, env=None):
         self.log = open(self.logpath, "a")
-        env = {"PATH": "/usr/bin:/bin"}
+        env = dict(env or {}, PATH="/usr/bin:/bin")
         self.proc = subprocess.Popen(
             [vigild or binpath("vigild"), "-c", self.conf],
             stdout=self.log, stderr=subprocess.STDOUT, env=env)
@@ -405,6 +405,36 @@ def read_memory(pid):
     return b"".join(out)
 
 
+def test_fds(h):
+    """Descriptors as docs/internals.md says: 3 the segment (read-only for
+    vigil-api), 4 the socketpair, 5 the listening socket of vigil-api."""
+    bad = []
+    seen = 0
+    for k in children_of(h.proc.pid):
+        try:
+            with open("/proc/%d/cmdline" % k, "rb") as f:
+                role = f.read().split(b"\0")[0].decode()
+            with open("/proc/%d/fdinfo/3" % k) as f:
+                flags = int([ln.split()[1] for ln in f
+                             if ln.startswith("flags:")][0], 8)
+            seg = os.readlink("/proc/%d/fd/3" % k)
+            sock = os.readlink("/proc/%d/fd/4" % k)
+        except OSError as e:
+            bad.append((k, str(e)))
+            continue
+        seen += 1
+        want = os.O_RDONLY if role == "vigil-api" else os.O_RDWR
+        if (flags & os.O_ACCMODE) != want or h.shm not in seg:
+            bad.append((k, role, "fd 3", seg, oct(flags)))
+        if not sock.startswith("socket:"):
+            bad.append((k, role, "fd 4", sock))
+        if role == "vigil-api" and not os.readlink(
+                "/proc/%d/fd/5" % k).startswith("socket:"):
+            bad.append((k, role, "fd 5"))
+    ok(seen >= 8 and not bad, "children get fds 3, 4 (and 5) as documented",
+       bad)
+
+
 def test_kill_prober(h):
     before = h.providers(0)
     old = before["openai"]
@@ -557,6 +587,7 @@ def main():
         h.start(wait_providers=[p["name"] for p in provs])
         test_outcomes(h, closed)
         test_secrets(h)
+        test_fds(h)
         test_kill_prober(h)
         test_reload(h, sim)
         test_bad_reload(h)

@@ -118,6 +118,48 @@ def test_backoff():
         h.stop()
 
 
+# ---- sd_notify ---------------------------------------------------------------
+
+def test_notify():
+    """READY=1 once the children started, RELOADING=1 and READY=1 around a
+    reload, STOPPING=1 on SIGTERM, over $NOTIFY_SOCKET."""
+    h = tp.Harness("notify")
+    ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    path = os.path.join(h.tmp, "notify.sock")
+    ns.bind(path)
+    ns.settimeout(10)
+    msgs = []
+
+    def wait_msg(word):
+        end = time.monotonic() + 10
+        while time.monotonic() < end:
+            if any(word in m for m in msgs):
+                return True
+            try:
+                msgs.append(ns.recv(4096).decode())
+            except socket.timeout:
+                break
+        return any(word in m for m in msgs)
+    try:
+        h.sim = tp.Sim(h.tmp, ["a:openai:" + KEY_A])
+        h.write_conf([{"name": "a", "kind": "openai",
+                       "base_url": h.sim.base("a"), "key": KEY_A}])
+        h.start(env={"NOTIFY_SOCKET": path})
+        ok(wait_msg("READY=1") and h.all_up(["a"]),
+           "sd_notify: READY=1 once the children are up", msgs)
+        msgs.clear()
+        os.kill(h.proc.pid, signal.SIGHUP)
+        ok(wait_msg("RELOADING=1") and wait_msg("READY=1"),
+           "sd_notify: RELOADING=1 then READY=1 on reload", msgs)
+        msgs.clear()
+        h.proc.send_signal(signal.SIGTERM)
+        ok(wait_msg("STOPPING=1"), "sd_notify: STOPPING=1 on SIGTERM", msgs)
+        ok(h.proc.wait(10) == 0, "vigild exits 0")
+    finally:
+        ns.close()
+        h.stop()
+
+
 # ---- the control socket ----------------------------------------------------
 
 def raw_conn(h):
@@ -517,6 +559,10 @@ def main():
         test_backoff()
     except Exception as e:
         ok(False, "backoff harness", e)
+    try:
+        test_notify()
+    except Exception as e:
+        ok(False, "notify harness", e)
 
     h = tp.Harness("ctl")
     try:
