@@ -554,6 +554,26 @@ def test_ws(seg, srv, port):
     good.close()
     slow.close()
     sse.close()
+    # The cap: 256 WebSocket clients, the next one gets 503.
+    time.sleep(0.3)
+    many = []
+    try:
+        for _ in range(256):
+            many.append(WS(port))
+        codes = {w.status for w in many}
+        extra = WS(port)
+        body = extra.buf
+        extra.close()
+        result("ws: 256 clients, the 257th gets 503 too_many_clients",
+               codes == {101} and extra.status == 503, (codes, body[:80]))
+    finally:
+        for w in many:
+            w.close()
+    time.sleep(0.3)
+    w = WS(port)
+    result("ws: accepted again once clients left", w.status == 101,
+           w.status)
+    w.close()
 
 
 def test_child(shm):
@@ -869,6 +889,15 @@ def run(seg, srv, port, shm):
                                       "application/x-www-form-urlencoded"})
     result("POST with a body 405 + Allow", st == 405 and
            hdrs.get("Allow") == "GET, HEAD", (st, hdrs))
+    raw = raw_request(port, b"POST /health HTTP/1.1\r\nHost: x\r\n"
+                      b"Content-Length: 1048576\r\n\r\n" + b"x" * 65536)
+    result("POST with a 1 MiB body refused (413 or 405)",
+           status_of(raw) in (405, 413) or raw == b"", raw[:60])
+    raw = raw_request(port, b"GET /health HTTP/1.1\r\nHost: x\r\n" +
+                      b"".join(b"X-H%d: v\r\n" % i for i in range(2000)) +
+                      b"\r\n")
+    result("2,000 headers refused", status_of(raw) in (400, 413, 431) or
+           raw == b"", raw[:60])
     st, ct, hdrs, data = get(port, "/health", method="DELETE")
     result("DELETE 405", st == 405)
     st, ct, doc = get_json(port, "/health/integration/alerts?since=%zz")
