@@ -34,9 +34,11 @@
 #include "ring.h"
 
 #define CONFIGURE_ID	1
+#define CONFIGURE_RESERVE (64 * 1024)	/* > any configure request */
 
 struct procs		 procs = TAILQ_HEAD_INITIALIZER(procs);
 static struct proc_env	*env;
+static pid_t		 proc_parent;	/* vigild, for the child's check */
 
 static void	proc_exec_child(struct proc *, int, const char *)
 		    __attribute__((noreturn));
@@ -146,6 +148,7 @@ proc_timer(struct proc *p, uint32_t ms)
 int
 proc_start(struct proc *p)
 {
+	static const char zeros[CONFIGURE_RESERVE];
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	char path[PATH_MAX], err[256];
@@ -164,7 +167,16 @@ proc_start(struct proc *p)
 		return -1;
 	}
 
+	/*
+	 * Reserve the buffer before packing: a realloc while the secret is
+	 * in it would free a copy we could not wipe.
+	 */
 	msgpack_sbuffer_init(&sb);
+	if (msgpack_sbuffer_write(&sb, zeros, sizeof(zeros)) != 0) {
+		log_warnx("%s: out of memory", p->p_label);
+		goto backoff;
+	}
+	msgpack_sbuffer_clear(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, 3);
 	mp_kv_uint(&pk, "id", CONFIGURE_ID);
@@ -184,6 +196,7 @@ proc_start(struct proc *p)
 		log_warn("%s: socketpair", p->p_label);
 		goto fail;
 	}
+	proc_parent = getpid();
 	if ((pid = fork()) == -1) {
 		log_warn("%s: fork", p->p_label);
 		close(sv[0]);
@@ -298,7 +311,8 @@ proc_exec_child(struct proc *p, int sock, const char *path)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
 	    prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
 		_exit(127);
-	if (getppid() == 1)
+	/* vigild died before PDEATHSIG was armed: do not run orphaned. */
+	if (getppid() != proc_parent)
 		_exit(0);
 
 	argv[0] = (char *)p->p_role->binary;
