@@ -8,12 +8,13 @@ DESTDIR		?=
 SAN		?=
 BUILD		?= build$(if $(SAN),/$(SAN))
 CC		?= cc
-PKGS		 = libcurl libevent msgpack libcjson inih
+PKGS		 = libcurl libevent msgpack libcjson inih libcrypto
 VERSION		 = 0.1.0
 
 CFLAGS_BASE	 = -std=c11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE \
 		   -fno-strict-aliasing -DVIGIL_VERSION='"$(VERSION)"' \
-		   -DVIGIL_LIBEXECDIR='"$(LIBEXECDIR)"' -Iinclude -Icommon
+		   -DVIGIL_LIBEXECDIR='"$(LIBEXECDIR)"' -DVIGIL_HAVE_WSLAY \
+		   -Iinclude -Icommon
 ifeq ($(SAN),asan)
 SANFLAGS	 = -fsanitize=address,undefined -fno-omit-frame-pointer \
 		   -fno-sanitize-recover=undefined
@@ -42,7 +43,8 @@ endif
 CFLAGS		?=
 LDFLAGS		?=
 ALL_CFLAGS	 = $(CFLAGS_BASE) $(SANFLAGS) $(PKG_CFLAGS) $(CFLAGS)
-LIBS		 = $(PKG_LIBS) -lm -lpthread -lrt
+# libwslay (WebSocket framing) ships no .pc file in Debian.
+LIBS		 = $(PKG_LIBS) -lwslay -lm -lpthread -lrt
 
 # Process directories: name:dir.  Each dir has main.c; its other sources
 # go into an archive that the unit tests can link too.  A role is one
@@ -74,7 +76,7 @@ TOOL_BIN	:= $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 EXAMPLE_SRC	:= $(wildcard examples/*.c)
 EXAMPLE_BIN	:= $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 
-.PHONY: all deps deps-test test test-unit run bench fuzz clean install \
+.PHONY: all deps deps-test deps-bench test test-unit run bench fuzz clean install \
 	deb rpm programs tests
 
 all: $(if $(DEPS_MISSING),deps-then-all,programs tests)
@@ -92,6 +94,9 @@ deps:
 
 deps-test:
 	@sh tools/deps.sh test
+
+deps-bench:
+	@sh tools/deps.sh bench
 
 # ---- compilation -------------------------------------------------------
 
@@ -179,8 +184,9 @@ test-unit: all
 run: all
 	sh tools/demo.sh
 
-bench: all
+bench: all deps-bench
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
+	@BUILD=$(BUILD) sh bench/bench_api.sh
 
 # `make fuzz` runs every libFuzzer target for FUZZ_TIME seconds, from its
 # seed corpus tests/fuzz/corpus/NAME (kept) plus what it finds (in

@@ -21,9 +21,12 @@ if command -v pkg-config >/dev/null 2>&1; then
 	pkg msgpack libmsgpack-dev
 	pkg libcjson libcjson-dev
 	pkg inih libinih-dev
+	pkg libcrypto libssl-dev
 else
-	need="$need libcurl4-openssl-dev libevent-dev libmsgpack-dev libcjson-dev libinih-dev"
+	need="$need libcurl4-openssl-dev libevent-dev libmsgpack-dev libcjson-dev libinih-dev libssl-dev"
 fi
+# libwslay has no pkg-config file in Debian.
+[ -e /usr/include/wslay/wslay.h ] || need="$need libwslay-dev"
 if [ "$what" = test ]; then
 	cmd clang clang
 	[ -e /usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a ] ||
@@ -33,6 +36,11 @@ if [ "$what" = test ]; then
 	cmd valgrind valgrind
 	cmd promtool prometheus
 	cmd curl curl
+	cmd chromium chromium
+fi
+if [ "$what" = bench ]; then
+	cmd wrk wrk
+	[ -x /usr/sbin/nginx ] || need="$need nginx-light"
 fi
 
 [ -z "$need" ] && exit 0

@@ -417,8 +417,8 @@ def test_ws(seg, srv, port):
     """/ws/health: handshake, events within 1 s, ping/pong, close, replay
     with ?last_event_id, the error answers, a slow client dropped."""
     if ws_frame_ok(port) == 501:
-        print("ok - # SKIP /ws/health: vigil-api built without libwslay "
-              "(-DVIGIL_HAVE_WSLAY)")
+        print("not ok - /ws/health answers 501: vigil-api built without "
+              "libwslay (-DVIGIL_HAVE_WSLAY; make deps installs it)")
         return
     # Let earlier changes be polled, so the first event here is ours.
     time.sleep(0.5)
