@@ -118,6 +118,95 @@ def test_backoff():
         h.stop()
 
 
+def test_handshake_and_stragglers():
+    """A child that never answers configure is killed after 5 s and
+    restarted; one that ignores SIGTERM is SIGKILLed at shutdown."""
+    h = tp.Harness("straggler")
+    try:
+        bindir = os.path.join(h.tmp, "bin")
+        os.mkdir(bindir)
+        vigild = os.path.join(bindir, "vigild")
+        shutil.copy(binpath("vigild"), vigild)
+        fake = os.path.join(bindir, "vigil-prober")
+        with open(fake, "w") as f:
+            f.write("#!/bin/sh\ntrap '' TERM\nexec sleep 100\n")
+        os.chmod(fake, 0o755)
+        h.write_conf([{"name": "mute", "kind": "http",
+                       "base_url": "http://127.0.0.1:9"}])
+        h.start(vigild=vigild)
+        ok(wait_for(lambda: re.search(
+            r"prober mute: no configure reply within 5000 ms; killing",
+            h.logtext()) and "restarting in 100 ms" in h.logtext(), 15),
+           "a child that never answers configure is killed and restarted")
+        def sleeping():
+            out = []
+            for k in tp.children_of(h.proc.pid):
+                try:
+                    with open("/proc/%d/cmdline" % k, "rb") as f:
+                        if f.read().startswith(b"sleep"):
+                            out.append(k)
+                except OSError:
+                    pass
+            return out
+        # The replacement has set its trap and exec'd sleep.
+        kids = wait_for(sleeping, 5)
+        h.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = h.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            rc = None
+        ok(rc == 0 and "still running 3000 ms after SIGTERM; SIGKILL" in
+           h.logtext(), "a child ignoring SIGTERM is SIGKILLed at shutdown",
+           rc)
+        ok(kids and not [k for k in kids if tp.pid_alive(k)],
+           "no child is left after shutdown", kids)
+    finally:
+        h.stop()
+
+
+def test_drop():
+    """As root with a user that does not exist: children run as nobody,
+    with no_new_privs, and still probe."""
+    if os.geteuid() != 0:
+        print("ok - privilege drop needs root (skipped)")
+        return
+    import pwd
+    nobody = pwd.getpwnam("nobody")
+    h = tp.Harness("drop")
+    try:
+        os.chmod(h.tmp, 0o755)
+        h.sim = tp.Sim(h.tmp, ["a:openai:" + KEY_A])
+        h.write_conf([{"name": "a", "kind": "openai",
+                       "base_url": h.sim.base("a"), "key": KEY_A}])
+        with open(h.conf) as f:
+            text = f.read().replace("user = root", "user = no-such-user-x")
+        with open(h.conf, "w") as f:
+            f.write(text)
+        h.start(wait_providers=["a"])
+        ok("user no-such-user-x does not exist; children run as nobody" in
+           h.logtext(), "a missing user is reported")
+        bad = []
+        kids = tp.children_of(h.proc.pid)
+        for k in kids:
+            with open("/proc/%d/status" % k) as f:
+                st = dict(ln.split(":", 1) for ln in f if ":" in ln)
+            uids = st["Uid"].split()
+            gids = st["Gid"].split()
+            if (set(uids) != {str(nobody.pw_uid)} or
+                    set(gids) != {str(nobody.pw_gid)} or
+                    st["Groups"].split() not in ([], [str(nobody.pw_gid)])
+                    or st.get("NoNewPrivs", "").strip() != "1"):
+                bad.append((k, uids, gids, st["Groups"].strip(),
+                            st.get("NoNewPrivs")))
+        ok(len(kids) >= 3 and not bad,
+           "children run as nobody with no_new_privs", bad)
+        ok(wait_for(lambda: "ok" in [x["outcome"] for x in
+                                     h.providers(4)["a"]["samples"]], 10),
+           "a prober without privileges still probes")
+    finally:
+        h.stop()
+
+
 # ---- sd_notify ---------------------------------------------------------------
 
 def test_notify():
@@ -559,10 +648,11 @@ def main():
         test_backoff()
     except Exception as e:
         ok(False, "backoff harness", e)
-    try:
-        test_notify()
-    except Exception as e:
-        ok(False, "notify harness", e)
+    for t in (test_notify, test_drop, test_handshake_and_stragglers):
+        try:
+            t()
+        except Exception as e:
+            ok(False, "%s harness" % t.__name__, e)
 
     h = tp.Harness("ctl")
     try:
