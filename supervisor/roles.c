@@ -653,8 +653,18 @@ vigild_reload(char *err, size_t errlen)
 			dir_fill(pv, 1);
 			nchange++;
 			proc_restart(pv->pv_proc);
-		} else
+		} else {
 			pv->pv_conf = *np;
+			/* Gave up (exit 125, binary missing): the fix may
+			 * be outside the config, e.g. a key file. */
+			if (pv->pv_proc->p_state == PROC_DOWN) {
+				log_info("reload: provider %s was down: "
+				    "starting its prober again",
+				    pv->pv_conf.name);
+				pv->pv_proc->p_backoff_ms = PROC_BACKOFF_MIN_MS;
+				(void)proc_start(pv->pv_proc);
+			}
+		}
 	}
 	for (i = 0; i < vd->conf.nproviders; i++) {
 		np = &vd->conf.providers[i];
@@ -664,6 +674,10 @@ vigild_reload(char *err, size_t errlen)
 		nstart++;
 		(void)provider_add(np);
 	}
+	if (vd->agg != NULL && vd->agg->p_state == PROC_DOWN)
+		agg_changed = 1;
+	if (vd->api != NULL && vd->api->p_state == PROC_DOWN)
+		api_changed = 1;
 	if (agg_changed && vd->agg != NULL) {
 		log_info("reload: aggregator settings changed: restarting it");
 		proc_restart(vd->agg);

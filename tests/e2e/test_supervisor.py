@@ -114,6 +114,14 @@ def test_backoff():
            "exit status 125 is permanent: logged once, not restarted",
            (perm, starts))
         ok(h.proc.poll() is None, "vigild keeps running")
+        # A reload gives a child that gave up another chance: the fix
+        # may be outside the config (a key file, a binary).
+        os.kill(h.proc.pid, signal.SIGHUP)
+        ok(wait_for(lambda: len(re.findall(
+            r"prober perm: pid \d+ exited with status 125",
+            h.logtext())) == 2, 10) and
+           "reload: provider perm was down: starting its prober again" in
+           h.logtext(), "reload restarts a permanently failed child once")
     finally:
         h.stop()
 
