@@ -173,6 +173,9 @@ static void	ctl_wait_finish(struct ctl_wait *);
 static void	pack_provider_status(msgpack_packer *,
 		    const struct vigil_provider *);
 static int	status_rank(unsigned);
+static void	pause_resume(struct ctl_conn *, uint64_t,
+		    const msgpack_object *, int);
+static void	shutdown_cb(evutil_socket_t, short, void *);
 
 static void	op_hello(struct ctl_conn *, uint64_t, const msgpack_object *);
 static void	op_ping(struct ctl_conn *, uint64_t, const msgpack_object *);

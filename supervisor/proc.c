@@ -53,6 +53,7 @@ static void	proc_exited(struct proc *, int);
 static void	proc_timer(struct proc *, uint32_t);
 static void	proc_describe(int, char *, size_t);
 static int	proc_move_fd(int, int);
+static void	proc_restart_cb(struct proc *);
 
 void
 proc_init(struct proc_env *e)

@@ -172,6 +172,51 @@ def test_handshake_and_stragglers():
         h.stop()
 
 
+MUTE_PROBER = r"""#!/usr/bin/python3
+# Answers configure, then reads requests and never answers them.
+import os, struct, msgpack
+def rd(n):
+    b = b""
+    while len(b) < n:
+        c = os.read(4, n - len(b))
+        if not c:
+            raise SystemExit(0)
+        b += c
+    return b
+m = msgpack.unpackb(rd(struct.unpack(">I", rd(4))[0]), raw=False)
+r = msgpack.packb({"id": m["id"], "ok": True, "result": {"pid": os.getpid()}})
+os.write(4, struct.pack(">I", len(r)) + r)
+while True:
+    rd(struct.unpack(">I", rd(4))[0])
+"""
+
+
+def test_child_timeout():
+    """A prober that is up but does not answer a forwarded request: the
+    client gets a timeout error, not a hang, and vigild goes on."""
+    h = tp.Harness("mute")
+    try:
+        bindir = os.path.join(h.tmp, "bin")
+        os.mkdir(bindir)
+        vigild = os.path.join(bindir, "vigild")
+        shutil.copy(binpath("vigild"), vigild)
+        fake = os.path.join(bindir, "vigil-prober")
+        with open(fake, "w") as f:
+            f.write(MUTE_PROBER)
+        os.chmod(fake, 0o755)
+        h.write_conf([{"name": "mute", "kind": "http",
+                       "base_url": "http://127.0.0.1:9"}])
+        h.start(vigild=vigild, wait_providers=["mute"])
+        r = h.call("probe_now", {"provider": "mute"})
+        ok(err_code(r) == "timeout", "probe_now to a mute prober: timeout",
+           r)
+        r = h.call("pause", {"provider": "mute"})
+        ok(err_code(r) == "timeout", "pause to a mute prober: timeout", r)
+        ok(h.call("ping").get("ok"), "vigild answers after the timeouts")
+    finally:
+        h.stop()
+
+
 def test_drop():
     """As root with a user that does not exist: children run as nobody,
     with no_new_privs, and still probe."""
@@ -656,7 +701,8 @@ def main():
         test_backoff()
     except Exception as e:
         ok(False, "backoff harness", e)
-    for t in (test_notify, test_drop, test_handshake_and_stragglers):
+    for t in (test_notify, test_drop, test_handshake_and_stragglers,
+              test_child_timeout):
         try:
             t()
         except Exception as e:
