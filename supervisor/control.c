@@ -173,6 +173,7 @@ static void	ctl_wait_finish(struct ctl_wait *);
 static void	pack_provider_status(msgpack_packer *,
 		    const struct vigil_provider *);
 static int	status_rank(unsigned);
+static void	ctl_pack_result(msgpack_packer *, const msgpack_object *);
 static void	pause_resume(struct ctl_conn *, uint64_t,
 		    const msgpack_object *, int);
 static void	shutdown_cb(evutil_socket_t, short, void *);
@@ -780,6 +781,16 @@ ctl_forward(struct ctl_conn *c, uint64_t id, const char *op,
 	}
 }
 
+/* A child's result; a reply without one (a child's bug) is nil. */
+static void
+ctl_pack_result(msgpack_packer *pk, const msgpack_object *res)
+{
+	if (res == NULL)
+		msgpack_pack_nil(pk);
+	else
+		msgpack_pack_object(pk, *res);
+}
+
 /* One child answered (or timed out, or is not running). */
 static void
 ctl_sub_done(void *arg, int ok, const msgpack_object *res, const char *code,
@@ -804,7 +815,7 @@ ctl_sub_done(void *arg, int ok, const msgpack_object *res, const char *code,
 			mp_kv_bool(&pk, "ok", ok || remembered);
 			if (ok) {
 				mp_str(&pk, "result");
-				msgpack_pack_object(&pk, *res);
+				ctl_pack_result(&pk, res);
 			} else if (remembered) {
 				mp_str(&pk, "result");
 				msgpack_pack_map(&pk, 1);
@@ -824,7 +835,7 @@ ctl_sub_done(void *arg, int ok, const msgpack_object *res, const char *code,
 				mp_kv_uint(&pk, "until_ns", w->w_until_ns);
 			} else if (ok) {
 				mp_reply_ok(&pk, w->w_id);
-				msgpack_pack_object(&pk, *res);
+				ctl_pack_result(&pk, res);
 			} else if (remembered) {
 				mp_reply_ok(&pk, w->w_id);
 				msgpack_pack_map(&pk, 1);
