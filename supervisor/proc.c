@@ -35,6 +35,7 @@
 
 #define CONFIGURE_ID	1
 #define CONFIGURE_RESERVE (64 * 1024)	/* > any configure request */
+#define PROC_ORPHAN_MS	1000	/* alive without its channel: killed */
 
 struct procs		 procs = TAILQ_HEAD_INITIALIZER(procs);
 static struct proc_env	*env;
@@ -380,6 +381,10 @@ proc_event_cb(struct bufferevent *bev, short what, void *arg)
 	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
 		log_debug("%s: control socket closed", p->p_label);
 		proc_close_channel(p);
+		/* Normally the reap follows at once; a child that lives on
+		 * without its channel cannot be controlled: kill it soon. */
+		if (p->p_state == PROC_UP)
+			proc_timer(p, PROC_ORPHAN_MS);
 	}
 }
 
@@ -559,6 +564,14 @@ proc_timer_cb(evutil_socket_t fd, short what, void *arg)
 		    "SIGKILL pid %d", p->p_label,
 		    PROC_STOP_MS, (int)p->p_pid);
 		kill(p->p_pid, SIGKILL);
+		break;
+	case PROC_UP:
+		if (p->p_bev == NULL && p->p_pid > 0) {
+			log_warnx("%s: pid %d closed its control socket but "
+			    "still runs; killing it", p->p_label,
+			    (int)p->p_pid);
+			kill(p->p_pid, SIGKILL);
+		}
 		break;
 	case PROC_BACKOFF:
 		if (p->p_want)

@@ -173,8 +173,9 @@ def test_handshake_and_stragglers():
 
 
 MUTE_PROBER = r"""#!/usr/bin/python3
-# Answers configure, then reads requests and never answers them.
-import os, struct, msgpack
+# Answers configure, then reads requests and never answers them;
+# "closer" closes its control socket instead and lives on.
+import os, struct, sys, time, msgpack
 def rd(n):
     b = b""
     while len(b) < n:
@@ -186,6 +187,9 @@ def rd(n):
 m = msgpack.unpackb(rd(struct.unpack(">I", rd(4))[0]), raw=False)
 r = msgpack.packb({"id": m["id"], "ok": True, "result": {"pid": os.getpid()}})
 os.write(4, struct.pack(">I", len(r)) + r)
+if sys.argv[1] == "closer":
+    os.close(4)
+    time.sleep(100)
 while True:
     rd(struct.unpack(">I", rd(4))[0])
 """
@@ -205,8 +209,16 @@ def test_child_timeout():
             f.write(MUTE_PROBER)
         os.chmod(fake, 0o755)
         h.write_conf([{"name": "mute", "kind": "http",
+                       "base_url": "http://127.0.0.1:9"},
+                      {"name": "closer", "kind": "http",
                        "base_url": "http://127.0.0.1:9"}])
         h.start(vigild=vigild, wait_providers=["mute"])
+        ok(wait_for(lambda: re.search(
+            r"prober closer: pid \d+ closed its control socket but still "
+            r"runs; killing it", h.logtext()) and re.search(
+            r"prober closer: pid \d+ killed by signal 9", h.logtext()), 10),
+           "a child that closes its control socket is killed and "
+           "restarted")
         r = h.call("probe_now", {"provider": "mute"})
         ok(err_code(r) == "timeout", "probe_now to a mute prober: timeout",
            r)
