@@ -272,6 +272,65 @@ def test_drop():
         h.stop()
 
 
+def test_silence_webhook():
+    """silence: alerts are recorded (flagged silenced) but not delivered to
+    the webhook; an unsilenced provider's alerts are delivered."""
+    import http.server
+    import threading
+    got = []
+
+    class Hook(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            n = int(self.headers.get("Content-Length") or 0)
+            try:
+                got.append(json.loads(self.rfile.read(n)))
+            except ValueError:
+                got.append(None)
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *a):
+            pass
+    srv = http.server.HTTPServer(("127.0.0.1", 0), Hook)
+    th = threading.Thread(target=srv.serve_forever, daemon=True)
+    th.start()
+    h = tp.Harness("hook")
+    try:
+        h.sim = tp.Sim(h.tmp, ["b:openai:" + KEY_A, "c:openai:" + KEY_B])
+        h.write_conf([
+            {"name": "b", "kind": "openai", "base_url": h.sim.base("b"),
+             "key": KEY_A},
+            {"name": "c", "kind": "openai", "base_url": h.sim.base("c"),
+             "key": KEY_B}],
+            extra="webhook_url = http://127.0.0.1:%d/hook\n"
+                  "webhook_timeout = 2s" % srv.server_address[1])
+        h.start(wait_providers=["b", "c"])
+        r = h.call("silence", {"provider": "b", "duration": "10m",
+                               "reason": "maintenance window"})
+        ok(r.get("ok"), "silence b", r)
+        wait_for(lambda: h.providers(0)["b"]["stats"][
+            "silenced_until_ns"] > 0, 5)
+        h.sim.fault("b", {"status": 500})
+        h.sim.fault("c", {"status": 500})
+
+        def provs(alerts):
+            return {a.get("provider") for a in alerts if a}
+        ok(wait_for(lambda: "c" in provs(got), 15),
+           "an unsilenced provider's alert reaches the webhook",
+           provs(got))
+        al = wait_for(lambda: [a for a in h.call("alerts")["result"]
+                               if a["provider"] == "b"], 10) or []
+        ok(al and all(a["silenced"] for a in al),
+           "the silenced provider's alerts are recorded, flagged silenced",
+           al)
+        ok("b" not in provs(got),
+           "the silenced provider's alerts are not delivered", provs(got))
+    finally:
+        h.stop()
+        srv.shutdown()
+        srv.server_close()
+
+
 # ---- sd_notify ---------------------------------------------------------------
 
 def test_notify():
@@ -714,7 +773,7 @@ def main():
     except Exception as e:
         ok(False, "backoff harness", e)
     for t in (test_notify, test_drop, test_handshake_and_stragglers,
-              test_child_timeout):
+              test_child_timeout, test_silence_webhook):
         try:
             t()
         except Exception as e:
