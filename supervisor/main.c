@@ -189,8 +189,10 @@ make_segment(void)
 	caps.alerts = vd->conf.alert_retention ? vd->conf.alert_retention :
 	    SEG_DEFAULT_ALERTS;
 	if (seg_create(&vd->seg, vd->conf.shm_name, &caps, SEG_MODE, err,
-	    sizeof(err)) == -1)
+	    sizeof(err)) == -1) {
+		control_unlink();
 		fatalx("segment: %s", err);
+	}
 	if (geteuid() == 0 && vd->conf.read_group[0] != '\0' &&
 	    (gr = getgrnam(vd->conf.read_group)) != NULL &&
 	    fchown(vd->seg.fd, (uid_t)-1, gr->gr_gid) == -1)
@@ -199,8 +201,11 @@ make_segment(void)
 	vd->penv.seg_rw_fd = vd->seg.fd;
 	vd->penv.seg_ro_fd = shm_open(vd->conf.shm_name, O_RDONLY | O_CLOEXEC,
 	    0);
-	if (vd->penv.seg_ro_fd == -1)
+	if (vd->penv.seg_ro_fd == -1) {
+		control_unlink();
+		shm_unlink(vd->conf.shm_name);
 		fatal("segment: shm_open %s read-only", vd->conf.shm_name);
+	}
 	if (roles_dir_init() == -1)
 		fatalx("out of memory");
 	log_info("segment %s: %u provider slots, %llu bytes",
@@ -377,11 +382,11 @@ main(int argc, char *argv[])
 
 	if (roles_listen(vd->conf.listen, err, sizeof(err)) == -1)
 		fatalx("%s", err);
-	make_segment();
-	if (control_init(vd->base, err, sizeof(err)) == -1) {
-		shm_unlink(vd->conf.shm_name);
+	/* The control socket first: it tells whether another vigild runs,
+	 * before its segment would be replaced. */
+	if (control_init(vd->base, err, sizeof(err)) == -1)
 		fatalx("control socket: %s", err);
-	}
+	make_segment();
 
 	for (i = 0; sigs[i] != 0; i++) {
 		ev_sig[i] = evsignal_new(vd->base, sigs[i], signal_cb, NULL);

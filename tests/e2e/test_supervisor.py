@@ -729,6 +729,30 @@ def test_many_clients(h):
             s.close()
 
 
+def test_second_vigild(h):
+    """A second vigild with the same config refuses to start and leaves
+    the running one's segment and socket alone."""
+    before = h.providers(0)
+    # Another listen port, so that the control socket is what refuses.
+    second = os.path.join(h.tmp, "second.conf")
+    with open(h.conf) as f:
+        text = f.read()
+    with open(second, "w") as f:
+        f.write(text.replace("listen = 127.0.0.1:%d" % h.listen_port,
+                             "listen = 127.0.0.1:%d" % tp.free_port()))
+    r = subprocess.run([binpath("vigild"), "-c", second],
+                       capture_output=True, text=True, timeout=10)
+    ok(r.returncode == 1 and "is in use: is another vigild running?" in
+       r.stderr, "a second vigild refuses to start", (r.returncode,
+                                                      r.stderr))
+    after = h.providers(0)
+    ok(os.path.exists(h.sock) and after and
+       {n: p["pid"] for n, p in after.items()} ==
+       {n: p["pid"] for n, p in before.items()} and
+       h.call("ping").get("ok"),
+       "the running vigild keeps its segment and socket")
+
+
 def test_reload_op(h):
     r = h.call("reload")
     ok(r == {"id": 1, "ok": True, "result": {}}, "reload: ok", r)
@@ -799,6 +823,7 @@ def main():
         test_errors(h)
         test_authorization(h)
         test_many_clients(h)
+        test_second_vigild(h)
         test_reload_op(h)
         test_shutdown_op(h)
     except Exception as e:
