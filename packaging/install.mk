@@ -166,7 +166,10 @@ define pkg_copy_tree
 	fi
 endef
 
-DEB_TOP		 = build/deb
+# Where the package is built (emptied first), and where the .debs, .changes
+# and .dsc are copied: an install test builds in a temporary directory.
+DEB_TOP		?= build/deb
+DEB_OUT		?= build
 DEB_SRC		 = $(DEB_TOP)/vigil-$(VERSION)
 # Set to build a package with another Debian version (an upgrade test,
 # say): a changelog entry for it is added to the copy, never to the tree.
@@ -180,6 +183,7 @@ deb: deps-pkg
 		echo "deb: packaging/debian/changelog is at $$v, the Makefile at $(VERSION)"; \
 		exit 1; \
 	fi
+	rm -rf $(DEB_TOP)
 	$(call pkg_copy_tree,$(DEB_SRC))
 	tar -C $(DEB_TOP) -czf $(DEB_TOP)/vigil_$(VERSION).orig.tar.gz \
 	    vigil-$(VERSION)
@@ -193,11 +197,12 @@ deb: deps-pkg
 		cat packaging/debian/changelog; } >$(DEB_SRC)/debian/changelog; \
 	fi
 	cd $(DEB_SRC) && dpkg-buildpackage -us -uc
-	cp $(DEB_TOP)/*.deb $(DEB_TOP)/*.changes $(DEB_TOP)/*.dsc build/
+	mkdir -p $(DEB_OUT)
+	cp $(DEB_TOP)/*.deb $(DEB_TOP)/*.changes $(DEB_TOP)/*.dsc $(DEB_OUT)/
 ifeq ($(LINTIAN),yes)
 	lintian --fail-on error,warning --display-info --info $(DEB_TOP)/*.changes
 endif
-	@ls -1 build/*.deb
+	@ls -1 $(DEB_OUT)/*.deb
 
 RPM_TOP		 = $(CURDIR)/build/rpm
 # BuildRequires name Fedora packages, which Debian's rpm database does
@@ -209,6 +214,7 @@ RPMBUILD_FLAGS	?= --nodeps --define 'debug_package %{nil}' \
 		   --define '__brp_compress bash %{_rpmconfigdir}/brp-compress %{?_prefix}'
 
 rpm: deps-pkg
+	rm -rf $(RPM_TOP)
 	$(call pkg_copy_tree,$(RPM_TOP)/tree/vigil-$(VERSION))
 	mkdir -p $(RPM_TOP)/SOURCES
 	tar -C $(RPM_TOP)/tree -czf $(RPM_TOP)/SOURCES/vigil-$(VERSION).tar.gz \
