@@ -102,7 +102,9 @@ alert_update(struct alert_ctx *ax, struct alert_track *tr, int level,
 		return 1;
 	}
 	last = tr->last_raise_ns[level - 1];
-	if (last != 0 && ev->mono_ns - last < ax->cooldown_ns) {
+	/* A late sample may be older than the last raise: held too. */
+	if (last != 0 && (ev->mono_ns < last ||
+	    ev->mono_ns - last < ax->cooldown_ns)) {
 		if (changed)
 			ax->suppressed++;
 		return 0;

@@ -347,7 +347,9 @@ agg_sync_dir(struct agg *a, uint64_t now, int force)
 
 /*
  * Judge a provider again: windows to the stats copy, status, trend,
- * alerts.  from_sample: the circuit saw a sample just now.
+ * alerts.  now and wall: the instant judged, on both clocks (the
+ * sample's, or the tick's); alerts are stamped with it.  from_sample:
+ * the circuit saw a sample just now.
  */
 static void
 agg_judge(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall,
@@ -477,7 +479,9 @@ agg_sample(struct agg *a, struct agg_prov *p, const struct vigil_sample *smp,
 	if (!p->paused)
 		circuit_sample(&p->cb, ok, w >= 0 ? &s->win[w] : NULL, now,
 		    &a->conf);
-	agg_judge(a, p, now, smp->wall_ns, 1);
+	/* Alerts carry the sample's times, both clocks of one instant, so
+	 * that their wall times are as far apart as the cool-down says. */
+	agg_judge(a, p, smp->mono_ns, smp->wall_ns, 1);
 
 	if (smp->mono_ns > p->hist_last_mono) {
 		memset(&hr, 0, sizeof(hr));
