@@ -1,0 +1,961 @@
+#!/usr/bin/python3
+"""End-to-end tests of aggregation (issue 4): vigil-sim plays the
+providers, vigild runs the probers, the aggregator and vigil-api; the test
+reads status from GET /health/integration, alerts and history through the
+control protocol (python3-msgpack), the sample rings with segdump, and
+receives the webhook itself.
+
+Two vigilds run at the same time (the error-rate ramp needs a minute of
+history before its short window differs from its long one, so it runs in
+a thread while the rest runs beside it):
+
+  A  ramp (error rate 0 -> 30 -> 60 -> 100 % and back), steady, and the
+     webhook receiver (up, down, up again);
+  B  default down_after / circuit_failures: hard-down providers, a
+     flapping one, SIGKILL of the aggregator, restarts of vigild (SIGTERM,
+     SIGKILL) and a truncated snapshot.
+
+Every server is started here on 127.0.0.1 with free ports, a temporary shm
+name, control socket and state_dir, and stopped by pid even on failure.
+"""
+import glob
+import http.server
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+try:
+    import msgpack
+except ImportError:
+    print("not ok - python3-msgpack is not installed (apt-get install "
+          "python3-msgpack)")
+    sys.exit(1)
+
+BUILD = os.environ.get("VIGIL_BUILD", "build")
+TOP = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+failures = 0
+out_lock = threading.Lock()
+
+
+def ok(cond, name, detail=""):
+    global failures
+    with out_lock:
+        if cond:
+            print("ok - %s" % name)
+        else:
+            failures += 1
+            print("not ok - %s%s" % (name, (": " + str(detail))
+                                      if detail != "" else ""))
+        sys.stdout.flush()
+    return cond
+
+
+def note(msg):
+    with out_lock:
+        print("# %s" % msg)
+        sys.stdout.flush()
+
+
+def binpath(name):
+    return os.path.join(TOP, BUILD, name)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_for(fn, timeout=10.0, step=0.05):
+    """Poll fn until it returns a true value or timeout; return the value."""
+    end = time.monotonic() + timeout
+    v = fn()
+    while not v and time.monotonic() < end:
+        time.sleep(step)
+        v = fn()
+    return v
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def children_of(pid):
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+            if int(st.split(")")[-1].split()[1]) == pid:
+                out.append(int(d))
+        except (OSError, ValueError, IndexError):
+            pass
+    return out
+
+
+def argv0(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return os.path.basename(f.read().split(b"\0")[0].decode())
+    except (OSError, IndexError, UnicodeDecodeError):
+        return ""
+
+
+def kill_pid(pid, sig=signal.SIGKILL):
+    try:
+        os.kill(pid, sig)
+    except OSError:
+        pass
+
+
+# ---- the control protocol, with Debian's python3-msgpack -----------------
+
+def frame(obj):
+    body = msgpack.packb(obj, use_bin_type=True)
+    return struct.pack(">I", len(body)) + body
+
+
+def recv_exact(s, n):
+    b = b""
+    while len(b) < n:
+        chunk = s.recv(n - len(b))
+        if not chunk:
+            raise EOFError("connection closed after %d of %d bytes" %
+                           (len(b), n))
+        b += chunk
+    return b
+
+
+def ctl_call(path, op, args=None, timeout=10.0):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    try:
+        s.connect(path)
+        req = {"id": 1, "op": op}
+        if args is not None:
+            req["args"] = args
+        s.sendall(frame(req))
+        n = struct.unpack(">I", recv_exact(s, 4))[0]
+        return msgpack.unpackb(recv_exact(s, n), raw=False)
+    finally:
+        s.close()
+
+
+def http_json(url, timeout=5):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return json.load(r)
+
+
+# ---- servers ---------------------------------------------------------------
+
+class Sim:
+    """vigil-sim with the given -P specs."""
+
+    def __init__(self, tmp, providers):
+        self.portfile = os.path.join(tmp, "sim.json")
+        args = [binpath("vigil-sim"), "-p", "0", "--port-file",
+                self.portfile, "--seed", "1"]
+        for p in providers:
+            args += ["-P", p]
+        self.log = open(os.path.join(tmp, "sim.log"), "w")
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                                     stderr=self.log)
+        if not wait_for(lambda: os.path.exists(self.portfile), 10):
+            raise RuntimeError("vigil-sim did not start")
+        with open(self.portfile) as f:
+            self.info = json.load(f)
+        self.port = self.info["port"]
+
+    def base(self, name):
+        return "http://127.0.0.1:%d/%s" % (self.port, name)
+
+    def own_url(self, name):
+        return self.info["providers"][name]["url"]
+
+    def fault(self, name, obj):
+        req = urllib.request.Request(
+            "http://127.0.0.1:%d/_sim/%s" % (self.port, name),
+            data=json.dumps(obj).encode(), method="POST")
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return json.load(r)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+class Vigil:
+    """A temporary directory, a config, a vigild (restartable with the
+    same state_dir); control calls, vigil-api and segdump."""
+
+    def __init__(self, tag):
+        self.tag = tag
+        self.tmp = tempfile.mkdtemp(prefix="vigil-agg-%s-" % tag)
+        self.shm = "/vigil-test-agg-%s-%d" % (tag, os.getpid())
+        self.sock = os.path.join(self.tmp, "run", "control.sock")
+        self.conf = os.path.join(self.tmp, "vigil.conf")
+        self.state = os.path.join(self.tmp, "state")
+        self.logpath = os.path.join(self.tmp, "vigild.log")
+        self.port = free_port()
+        self.proc = None
+        self.log = None
+        self.pids = set()       # every child we ever saw, killed at the end
+
+    def key_file(self, name, key):
+        path = os.path.join(self.tmp, "key." + name)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.write(fd, (key + "\n").encode())
+        os.close(fd)
+        return path
+
+    def write_conf(self, providers, extra, interval, timeout):
+        user = "root" if os.geteuid() == 0 else ""
+        lines = ["[vigil]",
+                 "interval = %s" % interval,
+                 "timeout = %s" % timeout,
+                 "allow_fast_probes = yes",
+                 "listen = 127.0.0.1:%d" % self.port,
+                 "control_socket = %s" % self.sock,
+                 "state_dir = %s" % self.state,
+                 "shm_name = %s" % self.shm]
+        if user:
+            lines.append("user = %s" % user)
+        lines += extra
+        for p in providers:
+            lines += ["", '[provider "%s"]' % p["name"],
+                      "kind = %s" % p["kind"],
+                      "base_url = %s" % p["base_url"],
+                      "api_key_file = %s" % self.key_file(p["name"],
+                                                          p["key"])]
+        with open(self.conf, "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+    def start(self, names):
+        self.log = open(self.logpath, "a")
+        self.proc = subprocess.Popen(
+            [binpath("vigild"), "-c", self.conf],
+            stdout=self.log, stderr=subprocess.STDOUT,
+            env={"PATH": "/usr/bin:/bin"})
+        self.start_mono = time.monotonic()
+        if not wait_for(lambda: os.path.exists(self.sock) or
+                        self.proc.poll() is not None, 10):
+            raise RuntimeError("vigild did not create its control socket")
+        if self.proc.poll() is not None:
+            raise RuntimeError("vigild exited with %d: %s" %
+                               (self.proc.returncode, self.logtext()[-2000:]))
+        if not wait_for(lambda: self.all_up(names), 10):
+            raise RuntimeError("probers did not start: %s" %
+                               self.logtext()[-2000:])
+        self.remember_children()
+
+    def remember_children(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.pids.update(children_of(self.proc.pid))
+
+    def logtext(self):
+        try:
+            with open(self.logpath, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def dump(self, samples=0):
+        r = subprocess.run([binpath("tests/tools/segdump"), "--shm",
+                            self.shm, "--samples", str(samples)],
+                           capture_output=True, text=True, timeout=10)
+        if r.returncode != 0:
+            return None
+        return json.loads(r.stdout)
+
+    def ring(self, samples=0):
+        d = self.dump(samples)
+        return {p["name"]: p for p in d["providers"]} if d else {}
+
+    def all_up(self, names):
+        ps = self.ring()
+        return all(n in ps and ps[n]["pid"] != 0 for n in names)
+
+    def call(self, op, args=None):
+        return ctl_call(self.sock, op, args)
+
+    def result(self, op, args=None):
+        r = self.call(op, args)
+        if not r.get("ok"):
+            raise RuntimeError("%s: %r" % (op, r))
+        return r["result"]
+
+    def alerts(self, provider=None):
+        args = {"limit": 100000}
+        if provider:
+            args["provider"] = provider
+        return self.result("alerts", args)
+
+    def history(self, provider, from_ns=None):
+        args = {"provider": provider, "limit": 100000}
+        if from_ns is not None:
+            args["from_ns"] = from_ns
+        return self.result("history", args)["points"]
+
+    def api(self, path):
+        return http_json("http://127.0.0.1:%d%s" % (self.port, path))
+
+    def integration(self):
+        return {p["name"]: p for p in
+                self.api("/health/integration")["providers"]}
+
+    def detail(self, name):
+        return self.api("/health/integration/providers/%s?samples=0" % name)
+
+    def aggregator_pid(self):
+        for k in children_of(self.proc.pid):
+            if argv0(k) == "vigil-aggregator":
+                return k
+        return None
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        """Stop vigild with sig; returns its exit status (None if it had
+        to be killed)."""
+        rc = None
+        if self.proc is not None and self.proc.poll() is None:
+            self.remember_children()
+            self.proc.send_signal(sig)
+            try:
+                rc = self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        elif self.proc is not None:
+            rc = self.proc.returncode
+        if self.log is not None:
+            self.log.close()
+            self.log = None
+        return rc
+
+    def cleanup(self):
+        self.stop()
+        bad = [ln for ln in self.logtext().splitlines()
+               if "Sanitizer" in ln or "runtime error:" in ln]
+        ok(not bad, "%s: no sanitizer report in vigild's log" % self.tag,
+           bad[:5])
+        for k in self.pids:
+            if pid_alive(k):
+                kill_pid(k)
+        try:
+            os.unlink("/dev/shm" + self.shm)
+        except OSError:
+            pass
+        if not failures:
+            import shutil
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+class Receiver:
+    """The webhook receiver: http.server on a fixed free port in a thread;
+    stop() closes the listening socket (connection refused), start()
+    opens it again on the same port."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.got = []           # (monotonic time, body)
+        self.lock = threading.Lock()
+        self.srv = None
+        self.thr = None
+
+    def url(self):
+        return "http://127.0.0.1:%d/hook" % self.port
+
+    def start(self):
+        rcv = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(n)
+                try:
+                    obj = json.loads(body)
+                except ValueError:
+                    obj = {"bad": body.decode(errors="replace")}
+                with rcv.lock:
+                    rcv.got.append((time.monotonic(), obj))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.srv = http.server.HTTPServer(("127.0.0.1", self.port), H)
+        self.thr = threading.Thread(target=self.srv.serve_forever,
+                                    kwargs={"poll_interval": 0.05},
+                                    daemon=True)
+        self.thr.start()
+
+    def stop(self):
+        if self.srv is not None:
+            self.srv.shutdown()
+            self.srv.server_close()
+            self.thr.join(5)
+            self.srv = None
+
+    def ids(self):
+        with self.lock:
+            return [o.get("id") for _, o in self.got]
+
+    def bodies(self):
+        with self.lock:
+            return list(self.got)
+
+
+# ---- helpers over alerts and history ---------------------------------------
+
+def first(seq, pred):
+    for x in seq:
+        if pred(x):
+            return x
+    return None
+
+
+def raises(alerts):
+    return [a for a in alerts if a["level"] in ("warning", "critical")]
+
+
+# ---- A: the ramp, and the webhook -------------------------------------------
+
+A_INTERVAL_MS = 200
+A_CIRCUIT_FAILURES = 20
+A_COOLDOWN_MS = 1000
+
+
+def scenario_ramp(A, sim, rcv):
+    """0% -> 30% -> 60% -> 100% errors on "ramp": degrading and a warning
+    before any critical alert and before the circuit opens; then recovery:
+    half_open, closed, resolved alerts.  The receiver is closed from the
+    100% step until the circuit has closed again."""
+    t0 = A.start_mono
+
+    def sleep_until(t):
+        d = t0 + t - time.monotonic()
+        if d > 0:
+            time.sleep(d)
+
+    # 20 s healthy: the trend compares the 1-minute window with the
+    # 15-minute one, so it needs history older than a minute; the steps
+    # are placed so that the short window turns degrading at about 70 s.
+    sleep_until(20)
+    w30 = time.time_ns()
+    sim.fault("ramp", {"error_rate": 0.3, "error_status": 503})
+    sleep_until(30)
+    w60 = time.time_ns()
+    sim.fault("ramp", {"error_rate": 0.6})
+
+    seen_degrading = None       # wall ns when the API first showed it
+    seen = []
+
+    def warned():
+        nonlocal seen_degrading
+        p = A.integration()["ramp"]
+        seen.append((p["status"], p["circuit"], p["trend"]))
+        if p["trend"] == "degrading" and seen_degrading is None:
+            seen_degrading = time.time_ns()
+        al = A.alerts("ramp")
+        return (any(a["kind"] == "degrading" and a["level"] == "warning"
+                    for a in al) and
+                any(a["kind"] == "error_rate" and a["level"] == "warning"
+                    for a in al))
+    got = wait_for(warned, max(5, t0 + 95 - time.monotonic()), 0.1)
+    ok(got, "ramp: a degrading and an error_rate warning alert during the "
+       "30%/60% steps", (A.alerts("ramp"), seen[-3:]))
+    ok(seen_degrading is not None,
+       "ramp: /health/integration shows trend degrading", seen[-3:])
+    before = A.alerts("ramp")
+    ok(not any(a["level"] == "critical" for a in before) and
+       all(s[1] == "closed" for s in seen),
+       "ramp: no critical alert and a closed circuit before 100%",
+       [a for a in before if a["level"] == "critical"])
+
+    # The receiver goes away; the provider fails completely.
+    rcv.stop()
+    down_mono = time.monotonic()
+    st0 = A.detail("steady")
+    w100 = time.time_ns()
+    sim.fault("ramp", {"error_rate": 1.0})
+
+    opened = wait_for(lambda: A.integration()["ramp"]["circuit"] == "open",
+                      A_CIRCUIT_FAILURES * A_INTERVAL_MS / 1000 + 5, 0.05)
+    ok(opened, "ramp: the circuit opens at 100%")
+    wrec = time.time_ns()
+    sim.fault("ramp", {"clear": True})
+
+    # With the receiver down, aggregation goes on: the other provider's
+    # status is fresh and its counters move.
+    time.sleep(1.0)
+    st1 = A.detail("steady")
+    pst = A.integration()["steady"]
+    ok(st1["samples_total"] >= st0["samples_total"] + 3 and
+       st1["updated_at"] >= st0["updated_at"] and not pst["stale"] and
+       pst["status"] == "healthy",
+       "webhook down: the other provider's status stays current",
+       (st0["samples_total"], st1["samples_total"], pst["stale"],
+        pst["status"]))
+
+    closed = wait_for(lambda: A.integration()["ramp"]["circuit"] ==
+                      "closed", A_COOLDOWN_MS / 1000 * 4 + 5, 0.05)
+    ok(closed, "ramp: the circuit closes after recovery")
+    resolved = wait_for(lambda: [a for a in A.alerts("ramp")
+                                 if a["kind"] == "circuit_open" and
+                                 a["level"] == "resolved"], 5, 0.1)
+    ok(resolved, "ramp: circuit_open resolved once closed")
+    up_mono = time.monotonic()
+    rcv.start()
+    note("receiver down for %.1f s" % (up_mono - down_mono))
+
+    al = A.alerts("ramp")
+    hist = A.history("ramp", w60)
+    crit = [a for a in al if a["level"] == "critical"]
+    deg = first(al, lambda a: a["kind"] == "degrading" and
+                a["level"] == "warning")
+    warn = first(al, lambda a: a["kind"] == "error_rate" and
+                 a["level"] == "warning")
+    ok(crit, "ramp: critical alerts at 100%", al)
+    if not (crit and deg and warn):
+        return
+    c1 = crit[0]
+    ok(deg["id"] < c1["id"] and deg["at_ns"] <= c1["at_ns"] and
+       warn["id"] < c1["id"] and warn["at_ns"] <= c1["at_ns"],
+       "ramp: degrading and warning come before the first critical",
+       (deg, warn, c1))
+    ok(c1["at_ns"] >= w100 and deg["at_ns"] >= w30 and warn["at_ns"] >= w30,
+       "ramp: each alert comes after the step that causes it",
+       (w30, deg["at_ns"], warn["at_ns"], w100, c1["at_ns"]))
+    ok({a["kind"] for a in crit} >= {"down", "circuit_open"},
+       "ramp: down and circuit_open critical", [a["kind"] for a in crit])
+
+    # Order and timing from the history (each record carries the status
+    # and circuit after its sample).
+    o = first(hist, lambda h: h["circuit"] == "open")
+    ok(o is not None and o["at_ns"] >= w100 and o["at_ns"] >= warn["at_ns"],
+       "ramp: the circuit opens after the warning, at the 100% step",
+       (o, warn["at_ns"], w100))
+    if o is None:
+        return
+    # circuit_failures consecutive failures, each at most one interval
+    # apart (failures are confirmed faster), plus the aggregator's tick.
+    bound = (A_CIRCUIT_FAILURES * A_INTERVAL_MS + 1000) * 1000000
+    ok(o["at_ns"] - w100 <= bound,
+       "ramp: open within circuit_failures intervals of the 100% step",
+       "%.2f s" % ((o["at_ns"] - w100) / 1e9))
+    after = [h for h in hist if h["at_ns"] > o["at_ns"]]
+    ho = first(after, lambda h: h["circuit"] == "half_open")
+    cl = first(after, lambda h: h["circuit"] == "closed")
+    ok(ho is not None and cl is not None and ho["at_ns"] < cl["at_ns"] and
+       all(h["circuit"] != "closed" for h in after
+           if h["at_ns"] < ho["at_ns"]),
+       "ramp: open -> half_open -> closed", [h["circuit"] for h in after])
+    if ho is None or cl is None:
+        return
+    ok(ho["at_ns"] - o["at_ns"] >= (A_COOLDOWN_MS - 50) * 1000000,
+       "ramp: half_open not before the cool-down (%d ms)" % A_COOLDOWN_MS,
+       "%.3f s" % ((ho["at_ns"] - o["at_ns"]) / 1e9))
+    ok(cl["at_ns"] - wrec <= (4 * A_COOLDOWN_MS + 2000) * 1000000,
+       "ramp: closed within the cool-down of the recovery",
+       "%.2f s" % ((cl["at_ns"] - wrec) / 1e9))
+    for kind in ("down", "circuit_open"):
+        r = first(al, lambda a: a["kind"] == kind and
+                  a["level"] == "resolved")
+        c = first(crit, lambda a: a["kind"] == kind)
+        ok(r is not None and c is not None and r["id"] > c["id"] and
+           r["at_ns"] >= o["at_ns"] and
+           (kind != "circuit_open" or r["at_ns"] >= ho["at_ns"]),
+           "ramp: %s resolved follows the recovery" % kind, (c, r))
+    # Statuses: degraded before unhealthy.
+    sts = [h["status"] for h in A.history("ramp", w30)]
+    ok("degraded" in sts and "unhealthy" in sts and
+       sts.index("degraded") < sts.index("unhealthy"),
+       "ramp: status degraded before unhealthy")
+
+
+def scenario_webhook(A, rcv):
+    """Each alert of the ring reaches the receiver exactly once, those
+    raised while it was down too (within the retry budget)."""
+    def want():
+        return [a for a in A.alerts() if not a["silenced"]]
+
+    def all_in():
+        ids = set(rcv.ids())
+        return all(a["id"] in ids for a in want())
+    # Retries after 0.5, 1, 2, 4, 8 s: at most ~8 s after the receiver
+    # is back (webhook_retries = 6 leaves budget).
+    got = wait_for(all_in, 20, 0.1)
+    time.sleep(0.5)         # a duplicate would come now
+    ring = want()
+    ids = rcv.ids()
+    missing = [a["id"] for a in ring if a["id"] not in ids]
+    ok(got and not missing, "webhook: every alert delivered", missing)
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    ok(not dup, "webhook: each alert delivered once", dup)
+    byid = {a["id"]: a for a in A.alerts()}
+    bad = [o for _, o in rcv.bodies() if o.get("id") not in byid or
+           byid[o["id"]]["provider"] != o.get("provider") or
+           byid[o["id"]]["kind"] != o.get("kind") or
+           byid[o["id"]]["level"] != o.get("level")]
+    ok(not bad, "webhook: each POST matches its alert in the ring", bad[:3])
+    ok(len(ring) >= 5, "webhook: the ramp raised alerts", len(ring))
+    c1 = [a["id"] for a in A.alerts()]
+    api = [a["id"] for a in A.api("/health/integration/alerts")["alerts"]]
+    c2 = [a["id"] for a in A.alerts()]
+    ok(api[:len(c1)] == c1 and c2[:len(api)] == api,
+       "GET /health/integration/alerts lists the same alerts", (c1, api))
+
+
+def run_a(sim):
+    A = Vigil("a")
+    rcv = Receiver()
+    try:
+        rcv.start()
+        A.write_conf(
+            [{"name": "ramp", "kind": "openai", "base_url": sim.base("ramp"),
+              "key": "sk-agg-ramp-1111"},
+             {"name": "steady", "kind": "openai",
+              "base_url": sim.base("steady"), "key": "sk-agg-steady-2222"}],
+            [# Random runs of failures at 30% and 60% must not reach
+             # down_after or circuit_failures (0.6^20 is small), so that
+             # only the error-rate thresholds and the trend speak first.
+             "down_after = %d" % A_CIRCUIT_FAILURES,
+             "circuit_failures = %d" % A_CIRCUIT_FAILURES,
+             # A short cool-down so that recovery fits in the test.
+             "circuit_cooldown = %dms" % A_COOLDOWN_MS,
+             "circuit_cooldown_max = 4s",
+             "alert_cooldown = 30s",
+             "webhook_url = %s" % rcv.url(),
+             "webhook_timeout = 1s",
+             "webhook_retries = 6"],
+            "%dms" % A_INTERVAL_MS, "150ms")
+        A.start(["ramp", "steady"])
+        scenario_ramp(A, sim, rcv)
+        scenario_webhook(A, rcv)
+    except Exception as e:
+        import traceback
+        traceback.print_exc()
+        ok(False, "A: harness", e)
+        print(A.logtext()[-3000:], file=sys.stderr)
+    finally:
+        A.cleanup()
+        rcv.stop()
+
+
+# ---- B: defaults, hard down, flapping, restarts --------------------------------
+
+B_INTERVAL_MS = 400
+B_ALERT_COOLDOWN_S = 6
+
+
+def scenario_hard_down(B, sim):
+    """A provider hard down is unhealthy with an open circuit within two
+    probe intervals of its first failure, with the default down_after (3)
+    and circuit_failures (5): the prober confirms failures quickly."""
+    time.sleep(1.5)
+    w = time.time_ns()
+    sim.fault("hard", {"down": True})
+    sim.fault("hard2", {"reset": True})
+    for name in ("hard", "hard2"):
+        got = wait_for(lambda: (lambda p: p["status"] == "unhealthy" and
+                                p["circuit"] == "open")(
+                                    B.integration()[name]), 5, 0.05)
+        ok(got, "%s: unhealthy with an open circuit" % name,
+           B.integration()[name])
+        hist = B.history(name, w - 10**9)
+        f = first(hist, lambda h: h["outcome"] != "ok")
+        u = first(hist, lambda h: h["status"] == "unhealthy")
+        o = first(hist, lambda h: h["circuit"] == "open")
+        if not (f and u and o):
+            ok(False, "%s: history shows the failure" % name, hist[-8:])
+            continue
+        du = (u["at_ns"] - f["at_ns"]) / 1e6
+        do = (o["at_ns"] - f["at_ns"]) / 1e6
+        ok(f["at_ns"] >= w and du <= 2 * B_INTERVAL_MS and
+           do <= 2 * B_INTERVAL_MS,
+           "%s: unhealthy after %.0f ms, open after %.0f ms of the first "
+           "failure (<= 2 intervals, %d ms)" % (name, du, do,
+                                                2 * B_INTERVAL_MS),
+           [(h["outcome"], h["status"], h["circuit"]) for h in hist][:8])
+    for name in ("hard", "hard2"):
+        sim.fault(name, {"clear": True})
+
+
+def scenario_flap(B, sim):
+    """A provider flapping around the down_after threshold (3 failures,
+    then successes, again and again) raises at most one alert per
+    (provider, kind, level) per alert_cooldown."""
+    w = time.time_ns()
+    t_end = time.monotonic() + 16
+    n = 0
+    while time.monotonic() < t_end:
+        # Down long enough for one check and two confirmations (one
+        # interval plus two quarters), up long enough for a success.
+        sim.fault("flap", {"reset": True})
+        time.sleep(0.75)
+        sim.fault("flap", {"clear": True})
+        time.sleep(0.75)
+        n += 1
+    w_end = time.time_ns()
+    hist = B.history("flap", w)
+    # Episodes of down_after (3) failures in a row.
+    runs, run = 0, 0
+    for h in hist:
+        if h["outcome"] != "ok":
+            run += 1
+            if run == 3:
+                runs += 1
+        else:
+            run = 0
+    al = [a for a in B.alerts("flap") if a["at_ns"] >= w]
+    rs = raises(al)
+    span = (w_end - w) / 1e9
+    ok(runs >= 6, "flap: the provider went down %d times in %.0f s" %
+       (runs, span), "".join("." if h["outcome"] == "ok" else "x"
+                             for h in hist))
+    ok(any(a["kind"] == "down" for a in rs),
+       "flap: a down alert is raised", al)
+    bad = []
+    for kind in {a["kind"] for a in rs}:
+        for level in ("warning", "critical"):
+            ts = [a["at_ns"] for a in rs if a["kind"] == kind and
+                  a["level"] == level]
+            for x, y in zip(ts, ts[1:]):
+                if y - x < (B_ALERT_COOLDOWN_S - 0.05) * 1e9:
+                    bad.append((kind, level, (y - x) / 1e9))
+            if len(ts) > span // B_ALERT_COOLDOWN_S + 2:
+                bad.append((kind, level, len(ts)))
+    ok(not bad, "flap: at most one alert per (provider, kind) per "
+       "cool-down (%d s)" % B_ALERT_COOLDOWN_S, bad)
+    seq = [a["level"] for a in al if a["kind"] == "down"]
+    ok(all(x != y for x, y in zip(seq, seq[1:])) and
+       (not seq or seq[0] != "resolved"),
+       "flap: down alerts alternate with their resolved", seq)
+
+
+def scenario_kill_aggregator(B, names):
+    """SIGKILL of the aggregator: vigild restarts it and it carries on
+    from the segment, counting no sample twice.  The providers are paused
+    so that their rings stand still and the counts compare exactly:
+    samples_total minus the ring's head is the part restored from the
+    previous vigild's snapshot, and the 15m window holds every sample of
+    this vigild's ring."""
+    time.sleep(2)           # some samples in this vigild's rings
+    for n in names:
+        B.result("pause", {"provider": n})
+    time.sleep(0.8)         # a check in flight ends, the aggregator ticks
+
+    def counts():
+        ring = B.ring()
+        out = {}
+        for n in names:
+            d = B.detail(n)
+            out[n] = (ring[n]["head"], d["samples_total"] - ring[n]["head"],
+                      d["windows"]["15m"]["samples"], d["samples_lost"])
+        return out
+    c0 = counts()
+    note("before: (head, samples_total - head, 15m, lost) %r" % c0)
+    ok(all(c[2] == c[0] for c in c0.values()),
+       "paused: the 15m window holds every sample of the ring", c0)
+    old = B.aggregator_pid()
+    ok(old is not None and B.dump()["header"]["aggregator_pid"] == old,
+       "the aggregator's pid (a child of vigild, in the header)", old)
+    if old is None:
+        return
+    os.kill(old, signal.SIGKILL)
+    new = wait_for(lambda: (lambda p: p if p and p != old else None)(
+        B.aggregator_pid()), 10)
+    ok(new, "SIGKILLed aggregator restarted by vigild", new)
+    B.remember_children()
+    beat = wait_for(lambda: (lambda d: d["header"]["aggregator_pid"] == new
+                             and 0 <= d["header"]["aggregator_age_ms"] < 500)(
+                                 B.dump()), 10)
+    ok(beat, "the new aggregator beats in the header")
+    time.sleep(1.0)          # five ticks
+    c1 = counts()
+    ok(c1 == c0, "after the restart: samples_total, 15m window and lost "
+       "as before (nothing counted twice)", (c0, c1))
+    B.result("resume", {"provider": "base"})
+    h0 = c0["base"][0]
+    wait_for(lambda: B.ring()["base"]["head"] >= h0 + 5, 10)
+    B.result("pause", {"provider": "base"})
+    time.sleep(0.8)
+    c2 = counts()
+    b0, b2 = c0["base"], c2["base"]
+    ok(b2[0] >= h0 + 5 and b2[1] == b0[1] and b2[2] == b2[0] and
+       b2[3] == b0[3],
+       "new samples after the restart are counted exactly once "
+       "(samples_total and 15m grow by %d)" % (b2[0] - h0), (b0, b2))
+    for n in names:
+        B.result("resume", {"provider": n})
+
+
+def snapshot_counts(B):
+    """Per provider: the alert ids and history records of now."""
+    al = {a["id"] for a in B.alerts()}
+    hist = {n: B.history(n) for n in ("base", "flap")}
+    return al, hist
+
+
+def restart_check(B, tag, sig, names):
+    al0, hist0 = snapshot_counts(B)
+    old_kids = children_of(B.proc.pid)
+    B.remember_children()
+    if sig == signal.SIGKILL:
+        os.kill(B.proc.pid, signal.SIGKILL)
+        B.proc.wait(10)
+        # The children see EOF on their socket and stop; the aggregator
+        # saves its snapshot on the way out.
+        gone = wait_for(lambda: not any(pid_alive(k) for k in old_kids), 10)
+        ok(gone, "%s: the children of a SIGKILLed vigild exit" % tag,
+           [k for k in old_kids if pid_alive(k)])
+        B.log.close()
+        B.log = None
+    else:
+        rc = B.stop(sig)
+        ok(rc == 0, "%s: vigild exits 0" % tag, rc)
+    ok(os.path.exists(os.path.join(B.state, "state.msgpack")),
+       "%s: a snapshot is in state_dir" % tag)
+    B.start(names)
+    ok(wait_for(lambda: (lambda d: d is not None and
+                         d["header"]["aggregator_age_ms"] >= 0 and
+                         d["header"]["aggregator_age_ms"] < 1000)(B.dump()),
+                10), "%s: restarted, the aggregator runs" % tag)
+    time.sleep(0.5)
+    al1, hist1 = snapshot_counts(B)
+    ok(al0 and al0 <= al1, "%s: every alert from before is still there" %
+       tag, sorted(al0 - al1))
+    for n in ("base", "flap"):
+        # Every record read before the stop is still there, in order
+        # (a few more may have come between that read and the stop).
+        old = [(h["at_ns"], h["outcome"], h["status"]) for h in hist0[n]]
+        kept = [(h["at_ns"], h["outcome"], h["status"]) for h in hist1[n]]
+        ok(old and kept[:len(old)] == old,
+           "%s: %s's history from before is still there (%d records)" %
+           (tag, n, len(old)), (len(old), len(kept),
+                                [x for x in old if x not in kept][:3]))
+    st = B.detail("base")
+    ok(st["samples_total"] >= len(hist0["base"]),
+       "%s: counters restored" % tag, st["samples_total"])
+    ids = [a["id"] for a in B.alerts()]
+    ok(ids == sorted(set(ids)), "%s: alert ids increase, never repeat" % tag)
+
+
+def scenario_truncated(B, names):
+    rc = B.stop()
+    ok(rc == 0, "truncated: vigild stopped", rc)
+    path = os.path.join(B.state, "state.msgpack")
+    size = os.path.getsize(path)
+    with open(path, "r+b") as f:
+        f.truncate(size // 2)
+    logpos = len(B.logtext())
+    B.start(names)
+    said = wait_for(lambda: "corrupt snapshot" in B.logtext()[logpos:], 10)
+    line = [ln for ln in B.logtext()[logpos:].splitlines()
+            if "corrupt snapshot" in ln]
+    ok(said, "truncated: the log says the snapshot is corrupt", line)
+    bad = glob.glob(path + ".bad-*")
+    ok(len(bad) == 1 and os.path.getsize(bad[0]) == size // 2 and
+       (not line or bad[0] in line[0]),
+       "truncated: the bad file is kept aside under the name logged",
+       (bad, line))
+    ok(wait_for(lambda: B.integration()["base"]["status"] == "healthy", 10)
+       and B.proc.poll() is None and B.aggregator_pid() is not None,
+       "truncated: vigil runs and judges afresh")
+
+
+def run_b(sim):
+    B = Vigil("b")
+    names = ["base", "hard", "hard2", "flap"]
+    try:
+        B.write_conf(
+            [{"name": "base", "kind": "openai", "base_url": sim.base("base"),
+              "key": "sk-agg-base-3333"},
+             {"name": "hard", "kind": "openai",
+              "base_url": sim.own_url("hard"), "key": "sk-agg-hard-4444"},
+             {"name": "hard2", "kind": "anthropic",
+              "base_url": sim.base("hard2"), "key": "sk-ant-agg-5555"},
+             {"name": "flap", "kind": "openai", "base_url": sim.base("flap"),
+              "key": "sk-agg-flap-6666"}],
+            [# down_after and circuit_failures stay at their defaults.
+             # Shorter cool-downs so that flapping shows in seconds.
+             "circuit_cooldown = 1s",
+             "circuit_cooldown_max = 2s",
+             "alert_cooldown = %ds" % B_ALERT_COOLDOWN_S],
+            "%dms" % B_INTERVAL_MS, "300ms")
+        B.start(names)
+        scenario_hard_down(B, sim)
+        scenario_flap(B, sim)
+        restart_check(B, "SIGTERM restart", signal.SIGTERM, names)
+        scenario_kill_aggregator(B, names)
+        restart_check(B, "SIGKILL restart", signal.SIGKILL, names)
+        scenario_truncated(B, names)
+    except Exception as e:
+        import traceback
+        traceback.print_exc()
+        ok(False, "B: harness", e)
+        print(B.logtext()[-3000:], file=sys.stderr)
+    finally:
+        B.cleanup()
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="vigil-agg-sim-")
+    sim = None
+    try:
+        sim = Sim(tmp, ["ramp:openai:sk-agg-ramp-1111",
+                        "steady:openai:sk-agg-steady-2222",
+                        "base:openai:sk-agg-base-3333",
+                        "hard:openai:sk-agg-hard-4444:0",
+                        "hard2:anthropic:sk-ant-agg-5555",
+                        "flap:openai:sk-agg-flap-6666"])
+        ta = threading.Thread(target=run_a, args=(sim,))
+        ta.start()
+        run_b(sim)
+        ta.join()
+    except Exception as e:
+        import traceback
+        traceback.print_exc()
+        ok(False, "harness", e)
+    finally:
+        if sim is not None:
+            sim.stop()
+        if not failures:
+            import shutil
+            shutil.rmtree(tmp, ignore_errors=True)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
