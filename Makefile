@@ -169,11 +169,11 @@ $(BUILD)/examples/%: examples/%.c include/vigil/vigil.h
 # Tests of the lock-free code that also run under ThreadSanitizer.
 TSAN_TESTS	:= $(basename $(notdir $(wildcard tests/unit/test_ring_threads.c)))
 
-test: deps-test
+test: deps-test deps-pkg
 	$(MAKE) all
 	$(MAKE) SAN=asan tests programs
 	$(if $(TSAN_TESTS),$(MAKE) SAN=tsan $(addprefix build/tsan/tests/,$(TSAN_TESTS)))
-	sh tests/run.sh "default:build:unit,e2e" "asan:build/asan:unit,e2e" \
+	sh tests/run.sh "default:build:unit,e2e,pkg" "asan:build/asan:unit,e2e" \
 	    $(if $(TSAN_TESTS),"tsan:build/tsan:$(subst $(space),$(comma),$(TSAN_TESTS))")
 
 test-unit: all

@@ -1,7 +1,8 @@
 #!/bin/sh
 # tests/run.sh GROUP... - run test groups, print one closing line.
 #
-# A GROUP is LABEL:BUILDDIR:SUITES, SUITES a comma list of "unit", "e2e"
+# A GROUP is LABEL:BUILDDIR:SUITES, SUITES a comma list of "unit", "e2e",
+# "pkg" (tests/pkg/test_*.sh: install the packages; once, not per build)
 # or a unit test's name.  Unit tests are BUILDDIR/tests/test_*; end-to-end
 # tests are tests/e2e/test_*.py (run with /usr/bin/python3) and
 # tests/e2e/test_*.sh, given VIGIL_BUILD=BUILDDIR.  Every test prints
@@ -58,6 +59,12 @@ for group in "$@"; do
 				*.sh) run_one "$label" "$(basename "$t")" env \
 				    VIGIL_BUILD="$bdir" sh "$t" ;;
 				esac
+			done ;;
+		pkg)
+			for t in tests/pkg/test_*.sh; do
+				[ -f "$t" ] || continue
+				run_one "$label" "$(basename "$t")" env \
+				    VIGIL_BUILD="$bdir" sh "$t"
 			done ;;
 		*)
 			run_one "$label" "$s" "$bdir/tests/$s" ;;

@@ -342,7 +342,8 @@ test_kill_holding_seqlock(void)
 			atomic_store(&seg_stats(&s, 0)->w[j], 2);
 		seqlock_write_begin(seg_dir_slot(&s, 0));
 		atomic_store(&seg_dir_slot(&s, 0)->w[0], 0x4141414141414141);
-		(void)write(fds[1], "x", 1);
+		if (write(fds[1], "x", 1) != 1)
+			_exit(3);	/* the parent sees no byte and fails */
 		for (;;)
 			pause();
 	}
@@ -415,7 +416,8 @@ test_kill_mid_record(void)
 		atomic_store(&e->seq, 2 * 5 + 1);
 		atomic_store(&e->w[0], 5);
 		atomic_store(&e->w[1], 0xbad);
-		(void)write(fds[1], "x", 1);
+		if (write(fds[1], "x", 1) != 1)
+			_exit(3);	/* the parent sees no byte and fails */
 		for (;;)
 			pause();
 	}
@@ -482,7 +484,8 @@ test_stress_processes(void)
 				if (done)
 					break;
 			}
-			(void)write(fds[i][1], &r, sizeof(r));
+			if (write(fds[i][1], &r, sizeof(r)) != sizeof(r))
+				_exit(3);
 			_exit(0);
 		}
 		close(fds[i][1]);
