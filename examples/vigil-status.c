@@ -64,10 +64,11 @@ main(int argc, char *argv[])
 
 	age = vigil_aggregator_age_ns(&c);
 	if (age == UINT64_MAX)
-		printf("%zu providers; aggregator has not run yet\n", n);
+		printf("%zu provider%s; aggregator has not run yet\n", n,
+		    n == 1 ? "" : "s");
 	else
-		printf("%zu providers; aggregator beat %.1f s ago\n", n,
-		    (double)age / 1e9);
+		printf("%zu provider%s; aggregator beat %.1f s ago\n", n,
+		    n == 1 ? "" : "s", (double)age / 1e9);
 	printf("%-24s %-13s %-9s %10s %8s %8s\n", "PROVIDER", "STATUS",
 	    "CIRCUIT", "P95(1m)", "ERR(1m)", "SAMPLES");
 	for (i = 0; i < n; i++) {
