@@ -26,6 +26,7 @@ static void	agg_alerts(struct agg *, struct agg_prov *, uint64_t,
 static void	agg_route(struct agg *, uint64_t);
 static void	agg_rebuild(struct agg *, struct agg_prov *, uint64_t);
 static void	agg_restore_alerts(struct agg *, struct agg_prov *, int);
+static uint32_t	agg_hold(const struct agg_conf *);
 static void	agg_counters_in(struct vigil_stats *,
 		    const struct persist_counters *);
 
@@ -162,6 +163,25 @@ agg_counters_in(struct vigil_stats *s, const struct persist_counters *c)
 }
 
 /*
+ * Samples a provider restored from a snapshot must show before its
+ * alerts active at the snapshot may resolve (or change level): enough
+ * for a trusted error rate, down_after and circuit_failures, so that a
+ * provider still down keeps its alerts, neither resolved nor raised
+ * again.
+ */
+static uint32_t
+agg_hold(const struct agg_conf *c)
+{
+	uint32_t n = c->min_samples;
+
+	if (c->down_after > n)
+		n = c->down_after;
+	if (c->circuit_failures > n)
+		n = c->circuit_failures;
+	return n > 0 ? n : 1;
+}
+
+/*
  * Windows after a restart: samples still in the ring from the last 15
  * minutes that an earlier aggregator already counted go back into the
  * windows (not into the counters).
@@ -281,8 +301,13 @@ agg_attach(struct agg *a, uint32_t idx, const struct vigil_provider_info *in)
 					ring_push(&p->hist, &pp->hist[i],
 					    VIGIL_WORDS(struct vigil_history));
 			/* Alerts active at the snapshot get their resolved
-			 * once the provider is well again. */
+			 * once the provider is well again: judged on fresh
+			 * samples, not on windows and a failure count that
+			 * are empty only because we just started. */
 			agg_restore_alerts(a, p, 0);
+			for (k = 0; k < VIGIL_AK_COUNT; k++)
+				if (p->at[k].sent)
+					p->hold = agg_hold(&a->conf);
 		}
 	}
 	/* The newest history record: those up to it are not pushed again. */
@@ -400,8 +425,9 @@ agg_alerts(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall)
 	ev.kind = (k);							\
 	ev.value = (v);							\
 	ev.threshold = (t);						\
-	p->s.alerts_total += (uint64_t)alert_update(&a->ax, &p->at[k],	\
-	    (l), &ev, NULL);						\
+	if (p->hold == 0 || !p->at[k].sent)				\
+		p->s.alerts_total += (uint64_t)alert_update(&a->ax,	\
+		    &p->at[k], (l), &ev, NULL);				\
 } while (0)
 
 	/* Degrading first: it is the earliest warning of the ramp. */
@@ -471,6 +497,8 @@ agg_sample(struct agg *a, struct agg_prov *p, const struct vigil_sample *smp,
 	s->last = *smp;
 	p->last_outcome = (int)out;
 	a->samples++;
+	if (p->hold > 0 && !p->paused)
+		p->hold--;
 
 	/* The circuit judges on the window the status trusts. */
 	for (w = 0; w < VIGIL_NWINDOWS; w++)

@@ -40,6 +40,8 @@ struct agg_prov {
 	struct vigil_stats s;		/* what the segment gets */
 	struct ring_writer hist;
 	uint64_t hist_last_mono;	/* skip history already pushed */
+	uint32_t hold;			/* samples before restored alerts
+					   may change (agg_attach) */
 	int dirty;
 };
 
