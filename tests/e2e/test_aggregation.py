@@ -708,8 +708,8 @@ def scenario_hard_down(B, sim):
            "failure (<= 2 intervals, %d ms)" % (name, du, do,
                                                 2 * B_INTERVAL_MS),
            [(h["outcome"], h["status"], h["circuit"]) for h in hist][:8])
-    for name in ("hard", "hard2"):
-        sim.fault(name, {"clear": True})
+    # "hard" stays down: its alerts stay active across the restarts.
+    sim.fault("hard2", {"clear": True})
 
 
 def scenario_flap(B, sim):
@@ -772,6 +772,8 @@ def scenario_kill_aggregator(B, names):
     previous vigild's snapshot, and the 15m window holds every sample of
     this vigild's ring."""
     time.sleep(2)           # some samples in this vigild's rings
+    al0 = {a["id"] for a in B.alerts()}
+    names = [n for n in names if n != "hard"]   # hard stays down, probed
     for n in names:
         B.result("pause", {"provider": n})
     time.sleep(0.8)         # a check in flight ends, the aggregator ticks
@@ -806,6 +808,16 @@ def scenario_kill_aggregator(B, names):
     c1 = counts()
     ok(c1 == c0, "after the restart: samples_total, 15m window and lost "
        "as before (nothing counted twice)", (c0, c1))
+    again = [a for a in B.alerts() if a["id"] not in al0]
+    ok(B.integration()["hard"]["circuit"] == "open" and not again,
+       "after the restart: hard's active alerts are not raised again",
+       again)
+    dh = B.detail("hard")
+    ok(dh["samples_lost"] == 0 and
+       dh["windows"]["15m"]["samples"] <= B.ring()["hard"]["head"],
+       "after the restart: hard, probed all along, lost nothing and "
+       "counts no more than its ring", (dh["samples_lost"],
+                                         dh["windows"]["15m"]["samples"]))
     B.result("resume", {"provider": "base"})
     h0 = c0["base"][0]
     wait_for(lambda: B.ring()["base"]["head"] >= h0 + 5, 10)
@@ -853,7 +865,14 @@ def restart_check(B, tag, sig, names):
                          d["header"]["aggregator_age_ms"] < 1000)(B.dump()),
                 10), "%s: restarted, the aggregator runs" % tag)
     time.sleep(0.5)
+    # Its circuit starts closed: open again means enough fresh samples.
+    opened = wait_for(lambda: B.integration()["hard"]["circuit"] == "open",
+                      5)
+    time.sleep(0.3)
     al1, hist1 = snapshot_counts(B)
+    again = [a for a in B.alerts("hard") if a["id"] not in al0]
+    ok(opened and not again,
+       "%s: hard, still down, is not alerted again" % tag, again)
     ok(al0 and al0 <= al1, "%s: every alert from before is still there" %
        tag, sorted(al0 - al1))
     for n in ("base", "flap"):
