@@ -90,7 +90,10 @@ outcome_classify(const struct probe_result *r, char *err, size_t errlen)
 	if (errlen > 0)
 		err[0] = '\0';
 	if (r->curl_code != CURLE_OK) {
-		if (r->curl_code == CURLE_WRITE_ERROR && r->capped) {
+		/* Our cap: cut while reading (WRITE_ERROR), or refused up
+		 * front from a Content-Length over it (FILESIZE_EXCEEDED). */
+		if ((r->curl_code == CURLE_WRITE_ERROR && r->capped) ||
+		    r->curl_code == CURLE_FILESIZE_EXCEEDED) {
 			snprintf(err, errlen, "body:too_big");
 			return VIGIL_OUT_BAD_RESPONSE;
 		}

@@ -83,7 +83,7 @@ test_outcome_table(void)
 		{ CURLE_WRITE_ERROR, 200, -1, 0, 1, NULL,
 		    VIGIL_OUT_OTHER, "curl:23" },
 		{ CURLE_FILESIZE_EXCEEDED, 200, -1, 0, 1, NULL,
-		    VIGIL_OUT_BAD_RESPONSE, "curl:63" },
+		    VIGIL_OUT_BAD_RESPONSE, "body:too_big" },
 		{ CURLE_OK, 500, -1, 0, 1, NULL,
 		    VIGIL_OUT_HTTP_5XX, "http:500" },
 		{ CURLE_OK, 503, -1, 0, 1, NULL,
