@@ -1,7 +1,7 @@
 /*
  * vigild - vigil's supervisor.
  *
- *	vigild [-c FILE] [--check-config] [-v] [-d]
+ *	vigild [-c FILE] [--check-config [FILE]] [-v] [-d]
  *
  * Runs in the foreground (systemd style): reads the configuration,
  * creates the shared-memory segment and fills its header and directory,
@@ -68,9 +68,11 @@ static int	make_dir(const char *, mode_t, int);
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: vigild [-c FILE] [--check-config] [-v] [-d]\n"
+	fprintf(stderr,
+	    "usage: vigild [-c FILE] [--check-config [FILE]] [-v] [-d]\n"
 	    "  -c FILE          configuration (default %s)\n"
-	    "  --check-config   validate the configuration and exit\n"
+	    "  --check-config   validate the configuration (-c's, or FILE)"
+	    " and exit\n"
 	    "  -v               more logging (-vv: debug)\n"
 	    "  -d               stay in the foreground (always the case)\n",
 	    VIGIL_CONF_DEFAULT);
@@ -347,6 +349,9 @@ main(int argc, char *argv[])
 			usage();
 		}
 	}
+	/* DESIGN.md also spells it `vigild --check-config FILE`. */
+	if (check && optind == argc - 1)
+		path = argv[optind++];
 	if (optind != argc)
 		usage();
 

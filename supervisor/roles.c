@@ -263,7 +263,7 @@ prober_configure(struct proc *p, msgpack_packer *pk, char *err,
 	struct provider *pv = p->p_ctx;
 	const struct conf_provider *cp = &pv->pv_conf;
 	char key[KEY_MAX];
-	uint32_t n = 14;
+	uint32_t n = 15;
 
 	if (conf_read_secret(cp, key, sizeof(key), err, errlen) == -1)
 		return -1;
@@ -287,6 +287,8 @@ prober_configure(struct proc *p, msgpack_packer *pk, char *err,
 	if (cp->gen_interval_ms != 0)
 		mp_kv_uint(pk, "gen_interval_ms", cp->gen_interval_ms);
 	mp_kv_uint(pk, "fast_probe_percent", vd->conf.fast_probe_percent);
+	/* Confirm failures quickly until the circuit would open. */
+	mp_kv_uint(pk, "confirm_failures", vd->conf.circuit_failures);
 	mp_kv_bool(pk, "paused", pv->pv_paused);
 	mp_kv_uint(pk, "log_level", (uint64_t)log_getlevel());
 	return 0;
