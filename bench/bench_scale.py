@@ -1,0 +1,373 @@
+#!/usr/bin/python3
+"""bench_scale.py - vigil with 6, 100 and 1,000 providers on one machine.
+
+    VIGIL_BUILD=build /usr/bin/python3 bench/bench_scale.py \
+        [--providers 6,100,1000] [--minutes 2] [--interval 10s] \
+        [--json FILE]
+
+For each size: one vigil-sim serving every provider (kind http, on the
+sim's main port), one vigild with max_providers sized to fit, every
+provider at the same interval (10 s by default, so allow_fast_probes is
+not needed).  It measures
+
+  start-up   from exec of vigild to every prober running (pid in its
+             directory slot) and to every provider's first sample;
+  memory     PSS (/proc/PID/smaps_rollup) of each prober (median, max)
+             and of vigil in total (vigild and every child);
+  CPU        the aggregator's and vigil-api's CPU time
+             (/proc/PID/schedstat, else utime+stime) over the
+             measured run (after start-up), in % of one core; the
+             probers' CPU per check (all probers' CPU / all checks);
+  lateness   from the samples' monotonic start times in the segment
+             (build/tests/tools/segdump): a check starts at most
+             interval * 1.05 (the scheduler's jitter) after the previous
+             one ended; lateness is how much later than that it started.
+             p99 and max over every provider; and the samples each
+             provider got against the configured rate;
+  API        /health/integration latency over a kept-alive connection,
+             one request a second for the whole run (p50, p99, max).
+
+Everything started here is stopped by pid, even on failure.  Figures are
+absolute (this is a capacity measurement, not a comparison); the
+acceptance limits of issue 9 are printed beside them.
+"""
+import argparse
+import http.client
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
+os.environ.setdefault("VIGIL_BUILD", "build")
+
+import test_probing as tp  # noqa: E402  (the e2e harness: Sim, Harness)
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+JITTER = 0.05			# prober/sched.h SCHED_JITTER_PCT
+
+
+def parse_dur(s):
+    s = s.strip()
+    for suf, mul in (("ms", 0.001), ("s", 1.0), ("m", 60.0)):
+        if s.endswith(suf):
+            return float(s[:-len(suf)]) * mul
+    return float(s)
+
+
+def pct(vals, p):
+    if not vals:
+        return float("nan")
+    v = sorted(vals)
+    k = min(len(v) - 1, max(0, int(round(p / 100.0 * (len(v) - 1)))))
+    return v[k]
+
+
+def pss_kb(pid):
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def cpu_ticks(pid):
+    """CPU time of pid in seconds: /proc/PID/schedstat (ns, exact), else
+    utime+stime of /proc/PID/stat (clock ticks)."""
+    try:
+        with open("/proc/%d/schedstat" % pid) as f:
+            return int(f.read().split()[0]) / 1e9
+    except (OSError, IndexError, ValueError):
+        pass
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            st = f.read().split(")")[-1].split()
+        return (int(st[11]) + int(st[12])) / float(CLK_TCK)
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().split(b"\0")[0].decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def roles(vigild_pid):
+    """{"aggregator": pid, "api": pid, "probers": [pids]}"""
+    out = {"aggregator": 0, "api": 0, "probers": []}
+    for k in tp.children_of(vigild_pid):
+        c = os.path.basename(cmdline(k))
+        if c.startswith("vigil-aggregator"):
+            out["aggregator"] = k
+        elif c.startswith("vigil-api"):
+            out["api"] = k
+        elif c.startswith("vigil-prober"):
+            out["probers"].append(k)
+    return out
+
+
+def limits_note(n):
+    """What could stop n probers: fds, pids, /dev/shm."""
+    notes = []
+    try:
+        import resource
+        soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+        nproc, _ = resource.getrlimit(resource.RLIMIT_NPROC)
+        notes.append("RLIMIT_NOFILE %d, RLIMIT_NPROC %s" %
+                     (soft, "unlimited" if nproc < 0 else nproc))
+    except (ImportError, ValueError):
+        pass
+    try:
+        with open("/proc/sys/kernel/pid_max") as f:
+            notes.append("pid_max %s" % f.read().strip())
+        st = os.statvfs("/dev/shm")
+        notes.append("/dev/shm free %d MB" %
+                     (st.f_bavail * st.f_frsize // (1 << 20)))
+    except OSError:
+        pass
+    return ", ".join(notes)
+
+
+class Api:
+    """/health/integration over one kept-alive connection."""
+
+    def __init__(self, port):
+        self.port = port
+        self.conn = None
+
+    def get(self, path="/health/integration"):
+        if self.conn is None:
+            self.conn = http.client.HTTPConnection("127.0.0.1", self.port,
+                                                   timeout=10)
+        t0 = time.perf_counter()
+        try:
+            self.conn.request("GET", path)
+            r = self.conn.getresponse()
+            body = r.read()
+        except (OSError, http.client.HTTPException):
+            self.conn.close()
+            self.conn = None
+            return None, None
+        return (time.perf_counter() - t0) * 1000.0, (r.status, len(body))
+
+
+def run_size(n, minutes, interval, verbose):
+    res = {"providers": n}
+    h = tp.Harness("scale%d" % n)
+    sim = None
+    try:
+        simconf = os.path.join(h.tmp, "sim-conf.json")
+        with open(simconf, "w") as f:
+            json.dump({"listen": "127.0.0.1", "port": 0, "seed": 1,
+                       "providers": [{"name": "p%04d" % i, "kind": "http"}
+                                     for i in range(n)]}, f)
+        portfile = os.path.join(h.tmp, "sim.json")
+        simlog = open(os.path.join(h.tmp, "sim.log"), "w")
+        simproc = subprocess.Popen([tp.binpath("vigil-sim"), "-c", simconf,
+                                    "--port-file", portfile],
+                                   stdout=subprocess.DEVNULL, stderr=simlog)
+        sim = (simproc, simlog)
+        if not tp.wait_for(lambda: os.path.exists(portfile), 20):
+            raise RuntimeError("vigil-sim did not start")
+        with open(portfile) as f:
+            sport = json.load(f)["port"]
+        provs = [{"name": "p%04d" % i, "kind": "http",
+                  "base_url": "http://127.0.0.1:%d/p%04d" % (sport, i)}
+                 for i in range(n)]
+        ival = "%dms" % int(interval * 1000)
+        extra = "max_providers = %d\nsample_capacity = 1024" % max(n, 8)
+        if interval < 10:
+            extra += "\nallow_fast_probes = yes"
+        h.write_conf(provs, extra=extra, interval=ival,
+                     timeout="%dms" % int(min(interval / 2, 5) * 1000))
+        t0 = time.monotonic()
+        h.start()
+        names = [p["name"] for p in provs]
+        started = tp.wait_for(lambda: h.all_up(names), 120, 0.1)
+        t_up = time.monotonic() - t0
+        if not started:
+            r = roles(h.proc.pid)
+            raise RuntimeError(
+                "only %d of %d probers started in 120 s (%s); vigild log "
+                "tail: %s" % (len(r["probers"]), n, limits_note(n),
+                              h.logtext()[-1500:]))
+
+        def all_sampled():
+            ps = h.providers(0)
+            return len(ps) == n and all(p["head"] > 0 for p in ps.values())
+        sampled = tp.wait_for(all_sampled, 60, 0.1)
+        t_first = time.monotonic() - t0
+        res["startup_all_running_s"] = round(t_up, 3)
+        res["startup_all_sampled_s"] = round(t_first, 3) if sampled \
+            else None
+
+        r = roles(h.proc.pid)
+        res["probers_running"] = len(r["probers"])
+        api = Api(h.listen_port)
+        # The measured run starts now.
+        m0 = time.monotonic()
+        c0 = {p: cpu_ticks(p) for p in [r["aggregator"], r["api"],
+                                         h.proc.pid] + r["probers"]}
+        d0 = h.providers(0)
+        heads0 = {k: v["head"] for k, v in d0.items()}
+        lat = []
+        errors = 0
+        end = m0 + minutes * 60.0
+        while time.monotonic() < end:
+            ms, st = api.get()
+            if ms is None or st[0] != 200:
+                errors += 1
+            else:
+                lat.append(ms)
+            time.sleep(max(0.0, 1.0 - (ms or 0) / 1000.0))
+        wall = time.monotonic() - m0
+        c1 = {p: cpu_ticks(p) for p in c0}
+        mem = {p: pss_kb(p) for p in [h.proc.pid, r["aggregator"],
+                                      r["api"]] + r["probers"]}
+        ring = max(16, int(minutes * 60 / interval) + 8)
+        d1 = h.dump(min(1024, ring))
+        # Lateness and rate from the samples of the measured run.
+        late, counts, checks = [], [], 0
+        for p in d1["providers"]:
+            h0 = heads0.get(p["name"], 0)
+            got = p["head"] - h0
+            counts.append(got)
+            checks += got
+            ss = [s for s in p["samples"]]
+            for a, b in zip(ss, ss[1:]):
+                gap = (b["mono_ns"] - a["mono_ns"]) / 1e6
+                allowed = a["latency_ms"] + interval * 1000 * (1 + JITTER)
+                late.append(max(0.0, gap - allowed))
+        expect = wall / interval
+        agg = r["aggregator"]
+        res.update({
+            "minutes": round(wall / 60.0, 2),
+            "interval_s": interval,
+            "pss_prober_median_kb": int(pct([mem[p] for p in r["probers"]],
+                                            50)),
+            "pss_prober_max_kb": max(mem[p] for p in r["probers"]),
+            "pss_aggregator_kb": mem[agg],
+            "pss_api_kb": mem[r["api"]],
+            "pss_vigild_kb": mem[h.proc.pid],
+            "pss_total_kb": sum(mem.values()),
+            "cpu_aggregator_pct": round(100.0 * (c1[agg] - c0[agg]) /
+                                        wall, 2),
+            "cpu_api_pct": round(100.0 * (c1[r["api"]] - c0[r["api"]]) /
+                                 wall, 2),
+            "cpu_vigild_pct": round(100.0 * (c1[h.proc.pid] -
+                                             c0[h.proc.pid]) / wall, 2),
+            "cpu_per_check_us": round(1e6 * sum(c1[p] - c0[p]
+                                                for p in r["probers"]) /
+                                      max(1, checks), 1),
+            "checks": checks,
+            "samples_per_provider_min": min(counts),
+            "samples_per_provider_expected": round(expect, 1),
+            "lateness_p50_ms": round(pct(late, 50), 2),
+            "lateness_p99_ms": round(pct(late, 99), 2),
+            "lateness_max_ms": round(max(late) if late else 0, 2),
+            "api_requests": len(lat),
+            "api_errors": errors,
+            "api_p50_ms": round(pct(lat, 50), 2),
+            "api_p99_ms": round(pct(lat, 99), 2),
+            "api_max_ms": round(max(lat) if lat else 0, 2),
+        })
+        lost = sum(p.get("lost", 0) for p in d1["providers"])
+        res["samples_lost"] = lost
+    finally:
+        h.stop()
+        if sim is not None:
+            proc, log = sim
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            log.close()
+    if verbose:
+        print(json.dumps(res, indent=1), file=sys.stderr)
+    return res
+
+
+ROWS = [
+    ("start-up: every prober running", "startup_all_running_s", "s", ""),
+    ("start-up: every first sample", "startup_all_sampled_s", "s", ""),
+    ("PSS per prober (median)", "pss_prober_median_kb", "kB", "<= 1536"),
+    ("PSS per prober (max)", "pss_prober_max_kb", "kB", ""),
+    ("PSS aggregator", "pss_aggregator_kb", "kB", ""),
+    ("PSS vigil-api", "pss_api_kb", "kB", ""),
+    ("PSS total", "pss_total_kb", "kB", "6: <= 20480"),
+    ("CPU aggregator", "cpu_aggregator_pct", "% core", "< 10"),
+    ("CPU vigil-api", "cpu_api_pct", "% core", ""),
+    ("CPU per check (probers)", "cpu_per_check_us", "us", "<= 100"),
+    ("samples/provider (min)", "samples_per_provider_min", "", ""),
+    ("samples/provider expected", "samples_per_provider_expected", "", ""),
+    ("samples lost", "samples_lost", "", "0"),
+    ("lateness p50", "lateness_p50_ms", "ms", ""),
+    ("lateness p99", "lateness_p99_ms", "ms", "< 100"),
+    ("lateness max", "lateness_max_ms", "ms", ""),
+    ("/health/integration p50", "api_p50_ms", "ms", ""),
+    ("/health/integration p99", "api_p99_ms", "ms", "< 50"),
+    ("/health/integration max", "api_max_ms", "ms", ""),
+    ("/health/integration errors", "api_errors", "", "0"),
+]
+
+
+def table(results):
+    lines = []
+    head = "| figure | " + " | ".join("%d providers" % r["providers"]
+                                       for r in results) + " | limit |"
+    lines.append(head)
+    lines.append("|---|" + "---:|" * len(results) + "---|")
+    for label, key, unit, limit in ROWS:
+        cells = []
+        for r in results:
+            v = r.get(key)
+            cells.append("-" if v is None else
+                         ("%s %s" % (v, unit)).strip())
+        lines.append("| %s | %s | %s |" % (label, " | ".join(cells), limit))
+    return "\n".join(lines)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--providers", default="6,100,1000")
+    ap.add_argument("--minutes", type=float, default=2.0,
+                    help="measured run per size (acceptance: 10)")
+    ap.add_argument("--interval", default="10s")
+    ap.add_argument("--json", help="also write the figures here")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    a = ap.parse_args()
+    interval = parse_dur(a.interval)
+    results = []
+    failed = 0
+    for n in [int(x) for x in a.providers.split(",") if x]:
+        print("bench_scale: %d providers, %.1f min at %gs ..." %
+              (n, a.minutes, interval), file=sys.stderr)
+        try:
+            results.append(run_size(n, a.minutes, interval, a.verbose))
+        except Exception as e:  # report and go on with the next size
+            failed += 1
+            print("bench_scale: %d providers FAILED: %s" % (n, e))
+            results.append({"providers": n, "error": str(e)})
+    ok = [r for r in results if "error" not in r]
+    print(table(ok))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump({"results": results, "minutes": a.minutes,
+                       "interval_s": interval}, f, indent=1)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
