@@ -390,6 +390,7 @@ class Receiver:
         self.lock = threading.Lock()
         self.srv = None
         self.thr = None
+        self.down_ns = self.up_ns = self.up_mono = 0
 
     def url(self):
         return "http://127.0.0.1:%d/hook" % self.port
@@ -514,6 +515,7 @@ def scenario_ramp(A, sim, rcv):
     # The receiver goes away; the provider fails completely.
     rcv.stop()
     down_mono = time.monotonic()
+    rcv.down_ns = time.time_ns()
     st0 = A.detail("steady")
     w100 = time.time_ns()
     sim.fault("ramp", {"error_rate": 1.0})
@@ -544,6 +546,8 @@ def scenario_ramp(A, sim, rcv):
                                  a["level"] == "resolved"], 5, 0.1)
     ok(resolved, "ramp: circuit_open resolved once closed")
     up_mono = time.monotonic()
+    rcv.up_ns = time.time_ns()
+    rcv.up_mono = up_mono
     rcv.start()
     note("receiver down for %.1f s" % (up_mono - down_mono))
 
@@ -638,6 +642,15 @@ def scenario_webhook(A, rcv):
            byid[o["id"]]["level"] != o.get("level")]
     ok(not bad, "webhook: each POST matches its alert in the ring", bad[:3])
     ok(len(ring) >= 5, "webhook: the ramp raised alerts", len(ring))
+    if rcv.up_ns:
+        during = {a["id"] for a in ring
+                  if rcv.down_ns <= a["at_ns"] <= rcv.up_ns}
+        when = {o.get("id"): t for t, o in rcv.bodies()}
+        late = [i for i in during if i not in when or
+                when[i] < rcv.up_mono]
+        ok(len(during) >= 2 and not late,
+           "webhook: the %d alerts raised while the receiver was down "
+           "arrive once it is back" % len(during), (sorted(during), late))
     c1 = [a["id"] for a in A.alerts()]
     api = [a["id"] for a in A.api("/health/integration/alerts")["alerts"]]
     c2 = [a["id"] for a in A.alerts()]
