@@ -15,6 +15,7 @@
 
 #include "api.h"
 
+#define WB_FIRST	(16 * 1024)	/* most responses fit */
 #define WB_CHUNK	(256 * 1024)
 #define WB_TRIM		(16 * 1024 * 1024)
 
@@ -42,9 +43,16 @@ api_wb_more(struct api_wbuf *w, size_t n)
 
 	if (w->wb_err)
 		return -1;
-	wb_commit(w);
-	if (n < WB_CHUNK)
+	/*
+	 * A small first chunk: a 256 KB malloc and free per 5 KB answer
+	 * showed up as malloc_consolidate at 30,000 requests/s.
+	 */
+	if (w->wb_base == NULL && evbuffer_get_length(w->wb_eb) == 0) {
+		if (n < WB_FIRST)
+			n = WB_FIRST;
+	} else if (n < WB_CHUNK)
 		n = WB_CHUNK;
+	wb_commit(w);
 	if (evbuffer_reserve_space(w->wb_eb, (ev_ssize_t)n, &v, 1) != 1 ||
 	    v.iov_len < n) {
 		w->wb_err = 1;

@@ -12,7 +12,8 @@
 # pid on exit.  Needs wrk and nginx (apt-get install wrk nginx-light);
 # without them it says so and exits 0.
 #
-# BENCH_SECONDS (default 3) per measurement, BENCH_CONNS (default 32).
+# BENCH_SECONDS (default 3) per measurement, BENCH_CONNS (default 32);
+# then the p99 of each over one kept-alive connection (wrk -c1).
 set -eu
 
 BUILD=${BUILD:-build}
@@ -81,9 +82,11 @@ EOF
     "$tmp/nginx/logs/error.log" &
 pids="$pids $!"
 
-# "Requests/sec" and the 99% latency (in ms) of one wrk run.
+# "Requests/sec" and the 99% latency (in ms) of one wrk run: measure URL
+# [CONNECTIONS].
 measure() {
-	wrk -t1 -c"$CONNS" -d"${SECS}s" --latency "$1" > "$tmp/wrk.out" 2>&1
+	wrk -t1 -c"${2:-$CONNS}" -d"${SECS}s" --latency "$1" > "$tmp/wrk.out" \
+	    2>&1
 	awk '
 	function ms(v) {
 		if (v ~ /us$/) return v * 0.001;
@@ -100,8 +103,9 @@ measure() {
 	}' "$tmp/wrk.out"
 }
 
-printf "%-9s %-20s %9s %10s %9s %10s %9s %7s\n" providers path bytes \
-    "api req/s" "api p99" "nginx r/s" "nginx p99" ratio
+printf "%-9s %-20s %9s %10s %9s %10s %9s %7s %10s %10s\n" providers path \
+    bytes "api req/s" "api p99" "nginx r/s" "nginx p99" ratio \
+    "api p99 c1" "ngx p99 c1"
 for n in 6 1000; do
 	shm=/vigil-bench-api-$$-$n
 	rm -f "$tmp/in" "$tmp/port"
@@ -136,8 +140,14 @@ for n in 6 1000; do
 		nrps=$1 np99=$2
 		ratio=$(awk -v a="$arps" -v b="$nrps" \
 		    'BEGIN { printf("%.2f", (b > 0) ? a / b : 0) }')
-		printf "%-9s %-20s %9s %10s %7sms %10s %7sms %7s\n" "$n" \
-		    "$path" "$bytes" "$arps" "$ap99" "$nrps" "$np99" "$ratio"
+		# One kept-alive connection: a Prometheus scrape.
+		set -- $(measure "http://127.0.0.1:$aport$path" 1)
+		a1=$2
+		set -- $(measure "http://127.0.0.1:$nport/${static##*/}" 1)
+		n1=$2
+		printf "%-9s %-20s %9s %10s %7sms %10s %7sms %7s %8sms %8sms\n" \
+		    "$n" "$path" "$bytes" "$arps" "$ap99" "$nrps" "$np99" \
+		    "$ratio" "$a1" "$n1"
 	done
 	kill "$apipid"
 	wait "$apipid" 2>/dev/null || true
@@ -146,4 +156,6 @@ for n in 6 1000; do
 	pids=$(echo "$pids" | sed "s/ $apipid $segpid//")
 done
 echo "ratio = vigil-api req/s / nginx req/s for a static file of the same" \
-    "size (higher is better; 1.00 = as fast as nginx)"
+    "size (higher is better; 1.00 = as fast as nginx), $CONNS connections;"
+echo "p99 c1 = p99 over one kept-alive connection (wrk -c1), as a" \
+    "Prometheus scrape"
