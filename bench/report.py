@@ -1,0 +1,179 @@
+#!/usr/bin/python3
+"""report.py - run every benchmark and write docs/performance.md.
+
+    BUILD=build /usr/bin/python3 bench/report.py [--out docs/performance.md]
+        [--scale 6:1,100:1,1000:2] [--detect-trials 48] [--fa-probes 3600]
+        [--quick]
+
+Runs, in this order and one at a time (the machine is shared and small:
+nothing else of ours runs beside a measurement):
+
+  every build/bench/bench_* program (ring, seqlock, histogram, /metrics
+  render), bench/bench_api.sh (wrk against vigil-api and nginx),
+  bench/bench_scale.py (per size and its minutes, --scale), and
+  bench/bench_detect.py (detection, false alarms, ramp);
+
+prints each one's output as it comes, and writes the whole report, with
+the machine (nproc, CPU model, kernel, memory) and the exact commands, to
+--out.  --quick shortens everything (a smoke run: 6 and 100 providers for
+20 s, 8 detection trials, 300 false-alarm probes, a short ramp).
+"""
+import argparse
+import datetime
+import glob
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PY = "/usr/bin/python3"
+
+
+def machine():
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        with open("/proc/meminfo") as f:
+            kb = int(f.readline().split()[1])
+            mem = "%.1f GiB" % (kb / 1048576.0)
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        rev = subprocess.run(["git", "-C", TOP, "rev-parse", "--short",
+                              "HEAD"], capture_output=True, text=True,
+                             timeout=10).stdout.strip()
+    except OSError:
+        rev = ""
+    return {"nproc": os.cpu_count(), "cpu": model, "kernel":
+            platform.release(), "memory": mem, "commit": rev,
+            "date": datetime.datetime.now(datetime.timezone.utc).strftime(
+                "%Y-%m-%d %H:%M UTC")}
+
+
+def run(cmd, env=None, timeout=7200):
+    """Run cmd (a list), echo and return its stdout (stderr passes)."""
+    print("$ " + " ".join(cmd), flush=True)
+    e = dict(os.environ)
+    e.update(env or {})
+    p = subprocess.run(cmd, cwd=TOP, env=e, stdout=subprocess.PIPE,
+                       text=True, timeout=timeout)
+    print(p.stdout, flush=True)
+    return p.returncode, p.stdout
+
+
+def block(text):
+    return "```\n" + text.rstrip() + "\n```\n"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default=os.path.join(TOP, "docs",
+                                                  "performance.md"))
+    ap.add_argument("--scale", default="6:1,100:1,1000:2",
+                    help="providers:minutes,... for bench_scale")
+    ap.add_argument("--detect-trials", type=int, default=48)
+    ap.add_argument("--fa-probes", type=int, default=3600)
+    ap.add_argument("--quick", action="store_true")
+    a = ap.parse_args()
+    build = os.environ.get("BUILD", os.environ.get("VIGIL_BUILD", "build"))
+    env = {"BUILD": build, "VIGIL_BUILD": build}
+    detect_extra = []
+    if a.quick:
+        a.scale = "6:0.3,100:0.3"
+        a.detect_trials = 8
+        a.fa_probes = 300
+        detect_extra = ["--ramp-healthy", "5", "--ramp-steps", "10",
+                        "--ramp-step", "2.5"]
+    m = machine()
+    sections = []
+    failed = []
+
+    for b in sorted(glob.glob(os.path.join(TOP, build, "bench",
+                                           "bench_*"))):
+        if not os.access(b, os.X_OK) or b.endswith(".d"):
+            continue
+        rel = os.path.relpath(b, TOP)
+        rc, out = run([rel], env)
+        if rc != 0:
+            failed.append(rel)
+        sections.append(("`%s`" % rel, block(out)))
+
+    rc, out = run(["sh", "bench/bench_api.sh"], env)
+    if rc != 0:
+        failed.append("bench_api.sh")
+    sections.append(("`BUILD=%s sh bench/bench_api.sh`" % build, block(out)))
+
+    scale = []
+    tmpd = tempfile.mkdtemp(prefix="vigil-report-")
+    for spec in a.scale.split(","):
+        n, mins = spec.split(":")
+        js = os.path.join(tmpd, "scale-%s.json" % n)
+        rc, out = run([PY, "bench/bench_scale.py", "--providers", n,
+                       "--minutes", mins, "--json", js], env)
+        if rc != 0:
+            failed.append("bench_scale %s" % n)
+        try:
+            with open(js) as f:
+                scale += json.load(f)["results"]
+        except (OSError, ValueError, KeyError):
+            pass
+    sys.path.insert(0, os.path.join(TOP, "bench"))
+    import bench_scale
+    ok_scale = [r for r in scale if "error" not in r]
+    text = bench_scale.table(ok_scale) + "\n"
+    for r in scale:
+        if "error" in r:
+            text += "\n%d providers failed: %s\n" % (r["providers"],
+                                                     r["error"])
+    sections.append(("`VIGIL_BUILD=%s /usr/bin/python3 bench/bench_scale.py "
+                     "--providers N --minutes M` for N:M in %s (interval "
+                     "10 s)" % (build, a.scale), text))
+
+    js = os.path.join(tmpd, "detect.json")
+    cmd = [PY, "bench/bench_detect.py", "--trials", str(a.detect_trials),
+           "--fa-probes", str(a.fa_probes), "--json", js] + detect_extra
+    rc, out = run(cmd, env)
+    if rc != 0:
+        failed.append("bench_detect")
+    out = "\n".join(ln for ln in out.splitlines()
+                    if not ln.startswith("ok - "))
+    shown = [x for i, x in enumerate(cmd)
+             if x != "--json" and (i == 0 or cmd[i - 1] != "--json")]
+    sections.append(("`VIGIL_BUILD=%s %s`" % (build, " ".join(shown)),
+                     block(out)))
+
+    with open(a.out, "w") as f:
+        f.write("# Performance\n\n")
+        f.write("Written by `make bench` (bench/report.py); every figure "
+                "below comes from one run on the machine named here.  "
+                "These machines are shared and noisy: compare the ratios "
+                "measured in the same run, not absolute times across "
+                "runs.  docs/scaling.md reads these figures.\n\n")
+        f.write("| machine | |\n|---|---|\n")
+        f.write("| CPU | %s |\n| nproc | %s |\n| kernel | %s |\n"
+                "| memory | %s |\n| commit | %s |\n| date | %s |\n\n" % (
+                    m["cpu"], m["nproc"], m["kernel"], m["memory"],
+                    m["commit"], m["date"]))
+        for title, body in sections:
+            f.write("## %s\n\n%s\n" % (title, body))
+        if failed:
+            f.write("Failed in this run: %s\n" % ", ".join(failed))
+    print("report: wrote %s%s" % (a.out, (" (failed: %s)" %
+                                          ", ".join(failed)) if failed
+                                  else ""))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
