@@ -38,7 +38,7 @@ agg_conf_defaults(struct agg_conf *c)
 	c->critical_error_rate = 80;
 	c->latency_warning_ms = 2000;
 	c->min_samples = 5;
-	c->down_after = 3;
+	c->down_after = 4;
 	c->circuit_failures = 5;
 	c->circuit_successes = 2;
 	c->circuit_cooldown_ms = 30000;

@@ -464,7 +464,7 @@ conf_defaults(struct conf *c)
 	c->critical_error_rate = 80;
 	c->latency_warning_ms = 2000;
 	c->min_samples = 5;
-	c->down_after = 3;
+	c->down_after = 4;
 	c->circuit_failures = 5;
 	c->circuit_successes = 2;
 	c->circuit_cooldown_ms = SEC(30);

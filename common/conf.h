@@ -49,7 +49,7 @@ struct conf {
 	uint32_t critical_error_rate;	/* percent, 80 */
 	uint32_t latency_warning_ms;	/* 2000, on p95 */
 	uint32_t min_samples;		/* 5: before a rate is trusted */
-	uint32_t down_after;		/* 3 consecutive failures: unhealthy */
+	uint32_t down_after;		/* 4 consecutive failures: unhealthy */
 	uint32_t circuit_failures;	/* 5 consecutive failures: open */
 	uint32_t circuit_successes;	/* 2 successes in half_open: close */
 	uint32_t circuit_cooldown_ms;	/* 30 s first cool-down */

@@ -45,7 +45,7 @@ sched_first_ms(uint32_t interval_ms, uint32_t rnd)
  *  - the interval, or fast_percent of it while the circuit is not closed,
  *    jittered;
  *  - a failure, until confirm_max of them in a row: a confirmation probe
- *    after min(interval / 4, 2 s), so that a blip is cleared and an
+ *    after min(interval / 8, 1 s), so that a blip is cleared and an
  *    outage confirmed (status unhealthy, circuit open: the aggregator's
  *    down_after and circuit_failures) within about one interval instead
  *    of confirm_max intervals.  Not for auth (our key: asking again
@@ -68,7 +68,7 @@ sched_next_ms(const struct sched_in *in)
 	if (in->outcome != VIGIL_OUT_OK && in->fails < in->confirm_max &&
 	    in->outcome != VIGIL_OUT_RATE_LIMITED &&
 	    in->outcome != VIGIL_OUT_AUTH) {
-		confirm = in->interval_ms / 4;
+		confirm = in->interval_ms / 8;
 		if (confirm > SCHED_CONFIRM_MAX_MS)
 			confirm = SCHED_CONFIRM_MAX_MS;
 		if (confirm < SCHED_MIN_MS)

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #define SCHED_JITTER_PCT	5	/* +-5% of the interval */
-#define SCHED_CONFIRM_MAX_MS	2000	/* confirmation probe at most after */
+#define SCHED_CONFIRM_MAX_MS	1000	/* confirmation probe at most after */
 #define SCHED_RETRY_CAP		10	/* Retry-After capped at 10 intervals */
 #define SCHED_MIN_MS		50	/* never closer than this */
 

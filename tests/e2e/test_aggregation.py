@@ -698,11 +698,12 @@ def run_a(sim):
 
 B_INTERVAL_MS = 400
 B_ALERT_COOLDOWN_S = 6
+DOWN_AFTER = 4          # the default down_after (docs/aggregation.md)
 
 
 def scenario_hard_down(B, sim):
     """A provider hard down is unhealthy with an open circuit within two
-    probe intervals of its first failure, with the default down_after (3)
+    probe intervals of its first failure, with the default down_after (4)
     and circuit_failures (5): the prober confirms failures quickly."""
     time.sleep(1.5)
     w = time.time_ns()
@@ -734,28 +735,29 @@ def scenario_hard_down(B, sim):
 
 
 def scenario_flap(B, sim):
-    """A provider flapping around the down_after threshold (3 failures,
+    """A provider flapping around the down_after threshold (4 failures,
     then successes, again and again) raises at most one alert per
     (provider, kind, level) per alert_cooldown."""
     w = time.time_ns()
     t_end = time.monotonic() + 16
     n = 0
     while time.monotonic() < t_end:
-        # Down long enough for one check and two confirmations (one
-        # interval plus two quarters), up long enough for a success.
+        # Down long enough for one check and three confirmations (one
+        # interval plus three eighths, and slack), up long enough for a
+        # success.
         sim.fault("flap", {"reset": True})
-        time.sleep(0.75)
+        time.sleep(0.9)
         sim.fault("flap", {"clear": True})
         time.sleep(0.75)
         n += 1
     w_end = time.time_ns()
     hist = B.history("flap", w)
-    # Episodes of down_after (3) failures in a row.
+    # Episodes of down_after failures in a row.
     runs, run = 0, 0
     for h in hist:
         if h["outcome"] != "ok":
             run += 1
-            if run == 3:
+            if run == DOWN_AFTER:
                 runs += 1
         else:
             run = 0

@@ -123,7 +123,7 @@ test_defaults(void)
 	T_CHECK(c.critical_error_rate == 80);
 	T_CHECK(c.latency_warning_ms == 2000);
 	T_CHECK(c.min_samples == 5);
-	T_CHECK(c.down_after == 3);
+	T_CHECK(c.down_after == 4);
 	T_CHECK(c.circuit_failures == 5);
 	T_CHECK(c.circuit_successes == 2);
 	T_CHECK(c.circuit_cooldown_ms == 30000);

@@ -289,15 +289,15 @@ test_sched_rules(void)
 	d = sched_next_ms(&in);
 	T_CHECK(d >= 28500 && d <= 31500);
 
-	/* A failure after a success: confirm within 2 s. */
+	/* A failure after a success: confirm within 1 s. */
 	in.outcome = VIGIL_OUT_TIMEOUT;
 	in.fails = 1;
-	T_CHECK(sched_next_ms(&in) == 2000);
+	T_CHECK(sched_next_ms(&in) == 1000);
 	in.interval_ms = 1000;
-	T_CHECK(sched_next_ms(&in) == 250);
+	T_CHECK(sched_next_ms(&in) == 125);
 	/* Failures keep being confirmed quickly up to confirm_max... */
 	in.fails = 4;
-	T_CHECK(sched_next_ms(&in) == 250);
+	T_CHECK(sched_next_ms(&in) == 125);
 	/* ...and then the plain interval. */
 	in.interval_ms = 30000;
 	in.fails = 5;

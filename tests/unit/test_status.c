@@ -85,9 +85,9 @@ test_outcomes(void)
 	/* rate limited is not "down", even many in a row */
 	T_CHECK(eval(&st, 100, 0.03, 100, VIGIL_OUT_RATE_LIMITED, 3) ==
 	    VIGIL_ST_DEGRADED);
-	T_CHECK(eval(&st, 100, 0.03, 100, VIGIL_OUT_TIMEOUT, 2) ==
-	    VIGIL_ST_HEALTHY);
 	T_CHECK(eval(&st, 100, 0.03, 100, VIGIL_OUT_TIMEOUT, 3) ==
+	    VIGIL_ST_HEALTHY);
+	T_CHECK(eval(&st, 100, 0.03, 100, VIGIL_OUT_TIMEOUT, 4) ==
 	    VIGIL_ST_UNHEALTHY);
 	memset(&st, 0, sizeof(st));
 	{
