@@ -76,7 +76,7 @@ TOOL_BIN	:= $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tests/tools/%)
 EXAMPLE_SRC	:= $(wildcard examples/*.c)
 EXAMPLE_BIN	:= $(EXAMPLE_SRC:examples/%.c=$(BUILD)/examples/%)
 
-.PHONY: all deps deps-test deps-bench test test-unit run bench fuzz clean install \
+.PHONY: all deps deps-test deps-bench fuzz-regress soak test test-unit run bench fuzz clean install \
 	deb rpm programs tests
 
 all: $(if $(DEPS_MISSING),deps-then-all,programs tests)
@@ -134,7 +134,8 @@ LINK_MAP	 = test_prober%=prober test_api%=api segfill=api \
 		   bench_agg%=aggregator bench_api%=api bench_metrics%=api \
 		   test_supervisor%=supervisor test_proc%=supervisor \
 		   test_control%=supervisor test_ctl%=ctl \
-		   fuzz_validate=prober fuzz_query=api fuzz_sim%=tests/sim
+		   fuzz_validate=prober fuzz_query=api fuzz_sim%=tests/sim \
+		   fuzz_persist=aggregator
 link_dirs	 = $(sort $(foreach m,$(LINK_MAP),$(if $(filter $(word 1,$(subst =, ,$(m))),$(1)),$(word 2,$(subst =, ,$(m))))))
 link_libs	 = $(foreach d,$(call link_dirs,$(1)),$(call dir_lib,$(d)))
 
@@ -171,6 +172,7 @@ TSAN_TESTS	:= $(basename $(notdir $(wildcard tests/unit/test_ring_threads.c)))
 
 test: deps-test deps-pkg
 	$(MAKE) all
+	$(MAKE) fuzz-regress
 	$(MAKE) SAN=asan tests programs
 	$(if $(TSAN_TESTS),$(MAKE) SAN=tsan $(addprefix build/tsan/tests/,$(TSAN_TESTS)))
 	sh tests/run.sh "default:build:unit,e2e,pkg" "asan:build/asan:unit,e2e" \
@@ -187,6 +189,23 @@ run: all
 bench: all deps-bench
 	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
 	@BUILD=$(BUILD) sh bench/bench_api.sh
+
+# Every input kept in tests/fuzz/corpus (seeds and crashes found and
+# fixed) runs once through its target: a regression test in `make test`.
+fuzz-regress: deps-test
+	$(MAKE) SAN=fuzz $(addprefix build/fuzz/fuzz/,$(FUZZ_NAMES))
+	@set -e; for f in $(FUZZ_NAMES); do \
+	    if build/fuzz/fuzz/$$f -runs=0 tests/fuzz/corpus/$$f \
+	        >build/fuzz/$$f.regress.log 2>&1; then \
+	        echo "fuzz-regress: $$f: $$(ls tests/fuzz/corpus/$$f | wc -l) inputs ok"; \
+	    else tail -30 build/fuzz/$$f.regress.log; exit 1; fi; \
+	done
+
+# The soak (docs/reliability.md): 30 minutes, 50 providers at 1 s, faults,
+# HTTP load, prober kills; CSV and plot in build/soak.
+soak: all deps-bench
+	VIGIL_BUILD=build /usr/bin/python3 tests/soak/soak.py --minutes 30 \
+	    --providers 50 --csv build/soak/soak.csv --png build/soak/soak.png
 
 # `make fuzz` runs every libFuzzer target for FUZZ_TIME seconds, from its
 # seed corpus tests/fuzz/corpus/NAME (kept) plus what it finds (in

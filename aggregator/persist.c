@@ -27,6 +27,7 @@
 
 #include <msgpack.h>
 
+#include "frame.h"
 #include "persist.h"
 
 static void	pk_str(msgpack_packer *, const char *);
@@ -238,6 +239,10 @@ persist_decode(const void *buf, size_t len, struct persist_snap *snap,
 
 	memset(snap, 0, sizeof(*snap));
 	msgpack_unpacked_init(&u);
+	/* A container claiming more elements than bytes left is refused
+	 * before msgpack-c reserves room for them. */
+	if (mp_scan(buf, len, err, errlen) == -1)
+		goto out;
 	if (msgpack_unpack_next(&u, buf, len, &off) !=
 	    MSGPACK_UNPACK_SUCCESS) {
 		snprintf(err, errlen, "not a msgpack object (truncated or "

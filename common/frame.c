@@ -2,7 +2,7 @@
  * frame.c - length-prefixed msgpack messages over stream sockets.
  *
  * Every frame is checked twice before msgpack-c sees it: its declared
- * length against FRAME_MAX, and its body by frame_scan(), which walks the
+ * length against FRAME_MAX, and its body by mp_scan(), which walks the
  * msgpack structure without allocating and refuses a container whose
  * declared element count exceeds the bytes left.  msgpack-c trusts such a
  * count and reserves count * sizeof(msgpack_object) up front: five bytes
@@ -28,7 +28,6 @@
 
 #define SEND_STALL_MS	5000	/* give up on a peer that reads nothing */
 
-static int	frame_scan(const unsigned char *, size_t, char *, size_t);
 static int	frame_decode(const void *, size_t, msgpack_unpacked *, char *,
 		    size_t);
 static uint32_t	be32(const unsigned char *);
@@ -49,9 +48,10 @@ be32(const unsigned char *p)
  * objects still to read; each needs at least one byte, so a count larger
  * than what is left is refused before anything is reserved for it.
  */
-static int
-frame_scan(const unsigned char *p, size_t len, char *err, size_t errlen)
+int
+mp_scan(const void *buf, size_t len, char *err, size_t errlen)
 {
+	const unsigned char *p = buf;
 	static const unsigned char width[4] = { 1, 2, 4, 8 };
 	uint64_t pending = 1, n;
 	size_t pos = 0, skip, lw;
@@ -136,7 +136,7 @@ frame_decode(const void *body, size_t len, msgpack_unpacked *out, char *err,
 	msgpack_unpacker u;
 	int rc;
 
-	if (frame_scan(body, len, err, errlen) == -1)
+	if (mp_scan(body, len, err, errlen) == -1)
 		return FRAME_ERR;
 	if (((const unsigned char *)body)[0] < 0x80 ||
 	    (((const unsigned char *)body)[0] > 0x8f &&

@@ -78,6 +78,15 @@ void	mp_kv_bool(msgpack_packer *, const char *, int);
 
 /* ---- reading messages ---- */
 
+/*
+ * Check that buf[0..len) holds exactly one well-formed msgpack object
+ * whose containers declare no more elements than there are bytes left,
+ * without allocating.  Run it on any untrusted bytes before msgpack-c,
+ * which reserves a container's declared size up front (five bytes could
+ * ask for gigabytes).  Returns 0, or -1 with err saying what is wrong.
+ */
+int	mp_scan(const void *buf, size_t len, char *err, size_t errlen);
+
 /* The value of key in map m, or NULL (m not a map, or no such key). */
 const msgpack_object	*mp_get(const msgpack_object *m, const char *key);
 /*

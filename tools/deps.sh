@@ -41,6 +41,7 @@ fi
 if [ "$what" = bench ]; then
 	cmd wrk wrk
 	[ -x /usr/sbin/nginx ] || need="$need nginx-light"
+	cmd gnuplot gnuplot-nox
 fi
 
 [ -z "$need" ] && exit 0
