@@ -441,9 +441,22 @@ agg_alerts(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall)
 	lvl = p->st.lat_level;
 	AGG_ALERT(VIGIL_AK_LATENCY, lvl, p->st.p95_ms,
 	    (double)c->latency_warning_ms * (lvl == 2 ? STATUS_LAT_CRIT : 1));
-	lvl = c->down_after > 0 && p->s.consecutive_failures >=
-	    c->down_after && p->last_outcome != VIGIL_OUT_RATE_LIMITED &&
-	    p->last_outcome != VIGIL_OUT_AUTH ? 2 : 0;
+	/*
+	 * Down: critical at down_after failures in a row, a warning one
+	 * failure before.  Every run of failures passes through the warning
+	 * first, so a human hears of it before the critical alert (a
+	 * confirmation probe, an eighth of an interval, earlier for a hard
+	 * failure; much earlier on a ramp of random errors).
+	 */
+	lvl = 0;
+	if (c->down_after > 0 && p->last_outcome != VIGIL_OUT_RATE_LIMITED &&
+	    p->last_outcome != VIGIL_OUT_AUTH) {
+		if (p->s.consecutive_failures >= c->down_after)
+			lvl = 2;
+		else if (c->down_after >= 2 &&
+		    p->s.consecutive_failures >= c->down_after - 1)
+			lvl = 1;
+	}
 	AGG_ALERT(VIGIL_AK_DOWN, lvl, (double)p->s.consecutive_failures,
 	    (double)c->down_after);
 	AGG_ALERT(VIGIL_AK_CIRCUIT_OPEN, p->cb.state != VIGIL_CB_CLOSED ? 2 :
