@@ -646,6 +646,57 @@ def test_silence_webhook(h, hook):
         "outcome") == "ok", 10)
 
 
+# ---- pause stops samples and alerts of a failing provider ----------------
+
+def test_pause_failing(h):
+    # b fails (500) until it has raised alerts of its own.
+    t0 = time.time_ns()
+    h.sim.fault("b", {"clear": True, "status": 500})
+    raised = wait_for(lambda: [a for a in h.call(
+        "alerts", {"provider": "b", "since_ns": t0}).get("result", [])
+        if a["level"] in ("warning", "critical")], 20)
+    ok(raised, "failing b raised alerts before the pause", raised)
+    r = vigilctl(h, "pause", "b")
+    ok(r.returncode == 0 and r.stdout == "b: paused\n",
+       "vigilctl pause b (still failing)", show(r))
+    p = wait_for(lambda: (lambda x: x if x and x["status"] == "paused"
+                          else None)(status_of(h, "b")), 5)
+    ok(p is not None and p["paused"], "failing b is paused", p)
+    # A check in flight when the pause came may still land: let it.
+    time.sleep(1.2)
+    last = max([a["id"] for a in h.call(
+        "alerts", {"limit": 100000}).get("result", [])] or [0])
+    head0 = h.providers(0)["b"]["head"]
+    time.sleep(4.5)             # four and a half intervals of 1 s
+    head1 = h.providers(0)["b"]["head"]
+    ok(head0 == head1, "paused: b's sample ring head does not move in "
+       "4.5 intervals", (head0, head1))
+    new = [a for a in h.call("alerts", {"provider": "b", "limit": 100000})
+           .get("result", []) if a["id"] > last]
+    ok(new == [], "paused: no new alert of b in the alerts op", new)
+    r, j = jctl(h, "alerts", "--provider", "b")
+    ok(r.returncode == 0 and isinstance(j, list) and
+       [a for a in j if a["id"] > last] == [],
+       "paused: vigilctl --json alerts shows no new alert of b", show(r))
+    p = status_of(h, "b")
+    ok(p is not None and p["status"] == "paused" and p["paused"],
+       "still paused after 4.5 intervals", p)
+    r = vigilctl(h, "resume", "b")
+    ok(r.returncode == 0, "vigilctl resume b", show(r))
+    head2 = wait_for(lambda: (lambda x: x if x > head1 else None)(
+        h.providers(0)["b"]["head"]), 10)
+    s = h.providers(1)["b"]["samples"]
+    ok(head2 is not None and s and s[-1].get("http_status") == 500,
+       "after resume b samples again (the sim's 500)", (head1, head2, s))
+    p = wait_for(lambda: (lambda x: x if x and x["status"] != "paused"
+                          else None)(status_of(h, "b")), 10)
+    ok(p is not None and not p["paused"], "after resume b is not paused",
+       p)
+    h.sim.fault("b", {"clear": True})
+    wait_for(lambda: (status_of(h, "b") or {}).get("status") == "healthy",
+             15)
+
+
 # ---- reload and shutdown -----------------------------------------------------
 
 def test_reload(h):
@@ -704,7 +755,8 @@ def main():
                h.logtext()[-2000:])
         for t in (test_read, test_probe, test_pause_resume, test_interval,
                   test_silence, test_protocol_errors, test_cli_errors,
-                  test_silence_webhook, test_reload, test_shutdown):
+                  test_silence_webhook, test_pause_failing, test_reload,
+                  test_shutdown):
             try:
                 if t is test_silence_webhook:
                     t(h, hook)
