@@ -186,9 +186,11 @@ test-unit: all
 run: all
 	sh tools/demo.sh
 
+# Every benchmark, one at a time (build/bench/bench_*, bench_api.sh,
+# bench_scale.py, bench_detect.py); prints each figure beside its
+# baseline and rewrites docs/performance.md.  About 17 minutes.
 bench: all deps-bench
-	@for b in $(BENCH_BIN); do echo "== $$b"; $$b || exit 1; done
-	@BUILD=$(BUILD) sh bench/bench_api.sh
+	@BUILD=$(BUILD) VIGIL_BUILD=$(BUILD) /usr/bin/python3 bench/report.py
 
 # Every input kept in tests/fuzz/corpus (seeds and crashes found and
 # fixed) runs once through its target: a regression test in `make test`.
