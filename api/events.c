@@ -504,6 +504,18 @@ api_events_sse(struct api_ctx *ctx, struct evhttp_request *req)
 	ev.nclients++;
 	evhttp_connection_set_closecb(c->evcon, client_closed, c);
 	evhttp_send_reply_start(req, 200, "OK");
+	/*
+	 * A stream's client sends nothing after its request: the server's
+	 * read timeout (API_TIMEOUT_S, 10 s) would close every idle stream
+	 * before the first keep-alive.  No read timeout then; a write that
+	 * makes no progress for two keep-alive periods still ends it.
+	 */
+	{
+		struct timeval wto = { 2 * API_KEEPALIVE_S, 0 };
+
+		bufferevent_set_timeouts(
+		    evhttp_connection_get_bufferevent(c->evcon), NULL, &wto);
+	}
 
 	b = evbuffer_new();
 	if (b == NULL)
