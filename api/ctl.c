@@ -1,19 +1,14 @@
 /*
  * ctl.c - vigil-api's side of the socketpair with vigild (fd 4).
  *
- * Frames as in DESIGN.md: a 4-byte big-endian length, then one msgpack
- * map, at most CTL_FRAME_MAX bytes; the length is checked before any
- * buffer is reserved.  The first frame is the `configure` request
- * (docs/internals.md), read blocking before the HTTP server starts; after
- * that the socket is watched by the event loop: `ping` is answered, any
- * other operation gets an "unknown_op" error, EOF ends the process.
+ * Frames and messages as everywhere else (common/frame.h).  The first
+ * frame is the `configure` request (docs/internals.md), read blocking
+ * before the HTTP server starts; after that the socket is watched by the
+ * event loop: `ping` is answered, any other operation gets an
+ * "unknown_op" error, EOF ends the process.
  */
-#include <arpa/inet.h>
-
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -23,125 +18,41 @@
 
 #include "api.h"
 #include "ctl.h"
+#include "frame.h"
 #include "log.h"
 
-#define CTL_FRAME_MAX	(1u << 20)
-
-static int	 read_full(int, void *, size_t, int);
-static int	 write_full(int, const void *, size_t);
-static const msgpack_object *map_get(const msgpack_object *, const char *);
-static int	 send_reply(int, uint64_t, int, const char *, const char *,
-		    int);
+static int	 send_reply(int, uint64_t, const char *, const char *, int);
 static void	 ctl_read_cb(evutil_socket_t, short, void *);
 
 static struct event	*ctl_ev;
 static struct evbuffer	*ctl_in;
 
-/* Read exactly len bytes, waiting at most timeout_ms for each chunk.
- * Returns 0, -1 on error or timeout, -2 on EOF before the first byte. */
-static int
-read_full(int fd, void *buf, size_t len, int timeout_ms)
-{
-	struct pollfd pfd = { fd, POLLIN, 0 };
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < len) {
-		if (poll(&pfd, 1, timeout_ms) <= 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		n = read(fd, (char *)buf + got, len - got);
-		if (n == 0)
-			return got == 0 ? -2 : -1;
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return -1;
-		}
-		got += (size_t)n;
-	}
-	return 0;
-}
-
-static int
-write_full(int fd, const void *buf, size_t len)
-{
-	size_t done = 0;
-	ssize_t n;
-
-	while (done < len) {
-		n = write(fd, (const char *)buf + done, len - done);
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			return -1;
-		}
-		done += (size_t)n;
-	}
-	return 0;
-}
-
-static const msgpack_object *
-map_get(const msgpack_object *m, const char *key)
-{
-	size_t klen = strlen(key);
-	uint32_t i;
-
-	if (m == NULL || m->type != MSGPACK_OBJECT_MAP)
-		return NULL;
-	for (i = 0; i < m->via.map.size; i++) {
-		const msgpack_object *k = &m->via.map.ptr[i].key;
-		if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == klen &&
-		    memcmp(k->via.str.ptr, key, klen) == 0)
-			return &m->via.map.ptr[i].val;
-	}
-	return NULL;
-}
-
 /*
- * Send {"id", "ok": true, "result": {"pid": N} or {}} or {"id", "ok":
- * false, "error": {"code", "message"}}.  Blocking: replies are tiny and
- * the socketpair's buffer holds them.
+ * Send ok {"pid": N} (with_pid), ok {}, or the error {code, message}.
+ * Blocking: replies are tiny and the socketpair's buffer holds them.
  */
 static int
-send_reply(int fd, uint64_t id, int ok, const char *code, const char *msg,
+send_reply(int fd, uint64_t id, const char *code, const char *msg,
     int with_pid)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
-	unsigned char hdr[4];
-	uint32_t be;
+	char err[128];
 	int rc;
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 3);
-	msgpack_pack_str_with_body(&pk, "id", 2);
-	msgpack_pack_uint64(&pk, id);
-	msgpack_pack_str_with_body(&pk, "ok", 2);
-	if (ok) {
-		msgpack_pack_true(&pk);
-		msgpack_pack_str_with_body(&pk, "result", 6);
+	if (code != NULL)
+		mp_reply_err(&pk, id, code, msg);
+	else {
+		mp_reply_ok(&pk, id);
 		msgpack_pack_map(&pk, with_pid ? 1 : 0);
-		if (with_pid) {
-			msgpack_pack_str_with_body(&pk, "pid", 3);
-			msgpack_pack_uint64(&pk, (uint64_t)getpid());
-		}
-	} else {
-		msgpack_pack_false(&pk);
-		msgpack_pack_str_with_body(&pk, "error", 5);
-		msgpack_pack_map(&pk, 2);
-		msgpack_pack_str_with_body(&pk, "code", 4);
-		msgpack_pack_str_with_body(&pk, code, strlen(code));
-		msgpack_pack_str_with_body(&pk, "message", 7);
-		msgpack_pack_str_with_body(&pk, msg, strlen(msg));
+		if (with_pid)
+			mp_kv_uint(&pk, "pid", (uint64_t)getpid());
 	}
-	be = htonl((uint32_t)sb.size);
-	memcpy(hdr, &be, 4);
-	rc = write_full(fd, hdr, 4) == 0 && write_full(fd, sb.data, sb.size) ==
-	    0 ? 0 : -1;
+	rc = frame_send(fd, sb.data, sb.size, err, sizeof(err));
+	if (rc == -1)
+		log_warnx("reply to vigild: %s", err);
 	msgpack_sbuffer_destroy(&sb);
 	return rc;
 }
@@ -157,75 +68,37 @@ api_ctl_configure(int fd, int timeout_ms, struct api_settings *set,
     uint64_t *id, char *err, size_t errlen)
 {
 	msgpack_unpacked u;
-	const msgpack_object *o, *args, *v;
-	unsigned char hdr[4];
-	uint32_t len;
-	char *body;
-	size_t off = 0;
-	int rc;
+	const msgpack_object *args;
+	char why[128];
+	uint64_t v;
+	int b, rc;
 
 	*id = 0;
-	rc = read_full(fd, hdr, 4, timeout_ms);
-	if (rc != 0) {
-		snprintf(err, errlen, "%s", rc == -2 ? "vigild closed the "
-		    "control socket" : "no configure frame from vigild");
-		return -1;
-	}
-	len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
-	    (uint32_t)hdr[2] << 8 | hdr[3];
-	if (len == 0 || len > CTL_FRAME_MAX) {
-		snprintf(err, errlen, "bad frame length %u", len);
-		return -1;
-	}
-	if ((body = malloc(len)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if (read_full(fd, body, len, timeout_ms) != 0) {
-		free(body);
-		snprintf(err, errlen, "short configure frame");
-		return -1;
-	}
 	msgpack_unpacked_init(&u);
-	if (msgpack_unpack_next(&u, body, len, &off) !=
-	    MSGPACK_UNPACK_SUCCESS || off != len ||
-	    u.data.type != MSGPACK_OBJECT_MAP) {
+	rc = frame_recv(fd, timeout_ms, &u, why, sizeof(why));
+	if (rc != FRAME_OK) {
+		snprintf(err, errlen, "%s", rc == FRAME_EOF ? "vigild closed "
+		    "the control socket" : rc == FRAME_TIMEOUT ? "no configure "
+		    "frame from vigild" : why);
 		msgpack_unpacked_destroy(&u);
-		free(body);
-		snprintf(err, errlen, "configure frame is not one msgpack map");
 		return -1;
 	}
-	o = &u.data;
-	if ((v = map_get(o, "id")) != NULL &&
-	    v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-		*id = v->via.u64;
-	v = map_get(o, "op");
-	if (v == NULL || v->type != MSGPACK_OBJECT_STR ||
-	    v->via.str.size != 9 || memcmp(v->via.str.ptr, "configure", 9)) {
+	(void)mp_get_uint(&u.data, "id", id);
+	if (!mp_streq(mp_get(&u.data, "op"), "configure")) {
 		msgpack_unpacked_destroy(&u);
-		free(body);
 		snprintf(err, errlen, "first frame is not configure");
 		return -1;
 	}
-	args = map_get(o, "args");
-	if ((v = map_get(args, "prometheus")) != NULL &&
-	    v->type == MSGPACK_OBJECT_BOOLEAN)
-		set->prometheus = v->via.boolean;
-	if ((v = map_get(args, "log_level")) != NULL &&
-	    v->type == MSGPACK_OBJECT_POSITIVE_INTEGER && v->via.u64 <= 2)
-		set->log_level = (int)v->via.u64;
-	if ((v = map_get(args, "aggregator_stale_ms")) != NULL &&
-	    v->type == MSGPACK_OBJECT_POSITIVE_INTEGER && v->via.u64 > 0 &&
-	    v->via.u64 < 3600000)
-		set->agg_stale_ns = v->via.u64 * 1000000ull;
-	if ((v = map_get(args, "listen")) != NULL &&
-	    v->type == MSGPACK_OBJECT_STR &&
-	    v->via.str.size < sizeof(set->listen)) {
-		memcpy(set->listen, v->via.str.ptr, v->via.str.size);
-		set->listen[v->via.str.size] = '\0';
-	}
+	args = mp_get(&u.data, "args");
+	if (mp_get_bool(args, "prometheus", &b) == 0)
+		set->prometheus = b;
+	if (mp_get_uint(args, "log_level", &v) == 0 && v <= 2)
+		set->log_level = (int)v;
+	if (mp_get_uint(args, "aggregator_stale_ms", &v) == 0 && v > 0 &&
+	    v < 3600000)
+		set->agg_stale_ns = v * 1000000ull;
+	(void)mp_get_str(args, "listen", set->listen, sizeof(set->listen));
 	msgpack_unpacked_destroy(&u);
-	free(body);
 	return 0;
 }
 
@@ -233,9 +106,7 @@ api_ctl_configure(int fd, int timeout_ms, struct api_settings *set,
 int
 api_ctl_reply(int fd, uint64_t id, const char *errcode, const char *msg)
 {
-	if (errcode == NULL)
-		return send_reply(fd, id, 1, NULL, NULL, 1);
-	return send_reply(fd, id, 0, errcode, msg, 0);
+	return send_reply(fd, id, errcode, msg, errcode == NULL);
 }
 
 /* Watch fd in the event loop from now on; EOF breaks the loop. */
@@ -270,13 +141,11 @@ static void
 ctl_read_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct event_base *base = arg;
-	unsigned char hdr[4];
 	msgpack_unpacked u;
-	const msgpack_object *v;
 	uint64_t id;
-	uint32_t len;
-	size_t off;
-	int n;
+	size_t len, used;
+	char err[128];
+	int n, rc;
 
 	(void)what;
 	n = evbuffer_read(ctl_in, fd, 65536);
@@ -285,41 +154,28 @@ ctl_read_cb(evutil_socket_t fd, short what, void *arg)
 		event_base_loopbreak(base);
 		return;
 	}
-	while (evbuffer_get_length(ctl_in) >= 4) {
-		evbuffer_copyout(ctl_in, hdr, 4);
-		len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
-		    (uint32_t)hdr[2] << 8 | hdr[3];
-		if (len == 0 || len > CTL_FRAME_MAX) {
-			log_warnx("bad frame length %u from vigild", len);
+	msgpack_unpacked_init(&u);
+	while ((len = evbuffer_get_length(ctl_in)) > 0) {
+		/* A whole frame is at most FRAME_HDR + FRAME_MAX bytes. */
+		if (len > FRAME_HDR + FRAME_MAX)
+			len = FRAME_HDR + FRAME_MAX;
+		rc = frame_parse(evbuffer_pullup(ctl_in, (ev_ssize_t)len), len,
+		    &used, &u, err, sizeof(err));
+		if (rc == FRAME_MORE)
+			break;
+		if (rc != FRAME_OK) {
+			log_warnx("bad frame from vigild: %s", err);
 			event_base_loopbreak(base);
-			return;
+			break;
 		}
-		if (evbuffer_get_length(ctl_in) < 4 + (size_t)len)
-			return;
-		evbuffer_drain(ctl_in, 4);
-		msgpack_unpacked_init(&u);
-		off = 0;
-		if (msgpack_unpack_next(&u, (const char *)evbuffer_pullup(
-		    ctl_in, len), len, &off) != MSGPACK_UNPACK_SUCCESS ||
-		    u.data.type != MSGPACK_OBJECT_MAP) {
-			msgpack_unpacked_destroy(&u);
-			log_warnx("malformed frame from vigild");
-			event_base_loopbreak(base);
-			return;
-		}
+		evbuffer_drain(ctl_in, used);
 		id = 0;
-		if ((v = map_get(&u.data, "id")) != NULL &&
-		    v->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-			id = v->via.u64;
-		v = map_get(&u.data, "op");
-		if (v != NULL && v->type == MSGPACK_OBJECT_STR &&
-		    v->via.str.size == 4 && memcmp(v->via.str.ptr, "ping",
-		    4) == 0)
-			send_reply((int)fd, id, 1, NULL, NULL, 0);
+		(void)mp_get_uint(&u.data, "id", &id);
+		if (mp_streq(mp_get(&u.data, "op"), "ping"))
+			send_reply((int)fd, id, NULL, NULL, 0);
 		else
-			send_reply((int)fd, id, 0, "unknown_op", "vigil-api "
-			    "knows only ping", 0);
-		msgpack_unpacked_destroy(&u);
-		evbuffer_drain(ctl_in, len);
+			send_reply((int)fd, id, "unknown_op",
+			    "vigil-api knows only ping", 0);
 	}
+	msgpack_unpacked_destroy(&u);
 }
