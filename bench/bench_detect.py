@@ -8,7 +8,7 @@ raise.
 
 Detection.  vigil-sim serves --providers providers (kind openai, each on
 its own port); vigild probes them every --interval with the default
-thresholds (down_after 3, circuit_failures 5).  Each provider runs its
+thresholds (down_after 4, circuit_failures 5).  Each provider runs its
 own series of trials in a thread: wait until it is healthy with a closed
 circuit, sleep a random time (a random phase of the probe interval), then
 switch it hard down (vigil-sim closes its port: connection refused) and
@@ -49,8 +49,9 @@ os.environ.setdefault("VIGIL_BUILD", "build")
 import test_aggregation as ta  # noqa: E402
 import test_detect as td  # noqa: E402
 
-CONFIRM_MAX_S = 2.0		# prober/sched.h SCHED_CONFIRM_MAX_MS
+CONFIRM_MAX_S = 1.0		# prober/sched.h SCHED_CONFIRM_MAX_MS
 CONFIRM_MIN_S = 0.05		# SCHED_MIN_MS
+DOWN_AFTER = 4			# the default down_after (common/conf.c)
 
 
 def parse_dur(s):
@@ -195,7 +196,8 @@ def trial_loop(name, n, interval, sim, v, w, out, errors):
             errors.append("%s: trial at %.1f incomplete" % (name, t_sw))
             continue
         f1 = fails[0]["mono_ns"] / 1e9
-        f3 = fails[min(2, len(fails) - 1)]
+        # The down_after-th failed check (default 4): status unhealthy.
+        f3 = fails[min(DOWN_AFTER - 1, len(fails) - 1)]
         out.append({
             "provider": name,
             "phase": f1 - t_sw,
@@ -292,7 +294,7 @@ def main():
         trials, errors = detection(a, interval)
         for e in errors:
             print("bench_detect: %s" % e, file=sys.stderr)
-        confirm = min(max(interval / 4, CONFIRM_MIN_S), CONFIRM_MAX_S)
+        confirm = min(max(interval / 8, CONFIRM_MIN_S), CONFIRM_MAX_S)
         bound = 0.5 * interval + 2 * confirm
         cols = ["phase", "third", "unhealthy", "open", "sse", "webhook", "classic"]
         print("detection at a %gs interval, %d trials at random phases "
@@ -300,7 +302,7 @@ def main():
         print("%-34s %8s %8s %8s %8s" % ("from the switch to", "mean s",
                                           "p50 s", "p95 s", "max s"))
         label = {"phase": "first failed check (phase)",
-                 "third": "third failed check ends",
+                 "third": "down_after-th failed check ends",
                  "unhealthy": "(a) status unhealthy in the segment",
                  "open": "(a) circuit open in the segment",
                  "sse": "(b) SSE event",
@@ -319,7 +321,7 @@ def main():
         print("ratio classic / vigil (status unhealthy, mean): %.2fx "
               "(acceptance: >= 2x)" % ratio)
         print("mean to unhealthy %.3f s; bound 0.5 interval + 2 "
-              "confirmation probes = %.3f s (%s)" % (
+              "confirmation delays (interval/8) = %.3f s (%s)" % (
                   summary["unhealthy"]["mean"], bound,
                   "met" if summary["unhealthy"]["mean"] <= bound else
                   "NOT met"))
