@@ -521,7 +521,7 @@ def test_cli_errors(h):
     r = vigilctl(h, "ping", sock=missing)
     ok(r.returncode == 2 and missing in r.stderr and
        "No such file or directory" in r.stderr,
-       "no socket: status 3 naming the path and the error", show(r))
+       "no socket: status 2 naming the path and the error", show(r))
     if os.geteuid() == 0:
         nobody = pwd.getpwnam("nobody")
 
@@ -532,19 +532,19 @@ def test_cli_errors(h):
         r = vigilctl(h, "ping", preexec=drop)
         ok(r.returncode == 2 and "Permission denied" in r.stderr and
            "vigil group" in r.stderr,
-           "permission denied: status 3 with the vigil group hint", show(r))
+           "permission denied: status 2 with the vigil group hint", show(r))
     else:
         print("ok - # SKIP permission denied hint (needs root to drop "
               "to nobody)")
 
-    # A server that never answers: timeout, status 4.
+    # A server that never answers: timeout, status 2.
     fake = os.path.join(h.tmp, "silent.sock")
     srv = FakeServer(fake, None)
     try:
         t0 = time.monotonic()
         r = vigilctl(h, "-t", "500ms", "ping", sock=fake)
         ok(r.returncode == 2 and "no reply within 500 ms" in r.stderr,
-           "a silent server: timeout, status 4", show(r))
+           "a silent server: timeout, status 2", show(r))
         ok(time.monotonic() - t0 < 20, "the timeout ends the wait")
     finally:
         srv.close()
@@ -555,7 +555,7 @@ def test_cli_errors(h):
         r = vigilctl(h, "ping", sock=fake2)
         ok(r.returncode == 2 and "protocol 2" in r.stderr and
            "speaks 1" in r.stderr.replace("speaks 1,", "speaks 1"),
-           "another protocol major: refused, status 3", show(r))
+           "another protocol major: refused, status 2", show(r))
     finally:
         srv.close()
 
@@ -734,7 +734,7 @@ def test_shutdown(h):
     ok(rc == 0, "vigild exits 0 after shutdown", (rc, h.logtext()[-800:]))
     r = vigilctl(h, "ping")
     ok(r.returncode == 2, "after shutdown vigilctl cannot connect: "
-       "status 3", show(r))
+       "status 2", show(r))
 
 
 def main():

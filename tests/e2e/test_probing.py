@@ -239,6 +239,13 @@ class Harness:
             if not wait_for(lambda: self.all_up(wait_providers), 10):
                 raise RuntimeError("probers did not start: %s" %
                                    self.logtext()[-2000:])
+            # And the aggregator, which ops such as silence go to (slow
+            # to start under ASan on a busy machine).
+            if not wait_for(lambda: "aggregator: ready" in self.logtext()
+                            or "vigil-aggregator is not installed" in
+                            self.logtext(), 15):
+                raise RuntimeError("the aggregator did not start: %s" %
+                                   self.logtext()[-2000:])
 
     def logtext(self):
         try:

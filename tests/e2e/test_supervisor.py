@@ -305,8 +305,17 @@ def test_silence_webhook():
             extra="webhook_url = http://127.0.0.1:%d/hook\n"
                   "webhook_timeout = 2s" % srv.server_address[1])
         h.start(wait_providers=["b", "c"])
-        r = h.call("silence", {"provider": "b", "duration": "10m",
-                               "reason": "maintenance window"})
+        # The aggregator may still be starting (slow under ASan on a busy
+        # machine): "unavailable" is the documented transient answer.
+        last = {}
+
+        def silence():
+            last["r"] = h.call("silence", {"provider": "b",
+                                           "duration": "10m",
+                                           "reason": "maintenance window"})
+            return last["r"].get("ok")
+        wait_for(silence, 10)
+        r = last["r"]
         ok(r.get("ok"), "silence b", r)
         wait_for(lambda: h.providers(0)["b"]["stats"][
             "silenced_until_ns"] > 0, 5)
