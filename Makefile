@@ -175,7 +175,8 @@ test: deps-test deps-pkg
 	$(MAKE) fuzz-regress
 	$(MAKE) SAN=asan tests programs
 	$(if $(TSAN_TESTS),$(MAKE) SAN=tsan $(addprefix build/tsan/tests/,$(TSAN_TESTS)))
-	sh tests/run.sh "default:build:unit,e2e,pkg" "asan:build/asan:unit,e2e" \
+	sh tests/run.sh "default:build:unit,e2e,pkg,soak" \
+	    "asan:build/asan:unit,e2e" \
 	    $(if $(TSAN_TESTS),"tsan:build/tsan:$(subst $(space),$(comma),$(TSAN_TESTS))")
 
 test-unit: all

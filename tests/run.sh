@@ -2,7 +2,8 @@
 # tests/run.sh GROUP... - run test groups, print one closing line.
 #
 # A GROUP is LABEL:BUILDDIR:SUITES, SUITES a comma list of "unit", "e2e",
-# "pkg" (tests/pkg/test_*.sh: install the packages; once, not per build)
+# "pkg" (tests/pkg/test_*.sh: install the packages; once, not per build),
+# "soak" (tests/soak/test_*.sh: the short soak; once)
 # or a unit test's name.  Unit tests are BUILDDIR/tests/test_*; end-to-end
 # tests are tests/e2e/test_*.py (run with /usr/bin/python3) and
 # tests/e2e/test_*.sh, given VIGIL_BUILD=BUILDDIR.  Every test prints
@@ -60,8 +61,8 @@ for group in "$@"; do
 				    VIGIL_BUILD="$bdir" sh "$t" ;;
 				esac
 			done ;;
-		pkg)
-			for t in tests/pkg/test_*.sh; do
+		pkg|soak)
+			for t in tests/$s/test_*.sh; do
 				[ -f "$t" ] || continue
 				run_one "$label" "$(basename "$t")" env \
 				    VIGIL_BUILD="$bdir" sh "$t"

@@ -37,6 +37,7 @@ if [ "$what" = test ]; then
 	cmd promtool prometheus
 	cmd curl curl
 	cmd chromium chromium
+	cmd wrk wrk
 fi
 if [ "$what" = bench ]; then
 	cmd wrk wrk
