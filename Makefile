@@ -13,8 +13,7 @@ VERSION		 = 0.1.0
 
 CFLAGS_BASE	 = -std=c11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE \
 		   -fno-strict-aliasing -DVIGIL_VERSION='"$(VERSION)"' \
-		   -DVIGIL_LIBEXECDIR='"$(LIBEXECDIR)"' -DVIGIL_HAVE_WSLAY \
-		   -Iinclude -Icommon
+		   -DVIGIL_LIBEXECDIR='"$(LIBEXECDIR)"' -Iinclude -Icommon
 ifeq ($(SAN),asan)
 SANFLAGS	 = -fsanitize=address,undefined -fno-omit-frame-pointer \
 		   -fno-sanitize-recover=undefined

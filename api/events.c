@@ -18,8 +18,8 @@
  * libwslay does the RFC 6455 framing (masking, ping/pong, close) over its
  * input and output buffers.  The evhttp connection is kept as the owner,
  * so that evhttp_connection_free (drop, close, shutdown) frees the socket
- * and calls client_closed as for SSE.  Built only with VIGIL_HAVE_WSLAY
- * (libwslay and libcrypto's SHA-1 linked); otherwise /ws/health is 501.
+ * and calls client_closed as for SSE.  The accept key's SHA-1 comes from
+ * libcrypto.
  */
 #include <sys/queue.h>
 
@@ -35,10 +35,8 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 
-#ifdef VIGIL_HAVE_WSLAY
 #include <openssl/evp.h>
 #include <wslay/wslay.h>
-#endif
 
 #include "api.h"
 #include "log.h"
@@ -74,11 +72,9 @@ struct client {
 	struct evhttp_request *req;
 	struct evhttp_connection *evcon;
 	int ws;				/* a WebSocket client */
-#ifdef VIGIL_HAVE_WSLAY
 	struct bufferevent *bev;
 	wslay_event_context_ptr wctx;
 	int closing;			/* close sent: free when flushed */
-#endif
 };
 
 TAILQ_HEAD(clientq, client);
@@ -108,7 +104,6 @@ static int	parse_last_id(struct evhttp_request *, int,
 		    unsigned long long *);
 static void	reply_error(struct evhttp_request *, int, const char *,
 		    const char *, const char *);
-#ifdef VIGIL_HAVE_WSLAY
 static int	ws_accept_key(const char *, char *, size_t);
 static int	ws_header_has(struct evhttp_request *, const char *,
 		    const char *);
@@ -126,7 +121,6 @@ static ssize_t	ws_send_cb(wslay_event_context_ptr, const uint8_t *, size_t,
 		    int, void *);
 static void	ws_msg_cb(wslay_event_context_ptr,
 		    const struct wslay_event_on_msg_recv_arg *, void *);
-#endif
 static void	client_closed(struct evhttp_connection *, void *);
 static void	change_event(const struct vigil_provider *, const char *,
 		    const char *, const char *);
@@ -335,12 +329,10 @@ keepalive_cb(evutil_socket_t fd, short what, void *arg)
 	(void)arg;
 	for (c = TAILQ_FIRST(&ev.clients); c != NULL; c = next) {
 		next = TAILQ_NEXT(c, entry);
-#ifdef VIGIL_HAVE_WSLAY
 		if (c->ws) {
 			ws_ping(c);
 			continue;
 		}
-#endif
 		client_send(c, ka, sizeof(ka) - 1);
 	}
 }
@@ -378,12 +370,10 @@ client_send(struct client *c, const char *text, size_t len)
 static void
 client_event(struct client *c, const struct api_event *e)
 {
-#ifdef VIGIL_HAVE_WSLAY
 	if (c->ws) {
 		ws_text(c, e->text + e->data_off, e->data_len);
 		return;
 	}
-#endif
 	client_send(c, e->text, e->len);
 }
 
@@ -403,11 +393,9 @@ client_closed(struct evhttp_connection *evcon, void *arg)
 	TAILQ_REMOVE(&ev.clients, c, entry);
 	if (c->ws) {
 		ev.nws--;
-#ifdef VIGIL_HAVE_WSLAY
 		if (c->bev != NULL)
 			bufferevent_disable(c->bev, EV_READ | EV_WRITE);
 		wslay_event_context_free(c->wctx);
-#endif
 	} else {
 		ev.nclients--;
 		if (evhttp_request_get_connection(c->req) == NULL)
@@ -542,7 +530,6 @@ api_events_sse(struct api_ctx *ctx, struct evhttp_request *req)
 	evbuffer_free(b);
 }
 
-#ifdef VIGIL_HAVE_WSLAY
 /*
  * GET /ws/health: the RFC 6455 opening handshake, then the events as
  * JSON text frames.  ?last_event_id=N replays what the client missed
@@ -856,15 +843,3 @@ ws_msg_cb(wslay_event_context_ptr wctx,
 		log_debug("WebSocket client closed (%u)",
 		    (unsigned)m->status_code);
 }
-#else /* !VIGIL_HAVE_WSLAY */
-/* GET /ws/health without libwslay in the build: 501 with a JSON error. */
-void
-api_events_ws(struct api_ctx *ctx, struct evhttp_request *req)
-{
-	(void)ctx;
-	reply_error(req, 501, "Not Implemented", "not_implemented",
-	    "WebSocket support is not built into this vigil-api (needs "
-	    "libwslay); use the server-sent events at "
-	    "/health/integration/events");
-}
-#endif /* VIGIL_HAVE_WSLAY */
