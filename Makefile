@@ -8,7 +8,7 @@ DESTDIR		?=
 SAN		?=
 BUILD		?= build$(if $(SAN),/$(SAN))
 CC		?= cc
-PKGS		 = libcurl libevent msgpack libcjson inih libcrypto
+PKGS		 = libcurl libevent libevent_openssl msgpack libcjson inih libssl libcrypto
 VERSION		 = 0.1.0
 
 CFLAGS_BASE	 = -std=c11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE \

@@ -18,9 +18,11 @@ cmd make make
 if command -v pkg-config >/dev/null 2>&1; then
 	pkg libcurl libcurl4-openssl-dev
 	pkg libevent libevent-dev
+	pkg libevent_openssl libevent-dev
 	pkg msgpack libmsgpack-dev
 	pkg libcjson libcjson-dev
 	pkg inih libinih-dev
+	pkg libssl libssl-dev
 	pkg libcrypto libssl-dev
 else
 	need="$need libcurl4-openssl-dev libevent-dev libmsgpack-dev libcjson-dev libinih-dev libssl-dev"
@@ -38,11 +40,13 @@ if [ "$what" = test ]; then
 	cmd curl curl
 	cmd chromium chromium
 	cmd wrk wrk
+	cmd openssl openssl	# test certificates for HTTPS probes
 fi
 if [ "$what" = bench ]; then
 	cmd wrk wrk
 	[ -x /usr/sbin/nginx ] || need="$need nginx-light"
 	cmd gnuplot gnuplot-nox
+	cmd openssl openssl
 fi
 
 [ -z "$need" ] && exit 0
