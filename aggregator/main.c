@@ -5,7 +5,7 @@
  * fd 4 the socketpair with vigild.  The first frame on fd 4 is the
  * `configure` request; we map the segment, restore the state snapshot,
  * and reply {"pid"}: that reply is our readiness.  Then a libevent loop:
- *   - every tick (200 ms) agg_tick() reads every provider's new samples
+ *   - every tick (50 ms) agg_tick() reads every provider's new samples
  *     and writes stats, history, alerts, the routing order and our beat;
  *   - every persist_interval_ms, and at exit, a snapshot to state_dir;
  *   - requests on fd 4: silence, unsilence, ping, persist;
@@ -36,7 +36,7 @@
 
 #define SEG_FD		3
 #define CTL_FD		4
-#define AGG_TICK_MS	200
+#define AGG_TICK_MS	50	/* lag from a sample to its judgement */
 #define AGG_CONFIGURE_MS 30000
 #define AGG_EXIT_NORESTART 125
 
