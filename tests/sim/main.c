@@ -5,13 +5,15 @@
  *	vigil-sim [-v] [-l ADDR] [-p PORT] [-c CONFIG.json]
  *	    [-P NAME:KIND[:KEY[:PORT]]]... [-f NAME=JSON]...
  *	    [--port-file FILE] [--seed N] [--timeout S]
+ *	    [--tls-cert FILE --tls-key FILE]
  *
  * Every provider is served under /NAME/ on the main port; one given a
  * PORT also has a listener of its own, where its API sits at the root
  * as on the real host.  Port 0 picks a free port.  Once every listener
  * is up, one JSON line on stdout (and in --port-file, written whole by
  * rename) tells the chosen ports.  /_sim on any listener is the control
- * endpoint (serve.c).  SIGTERM or SIGINT: free everything, exit 0.
+ * endpoint (serve.c).  With --tls-cert and --tls-key every listener
+ * speaks HTTPS only (tls.c).  SIGTERM or SIGINT: free everything, exit 0.
  * See tests/sim/README.md.
  */
 #include <sys/resource.h>
@@ -48,6 +50,10 @@ struct sim_opts {
 	uint64_t	 seed;
 	int		 seed_set;
 	const char	*portfile;
+	const char	*tls_cert;	/* PEM; both or neither */
+	const char	*tls_key;
+	char		*cfg_tls_cert;	/* from the config, malloc'd */
+	char		*cfg_tls_key;
 };
 
 static struct sim	 sim;
@@ -58,10 +64,13 @@ static void	usage(void) __attribute__((noreturn));
 static int	parse_long(const char *, long, long, long *);
 static int	add_spec(const char *, char *, size_t);
 static int	load_config(const char *, int, int, char *, size_t);
+static int	config_path(const cJSON *, const char *, const char *,
+		    char **, char *, size_t);
 static int	config_provider(const cJSON *, size_t, char *, size_t);
 static int	apply_fault_arg(const char *, char *, size_t);
 static struct evhttp *http_new(struct event_base *,
-		    void (*)(struct evhttp_request *, void *), void *);
+		    void (*)(struct evhttp_request *, void *), void *,
+		    struct sim_listen *);
 static int	bind_port(struct evhttp *, int *,
 		    struct evhttp_bound_socket **, char *, size_t);
 static const char *req_path(struct evhttp_request *);
@@ -80,6 +89,7 @@ usage(void)
 	    "[-c CONFIG.json]\n"
 	    "           [-P NAME:KIND[:KEY[:PORT]]]... [-f NAME=JSON]...\n"
 	    "           [--port-file FILE] [--seed N] [--timeout S]\n"
+	    "           [--tls-cert FILE --tls-key FILE]\n"
 	    "kinds: http openai anthropic google deepseek qwen cursor\n");
 	exit(2);
 }
@@ -296,6 +306,14 @@ load_config(const char *path, int have_listen, int have_port, char *err,
 				goto out;
 			}
 			opts.timeout_s = (long)v->valuedouble;
+		} else if (strcmp(v->string, "tls_cert") == 0) {
+			if (config_path(v, path, "tls_cert",
+			    &opts.cfg_tls_cert, err, errlen) == -1)
+				goto out;
+		} else if (strcmp(v->string, "tls_key") == 0) {
+			if (config_path(v, path, "tls_key", &opts.cfg_tls_key,
+			    err, errlen) == -1)
+				goto out;
 		} else if (strcmp(v->string, "providers") == 0) {
 			if (!cJSON_IsArray(v)) {
 				snprintf(err, errlen, "%s: \"providers\" must "
@@ -326,6 +344,24 @@ load_config(const char *path, int have_listen, int have_port, char *err,
 	cJSON_Delete(root);
 	fclose(fp);
 	return rc;
+}
+
+/* A file name field of the config into *out (malloc'd). */
+static int
+config_path(const cJSON *v, const char *path, const char *field, char **out,
+    char *err, size_t errlen)
+{
+	if (!cJSON_IsString(v) || v->valuestring[0] == '\0') {
+		snprintf(err, errlen, "%s: \"%s\" must be a file name", path,
+		    field);
+		return -1;
+	}
+	free(*out);
+	if ((*out = strdup(v->valuestring)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 /* "NAME=JSON": set NAME's faults at start (after every provider). */
@@ -360,10 +396,13 @@ apply_fault_arg(const char *arg, char *err, size_t errlen)
 	return 0;
 }
 
-/* An evhttp with the limits every listener gets. */
+/*
+ * An evhttp with the limits every listener gets, counting its
+ * connections in l, speaking HTTPS when sim.tls is set.
+ */
 static struct evhttp *
 http_new(struct event_base *base, void (*cb)(struct evhttp_request *, void *),
-    void *arg)
+    void *arg, struct sim_listen *l)
 {
 	struct evhttp *h;
 	struct timeval tv;
@@ -378,6 +417,7 @@ http_new(struct event_base *base, void (*cb)(struct evhttp_request *, void *),
 	evhttp_set_allowed_methods(h, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
 	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE);
 	evhttp_set_gencb(h, cb, arg);
+	evhttp_set_bevcb(h, sim_listen_bevcb, l);
 	return h;
 }
 
@@ -504,6 +544,7 @@ report(void)
 {
 	struct sim_provider *p;
 	cJSON *o, *ps, *e;
+	const char *scheme = sim.tls != NULL ? "https" : "http";
 	char host[140], url[256], tmp[4096];
 	char *line;
 	FILE *fp;
@@ -519,7 +560,9 @@ report(void)
 	cJSON_AddNumberToObject(o, "pid", (double)getpid());
 	cJSON_AddStringToObject(o, "listen", opts.listen);
 	cJSON_AddNumberToObject(o, "port", opts.port);
-	snprintf(url, sizeof(url), "http://%s:%d/_sim", host, opts.port);
+	cJSON_AddBoolToObject(o, "tls", sim.tls != NULL);
+	snprintf(url, sizeof(url), "%s://%s:%d/_sim", scheme, host,
+	    opts.port);
 	cJSON_AddStringToObject(o, "control", url);
 	ps = cJSON_AddObjectToObject(o, "providers");
 	for (i = 0; ps != NULL && i < sim.nprov; i++) {
@@ -527,12 +570,12 @@ report(void)
 		if ((e = cJSON_AddObjectToObject(ps, p->name)) == NULL)
 			break;
 		cJSON_AddStringToObject(e, "kind", sim_kind_name(p->kind));
-		snprintf(url, sizeof(url), "http://%s:%d/%s", host, opts.port,
-		    p->name);
+		snprintf(url, sizeof(url), "%s://%s:%d/%s", scheme, host,
+		    opts.port, p->name);
 		cJSON_AddStringToObject(e, "base", url);
 		if (p->port >= 0) {
 			cJSON_AddNumberToObject(e, "port", p->port);
-			snprintf(url, sizeof(url), "http://%s:%d", host,
+			snprintf(url, sizeof(url), "%s://%s:%d", scheme, host,
 			    p->port);
 			cJSON_AddStringToObject(e, "url", url);
 		}
@@ -590,6 +633,8 @@ main(int argc, char *argv[])
 		{ "port-file", required_argument, NULL, 'F' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, 't' },
+		{ "tls-cert", required_argument, NULL, 'C' },
+		{ "tls-key", required_argument, NULL, 'K' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -663,6 +708,12 @@ main(int argc, char *argv[])
 			}
 			opts.timeout_s = v;
 			break;
+		case 'C':
+			opts.tls_cert = optarg;
+			break;
+		case 'K':
+			opts.tls_key = optarg;
+			break;
 		case 'v':
 			level = LOG_LVL_DEBUG;
 			break;
@@ -678,6 +729,20 @@ main(int argc, char *argv[])
 	log_setlevel(level);
 	if (config != NULL && load_config(config, have_listen, have_port, err,
 	    sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		goto fail2;
+	}
+	if (opts.tls_cert == NULL)
+		opts.tls_cert = opts.cfg_tls_cert;
+	if (opts.tls_key == NULL)
+		opts.tls_key = opts.cfg_tls_key;
+	if ((opts.tls_cert == NULL) != (opts.tls_key == NULL)) {
+		log_warnx("--tls-cert and --tls-key go together (or \"tls_cert\" "
+		    "and \"tls_key\" in the config)");
+		goto fail2;
+	}
+	if (opts.tls_cert != NULL && sim_tls_init(&sim, opts.tls_cert,
+	    opts.tls_key, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		goto fail2;
 	}
@@ -707,7 +772,9 @@ main(int argc, char *argv[])
 		log_warnx("event_base_new failed");
 		goto fail;
 	}
-	if ((mainhttp = http_new(sim.base, main_cb, NULL)) == NULL) {
+	sim_listen_init(&sim.lmain, &sim);
+	if ((mainhttp = http_new(sim.base, main_cb, NULL,
+	    &sim.lmain)) == NULL) {
 		log_warnx("evhttp_new failed");
 		goto fail;
 	}
@@ -720,7 +787,9 @@ main(int argc, char *argv[])
 		p = sim.prov[i];
 		if (p->port < 0)
 			continue;
-		if ((p->http = http_new(sim.base, own_cb, p)) == NULL) {
+		sim_listen_init(&p->own, &sim);
+		if ((p->http = http_new(sim.base, own_cb, p, &p->own)) ==
+		    NULL) {
 			log_warnx("evhttp_new failed");
 			goto fail;
 		}
@@ -744,8 +813,8 @@ main(int argc, char *argv[])
 	}
 	if (report() == -1)
 		goto fail;
-	log_info("%zu providers, main port %s:%d", sim.nprov, opts.listen,
-	    opts.port);
+	log_info("%zu providers, main port %s:%d%s", sim.nprov, opts.listen,
+	    opts.port, sim.tls != NULL ? " (https)" : "");
 	if (event_base_dispatch(sim.base) == -1) {
 		log_warnx("event loop failed");
 		goto fail;
@@ -768,9 +837,15 @@ main(int argc, char *argv[])
 	if (sim.base != NULL)
 		event_base_free(sim.base);
 	sim_free(&sim);
+	sim_tls_free(&sim);
+	free(opts.cfg_tls_cert);
+	free(opts.cfg_tls_key);
 	libevent_global_shutdown();
 	return rc;
  fail2:
 	sim_free(&sim);
+	sim_tls_free(&sim);
+	free(opts.cfg_tls_cert);
+	free(opts.cfg_tls_key);
 	return 2;
 }

@@ -74,6 +74,8 @@ static int	build_reply(struct sim *, struct sim_provider *,
 		    struct evhttp_request *, const char *, struct sim_reply *);
 static const char *reason(int);
 static cJSON	*provider_json(const struct sim_provider *, int);
+static cJSON	*sim_json(const struct sim *);
+static void	 counters_reset(struct sim_provider *);
 
 static const char *
 reason(int st)
@@ -506,6 +508,11 @@ provider_json(const struct sim_provider *p, int full)
 	if (p->port >= 0) {
 		cJSON_AddNumberToObject(o, "port", p->port);
 		cJSON_AddBoolToObject(o, "listening", p->bound != NULL);
+		/* Its own listener's; the main port's are in GET /_sim. */
+		cJSON_AddNumberToObject(o, "connections",
+		    (double)p->own.connections);
+		cJSON_AddNumberToObject(o, "tls_handshakes",
+		    (double)p->own.tls_handshakes);
 	}
 	cJSON_AddBoolToObject(o, "key_set", p->key[0] != '\0');
 	if (!full) {
@@ -517,9 +524,53 @@ provider_json(const struct sim_provider *p, int full)
 	return o;
 }
 
+/* GET /_sim: the listeners' counters and every provider, in short. */
+static cJSON *
+sim_json(const struct sim *s)
+{
+	cJSON *o, *arr, *m;
+	uint64_t conns, hs;
+	size_t i;
+
+	if ((o = cJSON_CreateObject()) == NULL)
+		return NULL;
+	sim_listen_totals(s, &conns, &hs);
+	cJSON_AddBoolToObject(o, "tls", s->tls != NULL);
+	cJSON_AddNumberToObject(o, "connections", (double)conns);
+	cJSON_AddNumberToObject(o, "tls_handshakes", (double)hs);
+	if ((m = cJSON_AddObjectToObject(o, "main")) != NULL) {
+		cJSON_AddNumberToObject(m, "connections",
+		    (double)s->lmain.connections);
+		cJSON_AddNumberToObject(m, "tls_handshakes",
+		    (double)s->lmain.tls_handshakes);
+	}
+	cJSON_AddNumberToObject(o, "count", (double)s->nprov);
+	if ((arr = cJSON_AddArrayToObject(o, "providers")) == NULL) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	for (i = 0; i < s->nprov; i++)
+		cJSON_AddItemToArray(arr, provider_json(s->prov[i], 0));
+	return o;
+}
+
+/* Zero a provider's counters but held, which is still true. */
+static void
+counters_reset(struct sim_provider *p)
+{
+	uint64_t held = p->ctr.held;
+
+	memset(&p->ctr, 0, sizeof(p->ctr));
+	p->ctr.held = held;
+	p->own.connections = p->own.tls_handshakes = 0;
+}
+
 /*
  * /_sim[/NAME[/reset|/reset-counters]]: rest is the path after "/_sim".
- *   GET  /_sim			every provider, with its request count
+ *   GET  /_sim			the listeners' connection and handshake
+ *				counters, every provider with its request
+ *				count
+ *   POST /_sim/reset-counters	zero every counter
  *   GET  /_sim/NAME		kind, faults, counters
  *   POST /_sim/NAME		merge a JSON object of fault fields
  *				({"clear": true} clears first)
@@ -536,7 +587,7 @@ sim_control(struct sim *s, struct evhttp_request *req, const char *rest)
 	struct sim_provider *p;
 	const char *name, *slash, *op;
 	char err[160];
-	cJSON *o, *arr;
+	cJSON *o;
 	size_t i, nlen;
 	int get = cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD;
 	int post = cmd == EVHTTP_REQ_POST;
@@ -549,15 +600,29 @@ sim_control(struct sim *s, struct evhttp_request *req, const char *rest)
 			sim_send_error(req, 405, "method not allowed");
 			return;
 		}
-		if ((o = cJSON_CreateObject()) == NULL ||
-		    (arr = cJSON_AddArrayToObject(o, "providers")) == NULL) {
-			cJSON_Delete(o);
+		if ((o = sim_json(s)) == NULL) {
 			sim_send_error(req, 500, "out of memory");
 			return;
 		}
-		cJSON_AddNumberToObject(o, "count", (double)s->nprov);
+		sim_send_json(req, 200, o);
+		return;
+	}
+	if (strcmp(rest, "/reset-counters") == 0) {
+		/* No provider has this name (table.c). */
+		if (!post) {
+			evhttp_add_header(evhttp_request_get_output_headers(
+			    req), "Allow", "POST");
+			sim_send_error(req, 405, "method not allowed");
+			return;
+		}
+		sim_listen_reset(s);
 		for (i = 0; i < s->nprov; i++)
-			cJSON_AddItemToArray(arr, provider_json(s->prov[i], 0));
+			counters_reset(s->prov[i]);
+		log_info("every counter reset");
+		if ((o = sim_json(s)) == NULL) {
+			sim_send_error(req, 500, "out of memory");
+			return;
+		}
 		sim_send_json(req, 200, o);
 		return;
 	}
@@ -586,11 +651,8 @@ sim_control(struct sim *s, struct evhttp_request *req, const char *rest)
 			sim_faults_clear(&p->faults);
 			if (s->on_faults != NULL)
 				s->on_faults(s, p);
-		} else {
-			uint64_t held = p->ctr.held;
-			memset(&p->ctr, 0, sizeof(p->ctr));
-			p->ctr.held = held;	/* still true */
-		}
+		} else
+			counters_reset(p);
 		log_info("%s: %s", p->name, op + 1);
 		sim_send_json(req, 200, provider_json(p, 1));
 		return;

@@ -18,10 +18,13 @@
 
 #include <cJSON.h>
 
+struct bufferevent;
 struct event_base;
 struct evhttp;
 struct evhttp_bound_socket;
 struct evhttp_request;
+struct ssl_ctx_st;
+struct sim;
 
 #define SIM_NAME_MAX		64
 #define SIM_MAX_STATUS		32	/* distinct statuses counted */
@@ -78,6 +81,17 @@ struct sim_counters {
 	int		nstatus;
 };
 
+/*
+ * One listener's connection counters (tls.c): TCP connections accepted
+ * and TLS handshakes completed.  A client that reuses its connection
+ * moves neither.
+ */
+struct sim_listen {
+	struct sim	*sim;
+	uint64_t	 connections;
+	uint64_t	 tls_handshakes;
+};
+
 struct sim_provider {
 	char			 name[SIM_NAME_MAX];
 	int			 kind;
@@ -87,6 +101,7 @@ struct sim_provider {
 	struct evhttp_bound_socket *bound;	/* NULL while down */
 	struct sim_faults	 faults;
 	struct sim_counters	 ctr;
+	struct sim_listen	 own;		/* own listener's counters */
 };
 
 struct sim {
@@ -95,6 +110,8 @@ struct sim {
 	size_t			  nprov;
 	size_t			  cap;
 	uint64_t		  rng;
+	struct ssl_ctx_st	 *tls;		/* NULL: plain HTTP */
+	struct sim_listen	  lmain;	/* the main listener */
 	/* Called after a provider's faults changed at run time. */
 	void			(*on_faults)(struct sim *, struct sim_provider *);
 };
@@ -140,5 +157,13 @@ void	sim_control(struct sim *, struct evhttp_request *, const char *);
 void	sim_send_json(struct evhttp_request *, int, cJSON *);
 void	sim_send_error(struct evhttp_request *, int, const char *);
 void	sim_serve_shutdown(void);
+
+/* tls.c */
+int	sim_tls_init(struct sim *, const char *, const char *, char *, size_t);
+void	sim_tls_free(struct sim *);
+void	sim_listen_init(struct sim_listen *, struct sim *);
+struct bufferevent *sim_listen_bevcb(struct event_base *, void *);
+void	sim_listen_totals(const struct sim *, uint64_t *, uint64_t *);
+void	sim_listen_reset(struct sim *);
 
 #endif /* VIGIL_SIM_H */

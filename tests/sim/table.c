@@ -17,13 +17,17 @@
 static int	name_ok(const char *);
 static int	prov_cmp(const void *, const void *);
 
-/* A name fits a path segment as is: 1..63 of [A-Za-z0-9._-], not "_sim". */
+/*
+ * A name fits a path segment as is: 1..63 of [A-Za-z0-9._-], not "_sim",
+ * and not "reset-counters" (POST /_sim/reset-counters resets them all).
+ */
 static int
 name_ok(const char *n)
 {
 	size_t i, len = strlen(n);
 
-	if (len == 0 || len >= SIM_NAME_MAX || n[0] == '_')
+	if (len == 0 || len >= SIM_NAME_MAX || n[0] == '_' ||
+	    strcmp(n, "reset-counters") == 0)
 		return 0;
 	for (i = 0; i < len; i++)
 		if (!isalnum((unsigned char)n[i]) && strchr("._-", n[i]) ==
@@ -47,7 +51,8 @@ sim_add(struct sim *s, const char *name, int kind, const char *key, int port,
 
 	if (!name_ok(name)) {
 		snprintf(err, errlen, "provider name '%.64s': expected 1..63 "
-		    "of A-Z a-z 0-9 . _ -, not starting with _", name);
+		    "of A-Z a-z 0-9 . _ -, not starting with _ (and not "
+		    "reset-counters)", name);
 		return NULL;
 	}
 	if (kind < 0 || kind >= SIM_KIND_COUNT) {
