@@ -3,8 +3,10 @@
 
 Starts VIGIL_BUILD/vigil-sim (default build/) on free loopback ports and
 checks every provider kind's answer to a right and a wrong key, every
-fault, the control endpoint /_sim, the config file, bad input, and a
-clean exit on SIGTERM (status 0, no sanitizer report).  Stdlib only.
+fault, the control endpoint /_sim, the config file, bad input, HTTPS
+(with a throwaway CA made with the openssl CLI) and the connection
+counters, and a clean exit on SIGTERM (status 0, no sanitizer report).
+Stdlib only.
 Prints "ok - NAME" / "not ok - NAME"; exits 1 on any failure.
 """
 import base64
@@ -13,6 +15,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -650,6 +653,211 @@ def test_sigterm(tmp):
         s.stop()
 
 
+# ---- HTTPS and the connection counters --------------------------------
+
+def openssl(tmp, *args):
+    r = subprocess.run(["openssl"] + list(args), cwd=tmp,
+                       capture_output=True, text=True, timeout=60)
+    if r.returncode != 0:
+        raise RuntimeError("openssl %s: %s" % (args[0], r.stderr[-500:]))
+
+
+def make_certs(tmp):
+    """A throwaway CA and a certificate for 127.0.0.1 signed by it:
+    (ca.pem, server.pem, server.key, ca.key)."""
+    openssl(tmp, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
+            "1", "-keyout", "ca.key", "-out", "ca.pem", "-subj",
+            "/CN=vigil-sim-test-ca")
+    openssl(tmp, "req", "-newkey", "rsa:2048", "-nodes", "-keyout",
+            "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
+    with open(os.path.join(tmp, "san.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1\n")
+    openssl(tmp, "x509", "-req", "-in", "server.csr", "-CA", "ca.pem",
+            "-CAkey", "ca.key", "-CAcreateserial", "-days", "1", "-extfile",
+            "san.ext", "-out", "server.pem")
+    return tuple(os.path.join(tmp, n) for n in
+                 ("ca.pem", "server.pem", "server.key", "ca.key"))
+
+
+def tls_conn(port, ca):
+    return http.client.HTTPSConnection(
+        "127.0.0.1", port, timeout=10,
+        context=ssl.create_default_context(cafile=ca))
+
+
+def treq(port, ca, method, path, headers=None, body=None):
+    """One HTTPS request on a new connection: (status, json or None)."""
+    c = tls_conn(port, ca)
+    try:
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        data = r.read()
+        try:
+            return r.status, json.loads(data)
+        except ValueError:
+            return r.status, None
+    finally:
+        c.close()
+
+
+def test_tls(tmp):
+    ca, cert, key, cakey = make_certs(tmp)
+    s = Sim(["--tls-cert", cert, "--tls-key", key, "-P", "hh:http",
+             "-P", "oa:openai:%s:0" % KEYS["oa"], "-P", "hg:http"], tmp,
+            "tls")
+    try:
+        info = s.info
+        check("tls: the port file says tls: true with https URLs",
+              info.get("tls") is True and
+              info["control"].startswith("https://") and
+              info["providers"]["oa"]["url"].startswith("https://") and
+              info["providers"]["hh"]["base"].startswith("https://"), info)
+        st, o = treq(s.port, ca, "GET", "/hh/health")
+        check("tls: GET a provider path over HTTPS (main port)",
+              st == 200 and o == {"status": "ok"}, (st, o))
+        st, o = treq(s.own("oa"), ca, "GET", "/v1/models",
+                     bearer(KEYS["oa"]))
+        check("tls: GET /v1/models over HTTPS (own port)",
+              st == 200 and o and o.get("object") == "list", (st, o))
+
+        # Counters: zero them, then 3 requests on one kept-alive
+        # connection, 2 on new ones; the reading connection counts too.
+        st, o = treq(s.port, ca, "POST", "/_sim/reset-counters")
+        check("tls: POST /_sim/reset-counters zeroes them", st == 200 and
+              o["connections"] == 0 and o["tls_handshakes"] == 0, (st, o))
+        c = tls_conn(s.port, ca)
+        try:
+            for _ in range(3):
+                c.request("GET", "/hh/x")
+                r = c.getresponse()
+                r.read()
+        finally:
+            c.close()
+        for _ in range(2):
+            treq(s.port, ca, "GET", "/hh/y")
+        treq(s.own("oa"), ca, "GET", "/v1/models", bearer(KEYS["oa"]))
+        st, o = treq(s.port, ca, "GET", "/_sim")
+        # keep-alive 1, new 2, own port 1, this read 1; main: all but oa's
+        want = (1 + 2 + 1 + 1, 1 + 2 + 1)
+        got = (o["connections"], o["main"]["connections"])
+        check("tls: counters: 3 requests on one connection count once",
+              st == 200 and got == want and
+              o["tls_handshakes"] == want[0] and
+              o["main"]["tls_handshakes"] == want[1], (want, o))
+        oa = [p for p in o["providers"] if p["name"] == "oa"][0]
+        hh = [p for p in o["providers"] if p["name"] == "hh"][0]
+        check("tls: own port counters, request counts",
+              oa["connections"] == 1 and oa["tls_handshakes"] == 1 and
+              hh["requests"] == 5 and "connections" not in hh, (oa, hh))
+
+        # A hang held over TLS and an open kept-alive TLS connection,
+        # both freed at exit below.
+        treq(s.port, ca, "POST", "/_sim/hg", body='{"hang": true}')
+        held = []
+        for path in ("/hg/x", "/hh/z"):
+            c = tls_conn(s.port, ca)
+            c.connect()
+            c.sock.sendall(("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" %
+                            path).encode())
+            held.append(c)
+        # Plain HTTP on an HTTPS port gets no HTTP answer.
+        data, _ = raw(s.port, b"GET /hh/x HTTP/1.1\r\nHost: x\r\n\r\n")
+        check("tls: plain HTTP on the HTTPS port gets no HTTP answer",
+              not data.startswith(b"HTTP/"), data[:80])
+        st, o = treq(s.port, ca, "GET", "/_sim/hh")
+        check("tls: still serving after a plain request", st == 200, st)
+        time.sleep(0.2)
+        s.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = s.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            rc = None
+        err = s.stderr()
+        check("tls: SIGTERM with a TLS request held: exit 0, no sanitizer "
+              "or leak report", rc == 0 and "Sanitizer" not in err and
+              "runtime error" not in err, (rc, err[-3000:]))
+        for c in held:
+            c.close()
+    finally:
+        s.stop()
+
+    # Plain HTTP connections are counted the same way.
+    s = Sim(["-P", "hh:http"], tmp, "plaincount")
+    try:
+        check("plain: the port file says tls: false",
+              s.info.get("tls") is False and
+              s.info["control"].startswith("http://"), s.info)
+        req(s.port, "POST", "/_sim/reset-counters")
+        c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
+        try:
+            for _ in range(4):
+                c.request("GET", "/hh/x")
+                c.getresponse().read()
+        finally:
+            c.close()
+        req(s.port, "GET", "/hh/y")
+        st, _, b = req(s.port, "GET", "/_sim")
+        o = json.loads(b)
+        check("plain: 4 requests on one connection + 1 + the read = 3 "
+              "connections, no handshake",
+              st == 200 and o["connections"] == 3 and
+              o["tls_handshakes"] == 0 and o["tls"] is False, o)
+        st, _, _ = req(s.port, "GET", "/_sim/reset-counters")
+        check("plain: GET /_sim/reset-counters is 405", st == 405, st)
+    finally:
+        s.stop()
+
+    # The config's tls_cert/tls_key, and the command line over them.
+    cfg = os.path.join(tmp, "tls.json")
+    with open(cfg, "w") as f:
+        json.dump({"tls_cert": cert, "tls_key": key,
+                   "providers": [{"name": "hh", "kind": "http"}]}, f)
+    s = Sim(["-c", cfg], tmp, "tlscfg")
+    try:
+        st, o = treq(s.port, ca, "GET", "/hh/x")
+        check("tls: tls_cert/tls_key in the config", s.info.get("tls") is
+              True and st == 200, (s.info, st))
+    finally:
+        s.stop()
+    with open(cfg, "w") as f:
+        json.dump({"tls_cert": os.path.join(tmp, "nope.pem"),
+                   "tls_key": os.path.join(tmp, "nope.key"),
+                   "providers": [{"name": "hh", "kind": "http"}]}, f)
+    s = Sim(["-c", cfg, "--tls-cert", cert, "--tls-key", key], tmp,
+            "tlscli")
+    try:
+        st, o = treq(s.port, ca, "GET", "/hh/x")
+        check("tls: --tls-cert/--tls-key win over the config", st == 200, st)
+    finally:
+        s.stop()
+
+    def bad(args, what, needle):
+        p = subprocess.run([SIM, "-P", "a:http"] + args,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           timeout=20)
+        err = p.stderr.decode("utf-8", "replace")
+        check("tls: bad start-up (%s): exit 2 with a message" % what,
+              p.returncode == 2 and needle in err and p.stdout == b"" and
+              "Sanitizer" not in err, (p.returncode, err))
+
+    missing = os.path.join(tmp, "missing.pem")
+    bad(["--tls-cert", missing, "--tls-key", key], "missing certificate",
+        "--tls-cert %s: No such file or directory" % missing)
+    bad(["--tls-cert", cert, "--tls-key", missing], "missing key",
+        "--tls-key %s: No such file or directory" % missing)
+    bad(["--tls-cert", key, "--tls-key", key], "key as certificate",
+        "not a PEM certificate")
+    bad(["--tls-cert", cert, "--tls-key", cakey], "key of another cert",
+        "--tls-key %s: not a PEM private key matching --tls-cert" % cakey)
+    bad(["--tls-cert", cert], "certificate without a key",
+        "--tls-cert and --tls-key go together")
+    with open(cfg, "w") as f:
+        json.dump({"tls_cert": 1}, f)
+    bad(["-c", cfg], "config tls_cert not a string", "tls_cert")
+    bad(["-P", "reset-counters:http"], "reserved name reset-counters",
+        "reset-counters")
+
+
 def main():
     if not os.access(SIM, os.X_OK):
         print("not ok - %s not built (make %s)" % (SIM, SIM))
@@ -686,7 +894,7 @@ def main():
                   not any(k in err for k in KEYS.values()))
         finally:
             sim.stop()
-        for t in (test_startup, test_sigterm):
+        for t in (test_startup, test_sigterm, test_tls):
             try:
                 t(tmp)
             except Exception as e:

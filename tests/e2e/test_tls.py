@@ -304,19 +304,25 @@ def main():
         ok(False, "harness", e)
         print(h.logtext()[-3000:], file=sys.stderr)
     finally:
-        for c in ctls:
-            c.close()
-        for tag, s in sims.items():
-            rc = s.stop()
-            err = s.stderr()
-            ok(rc == 0 and "Sanitizer" not in err and
-               "runtime error" not in err,
-               "vigil-sim %s: SIGTERM exit 0, no sanitizer report" % tag,
-               (rc, err[-2000:]))
-            ok(not any(k in err for k in KEYS.values()),
-               "vigil-sim %s: no key in its log" % tag)
-        tp.failures = failed        # the harness keeps the logs then
-        h.stop()
+        try:
+            for c in ctls:
+                c.close()
+            for tag, s in sims.items():
+                rc = s.stop()
+                err = s.stderr()
+                ok(rc == 0 and "Sanitizer" not in err and
+                   "runtime error" not in err,
+                   "vigil-sim %s: SIGTERM exit 0, no sanitizer report" %
+                   tag, (rc, err[-2000:]))
+                ok(not any(k in err for k in KEYS.values()),
+                   "vigil-sim %s: no key in its log" % tag)
+        finally:
+            for s in sims.values():     # stopped above unless it raised
+                if s.proc.poll() is None:
+                    s.proc.kill()
+                    s.proc.wait()
+            tp.failures = failed        # the harness keeps the logs then
+            h.stop()
     if failed:
         print("# logs kept in %s" % h.tmp)
     else:
