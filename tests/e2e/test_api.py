@@ -17,6 +17,7 @@ import http.client
 import io
 import json
 import os
+import re
 import resource
 import shutil
 import socket
@@ -114,6 +115,56 @@ class Segfill:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+PROM_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+PROM_ESC = re.compile(r'\\(.)')
+
+
+def prom_samples(text):
+    """(name, {label: value}, value) of every sample line of an exposition,
+    label values unescaped."""
+    out = []
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        head, _, val = line.rpartition(" ")
+        name, _, lbl = head.partition("{")
+        labels = {k: PROM_ESC.sub(lambda m: "\n" if m.group(1) == "n"
+                                  else m.group(1), v)
+                  for k, v in PROM_LABEL.findall(lbl)}
+        out.append((name, labels, val))
+    return out
+
+
+def prom_layout(text, kinds):
+    """Where the exposition breaks the layout of issue 9, as a list of
+    strings (empty: fine).  kinds: {provider: kind} expected.  Only
+    vigil_provider_info carries kind, exactly one per provider with value
+    1; the window summary has no _sum or _count; every per-provider
+    series carries provider=."""
+    bad = []
+    info = {}
+    for name, labels, val in prom_samples(text):
+        if name == "vigil_provider_info":
+            p = labels.get("provider")
+            if p in info or set(labels) != {"provider", "kind"} or \
+                    val != "1":
+                bad.append("info %r %r %s" % (p, labels, val))
+            info[p] = labels.get("kind")
+        elif "kind" in labels:
+            bad.append("kind on %s %r" % (name, labels))
+        if name in ("vigil_latency_seconds_sum",
+                    "vigil_latency_seconds_count"):
+            bad.append("summary series %s is back" % name)
+        if name == "vigil_latency_seconds" and \
+                set(labels) != {"provider", "window", "quantile"}:
+            bad.append("%s labels %r" % (name, labels))
+    for p in sorted(set(info) | set(kinds)):
+        if info.get(p) != kinds.get(p):
+            bad.append("vigil_provider_info of %r: kind %r, want %r" %
+                       (p, info.get(p), kinds.get(p)))
+    return bad
 
 
 def get(port, path, method="GET", headers=None, body=None):
@@ -851,24 +902,38 @@ def run(seg, srv, port, shm):
     st, ct, hdrs, data = get(port, "/metrics")
     text = data.decode()
     ok = st == 200 and ct.startswith("text/plain; version=0.0.4")
-    ok = ok and 'vigil_provider_up{provider="openai",kind="openai"} 1' in text
-    ok = ok and 'vigil_provider_up{provider="google",kind="google"} 0' in text
+    ok = ok and 'vigil_provider_up{provider="openai"} 1' in text
+    ok = ok and 'vigil_provider_up{provider="google"} 0' in text
     ok = ok and ('vigil_provider_status{provider="anthropic",'
-                 'kind="anthropic",status="degraded"} 1') in text
-    ok = ok and 'vigil_circuit_state{provider="google",kind="google"} 1' \
-        in text
+                 'status="degraded"} 1') in text
+    ok = ok and 'vigil_circuit_state{provider="google"} 1' in text
     ok = ok and ('vigil_check_duration_seconds_bucket{provider="openai",'
-                 'kind="openai",le="+Inf"} 78') in text
-    ok = ok and ('vigil_checks_total{provider="deepseek",kind="deepseek",'
+                 'le="+Inf"} 78') in text
+    ok = ok and ('vigil_check_duration_seconds_count{provider="openai"} 78'
+                 in text)
+    ok = ok and ('vigil_checks_total{provider="deepseek",'
                  'outcome="timeout"} 3') in text
     ok = ok and 'vigil_build_info{version="' in text
-    ok = ok and ('vigil_latency_seconds{provider="openai",kind="openai",'
+    ok = ok and ('vigil_latency_seconds{provider="openai",'
                  'window="5m",quantile="0.95"} 0.15') in text
+    ok = ok and ('vigil_window_samples{provider="openai",window="5m"} '
+                 in text)
     for line in text.splitlines():
         if line.startswith("# TYPE "):
             fam = line.split()[2]
             ok = ok and ("# HELP %s " % fam) in text
     result("metrics content", ok, text[:400])
+    # kind only on vigil_provider_info, which is there for every provider
+    # with the directory's kind; no _sum/_count of the window summary.
+    st, ct, doc = get_json(port, "/health/integration")
+    kinds = {p["name"]: p["kind"] for p in doc["providers"]}
+    bad = prom_layout(text, kinds)
+    result("metrics: kind only in vigil_provider_info, one per provider",
+           len(kinds) == len(NAMES) and not bad, bad[:5])
+    ok = ('# TYPE vigil_provider_info gauge' in text and
+          'group_left(kind)' in text and
+          'vigil_provider_info{provider="qwen",kind="qwen"} 1' in text)
+    result("metrics: vigil_provider_info gauge with its join in HELP", ok)
     promtool = shutil.which("promtool")
     if promtool:
         p = subprocess.run([promtool, "check", "metrics"], input=data,

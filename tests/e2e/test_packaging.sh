@@ -263,6 +263,12 @@ families "$tmp/rules.exprs" >"$tmp/rules.fam"
 if [ ! -s "$tmp/dash.fam" ] || [ ! -s "$tmp/rules.fam" ]; then
 	nok "the dashboard and the rules name vigil metrics"
 fi
+# Only vigil_provider_info carries kind (issue 9): an expression that
+# names kind without joining it from there would match nothing.
+nojoin=$(cat "$tmp/dash.exprs" "$tmp/rules.exprs" | grep -w kind |
+    grep -v vigil_provider_info || true)
+if [ -z "$nojoin" ]; then ok "the dashboard and the rules join kind from vigil_provider_info"
+else nok "kind used without vigil_provider_info: $nojoin"; fi
 api_src=$(ls api/*.c 2>/dev/null)
 for what in dash rules; do
 	if [ -z "$api_src" ]; then
