@@ -35,6 +35,7 @@
 #define CONF_LINE_MAX	1024	/* read buffer; inih's own limit is lower */
 #define CONF_FAST_MIN	100	/* ms: floor with allow_fast_probes */
 #define CONF_SLOW_MIN	10000	/* ms: floor without it */
+#define CONF_WATCHDOG_MIN 3000	/* ms: children beat once a second */
 #define CONF_SUN_MAX	108	/* sizeof(sun_path) */
 
 enum conf_type {
@@ -74,7 +75,7 @@ enum {
 	VK_MAX_PROV, VK_WARN, VK_CRIT, VK_LATENCY, VK_MIN_SAMPLES,
 	VK_DOWN_AFTER, VK_CB_FAIL, VK_CB_SUCC, VK_CB_COOL, VK_CB_COOL_MAX,
 	VK_FAST_PCT, VK_ALERT_COOL, VK_PERSIST, VK_WH_TIMEOUT, VK_WH_RETRIES,
-	VK_LISTEN, VK_CONTROL, VK_STATE_DIR, VK_SHM, VK_WEBHOOK, VK_USER,
+	VK_WATCHDOG, VK_LISTEN, VK_CONTROL, VK_STATE_DIR, VK_SHM, VK_WEBHOOK, VK_USER,
 	VK_ADMIN_GROUP, VK_READ_GROUP, VK_PROMETHEUS, VK_MONITORING,
 	VK_FAST_PROBES, VK_LOG_LEVEL,
 	VK_COUNT
@@ -205,6 +206,8 @@ static const struct conf_key conf_vkeys[VK_COUNT] = {
 	    VOFF(webhook_timeout_ms), 0, CONF_FAST_MIN, SEC(60), NULL, 1 },
 	[VK_WH_RETRIES] = { "webhook_retries", CT_UINT,
 	    VOFF(webhook_retries), 0, 0, 20, NULL, 1 },
+	[VK_WATCHDOG] = { "watchdog", CT_DUR, VOFF(watchdog_ms), 0, 0,
+	    HOUR(1), NULL, 1 },
 	[VK_LISTEN] = { "listen", CT_STR, VOFF(listen), VSZ(listen), 0, 0,
 	    conf_check_listen, 1 },
 	[VK_CONTROL] = { "control_socket", CT_STR, VOFF(control_socket),
@@ -472,6 +475,7 @@ conf_defaults(struct conf *c)
 	c->fast_probe_percent = 25;
 	c->alert_cooldown_ms = MIN(5);
 	c->persist_interval_ms = SEC(60);
+	c->watchdog_ms = SEC(30);
 	c->webhook_timeout_ms = SEC(5);
 	c->webhook_retries = 5;
 	conf_copy(c->listen, "127.0.0.1:9470", sizeof(c->listen));
@@ -962,6 +966,11 @@ conf_validate(struct conf_ctx *x)
 			    "circuit_cooldown (%s)", b, a);
 		return conf_verr(x, VK_CB_COOL, "%s is above "
 		    "circuit_cooldown_max (%s)", a, b);
+	}
+	if (c->watchdog_ms != 0 && c->watchdog_ms < CONF_WATCHDOG_MIN) {
+		conf_fmt_dur(c->watchdog_ms, a, sizeof(a));
+		return conf_verr(x, VK_WATCHDOG, "%s is below 3s (children "
+		    "beat once a second); 0 turns the watchdog off", a);
 	}
 	if (c->nproviders > c->max_providers)
 		return conf_err(x, c->providers[c->max_providers].line, NULL,

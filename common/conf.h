@@ -57,6 +57,7 @@ struct conf {
 	uint32_t fast_probe_percent;	/* 25: interval % while not closed */
 	uint32_t alert_cooldown_ms;	/* 5 min per (provider, kind) */
 	uint32_t persist_interval_ms;	/* 60 s snapshot period */
+	uint32_t watchdog_ms;		/* 30 s: kill a child not beating; 0 off */
 	uint32_t webhook_timeout_ms;	/* 5 s */
 	uint32_t webhook_retries;	/* 5 */
 	char listen[128];		/* 127.0.0.1:9470 */

@@ -223,6 +223,7 @@ beat_cb(evutil_socket_t fd, short what, void *arg)
 	(void)arg;
 	atomic_store_explicit(&vd->seg.hdr->supervisor_beat_ns, now_mono_ns(),
 	    memory_order_relaxed);
+	roles_watchdog();
 }
 
 static void

@@ -212,6 +212,7 @@ proc_start(struct proc *p)
 	}
 	close(sv[1]);
 	p->p_pid = pid;
+	p->p_wd_killed = 0;
 	p->p_state = PROC_STARTING;
 	p->p_start_mono_ns = now_mono_ns();
 	p->p_next_id = CONFIGURE_ID + 1;
@@ -722,6 +723,33 @@ proc_running(void)
 		if (p->p_pid > 0)
 			n++;
 	return n;
+}
+
+/*
+ * The child's heartbeat in the segment is age_ns old (UINT64_MAX: it
+ * never wrote one).  A child that has been up for longer than limit_ns
+ * and whose beat is older than limit_ns is alive but not working
+ * (stopped, spinning, blocked): SIGKILL it, once; the reap restarts it
+ * with the usual backoff.  limit_ns 0: no watchdog.
+ */
+void
+proc_watchdog(struct proc *p, uint64_t age_ns, uint64_t limit_ns)
+{
+	if (limit_ns == 0 || p->p_state != PROC_UP || p->p_pid <= 0 ||
+	    p->p_wd_killed || age_ns < limit_ns ||
+	    now_mono_ns() - p->p_up_mono_ns < limit_ns)
+		return;
+	if (age_ns == UINT64_MAX)
+		log_warnx("%s: pid %d never wrote a heartbeat in %llu ms; "
+		    "killing it", p->p_label, (int)p->p_pid,
+		    (unsigned long long)(limit_ns / 1000000));
+	else
+		log_warnx("%s: pid %d: last heartbeat %llu ms ago (watchdog "
+		    "%llu ms): stopped or stuck; killing it", p->p_label,
+		    (int)p->p_pid, (unsigned long long)(age_ns / 1000000),
+		    (unsigned long long)(limit_ns / 1000000));
+	p->p_wd_killed = 1;
+	kill(p->p_pid, SIGKILL);
 }
 
 void

@@ -106,6 +106,7 @@ struct proc {
 	int			 p_want;	/* should be running */
 	int			 p_permanent;	/* exited 125 */
 	int			 p_last_status;	/* wait status */
+	int			 p_wd_killed;	/* the watchdog sent SIGKILL */
 	void			(*p_on_stopped)(struct proc *);
 	TAILQ_ENTRY(proc)	 p_entry;
 };
@@ -135,6 +136,7 @@ void		 proc_restart(struct proc *);
 void		 proc_reap(void);
 int		 proc_running(void);
 void		 proc_kill_all(int);
+void		 proc_watchdog(struct proc *, uint64_t, uint64_t);
 int		 proc_binary(const struct proc_role *, char *, size_t);
 int		 proc_request(struct proc *, const char *, const char *,
 		    size_t, uint32_t, proc_reply_cb, void *);

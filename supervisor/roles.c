@@ -335,6 +335,27 @@ prober_down(struct proc *p)
 	roles_check_ready();
 }
 
+/*
+ * Called every second: kill a prober or the aggregator whose heartbeat
+ * in the segment is older than the watchdog (proc_watchdog).  vigil-api
+ * writes no heartbeat and is not watched.
+ */
+void
+roles_watchdog(void)
+{
+	struct provider *pv;
+	uint64_t lim = (uint64_t)vd->conf.watchdog_ms * 1000000;
+
+	if (lim == 0)
+		return;
+	TAILQ_FOREACH(pv, &vd->providers, pv_entry)
+		if (pv->pv_proc != NULL)
+			proc_watchdog(pv->pv_proc,
+			    vigil_prober_age_ns(&vd->cli, pv->pv_slot), lim);
+	if (vd->agg != NULL)
+		proc_watchdog(vd->agg, vigil_aggregator_age_ns(&vd->cli), lim);
+}
+
 static void
 role_up(struct proc *p)
 {

@@ -63,6 +63,7 @@ int		 roles_dir_init(void);
 void		 roles_check_ready(void);
 int		 roles_listen(const char *, char *, size_t);
 uint32_t	 roles_min_interval(void);
+void		 roles_watchdog(void);
 
 /* main.c */
 void		 vigild_shutdown(void);

@@ -20,7 +20,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_probing as tp  # noqa: E402  (the shared harness)
-from test_probing import ok, wait_for, binpath  # noqa: E402
+from test_probing import ok, wait_for, binpath, pid_alive  # noqa: E402
 
 try:
     import msgpack  # noqa: F401
@@ -226,6 +226,85 @@ def test_child_timeout():
         ok(err_code(r) == "timeout", "pause to a mute prober: timeout", r)
         ok(h.call("ping").get("ok"), "vigild answers after the timeouts")
     finally:
+        h.stop()
+
+
+def agg_pid(h):
+    """The pid of vigild's vigil-aggregator child, or None."""
+    for k in tp.children_of(h.proc.pid):
+        try:
+            with open("/proc/%d/cmdline" % k, "rb") as f:
+                argv0 = f.read().split(b"\0")[0].decode()
+        except OSError:
+            continue
+        if os.path.basename(argv0) == "vigil-aggregator" and pid_alive(k):
+            return k
+    return None
+
+
+def test_watchdog():
+    """watchdog = 3s: a prober or the aggregator stopped (SIGSTOP) past
+    it is killed and restarted, the log giving the age of its last beat;
+    one stopped for less than the limit is left alone."""
+    h = tp.Harness("watchdog")
+    stopped = []
+    try:
+        h.write_conf([{"name": "a", "kind": "http",
+                       "base_url": "http://127.0.0.1:9"},
+                      {"name": "b", "kind": "http",
+                       "base_url": "http://127.0.0.1:9"}],
+                     extra="watchdog = 3s")
+        h.start(wait_providers=["a", "b"])
+        # Up for longer than the limit first: a new child is given that
+        # long before it is judged.
+        time.sleep(3.5)
+
+        pb = h.providers(0)["b"]["pid"]
+        os.kill(pb, signal.SIGSTOP)
+        stopped.append(pb)
+        time.sleep(1.5)
+        os.kill(pb, signal.SIGCONT)
+        stopped.remove(pb)
+
+        pa = h.providers(0)["a"]["pid"]
+        os.kill(pa, signal.SIGSTOP)
+        stopped.append(pa)
+        pat = (r"prober a: pid %d: last heartbeat (\d+) ms ago \(watchdog "
+               r"3000 ms\): stopped or stuck; killing it" % pa)
+        ok(wait_for(lambda: re.search(pat, h.logtext()), 10),
+           "watchdog: a stopped prober is killed, the log gives its last "
+           "beat", h.logtext()[-600:])
+        m = re.search(pat, h.logtext())
+        ok(m and 3000 <= int(m.group(1)) < 6000,
+           "watchdog: it was killed between 3 and 6 s after its last beat",
+           m and m.group(1))
+        ok(wait_for(lambda: not pid_alive(pa), 5),
+           "watchdog: the stopped prober is gone (reaped)")
+        ok(wait_for(lambda: h.providers(0)["a"]["pid"] not in (0, pa), 10),
+           "watchdog: a new prober runs for a")
+        head = h.providers(0)["a"]["head"]
+        ok(wait_for(lambda: h.providers(0)["a"]["head"] > head, 10),
+           "watchdog: the new prober samples")
+        ok(h.providers(0)["b"]["pid"] == pb and
+           not re.search(r"prober b: pid %d: last heartbeat" % pb,
+                         h.logtext()),
+           "watchdog: a prober stopped for 1.5 s (under the limit) is "
+           "left alone")
+
+        ag = agg_pid(h)
+        os.kill(ag, signal.SIGSTOP)
+        stopped.append(ag)
+        ok(wait_for(lambda: re.search(
+            r"aggregator: pid %d: last heartbeat \d+ ms ago" % ag,
+            h.logtext()) and agg_pid(h) not in (None, ag), 15),
+           "watchdog: a stopped aggregator is killed and restarted",
+           h.logtext()[-600:])
+    finally:
+        for p in stopped:
+            try:
+                os.kill(p, signal.SIGCONT)
+            except OSError:
+                pass
         h.stop()
 
 
@@ -806,7 +885,7 @@ def main():
     except Exception as e:
         ok(False, "backoff harness", e)
     for t in (test_notify, test_drop, test_handshake_and_stragglers,
-              test_child_timeout, test_silence_webhook):
+              test_child_timeout, test_silence_webhook, test_watchdog):
         try:
             t()
         except Exception as e:

@@ -36,7 +36,8 @@ static const char *const all_keys[] = {
 	"critical_error_rate", "latency_warning", "min_samples", "down_after",
 	"circuit_failures", "circuit_successes", "circuit_cooldown",
 	"circuit_cooldown_max", "fast_probe_percent", "alert_cooldown",
-	"persist_interval", "webhook_timeout", "webhook_retries", "listen",
+	"persist_interval", "webhook_timeout", "webhook_retries", "watchdog",
+	"listen",
 	"control_socket", "state_dir", "shm_name", "webhook_url", "user",
 	"admin_group", "read_group", "prometheus", "monitoring_enabled",
 	"allow_fast_probes", "log_level",
@@ -133,6 +134,7 @@ test_defaults(void)
 	T_CHECK(c.persist_interval_ms == 60000);
 	T_CHECK(c.webhook_timeout_ms == 5000);
 	T_CHECK(c.webhook_retries == 5);
+	T_CHECK(c.watchdog_ms == 30000);
 	T_CHECK(strcmp(c.listen, "127.0.0.1:9470") == 0);
 	T_CHECK(strcmp(c.control_socket, "/run/vigil/control.sock") == 0);
 	T_CHECK(strcmp(c.state_dir, "/var/lib/vigil") == 0);
@@ -179,6 +181,7 @@ test_every_key(void)
 	    "persist_interval = 120\n"
 	    "webhook_timeout = 2500ms\n"
 	    "webhook_retries = 0\n"
+	    "watchdog = 45s\n"
 	    "listen = [::1]:8080\n"
 	    "control_socket = /tmp/v/ctl.sock\n"
 	    "state_dir = /srv/vigil\n"
@@ -232,6 +235,7 @@ test_every_key(void)
 	T_CHECK(c.persist_interval_ms == 120000);
 	T_CHECK(c.webhook_timeout_ms == 2500);
 	T_CHECK(c.webhook_retries == 0);
+	T_CHECK(c.watchdog_ms == 45000);
 	T_CHECK(strcmp(c.listen, "[::1]:8080") == 0);
 	T_CHECK(strcmp(c.control_socket, "/tmp/v/ctl.sock") == 0);
 	T_CHECK(strcmp(c.state_dir, "/srv/vigil") == 0);
@@ -265,7 +269,7 @@ test_every_key(void)
 		T_CHECK(p->interval_ms == 500);
 		T_CHECK(p->timeout_ms == 400);
 		T_CHECK(p->enabled == 0);
-		T_CHECK(p->line == 36);
+		T_CHECK(p->line == 37);
 	}
 	q = conf_find(&c, "local");
 	T_CHECK(q != NULL);
@@ -280,7 +284,7 @@ test_every_key(void)
 		T_CHECK(q->gen_interval_ms == 300000);
 		T_CHECK(q->gen_model[0] == '\0');
 		T_CHECK(q->check_path[0] == '\0');
-		T_CHECK(q->line == 47);
+		T_CHECK(q->line == 48);
 	}
 	q = conf_find(&c, "claude");
 	T_CHECK(q != NULL);
@@ -392,7 +396,8 @@ test_err_bad_values(void)
 		"circuit_cooldown = 2h", "circuit_cooldown_max = 25h",
 		"fast_probe_percent = 0", "alert_cooldown = 25h",
 		"persist_interval = 500ms", "webhook_timeout = 61s",
-		"webhook_retries = 21", "listen = 127.0.0.1",
+		"webhook_retries = 21", "watchdog = 2s", "watchdog = 2h",
+		"listen = 127.0.0.1",
 		"listen = :9470", "listen = 127.0.0.1:65536",
 		"listen = 127.0.0.1:http", "listen = [::1:9470",
 		"listen = a b:1", "control_socket = run/ctl.sock",
