@@ -33,7 +33,7 @@ typedef void (*probe_done_fn)(struct probe_xfer *, CURLcode, void *);
 struct probe_opts {
 	const char	*url;
 	const char	*post;		/* body: a POST; NULL: a GET */
-	const char	*ca_file;	/* NULL or "": the system bundle */
+	const char	*ca_file;	/* a file or hashed dir; NULL, "": system */
 	struct curl_slist *headers;	/* owned by the xfer afterwards */
 	uint32_t	 timeout_ms;
 	int		 gen;		/* generation check (streamed) */
