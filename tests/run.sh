@@ -3,12 +3,13 @@
 #
 # A GROUP is LABEL:BUILDDIR:SUITES, SUITES a comma list of "unit", "e2e",
 # "pkg" (tests/pkg/test_*.sh: install the packages; once, not per build),
-# "soak" (tests/soak/test_*.sh: the short soak; once)
-# or a unit test's name.  Unit tests are BUILDDIR/tests/test_*; end-to-end
-# tests are tests/e2e/test_*.py (run with /usr/bin/python3) and
-# tests/e2e/test_*.sh, given VIGIL_BUILD=BUILDDIR.  Every test prints
-# "ok - NAME" / "not ok - NAME" lines; a test that exits non-zero without
-# a "not ok" line counts as one failure.  Ends with "N passed, N failed".
+# "soak" (tests/soak/test_*.sh: the short soak; once), a unit test's
+# name, or an end-to-end test's file name (test_foo.py).  Unit tests are
+# BUILDDIR/tests/test_*; end-to-end tests are tests/e2e/test_*.py (run
+# with /usr/bin/python3) and tests/e2e/test_*.sh, given
+# VIGIL_BUILD=BUILDDIR.  Every test prints "ok - NAME" / "not ok - NAME"
+# lines; a test that exits non-zero without a "not ok" line counts as one
+# failure.  Ends with "N passed, N failed".
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
@@ -67,6 +68,12 @@ for group in "$@"; do
 				run_one "$label" "$(basename "$t")" env \
 				    VIGIL_BUILD="$bdir" sh "$t"
 			done ;;
+		*.py)	# one end-to-end test: test_foo.py
+			run_one "$label" "$s" env VIGIL_BUILD="$bdir" \
+			    /usr/bin/python3 "tests/e2e/$s" ;;
+		*.sh)
+			run_one "$label" "$s" env VIGIL_BUILD="$bdir" \
+			    sh "tests/e2e/$s" ;;
 		*)
 			run_one "$label" "$s" "$bdir/tests/$s" ;;
 		esac

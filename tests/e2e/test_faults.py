@@ -25,11 +25,10 @@ import ssl
 import subprocess
 import sys
 import threading
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import test_probing as tp  # noqa: E402  (the shared harness)
-from test_probing import ok, wait_for, pid_alive  # noqa: E402
+from test_probing import ok, wait_for, pid_alive, role_pid  # noqa: E402
 
 KEY = "sk-fault-test-0000"
 # A prober's resident set while answering a 10 MB body: the body is cut
@@ -55,19 +54,6 @@ def http_get(port, path, timeout=5.0):
         return None, str(e)
     finally:
         c.close()
-
-
-def role_pid(h, role):
-    """The pid of vigild's child running `role` (argv[0] basename)."""
-    for k in tp.children_of(h.proc.pid):
-        try:
-            with open("/proc/%d/cmdline" % k, "rb") as f:
-                argv0 = f.read().split(b"\0")[0].decode()
-        except OSError:
-            continue
-        if os.path.basename(argv0) == role and pid_alive(k):
-            return k
-    return None
 
 
 def rss_kb(pid):

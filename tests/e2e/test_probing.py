@@ -86,6 +86,20 @@ def children_of(pid):
     return out
 
 
+def role_pid(h, role):
+    """The pid of vigild's live child running `role` (argv[0] basename,
+    e.g. "vigil-aggregator"), or None."""
+    for k in children_of(h.proc.pid):
+        try:
+            with open("/proc/%d/cmdline" % k, "rb") as f:
+                argv0 = f.read().split(b"\0")[0].decode()
+        except OSError:
+            continue
+        if os.path.basename(argv0) == role and pid_alive(k):
+            return k
+    return None
+
+
 # ---- the control protocol, with Debian's python3-msgpack -----------------
 
 def frame(obj):

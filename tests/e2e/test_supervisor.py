@@ -229,19 +229,6 @@ def test_child_timeout():
         h.stop()
 
 
-def agg_pid(h):
-    """The pid of vigild's vigil-aggregator child, or None."""
-    for k in tp.children_of(h.proc.pid):
-        try:
-            with open("/proc/%d/cmdline" % k, "rb") as f:
-                argv0 = f.read().split(b"\0")[0].decode()
-        except OSError:
-            continue
-        if os.path.basename(argv0) == "vigil-aggregator" and pid_alive(k):
-            return k
-    return None
-
-
 def test_watchdog():
     """watchdog = 3s: a prober or the aggregator stopped (SIGSTOP) past
     it is killed and restarted, the log giving the age of its last beat;
@@ -291,12 +278,13 @@ def test_watchdog():
            "watchdog: a prober stopped for 1.5 s (under the limit) is "
            "left alone")
 
-        ag = agg_pid(h)
+        ag = tp.role_pid(h, "vigil-aggregator")
         os.kill(ag, signal.SIGSTOP)
         stopped.append(ag)
         ok(wait_for(lambda: re.search(
             r"aggregator: pid %d: last heartbeat \d+ ms ago" % ag,
-            h.logtext()) and agg_pid(h) not in (None, ag), 15),
+            h.logtext()) and
+            tp.role_pid(h, "vigil-aggregator") not in (None, ag), 15),
            "watchdog: a stopped aggregator is killed and restarted",
            h.logtext()[-600:])
     finally:
