@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -85,9 +86,11 @@ struct prober {
 	int			 nwaiters;
 	int			 exit_code;
 	int			 quitting;
+	int			 trimmed;	/* malloc_trim after start-up */
 };
 
 static char	procname[64];
+static uint32_t	rnd_state;
 
 static void	usage(void);
 static int	read_configure(struct prober *, uint64_t *, char *, size_t);
@@ -115,6 +118,20 @@ static void	gen_done(struct probe_xfer *, CURLcode, void *);
 static void	schedule(struct event *, uint32_t);
 static int	circuit_closed(struct prober *);
 static void	quit(struct prober *, int);
+static uint32_t	rnd32(void);
+
+/*
+ * Jitter needs no secrecy, only spread: xorshift32, seeded once from
+ * arc4random (which is a getrandom system call per use in glibc).
+ */
+static uint32_t
+rnd32(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 17;
+	rnd_state ^= rnd_state << 5;
+	return rnd_state;
+}
 
 static void
 usage(void)
@@ -139,6 +156,13 @@ main(int argc, char *argv[])
 	/* The secret must not end up in a core file. */
 	prctl(PR_SET_DUMPABLE, 0);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * One malloc arena: libcurl's threaded resolver would otherwise
+	 * give each resolver thread an arena of its own, which stays.
+	 */
+	mallopt(M_ARENA_MAX, 1);
+	while ((rnd_state = arc4random()) == 0)
+		;
 
 	snprintf(procname, sizeof(procname), "prober %s", argv[1]);
 	log_init(procname, LOG_LVL_INFO);
@@ -235,7 +259,7 @@ read_configure(struct prober *pr, uint64_t *id, char *err, size_t errlen)
 	msgpack_unpacked msg;
 	const msgpack_object *args;
 	struct pollfd pfd;
-	unsigned char tmp[16384];
+	unsigned char tmp[4096];
 	char op[32];
 	ssize_t n;
 	size_t used = 0;
@@ -489,12 +513,12 @@ setup(struct prober *pr, char *err, size_t errlen)
 	event_add(pr->ev_int, NULL);
 	if (!pr->paused) {
 		schedule(pr->ev_check, sched_first_ms(pr->interval_ms,
-		    arc4random()));
+		    rnd32()));
 		/* The first generation check a little after the first
 		 * check, so the two rarely start together. */
 		if (pr->gen_on)
 			schedule(pr->ev_gen, sched_first_ms(
-			    pr->gen_interval_ms, arc4random()) + 1000);
+			    pr->gen_interval_ms, rnd32()) + 1000);
 	}
 	return 0;
 }
@@ -648,10 +672,10 @@ handle_request(struct prober *pr, const msgpack_object *m)
 			pr->paused = 0;
 			if (!pr->check.busy)
 				schedule(pr->ev_check, sched_first_ms(
-				    pr->interval_ms, arc4random()));
+				    pr->interval_ms, rnd32()));
 			if (pr->gen_on && !pr->gen.busy)
 				schedule(pr->ev_gen, sched_jitter(
-				    pr->gen_interval_ms, arc4random()));
+				    pr->gen_interval_ms, rnd32()));
 		}
 		reply_ok_empty(pr, id);
 	} else if (strcmp(op, "set_interval") == 0) {
@@ -666,7 +690,7 @@ handle_request(struct prober *pr, const msgpack_object *m)
 		pr->interval_ms = (uint32_t)v;
 		if (!pr->paused && !pr->check.busy)
 			schedule(pr->ev_check, sched_jitter(pr->interval_ms,
-			    arc4random()));
+			    rnd32()));
 		reply_ok_empty(pr, id);
 	} else
 		reply_err(pr, id, "unknown_op", op);
@@ -678,7 +702,7 @@ ctl_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct prober *pr = arg;
 	msgpack_unpacked msg;
-	unsigned char tmp[16384];
+	unsigned char tmp[4096];
 	size_t used;
 	ssize_t n;
 	int rc = 0;
@@ -755,7 +779,7 @@ start_check(struct prober *pr, int manual)
 	if (probe_xfer_start(&pr->check) == -1) {
 		log_warnx("cannot start a check; retrying in one interval");
 		schedule(pr->ev_check, sched_jitter(pr->interval_ms,
-		    arc4random()));
+		    rnd32()));
 	}
 }
 
@@ -813,11 +837,19 @@ check_done(struct probe_xfer *x, CURLcode cc, void *arg)
 	in.fails = pr->fails;
 	in.confirm_max = pr->confirm_max;
 	in.retry_after_ms = retry_ms;
-	in.rnd = arc4random();
+	in.rnd = rnd32();
 	pr->last_outcome = s.outcome;
 	pr->manual = 0;
 	if (!pr->paused)
 		schedule(pr->ev_check, sched_next_ms(&in));
+	/*
+	 * Start-up (configure, the first connection and its handshake)
+	 * leaves freed heap behind: give it back once.
+	 */
+	if (!pr->trimmed) {
+		pr->trimmed = 1;
+		malloc_trim(0);
+	}
 }
 
 static void
@@ -829,7 +861,7 @@ gen_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (!pr->paused && probe_xfer_start(&pr->gen) == -1)
 		schedule(pr->ev_gen, sched_jitter(pr->gen_interval_ms,
-		    arc4random()));
+		    rnd32()));
 }
 
 /* A generation check ended: its own sample, its own slower schedule. */
@@ -846,7 +878,7 @@ gen_done(struct probe_xfer *x, CURLcode cc, void *arg)
 	log_debug("generation: %s %s (ttft %u us)",
 	    vigil_outcome_name(s.outcome), s.error, s.ttfb_us);
 	if (!pr->paused) {
-		uint32_t d = sched_jitter(pr->gen_interval_ms, arc4random());
+		uint32_t d = sched_jitter(pr->gen_interval_ms, rnd32());
 		if (retry_ms > d)
 			d = retry_ms;
 		schedule(pr->ev_gen, d);

@@ -17,7 +17,6 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 #include <event2/event_struct.h>
-#include <openssl/ssl.h>
 
 #include <vigil/vigil.h>
 
@@ -42,8 +41,6 @@ static size_t	header_cb(char *, size_t, size_t, void *);
 static uint32_t	us32(curl_off_t);
 static CURLcode	ca_setup(CURL *, const char *);
 static int	is_dir(const char *);
-static int	curl_is_openssl(void);
-static CURLcode	ssl_ctx_cb(CURL *, void *, void *);
 
 /*
  * curl asks to watch socket s for `what`.  One struct probe_sock per
@@ -256,30 +253,6 @@ is_dir(const char *path)
 	return path != NULL && stat(path, &sb) == 0 && S_ISDIR(sb.st_mode);
 }
 
-/* Is libcurl's TLS backend OpenSSL (the SSL_CTX callback's argument)? */
-static int
-curl_is_openssl(void)
-{
-	const curl_version_info_data *v = curl_version_info(CURLVERSION_NOW);
-
-	return v != NULL && v->ssl_version != NULL &&
-	    strncmp(v->ssl_version, "OpenSSL/", 8) == 0;
-}
-
-/*
- * Each new connection's SSL_CTX: let OpenSSL free its read and write
- * buffers (about 34 kB) while a kept-alive connection waits for the
- * next check, instead of holding them for good.
- */
-static CURLcode
-ssl_ctx_cb(CURL *easy, void *sslctx, void *arg)
-{
-	(void)easy;
-	(void)arg;
-	SSL_CTX_set_mode((SSL_CTX *)sslctx, SSL_MODE_RELEASE_BUFFERS);
-	return CURLE_OK;
-}
-
 /*
  * Where trust comes from.  A ca_file naming a directory is a hashed
  * (openssl rehash) directory: CURLOPT_CAPATH, alone.  Another ca_file is
@@ -355,8 +328,6 @@ probe_xfer_init(struct probe_xfer *x, struct probe_engine *eng,
 	SET(CURLOPT_SSL_VERIFYHOST, 2L);
 	if (rc == CURLE_OK)
 		rc = ca_setup(e, o->ca_file);
-	if (rc == CURLE_OK && curl_is_openssl())
-		SET(CURLOPT_SSL_CTX_FUNCTION, ssl_ctx_cb);
 	SET(CURLOPT_DNS_CACHE_TIMEOUT, 60L);
 	SET(CURLOPT_TCP_KEEPALIVE, 1L);
 	SET(CURLOPT_ACCEPT_ENCODING, "");
@@ -414,6 +385,14 @@ probe_xfer_start(struct probe_xfer *x)
 	if (curl_multi_add_handle(x->eng->multi, x->easy) != CURLM_OK)
 		return -1;
 	x->busy = 1;
+	/*
+	 * Start it now rather than on curl's 0 ms timer: one pass of the
+	 * event loop less per check.  The done callback may run from here
+	 * (a refused connection); the caller is prepared for that.
+	 */
+	curl_multi_socket_action(x->eng->multi, CURL_SOCKET_TIMEOUT, 0,
+	    &x->eng->running);
+	collect_done(x->eng);
 	return 0;
 }
 
