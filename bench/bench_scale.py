@@ -3,7 +3,7 @@
 
     VIGIL_BUILD=build /usr/bin/python3 bench/bench_scale.py \
         [--providers 6,100,1000] [--minutes 2] [--interval 10s] \
-        [--json FILE]
+        [--https [--ca file|capath|bundle]] [--json FILE]
 
 For each size: one vigil-sim serving every provider (kind http, on the
 sim's main port), one vigild with max_providers sized to fit, every
@@ -27,6 +27,12 @@ not needed).  It measures
   API        /health/integration latency over a kept-alive connection,
              one request a second for the whole run (p50, p99, max).
 
+--https serves every provider over TLS (a throwaway CA and a
+certificate for IP 127.0.0.1, made with the openssl CLI, as
+bench/bench_prober.py does): vigil-sim's own TLS when it has
+--tls-cert, else bench_prober.py's Python TLS server; --ca says where the
+providers' trust comes from (bench_prober.py --help).
+
 Everything started here is stopped by pid, even on failure.  Figures are
 absolute (this is a capacity measurement, not a comparison); the
 acceptance limits of issue 9 are printed beside them.
@@ -35,7 +41,6 @@ import argparse
 import http.client
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -45,6 +50,7 @@ sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
 os.environ.setdefault("VIGIL_BUILD", "build")
 
 import test_probing as tp  # noqa: E402  (the e2e harness: Sim, Harness)
+import bench_prober as bp  # noqa: E402  (certificates, the TLS server)
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 JITTER = 0.05			# prober/sched.h SCHED_JITTER_PCT
@@ -160,29 +166,21 @@ class Api:
         return (time.perf_counter() - t0) * 1000.0, (r.status, len(body))
 
 
-def run_size(n, minutes, interval, verbose):
-    res = {"providers": n}
+def run_size(n, minutes, interval, verbose, https=False, ca="file"):
+    res = {"providers": n, "https": https}
     h = tp.Harness("scale%d" % n)
     sim = None
     try:
-        simconf = os.path.join(h.tmp, "sim-conf.json")
-        with open(simconf, "w") as f:
-            json.dump({"listen": "127.0.0.1", "port": 0, "seed": 1,
-                       "providers": [{"name": "p%04d" % i, "kind": "http"}
-                                     for i in range(n)]}, f)
-        portfile = os.path.join(h.tmp, "sim.json")
-        simlog = open(os.path.join(h.tmp, "sim.log"), "w")
-        simproc = subprocess.Popen([tp.binpath("vigil-sim"), "-c", simconf,
-                                    "--port-file", portfile],
-                                   stdout=subprocess.DEVNULL, stderr=simlog)
-        sim = (simproc, simlog)
-        if not tp.wait_for(lambda: os.path.exists(portfile), 20):
-            raise RuntimeError("vigil-sim did not start")
-        with open(portfile) as f:
-            sport = json.load(f)["port"]
-        provs = [{"name": "p%04d" % i, "kind": "http",
-                  "base_url": "http://127.0.0.1:%d/p%04d" % (sport, i)}
-                 for i in range(n)]
+        names = ["p%04d" % i for i in range(n)]
+        cert = key = cafile = trust = None
+        if https:
+            cafile, cert, key = bp.make_certs(h.tmp)
+            trust = bp.make_trust(h.tmp, cafile, ca)
+        sim = bp.Server(h.tmp, names, https, cert, key, cafile)
+        res["server"] = "vigil-sim" if sim.native else "python-tls"
+        provs = [{"name": nm, "kind": "http", "base_url": sim.base(nm),
+                  "extra": ["ca_file = %s" % trust] if trust else []}
+                 for nm in names]
         ival = "%dms" % int(interval * 1000)
         extra = "max_providers = %d\nsample_capacity = 1024" % max(n, 8)
         if interval < 10:
@@ -291,15 +289,7 @@ def run_size(n, minutes, interval, verbose):
     finally:
         h.stop()
         if sim is not None:
-            proc, log = sim
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-            log.close()
+            sim.stop()
     if verbose:
         print(json.dumps(res, indent=1), file=sys.stderr)
     return res
@@ -355,6 +345,11 @@ def main():
     ap.add_argument("--minutes", type=float, default=2.0,
                     help="measured run per size (acceptance: 10)")
     ap.add_argument("--interval", default="10s")
+    ap.add_argument("--https", action="store_true",
+                    help="providers over TLS")
+    ap.add_argument("--ca", choices=("file", "bundle", "capath"),
+                    default="file", help="with --https: the providers' "
+                    "trust (bench_prober.py)")
     ap.add_argument("--json", help="also write the figures here")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
@@ -362,10 +357,12 @@ def main():
     results = []
     failed = 0
     for n in [int(x) for x in a.providers.split(",") if x]:
-        print("bench_scale: %d providers, %.1f min at %gs ..." %
-              (n, a.minutes, interval), file=sys.stderr)
+        print("bench_scale: %d providers, %.1f min at %gs%s ..." %
+              (n, a.minutes, interval, " over HTTPS (ca %s)" % a.ca
+               if a.https else ""), file=sys.stderr)
         try:
-            results.append(run_size(n, a.minutes, interval, a.verbose))
+            results.append(run_size(n, a.minutes, interval, a.verbose,
+                                    a.https, a.ca))
         except Exception as e:  # report and go on with the next size
             failed += 1
             print("bench_scale: %d providers FAILED: %s" % (n, e))
