@@ -274,7 +274,7 @@ proc_move_fd(int fd, int min)
 static void
 proc_exec_child(struct proc *p, int sock, const char *path)
 {
-	char *argv[3], *envp[3];
+	char *argv[3], *envp[4];
 	char journal[256];
 	const char *js;
 	sigset_t all;
@@ -321,14 +321,16 @@ proc_exec_child(struct proc *p, int sock, const char *path)
 	argv[0] = (char *)p->p_role->binary;
 	argv[1] = p->p_role->per_provider ? p->p_name : NULL;
 	argv[2] = NULL;
-	envp[0] = "PATH=/usr/bin:/bin";
-	envp[1] = NULL;
-	envp[2] = NULL;
+	i = 0;
+	envp[i++] = "PATH=/usr/bin:/bin";
+	if (p->p_role->env != NULL)
+		envp[i++] = (char *)p->p_role->env;
 	if ((js = getenv("JOURNAL_STREAM")) != NULL &&
 	    strlen(js) < sizeof(journal) - 16) {
 		snprintf(journal, sizeof(journal), "JOURNAL_STREAM=%s", js);
-		envp[1] = journal;
+		envp[i++] = journal;
 	}
+	envp[i] = NULL;
 	execve(path, argv, envp);
 	dprintf(2, "vigild: exec %s: %s\n", path, strerror(errno));
 	_exit(127);

@@ -66,6 +66,7 @@ struct proc_role {
 	void		(*prestart)(struct proc *);	/* before fork */
 	void		(*up)(struct proc *);		/* ready */
 	void		(*down)(struct proc *);		/* reaped */
+	const char	*env;		/* one more NAME=value, or NULL */
 };
 
 /*

@@ -54,12 +54,18 @@ static int	listen_parse(const char *, struct sockaddr_storage *,
 /* The roles.  vigild starts one prober per enabled provider and one of
  * each other role whose executable is installed. */
 static const struct proc_role roles[] = {
+	/*
+	 * libgnutls is loaded only because Debian's libcurl links it (for
+	 * librtmp); unless told not to, it builds its ASN.1 tables at load
+	 * time, about 130 kB per prober that is never used.
+	 */
 	{ "prober", "vigil-prober", 1, 0, 1, prober_configure,
-	    prober_prestart, prober_up, prober_down },
+	    prober_prestart, prober_up, prober_down,
+	    "GNUTLS_NO_IMPLICIT_INIT=1" },
 	{ "aggregator", "vigil-aggregator", 1, 0, 0, agg_configure, NULL,
-	    role_up, role_down },
+	    role_up, role_down, NULL },
 	{ "api", "vigil-api", 0, 1, 0, api_configure, NULL, role_up,
-	    role_down },
+	    role_down, NULL },
 };
 #define ROLE_PROBER	(&roles[0])
 #define ROLE_AGG	(&roles[1])
