@@ -2,7 +2,7 @@
 """report.py - run every benchmark and write docs/performance.md.
 
     BUILD=build /usr/bin/python3 bench/report.py [--out docs/performance.md]
-        [--scale 6:1,100:1,1000:2] [--detect-trials 48] [--fa-probes 3600]
+        [--scale 6:2,100:2,1000:10] [--detect-trials 48] [--fa-probes 3600]
         [--quick]
 
 Runs, in this order and one at a time (the machine is shared and small:
@@ -10,13 +10,16 @@ nothing else of ours runs beside a measurement):
 
   every build/bench/bench_* program (ring, seqlock, histogram, /metrics
   render), bench/bench_api.sh (wrk against vigil-api and nginx),
-  bench/bench_scale.py (per size and its minutes, --scale), and
-  bench/bench_detect.py (detection, false alarms, ramp);
+  bench/bench_scale.py (per size and its minutes, --scale; probes over
+  HTTPS), bench/bench_prober.py (CPU per check with connection reuse,
+  beside a bare libcurl loop) and bench/bench_detect.py (detection at
+  1 s and 30 s, false alarms, ramp);
 
 prints each one's output as it comes, and writes the whole report, with
 the machine (nproc, CPU model, kernel, memory) and the exact commands, to
 --out.  --quick shortens everything (a smoke run: 6 and 100 providers for
-20 s, 8 detection trials, 300 false-alarm probes, a short ramp).
+20 s, 8 detection trials at 1 s and none at 30 s, 300 false-alarm
+probes, a short ramp).  The whole run takes about 35 minutes.
 """
 import argparse
 import datetime
@@ -116,7 +119,8 @@ def acceptance(api_rows, scale, det, det30=None):
         row("1,000 providers: start-up, every prober running", "%s s" %
             big["startup_all_running_s"], "seconds", None)
     for n in sorted(by):
-        row("%d providers: PSS per prober, median (plain HTTP)" % n,
+        row("%d providers: PSS per prober, median (%s)" % (
+            n, "HTTPS" if by[n].get("https") else "plain HTTP"),
             "%d kB" % by[n]["pss_prober_median_kb"], "<= 1536 kB",
             by[n]["pss_prober_median_kb"] <= 1536)
     if 6 in by:
@@ -166,8 +170,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=os.path.join(TOP, "docs",
                                                   "performance.md"))
-    ap.add_argument("--scale", default="6:1,100:1,1000:2",
-                    help="providers:minutes,... for bench_scale")
+    ap.add_argument("--scale", default="6:2,100:2,1000:10",
+                    help="providers:minutes,... for bench_scale (the "
+                    "acceptance: 1,000 for 10 minutes)")
     ap.add_argument("--detect-trials", type=int, default=48)
     ap.add_argument("--fa-probes", type=int, default=3600)
     ap.add_argument("--quick", action="store_true")
@@ -212,8 +217,11 @@ def main():
     for spec in a.scale.split(","):
         n, mins = spec.split(":")
         js = os.path.join(tmpd, "scale-%s.json" % n)
+        # Over HTTPS, trust from a hashed CA directory as a provider
+        # without ca_file gets in production (the system's).
         rc, out = run([PY, "bench/bench_scale.py", "--providers", n,
-                       "--minutes", mins, "--json", js], env)
+                       "--minutes", mins, "--https", "--ca", "capath",
+                       "--json", js], env)
         if rc != 0:
             failed.append("bench_scale %s" % n)
         try:
@@ -230,8 +238,8 @@ def main():
             text += "\n%d providers failed: %s\n" % (r["providers"],
                                                      r["error"])
     sections.append(("`VIGIL_BUILD=%s /usr/bin/python3 bench/bench_scale.py "
-                     "--providers N --minutes M` for N:M in %s (interval "
-                     "10 s)" % (build, a.scale), text))
+                     "--providers N --minutes M --https --ca capath` for "
+                     "N:M in %s (interval 10 s)" % (build, a.scale), text))
 
     js = os.path.join(tmpd, "detect.json")
     cmd = [PY, "bench/bench_detect.py", "--trials", str(a.detect_trials),
