@@ -1,0 +1,213 @@
+/*
+ * test_api_metrics.c - GET /metrics (api/metrics.c) over a real segment.
+ *
+ * A segment is created under a unique shm name with three providers in
+ * its directory (one named with a quote and a backslash, one of a kind
+ * out of range), read through the public reader as vigil-api does, and
+ * rendered.  The layout of issue 9: kind only on vigil_provider_info,
+ * one per provider with its kind; every other per-provider series has
+ * provider= and its own label only; the window summary has quantiles
+ * and no _sum/_count.  Also: 404 when Prometheus is off.
+ */
+#include <sys/mman.h>
+
+#include <stdlib.h>
+
+#include <event2/buffer.h>
+
+#include "t.h"
+#include "../../api/api.h"
+#include "ring.h"
+#include "segment.h"
+
+struct fix {
+	char name[64];
+	struct segment seg;
+	struct api_ctx ctx;
+};
+
+static void	add_provider(struct fix *, uint32_t, const char *, unsigned);
+static size_t	count_lines(const char *, const char *);
+static void	fix_close(struct fix *);
+static void	fix_open(struct fix *, int);
+static char	*render(struct fix *, struct api_result *);
+
+static void
+fix_open(struct fix *f, int n)
+{
+	struct seg_caps caps = { 4, 64, 64, 64 };
+	char err[256];
+
+	memset(f, 0, sizeof(*f));
+	snprintf(f->name, sizeof(f->name), "/vigil-test-api-metrics-%d-%d",
+	    (int)getpid(), n);
+	T_CHECKF(seg_create(&f->seg, f->name, &caps, 0600, err,
+	    sizeof(err)) == 0, "%s", err);
+	T_CHECKF(vigil_open(&f->ctx.vc, f->name) == VIGIL_OK, "%s",
+	    f->ctx.vc.err);
+	f->ctx.snap = calloc(vigil_capacity(&f->ctx.vc), sizeof(*f->ctx.snap));
+	T_CHECK(f->ctx.snap != NULL);
+	f->ctx.prometheus = 1;
+	f->ctx.agg_stale_ns = API_AGG_STALE_NS;
+}
+
+static void
+fix_close(struct fix *f)
+{
+	free(f->ctx.snap);
+	vigil_close(&f->ctx.vc);
+	seg_close(&f->seg);
+	shm_unlink(f->name);
+}
+
+/* What the supervisor does: fill a directory slot, bump the gen. */
+static void
+add_provider(struct fix *f, uint32_t idx, const char *name, unsigned kind)
+{
+	struct vigil_provider_info pi;
+
+	memset(&pi, 0, sizeof(pi));
+	snprintf(pi.name, sizeof(pi.name), "%s", name);
+	snprintf(pi.host, sizeof(pi.host), "p%u.example", idx);
+	pi.added_wall_ns = 1000 + idx;
+	pi.interval_ms = 1000;
+	pi.timeout_ms = 500;
+	pi.kind = (uint8_t)kind;
+	pi.flags = VIGIL_PF_IN_USE | VIGIL_PF_ENABLED;
+	seqlock_write(seg_dir_slot(&f->seg, idx), &pi,
+	    VIGIL_WORDS(struct vigil_provider_info));
+	atomic_fetch_add(&f->seg.hdr->dir_gen, 1);
+}
+
+/* The exposition as a NUL-terminated string (caller frees). */
+static char *
+render(struct fix *f, struct api_result *r)
+{
+	struct evbuffer *eb = evbuffer_new();
+	size_t len;
+	char *s;
+
+	memset(r, 0, sizeof(*r));
+	api_view_metrics(&f->ctx, eb, r);
+	len = evbuffer_get_length(eb);
+	if ((s = malloc(len + 1)) == NULL)
+		abort();
+	evbuffer_remove(eb, s, len);
+	s[len] = '\0';
+	evbuffer_free(eb);
+	return s;
+}
+
+/* Lines of text that contain needle. */
+static size_t
+count_lines(const char *text, const char *needle)
+{
+	const char *p = text, *nl;
+	size_t n = 0, len = strlen(needle);
+	char line[512];
+
+	for (; *p != '\0'; p = nl + 1) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			break;
+		if ((size_t)(nl - p) < sizeof(line)) {
+			memcpy(line, p, (size_t)(nl - p));
+			line[nl - p] = '\0';
+			if (len == 0 || strstr(line, needle) != NULL)
+				n++;
+		}
+	}
+	return n;
+}
+
+static void
+test_layout(void)
+{
+	/* Every per-provider series but the info one: see api/metrics.c. */
+	const size_t per_provider = 1 + 1 + VIGIL_ST_COUNT + 1 + 1 + 1 +
+	    3 * VIGIL_NWINDOWS + 3 * VIGIL_NWINDOWS + 1 +
+	    (VIGIL_PROM_BUCKETS + 2) + VIGIL_OUT_COUNT + 4 + 1;
+	struct api_result r;
+	struct fix f;
+	const char *p, *nl;
+	char *txt, line[512];
+	size_t bad = 0;
+
+	fix_open(&f, 0);
+	add_provider(&f, 0, "alpha", VIGIL_KIND_OPENAI);
+	add_provider(&f, 1, "q\"uo\\te", VIGIL_KIND_ANTHROPIC);
+	add_provider(&f, 3, "gamma", 250);
+	txt = render(&f, &r);
+	T_CHECK(r.code == 200);
+	T_CHECK(strncmp(r.ctype, "text/plain; version=0.0.4", 25) == 0);
+
+	/* One info series per provider, the directory's kind, escaped. */
+	T_CHECK(count_lines(txt, "vigil_provider_info{") == 3);
+	T_CHECK(strstr(txt, "\nvigil_provider_info{provider=\"alpha\","
+	    "kind=\"openai\"} 1\n") != NULL);
+	T_CHECK(strstr(txt, "\nvigil_provider_info{provider=\"q\\\"uo\\\\te\","
+	    "kind=\"anthropic\"} 1\n") != NULL);
+	T_CHECK(strstr(txt, "\nvigil_provider_info{provider=\"gamma\","
+	    "kind=\"invalid\"} 1\n") != NULL);
+	T_CHECK(strstr(txt, "# TYPE vigil_provider_info gauge\n") != NULL);
+	T_CHECK(strstr(txt, "group_left(kind)") != NULL);
+
+	/* kind nowhere else; every provider's series, by provider= only. */
+	T_CHECK(count_lines(txt, "kind=") == 3);
+	T_CHECKF(count_lines(txt, "{provider=\"alpha\"") == per_provider,
+	    "%zu", count_lines(txt, "{provider=\"alpha\""));
+	T_CHECK(count_lines(txt, "{provider=\"q\\\"uo\\\\te\"") ==
+	    per_provider);
+	T_CHECK(count_lines(txt, "{provider=\"gamma\"") == per_provider);
+	T_CHECK(strstr(txt, "vigil_provider_up{provider=\"alpha\"} ") !=
+	    NULL);
+	T_CHECK(strstr(txt, "vigil_checks_total{provider=\"gamma\","
+	    "outcome=\"ok\"} 0\n") != NULL);
+
+	/* The window summary: nine quantiles each, no _sum or _count. */
+	T_CHECK(strstr(txt, "# TYPE vigil_latency_seconds summary\n") != NULL);
+	T_CHECK(count_lines(txt, "vigil_latency_seconds{") ==
+	    3 * 3 * VIGIL_NWINDOWS);
+	T_CHECK(strstr(txt, "vigil_latency_seconds{provider=\"alpha\","
+	    "window=\"15m\",quantile=\"0.99\"} 0\n") != NULL);
+	T_CHECK(strstr(txt, "vigil_latency_seconds_sum") == NULL);
+	T_CHECK(strstr(txt, "vigil_latency_seconds_count") == NULL);
+	T_CHECK(count_lines(txt, "vigil_check_duration_seconds_count{") == 3);
+
+	/* Each sample line: NAME{...} VALUE, its labels closed. */
+	for (p = txt; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		if (*p == '#' || (size_t)(nl - p) >= sizeof(line))
+			continue;
+		memcpy(line, p, (size_t)(nl - p));
+		line[nl - p] = '\0';
+		if (strchr(line, '{') != NULL && strstr(line, "} ") == NULL)
+			bad++;
+	}
+	T_CHECK(bad == 0);
+	free(txt);
+	fix_close(&f);
+}
+
+static void
+test_disabled(void)
+{
+	struct api_result r;
+	struct fix f;
+	char *txt;
+
+	fix_open(&f, 1);
+	add_provider(&f, 0, "alpha", VIGIL_KIND_OPENAI);
+	f.ctx.prometheus = 0;
+	txt = render(&f, &r);
+	T_CHECK(r.code == 404);
+	T_CHECK(strstr(txt, "vigil_") == NULL);
+	free(txt);
+	fix_close(&f);
+}
+
+int
+main(void)
+{
+	T_RUN(test_layout);
+	T_RUN(test_disabled);
+	return t_done();
+}
