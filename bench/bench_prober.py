@@ -30,6 +30,16 @@ one prober.
 Connections: over HTTPS, the TLS handshakes and the connections the
 server saw, per check (reuse means about 0).
 
+Baseline, in the same run: during the fast phase, tests/tools/curlloop
+(a bare libcurl easy loop: one handle, the same URL as the first
+provider, the same trust and TLS options, the same interval, sleeping
+between checks) runs against the same server for the same time.  Its
+CPU per check (getrusage) is printed as "bare libcurl loop, same
+interval", with the ratio prober/bare: what vigil's event loop, sample
+ring and scheduling add to what libcurl itself costs on this machine.
+Its private memory and PSS are printed too (a process with libcurl and
+one reused connection, nothing else).
+
 --https: the providers are served over TLS with a throwaway CA and a
 certificate for IP 127.0.0.1 made here with the openssl CLI.  vigil-sim
 serves TLS itself when it has --tls-cert; otherwise a TLS server in
@@ -338,6 +348,56 @@ def delta(a, b):
     return b[0] - a[0], out
 
 
+def start_loop(url, ca_file, a):
+    """tests/tools/curlloop on url; returns the process once its first
+    check (the connection) is done, or None without the tool."""
+    path = tp.binpath("tests/tools/curlloop")
+    if not os.access(path, os.X_OK):
+        return None
+    p = subprocess.Popen(
+        [path, url, ca_file or "", str(int(a.interval * 1000)),
+         str(max(1, int(round(a.seconds))))],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={"PATH": "/usr/bin:/bin", "GNUTLS_NO_IMPLICIT_INIT": "1"})
+    line = p.stdout.readline()
+    if line.strip() != "ready":
+        stop_loop(p)
+        raise RuntimeError("curlloop did not start: %s %s" %
+                           (line, p.stderr.read()[-500:]))
+    return p
+
+
+def stop_loop(p):
+    if p is not None and p.poll() is None:
+        p.kill()
+        p.wait()
+
+
+def loop_result(p, timeout):
+    """curlloop's figures: {checks, ok, cpu_us_per_check, private_kb,
+    pss_kb}, or {} when it failed."""
+    try:
+        out, err = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        stop_loop(p)
+        return {}
+    res = {}
+    for f in out.split():
+        k, _, v = f.partition("=")
+        try:
+            res[k] = float(v)
+        except ValueError:
+            pass
+    if "cpu_us_per_check" not in res or res.get("checks", 0) <= 0:
+        print("bench_prober: curlloop: %s" % err[-500:], file=sys.stderr)
+        return {}
+    if res.get("ok") != res.get("checks"):
+        print("bench_prober: curlloop: %d of %d checks not ok" %
+              (res["checks"] - res.get("ok", 0), res["checks"]),
+              file=sys.stderr)
+    return res
+
+
 def run(a):
     res = {"providers": a.providers, "seconds": a.seconds,
            "interval_ms": int(a.interval * 1000),
@@ -345,6 +405,7 @@ def run(a):
            "https": a.https, "ca": a.ca if a.https else None}
     h = tp.Harness("bprober")
     srv = None
+    loop = None
     names = ["p%03d" % i for i in range(a.providers)]
     try:
         cert = key = ca = ca_file = None
@@ -387,12 +448,16 @@ def run(a):
               if s.get("tls_ms", 0) > 0]
         time.sleep(1.0)		# settle: connections open, caches warm
 
-        # fast phase
+        # fast phase, and the bare libcurl loop beside it (its one
+        # connection is open before the server's counters are read)
+        loop = start_loop(srv.base(names[0]) + "/", ca_file, a)
         c0 = srv.counters()
         s0 = snapshot(h, pids)
         time.sleep(a.seconds)
         s1 = snapshot(h, pids)
         c1 = srv.counters()
+        bare = loop_result(loop, a.seconds + 30) if loop else {}
+        loop = None
         wall_f, fast = delta(s0, s1)
         mem = [rollup_kb(p) for p in pids.values()]
         if a.smaps:
@@ -439,6 +504,16 @@ def run(a):
             "pss_prober_max_kb": max(m[0] for m in mem),
             "private_prober_median_kb": int(pct([m[1] for m in mem], 50)),
         })
+        if bare:
+            b = bare["cpu_us_per_check"]
+            res["bare_cpu_us_per_check"] = round(b, 1)
+            res["bare_checks"] = int(bare["checks"])
+            if b > 0:
+                res["ratio_cpu_raw"] = round(pct(raw, 50) / b, 2)
+                res["ratio_cpu_net"] = round(pct(net, 50) / b, 2)
+            if bare.get("private_kb", -1) >= 0:
+                res["bare_private_kb"] = int(bare["private_kb"])
+                res["bare_pss_kb"] = int(bare["pss_kb"])
         if hs:
             res["handshake_ms_median"] = round(pct(hs, 50), 2)
             res["handshake_ms_max"] = round(max(hs), 2)
@@ -450,6 +525,7 @@ def run(a):
                 res[k + "_per_check"] = round(max(0, d) / max(1, checks), 4)
                 res[k] = max(0, d)
     finally:
+        stop_loop(loop)
         h.stop()
         if srv is not None:
             srv.stop()
@@ -463,12 +539,18 @@ ROWS = [
      ""),
     ("CPU per check, raw (median)", "cpu_us_per_check_raw_median", "us", ""),
     ("CPU per check, raw (p95)", "cpu_us_per_check_raw_p95", "us", ""),
+    ("bare libcurl loop, same interval: CPU per check",
+     "bare_cpu_us_per_check", "us", ""),
+    ("ratio prober/bare, raw (median)", "ratio_cpu_raw", "", ""),
+    ("ratio prober/bare, idle taken out (median)", "ratio_cpu_net", "", ""),
     ("idle CPU per prober", "idle_us_per_s_median", "us/s", ""),
     ("checks per prober per second", "checks_per_prober_per_s", "", ""),
     ("PSS per prober (median)", "pss_prober_median_kb", "kB", "<= 1536"),
     ("PSS per prober (max)", "pss_prober_max_kb", "kB", ""),
     ("private memory per prober (median)", "private_prober_median_kb", "kB",
      ""),
+    ("bare libcurl loop: PSS", "bare_pss_kb", "kB", ""),
+    ("bare libcurl loop: private memory", "bare_private_kb", "kB", ""),
     ("TLS handshake of a new connection (median)", "handshake_ms_median",
      "ms", ""),
     ("TLS handshake of a new connection (max)", "handshake_ms_max", "ms",
