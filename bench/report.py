@@ -241,46 +241,34 @@ def main():
                      "--providers N --minutes M --https --ca capath` for "
                      "N:M in %s (interval 10 s)" % (build, a.scale), text))
 
-    js = os.path.join(tmpd, "detect.json")
-    cmd = [PY, "bench/bench_detect.py", "--trials", str(a.detect_trials),
-           "--fa-probes", str(a.fa_probes), "--json", js] + detect_extra
-    rc, out = run(cmd, env)
-    if rc != 0:
-        failed.append("bench_detect")
-    out = "\n".join(ln for ln in out.splitlines()
-                    if not ln.startswith("ok - "))
-    try:
-        with open(js) as f:
-            det = json.load(f)
-    except (OSError, ValueError):
-        det = {}
-    shown = [x for i, x in enumerate(cmd)
-             if x != "--json" and (i == 0 or cmd[i - 1] != "--json")]
-    sections.append(("`VIGIL_BUILD=%s %s`" % (build, " ".join(shown)),
-                     block(out)))
+    def bench_json(name, args, tag):
+        """Run a Python bench with --json; its output (less the "ok -"
+        lines of its harness) becomes a section; returns its JSON."""
+        js = os.path.join(tmpd, tag + ".json")
+        cmd = [PY, "bench/%s.py" % name] + args
+        rc, out = run(cmd + ["--json", js], env)
+        if rc != 0:
+            failed.append("%s %s" % (name, " ".join(args)))
+        out = "\n".join(ln for ln in out.splitlines()
+                        if not ln.startswith("ok - "))
+        sections.append(("`VIGIL_BUILD=%s %s`" % (build, " ".join(cmd)),
+                         block(out)))
+        try:
+            with open(js) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            return {}
 
+    det = bench_json("bench_detect", ["--trials", str(a.detect_trials),
+                                      "--fa-probes", str(a.fa_probes)] +
+                     detect_extra, "detect")
     # The 30 s interval, real time (no scaled replica): 24 providers run
     # two trials each at once, about six minutes.
     det30 = {}
     if not a.quick:
-        js = os.path.join(tmpd, "detect30.json")
-        cmd = [PY, "bench/bench_detect.py", "--interval", "30s",
-               "--providers", "24", "--trials", "48", "--skip-false-alarms",
-               "--json", js]
-        rc, out = run(cmd, env)
-        if rc != 0:
-            failed.append("bench_detect 30s")
-        out = "\n".join(ln for ln in out.splitlines()
-                        if not ln.startswith("ok - "))
-        try:
-            with open(js) as f:
-                det30 = json.load(f)
-        except (OSError, ValueError):
-            det30 = {}
-        shown = [x for i, x in enumerate(cmd)
-                 if x != "--json" and (i == 0 or cmd[i - 1] != "--json")]
-        sections.append(("`VIGIL_BUILD=%s %s`" % (build, " ".join(shown)),
-                         block(out)))
+        det30 = bench_json("bench_detect", [
+            "--interval", "30s", "--providers", "24", "--trials", "48",
+            "--skip-false-alarms"], "detect30")
     accept = acceptance(api_rows, ok_scale, det, det30)
 
     with open(a.out, "w") as f:
