@@ -24,8 +24,11 @@ wakeups taken out) and idle_per_s.  The raw cpu / checks of the fast
 phase is printed beside it.  Median and p95 over the probers.
 
 Memory: PSS (/proc/PID/smaps_rollup) of each prober at the end of the
-fast phase, median and max; --smaps adds the top private mappings of
-one prober.
+fast phase, median and max; its private memory, split into what the
+process allocated (heap, anonymous mappings, stack) and what its mapped
+files cost it (the libraries' data, relocated at load: fixed for a
+fork+exec'd process); --smaps adds the top private mappings of one
+prober.
 
 Connections: over HTTPS, the TLS handshakes and the connections the
 server saw, per check (reuse means about 0).
@@ -122,6 +125,29 @@ def rollup_kb(pid):
     except OSError:
         pass
     return pss, priv
+
+
+def private_split_kb(pid):
+    """(heap+anon+stack, libraries) private kB of pid: what the process
+    allocates, and what its mapped files cost it (mostly the libraries'
+    data, written by the dynamic linker's relocations at load)."""
+    own = files = 0
+    cur = None
+    try:
+        with open("/proc/%d/smaps" % pid) as f:
+            for line in f:
+                fl = line.split()
+                if "-" in fl[0] and len(fl) >= 5 and ":" not in fl[0]:
+                    cur = "file" if len(fl) > 5 and fl[5].startswith("/") \
+                        else "own"
+                elif fl[0] in ("Private_Dirty:", "Private_Clean:"):
+                    if cur == "file":
+                        files += int(fl[1])
+                    else:
+                        own += int(fl[1])
+    except OSError:
+        pass
+    return own, files
 
 
 def smaps_top(pid, n=12):
@@ -460,6 +486,7 @@ def run(a):
         loop = None
         wall_f, fast = delta(s0, s1)
         mem = [rollup_kb(p) for p in pids.values()]
+        split = [private_split_kb(p) for p in pids.values()]
         if a.smaps:
             res["smaps_top"] = smaps_top(next(iter(pids.values())))
 
@@ -503,6 +530,8 @@ def run(a):
             "pss_prober_median_kb": int(pct([m[0] for m in mem], 50)),
             "pss_prober_max_kb": max(m[0] for m in mem),
             "private_prober_median_kb": int(pct([m[1] for m in mem], 50)),
+            "private_own_median_kb": int(pct([m[0] for m in split], 50)),
+            "private_files_median_kb": int(pct([m[1] for m in split], 50)),
         })
         if bare:
             b = bare["cpu_us_per_check"]
@@ -549,6 +578,9 @@ ROWS = [
     ("PSS per prober (max)", "pss_prober_max_kb", "kB", ""),
     ("private memory per prober (median)", "private_prober_median_kb", "kB",
      ""),
+    ("  of which heap, anon and stack", "private_own_median_kb", "kB", ""),
+    ("  of which libraries (relocated data)", "private_files_median_kb",
+     "kB", ""),
     ("bare libcurl loop: PSS", "bare_pss_kb", "kB", ""),
     ("bare libcurl loop: private memory", "bare_private_kb", "kB", ""),
     ("TLS handshake of a new connection (median)", "handshake_ms_median",
