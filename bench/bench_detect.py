@@ -48,30 +48,11 @@ os.environ.setdefault("VIGIL_BUILD", "build")
 
 import test_aggregation as ta  # noqa: E402
 import test_detect as td  # noqa: E402
+from benchlib import mean, parse_dur, pct  # noqa: E402
 
 CONFIRM_MAX_S = 1.0		# prober/sched.h SCHED_CONFIRM_MAX_MS
 CONFIRM_MIN_S = 0.05		# SCHED_MIN_MS
 DOWN_AFTER = 4			# the default down_after (common/conf.c)
-
-
-def parse_dur(s):
-    s = s.strip()
-    for suf, mul in (("ms", 0.001), ("s", 1.0), ("m", 60.0)):
-        if s.endswith(suf):
-            return float(s[:-len(suf)]) * mul
-    return float(s)
-
-
-def pct(vals, p):
-    v = sorted(vals)
-    if not v:
-        return float("nan")
-    k = min(len(v) - 1, max(0, int(round(p / 100.0 * (len(v) - 1)))))
-    return v[k]
-
-
-def mean(vals):
-    return sum(vals) / len(vals) if vals else float("nan")
 
 
 class Watch:

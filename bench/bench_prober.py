@@ -75,56 +75,10 @@ sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
 os.environ.setdefault("VIGIL_BUILD", "build")
 
 import test_probing as tp  # noqa: E402  (the e2e harness)
+from benchlib import cpu_s, parse_dur, pct, rollup_kb  # noqa: E402
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 SYS_CA = "/etc/ssl/certs/ca-certificates.crt"
 SYS_CAPATH = "/etc/ssl/certs"
-
-
-def parse_dur(s):
-    s = s.strip()
-    for suf, mul in (("ms", 0.001), ("s", 1.0), ("m", 60.0)):
-        if s.endswith(suf):
-            return float(s[:-len(suf)]) * mul
-    return float(s)
-
-
-def pct(vals, p):
-    if not vals:
-        return float("nan")
-    v = sorted(vals)
-    k = min(len(v) - 1, max(0, int(round(p / 100.0 * (len(v) - 1)))))
-    return v[k]
-
-
-def cpu_s(pid):
-    """CPU time of pid in seconds (schedstat ns, else clock ticks)."""
-    try:
-        with open("/proc/%d/schedstat" % pid) as f:
-            return int(f.read().split()[0]) / 1e9
-    except (OSError, IndexError, ValueError):
-        pass
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            st = f.read().split(")")[-1].split()
-        return (int(st[11]) + int(st[12])) / float(CLK_TCK)
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def rollup_kb(pid):
-    """(PSS, private) kB of pid from /proc/PID/smaps_rollup."""
-    pss = priv = 0
-    try:
-        with open("/proc/%d/smaps_rollup" % pid) as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    pss = int(line.split()[1])
-                elif line.startswith("Private_"):
-                    priv += int(line.split()[1])
-    except OSError:
-        pass
-    return pss, priv
 
 
 def private_split_kb(pid):

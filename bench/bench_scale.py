@@ -42,7 +42,6 @@ import http.client
 import json
 import os
 import sys
-import tempfile
 import time
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -51,52 +50,18 @@ os.environ.setdefault("VIGIL_BUILD", "build")
 
 import test_probing as tp  # noqa: E402  (the e2e harness: Sim, Harness)
 import bench_prober as bp  # noqa: E402  (certificates, the TLS server)
+from benchlib import cpu_s, parse_dur, pct, rollup_kb  # noqa: E402
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
 JITTER = 0.05			# prober/sched.h SCHED_JITTER_PCT
 
 
-def parse_dur(s):
-    s = s.strip()
-    for suf, mul in (("ms", 0.001), ("s", 1.0), ("m", 60.0)):
-        if s.endswith(suf):
-            return float(s[:-len(suf)]) * mul
-    return float(s)
-
-
-def pct(vals, p):
-    if not vals:
-        return float("nan")
-    v = sorted(vals)
-    k = min(len(v) - 1, max(0, int(round(p / 100.0 * (len(v) - 1)))))
-    return v[k]
-
-
 def pss_kb(pid):
-    try:
-        with open("/proc/%d/smaps_rollup" % pid) as f:
-            for line in f:
-                if line.startswith("Pss:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
+    return rollup_kb(pid)[0]
 
 
 def cpu_ticks(pid):
-    """CPU time of pid in seconds: /proc/PID/schedstat (ns, exact), else
-    utime+stime of /proc/PID/stat (clock ticks)."""
-    try:
-        with open("/proc/%d/schedstat" % pid) as f:
-            return int(f.read().split()[0]) / 1e9
-    except (OSError, IndexError, ValueError):
-        pass
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            st = f.read().split(")")[-1].split()
-        return (int(st[11]) + int(st[12])) / float(CLK_TCK)
-    except (OSError, IndexError, ValueError):
-        return 0
+    """CPU seconds of pid, 0 if it is gone."""
+    return cpu_s(pid) or 0
 
 
 def cmdline(pid):
