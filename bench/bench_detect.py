@@ -86,6 +86,10 @@ class Watch:
                 conn = None
                 time.sleep(0.05)
                 continue
+            if not isinstance(doc, dict) or \
+                    not isinstance(doc.get("providers"), list):
+                time.sleep(0.05)	# an error document (503 at start)
+                continue
             with self.lock:
                 for p in doc["providers"]:
                     s = (p["status"], p["circuit"])
@@ -156,9 +160,13 @@ class Watch:
 
 def trial_loop(name, n, interval, sim, v, w, out, errors):
     rnd = random.Random(name)
+    # Recovery takes checks at the plain interval (the half-open probe,
+    # then circuit_successes in a row): at 30 s that is over a minute.
+    settle = max(60.0, 6 * interval)
     for _ in range(n):
-        if not ta.wait_for(lambda: w.healthy(name), 60, 0.02):
-            errors.append("%s: not healthy again within 60 s" % name)
+        if not ta.wait_for(lambda: w.healthy(name), settle, 0.02):
+            errors.append("%s: not healthy again within %.0f s" % (
+                name, settle))
             return
         time.sleep(0.5 + rnd.uniform(0, interval))
         t_sw = time.monotonic()
