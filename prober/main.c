@@ -36,6 +36,7 @@
 #include "ring.h"
 #include "sched.h"
 #include "segment.h"
+#include "spawner.h"
 
 #define SEG_FD		3
 #define CTL_FD		4
@@ -137,20 +138,37 @@ rnd32(void)
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: vigil-prober NAME (started by vigild)\n");
+	fprintf(stderr, "usage: vigil-prober NAME (started by vigild)\n"
+	    "       vigil-prober --spawner (started by vigild)\n");
 	exit(2);
 }
 
 int
 main(int argc, char *argv[])
 {
+	/* The spawner gets a blank argv[2]: room for a prober's title. */
+	if (argc >= 2 && strcmp(argv[1], "--spawner") == 0) {
+		spawner_title_init(argc, argv);
+		spawner_main();
+	}
+	if (argc != 2 || argv[1][0] == '\0')
+		usage();
+	return prober_run(argv[1]);
+}
+
+/*
+ * The prober for provider name: run by main() after exec, or by the
+ * spawner in a forked child (spawner.c).  Either way fd 3 is the segment
+ * and fd 4 the control socketpair.  Returns the exit code.
+ */
+int
+prober_run(const char *name)
+{
 	struct prober pr;
 	uint64_t id = 0;
 	char err[256];
 	int rc;
 
-	if (argc != 2 || argv[1][0] == '\0')
-		usage();
 	/* Die with vigild; and if it is already gone, do not start. */
 	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() == 1)
 		exit(1);
@@ -165,12 +183,12 @@ main(int argc, char *argv[])
 	while ((rnd_state = arc4random()) == 0)
 		;
 
-	snprintf(procname, sizeof(procname), "prober %s", argv[1]);
+	snprintf(procname, sizeof(procname), "prober %s", name);
 	log_init(procname, LOG_LVL_INFO);
 
 	memset(&pr, 0, sizeof(pr));
 	pr.last_outcome = -1;
-	snprintf(pr.name, sizeof(pr.name), "%s", argv[1]);
+	snprintf(pr.name, sizeof(pr.name), "%s", name);
 	/*
 	 * Before libcurl initialises OpenSSL: no table of error strings
 	 * (some 60 kB of heap in every prober).  Checks report curl's

@@ -10,6 +10,7 @@
  * restarts crashed children with backoff, reloads on SIGHUP, and stops
  * everything on SIGTERM or SIGINT (exit 0, segment and socket removed).
  */
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -376,6 +377,7 @@ main(int argc, char *argv[])
 	TAILQ_INIT(&vd->providers);
 	vd->started_wall_ns = now_wall_ns();
 	vd->penv.listen_fd = -1;
+	vd->penv.spawn_fd = -1;
 	resolve_user();
 	find_selfdir();
 	if (make_dir(vd->conf.state_dir, 0750, 1) == -1)
@@ -385,6 +387,12 @@ main(int argc, char *argv[])
 		fatalx("libevent: event_base_new failed");
 	vd->penv.base = vd->base;
 	proc_init(&vd->penv);
+	/*
+	 * Probers forked by the spawner are re-parented to us when its
+	 * middle process exits: they stay our own children (spawner.c).
+	 */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1)
+		fatal("prctl PR_SET_CHILD_SUBREAPER");
 
 	if (roles_listen(vd->conf.listen, err, sizeof(err)) == -1)
 		fatalx("%s", err);

@@ -2,8 +2,11 @@
  * proc.c - start, watch, talk to and stop vigild's children.
  *
  * Every child is started by fork+exec with fds 0-2 (stdin /dev/null),
- * 3 the segment, 4 its end of a socketpair and, for vigil-api, 5 the
- * listening socket (docs/internals.md); nothing else survives exec.  The
+ * 3 the segment, 4 its end of a socketpair and 5 what the role's fd5
+ * hook gives (vigil-api's listening socket, the spawner's request
+ * socket; docs/internals.md); nothing else survives exec.  A prober is
+ * forked by the spawner instead when it is up (proc_spawn), and by
+ * fork+exec when it is not or does not answer.  The
  * first frame on the socketpair is the configure request; the child's ok
  * reply is its readiness.  Later requests carry increasing ids and each
  * gets exactly one callback: the reply, "timeout" or "unavailable".
@@ -17,6 +20,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,13 +40,16 @@
 #define CONFIGURE_ID	1
 #define CONFIGURE_RESERVE (64 * 1024)	/* > any configure request */
 #define PROC_ORPHAN_MS	1000	/* alive without its channel: killed */
+#define PROC_SPAWN_MS	500	/* the spawner's reply to a request */
 
 struct procs		 procs = TAILQ_HEAD_INITIALIZER(procs);
 static struct proc_env	*env;
 static pid_t		 proc_parent;	/* vigild, for the child's check */
 
-static void	proc_exec_child(struct proc *, int, const char *)
+static void	proc_exec_child(struct proc *, int, int, const char *)
 		    __attribute__((noreturn));
+static pid_t	proc_spawn(struct proc *, int[2]);
+static pid_t	proc_spawn_request(struct proc *, int, char *, size_t);
 static void	proc_read_cb(struct bufferevent *, void *);
 static void	proc_event_cb(struct bufferevent *, short, void *);
 static void	proc_timer_cb(evutil_socket_t, short, void *);
@@ -154,8 +161,8 @@ proc_start(struct proc *p)
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	char path[PATH_MAX], err[256];
-	int sv[2];
-	pid_t pid;
+	int sv[2], fd5 = -1, close5 = 0;
+	pid_t pid = -1;
 
 	p->p_want = 1;
 	p->p_permanent = 0;
@@ -199,16 +206,26 @@ proc_start(struct proc *p)
 		goto fail;
 	}
 	proc_parent = getpid();
-	if ((pid = fork()) == -1) {
-		log_warn("%s: fork", p->p_label);
-		close(sv[0]);
-		close(sv[1]);
+	if (p->p_role->spawned && (pid = proc_spawn(p, sv)) == -1 &&
+	    sv[0] == -1)
 		goto fail;
-	}
-	if (pid == 0) {
-		close(sv[0]);
-		explicit_bzero(sb.data, sb.size);
-		proc_exec_child(p, sv[1], path);
+	if (pid == -1) {
+		if (p->p_role->fd5 != NULL)
+			fd5 = p->p_role->fd5(p, &close5);
+		pid = fork();
+		if (pid == 0) {
+			close(sv[0]);
+			explicit_bzero(sb.data, sb.size);
+			proc_exec_child(p, sv[1], fd5, path);
+		}
+		if (fd5 != -1 && close5)
+			close(fd5);
+		if (pid == -1) {
+			log_warn("%s: fork", p->p_label);
+			close(sv[0]);
+			close(sv[1]);
+			goto fail;
+		}
 	}
 	close(sv[1]);
 	p->p_pid = pid;
@@ -259,6 +276,131 @@ proc_start(struct proc *p)
 	return -1;
 }
 
+/*
+ * Ask the spawner (docs/internals.md) to fork the prober with sv[1] as
+ * its fd 4.  Returns the prober's pid, now vigild's own child; or -1
+ * when the spawner is not up or failed: the caller falls back to
+ * fork+exec.  After a failed request sv is a fresh socketpair (a late
+ * prober would hold the old one), or -1s if none could be made.
+ */
+static pid_t
+proc_spawn(struct proc *p, int sv[2])
+{
+	static int warned;
+	struct proc *s = env->spawner, *q;
+	char why[128];
+	pid_t pid;
+	int st;
+
+	if (s == NULL || s->p_state != PROC_UP || env->spawn_fd == -1)
+		return -1;
+	pid = proc_spawn_request(p, sv[1], why, sizeof(why));
+	if (pid > 0) {
+		TAILQ_FOREACH(q, &procs, p_entry)
+			if (q->p_pid == pid)
+				break;
+		if (q == NULL && waitpid(pid, &st, WNOHANG) == 0) {
+			warned = 0;
+			return pid;
+		}
+		snprintf(why, sizeof(why), "pid %d is not a new child of "
+		    "vigild", (int)pid);
+		pid = 0;
+	}
+	if (pid == 0) {
+		/* No answer or a wrong one: the spawner is restarted. */
+		close(env->spawn_fd);
+		env->spawn_fd = -1;
+		if (s->p_pid > 0)
+			kill(s->p_pid, SIGKILL);
+	}
+	if (!warned)
+		log_warnx("%s: spawner: %s; starting probers by fork+exec "
+		    "meanwhile", p->p_label, why);
+	else
+		log_debug("%s: spawner: %s", p->p_label, why);
+	warned = 1;
+	close(sv[0]);
+	close(sv[1]);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("%s: socketpair", p->p_label);
+		sv[0] = sv[1] = -1;
+	}
+	return -1;
+}
+
+/*
+ * One request to the spawner: the provider name with sock attached, on
+ * the non-blocking SOCK_SEQPACKET socket; the reply, one int32 pid, is
+ * awaited for PROC_SPAWN_MS.  Returns the pid, -1 when the spawner could
+ * not fork or the request could not be sent, 0 when there was no valid
+ * reply in time (why says which).
+ */
+static pid_t
+proc_spawn_request(struct proc *p, int sock, char *why, size_t len)
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct msghdr msg;
+	struct cmsghdr *c;
+	struct iovec iov;
+	struct pollfd pfd;
+	uint64_t deadline, now;
+	int32_t pid;
+	ssize_t n;
+	int rc;
+
+	memset(&msg, 0, sizeof(msg));
+	memset(&cm, 0, sizeof(cm));
+	iov.iov_base = p->p_name;
+	iov.iov_len = strlen(p->p_name);
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = sizeof(cm.buf);
+	c = CMSG_FIRSTHDR(&msg);
+	c->cmsg_level = SOL_SOCKET;
+	c->cmsg_type = SCM_RIGHTS;
+	c->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(c), &sock, sizeof(int));
+	if (sendmsg(env->spawn_fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) == -1) {
+		snprintf(why, len, "request: %s", strerror(errno));
+		return -1;
+	}
+	deadline = now_mono_ns() + PROC_SPAWN_MS * 1000000ull;
+	pfd.fd = env->spawn_fd;
+	pfd.events = POLLIN;
+	for (;;) {
+		now = now_mono_ns();
+		if (now >= deadline) {
+			snprintf(why, len, "no reply within %d ms",
+			    PROC_SPAWN_MS);
+			return 0;
+		}
+		rc = poll(&pfd, 1, (int)((deadline - now) / 1000000) + 1);
+		if (rc == -1 && errno != EINTR) {
+			snprintf(why, len, "poll: %s", strerror(errno));
+			return 0;
+		}
+		if (rc <= 0)
+			continue;
+		n = recv(env->spawn_fd, &pid, sizeof(pid), MSG_DONTWAIT);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n != (ssize_t)sizeof(pid)) {
+			snprintf(why, len, "bad reply (%zd bytes)", n);
+			return 0;
+		}
+		if (pid <= 0) {
+			snprintf(why, len, "it could not fork");
+			return -1;
+		}
+		return (pid_t)pid;
+	}
+}
+
 /* Move fd to at least 10, so that dup2 to 3..5 cannot clobber a source. */
 static int
 proc_move_fd(int fd, int min)
@@ -272,9 +414,9 @@ proc_move_fd(int fd, int min)
  * the parent (vigild has none).  Never returns.
  */
 static void
-proc_exec_child(struct proc *p, int sock, const char *path)
+proc_exec_child(struct proc *p, int sock, int fd5, const char *path)
 {
-	char *argv[3], *envp[4];
+	char *argv[4], *envp[4];
 	char journal[256];
 	const char *js;
 	sigset_t all;
@@ -289,11 +431,10 @@ proc_exec_child(struct proc *p, int sock, const char *path)
 	segfd = proc_move_fd(p->p_role->seg_writable ? env->seg_rw_fd :
 	    env->seg_ro_fd, 10);
 	s = proc_move_fd(sock, 10);
-	if (p->p_role->wants_listen && env->listen_fd != -1)
-		l = proc_move_fd(env->listen_fd, 10);
+	if (fd5 != -1 && (l = proc_move_fd(fd5, 10)) == -1)
+		_exit(127);
 	nullfd = open("/dev/null", O_RDWR);
-	if (segfd == -1 || s == -1 || nullfd == -1 ||
-	    (p->p_role->wants_listen && env->listen_fd != -1 && l == -1))
+	if (segfd == -1 || s == -1 || nullfd == -1)
 		_exit(127);
 	if (dup2(nullfd, 0) == -1 || dup2(segfd, 3) == -1 ||
 	    dup2(s, 4) == -1 || (l != -1 && dup2(l, 5) == -1))
@@ -319,8 +460,10 @@ proc_exec_child(struct proc *p, int sock, const char *path)
 		_exit(0);
 
 	argv[0] = (char *)p->p_role->binary;
-	argv[1] = p->p_role->per_provider ? p->p_name : NULL;
-	argv[2] = NULL;
+	argv[1] = p->p_role->per_provider ? p->p_name :
+	    (char *)p->p_role->args[0];
+	argv[2] = argv[1] != NULL ? (char *)p->p_role->args[1] : NULL;
+	argv[3] = NULL;
 	i = 0;
 	envp[i++] = "PATH=/usr/bin:/bin";
 	if (p->p_role->env != NULL)

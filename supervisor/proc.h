@@ -59,13 +59,19 @@ struct proc_role {
 	const char	*name;		/* "prober", "aggregator", "api" */
 	const char	*binary;	/* "vigil-prober" */
 	int		 seg_writable;	/* fd 3 O_RDWR, else O_RDONLY */
-	int		 wants_listen;	/* fd 5: the listening socket */
 	int		 per_provider;	/* argv[1] is the provider name */
+	int		 spawned;	/* by the spawner when it is up */
+	const char	*args[2];	/* else argv[1] and [2], or NULLs */
 	int		(*configure)(struct proc *, msgpack_packer *, char *,
 			    size_t);
 	void		(*prestart)(struct proc *);	/* before fork */
 	void		(*up)(struct proc *);		/* ready */
 	void		(*down)(struct proc *);		/* reaped */
+	/*
+	 * The descriptor to give the child as fd 5, or -1 for none; *close
+	 * set to 1 when vigild closes its copy once the child is forked.
+	 */
+	int		(*fd5)(struct proc *, int *);
 	const char	*env;		/* one more NAME=value, or NULL */
 };
 
@@ -124,6 +130,8 @@ struct proc_env {
 	gid_t			 gid;
 	char			 libexec[4096];	/* "" = only next to vigild */
 	char			 selfdir[4096];	/* vigild's own directory */
+	struct proc		*spawner;	/* NULL: none */
+	int			 spawn_fd;	/* our end of its fd 5, or -1 */
 };
 
 extern struct procs	procs;

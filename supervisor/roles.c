@@ -37,6 +37,14 @@ static void	prober_up(struct proc *);
 static void	prober_down(struct proc *);
 static int	agg_configure(struct proc *, msgpack_packer *, char *, size_t);
 static int	api_configure(struct proc *, msgpack_packer *, char *, size_t);
+static int	api_fd5(struct proc *, int *);
+static int	spawner_configure(struct proc *, msgpack_packer *, char *,
+		    size_t);
+static void	spawner_prestart(struct proc *);
+static void	spawner_up(struct proc *);
+static void	spawner_down(struct proc *);
+static int	spawner_fd5(struct proc *, int *);
+static void	probers_release(void);
 static void	role_up(struct proc *);
 static void	role_down(struct proc *);
 static void	dir_publish(uint32_t);
@@ -51,25 +59,48 @@ static void	pack_vigil_keys(msgpack_packer *, const struct conf *);
 static int	listen_parse(const char *, struct sockaddr_storage *,
 		    socklen_t *);
 
-/* The roles.  vigild starts one prober per enabled provider and one of
- * each other role whose executable is installed. */
+/*
+ * libgnutls is loaded only because Debian's libcurl links it (for
+ * librtmp); unless told not to, it builds its ASN.1 tables at load time,
+ * about 130 kB per prober that is never used.
+ */
+#define PROBER_ENV	"GNUTLS_NO_IMPLICIT_INIT=1"
+/*
+ * The spawner's blank argv[2]: room in its argv area for a forked
+ * prober to show "vigil-prober NAME" (VIGIL_NAME_MAX, spawner.c).
+ */
+#define SPAWNER_TITLE_ROOM	"                                "
+
+/* The roles.  vigild starts the spawner, one prober per enabled provider
+ * and one of each other role whose executable is installed. */
 static const struct proc_role roles[] = {
+	{ .name = "prober", .binary = "vigil-prober", .seg_writable = 1,
+	    .per_provider = 1, .spawned = 1, .configure = prober_configure,
+	    .prestart = prober_prestart, .up = prober_up,
+	    .down = prober_down, .env = PROBER_ENV },
+	{ .name = "aggregator", .binary = "vigil-aggregator",
+	    .seg_writable = 1, .configure = agg_configure, .up = role_up,
+	    .down = role_down },
+	{ .name = "api", .binary = "vigil-api", .configure = api_configure,
+	    .up = role_up, .down = role_down, .fd5 = api_fd5 },
 	/*
-	 * libgnutls is loaded only because Debian's libcurl links it (for
-	 * librtmp); unless told not to, it builds its ASN.1 tables at load
-	 * time, about 130 kB per prober that is never used.
+	 * Forks probers from one process that has loaded and initialised
+	 * libcurl and OpenSSL, so that they share those pages (spawner.c).
+	 * It runs even with no provider configured: one may be added by a
+	 * reload.
 	 */
-	{ "prober", "vigil-prober", 1, 0, 1, prober_configure,
-	    prober_prestart, prober_up, prober_down,
-	    "GNUTLS_NO_IMPLICIT_INIT=1" },
-	{ "aggregator", "vigil-aggregator", 1, 0, 0, agg_configure, NULL,
-	    role_up, role_down, NULL },
-	{ "api", "vigil-api", 0, 1, 0, api_configure, NULL, role_up,
-	    role_down, NULL },
+	{ .name = "spawner", .binary = "vigil-prober", .seg_writable = 1,
+	    .args = { "--spawner", SPAWNER_TITLE_ROOM },
+	    .configure = spawner_configure, .prestart = spawner_prestart,
+	    .up = spawner_up, .down = spawner_down, .fd5 = spawner_fd5,
+	    .env = PROBER_ENV },
 };
 #define ROLE_PROBER	(&roles[0])
 #define ROLE_AGG	(&roles[1])
 #define ROLE_API	(&roles[2])
+#define ROLE_SPAWNER	(&roles[3])
+
+static int	spawner_child_fd = -1;	/* its fd 5 until it is forked */
 
 /* ---- the directory ---- */
 
@@ -209,7 +240,8 @@ provider_add(const struct conf_provider *cp)
 	}
 	TAILQ_INSERT_TAIL(&vd->providers, pv, pv_entry);
 	dir_fill(pv, 1);
-	(void)proc_start(pv->pv_proc);
+	if (!vd->probers_held)
+		(void)proc_start(pv->pv_proc);
 	return pv;
 }
 
@@ -416,6 +448,101 @@ agg_configure(struct proc *p, msgpack_packer *pk, char *err, size_t errlen)
 	return 0;
 }
 
+static int
+api_fd5(struct proc *p, int *close_it)
+{
+	(void)p;
+	*close_it = 0;
+	return vd->penv.listen_fd;
+}
+
+/* ---- the spawner ---- */
+
+static int
+spawner_configure(struct proc *p, msgpack_packer *pk, char *err,
+    size_t errlen)
+{
+	(void)p;
+	(void)err;
+	(void)errlen;
+	msgpack_pack_map(pk, 1);
+	mp_kv_uint(pk, "log_level", (uint64_t)vd->conf.log_level);
+	return 0;
+}
+
+/*
+ * A new SOCK_SEQPACKET socketpair for spawn requests: our end is
+ * penv.spawn_fd, the other becomes the spawner's fd 5.  Without one the
+ * spawner sees an invalid fd 5 and exits, and probers are fork+exec'd.
+ */
+static void
+spawner_prestart(struct proc *p)
+{
+	int sv[2];
+
+	if (vd->penv.spawn_fd != -1)
+		close(vd->penv.spawn_fd);
+	if (spawner_child_fd != -1)
+		close(spawner_child_fd);
+	vd->penv.spawn_fd = spawner_child_fd = -1;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("%s: socketpair", p->p_label);
+		return;
+	}
+	vd->penv.spawn_fd = sv[0];
+	spawner_child_fd = sv[1];
+}
+
+static int
+spawner_fd5(struct proc *p, int *close_it)
+{
+	int fd = spawner_child_fd;
+
+	(void)p;
+	*close_it = 1;
+	spawner_child_fd = -1;
+	return fd;
+}
+
+static void
+spawner_up(struct proc *p)
+{
+	(void)p;
+	probers_release();
+	roles_check_ready();
+}
+
+/* Running probers are vigild's own children: they are not affected. */
+static void
+spawner_down(struct proc *p)
+{
+	(void)p;
+	if (vd->penv.spawn_fd != -1) {
+		close(vd->penv.spawn_fd);
+		vd->penv.spawn_fd = -1;
+	}
+	probers_release();
+	roles_check_ready();
+}
+
+/*
+ * At start-up the probers wait for the spawner's first start, up or
+ * failed, so that they are forked from it; then start them.
+ */
+static void
+probers_release(void)
+{
+	struct provider *pv;
+
+	if (!vd->probers_held || vd->shutting_down)
+		return;
+	vd->probers_held = 0;
+	TAILQ_FOREACH(pv, &vd->providers, pv_entry)
+		if (!pv->pv_removing && pv->pv_proc->p_state == PROC_DOWN &&
+		    pv->pv_proc->p_starts == 0 && !pv->pv_proc->p_permanent)
+			(void)proc_start(pv->pv_proc);
+}
+
 /* vigil-api gets no webhook URL (it may hold a token). */
 static int
 api_configure(struct proc *p, msgpack_packer *pk, char *err, size_t errlen)
@@ -475,13 +602,20 @@ roles_check_ready(void)
 
 /* ---- start-up ---- */
 
-/* Start one prober per enabled provider, the aggregator and the API. */
+/*
+ * Start the spawner, one prober per enabled provider (once the spawner
+ * is up or failed its first start), the aggregator and the API.
+ */
 int
 roles_start(void)
 {
 	char path[4096];
 	size_t i;
 
+	if (proc_binary(ROLE_SPAWNER, path, sizeof(path)) == 0 &&
+	    (vd->penv.spawner = proc_new(ROLE_SPAWNER, "", NULL)) != NULL &&
+	    proc_start(vd->penv.spawner) == 0)
+		vd->probers_held = 1;
 	for (i = 0; i < vd->conf.nproviders; i++)
 		if (vd->conf.providers[i].enabled)
 			(void)provider_add(&vd->conf.providers[i]);

@@ -47,6 +47,7 @@ struct vigild {
 	int			 shutting_down;
 	int			 ready_sent;
 	int			 reloading;
+	int			 probers_held;	/* until the spawner starts */
 	char			 listen[128];	/* what listen_fd is bound to */
 	uint64_t		 started_wall_ns;
 };

@@ -1,0 +1,314 @@
+/*
+ * spawner.c - vigil-prober --spawner: start probers by fork from one
+ * process that has already loaded and initialised libcurl and OpenSSL.
+ *
+ * A prober started by fork+exec writes its own copy of the data of the
+ * ~36 libraries Debian's libcurl links (about 1 MB) and builds OpenSSL's
+ * tables again; one forked from here shares those pages with the
+ * spawner and every other prober (docs/scaling.md).
+ *
+ * Started by vigild like the aggregator (docs/internals.md): fd 3 the
+ * segment, fd 4 our control socketpair (configure, then EOF at the end),
+ * fd 5 a SOCK_SEQPACKET socket carrying spawn requests.  A request is
+ * one datagram: the provider name, with the prober's end of its control
+ * socketpair attached (SCM_RIGHTS).  We fork a middle process that forks
+ * the prober and exits at once, so that the prober is re-parented to
+ * vigild (a child subreaper) and stays vigild's own child: reaping,
+ * backoff, kill by pid and the watchdog work as for fork+exec.  The
+ * reply, one datagram, is the prober's pid (-1: failed); it is sent
+ * after the middle process is reaped, so the prober is already vigild's
+ * child when vigild reads it.  No secret passes through here: the
+ * prober reads its configure frame from its own socketpair.
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <msgpack.h>
+#include <openssl/ssl.h>
+
+#include <vigil/vigil.h>
+
+#include "frame.h"
+#include "log.h"
+#include "spawner.h"
+
+#define SPAWN_CTL_FD	4
+#define SPAWN_REQ_FD	5
+#define SPAWN_CONFIGURE_MS 30000
+#define SPAWN_PARENT_WAIT 1000	/* ms the prober waits to be vigild's */
+
+static pid_t	 spawner_vigild;	/* our parent, the probers' parent */
+static char	*title_start;		/* our argv area, for the prober's */
+static size_t	 title_len;
+
+static int	spawner_configure(void);
+static void	spawner_request(void);
+static pid_t	spawner_fork(const char *, int);
+static void	spawner_child(const char *, int) __attribute__((noreturn));
+static void	spawner_title(const char *);
+
+/*
+ * The argv strings are contiguous; remember the area so that a prober
+ * can show "vigil-prober NAME" in ps and /proc/PID/cmdline.  vigild
+ * passes a blank argv[2] to make room for any name.
+ */
+void
+spawner_title_init(int argc, char *argv[])
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (argv[i] != argv[i - 1] + strlen(argv[i - 1]) + 1)
+			return;
+	title_start = argv[0];
+	title_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 -
+	    argv[0]);
+}
+
+/* In the prober: "vigil-prober\0NAME\0", the rest of the area zeroed. */
+static void
+spawner_title(const char *name)
+{
+	static const char bin[] = "vigil-prober";
+	size_t nl = strlen(name);
+
+	if (title_start == NULL || sizeof(bin) + nl + 1 > title_len)
+		return;
+	memset(title_start, 0, title_len);
+	memcpy(title_start, bin, sizeof(bin));
+	memcpy(title_start + sizeof(bin), name, nl);
+}
+
+int
+spawner_main(void)
+{
+	struct pollfd pfd[2];
+	SSL_CTX *ctx;
+	char buf[256];
+	ssize_t n;
+
+	log_init("spawner", LOG_LVL_INFO);
+	spawner_vigild = getppid();
+	/* vigild armed PDEATHSIG before exec; it may be gone already. */
+	if (spawner_vigild == 1)
+		exit(1);
+	signal(SIGPIPE, SIG_IGN);
+
+	/*
+	 * What every prober would do first, done once here: the same
+	 * OpenSSL options as prober_run(), libcurl, and one SSL_CTX so
+	 * that OpenSSL builds its algorithm tables before the fork.
+	 */
+	OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_SSL_STRINGS |
+	    OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS, NULL);
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx("curl_global_init failed");
+	if ((ctx = SSL_CTX_new(TLS_client_method())) != NULL)
+		SSL_CTX_free(ctx);
+
+	if (spawner_configure() == -1)
+		exit(1);
+
+	pfd[0].fd = SPAWN_CTL_FD;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = SPAWN_REQ_FD;
+	pfd[1].events = POLLIN;
+	for (;;) {
+		if (poll(pfd, 2, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (pfd[0].revents != 0) {
+			/* vigild sends nothing after configure: EOF ends us. */
+			n = read(SPAWN_CTL_FD, buf, sizeof(buf));
+			if (n <= 0 && !(n == -1 && errno == EINTR))
+				exit(0);
+			log_warnx("unexpected data on the control socket "
+			    "ignored");
+		}
+		if (pfd[1].revents & (POLLERR | POLLHUP | POLLNVAL))
+			exit(0);
+		if (pfd[1].revents & POLLIN)
+			spawner_request();
+	}
+}
+
+/* The configure request on fd 4; the reply {"pid"} is our readiness. */
+static int
+spawner_configure(void)
+{
+	msgpack_unpacked msg;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	const msgpack_object *args;
+	uint64_t id, lvl;
+	char err[256], op[32];
+	int rc;
+
+	msgpack_unpacked_init(&msg);
+	rc = frame_recv(SPAWN_CTL_FD, SPAWN_CONFIGURE_MS, &msg, err,
+	    sizeof(err));
+	if (rc != FRAME_OK) {
+		msgpack_unpacked_destroy(&msg);
+		if (rc != FRAME_EOF)
+			log_warnx("configure: %s", rc == FRAME_TIMEOUT ?
+			    "no request in time" : err);
+		return -1;
+	}
+	if (mp_get_uint(&msg.data, "id", &id) != 0 ||
+	    mp_get_str(&msg.data, "op", op, sizeof(op)) != 0 ||
+	    strcmp(op, "configure") != 0) {
+		log_warnx("configure: the first request must be configure");
+		msgpack_unpacked_destroy(&msg);
+		return -1;
+	}
+	if ((args = mp_get(&msg.data, "args")) != NULL &&
+	    mp_get_uint(args, "log_level", &lvl) == 0)
+		log_setlevel((int)lvl);
+	msgpack_unpacked_destroy(&msg);
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	mp_reply_ok(&pk, id);
+	msgpack_pack_map(&pk, 1);
+	mp_kv_uint(&pk, "pid", (uint64_t)getpid());
+	rc = frame_send(SPAWN_CTL_FD, sb.data, sb.size, err, sizeof(err));
+	msgpack_sbuffer_destroy(&sb);
+	if (rc == -1) {
+		log_warnx("configure reply: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* One spawn request on fd 5: receive, fork, reply with the pid. */
+static void
+spawner_request(void)
+{
+	char name[VIGIL_NAME_MAX + 1];
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int))];
+	} cm;
+	struct msghdr msg;
+	struct cmsghdr *c;
+	struct iovec iov;
+	int32_t reply = -1;
+	ssize_t n;
+	int fd = -1;
+
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = name;
+	iov.iov_len = sizeof(name) - 1;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	msg.msg_control = cm.buf;
+	msg.msg_controllen = sizeof(cm.buf);
+	n = recvmsg(SPAWN_REQ_FD, &msg, MSG_CMSG_CLOEXEC);
+	if (n == -1) {
+		if (errno == EINTR || errno == EAGAIN)
+			return;
+		fatal("spawn request");
+	}
+	if (n == 0)
+		exit(0);	/* vigild closed its end */
+	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))
+		if (c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	name[n] = '\0';
+	if (fd == -1 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
+	    (size_t)n >= VIGIL_NAME_MAX || strlen(name) != (size_t)n)
+		log_warnx("malformed spawn request refused");
+	else
+		reply = (int32_t)spawner_fork(name, fd);
+	if (fd != -1)
+		close(fd);
+	if (send(SPAWN_REQ_FD, &reply, sizeof(reply), MSG_NOSIGNAL) == -1)
+		log_warn("spawn reply");
+}
+
+/*
+ * Fork a middle process that forks the prober, writes its pid into a
+ * pipe and exits; reap the middle one.  Returns the prober's pid, or -1.
+ */
+static pid_t
+spawner_fork(const char *name, int sock)
+{
+	pid_t mid, pid = -1, w;
+	ssize_t n;
+	int pfd[2], st;
+
+	if (pipe2(pfd, O_CLOEXEC) == -1) {
+		log_warn("%s: pipe", name);
+		return -1;
+	}
+	if ((mid = fork()) == -1) {
+		log_warn("%s: fork", name);
+		close(pfd[0]);
+		close(pfd[1]);
+		return -1;
+	}
+	if (mid == 0) {
+		close(pfd[0]);
+		if ((pid = fork()) == 0) {
+			close(pfd[1]);
+			spawner_child(name, sock);
+		}
+		if (write(pfd[1], &pid, sizeof(pid)) == -1)
+			_exit(1);
+		_exit(0);
+	}
+	close(pfd[1]);
+	do
+		n = read(pfd[0], &pid, sizeof(pid));
+	while (n == -1 && errno == EINTR);
+	if (n != (ssize_t)sizeof(pid))
+		pid = -1;
+	close(pfd[0]);
+	do
+		w = waitpid(mid, &st, 0);
+	while (w == -1 && errno == EINTR);
+	if (pid == -1)
+		log_warnx("%s: could not fork the prober", name);
+	return pid;
+}
+
+/*
+ * The prober.  Its parent, the middle process, exits at once: wait
+ * (bounded) until we are vigild's child, then arm the parent-death
+ * signal and run what `vigil-prober NAME` runs.
+ */
+static void
+spawner_child(const char *name, int sock)
+{
+	struct timespec ms = { 0, 1000000 };
+	int i;
+
+	close(SPAWN_REQ_FD);
+	if (dup2(sock, SPAWN_CTL_FD) == -1)
+		_exit(1);
+	close(sock);
+	for (i = 0; i < SPAWN_PARENT_WAIT && getppid() != spawner_vigild; i++)
+		nanosleep(&ms, NULL);
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 ||
+	    getppid() != spawner_vigild)
+		_exit(0);
+	(void)prctl(PR_SET_NAME, name, 0, 0, 0);
+	spawner_title(name);
+	exit(prober_run(name));
+}
