@@ -135,8 +135,9 @@ def prober_pids(vigild_pid):
                 argv = f.read().split(b"\0")
         except OSError:
             continue
+        # "vigil-prober --spawner" forks the probers; not one itself
         if os.path.basename(argv[0]).startswith(b"vigil-prober") and \
-                len(argv) > 1:
+                len(argv) > 1 and argv[1] != b"--spawner":
             out[argv[1].decode()] = k
     return out
 

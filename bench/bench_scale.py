@@ -65,22 +65,28 @@ def cpu_ticks(pid):
 
 
 def cmdline(pid):
+    """argv of pid as a list of str ([] if it is gone)."""
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return f.read().split(b"\0")[0].decode(errors="replace")
+            return f.read().decode(errors="replace").split("\0")
     except OSError:
-        return ""
+        return []
 
 
 def roles(vigild_pid):
-    """{"aggregator": pid, "api": pid, "probers": [pids]}"""
-    out = {"aggregator": 0, "api": 0, "probers": []}
+    """{"aggregator": pid, "api": pid, "spawner": pid, "probers": [pids]}
+    (the spawner is "vigil-prober --spawner"; a prober it forked shows
+    "vigil-prober NAME" like a fork+exec'd one)"""
+    out = {"aggregator": 0, "api": 0, "spawner": 0, "probers": []}
     for k in tp.children_of(vigild_pid):
-        c = os.path.basename(cmdline(k))
+        argv = cmdline(k) + [""]
+        c = os.path.basename(argv[0])
         if c.startswith("vigil-aggregator"):
             out["aggregator"] = k
         elif c.startswith("vigil-api"):
             out["api"] = k
+        elif c.startswith("vigil-prober") and argv[1] == "--spawner":
+            out["spawner"] = k
         elif c.startswith("vigil-prober"):
             out["probers"].append(k)
     return out
@@ -195,7 +201,8 @@ def run_size(n, minutes, interval, verbose, https=False, ca="file"):
         wall = time.monotonic() - m0
         c1 = {p: cpu_ticks(p) for p in c0}
         mem = {p: pss_kb(p) for p in [h.proc.pid, r["aggregator"],
-                                      r["api"]] + r["probers"]}
+                                      r["api"], r["spawner"]] +
+               r["probers"] if p}
         ring = max(16, int(minutes * 60 / interval) + 8)
         d1 = h.dump(min(1024, ring))
         # Lateness and rate from the samples of the measured run.
@@ -224,6 +231,7 @@ def run_size(n, minutes, interval, verbose, https=False, ca="file"):
             "pss_aggregator_kb": mem[agg],
             "pss_api_kb": mem[r["api"]],
             "pss_vigild_kb": mem[h.proc.pid],
+            "pss_spawner_kb": mem.get(r["spawner"], 0),
             "pss_total_kb": sum(mem.values()),
             "cpu_aggregator_pct": round(100.0 * (c1[agg] - c0[agg]) /
                                         wall, 2),
@@ -267,6 +275,7 @@ ROWS = [
     ("PSS per prober (max)", "pss_prober_max_kb", "kB", ""),
     ("PSS aggregator", "pss_aggregator_kb", "kB", ""),
     ("PSS vigil-api", "pss_api_kb", "kB", ""),
+    ("PSS spawner", "pss_spawner_kb", "kB", ""),
     ("PSS total", "pss_total_kb", "kB", "6: <= 20480"),
     ("CPU aggregator", "cpu_aggregator_pct", "% core", "< 10"),
     ("CPU vigil-api", "cpu_api_pct", "% core", ""),
