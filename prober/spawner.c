@@ -109,7 +109,9 @@ spawner_main(void)
 	/*
 	 * What every prober would do first, done once here: the same
 	 * OpenSSL options as prober_run(), libcurl, and one SSL_CTX so
-	 * that OpenSSL builds its algorithm tables before the fork.
+	 * that OpenSSL builds its algorithm tables before the fork
+	 * (bench_prober over HTTPS: 456 kB private a prober with it, 560
+	 * kB without).
 	 */
 	OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_SSL_STRINGS |
 	    OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS, NULL);

@@ -99,7 +99,9 @@ def test_backoff():
             {"name": "perm", "kind": "http",
              "base_url": "http://127.0.0.1:9"}])
         h.start(vigild=vigild)
-        wait_for(lambda: "restarting in 1600 ms" in h.logtext(), 15)
+        # (the spawner is the fake too and crashes alongside)
+        wait_for(lambda: re.search(r"prober crashy: .* restarting in 1600 "
+                                   r"ms", h.logtext()), 15)
         log = h.logtext()
         delays = [int(x) for x in re.findall(
             r"prober crashy: pid \d+ exited with status 3 after \d+ ms up; "
@@ -144,7 +146,7 @@ def test_handshake_and_stragglers():
         h.start(vigild=vigild)
         ok(wait_for(lambda: re.search(
             r"prober mute: no configure reply within 5000 ms; killing",
-            h.logtext()) and "restarting in 100 ms" in h.logtext(), 15),
+            h.logtext()) and "restarting in 100 ms" in h.logtext(), 25),
            "a child that never answers configure is killed and restarted")
         def sleeping():
             out = []
