@@ -39,16 +39,14 @@ NOTE = """Reading the table (the figures it names are in the sections below):
   over one kept-alive connection it takes about what nginx needs to send
   the same bytes from a file (bench_api.sh), and rendering it is about a
   millisecond (bench_metrics).
-- **Prober memory.**  A prober's private memory is what a bare libcurl
-  program with the same TLS set-up costs (bench_prober prints both, and
-  splits it into heap/anon/stack and the libraries' data).  About 1 MB
-  of it is the load-time data of the ~36 libraries Debian's libcurl links
-  (libcrypto alone about 400 kB), which fork+exec pays again in every
-  prober, which is why the 1.5 MB limit is hard to meet; the figure is
-  higher still with few providers, where the shared pages are divided
-  among fewer processes.  The way under it, measured with a prototype,
-  not built yet: fork probers from one process that has already loaded and
-  initialised the libraries (docs/scaling.md, "Prober memory").
+- **Prober memory.**  Probers are forked by the spawner, a process that
+  has loaded and initialised libcurl and OpenSSL, so they share the
+  libraries' relocated data instead of each writing its own copy (about
+  1 MB a prober under fork+exec, for the ~36 libraries Debian's libcurl
+  links).  bench_prober prints a prober's private memory split into
+  heap/anon/stack and libraries, beside a bare libcurl program started
+  by exec; PSS per prober is higher with few providers, where the shared
+  pages are divided among fewer processes.
 - **CPU per check.**  The bare libcurl loop beside it sleeps the same
   interval between checks on the same reused connection: on this virtual
   machine waking from the sleep costs most of the 100 us, so the ratio to
