@@ -1010,9 +1010,13 @@ def run(seg, srv, port, shm):
         time.sleep(0.3)
     st, ct, doc = get_json(port, "/health")
     rss.append(rss_kb(srv.proc.pid))
+    # Under ASan the third round may still fill the 4 MB quarantine and
+    # its shadow memory (5.7 MB seen once): allow 8 MB there, 4 MB in a
+    # plain build, where a kilobyte kept per connection would show.
+    slack = 8 * 1024 if "asan" in BUILD else 4 * 1024
     result("2,000 idle connections: memory bounded (RSS kB %s)" % rss,
            st == 200 and rss[1] - rss[0] < 64 * 1024 and
-           rss[3] - rss[2] < 4 * 1024, rss)
+           rss[3] - rss[2] < slack, rss)
 
     # SSE: a status change within 1 s, then Last-Event-ID
     sse = SSE(port)
