@@ -301,13 +301,7 @@ class Server:
         return d if isinstance(d, dict) else {}
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        tp.stop_process(self.proc)
         self.log.close()
 
 

@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 import urllib.request
+from test_probing import stop_process  # the shared harness
 
 try:
     import msgpack
@@ -204,13 +205,7 @@ class Sim:
             return json.load(r)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.log.close()
 
 

@@ -86,6 +86,17 @@ def children_of(pid):
     return out
 
 
+def stop_process(proc, wait_s=5):
+    """SIGTERM a Popen we started, SIGKILL it after wait_s, reap it."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(wait_s)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def role_pid(h, role):
     """The pid of vigild's live child running `role` (argv[0] basename,
     e.g. "vigil-aggregator"), or None."""
@@ -178,13 +189,7 @@ class Sim:
             return json.load(r)
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.log.close()
 
 
