@@ -165,9 +165,10 @@ agg_counters_in(struct vigil_stats *s, const struct persist_counters *c)
 /*
  * Samples a provider restored from a snapshot must show before its
  * alerts active at the snapshot may resolve (or change level): enough
- * for a trusted error rate, down_after and circuit_failures, so that a
- * provider still down keeps its alerts, neither resolved nor raised
- * again.
+ * for a trusted error rate, down_after and circuit_failures (counted in
+ * windowed samples only: a confirmation's extra requests are not), so
+ * that a provider still down keeps its alerts, neither resolved nor
+ * raised again.
  */
 static uint32_t
 agg_hold(const struct agg_conf *c)
@@ -201,7 +202,8 @@ agg_rebuild(struct agg *a, struct agg_prov *p, uint64_t now)
 	 * newest; window_advance then expires by the clock. */
 	while (c.next < end && vigil_read_samples(&a->cl, p->idx, &c, &smp,
 	    1) == 1)
-		window_add(&p->win, &smp);
+		if ((smp.flags & VIGIL_SF_CONFIRM) == 0)
+			window_add(&p->win, &smp);
 	window_advance(&p->win, now);
 }
 
@@ -444,9 +446,9 @@ agg_alerts(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall)
 	/*
 	 * Down: critical at down_after failures in a row, a warning one
 	 * failure before.  Every run of failures passes through the warning
-	 * first, so a human hears of it before the critical alert (a
-	 * confirmation probe, an eighth of an interval, earlier for a hard
-	 * failure; much earlier on a ramp of random errors).
+	 * first, so a human hears of it before the critical alert (only
+	 * moments before for a hard failure, whose confirmation requests
+	 * are made at once; much earlier on a ramp of random errors).
 	 */
 	lvl = 0;
 	if (c->down_after > 0 && p->last_outcome != VIGIL_OUT_RATE_LIMITED &&
@@ -481,15 +483,26 @@ agg_sample(struct agg *a, struct agg_prov *p, const struct vigil_sample *smp,
 	unsigned out = smp->outcome < VIGIL_OUT_COUNT ? smp->outcome :
 	    VIGIL_OUT_OTHER;
 	int ok = out == VIGIL_OUT_OK, w;
+	/*
+	 * A confirmation's extra requests count (counters, failures in a
+	 * row, circuit, history) but stay out of the windows and the
+	 * latency histogram: they come in bursts after failures, which
+	 * would weigh the rates towards failing times, and each opened a
+	 * new connection, which a check's latency does not include.
+	 */
+	int windowed = (smp->flags & VIGIL_SF_CONFIRM) == 0;
 
-	window_add(&p->win, smp);
+	if (windowed)
+		window_add(&p->win, smp);
 	s->samples_total++;
 	s->checks_total[out]++;
 	if (s->since_wall_ns == 0)
 		s->since_wall_ns = smp->wall_ns;
-	if (ok) {
+	if (ok && windowed) {
 		s->lat_bucket[window_prom_bucket(smp->latency_us)]++;
 		s->lat_sum_s += smp->latency_us / 1e6;
+	}
+	if (ok) {
 		s->last_ok_wall_ns = smp->wall_ns;
 		s->consecutive_failures = 0;
 		s->consecutive_successes++;
@@ -510,7 +523,8 @@ agg_sample(struct agg *a, struct agg_prov *p, const struct vigil_sample *smp,
 	s->last = *smp;
 	p->last_outcome = (int)out;
 	a->samples++;
-	if (p->hold > 0 && !p->paused)
+	/* The hold waits for a trusted error rate: windowed samples. */
+	if (p->hold > 0 && !p->paused && windowed)
 		p->hold--;
 
 	/* The circuit judges on the window the status trusts. */

@@ -517,7 +517,9 @@ api_view_provider(struct api_ctx *ctx, const char *name,
 		api_wb_lit(&w, ",\"error\":");
 		api_wb_jstr(&w, sm->error);
 		api_wb_str(&w, (sm->flags & VIGIL_SF_MANUAL) != 0 ?
-		    ",\"manual\":true}" : ",\"manual\":false}");
+		    ",\"manual\":true" : ",\"manual\":false");
+		api_wb_str(&w, (sm->flags & VIGIL_SF_CONFIRM) != 0 ?
+		    ",\"confirm\":true}" : ",\"confirm\":false}");
 	}
 	api_wb_lit(&w, "],\"samples_unread_lost\":");
 	api_wb_u64(&w, cur.lost);

@@ -47,6 +47,12 @@
 #define MIN_INTERVAL_MS	100
 #define BEAT_MS		1000
 
+/* A request of a check: running; done, its sample held in pend[]; gone
+ * (published, or it never started). */
+#define REQ_RUNNING	0
+#define REQ_DONE	1
+#define REQ_GONE	2
+
 struct prober {
 	char			 name[VIGIL_NAME_MAX];
 	int			 kind;
@@ -70,6 +76,7 @@ struct prober {
 	struct event_base	*base;
 	struct probe_engine	 eng;
 	struct probe_xfer	 check;
+	struct probe_xfer	 extra[SCHED_CONFIRM_PAR - 1]; /* confirmation */
 	struct probe_xfer	 gen;
 	int			 gen_on;
 	struct event		*ev_check;
@@ -84,6 +91,17 @@ struct prober {
 	int			 last_outcome;	/* -1: none yet */
 	uint32_t		 fails;		/* consecutive failed checks */
 	uint32_t		 confirm_max;	/* confirm quickly up to */
+	uint32_t		 next_count;	/* requests of the next check */
+	uint32_t		 nreq;		/* requests of this check */
+	uint32_t		 running;	/* of them not done yet */
+	uint32_t		 npub;		/* published, in start order */
+	struct vigil_sample	 pend[SCHED_CONFIRM_PAR]; /* done, held */
+	uint32_t		 pend_retry[SCHED_CONFIRM_PAR];
+	uint8_t			 req_state[SCHED_CONFIRM_PAR]; /* REQ_* */
+	uint32_t		 nsamples;	/* samples this check gave */
+	int			 any_ok;	/* one of them was ok */
+	int			 worst;		/* else the outcome that rules */
+	uint32_t		 retry_ms;	/* largest Retry-After among them */
 	uint64_t		 waiters[MAX_WAITERS];
 	int			 nwaiters;
 	int			 exit_code;
@@ -115,7 +133,14 @@ static void	beat_cb(evutil_socket_t, short, void *);
 static void	check_timer_cb(evutil_socket_t, short, void *);
 static void	gen_timer_cb(evutil_socket_t, short, void *);
 static void	start_check(struct prober *, int);
+static int	start_extra(struct prober *, struct probe_xfer *);
 static void	check_done(struct probe_xfer *, CURLcode, void *);
+static void	extra_done(struct probe_xfer *, CURLcode, void *);
+static void	check_ended(struct prober *, uint32_t, struct probe_xfer *,
+		    CURLcode, uint8_t);
+static void	check_publish(struct prober *, const struct vigil_sample *,
+		    uint32_t);
+static void	check_end(struct prober *);
 static void	gen_done(struct probe_xfer *, CURLcode, void *);
 static void	schedule(struct event *, uint32_t);
 static int	circuit_closed(struct prober *);
@@ -188,6 +213,7 @@ prober_run(const char *name)
 
 	memset(&pr, 0, sizeof(pr));
 	pr.last_outcome = -1;
+	pr.next_count = 1;
 	snprintf(pr.name, sizeof(pr.name), "%s", name);
 	/*
 	 * Before libcurl initialises OpenSSL: no table of error strings
@@ -559,6 +585,9 @@ teardown(struct prober *pr)
 
 	if (pr->check.easy != NULL)
 		probe_xfer_free(&pr->check);
+	for (i = 0; i < SCHED_CONFIRM_PAR - 1; i++)
+		if (pr->extra[i].easy != NULL)
+			probe_xfer_free(&pr->extra[i]);
 	if (pr->gen.easy != NULL)
 		probe_xfer_free(&pr->gen);
 	if (pr->eng.multi != NULL)
@@ -681,7 +710,7 @@ handle_request(struct prober *pr, const msgpack_object *m)
 			return;
 		}
 		pr->waiters[pr->nwaiters++] = id;
-		if (!pr->check.busy) {
+		if (pr->running == 0) {
 			evtimer_del(pr->ev_check);
 			start_check(pr, 1);
 		}
@@ -696,7 +725,8 @@ handle_request(struct prober *pr, const msgpack_object *m)
 		if (pr->paused) {
 			log_info("resumed");
 			pr->paused = 0;
-			if (!pr->check.busy)
+			pr->next_count = 1;
+			if (pr->running == 0)
 				schedule(pr->ev_check, sched_first_ms(
 				    pr->interval_ms, rnd32()));
 			if (pr->gen_on && !pr->gen.busy)
@@ -714,7 +744,8 @@ handle_request(struct prober *pr, const msgpack_object *m)
 		log_info("interval %u -> %llu ms", pr->interval_ms,
 		    (unsigned long long)v);
 		pr->interval_ms = (uint32_t)v;
-		if (!pr->paused && !pr->check.busy)
+		pr->next_count = 1;
+		if (!pr->paused && pr->running == 0)
 			schedule(pr->ev_check, sched_jitter(pr->interval_ms,
 			    rnd32()));
 		reply_ok_empty(pr, id);
@@ -798,15 +829,69 @@ check_timer_cb(evutil_socket_t fd, short what, void *arg)
 		start_check(pr, 0);
 }
 
+/*
+ * Start a check: one request, or for a confirmation next_count of them at
+ * once (sched_next_count), the extra ones on fresh connections.  Each
+ * gives its own sample, published in the order the requests started
+ * (check_ended holds one that ends before an earlier one): the segment's
+ * samples and history stay in time order.  check_end runs once the last
+ * one is done.  A request that cannot start counts as done without a
+ * sample.  Requests may end inside probe_xfer_start (a refused
+ * connection): running is set first, so the check cannot end before
+ * every request has started.
+ */
 static void
 start_check(struct prober *pr, int manual)
 {
+	uint32_t i, n = manual ? 1 : pr->next_count;
+
 	pr->manual = manual;
-	if (probe_xfer_start(&pr->check) == -1) {
-		log_warnx("cannot start a check; retrying in one interval");
-		schedule(pr->ev_check, sched_jitter(pr->interval_ms,
-		    rnd32()));
+	pr->next_count = 1;
+	pr->nreq = pr->running = n;
+	pr->npub = 0;
+	memset(pr->req_state, REQ_RUNNING, sizeof(pr->req_state));
+	pr->nsamples = 0;
+	pr->any_ok = 0;
+	pr->worst = VIGIL_OUT_OK;
+	pr->retry_ms = 0;
+	if (probe_xfer_start(&pr->check) == -1)
+		check_ended(pr, 0, NULL, CURLE_OK, 0);
+	for (i = 1; i < n; i++)
+		if (start_extra(pr, &pr->extra[i - 1]) == -1)
+			check_ended(pr, i, NULL, CURLE_OK, 0);
+}
+
+/* One more request of a confirmation, the check's own but for its
+ * connection: a new one, closed when it is done (extra_done frees it). */
+static int
+start_extra(struct prober *pr, struct probe_xfer *x)
+{
+	struct probe_opts o;
+	char url[KIND_URL_MAX], err[256];
+
+	if (kind_check_url(pr->kind, pr->base_url, pr->check_path, url,
+	    sizeof(url)) == -1)
+		return -1;
+	memset(&o, 0, sizeof(o));
+	o.url = url;
+	o.ca_file = pr->ca_file;
+	o.timeout_ms = pr->timeout_ms;
+	o.fresh = 1;
+	if ((o.headers = kind_headers(pr->kind, pr->key, 0)) == NULL) {
+		log_warnx("confirmation: out of memory");
+		return -1;
 	}
+	if (probe_xfer_init(x, &pr->eng, &o, extra_done, pr, err,
+	    sizeof(err)) == -1) {
+		log_warnx("confirmation: %s", err);
+		return -1;
+	}
+	if (probe_xfer_start(x) == -1) {
+		log_warnx("confirmation: cannot start a request");
+		probe_xfer_free(x);
+		return -1;
+	}
+	return 0;
 }
 
 /* Circuit closed, or no judgement yet (no aggregator, busy stats). */
@@ -822,52 +907,129 @@ circuit_closed(struct prober *pr)
 	return st.circuit == VIGIL_CB_CLOSED;
 }
 
-/*
- * A check ended: publish its sample, answer probe_now waiters, log a
- * change of outcome, schedule the next one (sched_next_ms has the rules).
- */
 static void
 check_done(struct probe_xfer *x, CURLcode cc, void *arg)
 {
 	struct prober *pr = arg;
-	struct vigil_sample s;
-	struct sched_in in;
-	uint32_t retry_ms;
+
+	check_ended(pr, 0, x, cc, pr->manual ? VIGIL_SF_MANUAL : 0);
+}
+
+/* A confirmation's extra request ended: its sample, then its handle and
+ * connection go (curl has already taken it out of the multi handle). */
+static void
+extra_done(struct probe_xfer *x, CURLcode cc, void *arg)
+{
+	struct prober *pr = arg;
+
+	check_ended(pr, (uint32_t)(x - pr->extra) + 1, x, cc,
+	    VIGIL_SF_CONFIRM);
+	probe_xfer_free(x);
+}
+
+/*
+ * Request i of the check is done (x NULL: it never started).  Its sample
+ * is held until every request started before it is done, then published
+ * with them in start order; then check_end.
+ */
+static void
+check_ended(struct prober *pr, uint32_t i, struct probe_xfer *x, CURLcode cc,
+    uint8_t flags)
+{
+	if (i >= pr->nreq || pr->req_state[i] != REQ_RUNNING)
+		return;
+	pr->req_state[i] = REQ_GONE;
+	if (x != NULL) {
+		probe_xfer_sample(x, pr->kind, cc, &pr->pend[i],
+		    &pr->pend_retry[i]);
+		pr->pend[i].flags |= flags;
+		pr->req_state[i] = REQ_DONE;
+	}
+	while (pr->npub < pr->nreq && pr->req_state[pr->npub] != REQ_RUNNING) {
+		if (pr->req_state[pr->npub] == REQ_DONE) {
+			check_publish(pr, &pr->pend[pr->npub],
+			    pr->pend_retry[pr->npub]);
+			pr->req_state[pr->npub] = REQ_GONE;
+		}
+		pr->npub++;
+	}
+	check_end(pr);
+}
+
+/*
+ * Publish a sample: the ring, probe_now waiters, a log line on a change
+ * of outcome; count it into the check.  What rules the check when none
+ * of its requests was ok: a 429 (Retry-After is honoured), else an auth
+ * failure (neither is confirmed), else the last failure.
+ */
+static void
+check_publish(struct prober *pr, const struct vigil_sample *s,
+    uint32_t retry_ms)
+{
 	int i;
 
-	probe_xfer_sample(x, pr->kind, cc, &s, &retry_ms);
-	if (pr->manual)
-		s.flags |= VIGIL_SF_MANUAL;
-	ring_push(&pr->ring, &s, VIGIL_WORDS(struct vigil_sample));
+	ring_push(&pr->ring, s, VIGIL_WORDS(struct vigil_sample));
 	ring_beat(&pr->ring, now_mono_ns());
 
 	for (i = 0; i < pr->nwaiters; i++)
-		reply_sample(pr, pr->waiters[i], &s);
+		reply_sample(pr, pr->waiters[i], s);
 	pr->nwaiters = 0;
 
-	if (s.outcome != pr->last_outcome)
+	if (s->outcome != pr->last_outcome)
 		log_info("%s%s%s (http %u, %u ms)",
-		    vigil_outcome_name(s.outcome), s.error[0] ? " " : "",
-		    s.error, s.http_status, s.latency_us / 1000);
+		    vigil_outcome_name(s->outcome), s->error[0] ? " " : "",
+		    s->error, s->http_status, s->latency_us / 1000);
 	else
 		log_debug("%s %s (http %u, %u us)",
-		    vigil_outcome_name(s.outcome), s.error, s.http_status,
-		    s.latency_us);
+		    vigil_outcome_name(s->outcome), s->error, s->http_status,
+		    s->latency_us);
+	pr->last_outcome = s->outcome;
+	pr->fails = s->outcome == VIGIL_OUT_OK ? 0 : pr->fails + 1;
 
+	pr->nsamples++;
+	if (s->outcome == VIGIL_OUT_OK)
+		pr->any_ok = 1;
+	else if (pr->worst != VIGIL_OUT_RATE_LIMITED &&
+	    (pr->worst != VIGIL_OUT_AUTH ||
+	    s->outcome == VIGIL_OUT_RATE_LIMITED))
+		pr->worst = s->outcome;
+	if (retry_ms > pr->retry_ms)
+		pr->retry_ms = retry_ms;
+}
+
+/*
+ * One request of the check is done.  After the last, schedule the next
+ * check (sched_next_ms and sched_next_count have the rules): an ok among
+ * the requests clears the failure before it.
+ */
+static void
+check_end(struct prober *pr)
+{
+	struct sched_in in;
+
+	if (pr->running == 0 || --pr->running > 0)
+		return;
+	pr->manual = 0;
+	if (pr->nsamples == 0) {
+		log_warnx("cannot start a check; retrying in one interval");
+		if (!pr->paused)
+			schedule(pr->ev_check, sched_jitter(pr->interval_ms,
+			    rnd32()));
+		return;
+	}
 	memset(&in, 0, sizeof(in));
 	in.interval_ms = pr->interval_ms;
 	in.fast_percent = pr->fast_percent;
 	in.circuit_closed = circuit_closed(pr);
-	in.outcome = s.outcome;
-	pr->fails = s.outcome == VIGIL_OUT_OK ? 0 : pr->fails + 1;
+	in.outcome = pr->any_ok ? VIGIL_OUT_OK : pr->worst;
 	in.fails = pr->fails;
 	in.confirm_max = pr->confirm_max;
-	in.retry_after_ms = retry_ms;
+	in.retry_after_ms = pr->retry_ms;
 	in.rnd = rnd32();
-	pr->last_outcome = s.outcome;
-	pr->manual = 0;
-	if (!pr->paused)
+	if (!pr->paused) {
 		schedule(pr->ev_check, sched_next_ms(&in));
+		pr->next_count = sched_next_count(&in);
+	}
 	/*
 	 * Start-up (configure, the first connection and its handshake)
 	 * leaves freed heap behind: give it back once.

@@ -338,6 +338,10 @@ probe_xfer_init(struct probe_xfer *x, struct probe_engine *eng,
 	SET(CURLOPT_HEADERDATA, x);
 	if (o->post != NULL)
 		SET(CURLOPT_COPYPOSTFIELDS, o->post);
+	if (o->fresh) {
+		SET(CURLOPT_FRESH_CONNECT, 1L);
+		SET(CURLOPT_FORBID_REUSE, 1L);
+	}
 #undef SET
 	if (rc == CURLE_OK && probe_xfer_set_timeout(x, o->timeout_ms) == -1)
 		rc = CURLE_BAD_FUNCTION_ARGUMENT;

@@ -37,6 +37,7 @@ struct probe_opts {
 	struct curl_slist *headers;	/* owned by the xfer afterwards */
 	uint32_t	 timeout_ms;
 	int		 gen;		/* generation check (streamed) */
+	int		 fresh;		/* a new connection, closed after */
 };
 
 struct probe_xfer {

@@ -3,7 +3,8 @@
  * probing while the circuit is not closed.
  *
  * Checks never overlap: the next one is scheduled when the current one
- * ends, so a delay here counts from the end of a check.
+ * ends (all its requests, for a confirmation), so a delay here counts
+ * from the end of a check.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -14,6 +15,8 @@
 #include <vigil/vigil.h>
 
 #include "sched.h"
+
+static int	sched_confirming(const struct sched_in *);
 
 /*
  * base_ms spread by +-SCHED_JITTER_PCT percent, chosen by rnd, so that
@@ -31,6 +34,15 @@ sched_jitter(uint32_t base_ms, uint32_t rnd)
 	return d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
 }
 
+/* The check that just ended failed, and the next one confirms it. */
+static int
+sched_confirming(const struct sched_in *in)
+{
+	return in->outcome != VIGIL_OUT_OK && in->fails < in->confirm_max &&
+	    in->outcome != VIGIL_OUT_RATE_LIMITED &&
+	    in->outcome != VIGIL_OUT_AUTH;
+}
+
 /* The first check's delay: random in [0, min(interval, 1 s)). */
 uint32_t
 sched_first_ms(uint32_t interval_ms, uint32_t rnd)
@@ -44,11 +56,12 @@ sched_first_ms(uint32_t interval_ms, uint32_t rnd)
  * Delay before the next check, given the one that just ended:
  *  - the interval, or fast_percent of it while the circuit is not closed,
  *    jittered;
- *  - a failure, until confirm_max of them in a row: a confirmation probe
- *    after min(interval / 8, 1 s), so that a blip is cleared and an
- *    outage confirmed (status unhealthy, circuit open: the aggregator's
- *    down_after and circuit_failures) within about one interval instead
- *    of confirm_max intervals.  Not for auth (our key: asking again
+ *  - a failure, until confirm_max of them in a row: a confirmation after
+ *    min(interval / 8, 1 s), so that a blip is cleared and an outage
+ *    confirmed (status unhealthy, circuit open: the aggregator's
+ *    down_after and circuit_failures) within about an eighth of an
+ *    interval instead of confirm_max intervals (sched_next_count says
+ *    how many requests it makes).  Not for auth (our key: asking again
  *    quickly changes nothing) nor rate_limited (asking again is rude);
  *  - a 429 with Retry-After: at least that long, capped at 10 intervals
  *    (a provider asking for an hour must not silence us for an hour).
@@ -65,9 +78,7 @@ sched_next_ms(const struct sched_in *in)
 	d = sched_jitter(base > UINT32_MAX ? UINT32_MAX : (uint32_t)base,
 	    in->rnd);
 
-	if (in->outcome != VIGIL_OUT_OK && in->fails < in->confirm_max &&
-	    in->outcome != VIGIL_OUT_RATE_LIMITED &&
-	    in->outcome != VIGIL_OUT_AUTH) {
+	if (sched_confirming(in)) {
 		confirm = in->interval_ms / 8;
 		if (confirm > SCHED_CONFIRM_MAX_MS)
 			confirm = SCHED_CONFIRM_MAX_MS;
@@ -84,6 +95,27 @@ sched_next_ms(const struct sched_in *in)
 			d = retry > UINT32_MAX ? UINT32_MAX : (uint32_t)retry;
 	}
 	return d;
+}
+
+/*
+ * Requests the next check makes at once: 1, or for a confirmation as
+ * many as the failures still missing to confirm_max, at most
+ * SCHED_CONFIRM_PAR.  Made in parallel, on fresh connections, they take
+ * one confirmation delay where as many checks in a row would take as
+ * many delays; each is a sample, so a provider hard down reaches
+ * down_after and circuit_failures failures in a row one confirmation
+ * after its first failure.  A random error rate e must fail all of them
+ * too (e to the power of the count), as it would in a row.
+ */
+uint32_t
+sched_next_count(const struct sched_in *in)
+{
+	uint32_t n;
+
+	if (!sched_confirming(in))
+		return 1;
+	n = in->confirm_max - in->fails;
+	return n > SCHED_CONFIRM_PAR ? SCHED_CONFIRM_PAR : n;
 }
 
 /*

@@ -10,6 +10,7 @@
 
 #define SCHED_JITTER_PCT	5	/* +-5% of the interval */
 #define SCHED_CONFIRM_MAX_MS	1000	/* confirmation probe at most after */
+#define SCHED_CONFIRM_PAR	4	/* requests of one confirmation, at most */
 #define SCHED_RETRY_CAP		10	/* Retry-After capped at 10 intervals */
 #define SCHED_MIN_MS		50	/* never closer than this */
 
@@ -27,6 +28,7 @@ struct sched_in {
 uint32_t	sched_jitter(uint32_t, uint32_t);
 uint32_t	sched_first_ms(uint32_t, uint32_t);
 uint32_t	sched_next_ms(const struct sched_in *);
+uint32_t	sched_next_count(const struct sched_in *);
 int		sched_parse_retry_after(const char *, time_t, uint32_t *);
 
 #endif /* VIGIL_PROBER_SCHED_H */

@@ -325,8 +325,11 @@ prober_configure(struct proc *p, msgpack_packer *pk, char *err,
 	if (cp->gen_interval_ms != 0)
 		mp_kv_uint(pk, "gen_interval_ms", cp->gen_interval_ms);
 	mp_kv_uint(pk, "fast_probe_percent", vd->conf.fast_probe_percent);
-	/* Confirm failures quickly until the circuit would open. */
-	mp_kv_uint(pk, "confirm_failures", vd->conf.circuit_failures);
+	/* Confirm failures quickly until the provider is down and its
+	 * circuit open, whichever takes more failures. */
+	mp_kv_uint(pk, "confirm_failures", vd->conf.down_after >
+	    vd->conf.circuit_failures ? vd->conf.down_after :
+	    vd->conf.circuit_failures);
 	mp_kv_bool(pk, "paused", pv->pv_paused);
 	mp_kv_uint(pk, "log_level", (uint64_t)log_getlevel());
 	return 0;

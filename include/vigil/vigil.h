@@ -174,6 +174,8 @@ enum vigil_alert_level {
 /* Sample flags. */
 #define VIGIL_SF_MANUAL		0x01u	/* probe_now, not the schedule */
 #define VIGIL_SF_GENERATION	0x02u	/* generation check: ttfb is TTFT */
+#define VIGIL_SF_CONFIRM	0x04u	/* a confirmation's extra request (new
+					   connection): counted, not windowed */
 
 /* Alert flags. */
 #define VIGIL_ALF_SILENCED	0x01u	/* recorded, not delivered */

@@ -51,6 +51,7 @@ sample_json(const struct vigil_sample *s)
 	cJSON_AddNumberToObject(o, "bytes", s->bytes);
 	cJSON_AddStringToObject(o, "error", err);
 	cJSON_AddBoolToObject(o, "manual", (s->flags & VIGIL_SF_MANUAL) != 0);
+	cJSON_AddBoolToObject(o, "confirm", (s->flags & VIGIL_SF_CONFIRM) != 0);
 	cJSON_AddBoolToObject(o, "generation",
 	    (s->flags & VIGIL_SF_GENERATION) != 0);
 	return o;

@@ -27,6 +27,9 @@ struct fix {
 	struct vigil_client cl;
 };
 
+static void	push_flags(struct fix *, uint32_t, uint64_t, int, uint32_t,
+		    uint8_t);
+
 static void
 fix_open(struct fix *f, int n)
 {
@@ -76,6 +79,13 @@ add_provider(struct fix *f, uint32_t idx, const char *name)
 static void
 push(struct fix *f, uint32_t idx, uint64_t mono, int outcome, uint32_t us)
 {
+	push_flags(f, idx, mono, outcome, us, 0);
+}
+
+static void
+push_flags(struct fix *f, uint32_t idx, uint64_t mono, int outcome,
+    uint32_t us, uint8_t flags)
+{
 	struct vigil_sample s;
 
 	memset(&s, 0, sizeof(s));
@@ -83,6 +93,7 @@ push(struct fix *f, uint32_t idx, uint64_t mono, int outcome, uint32_t us)
 	s.wall_ns = UINT64_C(1764000000) * S + mono % (1000000 * S);
 	s.latency_us = us;
 	s.outcome = (uint8_t)outcome;
+	s.flags = flags;
 	s.http_status = outcome == VIGIL_OUT_OK ? 200 : 0;
 	if (outcome != VIGIL_OUT_OK)
 		snprintf(s.error, sizeof(s.error), "curl:28");
@@ -396,11 +407,67 @@ test_retire(void)
 	fix_close(&f);
 }
 
+/*
+ * A confirmation: one failed check, then four requests at once, three of
+ * them flagged VIGIL_SF_CONFIRM.  All count (samples, failures in a row:
+ * unhealthy, circuit open, history) but the flagged ones stay out of the
+ * windows and the latency histogram.
+ */
+static void
+test_confirm(void)
+{
+	struct fix f;
+	struct agg a;
+	struct agg_conf c;
+	struct vigil_provider p;
+	uint64_t base = now_mono_ns(), t, hist = 0;
+	char err[256];
+	int i;
+
+	fix_open(&f, 4);
+	add_provider(&f, 0, "c");
+	agg_conf_defaults(&c);
+	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
+	for (i = 0; i < 10; i++)
+		push(&f, 0, base + (uint64_t)i * S, VIGIL_OUT_OK, 1000);
+	/* An ok extra request, slow (a new connection): not in p95. */
+	push_flags(&f, 0, base + 10 * S, VIGIL_OUT_OK, 900000,
+	    VIGIL_SF_CONFIRM);
+	t = base + 11 * S;
+	push(&f, 0, t, VIGIL_OUT_CONNECT, 100);
+	push(&f, 0, t + S / 8, VIGIL_OUT_CONNECT, 100);
+	for (i = 1; i <= 3; i++)
+		push_flags(&f, 0, t + S / 8 + (uint64_t)i * 1000,
+		    VIGIL_OUT_CONNECT, 100, VIGIL_SF_CONFIRM);
+	agg_tick(&a, t + S / 4, 1);
+	T_CHECK(vigil_snapshot(&f.cl, 0, &p) == VIGIL_OK);
+	T_CHECKF(p.stats.samples_total == 16, "%llu",
+	    (unsigned long long)p.stats.samples_total);
+	T_CHECK(p.stats.consecutive_failures == 5);
+	T_CHECK(p.stats.status == VIGIL_ST_UNHEALTHY);
+	T_CHECK(p.stats.circuit == VIGIL_CB_OPEN);
+	/* The 1m window: 10 ok and the 2 unflagged failures. */
+	T_CHECKF(p.stats.win[VIGIL_WIN_1M].samples == 12, "%u",
+	    p.stats.win[VIGIL_WIN_1M].samples);
+	T_CHECK(p.stats.win[VIGIL_WIN_1M].ok == 10);
+	T_CHECK(fabs(p.stats.win[VIGIL_WIN_1M].error_rate - 2.0 / 12) < 1e-9);
+	T_CHECKF(p.stats.win[VIGIL_WIN_1M].p95_ms < 10.0, "%f",
+	    p.stats.win[VIGIL_WIN_1M].p95_ms);
+	for (i = 0; i < VIGIL_PROM_BUCKETS; i++)
+		hist += p.stats.lat_bucket[i];
+	T_CHECKF(hist == 10, "%llu", (unsigned long long)hist);
+	hist = count_history(&f, 0, NULL);
+	T_CHECKF(hist == 16, "%llu", (unsigned long long)hist);
+	agg_free(&a);
+	fix_close(&f);
+}
+
 int
 main(void)
 {
 	T_RUN(test_engine);
 	T_RUN(test_ramp);
 	T_RUN(test_retire);
+	T_RUN(test_confirm);
 	return t_done();
 }

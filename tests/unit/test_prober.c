@@ -332,6 +332,50 @@ test_sched_rules(void)
 	T_CHECK(d >= 28500 && d <= 31500);
 }
 
+/* How many requests a check makes at once: a confirmation asks for the
+ * failures still missing, at most SCHED_CONFIRM_PAR, else one. */
+static void
+test_sched_count(void)
+{
+	struct sched_in in;
+
+	memset(&in, 0, sizeof(in));
+	in.interval_ms = 1000;
+	in.circuit_closed = 1;
+	in.confirm_max = 5;
+	in.outcome = VIGIL_OUT_OK;
+	T_CHECK(sched_next_count(&in) == 1);
+	in.outcome = VIGIL_OUT_CONNECT;
+	in.fails = 1;
+	T_CHECK(sched_next_count(&in) == 4);
+	in.fails = 3;
+	T_CHECK(sched_next_count(&in) == 2);
+	in.fails = 4;
+	T_CHECK(sched_next_count(&in) == 1);
+	in.fails = 5;		/* confirmed: the plain interval, one */
+	T_CHECK(sched_next_count(&in) == 1);
+	in.confirm_max = 100;	/* never more than SCHED_CONFIRM_PAR */
+	in.fails = 1;
+	T_CHECK(sched_next_count(&in) == SCHED_CONFIRM_PAR);
+	in.fails = 99;
+	T_CHECK(sched_next_count(&in) == 1);
+	in.fails = 97;
+	T_CHECK(sched_next_count(&in) == 3);
+	/* Not confirmed, so one: our key, a 429. */
+	in.fails = 1;
+	in.outcome = VIGIL_OUT_AUTH;
+	T_CHECK(sched_next_count(&in) == 1);
+	in.outcome = VIGIL_OUT_RATE_LIMITED;
+	T_CHECK(sched_next_count(&in) == 1);
+	/* confirm_max 0 or 1: nothing to confirm. */
+	in.outcome = VIGIL_OUT_HTTP_5XX;
+	in.confirm_max = 1;
+	T_CHECK(sched_next_count(&in) == 1);
+	in.confirm_max = 0;
+	in.fails = 0;
+	T_CHECK(sched_next_count(&in) == 1);
+}
+
 static void
 test_urls(void)
 {
@@ -463,6 +507,7 @@ main(void)
 	T_RUN(test_retry_after);
 	T_RUN(test_jitter_bounds);
 	T_RUN(test_sched_rules);
+	T_RUN(test_sched_count);
 	T_RUN(test_urls);
 	T_RUN(test_headers);
 	return t_done();
