@@ -749,6 +749,15 @@ handle_request(struct prober *pr, const msgpack_object *m)
 			schedule(pr->ev_check, sched_jitter(pr->interval_ms,
 			    rnd32()));
 		reply_ok_empty(pr, id);
+	} else if (strcmp(op, "set_log_level") == 0) {
+		if (args == NULL || mp_get_uint(args, "log_level", &v) != 0 ||
+		    v > LOG_LVL_DEBUG) {
+			reply_err(pr, id, "bad_request", "log_level must be "
+			    "0..2");
+			return;
+		}
+		log_setlevel((int)v);
+		reply_ok_empty(pr, id);
 	} else
 		reply_err(pr, id, "unknown_op", op);
 }

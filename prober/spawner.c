@@ -54,6 +54,7 @@ static char	*title_start;		/* our argv area, for the prober's */
 static size_t	 title_len;
 
 static int	spawner_configure(void);
+static void	spawner_control(void);
 static void	spawner_request(void);
 static pid_t	spawner_fork(const char *, int);
 static void	spawner_child(const char *, int) __attribute__((noreturn));
@@ -62,7 +63,8 @@ static void	spawner_title(const char *);
 /*
  * The argv strings are contiguous; remember the area so that a prober
  * can show "vigil-prober NAME" in ps and /proc/PID/cmdline.  vigild
- * passes a blank argv[2] to make room for any name.
+ * passes a blank argv[2] to make room for any name; it is zeroed here, so
+ * the spawner shows as "vigil-prober --spawner".
  */
 void
 spawner_title_init(int argc, char *argv[])
@@ -75,6 +77,9 @@ spawner_title_init(int argc, char *argv[])
 	title_start = argv[0];
 	title_len = (size_t)(argv[argc - 1] + strlen(argv[argc - 1]) + 1 -
 	    argv[0]);
+	/* The room stays ours; the spawner itself shows without it. */
+	for (i = 2; i < argc; i++)
+		memset(argv[i], 0, strlen(argv[i]));
 }
 
 /* In the prober: "vigil-prober\0NAME\0", the rest of the area zeroed. */
@@ -96,8 +101,6 @@ spawner_main(void)
 {
 	struct pollfd pfd[2];
 	SSL_CTX *ctx;
-	char buf[256];
-	ssize_t n;
 
 	log_init("spawner", LOG_LVL_INFO);
 	spawner_vigild = getppid();
@@ -133,14 +136,8 @@ spawner_main(void)
 				continue;
 			fatal("poll");
 		}
-		if (pfd[0].revents != 0) {
-			/* vigild sends nothing after configure: EOF ends us. */
-			n = read(SPAWN_CTL_FD, buf, sizeof(buf));
-			if (n <= 0 && !(n == -1 && errno == EINTR))
-				exit(0);
-			log_warnx("unexpected data on the control socket "
-			    "ignored");
-		}
+		if (pfd[0].revents != 0)
+			spawner_control();
 		if (pfd[1].revents & (POLLERR | POLLHUP | POLLNVAL))
 			exit(0);
 		if (pfd[1].revents & POLLIN)
@@ -194,6 +191,57 @@ spawner_configure(void)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * One request on fd 4 after configure: set_log_level {log_level} (a
+ * reload); anything else is refused.  EOF (vigild gone) ends us.
+ */
+static void
+spawner_control(void)
+{
+	msgpack_unpacked msg;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	const msgpack_object *args;
+	uint64_t id, lvl;
+	char err[256], op[32];
+	int rc;
+
+	msgpack_unpacked_init(&msg);
+	rc = frame_recv(SPAWN_CTL_FD, SPAWN_CONFIGURE_MS, &msg, err,
+	    sizeof(err));
+	if (rc != FRAME_OK) {
+		msgpack_unpacked_destroy(&msg);
+		if (rc == FRAME_EOF)
+			exit(0);
+		fatalx("control: %s", rc == FRAME_TIMEOUT ? "a request cut "
+		    "short" : err);
+	}
+	if (mp_get_uint(&msg.data, "id", &id) != 0) {
+		log_warnx("control: request without id ignored");
+		msgpack_unpacked_destroy(&msg);
+		return;
+	}
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	args = mp_get(&msg.data, "args");
+	if (mp_get_str(&msg.data, "op", op, sizeof(op)) != 0 ||
+	    strcmp(op, "set_log_level") != 0)
+		mp_reply_err(&pk, id, "unknown_op", "the spawner only takes "
+		    "set_log_level");
+	else if (args == NULL || mp_get_uint(args, "log_level", &lvl) != 0 ||
+	    lvl > LOG_LVL_DEBUG)
+		mp_reply_err(&pk, id, "bad_request", "log_level must be 0..2");
+	else {
+		log_setlevel((int)lvl);
+		mp_reply_ok(&pk, id);
+		msgpack_pack_map(&pk, 0);
+	}
+	msgpack_unpacked_destroy(&msg);
+	if (frame_send(SPAWN_CTL_FD, sb.data, sb.size, err, sizeof(err)) == -1)
+		log_warnx("control reply: %s", err);
+	msgpack_sbuffer_destroy(&sb);
 }
 
 /* One spawn request on fd 5: receive, fork, reply with the pid. */
@@ -287,6 +335,8 @@ spawner_fork(const char *name, int sock)
 	while (w == -1 && errno == EINTR);
 	if (pid == -1)
 		log_warnx("%s: could not fork the prober", name);
+	else
+		log_debug("%s: prober forked, pid %d", name, (int)pid);
 	return pid;
 }
 

@@ -29,6 +29,7 @@
 
 #define KEY_MAX			4096
 #define API_AGG_STALE_MS	5000
+#define LOG_LEVEL_MS		2000	/* set_log_level answered within */
 
 static int	prober_configure(struct proc *, msgpack_packer *, char *,
 		    size_t);
@@ -56,6 +57,9 @@ static void	provider_stopped(struct proc *);
 static int	pack_settings(const struct conf *, const struct proc_role *,
 		    msgpack_sbuffer *);
 static void	pack_vigil_keys(msgpack_packer *, const struct conf *);
+static void	push_log_level(void);
+static void	log_level_done(void *, int, const msgpack_object *,
+		    const char *, const char *);
 static int	listen_parse(const char *, struct sockaddr_storage *,
 		    socklen_t *);
 
@@ -459,6 +463,46 @@ api_fd5(struct proc *p, int *close_it)
 	return vd->penv.listen_fd;
 }
 
+/*
+ * A reload changed log_level: tell the running probers and the spawner
+ * (the aggregator and vigil-api restart for it: it is in their settings;
+ * a prober starting now gets it with its configure).
+ */
+static void
+push_log_level(void)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	struct provider *pv;
+	struct proc *sp = vd->penv.spawner;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 1);
+	mp_kv_uint(&pk, "log_level", (uint64_t)log_getlevel());
+	TAILQ_FOREACH(pv, &vd->providers, pv_entry)
+		if (!pv->pv_removing && pv->pv_proc->p_state == PROC_UP)
+			(void)proc_request(pv->pv_proc, "set_log_level",
+			    sb.data, sb.size, LOG_LEVEL_MS, log_level_done,
+			    pv->pv_proc);
+	if (sp != NULL && sp->p_state == PROC_UP)
+		(void)proc_request(sp, "set_log_level", sb.data, sb.size,
+		    LOG_LEVEL_MS, log_level_done, sp);
+	msgpack_sbuffer_destroy(&sb);
+}
+
+static void
+log_level_done(void *arg, int ok, const msgpack_object *res,
+    const char *code, const char *msg)
+{
+	struct proc *p = arg;
+
+	(void)res;
+	if (!ok)
+		log_warnx("%s: set_log_level: %s: %s", p->p_name[0] != '\0' ?
+		    p->p_name : p->p_role->name, code, msg);
+}
+
 /* ---- the spawner ---- */
 
 static int
@@ -800,6 +844,8 @@ vigild_reload(char *err, size_t errlen)
 	    "%s", old.control_socket);
 	snprintf(vd->conf.user, sizeof(vd->conf.user), "%s", old.user);
 	log_setlevel(vd->conf.log_level);
+	if (vd->conf.log_level != old.log_level)
+		push_log_level();
 
 	for (pv = TAILQ_FIRST(&vd->providers); pv != NULL; pv = next) {
 		next = TAILQ_NEXT(pv, pv_entry);

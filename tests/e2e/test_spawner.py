@@ -87,6 +87,11 @@ def test_spawned(h):
     sp = spawner_pid(h)
     ok(sp is not None, "the spawner runs as vigild's child "
        "(vigil-prober --spawner)")
+    with open("/proc/%d/cmdline" % (sp or os.getpid()), "rb") as f:
+        cl = f.read()
+    ok(cl.rstrip(b"\0") == b"vigil-prober\0--spawner",
+       "the spawner's command line is vigil-prober --spawner, without "
+       "the room it keeps for probers' names", cl)
     ps = h.providers(0)
     pids = {n: ps[n]["pid"] for n in NAMES}
     ok(all(ppid_of(p) == h.proc.pid for p in pids.values()),
@@ -167,6 +172,44 @@ def test_kill_spawner(h, forked_kb):
        "fork+exec'd %d kB)" % (kb, forked_kb))
 
 
+def test_log_level(h):
+    """A reload that changes log_level reaches the running probers and the
+    spawner (set_log_level); a prober added later gets it too: debug
+    lines from all three.  A reload back to info stops them."""
+    def reload(level, names):
+        n = h.logtext().count("reload done")
+        h.write_conf([{"name": x, "kind": "http",
+                       "base_url": "http://127.0.0.1:9"} for x in names],
+                     "log_level = %s" % level)
+        os.kill(h.proc.pid, signal.SIGHUP)
+        return wait_for(lambda: h.logtext().count("reload done") > n, 10)
+    # A running prober's debug line: a check with the same outcome as the
+    # one before (connection refused), its latency in us.
+    dbg = r"prober %s: connect .*\(http 0, \d+ us\)"
+    ok(not re.search(dbg % NAMES[0], h.logtext()),
+       "no debug line at log_level info")
+    ok(reload("debug", NAMES), "reloaded to debug")
+    ok(wait_for(lambda: re.search(dbg % NAMES[0], h.logtext()), 10),
+       "after a reload to debug, a running prober logs debug lines")
+    # Added by a reload of its own: the spawn request (fd 5) could pass
+    # set_log_level (fd 4) if both came in one reload.
+    ok(reload("debug", NAMES + ["late"]), "reloaded to add a prober")
+    ok(wait_for(lambda: re.search(r"spawner: late: prober forked, pid \d+",
+                                  h.logtext()), 10),
+       "the spawner logs at debug: it forked the added prober")
+    ok(wait_for(lambda: re.search(dbg % "late", h.logtext()), 10),
+       "the added prober logs debug lines")
+    ok(reload("info", NAMES + ["late"]), "reloaded back to info")
+    time.sleep(0.5)
+    n0 = len(re.findall(dbg % NAMES[0], h.logtext()))
+    time.sleep(1.5)
+    n1 = len(re.findall(dbg % NAMES[0], h.logtext()))
+    ok(n1 == n0, "after a reload to info, no more debug lines (%d, then "
+       "%d)" % (n0, n1))
+    ok("set_log_level:" not in h.logtext(), "no set_log_level failed",
+       [ln for ln in h.logtext().splitlines() if "set_log_level" in ln])
+
+
 def main():
     h = tp.Harness("spawner")
     bindir = os.path.join(h.tmp, "bin")
@@ -178,6 +221,7 @@ def main():
         spawned = test_spawned(h)
         forked = test_memory(spawned, bindir)
         test_kill_spawner(h, forked)
+        test_log_level(h)
     except Exception as e:
         import traceback
         traceback.print_exc()
