@@ -53,6 +53,8 @@ static pid_t	 spawner_vigild;	/* our parent, the probers' parent */
 static char	*title_start;		/* our argv area, for the prober's */
 static size_t	 title_len;
 
+static int	spawner_recv(msgpack_unpacked *, uint64_t *, char *, size_t);
+static int	spawner_reply(msgpack_sbuffer *);
 static int	spawner_configure(void);
 static void	spawner_control(void);
 static void	spawner_request(void);
@@ -145,6 +147,45 @@ spawner_main(void)
 	}
 }
 
+/*
+ * The next request on fd 4.  Returns 0 with msg, id and op filled (the
+ * caller destroys msg), or -1: EOF, or an error, logged.
+ */
+static int
+spawner_recv(msgpack_unpacked *msg, uint64_t *id, char *op, size_t oplen)
+{
+	char err[256];
+	int rc;
+
+	msgpack_unpacked_init(msg);
+	rc = frame_recv(SPAWN_CTL_FD, SPAWN_CONFIGURE_MS, msg, err,
+	    sizeof(err));
+	if (rc == FRAME_OK && mp_get_uint(&msg->data, "id", id) == 0 &&
+	    mp_get_str(&msg->data, "op", op, oplen) == 0)
+		return 0;
+	if (rc == FRAME_OK)
+		log_warnx("control: a request without id or op");
+	else if (rc != FRAME_EOF)
+		log_warnx("control: %s", rc == FRAME_TIMEOUT ?
+		    "no request in time" : err);
+	msgpack_unpacked_destroy(msg);
+	return -1;
+}
+
+/* Send a packed reply on fd 4 and free it.  Returns 0, or -1 (logged). */
+static int
+spawner_reply(msgpack_sbuffer *sb)
+{
+	char err[256];
+	int rc;
+
+	rc = frame_send(SPAWN_CTL_FD, sb->data, sb->size, err, sizeof(err));
+	msgpack_sbuffer_destroy(sb);
+	if (rc == -1)
+		log_warnx("control reply: %s", err);
+	return rc;
+}
+
 /* The configure request on fd 4; the reply {"pid"} is our readiness. */
 static int
 spawner_configure(void)
@@ -154,29 +195,18 @@ spawner_configure(void)
 	msgpack_packer pk;
 	const msgpack_object *args;
 	uint64_t id, lvl;
-	char err[256], op[32];
-	int rc;
+	char op[32];
 
-	msgpack_unpacked_init(&msg);
-	rc = frame_recv(SPAWN_CTL_FD, SPAWN_CONFIGURE_MS, &msg, err,
-	    sizeof(err));
-	if (rc != FRAME_OK) {
-		msgpack_unpacked_destroy(&msg);
-		if (rc != FRAME_EOF)
-			log_warnx("configure: %s", rc == FRAME_TIMEOUT ?
-			    "no request in time" : err);
+	if (spawner_recv(&msg, &id, op, sizeof(op)) == -1)
 		return -1;
-	}
-	if (mp_get_uint(&msg.data, "id", &id) != 0 ||
-	    mp_get_str(&msg.data, "op", op, sizeof(op)) != 0 ||
-	    strcmp(op, "configure") != 0) {
+	if (strcmp(op, "configure") != 0) {
 		log_warnx("configure: the first request must be configure");
 		msgpack_unpacked_destroy(&msg);
 		return -1;
 	}
 	if ((args = mp_get(&msg.data, "args")) != NULL &&
 	    mp_get_uint(args, "log_level", &lvl) == 0)
-		log_setlevel((int)lvl);
+		log_setlevel(lvl > LOG_LVL_DEBUG ? LOG_LVL_DEBUG : (int)lvl);
 	msgpack_unpacked_destroy(&msg);
 
 	msgpack_sbuffer_init(&sb);
@@ -184,18 +214,13 @@ spawner_configure(void)
 	mp_reply_ok(&pk, id);
 	msgpack_pack_map(&pk, 1);
 	mp_kv_uint(&pk, "pid", (uint64_t)getpid());
-	rc = frame_send(SPAWN_CTL_FD, sb.data, sb.size, err, sizeof(err));
-	msgpack_sbuffer_destroy(&sb);
-	if (rc == -1) {
-		log_warnx("configure reply: %s", err);
-		return -1;
-	}
-	return 0;
+	return spawner_reply(&sb);
 }
 
 /*
  * One request on fd 4 after configure: set_log_level {log_level} (a
- * reload); anything else is refused.  EOF (vigild gone) ends us.
+ * reload); anything else is refused.  EOF (vigild gone) or a broken
+ * request ends us (vigild starts another spawner).
  */
 static void
 spawner_control(void)
@@ -205,29 +230,14 @@ spawner_control(void)
 	msgpack_packer pk;
 	const msgpack_object *args;
 	uint64_t id, lvl;
-	char err[256], op[32];
-	int rc;
+	char op[32];
 
-	msgpack_unpacked_init(&msg);
-	rc = frame_recv(SPAWN_CTL_FD, SPAWN_CONFIGURE_MS, &msg, err,
-	    sizeof(err));
-	if (rc != FRAME_OK) {
-		msgpack_unpacked_destroy(&msg);
-		if (rc == FRAME_EOF)
-			exit(0);
-		fatalx("control: %s", rc == FRAME_TIMEOUT ? "a request cut "
-		    "short" : err);
-	}
-	if (mp_get_uint(&msg.data, "id", &id) != 0) {
-		log_warnx("control: request without id ignored");
-		msgpack_unpacked_destroy(&msg);
-		return;
-	}
+	if (spawner_recv(&msg, &id, op, sizeof(op)) == -1)
+		exit(0);
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	args = mp_get(&msg.data, "args");
-	if (mp_get_str(&msg.data, "op", op, sizeof(op)) != 0 ||
-	    strcmp(op, "set_log_level") != 0)
+	if (strcmp(op, "set_log_level") != 0)
 		mp_reply_err(&pk, id, "unknown_op", "the spawner only takes "
 		    "set_log_level");
 	else if (args == NULL || mp_get_uint(args, "log_level", &lvl) != 0 ||
@@ -239,9 +249,7 @@ spawner_control(void)
 		msgpack_pack_map(&pk, 0);
 	}
 	msgpack_unpacked_destroy(&msg);
-	if (frame_send(SPAWN_CTL_FD, sb.data, sb.size, err, sizeof(err)) == -1)
-		log_warnx("control reply: %s", err);
-	msgpack_sbuffer_destroy(&sb);
+	(void)spawner_reply(&sb);
 }
 
 /* One spawn request on fd 5: receive, fork, reply with the pid. */
