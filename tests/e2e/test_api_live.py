@@ -155,19 +155,25 @@ def test_integration(v, t_start):
        "overall status is the worst provider's", doc["status"])
 
     # Sample counts against the rings.  Under a minute since start every
-    # sample is in every window, so 1m == 5m == 15m == the ring's head, up
-    # to the samples written between the two reads (the aggregator runs a
-    # cycle behind at most).
-    rings = v.ring()
+    # windowed sample is in every window, so 1m == 5m == 15m == the
+    # ring's head less the confirmation's extra requests (flagged
+    # confirm, not windowed), up to the samples written between the two
+    # reads (the aggregator runs a cycle behind at most).
+    def windowed(r):
+        return r["head"] - sum(1 for s in r["samples"] if s["confirm"])
+    rings = v.ring(1 << 16)
     doc = json.loads(get(v, "/health/integration")[3])
-    rings2 = v.ring()
+    rings2 = v.ring(1 << 16)
     young = time.monotonic() - t_start < 55
     for p in doc["providers"]:
         n = p["name"]
         w = p["windows"]
-        h0, h1 = rings[n]["head"], rings2[n]["head"]
+        ok(len(rings2[n]["samples"]) == rings2[n]["head"],
+           "%s: the ring holds every sample so far" % n)
+        h0, h1 = windowed(rings[n]), windowed(rings2[n])
         ok(h0 - 3 <= w["1m"]["samples"] <= h1 and w["1m"]["samples"] > 0,
-           "%s: 1m samples %d consistent with the ring head (%d..%d)" %
+           "%s: 1m samples %d consistent with the ring head less the "
+           "confirmations' extra requests (%d..%d)" %
            (n, w["1m"]["samples"], h0, h1))
         if young:
             ok(w["1m"]["samples"] == w["5m"]["samples"] ==
