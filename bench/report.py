@@ -50,8 +50,9 @@ NOTE = """Reading the table (the figures it names are in the sections below):
 - **CPU per check.**  The bare libcurl loop beside it sleeps the same
   interval between checks on the same reused connection, with nothing
   else: on this virtual machine it alone costs more than the 100 us
-  limit (outside this report, on 2026-11-29: about 35 us to wake from
-  the sleep, about 190 us per check for the same loop over plain HTTP),
+  limit (outside this report, on 2026-11-29, three runs each: 43 to
+  48 us to wake from a sleep with nothing to do, 205 to 219 us per check
+  for the same loop over plain HTTP, 260 to 269 us over HTTPS),
   so the ratio to the bare loop is the figure that measures vigil.
 - **Detection.**  A first failed check is confirmed an eighth of an
   interval later by one check of four requests made at once (each a
