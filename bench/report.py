@@ -60,13 +60,14 @@ NOTE = """Reading the table (the figures it names are in the sections below):
   where four checks in a row would take four eighths; four failures,
   not three, because three would raise about 0.45 false criticals an
   hour at 5% random errors.  The trials' phases are stratified, so the
-  mean phase is close to half an interval at 1 s.  At 30 s it is not: a
-  trial starts once the provider is healthy again, and the checks of that
-  recovery come at fast_probe_percent of the interval, so the switch
-  does not fall at a uniform phase of the plain schedule (the first
-  failed check came 18.2 s after it on average in the run of
-  2026-11-29, not 15 s).  The 30 s rows therefore set what vigil adds
-  after the first failed check against the two confirmations allowed.
+  mean phase is close to half an interval at 1 s.  At 30 s it was not:
+  a trial starts once the provider is healthy again, which ties the
+  switch to the checks of the recovery, and in the run of 2026-11-29 the
+  first failed check came 18.2 s after the switch on average, not 15 s
+  (48 phases from 3.0 to 30.2 s, only 4 in the first quarter of the
+  interval; the cause was not investigated).  The 30 s rows therefore
+  set what vigil adds after the first failed check against the two
+  confirmations allowed.
 
 """
 
