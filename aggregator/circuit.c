@@ -59,13 +59,14 @@ circuit_open(struct circuit *cb, uint64_t now, const struct agg_conf *c)
 }
 
 /*
- * Feed one sample (ok or not) taken at now.  w is the window the status
- * judges rates on (status_window), or NULL.  Returns 1 if the state
- * changed.  O(1).
+ * Feed one sample (ok or not) taken at now; windowed: it is in the
+ * windows too (a confirmation's extra requests are not, and count only as
+ * failures in a row).  w is the window the status judges rates on
+ * (status_window), or NULL.  Returns 1 if the state changed.  O(1).
  */
 int
-circuit_sample(struct circuit *cb, int ok, const struct vigil_window *w,
-    uint64_t now, const struct agg_conf *c)
+circuit_sample(struct circuit *cb, int ok, int windowed,
+    const struct vigil_window *w, uint64_t now, const struct agg_conf *c)
 {
 	uint32_t n, f;
 
@@ -76,9 +77,11 @@ circuit_sample(struct circuit *cb, int ok, const struct vigil_window *w,
 
 	switch (cb->state) {
 	case VIGIL_CB_CLOSED:
-		cb->sc_samples++;
-		if (!ok)
-			cb->sc_failures++;
+		if (windowed) {
+			cb->sc_samples++;
+			if (!ok)
+				cb->sc_failures++;
+		}
 		if (ok)
 			return 0;
 		if (c->circuit_failures > 0 &&

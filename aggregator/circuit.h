@@ -33,7 +33,7 @@ struct route_cand {
 
 void		circuit_init(struct circuit *);
 uint64_t	circuit_cooldown_ns(uint32_t, const struct agg_conf *);
-int		circuit_sample(struct circuit *, int,
+int		circuit_sample(struct circuit *, int, int,
 		    const struct vigil_window *, uint64_t,
 		    const struct agg_conf *);
 int		circuit_tick(struct circuit *, uint64_t);

@@ -532,8 +532,8 @@ agg_sample(struct agg *a, struct agg_prov *p, const struct vigil_sample *smp,
 		window_get(&p->win, w, &s->win[w]);
 	w = status_window(s->win, a->conf.min_samples);
 	if (!p->paused)
-		circuit_sample(&p->cb, ok, w >= 0 ? &s->win[w] : NULL, now,
-		    &a->conf);
+		circuit_sample(&p->cb, ok, windowed, w >= 0 ? &s->win[w] :
+		    NULL, now, &a->conf);
 	/* Alerts carry the sample's times, both clocks of one instant, so
 	 * that their wall times are as far apart as the cool-down says. */
 	agg_judge(a, p, smp->mono_ns, smp->wall_ns, 1);

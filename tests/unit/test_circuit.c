@@ -22,27 +22,27 @@ test_consecutive(void)
 	/* Successes first, so that the error rate stays below critical
 	 * and only the consecutive count can open it. */
 	for (i = 0; i < 20; i++)
-		circuit_sample(&cb, 1, NULL, t - S, &C);
+		circuit_sample(&cb, 1, 1, NULL, t - S, &C);
 	for (i = 0; i < 4; i++)
-		T_CHECK(circuit_sample(&cb, 0, NULL, t + i * S, &C) == 0);
+		T_CHECK(circuit_sample(&cb, 0, 1, NULL, t + i * S, &C) == 0);
 	T_CHECK(cb.state == VIGIL_CB_CLOSED);
-	T_CHECK(circuit_sample(&cb, 1, NULL, t + 4 * S, &C) == 0);
+	T_CHECK(circuit_sample(&cb, 1, 1, NULL, t + 4 * S, &C) == 0);
 	for (i = 0; i < 4; i++)		/* the success reset the count */
-		circuit_sample(&cb, 0, NULL, t + (5 + i) * S, &C);
+		circuit_sample(&cb, 0, 1, NULL, t + (5 + i) * S, &C);
 	T_CHECK(cb.state == VIGIL_CB_CLOSED);
-	T_CHECK(circuit_sample(&cb, 0, NULL, t + 9 * S, &C) == 1);
+	T_CHECK(circuit_sample(&cb, 0, 1, NULL, t + 9 * S, &C) == 1);
 	T_CHECK(cb.state == VIGIL_CB_OPEN && cb.opens == 1);
 	T_CHECK(cb.until_ns == t + 9 * S + 30 * S);
 	/* Open ignores samples, until the cool-down is over. */
-	T_CHECK(circuit_sample(&cb, 1, NULL, t + 10 * S, &C) == 0);
+	T_CHECK(circuit_sample(&cb, 1, 1, NULL, t + 10 * S, &C) == 0);
 	T_CHECK(circuit_tick(&cb, t + 38 * S) == 0);
 	T_CHECK(cb.state == VIGIL_CB_OPEN);
 	T_CHECK(circuit_tick(&cb, t + 39 * S) == 1);
 	T_CHECK(cb.state == VIGIL_CB_HALF_OPEN);
 	/* half_open: M = 2 successes close it. */
-	T_CHECK(circuit_sample(&cb, 1, NULL, t + 40 * S, &C) == 0);
+	T_CHECK(circuit_sample(&cb, 1, 1, NULL, t + 40 * S, &C) == 0);
 	T_CHECK(cb.state == VIGIL_CB_HALF_OPEN);
-	T_CHECK(circuit_sample(&cb, 1, NULL, t + 41 * S, &C) == 1);
+	T_CHECK(circuit_sample(&cb, 1, 1, NULL, t + 41 * S, &C) == 1);
 	T_CHECK(cb.state == VIGIL_CB_CLOSED && cb.streak == 0);
 }
 
@@ -56,7 +56,7 @@ test_cooldown_growth(void)
 
 	circuit_init(&cb);
 	for (i = 0; i < 5; i++)
-		circuit_sample(&cb, 0, NULL, t, &C);
+		circuit_sample(&cb, 0, 1, NULL, t, &C);
 	T_CHECK(cb.state == VIGIL_CB_OPEN);
 	for (i = 0; i < 8; i++) {
 		T_CHECKF(cb.until_ns - t == want, "open %d: %llu s", i + 1,
@@ -64,7 +64,7 @@ test_cooldown_growth(void)
 		t = cb.until_ns;
 		T_CHECK(circuit_tick(&cb, t) == 1);
 		T_CHECK(cb.state == VIGIL_CB_HALF_OPEN);
-		T_CHECK(circuit_sample(&cb, 0, NULL, t, &C) == 1);
+		T_CHECK(circuit_sample(&cb, 0, 1, NULL, t, &C) == 1);
 		T_CHECK(cb.state == VIGIL_CB_OPEN);
 		want *= 2;
 		if (want > 600 * S)
@@ -78,11 +78,11 @@ test_cooldown_growth(void)
 	/* Closing resets the growth. */
 	t = cb.until_ns;
 	circuit_tick(&cb, t);
-	circuit_sample(&cb, 1, NULL, t, &C);
-	circuit_sample(&cb, 1, NULL, t, &C);
+	circuit_sample(&cb, 1, 1, NULL, t, &C);
+	circuit_sample(&cb, 1, 1, NULL, t, &C);
 	T_CHECK(cb.state == VIGIL_CB_CLOSED);
 	for (i = 0; i < 5; i++)
-		circuit_sample(&cb, 0, NULL, t, &C);
+		circuit_sample(&cb, 0, 1, NULL, t, &C);
 	T_CHECK(cb.state == VIGIL_CB_OPEN && cb.until_ns - t == 30 * S);
 }
 
@@ -99,29 +99,29 @@ test_error_rate(void)
 	/* Alternating: never 5 in a row; 80% over 10 samples. */
 	w.samples = 4;
 	w.ok = 0;
-	circuit_sample(&cb, 1, &w, t, &C);
-	circuit_sample(&cb, 0, &w, t, &C);
-	circuit_sample(&cb, 0, &w, t, &C);
-	circuit_sample(&cb, 0, &w, t, &C);
+	circuit_sample(&cb, 1, 1, &w, t, &C);
+	circuit_sample(&cb, 0, 1, &w, t, &C);
+	circuit_sample(&cb, 0, 1, &w, t, &C);
+	circuit_sample(&cb, 0, 1, &w, t, &C);
 	T_CHECK(cb.state == VIGIL_CB_CLOSED);	/* 4 samples < min 5 */
 	w.samples = 5;
 	w.ok = 1;
-	T_CHECK(circuit_sample(&cb, 0, &w, t, &C) == 1);	/* 4/5 = 80% */
+	T_CHECK(circuit_sample(&cb, 0, 1, &w, t, &C) == 1);	/* 4/5 = 80% */
 	T_CHECK(cb.state == VIGIL_CB_OPEN);
 	/* Back to closed: the old failures in the window do not reopen. */
 	circuit_tick(&cb, cb.until_ns);
-	circuit_sample(&cb, 1, &w, t, &C);
-	circuit_sample(&cb, 1, &w, t, &C);
+	circuit_sample(&cb, 1, 1, &w, t, &C);
+	circuit_sample(&cb, 1, 1, &w, t, &C);
 	T_CHECK(cb.state == VIGIL_CB_CLOSED);
 	w.samples = 20;
 	w.ok = 2;
-	T_CHECK(circuit_sample(&cb, 0, &w, t, &C) == 0);
+	T_CHECK(circuit_sample(&cb, 0, 1, &w, t, &C) == 0);
 	T_CHECK(cb.state == VIGIL_CB_CLOSED);
 	/* A success in half_open then a failure: back to open. */
 	circuit_init(&cb);
 	cb.state = VIGIL_CB_HALF_OPEN;
-	circuit_sample(&cb, 1, NULL, t, &C);
-	T_CHECK(circuit_sample(&cb, 0, NULL, t, &C) == 1);
+	circuit_sample(&cb, 1, 1, NULL, t, &C);
+	T_CHECK(circuit_sample(&cb, 0, 1, NULL, t, &C) == 1);
 	T_CHECK(cb.state == VIGIL_CB_OPEN);
 }
 
@@ -152,6 +152,35 @@ test_route(void)
 	T_CHECK(fabs(circuit_score(100, 0.1) - (200 + 100)) < 1e-9);
 }
 
+/*
+ * A confirmation's extra requests (not windowed) count as failures in a
+ * row but not into the error rate since the close, which parallels the
+ * window.
+ */
+static void
+test_unwindowed(void)
+{
+	struct circuit cb;
+	struct agg_conf c = C;
+	uint64_t t = 1000 * S;
+	int i;
+
+	c.circuit_failures = 0;		/* only the error rate opens it */
+	circuit_init(&cb);
+	for (i = 0; i < 4; i++)
+		circuit_sample(&cb, 1, 1, NULL, t + i * S, &c);
+	for (i = 0; i < 20; i++)
+		T_CHECK(circuit_sample(&cb, 0, 0, NULL, t + 5 * S, &c) == 0);
+	T_CHECK(cb.failures == 20 && cb.sc_samples == 4 &&
+	    cb.sc_failures == 0);
+	T_CHECK(cb.state == VIGIL_CB_CLOSED);
+	/* The same failures, windowed: 20 of 24 is over 80%. */
+	T_CHECK(circuit_sample(&cb, 0, 1, NULL, t + 6 * S, &c) == 0);
+	for (i = 0; i < 19 && cb.state == VIGIL_CB_CLOSED; i++)
+		circuit_sample(&cb, 0, 1, NULL, t + 6 * S, &c);
+	T_CHECKF(cb.state == VIGIL_CB_OPEN && i < 19, "%d", i);
+}
+
 int
 main(void)
 {
@@ -160,5 +189,6 @@ main(void)
 	T_RUN(test_cooldown_growth);
 	T_RUN(test_error_rate);
 	T_RUN(test_route);
+	T_RUN(test_unwindowed);
 	return t_done();
 }
