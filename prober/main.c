@@ -447,7 +447,8 @@ apply_configure(struct prober *pr, const msgpack_object *a, char *err,
 			NEED(-1, "fast_probe_percent");
 		pr->fast_percent = (uint32_t)v;
 	}
-	/* The aggregator's circuit_failures: confirm that many quickly. */
+	/* The larger of down_after and circuit_failures, at most 100 (vigild
+	 * caps it): confirm that many quickly. */
 	pr->confirm_max = 5;
 	OPT(mp_get_uint(a, "confirm_failures", &v), "confirm_failures");
 	if (rc == 0) {

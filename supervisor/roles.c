@@ -30,6 +30,7 @@
 #define KEY_MAX			4096
 #define API_AGG_STALE_MS	5000
 #define LOG_LEVEL_MS		2000	/* set_log_level answered within */
+#define CONFIRM_MAX		100	/* the prober's limit on confirm_failures */
 
 static int	prober_configure(struct proc *, msgpack_packer *, char *,
 		    size_t);
@@ -58,6 +59,7 @@ static int	pack_settings(const struct conf *, const struct proc_role *,
 		    msgpack_sbuffer *);
 static void	pack_vigil_keys(msgpack_packer *, const struct conf *);
 static void	push_log_level(void);
+static void	send_log_level(struct proc *);
 static void	log_level_done(void *, int, const msgpack_object *,
 		    const char *, const char *);
 static int	listen_parse(const char *, struct sockaddr_storage *,
@@ -105,6 +107,7 @@ static const struct proc_role roles[] = {
 #define ROLE_SPAWNER	(&roles[3])
 
 static int	spawner_child_fd = -1;	/* its fd 5 until it is forked */
+static int	spawner_log_level;	/* sent with its configure */
 
 /* ---- the directory ---- */
 
@@ -305,7 +308,7 @@ prober_configure(struct proc *p, msgpack_packer *pk, char *err,
 	struct provider *pv = p->p_ctx;
 	const struct conf_provider *cp = &pv->pv_conf;
 	char key[KEY_MAX];
-	uint32_t n = 15;
+	uint32_t n = 15, confirm;
 
 	if (conf_read_secret(cp, key, sizeof(key), err, errlen) == -1)
 		return -1;
@@ -330,12 +333,15 @@ prober_configure(struct proc *p, msgpack_packer *pk, char *err,
 		mp_kv_uint(pk, "gen_interval_ms", cp->gen_interval_ms);
 	mp_kv_uint(pk, "fast_probe_percent", vd->conf.fast_probe_percent);
 	/* Confirm failures quickly until the provider is down and its
-	 * circuit open, whichever takes more failures. */
-	mp_kv_uint(pk, "confirm_failures", vd->conf.down_after >
-	    vd->conf.circuit_failures ? vd->conf.down_after :
-	    vd->conf.circuit_failures);
+	 * circuit open, whichever takes more failures (up to the prober's
+	 * limit; beyond it, checks come at the interval). */
+	confirm = vd->conf.down_after > vd->conf.circuit_failures ?
+	    vd->conf.down_after : vd->conf.circuit_failures;
+	mp_kv_uint(pk, "confirm_failures", confirm < CONFIRM_MAX ? confirm :
+	    CONFIRM_MAX);
 	mp_kv_bool(pk, "paused", pv->pv_paused);
-	mp_kv_uint(pk, "log_level", (uint64_t)log_getlevel());
+	pv->pv_log_level = log_getlevel();
+	mp_kv_uint(pk, "log_level", (uint64_t)pv->pv_log_level);
 	return 0;
 }
 
@@ -365,6 +371,9 @@ prober_up(struct proc *p)
 	vd->dir[pv->pv_slot].pid = (uint32_t)p->p_pid;
 	vd->dir[pv->pv_slot].restarts = p->p_restarts;
 	dir_publish(pv->pv_slot);
+	/* A reload changed the level while it was starting. */
+	if (pv->pv_log_level != log_getlevel())
+		send_log_level(p);
 	roles_check_ready();
 }
 
@@ -465,32 +474,39 @@ api_fd5(struct proc *p, int *close_it)
 
 /*
  * A reload changed log_level: tell the running probers and the spawner
- * (the aggregator and vigil-api restart for it: it is in their settings;
- * a prober starting now gets it with its configure).
+ * (the aggregator and vigil-api restart for it: it is in their settings).
+ * One still starting got its configure with the old level: prober_up and
+ * spawner_up send it the new one.
  */
 static void
 push_log_level(void)
 {
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
 	struct provider *pv;
 	struct proc *sp = vd->penv.spawner;
+
+	TAILQ_FOREACH(pv, &vd->providers, pv_entry)
+		if (!pv->pv_removing && pv->pv_proc->p_state == PROC_UP)
+			send_log_level(pv->pv_proc);
+	if (sp != NULL && sp->p_state == PROC_UP)
+		send_log_level(sp);
+}
+
+static void
+send_log_level(struct proc *p)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	msgpack_pack_map(&pk, 1);
 	mp_kv_uint(&pk, "log_level", (uint64_t)log_getlevel());
-	TAILQ_FOREACH(pv, &vd->providers, pv_entry)
-		if (!pv->pv_removing && pv->pv_proc->p_state == PROC_UP)
-			(void)proc_request(pv->pv_proc, "set_log_level",
-			    sb.data, sb.size, LOG_LEVEL_MS, log_level_done,
-			    pv->pv_proc);
-	if (sp != NULL && sp->p_state == PROC_UP)
-		(void)proc_request(sp, "set_log_level", sb.data, sb.size,
-		    LOG_LEVEL_MS, log_level_done, sp);
+	(void)proc_request(p, "set_log_level", sb.data, sb.size, LOG_LEVEL_MS,
+	    log_level_done, p);
 	msgpack_sbuffer_destroy(&sb);
 }
 
+/* A process that ended meanwhile gets the level with its next configure. */
 static void
 log_level_done(void *arg, int ok, const msgpack_object *res,
     const char *code, const char *msg)
@@ -498,7 +514,7 @@ log_level_done(void *arg, int ok, const msgpack_object *res,
 	struct proc *p = arg;
 
 	(void)res;
-	if (!ok)
+	if (!ok && strcmp(code, "unavailable") != 0)
 		log_warnx("%s: set_log_level: %s: %s", p->p_name[0] != '\0' ?
 		    p->p_name : p->p_role->name, code, msg);
 }
@@ -512,8 +528,9 @@ spawner_configure(struct proc *p, msgpack_packer *pk, char *err,
 	(void)p;
 	(void)err;
 	(void)errlen;
+	spawner_log_level = log_getlevel();
 	msgpack_pack_map(pk, 1);
-	mp_kv_uint(pk, "log_level", (uint64_t)vd->conf.log_level);
+	mp_kv_uint(pk, "log_level", (uint64_t)spawner_log_level);
 	return 0;
 }
 
@@ -554,7 +571,8 @@ spawner_fd5(struct proc *p, int *close_it)
 static void
 spawner_up(struct proc *p)
 {
-	(void)p;
+	if (spawner_log_level != log_getlevel())
+		send_log_level(p);
 	probers_release();
 	roles_check_ready();
 }
@@ -844,8 +862,6 @@ vigild_reload(char *err, size_t errlen)
 	    "%s", old.control_socket);
 	snprintf(vd->conf.user, sizeof(vd->conf.user), "%s", old.user);
 	log_setlevel(vd->conf.log_level);
-	if (vd->conf.log_level != old.log_level)
-		push_log_level();
 
 	for (pv = TAILQ_FIRST(&vd->providers); pv != NULL; pv = next) {
 		next = TAILQ_NEXT(pv, pv_entry);
@@ -886,6 +902,9 @@ vigild_reload(char *err, size_t errlen)
 		nstart++;
 		(void)provider_add(np);
 	}
+	/* After the loop: probers it stops or restarts are no longer up. */
+	if (vd->conf.log_level != old.log_level)
+		push_log_level();
 	if (vd->agg != NULL && vd->agg->p_state == PROC_DOWN)
 		agg_changed = 1;
 	if (vd->api != NULL && vd->api->p_state == PROC_DOWN)

@@ -29,6 +29,7 @@ struct provider {
 	int			 pv_paused;	/* operator pause, kept */
 	uint32_t		 pv_interval_ms; /* set_interval, 0 = config's */
 	int			 pv_removing;	/* stopping, then freed */
+	int			 pv_log_level;	/* sent with configure */
 	TAILQ_ENTRY(provider)	 pv_entry;
 };
 TAILQ_HEAD(providers, provider);

@@ -210,6 +210,24 @@ def test_log_level(h):
        [ln for ln in h.logtext().splitlines() if "set_log_level" in ln])
 
 
+def test_large_thresholds():
+    """down_after and circuit_failures may be up to 1,000 (vigil.conf(5));
+    the prober confirms at most 100 failures quickly: vigild caps what it
+    sends, and the probers start and sample."""
+    h = tp.Harness("spawner-big")
+    try:
+        h.write_conf([{"name": n, "kind": "http",
+                       "base_url": "http://127.0.0.1:9"} for n in NAMES[:2]],
+                     "down_after = 1000\ncircuit_failures = 500")
+        h.start(wait_providers=NAMES[:2])
+        ok(sampling(h, NAMES[:2]), "with down_after 1000 the probers "
+           "start and sample")
+        ok("confirm_failures" not in h.logtext(),
+           "no prober refused its configure", h.logtext()[-800:])
+    finally:
+        h.stop()
+
+
 def main():
     h = tp.Harness("spawner")
     bindir = os.path.join(h.tmp, "bin")
@@ -229,6 +247,12 @@ def main():
         print(h.logtext()[-3000:], file=sys.stderr)
     finally:
         h.stop()
+    try:
+        test_large_thresholds()
+    except Exception as e:
+        import traceback
+        traceback.print_exc()
+        ok(False, "harness (large thresholds)", e)
     return 1 if tp.failures else 0
 
 
