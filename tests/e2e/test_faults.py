@@ -488,7 +488,7 @@ def test_provider_faults():
 
 def main():
     h = tp.Harness("faults")
-    try:
+    with tp.guarded("harness", h):
         h.sim = tp.Sim(h.tmp, ["%s:openai:%s" % (n, KEY)
                                for n in ("a", "b", "c")])
         h.write_conf([{"name": n, "kind": "openai",
@@ -503,19 +503,8 @@ def main():
         test_api_faults(h)
         test_vigild_stop(h)
         test_vigild_kill(h)
-    except Exception as e:  # a harness failure is a test failure
-        import traceback
-        traceback.print_exc()
-        ok(False, "harness", e)
-        print(h.logtext()[-3000:], file=sys.stderr)
-    finally:
-        h.stop()
-    try:
+    with tp.guarded("provider faults harness"):
         test_provider_faults()
-    except Exception as e:
-        import traceback
-        traceback.print_exc()
-        ok(False, "provider faults harness", e)
     return 1 if tp.failures else 0
 
 

@@ -6,6 +6,7 @@ Also the harness that test_supervisor.py imports (Harness, Sim, ctl_call).
 Every server is started here on 127.0.0.1 with free ports, a temporary
 shm name and control socket, and stopped (by pid) even on failure.
 """
+import contextlib
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
 BUILD = os.environ.get("VIGIL_BUILD", "build")
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -84,6 +86,23 @@ def children_of(pid):
         except (OSError, ValueError, IndexError):
             pass
     return out
+
+
+@contextlib.contextmanager
+def guarded(label, h=None):
+    """A harness failure is a test failure: an exception in the block
+    fails the test named label, with its traceback and the end of h's
+    vigild log; h is stopped however the block ends."""
+    try:
+        yield
+    except Exception as e:
+        traceback.print_exc()
+        ok(False, label, e)
+        if h is not None:
+            print(h.logtext()[-3000:], file=sys.stderr)
+    finally:
+        if h is not None:
+            h.stop()
 
 
 def stop_process(proc, wait_s=5):
@@ -588,7 +607,7 @@ def test_sigterm(h):
 
 def main():
     h = Harness("probing")
-    try:
+    with guarded("harness", h):
         closed = free_port()
         sim = Sim(h.tmp, [
             "openai:openai:" + KEYS["openai"],
@@ -622,13 +641,6 @@ def main():
         test_reload(h, sim)
         test_bad_reload(h)
         test_sigterm(h)
-    except Exception as e:  # a harness failure is a test failure
-        import traceback
-        traceback.print_exc()
-        ok(False, "harness", e)
-        print(h.logtext()[-3000:], file=sys.stderr)
-    finally:
-        h.stop()
     return 1 if failures else 0
 
 

@@ -240,12 +240,8 @@ def test_nofile():
 def main():
     for t in (test_state_dir_unusable, test_state_dir_full,
               test_segment_stale, test_segment_foreign, test_nofile):
-        try:
+        with tp.guarded("%s: harness" % t.__name__):
             t()
-        except Exception as e:  # a harness failure is a test failure
-            import traceback
-            traceback.print_exc()
-            ok(False, "%s: harness" % t.__name__, e)
     return 1 if tp.failures else 0
 
 

@@ -232,7 +232,7 @@ def main():
     h = tp.Harness("spawner")
     bindir = os.path.join(h.tmp, "bin")
     os.mkdir(bindir)
-    try:
+    with tp.guarded("harness", h):
         conf(h)
         h.start(wait_providers=NAMES)
         time.sleep(1.0)
@@ -240,19 +240,8 @@ def main():
         forked = test_memory(spawned, bindir)
         test_kill_spawner(h, forked)
         test_log_level(h)
-    except Exception as e:
-        import traceback
-        traceback.print_exc()
-        ok(False, "harness", e)
-        print(h.logtext()[-3000:], file=sys.stderr)
-    finally:
-        h.stop()
-    try:
+    with tp.guarded("harness (large thresholds)"):
         test_large_thresholds()
-    except Exception as e:
-        import traceback
-        traceback.print_exc()
-        ok(False, "harness (large thresholds)", e)
     return 1 if tp.failures else 0
 
 

@@ -882,7 +882,7 @@ def main():
             ok(False, "%s harness" % t.__name__, e)
 
     h = tp.Harness("ctl")
-    try:
+    with tp.guarded("harness", h):
         os.chmod(h.tmp, 0o755)
         h.sim = tp.Sim(h.tmp, ["a:openai:" + KEY_A, "b:openai:" + KEY_B])
         extra = "read_group = nogroup" if os.geteuid() == 0 else ""
@@ -904,13 +904,6 @@ def main():
         test_second_vigild(h)
         test_reload_op(h)
         test_shutdown_op(h)
-    except Exception as e:
-        import traceback
-        traceback.print_exc()
-        ok(False, "harness", e)
-        print(h.logtext()[-3000:], file=sys.stderr)
-    finally:
-        h.stop()
     return 1 if tp.failures else 0
 
 
