@@ -40,6 +40,7 @@
 
 #include <vigil/vigil.h>
 
+#include "fdpass.h"
 #include "frame.h"
 #include "log.h"
 #include "spawner.h"
@@ -257,25 +258,12 @@ static void
 spawner_request(void)
 {
 	char name[VIGIL_NAME_MAX + 1];
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} cm;
-	struct msghdr msg;
-	struct cmsghdr *c;
-	struct iovec iov;
 	int32_t reply = -1;
 	ssize_t n;
-	int fd = -1;
+	int fd;
 
-	memset(&msg, 0, sizeof(msg));
-	iov.iov_base = name;
-	iov.iov_len = sizeof(name) - 1;
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cm.buf;
-	msg.msg_controllen = sizeof(cm.buf);
-	n = recvmsg(SPAWN_REQ_FD, &msg, MSG_CMSG_CLOEXEC);
+	n = fdpass_recv(SPAWN_REQ_FD, name, sizeof(name) - 1, &fd,
+	    MSG_CMSG_CLOEXEC);
 	if (n == -1) {
 		if (errno == EINTR || errno == EAGAIN)
 			return;
@@ -283,14 +271,10 @@ spawner_request(void)
 	}
 	if (n == 0)
 		exit(0);	/* vigild closed its end */
-	for (c = CMSG_FIRSTHDR(&msg); c != NULL; c = CMSG_NXTHDR(&msg, c))
-		if (c->cmsg_level == SOL_SOCKET &&
-		    c->cmsg_type == SCM_RIGHTS &&
-		    c->cmsg_len == CMSG_LEN(sizeof(int)))
-			memcpy(&fd, CMSG_DATA(c), sizeof(int));
 	name[n] = '\0';
-	if (fd == -1 || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-	    (size_t)n >= VIGIL_NAME_MAX || strlen(name) != (size_t)n)
+	/* fd is -1 too for a request cut short (fdpass_recv). */
+	if (fd == -1 || (size_t)n >= VIGIL_NAME_MAX ||
+	    strlen(name) != (size_t)n)
 		log_warnx("malformed spawn request refused");
 	else
 		reply = (int32_t)spawner_fork(name, fd);

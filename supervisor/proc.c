@@ -32,6 +32,7 @@
 #include <event2/event.h>
 #include <msgpack.h>
 
+#include "fdpass.h"
 #include "frame.h"
 #include "log.h"
 #include "proc.h"
@@ -339,33 +340,14 @@ proc_spawn(struct proc *p, int sv[2])
 static pid_t
 proc_spawn_request(struct proc *p, int sock, char *why, size_t len)
 {
-	union {
-		struct cmsghdr	hdr;
-		char		buf[CMSG_SPACE(sizeof(int))];
-	} cm;
-	struct msghdr msg;
-	struct cmsghdr *c;
-	struct iovec iov;
 	struct pollfd pfd;
 	uint64_t deadline, now;
 	int32_t pid;
 	ssize_t n;
 	int rc;
 
-	memset(&msg, 0, sizeof(msg));
-	memset(&cm, 0, sizeof(cm));
-	iov.iov_base = p->p_name;
-	iov.iov_len = strlen(p->p_name);
-	msg.msg_iov = &iov;
-	msg.msg_iovlen = 1;
-	msg.msg_control = cm.buf;
-	msg.msg_controllen = sizeof(cm.buf);
-	c = CMSG_FIRSTHDR(&msg);
-	c->cmsg_level = SOL_SOCKET;
-	c->cmsg_type = SCM_RIGHTS;
-	c->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(c), &sock, sizeof(int));
-	if (sendmsg(env->spawn_fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT) == -1) {
+	if (fdpass_send(env->spawn_fd, p->p_name, strlen(p->p_name), sock,
+	    MSG_NOSIGNAL | MSG_DONTWAIT) == -1) {
 		snprintf(why, len, "request: %s", strerror(errno));
 		return -1;
 	}
