@@ -30,6 +30,7 @@
 #include "frame.h"
 #include "log.h"
 #include "persist.h"
+#include "priv.h"
 #include "ring.h"
 #include "segment.h"
 #include "webhook.h"
@@ -488,6 +489,11 @@ main(int argc, char *argv[])
 	if (argc > 1)
 		usage();
 	log_init("vigil-aggregator", LOG_LVL_INFO);
+	/* Before the segment or the webhook's token: common/priv.c. */
+	if (priv_child_init(err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		exit(AGG_EXIT_NORESTART);
+	}
 	signal(SIGPIPE, SIG_IGN);
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 	memset(&d, 0, sizeof(d));

@@ -43,6 +43,7 @@
 #include "api.h"
 #include "ctl.h"
 #include "log.h"
+#include "priv.h"
 #include "ring.h"
 #include "segment.h"
 
@@ -386,6 +387,11 @@ main(int argc, char *argv[])
 	uint64_t cfg_id = 0;
 	int ch, child, lfd, port = 0, one = 1, rc;
 
+	/* Before the segment is mapped: common/priv.c. */
+	if (priv_child_init(err, sizeof(err)) == -1) {
+		fprintf(stderr, "vigil-api: %s\n", err);
+		exit(EX_NORESTART);
+	}
 	memset(&set, 0, sizeof(set));
 	set.prometheus = 1;
 	set.log_level = LOG_LVL_INFO;

@@ -32,6 +32,7 @@
 #include "frame.h"
 #include "kinds.h"
 #include "log.h"
+#include "priv.h"
 #include "probe.h"
 #include "ring.h"
 #include "sched.h"
@@ -171,6 +172,17 @@ usage(void)
 int
 main(int argc, char *argv[])
 {
+	char err[256];
+
+	/*
+	 * Non-dumpable, then the privilege drop, before any secret or the
+	 * segment (common/priv.c); probers forked by the spawner inherit
+	 * both.
+	 */
+	if (priv_child_init(err, sizeof(err)) == -1) {
+		fprintf(stderr, "vigil-prober: %s\n", err);
+		exit(EXIT_CONFIG);
+	}
 	/* The spawner gets a blank argv[2]: room for a prober's title. */
 	if (argc >= 2 && strcmp(argv[1], "--spawner") == 0) {
 		spawner_title_init(argc, argv);

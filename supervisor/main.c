@@ -57,7 +57,6 @@ static struct event	*ev_stop_tick;
 static uint64_t		 stop_deadline;
 
 static void	usage(void) __attribute__((noreturn));
-static void	resolve_user(void);
 static void	find_selfdir(void);
 static void	make_segment(void);
 static void	signal_cb(evutil_socket_t, short, void *);
@@ -114,30 +113,38 @@ vigild_notify(const char *msg)
 }
 
 /*
- * Children run as conf.user when vigild is root; as nobody when that
- * user does not exist; unchanged when vigild is not root or the user is
- * root itself.
+ * Children run as conf.user when vigild is root; unchanged when vigild
+ * is not root or the user is root itself.  A user that does not exist
+ * is a configuration error: falling back to a shared account such as
+ * nobody would hand every key to any daemon running as it.
  */
-static void
-resolve_user(void)
+int
+vigild_resolve_user(const char *user, struct proc_env *pe, char *err,
+    size_t errlen)
 {
 	struct passwd *pw;
 
-	vd->penv.drop = 0;
+	pe->drop = 0;
 	if (geteuid() != 0)
-		return;
-	if ((pw = getpwnam(vd->conf.user)) == NULL) {
-		log_warnx("user %s does not exist; children run as nobody",
-		    vd->conf.user);
-		if ((pw = getpwnam("nobody")) == NULL)
-			fatalx("neither user %s nor nobody exists",
-			    vd->conf.user);
+		return 0;
+	if ((pw = getpwnam(user)) == NULL) {
+		snprintf(err, errlen, "user %s does not exist: create it "
+		    "(useradd --system --no-create-home --shell "
+		    "/usr/sbin/nologin %s) or name another in [vigil] user =",
+		    user, user);
+		return -1;
 	}
 	if (pw->pw_uid == 0)
-		return;
-	vd->penv.drop = 1;
-	vd->penv.uid = pw->pw_uid;
-	vd->penv.gid = pw->pw_gid;
+		return 0;
+	if (pw->pw_gid == 0) {
+		snprintf(err, errlen, "user %s has primary group root; "
+		    "give it a group of its own", user);
+		return -1;
+	}
+	pe->drop = 1;
+	pe->uid = pw->pw_uid;
+	pe->gid = pw->pw_gid;
+	return 0;
 }
 
 /* The directory of our own executable: children are looked up there
@@ -357,8 +364,19 @@ main(int argc, char *argv[])
 	if (optind != argc)
 		usage();
 
+	/* We read every key: no core file, no ptrace by another uid. */
+	if (prctl(PR_SET_DUMPABLE, 0) == -1)
+		fatal("prctl PR_SET_DUMPABLE");
 	log_init("vigild", LOG_LVL_INFO);
-	if (conf_load(&vd->conf, path, err, sizeof(err)) == -1) {
+	/*
+	 * What --check-config accepts vigild starts with: the user to run
+	 * children as, and every enabled provider's secret, are checked
+	 * here as the prober would use them (and again on reload).
+	 */
+	if (conf_load(&vd->conf, path, err, sizeof(err)) == -1 ||
+	    vigild_resolve_user(vd->conf.user, &vd->penv, err,
+	    sizeof(err)) == -1 ||
+	    conf_check_secrets(&vd->conf, err, sizeof(err)) == -1) {
 		fprintf(stderr, "vigild: %s\n", err);
 		exit(EXIT_CONFIG);
 	}
@@ -378,7 +396,6 @@ main(int argc, char *argv[])
 	vd->started_wall_ns = now_wall_ns();
 	vd->penv.listen_fd = -1;
 	vd->penv.spawn_fd = -1;
-	resolve_user();
 	find_selfdir();
 	if (make_dir(vd->conf.state_dir, 0750, 1) == -1)
 		log_warn("state directory %s", vd->conf.state_dir);

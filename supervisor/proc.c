@@ -18,7 +18,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -35,6 +34,7 @@
 #include "fdpass.h"
 #include "frame.h"
 #include "log.h"
+#include "priv.h"
 #include "proc.h"
 #include "ring.h"
 
@@ -398,8 +398,8 @@ proc_move_fd(int fd, int min)
 static void
 proc_exec_child(struct proc *p, int sock, int fd5, const char *path)
 {
-	char *argv[4], *envp[4];
-	char journal[256];
+	char *argv[4], *envp[5];
+	char journal[256], drop[64];
 	const char *js;
 	sigset_t all;
 	int segfd, nullfd, s, l = -1, i;
@@ -423,18 +423,16 @@ proc_exec_child(struct proc *p, int sock, int fd5, const char *path)
 		_exit(127);
 	close_range(l != -1 ? 6 : 5, ~0U, 0);
 
-	if (env->drop) {
-		if (chdir("/") == -1 || setgroups(1, &env->gid) == -1 ||
-		    setresgid(env->gid, env->gid, env->gid) == -1 ||
-		    setresuid(env->uid, env->uid, env->uid) == -1) {
-			dprintf(2, "vigild: %s: cannot drop privileges: "
-			    "%s\n", p->p_label,
-			    strerror(errno));
-			_exit(PROC_EXIT_PERMANENT);
-		}
-	}
-	/* After the credential change, which clears PDEATHSIG. */
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+	/*
+	 * No drop here: a process of the service uid could ptrace the child
+	 * or open its /proc/PID/mem between execve (which makes it dumpable
+	 * again) and its own prctl.  The child execs as root, makes itself
+	 * non-dumpable, then drops to the uid:gid in PRIV_DROP_ENV
+	 * (common/priv.c).  That also lets it exec from a build tree only
+	 * root can read.
+	 */
+	if (chdir("/") == -1 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
 	    prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
 		_exit(127);
 	/* vigild died before PDEATHSIG was armed: do not run orphaned. */
@@ -450,6 +448,11 @@ proc_exec_child(struct proc *p, int sock, int fd5, const char *path)
 	envp[i++] = "PATH=/usr/bin:/bin";
 	if (p->p_role->env != NULL)
 		envp[i++] = (char *)p->p_role->env;
+	if (env->drop) {
+		snprintf(drop, sizeof(drop), "%s=%lu:%lu", PRIV_DROP_ENV,
+		    (unsigned long)env->uid, (unsigned long)env->gid);
+		envp[i++] = drop;
+	}
 	if ((js = getenv("JOURNAL_STREAM")) != NULL &&
 	    strlen(js) < sizeof(journal) - 16) {
 		snprintf(journal, sizeof(journal), "JOURNAL_STREAM=%s", js);

@@ -125,7 +125,7 @@ struct proc_env {
 	int			 seg_rw_fd;	/* O_RDWR shm descriptor */
 	int			 seg_ro_fd;	/* O_RDONLY shm descriptor */
 	int			 listen_fd;	/* -1: none */
-	int			 drop;		/* change credentials in child */
+	int			 drop;		/* the child drops to uid:gid (priv.c) */
 	uid_t			 uid;
 	gid_t			 gid;
 	char			 libexec[4096];	/* "" = only next to vigild */

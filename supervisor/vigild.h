@@ -61,6 +61,8 @@ struct provider	*provider_find(const char *);
 int		 provider_pause(struct provider *, int);
 int		 provider_set_interval(struct provider *, uint32_t);
 int		 vigild_reload(char *, size_t);
+int		 vigild_resolve_user(const char *, struct proc_env *, char *,
+		    size_t);
 int		 roles_dir_init(void);
 void		 roles_check_ready(void);
 int		 roles_listen(const char *, char *, size_t);

@@ -25,6 +25,19 @@ done
 mkdir -p "$RUN/keys" "$RUN/state"
 chmod 755 "$RUN"
 chmod 700 "$RUN/keys"
+# As root, vigild runs its children as the user vigil (demo.conf leaves
+# the default); a missing user is a configuration error, not a fallback
+# to nobody.  Create it as the package would, and give it the state
+# directory so that the aggregator can save history across runs.
+if [ "$(id -u)" = 0 ]; then
+	if ! id vigil >/dev/null 2>&1; then
+		echo "demo: creating the system user vigil (children run as it)"
+		useradd --system --user-group --no-create-home \
+		    --home-dir /nonexistent --shell /usr/sbin/nologin vigil
+	fi
+	chown vigil:vigil "$RUN/state"
+	chmod 750 "$RUN/state"
+fi
 (
 	umask 077
 	printf '%s\n' sk-demo-openai >"$RUN/keys/openai"
