@@ -1416,6 +1416,28 @@ conf_read_secret(const struct conf_provider *p, char *buf, size_t len,
 	return 0;
 }
 
+/*
+ * Read every enabled provider's secret as its prober would get it
+ * (conf_read_secret) and throw it away: a key file at the wrong mode, a
+ * missing file or an unset variable is refused by --check-config and
+ * reload before anything runs with it.  Returns 0, or -1 with err (the
+ * first failure; never the secret).
+ */
+int
+conf_check_secrets(const struct conf *c, char *err, size_t errlen)
+{
+	char key[CONF_SECRET_MAX];
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < c->nproviders && rc == 0; i++)
+		if (c->providers[i].enabled)
+			rc = conf_read_secret(&c->providers[i], key,
+			    sizeof(key), err, errlen);
+	explicit_bzero(key, sizeof(key));
+	return rc;
+}
+
 static int
 conf_read_file(const char *name, const char *key, const char *path,
     char *buf, size_t len, char *err, size_t errlen)

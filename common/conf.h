@@ -110,5 +110,7 @@ int	conf_provider_changed(const struct conf_provider *,
  */
 int	conf_read_secret(const struct conf_provider *p, char *buf, size_t len,
 	    char *err, size_t errlen);
+/* conf_read_secret for every enabled provider, the secrets thrown away. */
+int	conf_check_secrets(const struct conf *, char *, size_t);
 
 #endif /* VIGIL_CONF_H */

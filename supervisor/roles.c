@@ -792,6 +792,7 @@ int
 vigild_reload(char *err, size_t errlen)
 {
 	struct conf nc, old;
+	struct proc_env pe;
 	struct provider *pv, *next;
 	const struct conf_provider *np;
 	msgpack_sbuffer a0, a1, p0, p1;
@@ -803,9 +804,17 @@ vigild_reload(char *err, size_t errlen)
 		snprintf(err, errlen, "a reload is already in progress");
 		return -1;
 	}
+	/* Refuse what --check-config refuses (supervisor/main.c). */
 	if (conf_load(&nc, vd->conf.path, err, errlen) == -1) {
 		log_warnx("reload refused, keeping the running configuration: "
 		    "%s", err);
+		return -1;
+	}
+	if (vigild_resolve_user(nc.user, &pe, err, errlen) == -1 ||
+	    conf_check_secrets(&nc, err, errlen) == -1) {
+		log_warnx("reload refused, keeping the running configuration: "
+		    "%s", err);
+		conf_free(&nc);
 		return -1;
 	}
 	for (i = 0; i < nc.nproviders; i++)
