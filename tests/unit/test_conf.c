@@ -875,6 +875,34 @@ mkprov(const char *file, const char *env, const char *cred)
 	return p;
 }
 
+/*
+ * conf_check_secrets: what --check-config, start and reload run; the
+ * first failing enabled provider is named, a disabled one is not read.
+ */
+static void
+test_check_secrets(void)
+{
+	char text[1024], err[CONF_ERR_MAX], good[256], loose[256];
+	struct conf c;
+
+	snprintf(good, sizeof(good), "%s", tfile("sk-GOOD\n", 8, 0600));
+	snprintf(loose, sizeof(loose), "%s", tfile("sk-LOOSE\n", 9, 0644));
+	snprintf(text, sizeof(text), "[provider \"a\"]\nkind = openai\n"
+	    "base_url = http://h\napi_key_file = %s\n\n"
+	    "[provider \"b\"]\nkind = openai\nbase_url = http://h\n"
+	    "api_key_file = %s\n", good, loose);
+	if (load_ok(&c, text) == 0) {
+		T_CHECK(conf_check_secrets(&c, err, sizeof(err)) == -1);
+		T_CHECKF(strncmp(err, "b: api_key_file", 15) == 0 &&
+		    strstr(err, "mode 0644") != NULL &&
+		    strstr(err, "LOOSE") == NULL, "%s", err);
+		c.providers[1].enabled = 0;
+		T_CHECKF(conf_check_secrets(&c, err, sizeof(err)) == 0, "%s",
+		    err);
+		conf_free(&c);
+	}
+}
+
 static void
 test_secret_file(void)
 {
@@ -1118,6 +1146,7 @@ main(void)
 	T_RUN(test_env);
 	T_RUN(test_env_bad);
 	T_RUN(test_provider_changed);
+	T_RUN(test_check_secrets);
 	T_RUN(test_secret_file);
 	T_RUN(test_secret_env_cred);
 	T_RUN(test_packaged_conf);
