@@ -10,7 +10,7 @@
  *
  * Validation has three stages: each value as it is read (syntax and its
  * absolute range), the environment overrides of [vigil], then the rules
- * between keys (timeout < interval, the 10 s floor unless
+ * between keys (timeout <= interval, the 10 s floor unless
  * allow_fast_probes, warning <= critical...), each error naming the line
  * of the value to blame, or line 0 and the variable for the environment.
  * Error messages never quote a URL or a secret.  Library code: never logs.
@@ -393,7 +393,7 @@ conf_parse_uint(const char *s, uint32_t *v)
 int
 conf_parse_duration(const char *s, uint32_t *ms)
 {
-	uint64_t n = 0, mult;
+	uint64_t n = 0, frac = 0, scale = 1, mult;
 	const char *p;
 
 	if (s == NULL || *s < '0' || *s > '9')
@@ -402,6 +402,17 @@ conf_parse_duration(const char *s, uint32_t *ms)
 		n = n * 10 + (uint64_t)(*p - '0');
 		if (n > UINT32_MAX)
 			return -1;
+	}
+	/* A decimal fraction, as in HEALTH_CHECK_TIMEOUT_SECONDS=0.5. */
+	if (*p == '.') {
+		if (p[1] < '0' || p[1] > '9')
+			return -1;
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			if (scale >= 1000000000)
+				return -1;
+			frac = frac * 10 + (uint64_t)(*p - '0');
+			scale *= 10;
+		}
 	}
 	if (*p == '\0' || strcmp(p, "s") == 0)
 		mult = 1000;
@@ -413,9 +424,11 @@ conf_parse_duration(const char *s, uint32_t *ms)
 		mult = 3600000;
 	else
 		return -1;
-	if (n * mult > UINT32_MAX)
+	/* Whole milliseconds only: 1.5ms or 0.0001s is an error. */
+	if ((frac * mult) % scale != 0 ||
+	    n * mult + frac * mult / scale > UINT32_MAX)
 		return -1;
-	*ms = (uint32_t)(n * mult);
+	*ms = (uint32_t)(n * mult + frac * mult / scale);
 	return 0;
 }
 
@@ -940,13 +953,18 @@ conf_validate(struct conf_ctx *x)
 		return conf_verr(x, VK_INTERVAL, "%s is below 10s (set "
 		    "allow_fast_probes = yes to go down to 100ms)", a);
 	}
-	if (c->timeout_ms >= c->interval_ms) {
+	/*
+	 * A check may take the whole interval (the seed's interval = 10s
+	 * with its default timeout = 10s): the next one then starts as the
+	 * last one gives up.  Longer would make checks overlap.
+	 */
+	if (c->timeout_ms > c->interval_ms) {
 		conf_fmt_dur(c->timeout_ms, a, sizeof(a));
 		conf_fmt_dur(c->interval_ms, b, sizeof(b));
 		if (x->vline[VK_TIMEOUT] != 0 || x->venv[VK_TIMEOUT] != NULL)
-			return conf_verr(x, VK_TIMEOUT, "%s must be shorter "
-			    "than interval (%s)", a, b);
-		return conf_verr(x, VK_INTERVAL, "%s must be longer than "
+			return conf_verr(x, VK_TIMEOUT, "%s is longer than "
+			    "interval (%s)", a, b);
+		return conf_verr(x, VK_INTERVAL, "%s is shorter than "
 		    "timeout (%s)", b, a);
 	}
 	if (c->warning_error_rate > c->critical_error_rate) {
@@ -1015,14 +1033,14 @@ conf_validate_provider(struct conf_ctx *x, size_t i)
 	}
 	if (lines[PK_TIMEOUT] == 0)
 		p->timeout_ms = c->timeout_ms;
-	if (p->timeout_ms >= p->interval_ms) {
+	if (p->timeout_ms > p->interval_ms) {
 		conf_fmt_dur(p->timeout_ms, a, sizeof(a));
 		conf_fmt_dur(p->interval_ms, b, sizeof(b));
 		if (lines[PK_TIMEOUT] != 0)
 			return conf_err(x, lines[PK_TIMEOUT], "timeout", "%s "
-			    "must be shorter than interval (%s)", a, b);
-		return conf_err(x, lines[PK_INTERVAL], "interval", "%s must "
-		    "be longer than the timeout of [vigil] (%s); set timeout "
+			    "is longer than interval (%s)", a, b);
+		return conf_err(x, lines[PK_INTERVAL], "interval", "%s is "
+		    "shorter than the timeout of [vigil] (%s); set timeout "
 		    "in [provider \"%s\"] too", b, a, p->name);
 	}
 	return 0;

@@ -309,10 +309,13 @@ test_durations(void)
 		{ "500ms", 500 }, { "30s", 30000 }, { "2m", 120000 },
 		{ "1h", 3600000 }, { "45", 45000 }, { "0", 0 },
 		{ "0ms", 0 }, { "007s", 7000 }, { "4294967295ms", UINT32_MAX },
-		{ "1193h", 1193u * 3600000u }
+		{ "1193h", 1193u * 3600000u }, { "0.5", 500 },
+		{ "1.5s", 1500 }, { "0.25m", 15000 }, { "2.000s", 2000 },
+		{ "0.001", 1 }, { "1.5h", 5400000 }
 	};
 	static const char *const bad[] = {
-		"", "s", "ms", "10x", "-1", "+1", "1.5s", " 30s", "30s ",
+		"", "s", "ms", "10x", "-1", "+1", "1.5ms", "0.0005s", "1.",
+		".5", "1..5", "1.5.5", "0.0000000001", " 30s", "30s ",
 		"30 s", "1d", "30S", "4294967296ms", "4294968s", "1194h",
 		"99999999999999999999", "0x10"
 	};
@@ -559,22 +562,32 @@ test_err_fast_probes(void)
 static void
 test_err_timeout(void)
 {
-	load_err("[vigil]\ninterval = 20s\ntimeout = 20s\n",
-	    "3: timeout: 20s must be shorter than interval (20s)");
+	struct conf c;
+
+	load_err("[vigil]\ninterval = 20s\ntimeout = 21s\n",
+	    "3: timeout: 21s is longer than interval (20s)");
 	load_err("[vigil]\ntimeout = 1m\ninterval = 30s\n",
-	    "2: timeout: 1m must be shorter");
+	    "2: timeout: 1m is longer");
 	/* only interval given: the default timeout is not to blame */
-	load_err("[vigil]\n\ninterval = 10s\n",
-	    "3: interval: 10s must be longer than timeout (10s)");
+	load_err("[vigil]\nallow_fast_probes = yes\ninterval = 5s\n",
+	    "3: interval: 5s is shorter than timeout (10s)");
 	load_err("[provider \"a\"]\nkind = openai\nbase_url = https://a\n"
 	    "interval = 20s\ntimeout = 25s\n",
-	    "5: timeout: 25s must be shorter than interval (20s)");
-	load_err("[provider \"a\"]\nkind = openai\nbase_url = https://a\n"
-	    "interval = 10s\n",
-	    "4: interval: 10s must be longer than the timeout of [vigil]");
-	load_err("[vigil]\ntimeout = 20s\n"
+	    "5: timeout: 25s is longer than interval (20s)");
+	load_err("[vigil]\nallow_fast_probes = yes\n"
 	    "[provider \"a\"]\nkind = openai\nbase_url = https://a\n"
-	    "interval = 15s\n", "6: interval: 15s must be longer");
+	    "interval = 5s\n",
+	    "6: interval: 5s is shorter than the timeout of [vigil]");
+	load_err("[vigil]\ntimeout = 20s\ninterval = 30s\n"
+	    "[provider \"a\"]\nkind = openai\nbase_url = https://a\n"
+	    "interval = 15s\n", "7: interval: 15s is shorter");
+	/* The seed's own values: interval 10 s with the 10 s timeout. */
+	if (load_ok(&c, "[vigil]\ninterval = 10s\n[provider \"a\"]\n"
+	    "kind = openai\nbase_url = https://a\ninterval = 10s\n") == 0) {
+		T_CHECK(c.interval_ms == 10000 && c.timeout_ms == 10000);
+		T_CHECK(c.providers[0].timeout_ms == 10000);
+		conf_free(&c);
+	}
 }
 
 static void
@@ -749,6 +762,20 @@ test_env(void)
 		T_CHECK(c.warning_error_rate == 15);
 		conf_free(&c);
 	}
+	/* The seed's forms: seconds with a fraction, interval = timeout. */
+	setenv("HEALTH_CHECK_TIMEOUT_SECONDS", "0.5", 1);
+	setenv("HEALTH_CHECK_INTERVAL_SECONDS", "10", 1);
+	if (load_ok(&c, "[vigil]\n") == 0) {
+		T_CHECK(c.timeout_ms == 500 && c.interval_ms == 10000);
+		conf_free(&c);
+	}
+	setenv("HEALTH_CHECK_TIMEOUT_SECONDS", "10", 1);
+	if (load_ok(&c, "[vigil]\n") == 0) {
+		T_CHECK(c.timeout_ms == 10000 && c.interval_ms == 10000);
+		conf_free(&c);
+	}
+	unsetenv("HEALTH_CHECK_TIMEOUT_SECONDS");
+	unsetenv("HEALTH_CHECK_INTERVAL_SECONDS");
 }
 
 static void
@@ -761,8 +788,9 @@ test_env_bad(void)
 		    "duration" },
 		{ "HEALTH_CHECK_INTERVAL_SECONDS", "5", "5s is below 10s" },
 		{ "HEALTH_CHECK_INTERVAL_SECONDS", "301", "out of range" },
-		{ "HEALTH_CHECK_TIMEOUT_SECONDS", "30", "30s must be shorter "
+		{ "HEALTH_CHECK_TIMEOUT_SECONDS", "31", "31s is longer "
 		    "than interval (30s)" },
+		{ "HEALTH_CHECK_TIMEOUT_SECONDS", "0.0001", "not a duration" },
 		{ "HEALTH_HISTORY_RETENTION", "lots", "not a whole number" },
 		{ "HEALTH_HISTORY_RETENTION", "1", "out of range" },
 		{ "HEALTH_DEGRADATION_WARNING_THRESHOLD", "150", "out of "
@@ -797,8 +825,8 @@ test_env_bad(void)
 	}
 	/* the file's value is blamed when the environment is fine */
 	setenv("HEALTH_CHECK_INTERVAL_SECONDS", "20", 1);
-	load_err("[vigil]\ntimeout = 25s\n", "2: timeout: 25s must be "
-	    "shorter than interval (20s)");
+	load_err("[vigil]\ntimeout = 25s\n", "2: timeout: 25s is longer "
+	    "than interval (20s)");
 }
 
 static void
