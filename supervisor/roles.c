@@ -240,6 +240,11 @@ provider_add(const struct conf_provider *cp)
 	}
 	pv->pv_conf = *cp;
 	pv->pv_slot = (uint32_t)slot;
+	/*
+	 * monitoring_enabled = no (HEALTH_MONITORING_ENABLED=false) stops
+	 * probing, not only alerts: every provider starts paused.
+	 */
+	pv->pv_paused = !vd->conf.monitoring_enabled;
 	if ((pv->pv_proc = proc_new(ROLE_PROBER, cp->name, pv)) == NULL) {
 		free(pv);
 		log_warnx("provider %s: out of memory", cp->name);
@@ -882,10 +887,13 @@ vigild_reload(char *err, size_t errlen)
 			pv->pv_removing = 1;
 			nstop++;
 			proc_stop(pv->pv_proc, provider_stopped);
-		} else if (conf_provider_changed(&pv->pv_conf, np)) {
+		} else if (conf_provider_changed(&pv->pv_conf, np) ||
+		    vd->conf.monitoring_enabled != old.monitoring_enabled) {
 			log_info("reload: provider %s changed: restarting its "
 			    "prober", pv->pv_conf.name);
 			pv->pv_conf = *np;
+			if (vd->conf.monitoring_enabled != old.monitoring_enabled)
+				pv->pv_paused = !vd->conf.monitoring_enabled;
 			pv->pv_interval_ms = 0;
 			dir_fill(pv, 1);
 			nchange++;

@@ -1,0 +1,72 @@
+#!/usr/bin/python3
+"""End-to-end tests of what a new user meets first (issue 15): the
+seed's own settings are accepted, and HEALTH_MONITORING_ENABLED=false
+stops probing, not only alerts."""
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_probing as tp  # noqa: E402  (the shared harness)
+from test_probing import ok, wait_for, binpath  # noqa: E402
+
+KEY = "sk-first-contact-1111"
+
+
+def test_seed_values(tmp):
+    """interval = 10s with the default 10 s timeout, and a timeout in
+    decimal seconds from the environment, pass --check-config."""
+    path = os.path.join(tmp, "seed.conf")
+    with open(path, "w") as f:
+        f.write("[vigil]\ninterval = 10s\nuser = root\n"
+                "shm_name = /vigil-seed\n")
+    r = subprocess.run([binpath("vigild"), "--check-config", "-c", path],
+                       capture_output=True, text=True, timeout=10)
+    ok(r.returncode == 0, "interval = 10s with the default timeout is "
+       "accepted", (r.returncode, r.stderr))
+    env = dict(os.environ, HEALTH_CHECK_TIMEOUT_SECONDS="0.5",
+               HEALTH_CHECK_INTERVAL_SECONDS="10")
+    r = subprocess.run([binpath("vigild"), "--check-config", "-c", path],
+                       capture_output=True, text=True, timeout=10, env=env)
+    ok(r.returncode == 0, "HEALTH_CHECK_TIMEOUT_SECONDS=0.5 is accepted",
+       (r.returncode, r.stderr))
+
+
+def test_monitoring_disabled():
+    h = tp.Harness("nomon")
+    with tp.guarded("monitoring disabled", h):
+        h.sim = tp.Sim(h.tmp, ["a:openai:" + KEY, "b:openai:" + KEY])
+        h.write_conf([{"name": n, "kind": "openai",
+                       "base_url": h.sim.base(n), "key": KEY}
+                      for n in ("a", "b")])
+        h.start(wait_providers=["a", "b"],
+                env={"HEALTH_MONITORING_ENABLED": "false"})
+        time.sleep(1.5)     # 7 intervals of 200 ms
+        ps = h.providers(8)
+        ok(all(not ps[n]["samples"] for n in ("a", "b")),
+           "HEALTH_MONITORING_ENABLED=false: no provider is probed",
+           {n: len(ps[n]["samples"]) for n in ("a", "b")})
+        ok(all(ps[n]["paused"] for n in ("a", "b")),
+           "every provider is shown paused", ps)
+        r = h.call("resume", {"provider": "a"})
+        ok(r.get("ok") is True, "an operator may still resume one", r)
+        ok(wait_for(lambda: h.providers(8)["a"]["samples"], 10),
+           "the resumed provider is probed")
+        ok(not h.providers(8)["b"]["samples"], "the other is not")
+
+
+def main():
+    tmp = tp.tempfile.mkdtemp(prefix="vigil-first-")
+    try:
+        with tp.guarded("seed values"):
+            test_seed_values(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    test_monitoring_disabled()
+    return 1 if tp.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
