@@ -43,9 +43,10 @@ KEY_A = "sk-ctl-test-aaaa1111"
 KEY_B = "sk-ctl-test-bbbb2222"
 
 
-def vigilctl(h, *args, sock=None, timeout=30, env=None, preexec=None):
+def vigilctl(h, *args, sock=None, timeout=30, env=None, preexec=None,
+             binary=None):
     """Run vigilctl; returns CompletedProcess (text)."""
-    cmd = [binpath("vigilctl")]
+    cmd = [binary or binpath("vigilctl")]
     if sock is not False:
         cmd += ["-s", sock or h.sock]
     cmd += list(args)
@@ -529,7 +530,16 @@ def test_cli_errors(h):
             os.setgroups([])
             os.setgid(nobody.pw_gid)
             os.setuid(nobody.pw_uid)
-        r = vigilctl(h, "ping", preexec=drop)
+        # A copy where nobody may run it: the clone may be in a
+        # directory only root can enter.
+        pub = tempfile.mkdtemp(prefix="vigilctl-pub-")
+        os.chmod(pub, 0o755)
+        shutil.copy(binpath("vigilctl"), pub)
+        try:
+            r = vigilctl(h, "ping", preexec=drop,
+                         binary=os.path.join(pub, "vigilctl"))
+        finally:
+            shutil.rmtree(pub, ignore_errors=True)
         ok(r.returncode == 2 and "Permission denied" in r.stderr and
            "vigil group" in r.stderr,
            "permission denied: status 2 with the vigil group hint", show(r))
