@@ -460,8 +460,20 @@ proc_exec_child(struct proc *p, int sock, int fd5, const char *path)
 	}
 	envp[i] = NULL;
 	execve(path, argv, envp);
-	dprintf(2, "vigild: exec %s: %s\n", path, strerror(errno));
-	_exit(127);
+	/*
+	 * What trying again cannot fix is permanent: say so once, with
+	 * the fix, rather than every backoff period forever.  A busy text
+	 * file (an upgrade in progress) or no memory may pass: 127.
+	 */
+	if (errno == ETXTBSY || errno == ENOMEM || errno == EAGAIN) {
+		dprintf(2, "vigild: exec %s: %s\n", path, strerror(errno));
+		_exit(127);
+	}
+	dprintf(2, "vigild: exec %s: %s: will not retry; make it an "
+	    "executable file that root may run (install again, or check the "
+	    "file's mode and the file system's noexec), then "
+	    "'vigilctl reload'\n", path, strerror(errno));
+	_exit(PROC_EXIT_PERMANENT);
 }
 
 /* Frames from the child. */

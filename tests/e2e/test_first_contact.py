@@ -3,6 +3,7 @@
 seed's own settings are accepted, and HEALTH_MONITORING_ENABLED=false
 stops probing, not only alerts."""
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -57,6 +58,41 @@ def test_monitoring_disabled():
         ok(not h.providers(8)["b"]["samples"], "the other is not")
 
 
+def test_exec_failure():
+    """A child binary that cannot be executed is reported once, as
+    permanent, with the fix; not retried every backoff period."""
+    h = tp.Harness("noexec")
+    with tp.guarded("exec failure", h):
+        bindir = os.path.join(h.tmp, "bin")
+        os.mkdir(bindir)
+        for b in ("vigild", "vigil-prober", "vigil-aggregator"):
+            shutil.copy(binpath(b), os.path.join(bindir, b))
+        # vigil-api there, executable, but not a program (a file that
+        # is not executable at all is "not installed" before any fork).
+        with open(os.path.join(bindir, "vigil-api"), "w") as f:
+            f.write("not a program\n")
+        os.chmod(os.path.join(bindir, "vigil-api"), 0o755)
+        h.sim = tp.Sim(h.tmp, ["a:openai:" + KEY])
+        h.write_conf([{"name": "a", "kind": "openai",
+                       "base_url": h.sim.base("a"), "key": KEY}])
+        h.start(vigild=os.path.join(bindir, "vigild"),
+                wait_providers=["a"])
+        ok(wait_for(lambda: "will not retry" in h.logtext(), 10),
+           "exec failure: the reason and the fix are logged",
+           h.logtext()[-1500:])
+        time.sleep(3)       # several backoff periods
+        log = h.logtext()
+        n_exec = log.count("vigil-api: Exec format error: will not retry")
+        n_perm = len(re.findall(r"api: pid \d+ exited with status 125: a "
+                                r"permanent error", log))
+        ok(n_exec == 1 and n_perm == 1 and "restarting in" not in
+           log.split("will not retry", 1)[1].split("\n", 2)[-1].replace(
+               "prober", ""),
+           "it is reported once as permanent, not restarted",
+           (n_exec, n_perm, log[-1500:]))
+        ok(h.providers(4)["a"]["samples"], "the rest of vigil runs on")
+
+
 def main():
     tmp = tp.tempfile.mkdtemp(prefix="vigil-first-")
     try:
@@ -65,6 +101,7 @@ def main():
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     test_monitoring_disabled()
+    test_exec_failure()
     return 1 if tp.failures else 0
 
 
