@@ -61,7 +61,9 @@ int		 api_pct_decode(const char *, size_t, char *, size_t, int);
 int		 api_query_parse(const char *, struct api_query *, char *,
 		    size_t);
 const char	*api_query_get(const struct api_query *, const char *);
-int		 api_query_only(const struct api_query *, const char *const *,
+#define API_QUERY_UNKNOWN	(-1)	/* api_query_check's results */
+#define API_QUERY_REPEATED	(-2)
+int		 api_query_check(const struct api_query *, const char *const *,
 		    const char **);
 int		 api_time_parse(const char *, uint64_t *);
 size_t		 api_time_format(uint64_t, char *, size_t);

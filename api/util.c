@@ -133,12 +133,15 @@ api_query_get(const struct api_query *q, const char *key)
 }
 
 /*
- * Check that every parameter of q is in the NULL-terminated list allowed.
- * Returns 0, or -1 with *bad set to the first unknown key: a typo such as
- * "stpe=5m" is an error, not silently the default.
+ * Check q against the NULL-terminated list of the parameters a route
+ * knows.  Returns 0; API_QUERY_UNKNOWN with *bad the first parameter not
+ * in allowed (a typo such as "stpe=5m" is an error, not silently the
+ * default); or API_QUERY_REPEATED with *bad the first one given twice
+ * ("provider=a&provider=b" would otherwise mean whichever the code reads
+ * first).  Unknown wins when a parameter is both.  O(n^2) for n <= 16.
  */
 int
-api_query_only(const struct api_query *q, const char *const *allowed,
+api_query_check(const struct api_query *q, const char *const *allowed,
     const char **bad)
 {
 	size_t i, j;
@@ -149,9 +152,15 @@ api_query_only(const struct api_query *q, const char *const *allowed,
 				break;
 		if (allowed[j] == NULL) {
 			*bad = q->kv[i].key;
-			return -1;
+			return API_QUERY_UNKNOWN;
 		}
 	}
+	for (i = 1; i < q->n; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(q->kv[i].key, q->kv[j].key) == 0) {
+				*bad = q->kv[i].key;
+				return API_QUERY_REPEATED;
+			}
 	return 0;
 }
 

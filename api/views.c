@@ -31,8 +31,6 @@ static void	 wb_finish(struct api_wbuf *, struct evbuffer *,
 static void	 put_json(struct evbuffer *, cJSON *);
 static int	 bad_param(struct evbuffer *, struct api_result *,
 		    const char *, const char *);
-static int	 check_params(const struct api_query *, const char *const *,
-		    struct evbuffer *, struct api_result *);
 static const struct vigil_provider *find_snap(const struct api_ctx *,
 		    const char *);
 static const char *overall_status(const struct api_ctx *);
@@ -114,20 +112,6 @@ bad_param(struct evbuffer *out, struct api_result *r, const char *param,
 	r->code = 400;
 	r->ctype = CT_JSON;
 	return -1;
-}
-
-/* 400 naming the first parameter that is not in allowed. */
-static int
-check_params(const struct api_query *q, const char *const *allowed,
-    struct evbuffer *out, struct api_result *r)
-{
-	const char *bad;
-	char msg[128];
-
-	if (api_query_only(q, allowed, &bad) == 0)
-		return 0;
-	snprintf(msg, sizeof(msg), "unknown parameter \"%.40s\"", bad);
-	return bad_param(out, r, bad, msg);
 }
 
 /*
@@ -431,12 +415,11 @@ void
 api_view_integration(struct api_ctx *ctx, const struct api_query *q,
     struct evbuffer *out, struct api_result *r)
 {
-	static const char *const allowed[] = { NULL };
 	struct api_wbuf w;
 	size_t i;
 
-	if (check_params(q, allowed, out, r) == -1 ||
-	    snapshot_or_503(ctx, out, r) == -1)
+	(void)q;		/* no parameters: main.c's route table */
+	if (snapshot_or_503(ctx, out, r) == -1)
 		return;
 	api_wb_begin(&w, out);
 	api_wb_lit(&w, "{\"status\":");
@@ -464,7 +447,6 @@ void
 api_view_provider(struct api_ctx *ctx, const char *name,
     const struct api_query *q, struct evbuffer *out, struct api_result *r)
 {
-	static const char *const allowed[] = { "samples", NULL };
 	const struct vigil_provider *p;
 	struct vigil_cursor cur;
 	struct api_wbuf w;
@@ -473,8 +455,6 @@ api_view_provider(struct api_ctx *ctx, const char *name,
 	unsigned long want = 50;
 	size_t n, i;
 
-	if (check_params(q, allowed, out, r) == -1)
-		return;
 	if ((v = api_query_get(q, "samples")) != NULL) {
 		want = strtoul(v, &end, 10);
 		if (*v == '\0' || *end != '\0' || want >
@@ -537,7 +517,6 @@ void
 api_view_graph(struct api_ctx *ctx, const struct api_query *q,
     struct evbuffer *out, struct api_result *r)
 {
-	static const char *const allowed[] = { "format", NULL };
 	static const char *const colour[VIGIL_ST_COUNT] = { "gray",
 	    "green", "orange", "red", "purple", "lightblue" };
 	const char *fmt = api_query_get(q, "format");
@@ -545,8 +524,6 @@ api_view_graph(struct api_ctx *ctx, const struct api_query *q,
 	cJSON *o, *nodes, *edges, *n, *e;
 	size_t i;
 
-	if (check_params(q, allowed, out, r) == -1)
-		return;
 	if (fmt == NULL || strcmp(fmt, "json") == 0)
 		dot = 0;
 	else if (strcmp(fmt, "dot") == 0)
@@ -800,8 +777,6 @@ void
 api_view_history(struct api_ctx *ctx, const struct api_query *q,
     struct evbuffer *out, struct api_result *r)
 {
-	static const char *const allowed[] = { "provider", "from", "to",
-	    "step", "format", NULL };
 	const char *prov = api_query_get(q, "provider");
 	const char *v, *stepname = "raw";
 	uint64_t from, to;
@@ -811,8 +786,6 @@ api_view_history(struct api_ctx *ctx, const struct api_query *q,
 	char msg[96], at[32];
 	size_t i;
 
-	if (check_params(q, allowed, out, r) == -1)
-		return;
 	to = now_wall_ns();
 	if ((v = api_query_get(q, "to")) != NULL &&
 	    api_time_parse(v, &to) == -1) {
@@ -917,8 +890,6 @@ void
 api_view_alerts(struct api_ctx *ctx, const struct api_query *q,
     struct evbuffer *out, struct api_result *r)
 {
-	static const char *const allowed[] = { "since", "provider", "level",
-	    "limit", NULL };
 	const char *prov = api_query_get(q, "provider");
 	const char *v;
 	struct vigil_cursor cur = { 0, 0 };
@@ -929,8 +900,6 @@ api_view_alerts(struct api_ctx *ctx, const struct api_query *q,
 	char *end, at[32];
 	cJSON *o, *a, *e;
 
-	if (check_params(q, allowed, out, r) == -1)
-		return;
 	if ((v = api_query_get(q, "since")) != NULL &&
 	    api_time_parse(v, &since) == -1) {
 		bad_param(out, r, "since", "since must be RFC 3339 "

@@ -181,9 +181,29 @@ def get_json(port, path):
     return st, ct, json.loads(data) if data else None
 
 
+def fetch_error(port, path):
+    """(status, Content-Type, JSON body or the body's start) by a raw
+    request: a streaming route that wrongly accepted the query would
+    never end a read through http.client."""
+    raw = raw_request(port, ("GET %s HTTP/1.1\r\nHost: x\r\n"
+                             "Connection: close\r\n\r\n" % path).encode())
+    head, _, data = raw.partition(b"\r\n\r\n")
+    ct = None
+    for h in head.split(b"\r\n")[1:]:
+        k, _, v = h.partition(b":")
+        if k.strip().lower() == b"content-type":
+            ct = v.strip().decode()
+    try:
+        doc = json.loads(data)
+    except ValueError:      # the dashboard's HTML, a metrics text...
+        doc = data[:80]
+    return status_of(raw), ct, doc
+
+
 def expect_400(port, path, param):
-    st, ct, doc = get_json(port, path)
-    ok = (st == 400 and ct == "application/json" and
+    st, ct, doc = fetch_error(port, path)
+    ok = (isinstance(doc, dict) and st == 400 and
+          ct == "application/json" and
           doc["error"]["code"] == "bad_parameter" and
           doc["error"].get("parameter") == param)
     result("400 names %s for %s" % (param, path), ok, (st, ct, doc))
@@ -753,6 +773,42 @@ def run(seg, srv, port, shm):
         provs["google"]["last_error"]["code"] == "curl:28"
     result("/health/integration matches the segment", ok, doc)
     expect_400(port, "/health/integration?bogus=1", "bogus")
+    # Every route refuses what it does not know, the ones without
+    # parameters included, and any parameter given twice.
+    for path in ("/health", "/", "/index.html", "/metrics",
+                 "/health/integration/providers/openai",
+                 "/health/integration/graph",
+                 "/health/integration/history",
+                 "/health/integration/alerts",
+                 "/health/integration/events", "/ws/health"):
+        expect_400(port, path + "?x=1", "x")
+    expect_400(port, "/health/?x=1", "x")
+    expect_400(port, "/health?x", "x")
+    for path, param in (
+            ("/health/integration/history?provider=openai&provider=google",
+             "provider"),
+            ("/health/integration/alerts?provider=openai&provider=openai",
+             "provider"),
+            ("/health/integration/history?step=1m&format=csv&step=raw",
+             "step"),
+            ("/health/integration/graph?format=json&format=dot", "format"),
+            ("/health/integration/providers/openai?samples=1&samples=2",
+             "samples"),
+            ("/health/integration/events?last_event_id=1&last_event_id=2",
+             "last_event_id"),
+            ("/health/integration/history?provider=openai&provider",
+             "provider")):
+        expect_400(port, path, param)
+        st, ct, doc = fetch_error(port, path)
+        result("repeated %s: the message says so" % param, st == 400 and
+               "more than once" in doc["error"]["message"], doc)
+    st, ct, doc = fetch_error(port, "/health/integration/history?bogus=1&"
+                              "bogus=2")
+    result("unknown and repeated: unknown first", st == 400 and
+           doc["error"]["parameter"] == "bogus" and
+           "unknown" in doc["error"]["message"], doc)
+    st, ct, doc = fetch_error(port, "/nosuch?x=1")
+    result("unknown path with parameters: 404", st == 404, (st, doc))
 
     # HEAD
     st, ct, hdrs, data = get(port, "/health/integration", method="HEAD")

@@ -1,6 +1,7 @@
 /*
  * test_api.c - vigil-api's pure functions (api/util.c): percent-decoding,
- * query parsing, RFC 3339 parse/format, steps, Prometheus escaping.
+ * query parsing and checking, RFC 3339 parse/format, steps, Prometheus
+ * escaping.
  */
 #include <math.h>
 #include <stdint.h>
@@ -55,7 +56,7 @@ test_query_parse(void)
 	T_CHECK(strcmp(api_query_get(&q, "step"), "5m") == 0);
 	T_CHECK(strcmp(api_query_get(&q, "flag"), "") == 0);
 	T_CHECK(api_query_get(&q, "nope") == NULL);
-	T_CHECK(api_query_only(&q, allowed, &b) == -1 &&
+	T_CHECK(api_query_check(&q, allowed, &b) == API_QUERY_UNKNOWN &&
 	    strcmp(b, "flag") == 0);
 	T_CHECK(api_query_parse("from=2026-11-28T15%3A04%3A05Z", &q, bad,
 	    sizeof(bad)) == 0);
@@ -76,6 +77,46 @@ test_query_parse(void)
 	T_CHECK(api_query_parse(big, &q, bad, sizeof(bad)) == -1);
 	T_CHECK(api_query_parse(NULL, &q, bad, sizeof(bad)) == 0 && q.n == 0);
 	T_CHECK(api_query_parse("", &q, bad, sizeof(bad)) == 0 && q.n == 0);
+}
+
+/*
+ * A repeated parameter is refused by name, known or not (an unknown one
+ * is reported as unknown first); the same value twice too; a key with no
+ * value counts.
+ */
+static void
+test_query_check(void)
+{
+	struct api_query q;
+	char bad[40];
+	const char *b = NULL;
+	static const char *const allowed[] = { "provider", "step", NULL };
+	static const char *const none[] = { NULL };
+
+	T_CHECK(api_query_parse("provider=a&step=1m", &q, bad,
+	    sizeof(bad)) == 0);
+	T_CHECK(api_query_check(&q, allowed, &b) == 0);
+	T_CHECK(api_query_check(&q, none, &b) == API_QUERY_UNKNOWN &&
+	    strcmp(b, "provider") == 0);
+	T_CHECK(api_query_parse("provider=a&step=1m&provider=b", &q, bad,
+	    sizeof(bad)) == 0);
+	T_CHECK(api_query_check(&q, allowed, &b) == API_QUERY_REPEATED &&
+	    strcmp(b, "provider") == 0);
+	T_CHECK(api_query_parse("step=1m&step=1m", &q, bad, sizeof(bad)) == 0);
+	T_CHECK(api_query_check(&q, allowed, &b) == API_QUERY_REPEATED &&
+	    strcmp(b, "step") == 0);
+	T_CHECK(api_query_parse("provider=a&provider", &q, bad,
+	    sizeof(bad)) == 0);
+	T_CHECK(api_query_check(&q, allowed, &b) == API_QUERY_REPEATED);
+	/* Percent-encoding does not hide a repeat. */
+	T_CHECK(api_query_parse("provider=a&%70rovider=b", &q, bad,
+	    sizeof(bad)) == 0);
+	T_CHECK(api_query_check(&q, allowed, &b) == API_QUERY_REPEATED);
+	T_CHECK(api_query_parse("x=1&x=2", &q, bad, sizeof(bad)) == 0);
+	T_CHECK(api_query_check(&q, allowed, &b) == API_QUERY_UNKNOWN &&
+	    strcmp(b, "x") == 0);
+	T_CHECK(api_query_parse("", &q, bad, sizeof(bad)) == 0);
+	T_CHECK(api_query_check(&q, none, &b) == 0);
 }
 
 static void
@@ -359,6 +400,7 @@ main(void)
 {
 	T_RUN(test_pct_decode);
 	T_RUN(test_query_parse);
+	T_RUN(test_query_check);
 	T_RUN(test_time_parse);
 	T_RUN(test_time_format);
 	T_RUN(test_step_parse);
