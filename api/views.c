@@ -115,18 +115,22 @@ bad_param(struct evbuffer *out, struct api_result *r, const char *param,
 }
 
 /*
- * Take one consistent snapshot of every provider into ctx->snap.  Returns
+ * Take one consistent snapshot of every provider into ctx->snap, its
+ * strings cleaned (api_text_clean) for every view that emits them.  Returns
  * VIGIL_OK or the client's error (VIGIL_EBUSY: a writer held a block for
  * every retry).
  */
 int
 api_snapshot(struct api_ctx *ctx)
 {
+	size_t i;
 	int rc;
 
 	rc = vigil_snapshot_all(&ctx->vc, ctx->snap,
 	    vigil_capacity(&ctx->vc), &ctx->nsnap);
 	ctx->snap_at_ns = now_mono_ns();
+	for (i = 0; i < ctx->nsnap; i++)
+		api_clean_provider(&ctx->snap[i]);
 	return rc;
 }
 
@@ -476,6 +480,8 @@ api_view_provider(struct api_ctx *ctx, const char *name,
 	}
 	vigil_samples_tail(&ctx->vc, p->idx, &cur, want);
 	n = vigil_read_samples(&ctx->vc, p->idx, &cur, ctx->samples, want);
+	for (i = 0; i < n; i++)
+		api_clean_sample(&ctx->samples[i]);
 	api_wb_begin(&w, out);
 	provider_write(ctx, &w, p, 1);
 	api_wb_lit(&w, ",\"samples\":[");
@@ -548,21 +554,23 @@ api_view_graph(struct api_ctx *ctx, const struct api_query *q,
 			const struct vigil_provider *p = &ctx->snap[i];
 			unsigned st = p->stats.updated_wall_ns == 0 ?
 			    VIGIL_ST_UNKNOWN : p->stats.status;
+			char en[2 * VIGIL_NAME_MAX], eh[2 * VIGIL_HOST_MAX];
 
-			/* Names and hosts are [A-Za-z0-9_.-:]: no quoting
-			 * issue, but never trust: drop quotes anyway. */
+			/* The config allows no quote in a name or host, but
+			 * the segment is not the config: escape. */
+			api_dot_escape(p->info.name, en, sizeof(en));
+			api_dot_escape(p->info.host, eh, sizeof(eh));
 			evbuffer_add_printf(out, "\t\"provider:%s\" [label=\""
-			    "%s\\n%s\\n%s\", fillcolor=%s];\n", p->info.name,
-			    p->info.name, p->info.host, vigil_status_name(st),
+			    "%s\\n%s\\n%s\", fillcolor=%s];\n", en,
+			    en, eh, vigil_status_name(st),
 			    st < VIGIL_ST_COUNT ? colour[st] : "gray");
 			evbuffer_add_printf(out, "\t\"platform\" -> "
 			    "\"provider:%s\" [label=\"%s / %s\", color=%s];\n",
-			    p->info.name, vigil_status_name(st),
+			    en, vigil_status_name(st),
 			    vigil_circuit_name(p->stats.circuit),
 			    st < VIGIL_ST_COUNT ? colour[st] : "gray");
 			evbuffer_add_printf(out, "\t\"vigil\" -> \"provider:%s\" "
-			    "[style=dashed, label=\"monitors\"];\n",
-			    p->info.name);
+			    "[style=dashed, label=\"monitors\"];\n", en);
 		}
 		evbuffer_add_printf(out, "}\n");
 		return;
@@ -627,12 +635,13 @@ static void
 bucket_emit(const struct bucket *b, const char *name, int csv, cJSON *arr,
     struct evbuffer *out)
 {
-	char at[32];
+	char at[32], field[2 * VIGIL_NAME_MAX + 2];
 	double er = b->count ? (double)b->errors / b->count : 0;
 
 	api_time_format(b->start_s * 1000000000ull, at, sizeof(at));
 	if (csv) {
-		evbuffer_add_printf(out, "%s,%s,%llu,%u,%u,%.6g,", name, at,
+		api_csv_field(name, field, sizeof(field));
+		evbuffer_add_printf(out, "%s,%s,%llu,%u,%u,%.6g,", field, at,
 		    (unsigned long long)b->start_s, b->count, b->errors, er);
 		if (b->nlat)
 			evbuffer_add_printf(out, "%.3f,%.3f,", b->lat_sum /
@@ -668,12 +677,13 @@ static void
 raw_emit(const struct vigil_history *h, const char *name, int csv,
     cJSON *arr, struct evbuffer *out)
 {
-	char at[32];
+	char at[32], field[2 * VIGIL_NAME_MAX + 2];
 
 	api_time_format(h->wall_ns, at, sizeof(at));
 	if (csv) {
+		api_csv_field(name, field, sizeof(field));
 		evbuffer_add_printf(out, "%s,%s,%.3f,%.3f,%s,%u,%s,%s,%s,"
-		    "%.6g,%.6g,%.3f,%.3f,%.3f,%u\r\n", name, at,
+		    "%.6g,%.6g,%.3f,%.3f,%.3f,%u\r\n", field, at,
 		    h->wall_ns / 1e9, h->latency_us / 1000.0,
 		    vigil_outcome_name(h->outcome), h->http_status,
 		    vigil_status_name(h->status),
@@ -933,6 +943,8 @@ api_view_alerts(struct api_ctx *ctx, const struct api_query *q,
 	}
 	n = vigil_read_alerts(&ctx->vc, &cur, ctx->alerts,
 	    ctx->vc.hdr->alert_cap);
+	for (i = 0; i < n; i++)
+		api_clean_alert(&ctx->alerts[i]);
 	/* Filter in place, then keep the newest `limit`. */
 	for (i = 0; i < n; i++) {
 		const struct vigil_alert *al = &ctx->alerts[i];
