@@ -42,6 +42,7 @@ static int	decode_prov(const msgpack_object *, struct persist_prov *);
 static int	write_all(int, const void *, size_t);
 static int	read_file(int, size_t, unsigned char **, size_t *, char *,
 		    size_t);
+static int	rename_noreplace(const char *, const char *);
 static int	move_aside(const char *, const char *, const char *, char *,
 		    size_t);
 
@@ -449,20 +450,54 @@ read_file(int fd, size_t size, unsigned char **buf, size_t *got,
 }
 
 /*
+ * rename(from, to) unless to exists (then EEXIST): RENAME_NOREPLACE, or
+ * where the file system does not support it, a check first (racy, but
+ * only the aggregator writes state_dir).
+ */
+static int
+rename_noreplace(const char *from, const char *to)
+{
+	struct stat st;
+
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (lstat(to, &st) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	return rename(from, to);
+}
+
+/*
  * Rename path to path.bad-<unix time> (whatever it is: a file, a
  * directory, a FIFO, a symlink) because of what (corrupt, unreadable)
- * and why.  Returns PERSIST_ASIDE, or PERSIST_STUCK when even the rename
- * failed: the file is still where the next save would replace it, so
- * the caller must not save in this run.  err says which and what to do.
+ * and why; to path.bad-<unix time>.N when that name is taken (two bad
+ * starts in one second: a plain rename would replace the first copy,
+ * or fail on a directory).  Returns PERSIST_ASIDE, or PERSIST_STUCK
+ * when the rename failed: the file is still where the next save would
+ * replace it, so the caller must not save in this run.  err says which
+ * and what to do.
  */
 static int
 move_aside(const char *path, const char *what, const char *why, char *err,
     size_t errlen)
 {
-	char bad[PATH_MAX + 32];
+	char bad[PATH_MAX + 48];
+	long long t = (long long)time(NULL);
+	int i, rc;
 
-	snprintf(bad, sizeof(bad), "%s.bad-%lld", path, (long long)time(NULL));
-	if (rename(path, bad) == -1) {
+	for (i = 0; i < 100; i++) {
+		if (i == 0)
+			snprintf(bad, sizeof(bad), "%s.bad-%lld", path, t);
+		else
+			snprintf(bad, sizeof(bad), "%s.bad-%lld.%d", path, t,
+			    i);
+		if ((rc = rename_noreplace(path, bad)) == 0 || errno != EEXIST)
+			break;
+	}
+	if (rc == -1) {
 		snprintf(err, errlen, "%s: %s snapshot (%s); could not move "
 		    "it aside to %s: %s; the state will not be saved in this "
 		    "run so as not to overwrite it: fix its ownership or "

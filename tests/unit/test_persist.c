@@ -420,6 +420,36 @@ test_unreadable_kinds(void)
 	rmdir_all(d);
 }
 
+/*
+ * Two bad starts in one second: the second copy gets its own name (a
+ * plain rename replaced the first copy, or failed for a directory over
+ * a file).  Three in a row, a file, a directory, a file: three copies.
+ */
+static void
+test_bad_names_unique(void)
+{
+	struct persist_snap b;
+	char d[64], path[256], err[512];
+	int fd, i;
+
+	tmpdir(d, sizeof(d));
+	snprintf(path, sizeof(path), "%s/%s", d, PERSIST_FILE);
+	for (i = 0; i < 3; i++) {
+		if (i == 1)
+			T_CHECK(mkdir(path, 0700) == 0);
+		else {
+			fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+			T_CHECK(fd != -1 && write(fd, "junk", 4) == 4);
+			close(fd);
+		}
+		T_CHECKF(persist_load(d, &b, err, sizeof(err)) ==
+		    PERSIST_ASIDE, "%d: %s", i, err);
+		T_CHECKF(count_files(d, PERSIST_FILE ".bad-") == i + 1,
+		    "%d: %s", i, err);
+	}
+	rmdir_all(d);
+}
+
 int
 main(void)
 {
@@ -428,5 +458,6 @@ main(void)
 	T_RUN(test_corrupt_files);
 	T_RUN(test_unreadable);
 	T_RUN(test_unreadable_kinds);
+	T_RUN(test_bad_names_unique);
 	return t_done();
 }
