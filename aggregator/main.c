@@ -55,6 +55,9 @@ struct aggd {
 	unsigned char *in;		/* fd 4 input, FRAME_HDR + FRAME_MAX */
 	size_t inlen;
 	int exit_code;
+	/* Set when a snapshot could be neither read nor moved aside: a save
+	 * would replace it, so nothing is saved in this run. */
+	int persist_off;
 };
 
 static void	usage(void) __attribute__((noreturn));
@@ -232,6 +235,12 @@ save_state(struct aggd *d, char *err, size_t errlen)
 
 	if (d->agg.conf.state_dir[0] == '\0')
 		return 0;
+	if (d->persist_off) {
+		snprintf(err, errlen, "not saved: %s in state_dir could not "
+		    "be read nor moved aside at start (see the log then); "
+		    "restart once it is readable or gone", PERSIST_FILE);
+		return -1;
+	}
 	if (agg_snapshot(&d->agg, &snap) == -1) {
 		snprintf(err, errlen, "snapshot: out of memory");
 		return -1;
@@ -550,13 +559,19 @@ main(int argc, char *argv[])
 			fatal("calloc");
 		rc = persist_load(d.agg.conf.state_dir, snap, err,
 		    sizeof(err));
-		if (rc == 0)
+		if (rc == PERSIST_LOADED)
 			log_info("state restored from %s/%s: %zu providers, "
 			    "%zu alerts", d.agg.conf.state_dir, PERSIST_FILE,
 			    snap->nprov, snap->nalerts);
 		else {
-			if (rc == -1)
+			if (rc == PERSIST_ASIDE)
 				log_warnx("state: %s", err);
+			else if (rc == PERSIST_STUCK) {
+				log_warnx("state: %s", err);
+				log_warnx("state: persistence is off until "
+				    "restart");
+				d.persist_off = 1;
+			}
 			free(snap);
 			snap = NULL;
 		}
@@ -598,7 +613,7 @@ main(int argc, char *argv[])
 	tv.tv_sec = d.tick_ms / 1000;
 	tv.tv_usec = (d.tick_ms % 1000) * 1000;
 	event_add(d.ev_tick, &tv);
-	if (d.agg.conf.state_dir[0] != '\0') {
+	if (d.agg.conf.state_dir[0] != '\0' && !d.persist_off) {
 		tv.tv_sec = d.agg.conf.persist_interval_ms / 1000;
 		tv.tv_usec = (d.agg.conf.persist_interval_ms % 1000) * 1000;
 		event_add(d.ev_persist, &tv);

@@ -11,8 +11,10 @@
  * order), so a size that is not a multiple is corruption.  Written to a
  * temporary file, fsync'd, renamed over the old one, and the directory
  * fsync'd: a crash leaves the old snapshot or the new one, never half.
- * A file that does not decode is moved aside (state.msgpack.bad-<time>)
- * by persist_load.  No logging here: errors go to the caller's buffer.
+ * A file that cannot be read or does not decode is moved aside
+ * (state.msgpack.bad-<time>) by persist_load, so that the next save
+ * cannot overwrite history an operator may still recover.  No logging
+ * here: errors go to the caller's buffer.
  */
 #include <sys/stat.h>
 
@@ -38,6 +40,11 @@ static int	decode_counters(const msgpack_object *,
 		    struct persist_counters *);
 static int	decode_prov(const msgpack_object *, struct persist_prov *);
 static int	write_all(int, const void *, size_t);
+static int	read_file(int, size_t, unsigned char **, size_t *, char *,
+		    size_t);
+static int	rename_noreplace(const char *, const char *);
+static int	move_aside(const char *, const char *, const char *, char *,
+		    size_t);
 
 static void
 pk_str(msgpack_packer *pk, const char *s)
@@ -406,72 +413,165 @@ persist_save(const char *dir, const struct persist_snap *snap, char *err,
 }
 
 /*
- * Read dir/state.msgpack into snap.  Returns 0 (restored), 1 (no
- * snapshot: start fresh), or -1: unreadable or corrupt; a corrupt file is
- * renamed to state.msgpack.bad-<unix time> and err says why and where.
- * Never trusts the file: sizes are checked before anything is reserved.
+ * Read exactly size bytes of fd into a malloc'd *buf.  Returns 0, or -1
+ * with why (a read error, or a file that shrank under us).
+ */
+static int
+read_file(int fd, size_t size, unsigned char **buf, size_t *got,
+    char *why, size_t whylen)
+{
+	ssize_t n;
+
+	*got = 0;
+	if ((*buf = malloc(size)) == NULL) {
+		snprintf(why, whylen, "out of memory for %zu bytes", size);
+		return -1;
+	}
+	while (*got < size) {
+		n = read(fd, *buf + *got, size - *got);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			snprintf(why, whylen, "read: %s", strerror(errno));
+			break;
+		}
+		if (n == 0) {
+			snprintf(why, whylen, "short read: %zu of %zu bytes",
+			    *got, size);
+			break;
+		}
+		*got += (size_t)n;
+	}
+	if (*got == size)
+		return 0;
+	free(*buf);
+	*buf = NULL;
+	return -1;
+}
+
+/*
+ * rename(from, to) unless to exists (then EEXIST): RENAME_NOREPLACE, or
+ * where the file system does not support it, a check first (racy, but
+ * only the aggregator writes state_dir).
+ */
+static int
+rename_noreplace(const char *from, const char *to)
+{
+	struct stat st;
+
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return -1;
+	if (lstat(to, &st) == 0) {
+		errno = EEXIST;
+		return -1;
+	}
+	return rename(from, to);
+}
+
+/*
+ * Rename path to path.bad-<unix time> (whatever it is: a file, a
+ * directory, a FIFO, a symlink) because of what (corrupt, unreadable)
+ * and why; to path.bad-<unix time>.N when that name is taken (two bad
+ * starts in one second: a plain rename would replace the first copy,
+ * or fail on a directory).  Returns PERSIST_ASIDE, or PERSIST_STUCK
+ * when the rename failed: the file is still where the next save would
+ * replace it, so the caller must not save in this run.  err says which
+ * and what to do.
+ */
+static int
+move_aside(const char *path, const char *what, const char *why, char *err,
+    size_t errlen)
+{
+	char bad[PATH_MAX + 48];
+	long long t = (long long)time(NULL);
+	int i, rc;
+
+	for (i = 0; i < 100; i++) {
+		if (i == 0)
+			snprintf(bad, sizeof(bad), "%s.bad-%lld", path, t);
+		else
+			snprintf(bad, sizeof(bad), "%s.bad-%lld.%d", path, t,
+			    i);
+		if ((rc = rename_noreplace(path, bad)) == 0 || errno != EEXIST)
+			break;
+	}
+	if (rc == -1) {
+		snprintf(err, errlen, "%s: %s snapshot (%s); could not move "
+		    "it aside to %s: %s; the state will not be saved in this "
+		    "run so as not to overwrite it: fix its ownership or "
+		    "mode (or move it away) and restart vigild", path, what,
+		    why, bad, strerror(errno));
+		return PERSIST_STUCK;
+	}
+	snprintf(err, errlen, "%s: %s snapshot (%s), moved to %s; starting "
+	    "fresh", path, what, why, bad);
+	return PERSIST_ASIDE;
+}
+
+/*
+ * Read dir/state.msgpack into snap.  Returns PERSIST_LOADED,
+ * PERSIST_NONE (no snapshot: start fresh), PERSIST_ASIDE (unreadable
+ * for any reason but ENOENT, or corrupt: renamed to
+ * state.msgpack.bad-<unix time>, start fresh) or PERSIST_STUCK (and
+ * could not be renamed: start fresh but never save); err says why and
+ * where.  Never trusts the file: sizes are checked before anything is
+ * reserved, and a FIFO in its place does not block the open.
  */
 int
 persist_load(const char *dir, struct persist_snap *snap, char *err,
     size_t errlen)
 {
-	char path[PATH_MAX], bad[PATH_MAX + 32], why[192];
+	char path[PATH_MAX], why[192];
 	struct stat st;
 	unsigned char *buf;
-	size_t got = 0;
-	ssize_t n;
+	size_t got;
 	int fd;
 
 	memset(snap, 0, sizeof(*snap));
 	if (snprintf(path, sizeof(path), "%s/%s", dir, PERSIST_FILE) >=
 	    (int)sizeof(path)) {
 		snprintf(err, errlen, "state_dir path too long");
-		return -1;
+		return PERSIST_STUCK;
 	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		if (errno == ENOENT)
-			return 1;
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
+	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		/* A dangling symlink is ENOENT too, but its target may be
+		 * on a file system not mounted yet: keep it. */
+		if (errno == ENOENT && lstat(path, &st) == -1 &&
+		    errno == ENOENT)
+			return PERSIST_NONE;
+		snprintf(why, sizeof(why), "open: %s", strerror(errno));
+		return move_aside(path, "unreadable", why, err, errlen);
 	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
-		snprintf(err, errlen, "%s: not a regular file", path);
+	if (fstat(fd, &st) == -1) {
+		snprintf(why, sizeof(why), "fstat: %s", strerror(errno));
 		close(fd);
-		return -1;
+		return move_aside(path, "unreadable", why, err, errlen);
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return move_aside(path, "unreadable", "not a regular file",
+		    err, errlen);
 	}
 	if (st.st_size <= 0 || (uint64_t)st.st_size > PERSIST_MAX_BYTES) {
 		snprintf(why, sizeof(why), "size %lld bytes",
 		    (long long)st.st_size);
 		close(fd);
-		goto corrupt;
+		return move_aside(path, "corrupt", why, err, errlen);
 	}
-	if ((buf = malloc((size_t)st.st_size)) == NULL) {
-		snprintf(err, errlen, "%s: out of memory", path);
+	if (read_file(fd, (size_t)st.st_size, &buf, &got, why,
+	    sizeof(why)) == -1) {
 		close(fd);
-		return -1;
-	}
-	while (got < (size_t)st.st_size) {
-		n = read(fd, buf + got, (size_t)st.st_size - got);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
+		return move_aside(path, "unreadable", why, err, errlen);
 	}
 	close(fd);
 	if (persist_decode(buf, got, snap, why, sizeof(why)) == 0) {
 		free(buf);
-		return 0;
+		return PERSIST_LOADED;
 	}
 	free(buf);
 	persist_free(snap);
-corrupt:
-	snprintf(bad, sizeof(bad), "%s.bad-%lld", path, (long long)time(NULL));
-	if (rename(path, bad) == -1)
-		snprintf(err, errlen, "%s: corrupt snapshot (%s); could not "
-		    "move it aside: %s", path, why, strerror(errno));
-	else
-		snprintf(err, errlen, "%s: corrupt snapshot (%s), moved to "
-		    "%s; starting fresh", path, why, bad);
-	return -1;
+	return move_aside(path, "corrupt", why, err, errlen);
 }

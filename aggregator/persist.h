@@ -13,6 +13,13 @@
 #define PERSIST_VERSION		1
 #define PERSIST_MAX_BYTES	(256u << 20)	/* refuse anything larger */
 
+/* persist_load's results. */
+#define PERSIST_LOADED	0	/* restored */
+#define PERSIST_NONE	1	/* no snapshot (ENOENT): start fresh */
+#define PERSIST_ASIDE	(-1)	/* unreadable or corrupt, moved aside */
+#define PERSIST_STUCK	(-2)	/* unreadable and could not be moved
+				   aside: the caller must not save */
+
 /* Cumulative counters of one provider, kept by name across restarts. */
 struct persist_counters {
 	uint64_t samples_total;

@@ -2,7 +2,8 @@
  * api.h - vigil-api: shared state of the HTTP front and its modules.
  *
  * util.c	pure functions: query strings, percent-decoding, RFC 3339,
- *		steps, Prometheus escaping (unit-tested, fuzzed)
+ *		steps, the cleaning of the segment's strings, Prometheus,
+ *		DOT and CSV escaping (unit-tested, fuzzed)
  * views.c	JSON, CSV and DOT views over one snapshot of the segment
  * metrics.c	the Prometheus text exposition
  * events.c	change detection, the event ring, SSE and WebSocket clients
@@ -61,12 +62,20 @@ int		 api_pct_decode(const char *, size_t, char *, size_t, int);
 int		 api_query_parse(const char *, struct api_query *, char *,
 		    size_t);
 const char	*api_query_get(const struct api_query *, const char *);
-int		 api_query_only(const struct api_query *, const char *const *,
+#define API_QUERY_UNKNOWN	(-1)	/* api_query_check's results */
+#define API_QUERY_REPEATED	(-2)
+int		 api_query_check(const struct api_query *, const char *const *,
 		    const char **);
+size_t		 api_text_clean(char *, size_t);
+void		 api_clean_provider(struct vigil_provider *);
+void		 api_clean_alert(struct vigil_alert *);
+void		 api_clean_sample(struct vigil_sample *);
 int		 api_time_parse(const char *, uint64_t *);
 size_t		 api_time_format(uint64_t, char *, size_t);
 int		 api_step_parse(const char *, uint32_t *);
 size_t		 api_prom_escape(const char *, char *, size_t);
+size_t		 api_dot_escape(const char *, char *, size_t);
+size_t		 api_csv_field(const char *, char *, size_t);
 int		 api_name_valid(const char *);
 int		 api_status_rank(unsigned);
 int		 api_provider_up(const struct vigil_stats *);

@@ -263,8 +263,10 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 	    VIGIL_OK)
 		return;
 	for (i = 0; i < n; i++) {
-		const struct vigil_provider *p = &ev.snap[i];
+		struct vigil_provider *p = &ev.snap[i];
 		struct prev_state *ps = &ev.prev[p->idx];
+
+		api_clean_provider(p);
 
 		st = p->stats.updated_wall_ns == 0 ? VIGIL_ST_UNKNOWN :
 		    p->stats.status;
@@ -294,9 +296,11 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 	while ((n = vigil_read_alerts(vc, &ev.alert_cur, ev.alerts,
 	    vc->hdr->alert_cap)) > 0) {
 		for (i = 0; i < n; i++) {
-			const struct vigil_alert *al = &ev.alerts[i];
+			struct vigil_alert *al = &ev.alerts[i];
 			cJSON *o = cJSON_CreateObject();
 			char at[32];
+
+			api_clean_alert(al);
 
 			api_time_format(al->wall_ns, at, sizeof(at));
 			cJSON_AddStringToObject(o, "type", "alert");

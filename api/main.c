@@ -61,6 +61,7 @@ static struct evconnlistener	*listener;
 static struct event		*resume_ev;
 
 static void	usage(void) __attribute__((noreturn));
+static const struct route *route_find(const char *);
 static void	route(struct evhttp_request *, void *);
 static void	send_result(struct evhttp_request *, struct api_result *);
 static void	send_error(struct evhttp_request *, int, const char *,
@@ -153,18 +154,74 @@ set_nodelay(struct evhttp_request *req)
 }
 
 /*
+ * The routes and the parameters each one knows: the one place where a
+ * request's parameters are checked, before any view runs, so that no
+ * route (those without parameters included) can answer 200 to a typo
+ * or pick one of two values of the same parameter.  A view reads only
+ * what its row admits.  The provider route matches by prefix.
+ */
+enum route_id {
+	RT_HEALTH, RT_INTEGRATION, RT_PROVIDER, RT_GRAPH, RT_HISTORY,
+	RT_ALERTS, RT_METRICS, RT_EVENTS, RT_WS, RT_DASHBOARD
+};
+
+static const char *const p_none[] = { NULL };
+static const char *const p_provider[] = { "samples", NULL };
+static const char *const p_graph[] = { "format", NULL };
+static const char *const p_history[] = { "provider", "from", "to", "step",
+    "format", NULL };
+static const char *const p_alerts[] = { "since", "provider", "level",
+    "limit", NULL };
+static const char *const p_events[] = { "last_event_id", NULL };
+
+static const struct route {
+	const char		*rt_path;
+	int			 rt_prefix;	/* rt_path is a prefix */
+	enum route_id		 rt_id;
+	const char *const	*rt_params;	/* NULL-terminated */
+} routes[] = {
+	{ "/health",				0, RT_HEALTH,	p_none },
+	{ "/health/integration",		0, RT_INTEGRATION, p_none },
+	{ "/health/integration/providers/",	1, RT_PROVIDER,	p_provider },
+	{ "/health/integration/graph",		0, RT_GRAPH,	p_graph },
+	{ "/health/integration/history",	0, RT_HISTORY,	p_history },
+	{ "/health/integration/alerts",		0, RT_ALERTS,	p_alerts },
+	{ "/health/integration/events",		0, RT_EVENTS,	p_events },
+	{ "/ws/health",				0, RT_WS,	p_events },
+	{ "/metrics",				0, RT_METRICS,	p_none },
+	{ "/",					0, RT_DASHBOARD, p_none },
+	{ "/index.html",			0, RT_DASHBOARD, p_none },
+};
+
+/* The route of path, or NULL. */
+static const struct route *
+route_find(const char *path)
+{
+	size_t i, n;
+
+	for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+		n = strlen(routes[i].rt_path);
+		if (routes[i].rt_prefix ? strncmp(path, routes[i].rt_path, n) ==
+		    0 : strcmp(path, routes[i].rt_path) == 0)
+			return &routes[i];
+	}
+	return NULL;
+}
+
+/*
  * Every request lands here: method check, URI length, strict
- * percent-decoding of path and query, then the route table.
+ * percent-decoding of path and query, the route, its parameters, then
+ * its view.
  */
 static void
 route(struct evhttp_request *req, void *arg)
 {
-	static const char prov_prefix[] = "/health/integration/providers/";
 	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	const char *uri = evhttp_request_get_uri(req);
 	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(req);
-	const char *rawpath, *qs;
-	char path[512], bad[API_QKEY_MAX + 8];
+	const struct route *rt;
+	const char *rawpath, *qs, *badp;
+	char path[512], bad[API_QKEY_MAX + 8], msg[96];
 	struct api_query q;
 	struct api_result r;
 
@@ -201,15 +258,34 @@ route(struct evhttp_request *req, void *arg)
 	/* A trailing slash names the same resource. */
 	if (strlen(path) > 1 && path[strlen(path) - 1] == '/')
 		path[strlen(path) - 1] = '\0';
+	if ((rt = route_find(path)) == NULL) {
+		send_error(req, 404, "not_found", NULL, "no such path");
+		return;
+	}
+	switch (api_query_check(&q, rt->rt_params, &badp)) {
+	case API_QUERY_UNKNOWN:
+		snprintf(msg, sizeof(msg), "unknown parameter \"%.40s\"",
+		    badp);
+		send_error(req, 400, "bad_parameter", badp, msg);
+		return;
+	case API_QUERY_REPEATED:
+		snprintf(msg, sizeof(msg), "parameter \"%.40s\" given more "
+		    "than once", badp);
+		send_error(req, 400, "bad_parameter", badp, msg);
+		return;
+	}
 
 	memset(&r, 0, sizeof(r));
 	evbuffer_drain(outbuf, evbuffer_get_length(outbuf));
-	if (strcmp(path, "/health") == 0)
+	switch (rt->rt_id) {
+	case RT_HEALTH:
 		api_view_health(&ctx, outbuf, &r);
-	else if (strcmp(path, "/health/integration") == 0)
+		break;
+	case RT_INTEGRATION:
 		api_view_integration(&ctx, &q, outbuf, &r);
-	else if (strncmp(path, prov_prefix, sizeof(prov_prefix) - 1) == 0) {
-		const char *name = path + sizeof(prov_prefix) - 1;
+		break;
+	case RT_PROVIDER: {
+		const char *name = path + strlen(rt->rt_path);
 
 		if (!api_name_valid(name)) {
 			send_error(req, 404, "not_found", NULL, "no such "
@@ -217,29 +293,32 @@ route(struct evhttp_request *req, void *arg)
 			return;
 		}
 		api_view_provider(&ctx, name, &q, outbuf, &r);
-	} else if (strcmp(path, "/health/integration/graph") == 0)
+		break;
+	}
+	case RT_GRAPH:
 		api_view_graph(&ctx, &q, outbuf, &r);
-	else if (strcmp(path, "/health/integration/history") == 0)
+		break;
+	case RT_HISTORY:
 		api_view_history(&ctx, &q, outbuf, &r);
-	else if (strcmp(path, "/health/integration/alerts") == 0)
+		break;
+	case RT_ALERTS:
 		api_view_alerts(&ctx, &q, outbuf, &r);
-	else if (strcmp(path, "/metrics") == 0)
+		break;
+	case RT_METRICS:
 		api_view_metrics(&ctx, outbuf, &r);
-	else if (strcmp(path, "/health/integration/events") == 0) {
+		break;
+	case RT_EVENTS:
 		api_events_sse(&ctx, req);
 		return;
-	} else if (strcmp(path, "/ws/health") == 0) {
+	case RT_WS:
 		api_events_ws(&ctx, req);
 		return;
-	} else if (strcmp(path, "/") == 0 || strcmp(path, "/index.html") ==
-	    0) {
+	case RT_DASHBOARD:
 		evbuffer_add_reference(outbuf, api_dashboard_html,
 		    api_dashboard_len, NULL, NULL);
 		r.code = 200;
 		r.ctype = "text/html; charset=utf-8";
-	} else {
-		send_error(req, 404, "not_found", NULL, "no such path");
-		return;
+		break;
 	}
 	send_result(req, &r);
 }

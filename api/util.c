@@ -133,12 +133,15 @@ api_query_get(const struct api_query *q, const char *key)
 }
 
 /*
- * Check that every parameter of q is in the NULL-terminated list allowed.
- * Returns 0, or -1 with *bad set to the first unknown key: a typo such as
- * "stpe=5m" is an error, not silently the default.
+ * Check q against the NULL-terminated list of the parameters a route
+ * knows.  Returns 0; API_QUERY_UNKNOWN with *bad the first parameter not
+ * in allowed (a typo such as "stpe=5m" is an error, not silently the
+ * default); or API_QUERY_REPEATED with *bad the first one given twice
+ * ("provider=a&provider=b" would otherwise mean whichever the code reads
+ * first).  Unknown wins when a parameter is both.  O(n^2) for n <= 16.
  */
 int
-api_query_only(const struct api_query *q, const char *const *allowed,
+api_query_check(const struct api_query *q, const char *const *allowed,
     const char **bad)
 {
 	size_t i, j;
@@ -149,10 +152,105 @@ api_query_only(const struct api_query *q, const char *const *allowed,
 				break;
 		if (allowed[j] == NULL) {
 			*bad = q->kv[i].key;
-			return -1;
+			return API_QUERY_UNKNOWN;
 		}
 	}
+	for (i = 1; i < q->n; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(q->kv[i].key, q->kv[j].key) == 0) {
+				*bad = q->kv[i].key;
+				return API_QUERY_REPEATED;
+			}
 	return 0;
+}
+
+/*
+ * Make a string read from the segment safe to emit in any format: s has
+ * room for size bytes, is cut at size - 1 (the segment's strings are
+ * fixed arrays that a writer may not terminate), and every byte that is
+ * not part of valid UTF-8 (a stray continuation, 0xc0/0xc1/0xf5..0xff,
+ * an overlong form, a surrogate, above U+10FFFF, a sequence cut short)
+ * or is a control character (C0, DEL, C1) becomes '?'.  In place and one
+ * byte for one, so that no buffer grows and a name keeps its length.
+ * The segment is writable by processes vigil-api does not trust as much
+ * as itself (DESIGN.md), and every view (JSON, CSV, DOT, Prometheus, the
+ * event stream) reads its strings through the api_clean_* functions
+ * below.  Returns the number of bytes replaced.  O(size).
+ */
+size_t
+api_text_clean(char *s, size_t size)
+{
+	unsigned char *p = (unsigned char *)s;
+	size_t i = 0, k, n, len, bad = 0;
+	uint32_t cp = 0, min = 0;
+
+	if (size == 0)
+		return 0;
+	p[size - 1] = '\0';
+	len = strlen(s);
+	while (i < len) {
+		if (p[i] < 0x80) {
+			if (p[i] < 0x20 || p[i] == 0x7f) {
+				p[i] = '?';
+				bad++;
+			}
+			i++;
+			continue;
+		}
+		if (p[i] >= 0xc2 && p[i] <= 0xdf) {
+			n = 1;
+			cp = p[i] & 0x1f;
+			min = 0x80;
+		} else if (p[i] >= 0xe0 && p[i] <= 0xef) {
+			n = 2;
+			cp = p[i] & 0x0f;
+			min = 0x800;
+		} else if (p[i] >= 0xf0 && p[i] <= 0xf4) {
+			n = 3;
+			cp = p[i] & 0x07;
+			min = 0x10000;
+		} else
+			n = 0;		/* never a lead byte */
+		for (k = 1; n > 0 && k <= n; k++) {
+			if (i + k >= len || (p[i + k] & 0xc0) != 0x80)
+				break;
+			cp = cp << 6 | (p[i + k] & 0x3f);
+		}
+		if (n == 0 || k <= n || cp < min || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp <= 0x9f) {
+			/* Only the lead: its continuation bytes, stray now,
+			 * are replaced in turn. */
+			p[i++] = '?';
+			bad++;
+			continue;
+		}
+		i += n + 1;
+	}
+	return bad;
+}
+
+/* The strings of a provider snapshot: name, host, error codes. */
+void
+api_clean_provider(struct vigil_provider *p)
+{
+	api_text_clean(p->info.name, sizeof(p->info.name));
+	api_text_clean(p->info.host, sizeof(p->info.host));
+	api_text_clean(p->stats.last.error, sizeof(p->stats.last.error));
+	api_text_clean(p->stats.last_error, sizeof(p->stats.last_error));
+}
+
+/* The string of an alert: its provider's name. */
+void
+api_clean_alert(struct vigil_alert *a)
+{
+	api_text_clean(a->provider, sizeof(a->provider));
+}
+
+/* The string of a sample: its error code. */
+void
+api_clean_sample(struct vigil_sample *sm)
+{
+	api_text_clean(sm->error, sizeof(sm->error));
 }
 
 /* Howard Hinnant's days_from_civil: proleptic Gregorian, no time zone. */
@@ -390,6 +488,52 @@ api_prom_escape(const char *in, char *out, size_t outlen)
 		memcpy(out + o, rep, strlen(rep));
 		o += strlen(rep);
 	}
+	out[o] = '\0';
+	return o;
+}
+
+/*
+ * Escape a Graphviz quoted string ("..." as an ID or label): the
+ * language escapes only the double quote, and a backslash must be
+ * doubled so that it does not start an escString sequence (\n, \l, \N).
+ * Those are Prometheus' escapes exactly (a newline becoming \n, a line
+ * break in a label), so this is api_prom_escape under the name of its
+ * second use; same contract.
+ */
+size_t
+api_dot_escape(const char *in, char *out, size_t outlen)
+{
+	return api_prom_escape(in, out, outlen);
+}
+
+/*
+ * One CSV field (RFC 4180): as is, or, when it holds a comma, a double
+ * quote, CR or LF, in double quotes with its quotes doubled.  Writes at
+ * most outlen - 1 bytes and a NUL (a quoted field that does not fit is
+ * cut before a quote pair and still closed); returns the length, 0 when
+ * outlen < 3.
+ */
+size_t
+api_csv_field(const char *in, char *out, size_t outlen)
+{
+	size_t o = 0, need;
+
+	if (outlen < 3)
+		return 0;
+	if (strpbrk(in, ",\"\r\n") == NULL) {
+		snprintf(out, outlen, "%s", in);
+		return strlen(out);
+	}
+	out[o++] = '"';
+	for (; *in != '\0'; in++) {
+		need = *in == '"' ? 2 : 1;
+		if (o + need + 1 >= outlen)	/* room for the closing quote */
+			break;
+		out[o++] = *in;
+		if (*in == '"')
+			out[o++] = '"';
+	}
+	out[o++] = '"';
 	out[o] = '\0';
 	return o;
 }

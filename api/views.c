@@ -31,8 +31,6 @@ static void	 wb_finish(struct api_wbuf *, struct evbuffer *,
 static void	 put_json(struct evbuffer *, cJSON *);
 static int	 bad_param(struct evbuffer *, struct api_result *,
 		    const char *, const char *);
-static int	 check_params(const struct api_query *, const char *const *,
-		    struct evbuffer *, struct api_result *);
 static const struct vigil_provider *find_snap(const struct api_ctx *,
 		    const char *);
 static const char *overall_status(const struct api_ctx *);
@@ -116,33 +114,23 @@ bad_param(struct evbuffer *out, struct api_result *r, const char *param,
 	return -1;
 }
 
-/* 400 naming the first parameter that is not in allowed. */
-static int
-check_params(const struct api_query *q, const char *const *allowed,
-    struct evbuffer *out, struct api_result *r)
-{
-	const char *bad;
-	char msg[128];
-
-	if (api_query_only(q, allowed, &bad) == 0)
-		return 0;
-	snprintf(msg, sizeof(msg), "unknown parameter \"%.40s\"", bad);
-	return bad_param(out, r, bad, msg);
-}
-
 /*
- * Take one consistent snapshot of every provider into ctx->snap.  Returns
+ * Take one consistent snapshot of every provider into ctx->snap, its
+ * strings cleaned (api_text_clean) for every view that emits them.  Returns
  * VIGIL_OK or the client's error (VIGIL_EBUSY: a writer held a block for
  * every retry).
  */
 int
 api_snapshot(struct api_ctx *ctx)
 {
+	size_t i;
 	int rc;
 
 	rc = vigil_snapshot_all(&ctx->vc, ctx->snap,
 	    vigil_capacity(&ctx->vc), &ctx->nsnap);
 	ctx->snap_at_ns = now_mono_ns();
+	for (i = 0; i < ctx->nsnap; i++)
+		api_clean_provider(&ctx->snap[i]);
 	return rc;
 }
 
@@ -431,12 +419,11 @@ void
 api_view_integration(struct api_ctx *ctx, const struct api_query *q,
     struct evbuffer *out, struct api_result *r)
 {
-	static const char *const allowed[] = { NULL };
 	struct api_wbuf w;
 	size_t i;
 
-	if (check_params(q, allowed, out, r) == -1 ||
-	    snapshot_or_503(ctx, out, r) == -1)
+	(void)q;		/* no parameters: main.c's route table */
+	if (snapshot_or_503(ctx, out, r) == -1)
 		return;
 	api_wb_begin(&w, out);
 	api_wb_lit(&w, "{\"status\":");
@@ -464,7 +451,6 @@ void
 api_view_provider(struct api_ctx *ctx, const char *name,
     const struct api_query *q, struct evbuffer *out, struct api_result *r)
 {
-	static const char *const allowed[] = { "samples", NULL };
 	const struct vigil_provider *p;
 	struct vigil_cursor cur;
 	struct api_wbuf w;
@@ -473,8 +459,6 @@ api_view_provider(struct api_ctx *ctx, const char *name,
 	unsigned long want = 50;
 	size_t n, i;
 
-	if (check_params(q, allowed, out, r) == -1)
-		return;
 	if ((v = api_query_get(q, "samples")) != NULL) {
 		want = strtoul(v, &end, 10);
 		if (*v == '\0' || *end != '\0' || want >
@@ -496,6 +480,8 @@ api_view_provider(struct api_ctx *ctx, const char *name,
 	}
 	vigil_samples_tail(&ctx->vc, p->idx, &cur, want);
 	n = vigil_read_samples(&ctx->vc, p->idx, &cur, ctx->samples, want);
+	for (i = 0; i < n; i++)
+		api_clean_sample(&ctx->samples[i]);
 	api_wb_begin(&w, out);
 	provider_write(ctx, &w, p, 1);
 	api_wb_lit(&w, ",\"samples\":[");
@@ -537,7 +523,6 @@ void
 api_view_graph(struct api_ctx *ctx, const struct api_query *q,
     struct evbuffer *out, struct api_result *r)
 {
-	static const char *const allowed[] = { "format", NULL };
 	static const char *const colour[VIGIL_ST_COUNT] = { "gray",
 	    "green", "orange", "red", "purple", "lightblue" };
 	const char *fmt = api_query_get(q, "format");
@@ -545,8 +530,6 @@ api_view_graph(struct api_ctx *ctx, const struct api_query *q,
 	cJSON *o, *nodes, *edges, *n, *e;
 	size_t i;
 
-	if (check_params(q, allowed, out, r) == -1)
-		return;
 	if (fmt == NULL || strcmp(fmt, "json") == 0)
 		dot = 0;
 	else if (strcmp(fmt, "dot") == 0)
@@ -571,21 +554,23 @@ api_view_graph(struct api_ctx *ctx, const struct api_query *q,
 			const struct vigil_provider *p = &ctx->snap[i];
 			unsigned st = p->stats.updated_wall_ns == 0 ?
 			    VIGIL_ST_UNKNOWN : p->stats.status;
+			char en[2 * VIGIL_NAME_MAX], eh[2 * VIGIL_HOST_MAX];
 
-			/* Names and hosts are [A-Za-z0-9_.-:]: no quoting
-			 * issue, but never trust: drop quotes anyway. */
+			/* The config allows no quote in a name or host, but
+			 * the segment is not the config: escape. */
+			api_dot_escape(p->info.name, en, sizeof(en));
+			api_dot_escape(p->info.host, eh, sizeof(eh));
 			evbuffer_add_printf(out, "\t\"provider:%s\" [label=\""
-			    "%s\\n%s\\n%s\", fillcolor=%s];\n", p->info.name,
-			    p->info.name, p->info.host, vigil_status_name(st),
+			    "%s\\n%s\\n%s\", fillcolor=%s];\n", en,
+			    en, eh, vigil_status_name(st),
 			    st < VIGIL_ST_COUNT ? colour[st] : "gray");
 			evbuffer_add_printf(out, "\t\"platform\" -> "
 			    "\"provider:%s\" [label=\"%s / %s\", color=%s];\n",
-			    p->info.name, vigil_status_name(st),
+			    en, vigil_status_name(st),
 			    vigil_circuit_name(p->stats.circuit),
 			    st < VIGIL_ST_COUNT ? colour[st] : "gray");
 			evbuffer_add_printf(out, "\t\"vigil\" -> \"provider:%s\" "
-			    "[style=dashed, label=\"monitors\"];\n",
-			    p->info.name);
+			    "[style=dashed, label=\"monitors\"];\n", en);
 		}
 		evbuffer_add_printf(out, "}\n");
 		return;
@@ -650,12 +635,13 @@ static void
 bucket_emit(const struct bucket *b, const char *name, int csv, cJSON *arr,
     struct evbuffer *out)
 {
-	char at[32];
+	char at[32], field[2 * VIGIL_NAME_MAX + 2];
 	double er = b->count ? (double)b->errors / b->count : 0;
 
 	api_time_format(b->start_s * 1000000000ull, at, sizeof(at));
 	if (csv) {
-		evbuffer_add_printf(out, "%s,%s,%llu,%u,%u,%.6g,", name, at,
+		api_csv_field(name, field, sizeof(field));
+		evbuffer_add_printf(out, "%s,%s,%llu,%u,%u,%.6g,", field, at,
 		    (unsigned long long)b->start_s, b->count, b->errors, er);
 		if (b->nlat)
 			evbuffer_add_printf(out, "%.3f,%.3f,", b->lat_sum /
@@ -691,12 +677,13 @@ static void
 raw_emit(const struct vigil_history *h, const char *name, int csv,
     cJSON *arr, struct evbuffer *out)
 {
-	char at[32];
+	char at[32], field[2 * VIGIL_NAME_MAX + 2];
 
 	api_time_format(h->wall_ns, at, sizeof(at));
 	if (csv) {
+		api_csv_field(name, field, sizeof(field));
 		evbuffer_add_printf(out, "%s,%s,%.3f,%.3f,%s,%u,%s,%s,%s,"
-		    "%.6g,%.6g,%.3f,%.3f,%.3f,%u\r\n", name, at,
+		    "%.6g,%.6g,%.3f,%.3f,%.3f,%u\r\n", field, at,
 		    h->wall_ns / 1e9, h->latency_us / 1000.0,
 		    vigil_outcome_name(h->outcome), h->http_status,
 		    vigil_status_name(h->status),
@@ -800,8 +787,6 @@ void
 api_view_history(struct api_ctx *ctx, const struct api_query *q,
     struct evbuffer *out, struct api_result *r)
 {
-	static const char *const allowed[] = { "provider", "from", "to",
-	    "step", "format", NULL };
 	const char *prov = api_query_get(q, "provider");
 	const char *v, *stepname = "raw";
 	uint64_t from, to;
@@ -811,8 +796,6 @@ api_view_history(struct api_ctx *ctx, const struct api_query *q,
 	char msg[96], at[32];
 	size_t i;
 
-	if (check_params(q, allowed, out, r) == -1)
-		return;
 	to = now_wall_ns();
 	if ((v = api_query_get(q, "to")) != NULL &&
 	    api_time_parse(v, &to) == -1) {
@@ -917,8 +900,6 @@ void
 api_view_alerts(struct api_ctx *ctx, const struct api_query *q,
     struct evbuffer *out, struct api_result *r)
 {
-	static const char *const allowed[] = { "since", "provider", "level",
-	    "limit", NULL };
 	const char *prov = api_query_get(q, "provider");
 	const char *v;
 	struct vigil_cursor cur = { 0, 0 };
@@ -929,8 +910,6 @@ api_view_alerts(struct api_ctx *ctx, const struct api_query *q,
 	char *end, at[32];
 	cJSON *o, *a, *e;
 
-	if (check_params(q, allowed, out, r) == -1)
-		return;
 	if ((v = api_query_get(q, "since")) != NULL &&
 	    api_time_parse(v, &since) == -1) {
 		bad_param(out, r, "since", "since must be RFC 3339 "
@@ -964,6 +943,8 @@ api_view_alerts(struct api_ctx *ctx, const struct api_query *q,
 	}
 	n = vigil_read_alerts(&ctx->vc, &cur, ctx->alerts,
 	    ctx->vc.hdr->alert_cap);
+	for (i = 0; i < n; i++)
+		api_clean_alert(&ctx->alerts[i]);
 	/* Filter in place, then keep the newest `limit`. */
 	for (i = 0; i < n; i++) {
 		const struct vigil_alert *al = &ctx->alerts[i];

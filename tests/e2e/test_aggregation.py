@@ -932,6 +932,33 @@ def scenario_truncated(B, names):
        "truncated: vigil runs and judges afresh")
 
 
+def scenario_unreadable(B, names):
+    """A snapshot that cannot be read (here a directory where the file
+    was: root reads a mode 000 file, and these children run as root) is
+    moved aside whole, like a corrupt one, and the state is saved
+    afresh; tests/unit/test_agg_main.c runs the mode 000 case as nobody."""
+    rc = B.stop()
+    ok(rc == 0, "unreadable: vigild stopped", rc)
+    path = os.path.join(B.state, "state.msgpack")
+    os.unlink(path)
+    os.mkdir(path)
+    with open(os.path.join(path, "keep"), "w") as f:
+        f.write("operator data\n")
+    logpos = len(B.logtext())
+    B.start(names)
+    said = wait_for(lambda: "unreadable snapshot" in B.logtext()[logpos:], 10)
+    line = [ln for ln in B.logtext()[logpos:].splitlines()
+            if "unreadable snapshot" in ln]
+    ok(said and line and "moved to" in line[0],
+       "unreadable: the log says so", line)
+    bad = [b for b in glob.glob(path + ".bad-*") if os.path.isdir(b)]
+    ok(len(bad) == 1 and os.path.exists(os.path.join(bad[0], "keep")),
+       "unreadable: the directory is kept aside whole", bad)
+    rc = B.stop()
+    ok(rc == 0 and os.path.isfile(path),
+       "unreadable: a fresh snapshot saved at stop", (rc, path))
+
+
 def run_b(sim):
     B = Vigil("b")
     names = ["base", "hard", "hard2", "flap"]
@@ -958,6 +985,7 @@ def run_b(sim):
         scenario_kill_aggregator(B, names)
         restart_check(B, "SIGKILL restart", signal.SIGKILL, names)
         scenario_truncated(B, names)
+        scenario_unreadable(B, names)
     except Exception as e:
         import traceback
         traceback.print_exc()

@@ -181,9 +181,29 @@ def get_json(port, path):
     return st, ct, json.loads(data) if data else None
 
 
+def fetch_error(port, path):
+    """(status, Content-Type, JSON body or the body's start) by a raw
+    request: a streaming route that wrongly accepted the query would
+    never end a read through http.client."""
+    raw = raw_request(port, ("GET %s HTTP/1.1\r\nHost: x\r\n"
+                             "Connection: close\r\n\r\n" % path).encode())
+    head, _, data = raw.partition(b"\r\n\r\n")
+    ct = None
+    for h in head.split(b"\r\n")[1:]:
+        k, _, v = h.partition(b":")
+        if k.strip().lower() == b"content-type":
+            ct = v.strip().decode()
+    try:
+        doc = json.loads(data)
+    except ValueError:      # the dashboard's HTML, a metrics text...
+        doc = data[:80]
+    return status_of(raw), ct, doc
+
+
 def expect_400(port, path, param):
-    st, ct, doc = get_json(port, path)
-    ok = (st == 400 and ct == "application/json" and
+    st, ct, doc = fetch_error(port, path)
+    ok = (isinstance(doc, dict) and st == 400 and
+          ct == "application/json" and
           doc["error"]["code"] == "bad_parameter" and
           doc["error"].get("parameter") == param)
     result("400 names %s for %s" % (param, path), ok, (st, ct, doc))
@@ -689,6 +709,148 @@ def test_child(shm):
             proc.wait()
 
 
+# segfill's `hostile` bytes (tests/tools/segfill.c) and what vigil-api must
+# make of them: every byte of invalid UTF-8 and every control character
+# becomes '?', the rest (quotes, backslashes, commas, a valid e-acute) is
+# kept and escaped per format.
+HOSTILE_NAME = 'ev"il\\,' + "?" * 8 + "\u00e9" + "??"
+HOSTILE_HOST = 'h"o\\st,' + "?" * 6 + ".example"
+HOSTILE_ERROR = 'e"r\\,??r??'
+DOT_LINE = re.compile(r'(?:[^"\\]|"(?:[^"\\\n]|\\.)*")*')
+PROM_LINE = re.compile(r'[a-z_:][a-z0-9_:]*(?:\{(?:[a-z_]+="(?:[^"\\\n]|'
+                       r'\\[\\"n])*",?)*\})? \S+')
+
+
+def strict_text(data):
+    """data as UTF-8 (strict) with no control character but newlines,
+    tabs and CR, or None."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if any((ord(c) < 0x20 and c not in "\n\r\t") or 0x7f <= ord(c) <= 0x9f
+           for c in text):
+        return None
+    return text
+
+
+def hostile_check(name, fn):
+    try:
+        ok, detail = fn()
+    except Exception as e:  # a parse error is this check failing
+        ok, detail = False, "%s: %s" % (type(e).__name__, e)
+    result(name, ok, str(detail)[:600])
+
+
+def test_hostile(shm):
+    """Strings in the segment that no configuration allows reach every
+    format escaped and as valid UTF-8."""
+    seg = srv = sse = None
+    try:
+        seg = Segfill(shm)
+        srv = Server(shm)
+        port = srv.port
+        sse = SSE(port)
+        sse.events(0, 0.5)
+        r1 = seg.cmd("hostile google keep")
+        r2 = seg.cmd("hostile openai rename")
+        result("segfill hostile", r1 == "ok" and r2 == "ok", (r1, r2))
+
+        def integration():
+            st, ct, hdrs, data = get(port, "/health/integration")
+            text = strict_text(data.rstrip(b"\n"))
+            if st != 200 or text is None or "\n" in text:
+                return False, data
+            provs = {p["name"]: p for p in json.loads(text)["providers"]}
+            g = provs.get("google", {})
+            h = provs.get(HOSTILE_NAME, {})
+            return (h.get("host") == HOSTILE_HOST and
+                    g.get("host") == HOSTILE_HOST and
+                    g["last_error"]["code"] == HOSTILE_ERROR and
+                    h["last_error"]["code"] == HOSTILE_ERROR), \
+                sorted(provs)
+        hostile_check("hostile: /health/integration valid UTF-8 JSON, "
+                      "strings cleaned", integration)
+
+        def provider():
+            st, ct, hdrs, data = get(
+                port, "/health/integration/providers/google?samples=1")
+            text = strict_text(data.rstrip(b"\n"))
+            doc = json.loads(text)
+            return (doc["samples"][-1]["error"] == HOSTILE_ERROR and
+                    doc["last_check"]["error"] == HOSTILE_ERROR), doc
+        hostile_check("hostile: provider view samples and last_check",
+                      provider)
+
+        def metrics():
+            st, ct, hdrs, data = get(port, "/metrics")
+            text = strict_text(data)
+            bad = [l for l in text.splitlines()
+                   if l and not l.startswith("#") and
+                   not PROM_LINE.fullmatch(l)]
+            info = [lb for n, lb, v in prom_samples(text)
+                    if n == "vigil_provider_info"]
+            return (not bad and
+                    {"provider": HOSTILE_NAME, "kind": "openai"} in info), \
+                (bad[:3], info)
+        hostile_check("hostile: /metrics label values escaped", metrics)
+
+        def dot():
+            st, ct, hdrs, data = get(port,
+                                     "/health/integration/graph?format=dot")
+            text = strict_text(data)
+            lines = text.splitlines()
+            bad = [l for l in lines if not DOT_LINE.fullmatch(l)]
+            want = '"provider:ev\\"il\\\\,'
+            return (not bad and lines[-1] == "}" and
+                    any(want in l for l in lines)), (bad[:3], text[-800:])
+        hostile_check("hostile: graph DOT quoting", dot)
+
+        def graph():
+            st, ct, doc = get_json(port, "/health/integration/graph")
+            names = {n.get("name"): n.get("host") for n in doc["nodes"]}
+            return names.get(HOSTILE_NAME) == HOSTILE_HOST, names
+        hostile_check("hostile: graph JSON", graph)
+
+        def history_csv():
+            st, ct, hdrs, data = get(
+                port, "/health/integration/history?format=csv&step=1h")
+            text = strict_text(data)
+            rows = list(csv.reader(io.StringIO(text, newline="")))
+            widths = {len(r) for r in rows}
+            provs = {r[0] for r in rows[1:]}
+            return (widths == {9} and HOSTILE_NAME in provs and
+                    "google" in provs), (widths, provs)
+        hostile_check("hostile: history CSV fields quoted", history_csv)
+
+        def history_json():
+            st, ct, doc = get_json(port, "/health/integration/history")
+            return HOSTILE_NAME in [p["name"] for p in doc["providers"]], \
+                [p["name"] for p in doc["providers"]]
+        hostile_check("hostile: history JSON", history_json)
+
+        def alerts():
+            st, ct, hdrs, data = get(port, "/health/integration/alerts")
+            doc = json.loads(strict_text(data.rstrip(b"\n")))
+            return doc["alerts"][-1]["provider"] == HOSTILE_NAME, \
+                doc["alerts"][-2:]
+        hostile_check("hostile: alerts JSON", alerts)
+
+        def events():
+            evs = sse.events(1000, 3)
+            provs = [json.loads(e["data"]).get("provider") for e in evs
+                     if e.get("event") == "alert"]
+            return HOSTILE_NAME in provs and "google" in provs, provs
+        hostile_check("hostile: event stream", events)
+    finally:
+        if sse is not None:
+            sse.close()
+        if srv is not None:
+            srv.stop()
+        if seg is not None:
+            seg.stop()
+
+
 def main():
     shm = "/vigil-test-api-%d" % os.getpid()
     seg = srv = None
@@ -710,6 +872,7 @@ def main():
         result("vigil-api exits 0 on SIGTERM (under ASan: no leak)",
                rc == 0, rc)
         test_child(shm)
+        test_hostile(shm + "-hostile")
     finally:
         if srv is not None:
             srv.stop()
@@ -753,6 +916,42 @@ def run(seg, srv, port, shm):
         provs["google"]["last_error"]["code"] == "curl:28"
     result("/health/integration matches the segment", ok, doc)
     expect_400(port, "/health/integration?bogus=1", "bogus")
+    # Every route refuses what it does not know, the ones without
+    # parameters included, and any parameter given twice.
+    for path in ("/health", "/", "/index.html", "/metrics",
+                 "/health/integration/providers/openai",
+                 "/health/integration/graph",
+                 "/health/integration/history",
+                 "/health/integration/alerts",
+                 "/health/integration/events", "/ws/health"):
+        expect_400(port, path + "?x=1", "x")
+    expect_400(port, "/health/?x=1", "x")
+    expect_400(port, "/health?x", "x")
+    for path, param in (
+            ("/health/integration/history?provider=openai&provider=google",
+             "provider"),
+            ("/health/integration/alerts?provider=openai&provider=openai",
+             "provider"),
+            ("/health/integration/history?step=1m&format=csv&step=raw",
+             "step"),
+            ("/health/integration/graph?format=json&format=dot", "format"),
+            ("/health/integration/providers/openai?samples=1&samples=2",
+             "samples"),
+            ("/health/integration/events?last_event_id=1&last_event_id=2",
+             "last_event_id"),
+            ("/health/integration/history?provider=openai&provider",
+             "provider")):
+        expect_400(port, path, param)
+        st, ct, doc = fetch_error(port, path)
+        result("repeated %s: the message says so" % param, st == 400 and
+               "more than once" in doc["error"]["message"], doc)
+    st, ct, doc = fetch_error(port, "/health/integration/history?bogus=1&"
+                              "bogus=2")
+    result("unknown and repeated: unknown first", st == 400 and
+           doc["error"]["parameter"] == "bogus" and
+           "unknown" in doc["error"]["message"], doc)
+    st, ct, doc = fetch_error(port, "/nosuch?x=1")
+    result("unknown path with parameters: 404", st == 404, (st, doc))
 
     # HEAD
     st, ct, hdrs, data = get(port, "/health/integration", method="HEAD")

@@ -23,6 +23,8 @@
  *					 a flood of events for slow clients)
  *	sample NAME OUTCOME LATENCY_MS
  *	beat on|off			(the aggregator heartbeat)
+ *	hostile NAME keep|rename	(strings no config allows: see
+ *					 hostile() for the bytes)
  *	quit
  * EOF on stdin, SIGTERM or SIGINT: unlink the segment and exit.
  */
@@ -71,6 +73,7 @@ static int	lookup(const char *, const char *(*)(unsigned), unsigned);
 static void	fill(uint64_t);
 static void	push_alert(int, int, int, uint64_t);
 static int	command(char *);
+static void	hostile(int, int);
 
 static void
 on_signal(int sig)
@@ -258,6 +261,47 @@ fill(uint64_t t0)
 	atomic_fetch_add_explicit(&seg.hdr->dir_gen, 1, memory_order_release);
 }
 
+/*
+ * What a less trusted writer of the segment could leave in provider p's
+ * strings: quotes, backslashes, a comma, control characters (C0, DEL,
+ * C1), invalid UTF-8 (0xff, an overlong NUL, a surrogate, a sequence cut
+ * short) and one valid "\u00e9" that must survive.  The host, the last
+ * error and a new sample's error always; the name too with rename (then
+ * the provider is no longer addressable by its old name).  An alert
+ * carries the provider's (new) name.  tests/e2e/test_api.py expects
+ * exactly these bytes.
+ */
+static void
+hostile(int p, int rename)
+{
+	static const char name[] = "ev\"il\\,\n\x01\xff\xc0\x80\xed\xa0\x80"
+	    "\xc3\xa9\xe2\x82";
+	static const char host[] = "h\"o\\st,\r\n\x7f\xfe\xc2\x9f.example";
+	static const char error[] = "e\"r\\,\x07\xf8r\xe2\x82";
+	struct vigil_sample s;
+
+	if (rename)
+		memcpy(info[p].name, name, sizeof(name));
+	memcpy(info[p].host, host, sizeof(host));
+	info[p].generation++;
+	seqlock_write(seg_dir_slot(&seg, (uint32_t)p), &info[p],
+	    VIGIL_WORDS(struct vigil_provider_info));
+	atomic_fetch_add_explicit(&seg.hdr->dir_gen, 1, memory_order_release);
+	memset(&s, 0, sizeof(s));
+	s.wall_ns = now_wall_ns();
+	s.mono_ns = now_mono_ns();
+	s.latency_us = 1000;
+	s.outcome = VIGIL_OUT_OTHER;
+	memcpy(s.error, error, sizeof(error));
+	ring_push(&samples[p], &s, VIGIL_WORDS(struct vigil_sample));
+	stats[p].last = s;
+	stats[p].last_error_wall_ns = s.wall_ns;
+	stats[p].last_error_outcome = VIGIL_OUT_OTHER;
+	memcpy(stats[p].last_error, error, sizeof(error));
+	push_alert(p, VIGIL_AK_DOWN, VIGIL_AL_CRITICAL, s.wall_ns);
+	stats[p].alerts_total++;
+}
+
 /* One stdin command; 0 ok, -1 error, 1 quit. */
 static int
 command(char *line)
@@ -306,6 +350,11 @@ command(char *line)
 		while (v-- > 0)
 			push_alert(p, VIGIL_AK_DOWN, VIGIL_AL_WARNING,
 			    now_wall_ns());
+	} else if (strcmp(argv[0], "hostile") == 0) {
+		if (strcmp(argv[2], "keep") != 0 &&
+		    strcmp(argv[2], "rename") != 0)
+			return -1;
+		hostile(p, strcmp(argv[2], "rename") == 0);
 	} else if (strcmp(argv[0], "sample") == 0 && argc == 4) {
 		struct vigil_sample s;
 

@@ -18,6 +18,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -46,6 +47,7 @@ struct child {
 	int hook_500s;
 	uint64_t hook_ids[256];	/* ids acknowledged with 200 */
 	int nhook;
+	int as_nobody;		/* run the aggregator as uid 65534 */
 };
 
 static void
@@ -169,6 +171,10 @@ start(struct child *c)
 		    dup2(segfd, 3) == -1 || dup2(sockfd, 4) == -1 ||
 		    dup2(logfd, 2) == -1)
 			_exit(99);
+		/* As vigild's children run after a change of user. */
+		if (c->as_nobody && (setgroups(0, NULL) == -1 ||
+		    setgid(65534) == -1 || setuid(65534) == -1))
+			_exit(97);
 		execl(path, "vigil-aggregator", (char *)NULL);
 		_exit(98);
 	}
@@ -554,6 +560,71 @@ test_webhook_down(void)
 	teardown(&c);
 }
 
+/*
+ * The issue's case: state.msgpack left unreadable (mode 000, another
+ * owner) after `user` changed.  Where the directory is the aggregator's,
+ * the snapshot is moved aside whole and the fresh one saved beside it;
+ * where it is not (nothing can be moved), nothing is ever saved and the
+ * log says so.  Root reads mode 000, so the aggregator runs as nobody.
+ */
+static void
+test_unreadable_state(void)
+{
+	struct child c;
+	struct stat st;
+	char path[256], code[64];
+	int fd, i, rc;
+	static const char old[] = "history the operator wants back";
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "  (not root: nothing to test)\n");
+		return;
+	}
+	for (i = 0; i < 2; i++) {
+		setup(&c, 3 + i);
+		c.as_nobody = 1;
+		snprintf(path, sizeof(path), "%s/%s", c.dir, PERSIST_FILE);
+		fd = open(path, O_WRONLY | O_CREAT, 0);
+		T_CHECK(fd != -1 && write(fd, old, sizeof(old)) ==
+		    (ssize_t)sizeof(old));
+		close(fd);
+		T_CHECK(chmod(c.dir, 0755) == 0);
+		if (i == 0)	/* the directory is nobody's: can move */
+			T_CHECK(chown(c.dir, 65534, 65534) == 0);
+		start(&c);
+		configure(&c, 0);
+		if (i == 0) {
+			T_CHECK(file_has(c.log, "unreadable snapshot"));
+			T_CHECK(file_has(c.log, "moved to"));
+		} else {
+			T_CHECK(file_has(c.log, "could not move it aside"));
+			T_CHECK(file_has(c.log, "persistence is off"));
+		}
+		send_req(&c, 2, "persist", NULL, 0);
+		rc = reply_ok(&c, 2, code, sizeof(code));
+		T_CHECKF(rc == (i == 0), "persist %d %s", rc, code);
+		if (i == 1)
+			T_CHECK(strcmp(code, "persist_failed") == 0);
+		close(c.ctl);
+		c.ctl = -1;
+		T_CHECK(wait_exit(&c) == 0);
+		/* The old bytes: under .bad-* (i 0) or untouched (i 1). */
+		if (i == 0) {
+			char cmd[512];
+
+			snprintf(cmd, sizeof(cmd), "grep -q '%s' %s/%s.bad-*",
+			    old, c.dir, PERSIST_FILE);
+			T_CHECK(system(cmd) == 0);
+			T_CHECK(stat(path, &st) == 0 && st.st_uid == 65534);
+		} else {
+			T_CHECK(stat(path, &st) == 0 &&
+			    st.st_size == (off_t)sizeof(old) &&
+			    (st.st_mode & 0777) == 0);
+		}
+		teardown(&c);
+	}
+}
+
 int
 main(void)
 {
@@ -561,6 +632,7 @@ main(void)
 	T_RUN(test_lifecycle);
 	T_RUN(test_bad_configure);
 	T_RUN(test_corrupt_state);
+	T_RUN(test_unreadable_state);
 	T_RUN(test_webhook_down);
 	return t_done();
 }

@@ -1,6 +1,7 @@
 /*
  * test_api.c - vigil-api's pure functions (api/util.c): percent-decoding,
- * query parsing, RFC 3339 parse/format, steps, Prometheus escaping.
+ * query parsing and checking, RFC 3339 parse/format, steps, the cleaning
+ * of the segment's strings, Prometheus, DOT and CSV escaping.
  */
 #include <math.h>
 #include <stdint.h>
@@ -55,7 +56,7 @@ test_query_parse(void)
 	T_CHECK(strcmp(api_query_get(&q, "step"), "5m") == 0);
 	T_CHECK(strcmp(api_query_get(&q, "flag"), "") == 0);
 	T_CHECK(api_query_get(&q, "nope") == NULL);
-	T_CHECK(api_query_only(&q, allowed, &b) == -1 &&
+	T_CHECK(api_query_check(&q, allowed, &b) == API_QUERY_UNKNOWN &&
 	    strcmp(b, "flag") == 0);
 	T_CHECK(api_query_parse("from=2026-11-28T15%3A04%3A05Z", &q, bad,
 	    sizeof(bad)) == 0);
@@ -76,6 +77,131 @@ test_query_parse(void)
 	T_CHECK(api_query_parse(big, &q, bad, sizeof(bad)) == -1);
 	T_CHECK(api_query_parse(NULL, &q, bad, sizeof(bad)) == 0 && q.n == 0);
 	T_CHECK(api_query_parse("", &q, bad, sizeof(bad)) == 0 && q.n == 0);
+}
+
+/*
+ * A repeated parameter is refused by name, known or not (an unknown one
+ * is reported as unknown first); the same value twice too; a key with no
+ * value counts.
+ */
+static void
+test_query_check(void)
+{
+	struct api_query q;
+	char bad[40];
+	const char *b = NULL;
+	static const char *const allowed[] = { "provider", "step", NULL };
+	static const char *const none[] = { NULL };
+
+	T_CHECK(api_query_parse("provider=a&step=1m", &q, bad,
+	    sizeof(bad)) == 0);
+	T_CHECK(api_query_check(&q, allowed, &b) == 0);
+	T_CHECK(api_query_check(&q, none, &b) == API_QUERY_UNKNOWN &&
+	    strcmp(b, "provider") == 0);
+	T_CHECK(api_query_parse("provider=a&step=1m&provider=b", &q, bad,
+	    sizeof(bad)) == 0);
+	T_CHECK(api_query_check(&q, allowed, &b) == API_QUERY_REPEATED &&
+	    strcmp(b, "provider") == 0);
+	T_CHECK(api_query_parse("step=1m&step=1m", &q, bad, sizeof(bad)) == 0);
+	T_CHECK(api_query_check(&q, allowed, &b) == API_QUERY_REPEATED &&
+	    strcmp(b, "step") == 0);
+	T_CHECK(api_query_parse("provider=a&provider", &q, bad,
+	    sizeof(bad)) == 0);
+	T_CHECK(api_query_check(&q, allowed, &b) == API_QUERY_REPEATED);
+	/* Percent-encoding does not hide a repeat. */
+	T_CHECK(api_query_parse("provider=a&%70rovider=b", &q, bad,
+	    sizeof(bad)) == 0);
+	T_CHECK(api_query_check(&q, allowed, &b) == API_QUERY_REPEATED);
+	T_CHECK(api_query_parse("x=1&x=2", &q, bad, sizeof(bad)) == 0);
+	T_CHECK(api_query_check(&q, allowed, &b) == API_QUERY_UNKNOWN &&
+	    strcmp(b, "x") == 0);
+	T_CHECK(api_query_parse("", &q, bad, sizeof(bad)) == 0);
+	T_CHECK(api_query_check(&q, none, &b) == 0);
+}
+
+/* Clean s (a copy in a buffer of size bytes); compare with want. */
+static int
+cleaned(const char *s, size_t size, const char *want, size_t nbad)
+{
+	char buf[64];
+	size_t n;
+
+	memset(buf, 'Z', sizeof(buf));
+	memcpy(buf, s, strlen(s) + 1 < size ? strlen(s) + 1 : size);
+	n = api_text_clean(buf, size);
+	if (strcmp(buf, want) != 0 || n != nbad) {
+		fprintf(stderr, "  clean: got \"%s\" (%zu), want \"%s\" (%zu)\n",
+		    buf, n, want, nbad);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+test_text_clean(void)
+{
+	struct vigil_provider p;
+	struct vigil_alert a;
+	struct vigil_sample sm;
+
+	T_CHECK(cleaned("openai", 32, "openai", 0));
+	T_CHECK(cleaned("", 32, "", 0));
+	/* Valid UTF-8 of 2, 3 and 4 bytes stays. */
+	T_CHECK(cleaned("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 32,
+	    "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", 0));
+	/* Control characters: C0, DEL, C1 (U+0085 as UTF-8). */
+	T_CHECK(cleaned("a\nb\tc\x01" "d\x7f" "e\xc2\x85", 32, "a?b?c?d?e??",
+	    6));
+	/* Quotes and backslashes are the formats' business: kept. */
+	T_CHECK(cleaned("a\"b\\c,d", 32, "a\"b\\c,d", 0));
+	/* Invalid: stray continuation, 0xff, overlong NUL and '/',
+	 * surrogate, above U+10FFFF, cut short at the end and mid-string. */
+	T_CHECK(cleaned("\x80" "a\xff", 32, "?a?", 2));
+	T_CHECK(cleaned("\xc0\x80\xe0\x80\xaf", 32, "?????", 5));
+	T_CHECK(cleaned("\xed\xa0\x80", 32, "???", 3));
+	T_CHECK(cleaned("\xf4\x90\x80\x80", 32, "????", 4));
+	T_CHECK(cleaned("ok\xe2\x82", 32, "ok??", 2));
+	T_CHECK(cleaned("\xe2\x82x", 32, "??x", 2));
+	T_CHECK(cleaned("\xf0\x9f\x98", 32, "???", 3));
+	/* Bound: unterminated in its array, cut at size - 1; a character
+	 * cut by the bound is invalid. */
+	T_CHECK(cleaned("abcdefgh", 5, "abcd", 0));
+	T_CHECK(cleaned("abc\xc3\xa9", 5, "abc?", 1));
+	/* The segment's structures: every string field. */
+	memset(&p, 0xff, sizeof(p));
+	api_clean_provider(&p);
+	T_CHECK(strlen(p.info.name) == sizeof(p.info.name) - 1 &&
+	    strspn(p.info.name, "?") == sizeof(p.info.name) - 1);
+	T_CHECK(strspn(p.info.host, "?") == sizeof(p.info.host) - 1);
+	T_CHECK(strspn(p.stats.last_error, "?") ==
+	    sizeof(p.stats.last_error) - 1);
+	T_CHECK(strspn(p.stats.last.error, "?") ==
+	    sizeof(p.stats.last.error) - 1);
+	memset(&a, '\n', sizeof(a));
+	api_clean_alert(&a);
+	T_CHECK(strspn(a.provider, "?") == sizeof(a.provider) - 1);
+	memset(&sm, 0x9f, sizeof(sm));
+	api_clean_sample(&sm);
+	T_CHECK(strspn(sm.error, "?") == sizeof(sm.error) - 1);
+}
+
+static void
+test_dot_csv_escape(void)
+{
+	char out[32];
+
+	T_CHECK(api_dot_escape("ev\"il\\n", out, sizeof(out)) == 9);
+	T_CHECK(strcmp(out, "ev\\\"il\\\\n") == 0);
+	T_CHECK(api_csv_field("openai", out, sizeof(out)) == 6);
+	T_CHECK(strcmp(out, "openai") == 0);
+	T_CHECK(api_csv_field("a,b", out, sizeof(out)) == 5);
+	T_CHECK(strcmp(out, "\"a,b\"") == 0);
+	T_CHECK(api_csv_field("say \"hi\"\r\n", out, sizeof(out)) == 14);
+	T_CHECK(strcmp(out, "\"say \"\"hi\"\"\r\n\"") == 0);
+	/* Cut to fit, still one closed field, never half a quote pair. */
+	T_CHECK(api_csv_field("ab\"cd,", out, 6) == 4);
+	T_CHECK(strcmp(out, "\"ab\"") == 0);
+	T_CHECK(api_csv_field("x", out, 2) == 0);
 }
 
 static void
@@ -359,6 +485,9 @@ main(void)
 {
 	T_RUN(test_pct_decode);
 	T_RUN(test_query_parse);
+	T_RUN(test_query_check);
+	T_RUN(test_text_clean);
+	T_RUN(test_dot_csv_escape);
 	T_RUN(test_time_parse);
 	T_RUN(test_time_format);
 	T_RUN(test_step_parse);

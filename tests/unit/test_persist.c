@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <stdlib.h>
 
 #include "t.h"
@@ -245,11 +247,217 @@ test_corrupt_files(void)
 	rmdir_all(d);
 }
 
+/* Bytes of the file at path, or -1. */
+static long long
+file_size(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0 ? (long long)st.st_size : -1;
+}
+
+/* The size of the one state.msgpack.bad-* in d, or -1. */
+static long long
+bad_size(const char *d)
+{
+	DIR *dp = opendir(d);
+	struct dirent *de;
+	char path[512];
+	long long sz = -1;
+
+	if (dp == NULL)
+		return -1;
+	while ((de = readdir(dp)) != NULL)
+		if (strncmp(de->d_name, PERSIST_FILE ".bad-",
+		    strlen(PERSIST_FILE ".bad-")) == 0) {
+			snprintf(path, sizeof(path), "%s/%s", d, de->d_name);
+			sz = file_size(path);
+		}
+	closedir(dp);
+	return sz;
+}
+
+/*
+ * Run fn(d) as an unprivileged user when we are root (root reads a mode
+ * 000 file, so EACCES needs another uid), in a child whose failures are
+ * counted here.
+ */
+static void
+as_nobody(void (*fn)(const char *), const char *d)
+{
+	int status;
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		fn(d);
+		return;
+	}
+	fflush(stderr);
+	if ((pid = fork()) == 0) {
+		if (setgroups(0, NULL) == -1 || setgid(65534) == -1 ||
+		    setuid(65534) == -1)
+			_exit(2);
+		fn(d);
+		_exit(t_child_failures ? 1 : 0);
+	}
+	T_CHECK(pid > 0);
+	T_CHECK(waitpid(pid, &status, 0) == pid);
+	T_CHECKF(WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %d",
+	    status);
+}
+
+/*
+ * An unreadable snapshot (the issue's case: mode 000 after a change of
+ * user) is moved aside, and the next save leaves that copy alone.
+ */
+static void
+unreadable_child(const char *d)
+{
+	struct persist_snap a, b;
+	char path[256], err[512];
+	long long before;
+
+	snprintf(path, sizeof(path), "%s/%s", d, PERSIST_FILE);
+	before = file_size(path);
+	T_CHECK(before > 0);
+	T_CHECKF(persist_load(d, &b, err, sizeof(err)) == -1, "%s", err);
+	T_CHECKF(strstr(err, "moved to") != NULL, "%s", err);
+	T_CHECK(access(path, F_OK) == -1);
+	T_CHECK(bad_size(d) == before);
+	/* The fresh start saves a small snapshot: the .bad copy stays. */
+	memset(&a, 0, sizeof(a));
+	T_CHECKF(persist_save(d, &a, err, sizeof(err)) == 0, "%s", err);
+	T_CHECK(bad_size(d) == before);
+	T_CHECK(file_size(path) > 0 && file_size(path) < before);
+}
+
+/* Moved aside is impossible (directory not writable): stuck, untouched. */
+static void
+stuck_child(const char *d)
+{
+	struct persist_snap b;
+	char path[256], err[512];
+	long long before;
+
+	snprintf(path, sizeof(path), "%s/%s", d, PERSIST_FILE);
+	before = file_size(path);
+	T_CHECKF(persist_load(d, &b, err, sizeof(err)) == PERSIST_STUCK,
+	    "%s", err);
+	T_CHECKF(strstr(err, "not be saved") != NULL, "%s", err);
+	T_CHECK(file_size(path) == before);
+	T_CHECK(count_files(d, PERSIST_FILE ".bad-") == 0);
+}
+
+static void
+test_unreadable(void)
+{
+	struct persist_snap a;
+	char d[64], path[256], err[512];
+
+	tmpdir(d, sizeof(d));
+	snprintf(path, sizeof(path), "%s/%s", d, PERSIST_FILE);
+	mksnap(&a);
+	T_CHECKF(persist_save(d, &a, err, sizeof(err)) == 0, "%s", err);
+	T_CHECK(chmod(path, 0) == 0);
+	if (geteuid() == 0)
+		T_CHECK(chown(d, 65534, 65534) == 0);
+	as_nobody(unreadable_child, d);
+
+	/* Again with a directory the user cannot write: nothing moves. */
+	T_CHECK(unlink(path) == 0 || errno == ENOENT);
+	T_CHECK(chown(d, geteuid(), getegid()) == 0);
+	T_CHECK(chmod(d, 0700) == 0);
+	rmdir_all(d);
+	T_CHECK(mkdir(d, 0755) == 0);
+	T_CHECKF(persist_save(d, &a, err, sizeof(err)) == 0, "%s", err);
+	T_CHECK(chmod(path, 0) == 0);
+	if (geteuid() != 0)
+		T_CHECK(chmod(d, 0555) == 0);
+	as_nobody(stuck_child, d);
+	T_CHECK(chmod(d, 0700) == 0);
+	persist_free(&a);
+	rmdir_all(d);
+}
+
+/* Load an unreadable d/state.msgpack: moved aside whole, like corrupt. */
+static void
+unreadable_kind(const char *d, const char *what)
+{
+	struct persist_snap b;
+	char path[256], err[512];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", d, PERSIST_FILE);
+	T_CHECKF(persist_load(d, &b, err, sizeof(err)) == -1, "%s: %s", what,
+	    err);
+	T_CHECKF(strstr(err, "moved to") != NULL, "%s: %s", what, err);
+	T_CHECKF(lstat(path, &st) == -1, "%s still there", what);
+	T_CHECKF(count_files(d, PERSIST_FILE ".bad-") == 1, "%s", what);
+	rmdir_all(d);
+	T_CHECK(mkdir(d, 0700) == 0);
+}
+
+/*
+ * Other things root cannot read either: a directory (EISDIR on read), a
+ * FIFO (would block: must not hang), a symlink loop (ELOOP), a dangling
+ * symlink (its target may be on a file system not mounted yet).
+ */
+static void
+test_unreadable_kinds(void)
+{
+	char d[64], path[256];
+
+	tmpdir(d, sizeof(d));
+	snprintf(path, sizeof(path), "%s/%s", d, PERSIST_FILE);
+	T_CHECK(mkdir(path, 0700) == 0);
+	unreadable_kind(d, "directory");
+	T_CHECK(mkfifo(path, 0600) == 0);
+	unreadable_kind(d, "fifo");
+	T_CHECK(symlink(PERSIST_FILE, path) == 0);
+	unreadable_kind(d, "symlink loop");
+	T_CHECK(symlink("/nonexistent/vigil/state", path) == 0);
+	unreadable_kind(d, "dangling symlink");
+	rmdir_all(d);
+}
+
+/*
+ * Two bad starts in one second: the second copy gets its own name (a
+ * plain rename replaced the first copy, or failed for a directory over
+ * a file).  Three in a row, a file, a directory, a file: three copies.
+ */
+static void
+test_bad_names_unique(void)
+{
+	struct persist_snap b;
+	char d[64], path[256], err[512];
+	int fd, i;
+
+	tmpdir(d, sizeof(d));
+	snprintf(path, sizeof(path), "%s/%s", d, PERSIST_FILE);
+	for (i = 0; i < 3; i++) {
+		if (i == 1)
+			T_CHECK(mkdir(path, 0700) == 0);
+		else {
+			fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+			T_CHECK(fd != -1 && write(fd, "junk", 4) == 4);
+			close(fd);
+		}
+		T_CHECKF(persist_load(d, &b, err, sizeof(err)) ==
+		    PERSIST_ASIDE, "%d: %s", i, err);
+		T_CHECKF(count_files(d, PERSIST_FILE ".bad-") == i + 1,
+		    "%d: %s", i, err);
+	}
+	rmdir_all(d);
+}
+
 int
 main(void)
 {
 	T_RUN(test_roundtrip);
 	T_RUN(test_truncated_decode);
 	T_RUN(test_corrupt_files);
+	T_RUN(test_unreadable);
+	T_RUN(test_unreadable_kinds);
+	T_RUN(test_bad_names_unique);
 	return t_done();
 }
