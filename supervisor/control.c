@@ -1462,6 +1462,7 @@ op_silence(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
 	msgpack_packer pk;
 	char name[VIGIL_NAME_MAX], reason[256];
 	uint64_t ms, until = 0, now = now_wall_ns();
+	const uint64_t max_ms = 366ull * 86400 * 1000;
 	int rc;
 
 	if (ctl_provider_arg(c, id, a, name, sizeof(name), 1) == -1)
@@ -1481,7 +1482,7 @@ op_silence(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
 			    "required");
 			return;
 		}
-		if (ms == 0 || ms > 366ull * 86400 * 1000) {
+		if (ms == 0 || ms > max_ms) {
 			ctl_error(c, id, "bad_argument", "the duration must be "
 			    "between 1 ms and 366 days");
 			return;
@@ -1489,6 +1490,11 @@ op_silence(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
 		until = now + ms * 1000000ull;
 	} else if (until <= now) {
 		ctl_error(c, id, "bad_argument", "\"until_ns\" is in the past");
+		return;
+	} else if (until - now > max_ms * 1000000ull) {
+		/* The same bound as a duration: no silence for ever. */
+		ctl_error(c, id, "bad_argument", "\"until_ns\" is more than "
+		    "366 days from now");
 		return;
 	}
 	reason[0] = '\0';
