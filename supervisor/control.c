@@ -62,16 +62,24 @@
  *                       10 s..300 s (100 ms.. with allow_fast_probes).
  *   silence         M {"provider": name|"all", "duration_ms": uint |
  *                       "duration": "30m" | "until_ns": uint,
- *                       "reason"?: str} -> {"until_ns": uint}
+ *                       "reason"?: str} -> {"until_ns": uint}; at
+ *                       most 366 days ahead
  *   unsilence       M {"provider": name|"all"} -> {}
  *   reload          M {} -> {} or error "config" with "FILE:LINE: ..."
  *   shutdown        M {} -> {}, then vigild stops as on SIGTERM
+ *
+ * Connections: at most CONTROL_MAX_CONNS, of which the last
+ * CONTROL_ADMIN_RESERVE only for admin peers; a non-admin uid holds at
+ * most CONTROL_MAX_PER_UID (control_peer.c).  A peer refused at connect
+ * gets busy (a limit) or forbidden (not in read_group; "group" names
+ * it) with id 0, and is closed.
  *
  * Error codes: bad_frame (body not one msgpack map; the connection stays
  * usable), frame_too_large (declared length 0 or over 1 MiB: the
  * connection is closed after the reply), bad_request (no id, no op, args
  * not a map), unknown_op, missing_argument, bad_argument, not_found (no
- * such provider), forbidden, busy (too many requests in flight),
+ * such provider), forbidden, busy (a connection limit at connect, too
+ * many requests in flight),
  * unavailable (the child is not running), timeout (the child did not
  * answer in time), config (reload refused), internal.  Errors that
  * cannot be tied to a request carry id 0.
