@@ -376,8 +376,8 @@ ctl_in_group(const char *group, gid_t primary, const gid_t *groups, size_t n)
 
 /*
  * The peer's class: admin (root, vigild's own uid, admin_group) may do
- * everything, a reader (read_group) the read-only operations; neither
- * may not connect.  Root is decided without reading groups.
+ * everything, a reader (read_group) the read-only operations, anyone
+ * else nothing.  Root is decided without reading groups.
  */
 static void
 ctl_classify(int fd, const struct ucred *cr, int *admin, int *reader)
