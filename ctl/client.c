@@ -7,9 +7,11 @@
  * (bad_frame, forbidden at connect): it ends the call too.
  */
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +23,7 @@
 #include "frame.h"
 
 static void	client_error_of(struct ctl_reply *, const msgpack_object *);
+static void	client_denied(char *, size_t, const char *, int);
 
 int
 ctl_connect(struct ctl_client *cc, const char *path, int timeout_ms,
@@ -49,10 +52,7 @@ ctl_connect(struct ctl_client *cc, const char *path, int timeout_ms,
 		saved = errno;
 		close(fd);
 		if (saved == EACCES || saved == EPERM)
-			snprintf(err, errlen, "cannot connect to %s: %s (only "
-			    "root and members of the vigil group may use it: "
-			    "sudo usermod -aG vigil $USER, then log in again)",
-			    path, strerror(saved));
+			client_denied(err, errlen, path, saved);
 		else if (saved == ENOENT || saved == ECONNREFUSED)
 			snprintf(err, errlen, "cannot connect to %s: %s (is "
 			    "vigild running? -s or -c name another socket)",
@@ -64,6 +64,33 @@ ctl_connect(struct ctl_client *cc, const char *path, int timeout_ms,
 	}
 	cc->cc_fd = fd;
 	return CTL_EXIT_OK;
+}
+
+/*
+ * The socket's permissions refused us.  Name the group to join: the
+ * socket's own group, which vigild sets to its read_group (not always
+ * "vigil"); a socket of group root means vigild had no such group.
+ */
+static void
+client_denied(char *err, size_t errlen, const char *path, int saved)
+{
+	struct group *gr;
+	struct stat st;
+
+	if (stat(path, &st) == 0 && st.st_gid != 0 &&
+	    (gr = getgrgid(st.st_gid)) != NULL)
+		snprintf(err, errlen, "cannot connect to %s: %s (only root "
+		    "and members of the %s group may use it: sudo usermod "
+		    "-aG %s $USER, then log in again)", path, strerror(saved),
+		    gr->gr_name, gr->gr_name);
+	else if (stat(path, &st) == 0 && st.st_gid == 0)
+		snprintf(err, errlen, "cannot connect to %s: %s (only root "
+		    "may use it: vigild's read_group does not exist)", path,
+		    strerror(saved));
+	else
+		snprintf(err, errlen, "cannot connect to %s: %s (only root "
+		    "and members of vigild's read_group may use it)", path,
+		    strerror(saved));
 }
 
 void
@@ -89,6 +116,8 @@ client_error_of(struct ctl_reply *r, const msgpack_object *m)
 
 	if (mp_get_str(e, "code", r->code, sizeof(r->code)) != 0)
 		snprintf(r->code, sizeof(r->code), "error");
+	if (mp_get_str(e, "group", r->group, sizeof(r->group)) != 0)
+		r->group[0] = '\0';
 	if (mp_get_str(e, "message", r->message, sizeof(r->message)) != 0) {
 		const msgpack_object *o = mp_get(e, "message");
 
@@ -204,8 +233,13 @@ ctl_hello(struct ctl_client *cc, char *err, size_t errlen)
 	int rc;
 
 	rc = ctl_call(cc, "hello", NULL, 0, &r);
-	if (rc == CTL_EXIT_ERROR)
+	if (rc == CTL_EXIT_ERROR) {
 		snprintf(err, errlen, "%s: %s", r.code, r.message);
+		snprintf(cc->cc_refused_code, sizeof(cc->cc_refused_code),
+		    "%s", r.code);
+		snprintf(cc->cc_refused_group, sizeof(cc->cc_refused_group),
+		    "%s", r.group);
+	}
 	else if (rc != CTL_EXIT_OK)
 		snprintf(err, errlen, "%s", r.message);
 	else if (mp_get_uint(r.result, "protocol", &cc->cc_protocol) != 0) {

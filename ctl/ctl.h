@@ -26,6 +26,7 @@
 #define CTL_EXIT_USAGE		2
 #define CTL_EXIT_CONNECT	2	/* cannot connect or talk to vigild (issue 6: usage or connection) */
 #define CTL_EXIT_TIMEOUT	2	/* no reply in time: a connection error too */
+#define CTL_EXIT_BUSY		3	/* the server said busy: try again later */
 
 /* ---- client.c ---- */
 
@@ -37,6 +38,10 @@ struct ctl_client {
 	uint64_t	 cc_protocol;
 	char		 cc_version[64];
 	uint64_t	 cc_pid;
+	/* When hello was refused: the error code, and the group the
+	 * server said to join (forbidden), "" if none. */
+	char		 cc_refused_code[64];
+	char		 cc_refused_group[64];
 };
 
 /*
@@ -49,6 +54,7 @@ struct ctl_reply {
 	const msgpack_object	*result;
 	char			 code[64];
 	char			 message[1024];
+	char			 group[64];	/* error.group, "" if none */
 };
 
 /* Connect to path.  Returns CTL_EXIT_OK or CTL_EXIT_CONNECT with err

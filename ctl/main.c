@@ -5,8 +5,9 @@
  *
  * Each run connects, says hello (refusing a server of another protocol
  * major), sends one request, prints its result as a table or, with
- * --json, as JSON, and exits 0 (ok), 1 (the server's error), 2 (usage),
- * 3 (cannot connect or talk to vigild) or 4 (timeout).  See
+ * --json, as JSON, and exits 0 (ok), 1 (the server's error), 2 (usage,
+ * cannot connect or talk to vigild, timeout) or 3 (the server is busy:
+ * try again later).  See
  * docs/vigilctl.1 and docs/control-protocol.md.
  */
 #include <errno.h>
@@ -372,17 +373,32 @@ ctl_run(struct ctx *x, const char *op, const msgpack_sbuffer *args,
 		x->x_connected = 1;
 		if ((rc = ctl_hello(&x->x_cc, err, sizeof(err))) !=
 		    CTL_EXIT_OK) {
+			const char *g = x->x_cc.cc_refused_group;
+
+			if (strcmp(x->x_cc.cc_refused_code, "busy") == 0) {
+				fprintf(stderr, "vigilctl: server busy: %s\n",
+				    err + strlen("busy: "));
+				return CTL_EXIT_BUSY;
+			}
 			fprintf(stderr, "vigilctl: %s\n", err);
-			if (strncmp(err, "forbidden:", 10) == 0)
+			if (strcmp(x->x_cc.cc_refused_code, "forbidden") == 0 &&
+			    g[0] != '\0')
 				fprintf(stderr, "vigilctl: hint: reading needs "
-				    "the vigil group (sudo usermod -aG vigil "
-				    "$USER, then log in again)\n");
+				    "the %s group (sudo usermod -aG %s $USER, "
+				    "then log in again)\n", g, g);
+			else if (strcmp(x->x_cc.cc_refused_code,
+			    "forbidden") == 0)
+				fprintf(stderr, "vigilctl: hint: reading needs "
+				    "vigild's read_group (vigil.conf)\n");
 			return rc;
 		}
 	}
 	rc = ctl_call(&x->x_cc, op, args != NULL ? args->data : NULL,
 	    args != NULL ? args->size : 0, r);
-	if (rc == CTL_EXIT_ERROR) {
+	if (rc == CTL_EXIT_ERROR && strcmp(r->code, "busy") == 0) {
+		fprintf(stderr, "vigilctl: server busy: %s\n", r->message);
+		rc = CTL_EXIT_BUSY;
+	} else if (rc == CTL_EXIT_ERROR) {
 		fprintf(stderr, "vigilctl: %s: %s\n", r->code, r->message);
 		if (strcmp(r->code, "forbidden") == 0)
 			fprintf(stderr, "vigilctl: hint: %s changes vigild: run "

@@ -62,29 +62,37 @@
  *                       10 s..300 s (100 ms.. with allow_fast_probes).
  *   silence         M {"provider": name|"all", "duration_ms": uint |
  *                       "duration": "30m" | "until_ns": uint,
- *                       "reason"?: str} -> {"until_ns": uint}
+ *                       "reason"?: str} -> {"until_ns": uint}; at
+ *                       most 366 days ahead
  *   unsilence       M {"provider": name|"all"} -> {}
  *   reload          M {} -> {} or error "config" with "FILE:LINE: ..."
  *   shutdown        M {} -> {}, then vigild stops as on SIGTERM
+ *
+ * Connections: at most CONTROL_MAX_CONNS, of which the last
+ * CONTROL_ADMIN_RESERVE only for admin peers; a non-admin uid holds at
+ * most CONTROL_MAX_PER_UID (control_peer.c).  A peer refused at connect
+ * gets busy (a limit) or forbidden (not in read_group; "group" names
+ * it) with id 0, and is closed.
  *
  * Error codes: bad_frame (body not one msgpack map; the connection stays
  * usable), frame_too_large (declared length 0 or over 1 MiB: the
  * connection is closed after the reply), bad_request (no id, no op, args
  * not a map), unknown_op, missing_argument, bad_argument, not_found (no
- * such provider), forbidden, busy (too many requests in flight),
+ * such provider), forbidden, busy (a connection limit at connect, too
+ * many requests in flight),
  * unavailable (the child is not running), timeout (the child did not
  * answer in time), config (reload refused), internal.  Errors that
  * cannot be tied to a request carry id 0.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 
 #include <errno.h>
 #include <grp.h>
 #include <libgen.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,6 +154,13 @@ static struct ctl_conns		 ctl_conns = TAILQ_HEAD_INITIALIZER(ctl_conns);
 static unsigned			 ctl_nconns;
 static char			 ctl_path[sizeof(((struct sockaddr_un *)0)->
 				    sun_path)];
+/* Refused connections since the last log line (ctl_refusal_log). */
+static struct {
+	struct event		*rl_ev;		/* the end of the second */
+	int			 rl_open;	/* a line less than 1 s ago */
+	unsigned		 rl_busy;
+	unsigned		 rl_forbidden;
+} ctl_refusals;
 
 static void	ctl_accept(struct evconnlistener *, evutil_socket_t,
 		    struct sockaddr *, int, void *);
@@ -154,7 +169,13 @@ static void	ctl_write(struct bufferevent *, void *);
 static void	ctl_event(struct bufferevent *, short, void *);
 static void	ctl_free(struct ctl_conn *);
 static void	ctl_unref(struct ctl_conn *);
-static int	ctl_in_group(uid_t, gid_t, const char *);
+static int	ctl_in_group(const char *, gid_t, const gid_t *, size_t);
+static void	ctl_classify(int, const struct ucred *, int *, int *);
+static unsigned	ctl_uid_conns(uid_t);
+static void	ctl_refuse(int, const char *, const char *, const char *);
+static void	ctl_refusal_log(const char *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static void	ctl_refusal_tick(evutil_socket_t, short, void *);
 static void	ctl_send(struct ctl_conn *, msgpack_sbuffer *);
 static void	ctl_error(struct ctl_conn *, uint64_t, const char *,
 		    const char *, ...) __attribute__((format(printf, 4, 5)));
@@ -293,6 +314,7 @@ control_init(struct event_base *base, char *err, size_t errlen)
 		unlink(ctl_path);
 		return -1;
 	}
+	ctl_refusals.rl_ev = evtimer_new(base, ctl_refusal_tick, NULL);
 	log_info("control socket %s", ctl_path);
 	return 0;
 }
@@ -306,6 +328,10 @@ control_close(void)
 	if (ctl_listener != NULL) {
 		evconnlistener_free(ctl_listener);
 		ctl_listener = NULL;
+	}
+	if (ctl_refusals.rl_ev != NULL) {
+		event_free(ctl_refusals.rl_ev);
+		ctl_refusals.rl_ev = NULL;
 	}
 	while ((c = TAILQ_FIRST(&ctl_conns)) != NULL) {
 		struct evbuffer *out = bufferevent_get_output(c->c_bev);
@@ -331,32 +357,163 @@ control_unlink(void)
 }
 
 /*
- * Is the peer (uid, primary gid) a member of group?  Also through the
- * supplementary groups of the uid's passwd entry.
+ * Is the peer a member of group (by name)?  Its primary gid from
+ * SO_PEERCRED and the supplementary groups it held at connect()
+ * (SO_PEERGROUPS) count; /etc/group does not, so that a service given
+ * the group by systemd's SupplementaryGroups= is a member, and a user
+ * added to the group since logging in is not yet one (as for the
+ * socket's own permission check).
  */
 static int
-ctl_in_group(uid_t uid, gid_t gid, const char *group)
+ctl_in_group(const char *group, gid_t primary, const gid_t *groups, size_t n)
 {
 	struct group *gr;
-	struct passwd *pw;
-	gid_t want, groups[256];
-	int n = 256, i;
 
 	if (group[0] == '\0' || (gr = getgrnam(group)) == NULL)
 		return 0;
-	want = gr->gr_gid;
-	if (gid == want)
-		return 1;
-	if ((pw = getpwuid(uid)) == NULL)
-		return 0;
-	if (getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) == -1)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (groups[i] == want)
-			return 1;
-	return 0;
+	return control_gid_member(gr->gr_gid, primary, groups, n);
 }
 
+/*
+ * The peer's class: admin (root, vigild's own uid, admin_group) may do
+ * everything, a reader (read_group) the read-only operations, anyone
+ * else nothing.  Root is decided without reading groups.
+ */
+static void
+ctl_classify(int fd, const struct ucred *cr, int *admin, int *reader)
+{
+	static int warned;
+	gid_t *groups = NULL;
+	size_t n = 0;
+	char err[128];
+
+	*admin = cr->uid == 0 || cr->uid == geteuid();
+	*reader = *admin;
+	if (*admin)
+		return;
+	if (control_peer_groups(fd, &groups, &n, err, sizeof(err)) == -1 &&
+	    !warned) {
+		/* Only the primary gid counts then; say so once. */
+		log_warnx("control: %s: only the peers' primary groups count",
+		    err);
+		warned = 1;
+	}
+	*admin = ctl_in_group(vd->conf.admin_group, cr->gid, groups, n);
+	*reader = *admin || ctl_in_group(vd->conf.read_group, cr->gid,
+	    groups, n);
+	free(groups);
+}
+
+/* Connections open for uid. */
+static unsigned
+ctl_uid_conns(uid_t uid)
+{
+	struct ctl_conn *c;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(c, &ctl_conns, c_entry)
+		if (c->c_uid == uid)
+			n++;
+	return n;
+}
+
+/*
+ * Refuse a connection before it costs anything: one error frame (id 0,
+ * code busy or forbidden; group, when given, names the group to join),
+ * written straight to the new socket, then close.  The frame is small
+ * and the socket's buffer empty, so a non-blocking send takes it whole;
+ * the peer reads it even after our close, and even when its own first
+ * request fails with EPIPE.
+ */
+static void
+ctl_refuse(int fd, const char *code, const char *group, const char *msg)
+{
+	unsigned char hdr[FRAME_HDR];
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	struct iovec iov[2];
+	struct msghdr mh;
+
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 3);
+	mp_kv_uint(&pk, "id", 0);
+	mp_kv_bool(&pk, "ok", 0);
+	mp_str(&pk, "error");
+	msgpack_pack_map(&pk, group != NULL ? 3 : 2);
+	mp_kv_str(&pk, "code", code);
+	mp_kv_str(&pk, "message", msg);
+	if (group != NULL)
+		mp_kv_str(&pk, "group", group);
+	if (frame_header(hdr, sb.size) != -1) {
+		iov[0].iov_base = hdr;
+		iov[0].iov_len = sizeof(hdr);
+		iov[1].iov_base = sb.data;
+		iov[1].iov_len = sb.size;
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = iov;
+		mh.msg_iovlen = 2;
+		(void)sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	}
+	msgpack_sbuffer_destroy(&sb);
+	close(fd);
+}
+
+/*
+ * The refusal log, at most a line a second: the first refusal of a
+ * quiet spell is logged whole, the ones in the next second are counted
+ * and logged as one line when it ends, and so on while they go on.  A
+ * flood of connections costs a line a second, not a line each.
+ */
+static void
+ctl_refusal_log(const char *code, const char *fmt, ...)
+{
+	struct timeval sec = { 1, 0 };
+	char line[512];
+	va_list ap;
+
+	if (ctl_refusals.rl_open) {
+		if (strcmp(code, "busy") == 0)
+			ctl_refusals.rl_busy++;
+		else
+			ctl_refusals.rl_forbidden++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	log_warnx("%s", line);
+	if (ctl_refusals.rl_ev != NULL) {
+		ctl_refusals.rl_open = 1;
+		evtimer_add(ctl_refusals.rl_ev, &sec);
+	}
+}
+
+static void
+ctl_refusal_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct timeval sec = { 1, 0 };
+	unsigned n = ctl_refusals.rl_busy + ctl_refusals.rl_forbidden;
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (n == 0) {
+		ctl_refusals.rl_open = 0;
+		return;
+	}
+	log_warnx("control: refused %u more connection%s in the last second "
+	    "(%u busy, %u forbidden)", n, n == 1 ? "" : "s",
+	    ctl_refusals.rl_busy, ctl_refusals.rl_forbidden);
+	ctl_refusals.rl_busy = ctl_refusals.rl_forbidden = 0;
+	evtimer_add(ctl_refusals.rl_ev, &sec);
+}
+
+/*
+ * A new peer: its credentials, its class, then admission
+ * (control_admit).  A refused peer gets a busy or forbidden frame and
+ * is closed at once; no connection state is made for it.
+ */
 static void
 ctl_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
     int salen, void *arg)
@@ -365,21 +522,40 @@ ctl_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	socklen_t len = sizeof(cred);
 	struct ctl_conn *c;
 	struct timeval idle = { CONTROL_IDLE_S, 0 };
-	int can_read;
+	char msg[256];
+	int admin, reader, rc;
 
 	(void)l;
 	(void)sa;
 	(void)salen;
 	(void)arg;
-	if (ctl_nconns >= CONTROL_MAX_CONNS) {
-		log_warnx("control: %u connections already; refusing one",
-		    ctl_nconns);
-		close(fd);
-		return;
-	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
 		log_warn("control: SO_PEERCRED");
 		close(fd);
+		return;
+	}
+	/* Full even for root: no need to read the groups. */
+	if ((rc = control_admit(ctl_nconns, 0, 1)) == CONTROL_ADMIT_OK) {
+		ctl_classify(fd, &cred, &admin, &reader);
+		if (!reader) {
+			ctl_refusal_log("forbidden", "control: refused uid %u "
+			    "pid %d: not in group %s", (unsigned)cred.uid,
+			    (int)cred.pid, vd->conf.read_group);
+			snprintf(msg, sizeof(msg), "uid %u is not a member of "
+			    "%s", (unsigned)cred.uid, vd->conf.read_group);
+			ctl_refuse(fd, "forbidden", vd->conf.read_group, msg);
+			return;
+		}
+		rc = control_admit(ctl_nconns, admin ? 0 :
+		    ctl_uid_conns(cred.uid), admin);
+	}
+	if (rc != CONTROL_ADMIT_OK) {
+		ctl_refusal_log("busy", "control: refused uid %u pid %d: %s "
+		    "(%u connections open)", (unsigned)cred.uid,
+		    (int)cred.pid, control_admit_reason(rc), ctl_nconns);
+		snprintf(msg, sizeof(msg), "%s; try again later",
+		    control_admit_reason(rc));
+		ctl_refuse(fd, "busy", NULL, msg);
 		return;
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
@@ -392,26 +568,14 @@ ctl_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	c->c_uid = cred.uid;
 	c->c_gid = cred.gid;
 	c->c_pid = cred.pid;
-	c->c_admin = cred.uid == 0 || cred.uid == geteuid() ||
-	    ctl_in_group(cred.uid, cred.gid, vd->conf.admin_group);
-	can_read = c->c_admin || ctl_in_group(cred.uid, cred.gid,
-	    vd->conf.read_group);
+	c->c_admin = admin;
 	TAILQ_INSERT_TAIL(&ctl_conns, c, c_entry);
 	ctl_nconns++;
 	bufferevent_setcb(c->c_bev, ctl_read, ctl_write, ctl_event, c);
 	bufferevent_setwatermark(c->c_bev, EV_READ, 0, FRAME_HDR + FRAME_MAX);
 	bufferevent_set_timeouts(c->c_bev, &idle, &idle);
-	if (!can_read) {
-		log_warnx("control: refused uid %u pid %d: not in group %s",
-		    (unsigned)cred.uid, (int)cred.pid, vd->conf.read_group);
-		ctl_error(c, 0, "forbidden", "uid %u is not a member of %s",
-		    (unsigned)cred.uid, vd->conf.read_group);
-		c->c_closing = 1;
-		bufferevent_enable(c->c_bev, EV_WRITE);
-		return;
-	}
 	log_debug("control: connection from uid %u pid %d%s",
-	    (unsigned)cred.uid, (int)cred.pid, c->c_admin ? " (admin)" : "");
+	    (unsigned)cred.uid, (int)cred.pid, admin ? " (admin)" : "");
 	bufferevent_enable(c->c_bev, EV_READ | EV_WRITE);
 }
 
@@ -630,8 +794,13 @@ ctl_request(struct ctl_conn *c, const msgpack_object *m)
 			    who, (unsigned)c->c_uid, (int)c->c_pid,
 			    vd->conf.admin_group[0] ? vd->conf.admin_group :
 			    "(none: root only)");
-			ctl_error(c, id, "forbidden", "%s needs root or the "
-			    "admin group", op);
+			if (vd->conf.admin_group[0] != '\0')
+				ctl_error(c, id, "forbidden", "%s needs root "
+				    "or the admin group %s", op,
+				    vd->conf.admin_group);
+			else
+				ctl_error(c, id, "forbidden", "%s needs root "
+				    "(admin_group is not set)", op);
 			return;
 		}
 		log_info("control: %s%s%s by uid %u pid %d", op,
@@ -1301,6 +1470,7 @@ op_silence(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
 	msgpack_packer pk;
 	char name[VIGIL_NAME_MAX], reason[256];
 	uint64_t ms, until = 0, now = now_wall_ns();
+	const uint64_t max_ms = 366ull * 86400 * 1000;
 	int rc;
 
 	if (ctl_provider_arg(c, id, a, name, sizeof(name), 1) == -1)
@@ -1320,7 +1490,7 @@ op_silence(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
 			    "required");
 			return;
 		}
-		if (ms == 0 || ms > 366ull * 86400 * 1000) {
+		if (ms == 0 || ms > max_ms) {
 			ctl_error(c, id, "bad_argument", "the duration must be "
 			    "between 1 ms and 366 days");
 			return;
@@ -1328,6 +1498,11 @@ op_silence(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
 		until = now + ms * 1000000ull;
 	} else if (until <= now) {
 		ctl_error(c, id, "bad_argument", "\"until_ns\" is in the past");
+		return;
+	} else if (until - now > max_ms * 1000000ull) {
+		/* The same bound as a duration: no silence for ever. */
+		ctl_error(c, id, "bad_argument", "\"until_ns\" is more than "
+		    "366 days from now");
 		return;
 	}
 	reason[0] = '\0';
