@@ -393,6 +393,7 @@ agg_judge(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall,
 	in.consecutive_failures = p->s.consecutive_failures;
 	in.last_outcome = p->last_outcome;
 	in.paused = p->paused;
+	in.circuit = p->cb.state;
 	status_eval(&p->st, &in, &a->conf);
 	p->trend = (uint8_t)trend_eval(p->s.win, a->conf.min_samples);
 	p->s.status = p->st.status;

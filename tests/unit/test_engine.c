@@ -290,7 +290,7 @@ test_ramp(void)
 	uint64_t base = now_mono_ns(), t = 0, i = 0, start[5];
 	uint64_t t_degr = 0, t_warn = 0, t_crit = 0, t_open = 0, t_half = 0,
 	    t_closed = 0, t_res_er = 0, t_res_cb = 0, t_res_down = 0;
-	size_t k, nal;
+	size_t k, nal, contra = 0;
 	int ph_i;
 	char err[256];
 
@@ -307,6 +307,10 @@ test_ramp(void)
 			    VIGIL_OUT_HTTP_5XX : VIGIL_OUT_OK, 200000);
 			agg_tick(&a, base + t * S + S / 2, t * S);
 			T_CHECK(vigil_snapshot(&f.cl, 0, &p) == VIGIL_OK);
+			/* Status never contradicts the circuit. */
+			if (p.stats.circuit != VIGIL_CB_CLOSED &&
+			    p.stats.status == VIGIL_ST_HEALTHY)
+				contra++;
 			if (p.stats.circuit == VIGIL_CB_OPEN && !t_open)
 				t_open = t;
 			if (t_open && p.stats.circuit == VIGIL_CB_HALF_OPEN &&
@@ -349,6 +353,8 @@ test_ramp(void)
 	    (unsigned long long)t_half, (unsigned long long)t_closed,
 	    (unsigned long long)t_res_er, (unsigned long long)t_res_cb,
 	    (unsigned long long)t_res_down);
+	T_CHECKF(contra == 0, "%zu ticks healthy with the circuit not "
+	    "closed", contra);
 	/* degrading during 30%, before any threshold is crossed */
 	T_CHECK(t_degr >= start[1] && t_degr < start[2]);
 	/* warning during 60%, after degrading */
