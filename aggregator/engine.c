@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "engine.h"
-#include "trend.h"
 
 static void	agg_attach(struct agg *, uint32_t,
 		    const struct vigil_provider_info *);
@@ -285,7 +284,7 @@ agg_attach(struct agg *a, uint32_t idx, const struct vigil_provider_info *in)
 			p->cb.until_ns = now + circuit_cooldown_ns(
 			    p->cb.streak ? p->cb.streak : 1, &a->conf);
 		p->st.status = old.status;
-		p->trend = old.trend;
+		p->tr.trend = old.trend;
 		if (old.samples_total > 0)
 			p->last_outcome = old.last.outcome;
 		/* Conditions already alerted stay active: no repeat. */
@@ -395,9 +394,9 @@ agg_judge(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall,
 	in.paused = p->paused;
 	in.circuit = p->cb.state;
 	status_eval(&p->st, &in, &a->conf);
-	p->trend = (uint8_t)trend_eval(p->s.win, a->conf.min_samples);
+	trend_eval(&p->tr, p->s.win, &a->conf, now);
 	p->s.status = p->st.status;
-	p->s.trend = p->trend;
+	p->s.trend = p->tr.trend;
 	if (p->s.circuit != p->cb.state) {
 		p->s.circuit = p->cb.state;
 		p->s.circuit_since_wall_ns = wall;
@@ -434,9 +433,9 @@ agg_alerts(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall)
 } while (0)
 
 	/* Degrading first: it is the earliest warning of the ramp. */
-	AGG_ALERT(VIGIL_AK_DEGRADING, p->trend == VIGIL_TR_DEGRADING ? 1 : 0,
-	    p->s.win[VIGIL_WIN_1M].error_rate * 100.0,
-	    p->s.win[VIGIL_WIN_15M].error_rate * 100.0);
+	/* The figure that made it degrading, in its units (trend.c). */
+	AGG_ALERT(VIGIL_AK_DEGRADING, p->tr.trend == VIGIL_TR_DEGRADING ? 1 :
+	    0, p->tr.value, p->tr.threshold);
 	lvl = p->st.er_level;
 	AGG_ALERT(VIGIL_AK_ERROR_RATE, lvl, p->st.rate * 100.0,
 	    (double)(lvl == 2 ? c->critical_error_rate :

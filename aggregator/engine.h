@@ -17,6 +17,7 @@
 #include "ring.h"
 #include "segment.h"
 #include "status.h"
+#include "trend.h"
 #include "window.h"
 
 /* Words of vigil_stats.reserved the aggregator uses (docs/aggregation.md). */
@@ -35,7 +36,7 @@ struct agg_prov {
 	struct window win;
 	struct status_state st;
 	struct circuit cb;
-	uint8_t trend;
+	struct trend_state tr;
 	struct alert_track at[VIGIL_AK_COUNT];
 	struct vigil_stats s;		/* what the segment gets */
 	struct ring_writer hist;

@@ -468,6 +468,170 @@ test_confirm(void)
 	fix_close(&f);
 }
 
+/* A small deterministic generator: the timelines are the same each run. */
+static uint32_t
+lcg(uint32_t *x)
+{
+	*x = *x * 1664525u + 1013904223u;
+	return *x >> 8;
+}
+
+/* Uniform in [lo, hi] microseconds. */
+static uint32_t
+jitter_us(uint32_t *x, double lo_ms, double hi_ms)
+{
+	double u = (double)(lcg(x) & 0xffffff) / (double)0xffffff;
+
+	return (uint32_t)((lo_ms + u * (hi_ms - lo_ms)) * 1000.0 + 0.5);
+}
+
+struct jit {
+	double lo, hi;		/* most samples, uniform, ms */
+	double tail;		/* this fraction instead uniform in ... */
+	double tlo, thi;	/* ... [tlo, thi] ms */
+};
+
+/*
+ * A healthy provider for 30 minutes, one sample every iv seconds with
+ * latencies drawn from j: no degrading trend on any tick, no degrading
+ * alert (issue 15: four in six minutes from sub-millisecond jitter, each
+ * "value 0, threshold 0").  A tail of a few percent is what real jitter
+ * looks like, and what trips a bare ratio: a minute that happens to
+ * hold four of the slower answers has a p95 at the tail, while fifteen
+ * minutes hold too few of them (under 5%) to move theirs.
+ */
+static void
+jitter_run(int n, uint64_t iv, const struct jit *j)
+{
+	struct fix f;
+	struct agg a;
+	struct agg_conf c;
+	struct vigil_provider p;
+	struct vigil_alert al[64];
+	uint64_t base = now_mono_ns(), t;
+	uint32_t x = 12345u + (uint32_t)n;
+	size_t k, nal, degr_ticks = 0, degr_alerts = 0;
+	char err[256];
+
+	fix_open(&f, n);
+	add_provider(&f, 0, "calm");
+	agg_conf_defaults(&c);
+	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
+	for (t = 0; t < 1800; t++) {
+		if (t % iv == 0)
+			push(&f, 0, base + t * S, VIGIL_OUT_OK,
+			    (double)(lcg(&x) % 10000) < j->tail * 10000 ?
+			    jitter_us(&x, j->tlo, j->thi) :
+			    jitter_us(&x, j->lo, j->hi));
+		agg_tick(&a, base + t * S + S / 2, t * S);
+		T_CHECK(vigil_snapshot(&f.cl, 0, &p) == VIGIL_OK);
+		if (p.stats.trend == VIGIL_TR_DEGRADING)
+			degr_ticks++;
+	}
+	nal = all_alerts(&f, al, 64);
+	for (k = 0; k < nal; k++)
+		if (al[k].kind == VIGIL_AK_DEGRADING)
+			degr_alerts++;
+	T_CHECKF(degr_ticks == 0 && degr_alerts == 0, "%.1f..%.1f ms (%.0f%% "
+	    "%.1f..%.1f) every %llu s: %zu ticks degrading, %zu degrading "
+	    "alerts", j->lo, j->hi, j->tail * 100, j->tlo, j->thi,
+	    (unsigned long long)iv, degr_ticks, degr_alerts);
+	T_CHECK(p.stats.status == VIGIL_ST_HEALTHY);
+	agg_free(&a);
+	fix_close(&f);
+}
+
+static void
+test_jitter(void)
+{
+	static const struct jit sub = { 0.3, 0.5, 0.04, 0.6, 0.9 };
+	static const struct jit flat = { 0.3, 0.9, 0, 0, 0 };
+	static const struct jit fine = { 179.5, 180.0, 0.04, 180.0, 180.5 };
+	static const struct jit real = { 144.0, 200.0, 0.04, 200.0, 216.0 };
+
+	jitter_run(5, 1, &sub);		/* sub-ms, a local provider */
+	jitter_run(6, 1, &flat);
+	jitter_run(7, 1, &fine);	/* 180 ms +- 0.5 ms */
+	jitter_run(8, 1, &real);	/* 180 ms +- 20% */
+	jitter_run(9, 10, &sub);
+	jitter_run(12, 30, &real);	/* the default interval */
+}
+
+/*
+ * A real degradation still raises it: p95 200 ms -> 1500 ms (one answer
+ * in ten slow), or the error rate 0 -> 30%.  The alert carries the
+ * figure it names: short p95 in ms against the threshold in ms it
+ * crossed, or the short error rate (a fraction, as in the JSON) against
+ * the long one plus the margin.
+ */
+static void
+degrade_run(int n, int by_rate, struct vigil_alert *out)
+{
+	struct fix f;
+	struct agg a;
+	struct agg_conf c;
+	struct vigil_alert al[64];
+	uint64_t base = now_mono_ns(), t;
+	uint32_t x = 777u, us;
+	size_t k, nal;
+	int found = 0, bad;
+	char err[256];
+
+	fix_open(&f, n);
+	add_provider(&f, 0, "worse");
+	agg_conf_defaults(&c);
+	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
+	for (t = 0; t < 1200; t++) {
+		us = jitter_us(&x, 150.0, 200.0);
+		bad = 0;
+		if (t >= 900 && by_rate)
+			bad = fails(t, 0.3);
+		else if (t >= 900 && t % 10 == 0)
+			us = jitter_us(&x, 1400.0, 1600.0);
+		else if (t >= 900 && t % 10 == 5)
+			us = jitter_us(&x, 1400.0, 1600.0);
+		push(&f, 0, base + t * S, bad ? VIGIL_OUT_HTTP_5XX :
+		    VIGIL_OUT_OK, us);
+		agg_tick(&a, base + t * S + S / 2, t * S);
+	}
+	nal = all_alerts(&f, al, 64);
+	for (k = 0; k < nal && !found; k++)
+		if (al[k].kind == VIGIL_AK_DEGRADING &&
+		    al[k].level == VIGIL_AL_WARNING) {
+			*out = al[k];
+			found = 1;
+		}
+	T_CHECKF(found, "no degrading alert (%s)", by_rate ? "rate" : "p95");
+	if (found)
+		T_CHECKF((al[k - 1].mono_ns - base) / S >= 900,
+		    "degrading before the change");
+	agg_free(&a);
+	fix_close(&f);
+}
+
+static void
+test_degrading(void)
+{
+	struct vigil_alert al;
+
+	memset(&al, 0, sizeof(al));
+	degrade_run(10, 0, &al);
+	fprintf(stderr, "  p95: value %g threshold %g\n", al.value,
+	    al.threshold);
+	/* Short p95 well above 200 ms; the threshold in ms it crossed. */
+	T_CHECKF(al.value >= 1000.0 && al.threshold >= 250.0 &&
+	    al.threshold <= al.value, "value %g threshold %g", al.value,
+	    al.threshold);
+	memset(&al, 0, sizeof(al));
+	degrade_run(11, 1, &al);
+	fprintf(stderr, "  rate: value %g threshold %g\n", al.value,
+	    al.threshold);
+	/* A fraction 0..1, the long window's rate plus 0.10. */
+	T_CHECKF(al.value >= 0.1 && al.value <= 0.5 &&
+	    al.threshold >= 0.1 && al.threshold <= al.value,
+	    "value %g threshold %g", al.value, al.threshold);
+}
+
 int
 main(void)
 {
@@ -475,5 +639,7 @@ main(void)
 	T_RUN(test_ramp);
 	T_RUN(test_retire);
 	T_RUN(test_confirm);
+	T_RUN(test_jitter);
+	T_RUN(test_degrading);
 	return t_done();
 }
