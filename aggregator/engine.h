@@ -32,6 +32,7 @@ struct agg_prov {
 	uint64_t ident;
 	int paused;
 	int last_outcome;		/* -1: none yet */
+	uint32_t auth_run;		/* auth answers in a row */
 	struct vigil_cursor cur;
 	struct window win;
 	struct status_state st;

@@ -632,6 +632,129 @@ test_degrading(void)
 	    "value %g threshold %g", al.value, al.threshold);
 }
 
+/* The first alert of (kind, level) for prov, or NULL. */
+static const struct vigil_alert *
+find_alert(const struct vigil_alert *a, size_t n, const char *prov,
+    int kind, int level)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(a[i].provider, prov) == 0 && a[i].kind == kind &&
+		    a[i].level == level)
+			return &a[i];
+	return NULL;
+}
+
+/* value and threshold of that alert are (v, t), within 1e-6. */
+static int
+fig_is(const struct vigil_alert *a, double v, double t)
+{
+	return a != NULL && fabs(a->value - v) < 1e-6 &&
+	    fabs(a->threshold - t) < 1e-6;
+}
+
+#define T_FIG(a, n, prov, kind, level, v, t) do {			\
+	const struct vigil_alert *x_ = find_alert(a, n, prov, kind, level); \
+	T_CHECKF(fig_is(x_, v, t), "%s %s %s: value %g threshold %g, want " \
+	    "%g, %g", prov, vigil_alert_kind_name(kind),		\
+	    vigil_alert_level_name(level), x_ ? x_->value : -1.0,	\
+	    x_ ? x_->threshold : -1.0, (double)(v), (double)(t));	\
+} while (0)
+
+/*
+ * Every alert's value and threshold are in the units of the figure they
+ * name (issue 15: circuit_open after 5 failures in a row said "value
+ * 10.5, threshold 80"): error rates as fractions 0..1 like the JSON and
+ * /metrics, latency ms against ms, down and circuit_open by failures in
+ * a row against down_after and circuit_failures, circuit_open by error
+ * rate against critical_error_rate as a fraction.
+ */
+static void
+test_alert_units(void)
+{
+	struct fix f;
+	struct agg a;
+	struct agg_conf c;
+	struct vigil_alert al[128];
+	uint64_t base = now_mono_ns(), t = 0;
+	size_t nal;
+	char err[256];
+	int i;
+
+	fix_open(&f, 13);
+	add_provider(&f, 0, "hard");	/* goes hard down */
+	add_provider(&f, 1, "flaky");	/* 4 of 5 fail: opened by the rate */
+	add_provider(&f, 2, "slow");
+	add_provider(&f, 3, "key");
+	agg_conf_defaults(&c);
+	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
+	for (i = 0; i < 20; i++, t++) {
+		push(&f, 0, base + t * S, VIGIL_OUT_OK, 100000);
+		push(&f, 1, base + t * S, VIGIL_OUT_OK, 100000);
+		push(&f, 2, base + t * S, VIGIL_OUT_OK, 100000);
+		push(&f, 3, base + t * S, VIGIL_OUT_OK, 100000);
+		agg_tick(&a, base + t * S + S / 2, t * S);
+	}
+	for (i = 0; i < 60; i++, t++) {
+		push(&f, 0, base + t * S, VIGIL_OUT_TIMEOUT, 500000);
+		push(&f, 1, base + t * S, i % 5 == 4 ? VIGIL_OUT_OK :
+		    VIGIL_OUT_HTTP_5XX, 100000);
+		push(&f, 2, base + t * S, VIGIL_OUT_OK, i < 30 ? 2500000 :
+		    4500000);
+		push(&f, 3, base + t * S, VIGIL_OUT_AUTH, 100000);
+		agg_tick(&a, base + t * S + S / 2, t * S);
+	}
+	nal = all_alerts(&f, al, 128);
+	/* down: failures in a row against down_after, both levels */
+	T_FIG(al, nal, "hard", VIGIL_AK_DOWN, VIGIL_AL_WARNING, 3, 4);
+	T_FIG(al, nal, "hard", VIGIL_AK_DOWN, VIGIL_AL_CRITICAL, 4, 4);
+	/* circuit_open by failures in a row: 5 against circuit_failures */
+	T_FIG(al, nal, "hard", VIGIL_AK_CIRCUIT_OPEN, VIGIL_AL_CRITICAL, 5, 5);
+	/* error rate: fractions; 10 of 20 is the warning's 0.5 */
+	T_FIG(al, nal, "hard", VIGIL_AK_ERROR_RATE, VIGIL_AL_WARNING, 0.5,
+	    0.5);
+	/* flaky: the circuit opens on 80% over the samples since it
+	 * closed; never 5 failures in a row */
+	{
+		const struct vigil_alert *x = find_alert(al, nal, "flaky",
+		    VIGIL_AK_CIRCUIT_OPEN, VIGIL_AL_CRITICAL);
+
+		T_CHECKF(x != NULL && x->value >= 0.8 - 1e-9 &&
+		    x->value <= 0.85 && x->threshold == 0.8,
+		    "flaky circuit_open %g %g", x ? x->value : -1,
+		    x ? x->threshold : -1);
+	}
+	/* latency: p95 ms against the warning ms and twice it */
+	{
+		const struct vigil_alert *x = find_alert(al, nal, "slow",
+		    VIGIL_AK_LATENCY, VIGIL_AL_WARNING);
+
+		T_CHECKF(x != NULL && fabs(x->value - 2500) < 25 &&
+		    x->threshold == 2000, "latency warning %g %g",
+		    x ? x->value : -1, x ? x->threshold : -1);
+		x = find_alert(al, nal, "slow", VIGIL_AK_LATENCY,
+		    VIGIL_AL_CRITICAL);
+		T_CHECKF(x != NULL && fabs(x->value - 4500) < 45 &&
+		    x->threshold == 4000, "latency critical %g %g",
+		    x ? x->value : -1, x ? x->threshold : -1);
+	}
+	/* misconfigured: auth answers in a row against 1 */
+	T_FIG(al, nal, "key", VIGIL_AK_MISCONFIGURED, VIGIL_AL_CRITICAL, 1,
+	    1);
+	/* hard recovers: down resolved at 0 failures in a row */
+	for (i = 0; i < 120; i++, t++) {
+		push(&f, 0, base + t * S, VIGIL_OUT_OK, 100000);
+		agg_tick(&a, base + t * S + S / 2, t * S);
+	}
+	nal = all_alerts(&f, al, 128);
+	T_FIG(al, nal, "hard", VIGIL_AK_DOWN, VIGIL_AL_RESOLVED, 0, 4);
+	T_FIG(al, nal, "hard", VIGIL_AK_CIRCUIT_OPEN, VIGIL_AL_RESOLVED, 0,
+	    5);
+	agg_free(&a);
+	fix_close(&f);
+}
+
 int
 main(void)
 {
@@ -641,5 +764,6 @@ main(void)
 	T_RUN(test_confirm);
 	T_RUN(test_jitter);
 	T_RUN(test_degrading);
+	T_RUN(test_alert_units);
 	return t_done();
 }
