@@ -32,6 +32,16 @@ alert_kind_name(int k)
 	return k >= 0 && k < VIGIL_AK_COUNT ? n[k] : "invalid";
 }
 
+/* As in the webhook's "figure" and the log: snake_case, with the unit. */
+const char *
+alert_fig_name(int f)
+{
+	static const char *const n[ALERT_FIG_COUNT] = { "error_rate",
+	    "p95_ms", "consecutive_failures", "consecutive_auth_failures" };
+
+	return f >= 0 && f < ALERT_FIG_COUNT ? n[f] : "value";
+}
+
 const char *
 alert_level_name(int l)
 {
@@ -67,7 +77,7 @@ alert_emit(struct alert_ctx *ax, const struct alert_event *ev, int level,
 	if (a.flags & VIGIL_ALF_SILENCED)
 		ax->silenced++;
 	if (ax->deliver != NULL)
-		ax->deliver(&a, ax->arg);
+		ax->deliver(&a, alert_fig_name(ev->figure), ax->arg);
 	if (out != NULL)
 		*out = a;
 }

@@ -17,7 +17,24 @@ struct alert_track {
 	uint64_t last_raise_ns[2]; /* CLOCK_MONOTONIC, per level; 0 never */
 };
 
-typedef void	(*alert_deliver_fn)(const struct vigil_alert *, void *);
+/*
+ * The figure an alert's value and threshold are in (docs/aggregation.md,
+ * "Alert figures").  Not in struct vigil_alert (its layout is the
+ * segment's ABI): the log and the webhook name it, and each kind has one
+ * figure but circuit_open (failures in a row, or the error rate) and
+ * degrading (the error rate, or p95).
+ */
+enum alert_fig {
+	ALERT_FIG_ERROR_RATE = 0,	/* fraction 0..1 */
+	ALERT_FIG_P95_MS,		/* milliseconds */
+	ALERT_FIG_FAILURES,		/* failures in a row */
+	ALERT_FIG_AUTH,			/* auth answers (401/403) in a row */
+	ALERT_FIG_COUNT
+};
+
+/* The alert and the name of its figure (alert_fig_name). */
+typedef void	(*alert_deliver_fn)(const struct vigil_alert *, const char *,
+		    void *);
 
 struct alert_ctx {
 	struct ring_writer *ring;	/* the alert ring, or NULL */
@@ -35,6 +52,7 @@ struct alert_event {
 	const char *provider;
 	uint32_t idx;
 	int kind;			/* enum vigil_alert_kind */
+	int figure;			/* enum alert_fig */
 	double value;
 	double threshold;
 	uint64_t silenced_until;	/* the provider's silence, wall ns */
@@ -43,6 +61,7 @@ struct alert_event {
 };
 
 const char	*alert_kind_name(int);
+const char	*alert_fig_name(int);
 const char	*alert_level_name(int);
 int		 alert_update(struct alert_ctx *, struct alert_track *, int,
 		    const struct alert_event *, struct vigil_alert *);

@@ -22,7 +22,7 @@
 #include "circuit.h"
 
 static void	circuit_open(struct circuit *, uint64_t,
-		    const struct agg_conf *);
+		    const struct agg_conf *, int, double, double);
 static int	route_cmp(const void *, const void *);
 
 void
@@ -47,10 +47,15 @@ circuit_cooldown_ns(uint32_t n, const struct agg_conf *c)
 	return ms * 1000000u;
 }
 
+/* Open at now, by (enum circuit_by) value reaching threshold. */
 static void
-circuit_open(struct circuit *cb, uint64_t now, const struct agg_conf *c)
+circuit_open(struct circuit *cb, uint64_t now, const struct agg_conf *c,
+    int by, double value, double threshold)
 {
 	cb->state = VIGIL_CB_OPEN;
+	cb->by = (uint8_t)by;
+	cb->open_value = value;
+	cb->open_threshold = threshold;
 	cb->opens++;
 	cb->streak++;
 	cb->successes = 0;
@@ -86,7 +91,9 @@ circuit_sample(struct circuit *cb, int ok, int windowed,
 			return 0;
 		if (c->circuit_failures > 0 &&
 		    cb->failures >= c->circuit_failures) {
-			circuit_open(cb, now, c);
+			circuit_open(cb, now, c, CIRCUIT_BY_FAILURES,
+			    (double)cb->failures,
+			    (double)c->circuit_failures);
 			return 1;
 		}
 		/* The window once it holds only samples since the close. */
@@ -98,13 +105,16 @@ circuit_sample(struct circuit *cb, int ok, int windowed,
 		}
 		if (n > 0 && n >= c->min_samples && (double)f * 100.0 >=
 		    (double)c->critical_error_rate * n) {
-			circuit_open(cb, now, c);
+			circuit_open(cb, now, c, CIRCUIT_BY_RATE,
+			    (double)f / n, c->critical_error_rate / 100.0);
 			return 1;
 		}
 		return 0;
 	case VIGIL_CB_HALF_OPEN:
+		/* A trial allows no failure: 1 in a row against 1. */
 		if (!ok) {
-			circuit_open(cb, now, c);
+			circuit_open(cb, now, c, CIRCUIT_BY_FAILURES,
+			    (double)cb->failures, 1.0);
 			return 1;
 		}
 		if (++cb->successes >= c->circuit_successes) {
@@ -132,6 +142,30 @@ circuit_tick(struct circuit *cb, uint64_t now)
 		return 1;
 	}
 	return 0;
+}
+
+/*
+ * The figure of the circuit_open alert into *value and *threshold, in
+ * its units: while not closed, what opened it (failures in a row against
+ * circuit_failures, or the error rate since the last close, a fraction,
+ * against critical_error_rate / 100); once closed, the same figure now
+ * (0 failures in a row, or the rate since the close), for the resolved.
+ */
+void
+circuit_figure(const struct circuit *cb, const struct agg_conf *c,
+    double *value, double *threshold)
+{
+	if (cb->state != VIGIL_CB_CLOSED) {
+		*value = cb->open_value;
+		*threshold = cb->open_threshold;
+	} else if (cb->by == CIRCUIT_BY_RATE) {
+		*value = cb->sc_samples > 0 ? (double)cb->sc_failures /
+		    cb->sc_samples : 0.0;
+		*threshold = c->critical_error_rate / 100.0;
+	} else {
+		*value = (double)cb->failures;
+		*threshold = (double)c->circuit_failures;
+	}
 }
 
 /*

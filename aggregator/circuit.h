@@ -11,8 +11,17 @@
 
 #include "agg.h"
 
+/* What opened the circuit: the figure of its circuit_open alert. */
+enum circuit_by {
+	CIRCUIT_BY_FAILURES = 0,	/* failures in a row */
+	CIRCUIT_BY_RATE			/* error rate since it closed */
+};
+
 struct circuit {
 	uint8_t state;		/* enum vigil_circuit */
+	uint8_t by;		/* enum circuit_by, of the last open */
+	double open_value;	/* the figure when it opened ... */
+	double open_threshold;	/* ... and the threshold it reached */
 	uint32_t opens;		/* opens since start (stats.circuit_opens) */
 	uint32_t streak;	/* opens since the circuit last closed */
 	uint32_t failures;	/* consecutive failures */
@@ -37,6 +46,8 @@ int		circuit_sample(struct circuit *, int, int,
 		    const struct vigil_window *, uint64_t,
 		    const struct agg_conf *);
 int		circuit_tick(struct circuit *, uint64_t);
+void		circuit_figure(const struct circuit *, const struct agg_conf *,
+		    double *, double *);
 double		circuit_score(double, double);
 size_t		route_order(struct route_cand *, size_t, uint32_t *);
 

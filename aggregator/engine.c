@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "engine.h"
-#include "trend.h"
 
 static void	agg_attach(struct agg *, uint32_t,
 		    const struct vigil_provider_info *);
@@ -23,6 +22,8 @@ static void	agg_judge(struct agg *, struct agg_prov *, uint64_t, uint64_t,
 		    int);
 static void	agg_alerts(struct agg *, struct agg_prov *, uint64_t,
 		    uint64_t);
+static void	agg_alert(struct agg *, struct agg_prov *,
+		    struct alert_event *, int, int, int, double, double);
 static void	agg_route(struct agg *, uint64_t);
 static void	agg_rebuild(struct agg *, struct agg_prov *, uint64_t);
 static void	agg_restore_alerts(struct agg *, struct agg_prov *, int);
@@ -285,7 +286,7 @@ agg_attach(struct agg *a, uint32_t idx, const struct vigil_provider_info *in)
 			p->cb.until_ns = now + circuit_cooldown_ns(
 			    p->cb.streak ? p->cb.streak : 1, &a->conf);
 		p->st.status = old.status;
-		p->trend = old.trend;
+		p->tr.trend = old.trend;
 		if (old.samples_total > 0)
 			p->last_outcome = old.last.outcome;
 		/* Conditions already alerted stay active: no repeat. */
@@ -393,10 +394,11 @@ agg_judge(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall,
 	in.consecutive_failures = p->s.consecutive_failures;
 	in.last_outcome = p->last_outcome;
 	in.paused = p->paused;
+	in.circuit = p->cb.state;
 	status_eval(&p->st, &in, &a->conf);
-	p->trend = (uint8_t)trend_eval(p->s.win, a->conf.min_samples);
+	trend_eval(&p->tr, p->s.win, &a->conf, now);
 	p->s.status = p->st.status;
-	p->s.trend = p->trend;
+	p->s.trend = p->tr.trend;
 	if (p->s.circuit != p->cb.state) {
 		p->s.circuit = p->cb.state;
 		p->s.circuit_since_wall_ns = wall;
@@ -408,12 +410,36 @@ agg_judge(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall,
 	p->dirty = 1;
 }
 
-/* Every alert kind's level now, to the trackers (alert.c dedups). */
+/*
+ * One kind's level now, to its tracker (alert.c dedups), with its figure
+ * (enum alert_fig) and the value and threshold in that figure's units.
+ * While restored alerts are held (agg_attach), an active one is left be.
+ */
+static void
+agg_alert(struct agg *a, struct agg_prov *p, struct alert_event *ev,
+    int kind, int level, int fig, double value, double threshold)
+{
+	ev->kind = kind;
+	ev->figure = fig;
+	ev->value = value;
+	ev->threshold = threshold;
+	if (p->hold == 0 || !p->at[kind].sent)
+		p->s.alerts_total += (uint64_t)alert_update(&a->ax,
+		    &p->at[kind], level, ev, NULL);
+}
+
+/*
+ * Every alert kind's level now.  Value and threshold are in the units of
+ * the figure they name (docs/aggregation.md, "Alert figures"): error
+ * rates as fractions 0..1 like the JSON and /metrics, p95 in ms, failures
+ * in a row as counts; the threshold is the one the level crossed.
+ */
 static void
 agg_alerts(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall)
 {
 	const struct agg_conf *c = &a->conf;
 	struct alert_event ev;
+	double v, t;
 	int lvl;
 
 	memset(&ev, 0, sizeof(ev));
@@ -423,26 +449,20 @@ agg_alerts(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall)
 	ev.mono_ns = now;
 	ev.wall_ns = wall;
 
-#define AGG_ALERT(k, l, v, t) do {					\
-	ev.kind = (k);							\
-	ev.value = (v);							\
-	ev.threshold = (t);						\
-	if (p->hold == 0 || !p->at[k].sent)				\
-		p->s.alerts_total += (uint64_t)alert_update(&a->ax,	\
-		    &p->at[k], (l), &ev, NULL);				\
-} while (0)
-
-	/* Degrading first: it is the earliest warning of the ramp. */
-	AGG_ALERT(VIGIL_AK_DEGRADING, p->trend == VIGIL_TR_DEGRADING ? 1 : 0,
-	    p->s.win[VIGIL_WIN_1M].error_rate * 100.0,
-	    p->s.win[VIGIL_WIN_15M].error_rate * 100.0);
+	/* Degrading first: it is the earliest warning of the ramp.  Its
+	 * figure is the one that made the trend degrading (trend.c). */
+	agg_alert(a, p, &ev, VIGIL_AK_DEGRADING, p->tr.trend ==
+	    VIGIL_TR_DEGRADING ? 1 : 0, p->tr.fig == TREND_FIG_P95 ?
+	    ALERT_FIG_P95_MS : ALERT_FIG_ERROR_RATE, p->tr.value,
+	    p->tr.threshold);
 	lvl = p->st.er_level;
-	AGG_ALERT(VIGIL_AK_ERROR_RATE, lvl, p->st.rate * 100.0,
-	    (double)(lvl == 2 ? c->critical_error_rate :
-	    c->warning_error_rate));
+	agg_alert(a, p, &ev, VIGIL_AK_ERROR_RATE, lvl, ALERT_FIG_ERROR_RATE,
+	    p->st.rate, (lvl == 2 ? c->critical_error_rate :
+	    c->warning_error_rate) / 100.0);
 	lvl = p->st.lat_level;
-	AGG_ALERT(VIGIL_AK_LATENCY, lvl, p->st.p95_ms,
-	    (double)c->latency_warning_ms * (lvl == 2 ? STATUS_LAT_CRIT : 1));
+	agg_alert(a, p, &ev, VIGIL_AK_LATENCY, lvl, ALERT_FIG_P95_MS,
+	    p->st.p95_ms, (double)c->latency_warning_ms *
+	    (lvl == 2 ? STATUS_LAT_CRIT : 1));
 	/*
 	 * Down: critical at down_after failures in a row, a warning one
 	 * failure before.  Every run of failures passes through the warning
@@ -459,14 +479,15 @@ agg_alerts(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall)
 		    p->s.consecutive_failures >= c->down_after - 1)
 			lvl = 1;
 	}
-	AGG_ALERT(VIGIL_AK_DOWN, lvl, (double)p->s.consecutive_failures,
-	    (double)c->down_after);
-	AGG_ALERT(VIGIL_AK_CIRCUIT_OPEN, p->cb.state != VIGIL_CB_CLOSED ? 2 :
-	    0, p->st.rate * 100.0, (double)c->critical_error_rate);
-	AGG_ALERT(VIGIL_AK_MISCONFIGURED, p->st.status ==
-	    VIGIL_ST_MISCONFIGURED ? 2 : 0,
-	    (double)p->s.checks_total[VIGIL_OUT_AUTH], 1.0);
-#undef AGG_ALERT
+	agg_alert(a, p, &ev, VIGIL_AK_DOWN, lvl, ALERT_FIG_FAILURES,
+	    (double)p->s.consecutive_failures, (double)c->down_after);
+	circuit_figure(&p->cb, c, &v, &t);
+	agg_alert(a, p, &ev, VIGIL_AK_CIRCUIT_OPEN, p->cb.state !=
+	    VIGIL_CB_CLOSED ? 2 : 0, p->cb.by == CIRCUIT_BY_RATE ?
+	    ALERT_FIG_ERROR_RATE : ALERT_FIG_FAILURES, v, t);
+	agg_alert(a, p, &ev, VIGIL_AK_MISCONFIGURED, p->st.status ==
+	    VIGIL_ST_MISCONFIGURED ? 2 : 0, ALERT_FIG_AUTH,
+	    (double)p->auth_run, 1.0);
 }
 
 /*
@@ -522,6 +543,7 @@ agg_sample(struct agg *a, struct agg_prov *p, const struct vigil_sample *smp,
 	    s->samples_total;
 	s->last = *smp;
 	p->last_outcome = (int)out;
+	p->auth_run = out == VIGIL_OUT_AUTH ? p->auth_run + 1 : 0;
 	a->samples++;
 	/* The hold waits for a trusted error rate: windowed samples. */
 	if (p->hold > 0 && !p->paused && windowed)

@@ -17,6 +17,7 @@
 #include "ring.h"
 #include "segment.h"
 #include "status.h"
+#include "trend.h"
 #include "window.h"
 
 /* Words of vigil_stats.reserved the aggregator uses (docs/aggregation.md). */
@@ -31,11 +32,12 @@ struct agg_prov {
 	uint64_t ident;
 	int paused;
 	int last_outcome;		/* -1: none yet */
+	uint32_t auth_run;		/* auth answers in a row */
 	struct vigil_cursor cur;
 	struct window win;
 	struct status_state st;
 	struct circuit cb;
-	uint8_t trend;
+	struct trend_state tr;
 	struct alert_track at[VIGIL_AK_COUNT];
 	struct vigil_stats s;		/* what the segment gets */
 	struct ring_writer hist;

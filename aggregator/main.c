@@ -65,7 +65,7 @@ static int	conf_from_args(const msgpack_object *, struct agg_conf *,
 		    uint32_t *, char *, size_t);
 static int	send_reply(int, msgpack_sbuffer *);
 static void	reply_err(uint64_t, const char *, const char *);
-static void	deliver(const struct vigil_alert *, void *);
+static void	deliver(const struct vigil_alert *, const char *, void *);
 static int	save_state(struct aggd *, char *, size_t);
 static void	tick_cb(evutil_socket_t, short, void *);
 static void	persist_cb(evutil_socket_t, short, void *);
@@ -203,26 +203,27 @@ reply_err(uint64_t id, const char *code, const char *msg)
 
 /*
  * Every alert: a log line (warning and critical as warnings, resolved as
- * info), then the webhook unless silenced.
+ * info) naming the figure its value and threshold are in, then the
+ * webhook unless silenced.
  */
 static void
-deliver(const struct vigil_alert *a, void *arg)
+deliver(const struct vigil_alert *a, const char *fig, void *arg)
 {
 	struct aggd *d = arg;
 	int silenced = (a->flags & VIGIL_ALF_SILENCED) != 0;
 
 	if (a->level == VIGIL_AL_RESOLVED)
-		log_info("alert %llu: %s %s resolved (value %.4g, threshold "
+		log_info("alert %llu: %s %s resolved (%s %.4g, threshold "
 		    "%.4g)%s", (unsigned long long)a->id, a->provider,
-		    vigil_alert_kind_name(a->kind), a->value, a->threshold,
-		    silenced ? " [silenced]" : "");
+		    vigil_alert_kind_name(a->kind), fig, a->value,
+		    a->threshold, silenced ? " [silenced]" : "");
 	else
-		log_warnx("alert %llu: %s %s %s (value %.4g, threshold %.4g)%s",
+		log_warnx("alert %llu: %s %s %s (%s %.4g, threshold %.4g)%s",
 		    (unsigned long long)a->id, a->provider,
 		    vigil_alert_kind_name(a->kind),
-		    vigil_alert_level_name(a->level), a->value, a->threshold,
-		    silenced ? " [silenced]" : "");
-	if (!silenced && d->wh != NULL && webhook_post(d->wh, a) == -1)
+		    vigil_alert_level_name(a->level), fig, a->value,
+		    a->threshold, silenced ? " [silenced]" : "");
+	if (!silenced && d->wh != NULL && webhook_post(d->wh, a, fig) == -1)
 		log_warnx("webhook: alert %llu could not be queued",
 		    (unsigned long long)a->id);
 }

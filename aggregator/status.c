@@ -6,14 +6,21 @@
  *   unknown        no sample in the 15-minute window;
  *   misconfigured  the newest sample's outcome is auth (401/403);
  *   unhealthy      error-rate level critical, or down_after consecutive
- *                  failures while the newest is not rate_limited;
+ *                  failures while the newest is not rate_limited, or the
+ *                  circuit is open;
  *   degraded       error-rate or latency level warning (or more), or the
- *                  newest sample is rate_limited;
+ *                  newest sample is rate_limited, or the circuit is
+ *                  half_open;
  *   healthy        otherwise.
  * Rates are judged on the shortest window holding min_samples samples.
  * Hysteresis: a level is entered at its threshold and left only once the
  * value is below STATUS_HYST (90%) of it, so a rate hovering at 50%
  * enters "degraded" once and stays until it drops below 45%.
+ * The circuit decides routing and the status must not contradict it: an
+ * open circuit keeps the provider out of the routing order, so it is not
+ * healthy even once its window's error rate has fallen (recovery after
+ * an outage: the window still holds the outage, the circuit waits for
+ * its cool-down); a half_open one is tried last, so at best degraded.
  */
 #include "status.h"
 
@@ -90,10 +97,12 @@ status_eval(struct status_state *st, const struct status_input *in,
 		st->status = VIGIL_ST_MISCONFIGURED;
 	else if (st->er_level >= 2 || (c->down_after > 0 &&
 	    in->consecutive_failures >= c->down_after &&
-	    in->last_outcome != VIGIL_OUT_RATE_LIMITED))
+	    in->last_outcome != VIGIL_OUT_RATE_LIMITED) ||
+	    in->circuit == VIGIL_CB_OPEN)
 		st->status = VIGIL_ST_UNHEALTHY;
 	else if (st->er_level >= 1 || st->lat_level >= 1 ||
-	    in->last_outcome == VIGIL_OUT_RATE_LIMITED)
+	    in->last_outcome == VIGIL_OUT_RATE_LIMITED ||
+	    in->circuit == VIGIL_CB_HALF_OPEN)
 		st->status = VIGIL_ST_DEGRADED;
 	else
 		st->status = VIGIL_ST_HEALTHY;

@@ -20,6 +20,7 @@ struct status_input {
 	uint32_t consecutive_failures;
 	int last_outcome;		/* -1: no sample yet */
 	int paused;
+	int circuit;			/* enum vigil_circuit: a floor */
 };
 
 struct status_state {

@@ -401,12 +401,15 @@ webhook_free(struct webhook *wh)
 
 /*
  * The JSON body of an alert:
- *   {"id", "provider", "kind", "level", "value", "threshold", "at"
- *    (RFC 3339 UTC), "wall_ns", "text"}
- * Returns its length, or -1 if it does not fit len.
+ *   {"id", "provider", "kind", "level", "figure", "value", "threshold",
+ *    "at" (RFC 3339 UTC), "wall_ns", "text"}
+ * fig names the figure value and threshold are in (alert_fig_name: the
+ * record has no field for it); NULL is "value".  Returns its length, or
+ * -1 if it does not fit len.
  */
 int
-webhook_body(const struct vigil_alert *a, char *buf, size_t len)
+webhook_body(const struct vigil_alert *a, const char *fig, char *buf,
+    size_t len)
 {
 	char at[32], text[160], name[VIGIL_NAME_MAX];
 	struct tm tm;
@@ -419,9 +422,11 @@ webhook_body(const struct vigil_alert *a, char *buf, size_t len)
 	if (gmtime_r(&t, &tm) == NULL ||
 	    strftime(at, sizeof(at), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(at, sizeof(at), "1970-01-01T00:00:00Z");
-	snprintf(text, sizeof(text), "vigil: %s %s %s (value %.4g, threshold "
+	if (fig == NULL)
+		fig = "value";
+	snprintf(text, sizeof(text), "vigil: %s %s %s (%s %.4g, threshold "
 	    "%.4g)", name, vigil_alert_kind_name(a->kind),
-	    vigil_alert_level_name(a->level), a->value, a->threshold);
+	    vigil_alert_level_name(a->level), fig, a->value, a->threshold);
 	if ((o = cJSON_CreateObject()) == NULL)
 		return -1;
 	if (cJSON_AddNumberToObject(o, "id", (double)a->id) == NULL ||
@@ -430,6 +435,7 @@ webhook_body(const struct vigil_alert *a, char *buf, size_t len)
 	    vigil_alert_kind_name(a->kind)) == NULL ||
 	    cJSON_AddStringToObject(o, "level",
 	    vigil_alert_level_name(a->level)) == NULL ||
+	    cJSON_AddStringToObject(o, "figure", fig) == NULL ||
 	    cJSON_AddNumberToObject(o, "value", a->value) == NULL ||
 	    cJSON_AddNumberToObject(o, "threshold", a->threshold) == NULL ||
 	    cJSON_AddStringToObject(o, "at", at) == NULL ||
@@ -444,12 +450,13 @@ out:
 }
 
 /*
- * Queue one alert for delivery.  A full queue drops its oldest alert
+ * Queue one alert for delivery, its figure named fig (webhook_body).
+ * A full queue drops its oldest alert
  * that is not in flight.  Returns 0, or -1 if the alert could not be
  * encoded.  Never blocks.
  */
 int
-webhook_post(struct webhook *wh, const struct vigil_alert *a)
+webhook_post(struct webhook *wh, const struct vigil_alert *a, const char *fig)
 {
 	struct wh_item *it = NULL, *old = NULL;
 	int n;
@@ -473,7 +480,7 @@ webhook_post(struct webhook *wh, const struct vigil_alert *a)
 		it = old;
 	}
 	memset(it, 0, sizeof(*it));
-	if ((n = webhook_body(a, it->body, sizeof(it->body))) < 0)
+	if ((n = webhook_body(a, fig, it->body, sizeof(it->body))) < 0)
 		return -1;
 	it->len = (size_t)n;
 	it->used = 1;

@@ -39,9 +39,11 @@ struct webhook_stats {
 struct webhook	*webhook_new(struct event_base *, const char *, uint32_t,
 		    uint32_t, char *, size_t);
 void		 webhook_free(struct webhook *);
-int		 webhook_post(struct webhook *, const struct vigil_alert *);
+int		 webhook_post(struct webhook *, const struct vigil_alert *,
+		    const char *);
 void		 webhook_stats(const struct webhook *, struct webhook_stats *);
-int		 webhook_body(const struct vigil_alert *, char *, size_t);
+int		 webhook_body(const struct vigil_alert *, const char *, char *,
+		    size_t);
 void		 webhook_set_backoff(struct webhook *, uint32_t, uint32_t);
 
 #endif /* VIGIL_AGG_WEBHOOK_H */

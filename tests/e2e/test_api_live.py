@@ -524,7 +524,11 @@ def main():
         v.write_conf([{"name": n, "kind": k, "base_url": sim.base(n),
                        "key": "sk-live-wrong" if n == "badkey" else
                        "sk-live-" + n} for n, k in PROVIDERS],
-                     [], "250ms", "200ms")
+                     # flip is healthy again only once its circuit has
+                     # closed (an open circuit is never healthy): a short
+                     # cool-down keeps its recovery within the waits.
+                     ["circuit_cooldown = 1s", "circuit_cooldown_max = 2s"],
+                     "250ms", "200ms")
         v.start(NAMES)
         t_start = time.monotonic()
 

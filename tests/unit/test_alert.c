@@ -3,19 +3,23 @@
  */
 #include "t.h"
 #include "../../aggregator/alert.h"
+#include "../../aggregator/webhook.h"
 
 #define S	UINT64_C(1000000000)
 #define MAXA	256
 
 static struct vigil_alert got[MAXA];
+static const char *gotfig[MAXA];
 static size_t ngot;
 
 static void
-collect(const struct vigil_alert *a, void *arg)
+collect(const struct vigil_alert *a, const char *fig, void *arg)
 {
 	(void)arg;
-	if (ngot < MAXA)
+	if (ngot < MAXA) {
+		gotfig[ngot] = fig;
 		got[ngot++] = *a;
+	}
 }
 
 static void
@@ -37,8 +41,9 @@ upd(struct alert_ctx *ax, struct alert_track *tr, int level, uint64_t t)
 	ev.provider = "openai";
 	ev.idx = 3;
 	ev.kind = VIGIL_AK_ERROR_RATE;
-	ev.value = level * 40.0;
-	ev.threshold = 50.0;
+	ev.figure = ALERT_FIG_ERROR_RATE;
+	ev.value = level * 0.40;	/* fractions, like the JSON */
+	ev.threshold = 0.50;
 	ev.mono_ns = t;
 	ev.wall_ns = UINT64_C(1700000000) * S + t;
 	return alert_update(ax, tr, level, &ev, NULL);
@@ -67,7 +72,8 @@ test_dedup_resolve(void)
 	T_CHECK(got[2].level == VIGIL_AL_RESOLVED && got[2].id == 3);
 	T_CHECK(strcmp(got[0].provider, "openai") == 0);
 	T_CHECK(got[0].provider_idx == 3 && got[0].kind == VIGIL_AK_ERROR_RATE);
-	T_CHECK(got[1].value == 80.0 && got[1].threshold == 50.0);
+	T_CHECK(got[1].value == 0.80 && got[1].threshold == 0.50);
+	T_CHECK(strcmp(gotfig[1], "error_rate") == 0);
 	T_CHECK(got[0].mono_ns == t && got[0].wall_ns > got[0].mono_ns);
 	T_CHECK(ax.recorded == 3);
 }
@@ -169,6 +175,47 @@ test_silence_and_ring(void)
 	T_CHECK(strcmp(alert_kind_name(99), "invalid") == 0);
 }
 
+/*
+ * Each alert names the figure its value and threshold are in: the
+ * deliver callback gets the name, the webhook body carries it as
+ * "figure" and in its text (issue 15: "value 10.5, threshold 80" for a
+ * circuit opened by 5 failures in a row).
+ */
+static void
+test_figures(void)
+{
+	struct alert_ctx ax;
+	struct alert_track tr;
+	struct alert_event ev;
+	char body[WEBHOOK_BODY_MAX];
+
+	T_CHECK(strcmp(alert_fig_name(ALERT_FIG_ERROR_RATE), "error_rate") ==
+	    0);
+	T_CHECK(strcmp(alert_fig_name(ALERT_FIG_P95_MS), "p95_ms") == 0);
+	T_CHECK(strcmp(alert_fig_name(ALERT_FIG_FAILURES),
+	    "consecutive_failures") == 0);
+	T_CHECK(strcmp(alert_fig_name(ALERT_FIG_AUTH),
+	    "consecutive_auth_failures") == 0);
+	T_CHECK(strcmp(alert_fig_name(99), "value") == 0);
+	ctx(&ax);
+	memset(&tr, 0, sizeof(tr));
+	memset(&ev, 0, sizeof(ev));
+	ev.provider = "openai";
+	ev.kind = VIGIL_AK_CIRCUIT_OPEN;
+	ev.figure = ALERT_FIG_FAILURES;
+	ev.value = 5;
+	ev.threshold = 5;
+	ev.mono_ns = 1000 * S;
+	ev.wall_ns = UINT64_C(1764342245) * S;
+	T_CHECK(alert_update(&ax, &tr, 2, &ev, NULL) == 1);
+	T_CHECK(ngot == 1 && strcmp(gotfig[0], "consecutive_failures") == 0);
+	T_CHECK(webhook_body(&got[0], gotfig[0], body, sizeof(body)) > 0);
+	T_CHECKF(strstr(body, "\"figure\":\"consecutive_failures\"") != NULL &&
+	    strstr(body, "\"value\":5,\"threshold\":5") != NULL &&
+	    strstr(body, "circuit_open critical (consecutive_failures 5, "
+	    "threshold 5)") != NULL, "%s", body);
+}
+
 int
 main(void)
 {
@@ -176,5 +223,6 @@ main(void)
 	T_RUN(test_flapping);
 	T_RUN(test_held_back);
 	T_RUN(test_silence_and_ring);
+	T_RUN(test_figures);
 	return t_done();
 }

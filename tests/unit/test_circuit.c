@@ -181,6 +181,50 @@ test_unwindowed(void)
 	T_CHECKF(cb.state == VIGIL_CB_OPEN && i < 19, "%d", i);
 }
 
+/*
+ * The circuit_open alert's figure: what opened it, in its units, while
+ * not closed; the same figure now once closed (for the resolved).
+ */
+static void
+test_figure(void)
+{
+	struct circuit cb;
+	uint64_t t = 1000 * S;
+	double v, th;
+	int i;
+
+	circuit_init(&cb);
+	for (i = 0; i < 20; i++)
+		circuit_sample(&cb, 1, 1, NULL, t, &C);
+	for (i = 0; i < 5; i++)
+		circuit_sample(&cb, 0, 1, NULL, t + (uint64_t)i * S, &C);
+	T_CHECK(cb.state == VIGIL_CB_OPEN && cb.by == CIRCUIT_BY_FAILURES);
+	circuit_figure(&cb, &C, &v, &th);
+	T_CHECKF(v == 5.0 && th == 5.0, "%g %g", v, th);
+	/* A failed half-open trial: 1 in a row against the 1 it allows. */
+	circuit_tick(&cb, t + 60 * S);
+	T_CHECK(cb.state == VIGIL_CB_HALF_OPEN);
+	circuit_sample(&cb, 1, 1, NULL, t + 61 * S, &C);
+	circuit_sample(&cb, 0, 1, NULL, t + 62 * S, &C);
+	circuit_figure(&cb, &C, &v, &th);
+	T_CHECKF(cb.state == VIGIL_CB_OPEN && v == 1.0 && th == 1.0,
+	    "%g %g", v, th);
+	circuit_tick(&cb, t + 200 * S);
+	circuit_sample(&cb, 1, 1, NULL, t + 201 * S, &C);
+	circuit_sample(&cb, 1, 1, NULL, t + 202 * S, &C);
+	T_CHECK(cb.state == VIGIL_CB_CLOSED);
+	circuit_figure(&cb, &C, &v, &th);
+	T_CHECKF(v == 0.0 && th == 5.0, "%g %g", v, th);
+	/* Opened by the rate: 4 of 5 since the close, a fraction. */
+	circuit_init(&cb);
+	for (i = 0; i < 5; i++)
+		circuit_sample(&cb, i == 2, 1, NULL, t + (uint64_t)i * S, &C);
+	T_CHECK(cb.state == VIGIL_CB_OPEN && cb.by == CIRCUIT_BY_RATE);
+	circuit_figure(&cb, &C, &v, &th);
+	T_CHECKF(fabs(v - 0.8) < 1e-9 && fabs(th - 0.8) < 1e-9, "%g %g", v,
+	    th);
+}
+
 int
 main(void)
 {
@@ -190,5 +234,6 @@ main(void)
 	T_RUN(test_error_rate);
 	T_RUN(test_route);
 	T_RUN(test_unwindowed);
+	T_RUN(test_figure);
 	return t_done();
 }

@@ -290,7 +290,7 @@ test_ramp(void)
 	uint64_t base = now_mono_ns(), t = 0, i = 0, start[5];
 	uint64_t t_degr = 0, t_warn = 0, t_crit = 0, t_open = 0, t_half = 0,
 	    t_closed = 0, t_res_er = 0, t_res_cb = 0, t_res_down = 0;
-	size_t k, nal;
+	size_t k, nal, contra = 0;
 	int ph_i;
 	char err[256];
 
@@ -307,6 +307,10 @@ test_ramp(void)
 			    VIGIL_OUT_HTTP_5XX : VIGIL_OUT_OK, 200000);
 			agg_tick(&a, base + t * S + S / 2, t * S);
 			T_CHECK(vigil_snapshot(&f.cl, 0, &p) == VIGIL_OK);
+			/* Status never contradicts the circuit. */
+			if (p.stats.circuit != VIGIL_CB_CLOSED &&
+			    p.stats.status == VIGIL_ST_HEALTHY)
+				contra++;
 			if (p.stats.circuit == VIGIL_CB_OPEN && !t_open)
 				t_open = t;
 			if (t_open && p.stats.circuit == VIGIL_CB_HALF_OPEN &&
@@ -349,6 +353,8 @@ test_ramp(void)
 	    (unsigned long long)t_half, (unsigned long long)t_closed,
 	    (unsigned long long)t_res_er, (unsigned long long)t_res_cb,
 	    (unsigned long long)t_res_down);
+	T_CHECKF(contra == 0, "%zu ticks healthy with the circuit not "
+	    "closed", contra);
 	/* degrading during 30%, before any threshold is crossed */
 	T_CHECK(t_degr >= start[1] && t_degr < start[2]);
 	/* warning during 60%, after degrading */
@@ -462,6 +468,293 @@ test_confirm(void)
 	fix_close(&f);
 }
 
+/* A small deterministic generator: the timelines are the same each run. */
+static uint32_t
+lcg(uint32_t *x)
+{
+	*x = *x * 1664525u + 1013904223u;
+	return *x >> 8;
+}
+
+/* Uniform in [lo, hi] microseconds. */
+static uint32_t
+jitter_us(uint32_t *x, double lo_ms, double hi_ms)
+{
+	double u = (double)(lcg(x) & 0xffffff) / (double)0xffffff;
+
+	return (uint32_t)((lo_ms + u * (hi_ms - lo_ms)) * 1000.0 + 0.5);
+}
+
+struct jit {
+	double lo, hi;		/* most samples, uniform, ms */
+	double tail;		/* this fraction instead uniform in ... */
+	double tlo, thi;	/* ... [tlo, thi] ms */
+};
+
+/*
+ * A healthy provider for 30 minutes, one sample every iv seconds with
+ * latencies drawn from j: no degrading trend on any tick, no degrading
+ * alert (issue 15: four in six minutes from sub-millisecond jitter, each
+ * "value 0, threshold 0").  A tail of a few percent is what real jitter
+ * looks like, and what trips a bare ratio: a minute that happens to
+ * hold four of the slower answers has a p95 at the tail, while fifteen
+ * minutes hold too few of them (under 5%) to move theirs.
+ */
+static void
+jitter_run(int n, uint64_t iv, const struct jit *j)
+{
+	struct fix f;
+	struct agg a;
+	struct agg_conf c;
+	struct vigil_provider p;
+	struct vigil_alert al[64];
+	uint64_t base = now_mono_ns(), t;
+	uint32_t x = 12345u + (uint32_t)n;
+	size_t k, nal, degr_ticks = 0, degr_alerts = 0;
+	char err[256];
+
+	fix_open(&f, n);
+	add_provider(&f, 0, "calm");
+	agg_conf_defaults(&c);
+	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
+	for (t = 0; t < 1800; t++) {
+		if (t % iv == 0)
+			push(&f, 0, base + t * S, VIGIL_OUT_OK,
+			    (double)(lcg(&x) % 10000) < j->tail * 10000 ?
+			    jitter_us(&x, j->tlo, j->thi) :
+			    jitter_us(&x, j->lo, j->hi));
+		agg_tick(&a, base + t * S + S / 2, t * S);
+		T_CHECK(vigil_snapshot(&f.cl, 0, &p) == VIGIL_OK);
+		if (p.stats.trend == VIGIL_TR_DEGRADING)
+			degr_ticks++;
+	}
+	nal = all_alerts(&f, al, 64);
+	for (k = 0; k < nal; k++)
+		if (al[k].kind == VIGIL_AK_DEGRADING)
+			degr_alerts++;
+	T_CHECKF(degr_ticks == 0 && degr_alerts == 0, "%.1f..%.1f ms (%.0f%% "
+	    "%.1f..%.1f) every %llu s: %zu ticks degrading, %zu degrading "
+	    "alerts", j->lo, j->hi, j->tail * 100, j->tlo, j->thi,
+	    (unsigned long long)iv, degr_ticks, degr_alerts);
+	T_CHECK(p.stats.status == VIGIL_ST_HEALTHY);
+	agg_free(&a);
+	fix_close(&f);
+}
+
+static void
+test_jitter(void)
+{
+	static const struct jit sub = { 0.3, 0.5, 0.04, 0.6, 0.9 };
+	static const struct jit flat = { 0.3, 0.9, 0, 0, 0 };
+	static const struct jit fine = { 179.5, 180.0, 0.04, 180.0, 180.5 };
+	static const struct jit real = { 144.0, 200.0, 0.04, 200.0, 216.0 };
+
+	jitter_run(5, 1, &sub);		/* sub-ms, a local provider */
+	jitter_run(6, 1, &flat);
+	jitter_run(7, 1, &fine);	/* 180 ms +- 0.5 ms */
+	jitter_run(8, 1, &real);	/* 180 ms +- 20% */
+	jitter_run(9, 10, &sub);
+	jitter_run(12, 30, &real);	/* the default interval */
+}
+
+/*
+ * A real degradation still raises it: p95 200 ms -> 1500 ms (one answer
+ * in ten slow), or the error rate 0 -> 30%.  The alert carries the
+ * figure it names: short p95 in ms against the threshold in ms it
+ * crossed, or the short error rate (a fraction, as in the JSON) against
+ * the long one plus the margin.
+ */
+static void
+degrade_run(int n, int by_rate, struct vigil_alert *out)
+{
+	struct fix f;
+	struct agg a;
+	struct agg_conf c;
+	struct vigil_alert al[64];
+	uint64_t base = now_mono_ns(), t;
+	uint32_t x = 777u, us;
+	size_t k, nal;
+	int found = 0, bad;
+	char err[256];
+
+	fix_open(&f, n);
+	add_provider(&f, 0, "worse");
+	agg_conf_defaults(&c);
+	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
+	for (t = 0; t < 1200; t++) {
+		us = jitter_us(&x, 150.0, 200.0);
+		bad = 0;
+		if (t >= 900 && by_rate)
+			bad = fails(t, 0.3);
+		else if (t >= 900 && t % 10 == 0)
+			us = jitter_us(&x, 1400.0, 1600.0);
+		else if (t >= 900 && t % 10 == 5)
+			us = jitter_us(&x, 1400.0, 1600.0);
+		push(&f, 0, base + t * S, bad ? VIGIL_OUT_HTTP_5XX :
+		    VIGIL_OUT_OK, us);
+		agg_tick(&a, base + t * S + S / 2, t * S);
+	}
+	nal = all_alerts(&f, al, 64);
+	for (k = 0; k < nal && !found; k++)
+		if (al[k].kind == VIGIL_AK_DEGRADING &&
+		    al[k].level == VIGIL_AL_WARNING) {
+			*out = al[k];
+			found = 1;
+		}
+	T_CHECKF(found, "no degrading alert (%s)", by_rate ? "rate" : "p95");
+	if (found)
+		T_CHECKF((al[k - 1].mono_ns - base) / S >= 900,
+		    "degrading before the change");
+	agg_free(&a);
+	fix_close(&f);
+}
+
+static void
+test_degrading(void)
+{
+	struct vigil_alert al;
+
+	memset(&al, 0, sizeof(al));
+	degrade_run(10, 0, &al);
+	fprintf(stderr, "  p95: value %g threshold %g\n", al.value,
+	    al.threshold);
+	/* Short p95 well above 200 ms; the threshold in ms it crossed. */
+	T_CHECKF(al.value >= 1000.0 && al.threshold >= 250.0 &&
+	    al.threshold <= al.value, "value %g threshold %g", al.value,
+	    al.threshold);
+	memset(&al, 0, sizeof(al));
+	degrade_run(11, 1, &al);
+	fprintf(stderr, "  rate: value %g threshold %g\n", al.value,
+	    al.threshold);
+	/* A fraction 0..1, the long window's rate plus 0.10. */
+	T_CHECKF(al.value >= 0.1 && al.value <= 0.5 &&
+	    al.threshold >= 0.1 && al.threshold <= al.value,
+	    "value %g threshold %g", al.value, al.threshold);
+}
+
+/* The first alert of (kind, level) for prov, or NULL. */
+static const struct vigil_alert *
+find_alert(const struct vigil_alert *a, size_t n, const char *prov,
+    int kind, int level)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(a[i].provider, prov) == 0 && a[i].kind == kind &&
+		    a[i].level == level)
+			return &a[i];
+	return NULL;
+}
+
+/* value and threshold of that alert are (v, t), within 1e-6. */
+static int
+fig_is(const struct vigil_alert *a, double v, double t)
+{
+	return a != NULL && fabs(a->value - v) < 1e-6 &&
+	    fabs(a->threshold - t) < 1e-6;
+}
+
+#define T_FIG(a, n, prov, kind, level, v, t) do {			\
+	const struct vigil_alert *x_ = find_alert(a, n, prov, kind, level); \
+	T_CHECKF(fig_is(x_, v, t), "%s %s %s: value %g threshold %g, want " \
+	    "%g, %g", prov, vigil_alert_kind_name(kind),		\
+	    vigil_alert_level_name(level), x_ ? x_->value : -1.0,	\
+	    x_ ? x_->threshold : -1.0, (double)(v), (double)(t));	\
+} while (0)
+
+/*
+ * Every alert's value and threshold are in the units of the figure they
+ * name (issue 15: circuit_open after 5 failures in a row said "value
+ * 10.5, threshold 80"): error rates as fractions 0..1 like the JSON and
+ * /metrics, latency ms against ms, down and circuit_open by failures in
+ * a row against down_after and circuit_failures, circuit_open by error
+ * rate against critical_error_rate as a fraction.
+ */
+static void
+test_alert_units(void)
+{
+	struct fix f;
+	struct agg a;
+	struct agg_conf c;
+	struct vigil_alert al[128];
+	uint64_t base = now_mono_ns(), t = 0;
+	size_t nal;
+	char err[256];
+	int i;
+
+	fix_open(&f, 13);
+	add_provider(&f, 0, "hard");	/* goes hard down */
+	add_provider(&f, 1, "flaky");	/* 4 of 5 fail: opened by the rate */
+	add_provider(&f, 2, "slow");
+	add_provider(&f, 3, "key");
+	agg_conf_defaults(&c);
+	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
+	for (i = 0; i < 20; i++, t++) {
+		push(&f, 0, base + t * S, VIGIL_OUT_OK, 100000);
+		push(&f, 1, base + t * S, VIGIL_OUT_OK, 100000);
+		push(&f, 2, base + t * S, VIGIL_OUT_OK, 100000);
+		push(&f, 3, base + t * S, VIGIL_OUT_OK, 100000);
+		agg_tick(&a, base + t * S + S / 2, t * S);
+	}
+	for (i = 0; i < 60; i++, t++) {
+		push(&f, 0, base + t * S, VIGIL_OUT_TIMEOUT, 500000);
+		push(&f, 1, base + t * S, i % 5 == 4 ? VIGIL_OUT_OK :
+		    VIGIL_OUT_HTTP_5XX, 100000);
+		push(&f, 2, base + t * S, VIGIL_OUT_OK, i < 30 ? 2500000 :
+		    4500000);
+		push(&f, 3, base + t * S, VIGIL_OUT_AUTH, 100000);
+		agg_tick(&a, base + t * S + S / 2, t * S);
+	}
+	nal = all_alerts(&f, al, 128);
+	/* down: failures in a row against down_after, both levels */
+	T_FIG(al, nal, "hard", VIGIL_AK_DOWN, VIGIL_AL_WARNING, 3, 4);
+	T_FIG(al, nal, "hard", VIGIL_AK_DOWN, VIGIL_AL_CRITICAL, 4, 4);
+	/* circuit_open by failures in a row: 5 against circuit_failures */
+	T_FIG(al, nal, "hard", VIGIL_AK_CIRCUIT_OPEN, VIGIL_AL_CRITICAL, 5, 5);
+	/* error rate: fractions; 10 of 20 is the warning's 0.5 */
+	T_FIG(al, nal, "hard", VIGIL_AK_ERROR_RATE, VIGIL_AL_WARNING, 0.5,
+	    0.5);
+	/* flaky: the circuit opens on 80% over the samples since it
+	 * closed; never 5 failures in a row */
+	{
+		const struct vigil_alert *x = find_alert(al, nal, "flaky",
+		    VIGIL_AK_CIRCUIT_OPEN, VIGIL_AL_CRITICAL);
+
+		T_CHECKF(x != NULL && x->value >= 0.8 - 1e-9 &&
+		    x->value <= 0.85 && x->threshold == 0.8,
+		    "flaky circuit_open %g %g", x ? x->value : -1,
+		    x ? x->threshold : -1);
+	}
+	/* latency: p95 ms against the warning ms and twice it */
+	{
+		const struct vigil_alert *x = find_alert(al, nal, "slow",
+		    VIGIL_AK_LATENCY, VIGIL_AL_WARNING);
+
+		T_CHECKF(x != NULL && fabs(x->value - 2500) < 25 &&
+		    x->threshold == 2000, "latency warning %g %g",
+		    x ? x->value : -1, x ? x->threshold : -1);
+		x = find_alert(al, nal, "slow", VIGIL_AK_LATENCY,
+		    VIGIL_AL_CRITICAL);
+		T_CHECKF(x != NULL && fabs(x->value - 4500) < 45 &&
+		    x->threshold == 4000, "latency critical %g %g",
+		    x ? x->value : -1, x ? x->threshold : -1);
+	}
+	/* misconfigured: auth answers in a row against 1 */
+	T_FIG(al, nal, "key", VIGIL_AK_MISCONFIGURED, VIGIL_AL_CRITICAL, 1,
+	    1);
+	/* hard recovers: down resolved at 0 failures in a row */
+	for (i = 0; i < 120; i++, t++) {
+		push(&f, 0, base + t * S, VIGIL_OUT_OK, 100000);
+		agg_tick(&a, base + t * S + S / 2, t * S);
+	}
+	nal = all_alerts(&f, al, 128);
+	T_FIG(al, nal, "hard", VIGIL_AK_DOWN, VIGIL_AL_RESOLVED, 0, 4);
+	T_FIG(al, nal, "hard", VIGIL_AK_CIRCUIT_OPEN, VIGIL_AL_RESOLVED, 0,
+	    5);
+	agg_free(&a);
+	fix_close(&f);
+}
+
 int
 main(void)
 {
@@ -469,5 +762,8 @@ main(void)
 	T_RUN(test_ramp);
 	T_RUN(test_retire);
 	T_RUN(test_confirm);
+	T_RUN(test_jitter);
+	T_RUN(test_degrading);
+	T_RUN(test_alert_units);
 	return t_done();
 }

@@ -188,6 +188,58 @@ test_hysteresis(void)
 	T_CHECK(status_level(2, 71.9, 50, 80) == 1);
 }
 
+/*
+ * The issue's contradiction: after an outage the circuit is still open
+ * (or half_open) while the window's error rate has dropped below the
+ * warning.  Status must not say healthy while the circuit keeps the
+ * provider out of the routing order: open is unhealthy, half_open at
+ * least degraded; only a closed circuit lets it be healthy again.
+ * Timeline, 1 s samples: the 1m window's error rate falls 100% -> 32%
+ * -> 10% -> 0% as the outage leaves it.
+ */
+static void
+test_circuit_floor(void)
+{
+	static const struct {
+		double rate;
+		int circuit;
+		int last;
+		uint32_t cf;
+		int want;
+	} tl[] = {
+		{ 1.00, VIGIL_CB_OPEN, VIGIL_OUT_TIMEOUT, 30, VIGIL_ST_UNHEALTHY },
+		{ 0.32, VIGIL_CB_OPEN, VIGIL_OUT_OK, 0, VIGIL_ST_UNHEALTHY },
+		{ 0.25, VIGIL_CB_OPEN, VIGIL_OUT_OK, 0, VIGIL_ST_UNHEALTHY },
+		{ 0.10, VIGIL_CB_HALF_OPEN, VIGIL_OUT_OK, 0, VIGIL_ST_DEGRADED },
+		{ 0.10, VIGIL_CB_CLOSED, VIGIL_OUT_OK, 0, VIGIL_ST_HEALTHY },
+		{ 0.00, VIGIL_CB_CLOSED, VIGIL_OUT_OK, 0, VIGIL_ST_HEALTHY },
+		/* still only a floor: worse findings stand */
+		{ 0.90, VIGIL_CB_HALF_OPEN, VIGIL_OUT_OK, 0, VIGIL_ST_UNHEALTHY },
+		{ 0.00, VIGIL_CB_OPEN, VIGIL_OUT_AUTH, 1,
+		    VIGIL_ST_MISCONFIGURED },
+	};
+	struct vigil_window w[VIGIL_NWINDOWS];
+	struct status_state st;
+	struct status_input in;
+	size_t i;
+
+	memset(&st, 0, sizeof(st));
+	for (i = 0; i < sizeof(tl) / sizeof(tl[0]); i++) {
+		mkwin(w, 60, tl[i].rate, 200);
+		memset(&in, 0, sizeof(in));
+		in.win = w;
+		in.last_outcome = tl[i].last;
+		in.consecutive_failures = tl[i].cf;
+		in.circuit = tl[i].circuit;
+		status_eval(&st, &in, &C);
+		T_CHECKF(st.status == tl[i].want, "step %zu: rate %.2f "
+		    "circuit %s: status %s, want %s", i, tl[i].rate,
+		    vigil_circuit_name((unsigned)tl[i].circuit),
+		    vigil_status_name(st.status),
+		    vigil_status_name((unsigned)tl[i].want));
+	}
+}
+
 int
 main(void)
 {
@@ -196,5 +248,6 @@ main(void)
 	T_RUN(test_outcomes);
 	T_RUN(test_min_samples);
 	T_RUN(test_hysteresis);
+	T_RUN(test_circuit_floor);
 	return t_done();
 }
