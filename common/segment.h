@@ -23,13 +23,33 @@ struct seg_caps {
 	uint32_t alerts;	/* alert ring, rounded up likewise */
 };
 
+/*
+ * A mapped segment.  hdr is the live header, written by others too (every
+ * prober and the aggregator map the segment read-write): use it only for
+ * the words that change while vigil runs (dir_gen, beats).  Every address
+ * and bound comes from lay, the private layout: computed by the creator,
+ * or copied and validated once at map time (docs/segment.md, "Trust").
+ */
 struct segment {
 	unsigned char *base;
 	size_t size;
 	struct vigil_header *hdr;
+	struct vigil_layout lay;	/* private; zero until published */
 	int fd;			/* the shm descriptor, -1 once closed */
 	int writable;
 };
+
+/*
+ * What a long-lived reader keeps between two seg_layout_watch() calls:
+ * whether the header was found changed, and when that was last said.
+ */
+struct seg_watch {
+	int changed;
+	uint64_t said_ns;
+};
+
+/* A changed header is said again at most this often while it stays so. */
+#define SEG_WATCH_REPEAT_NS	(UINT64_C(600) * 1000000000u)
 
 /* Default capacities. */
 #define SEG_DEFAULT_PROVIDERS	64
@@ -44,6 +64,11 @@ int		seg_create(struct segment *, const char *, const struct seg_caps *,
 		    mode_t, char *, size_t);
 int		seg_map_fd(struct segment *, int, int, char *, size_t);
 void		seg_close(struct segment *);
+int		seg_client(const struct segment *, struct vigil_client *);
+void		seg_layout_restore(struct segment *);
+int		seg_layout_check(const struct segment *, char *, size_t);
+int		seg_layout_watch(struct seg_watch *, const void *,
+		    const struct vigil_layout *, uint64_t, char *, size_t);
 
 struct vigil_seqblock	*seg_dir_slot(const struct segment *, uint32_t);
 struct vigil_seqblock	*seg_stats(const struct segment *, uint32_t);
