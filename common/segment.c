@@ -273,35 +273,60 @@ seg_layout_check(const struct segment *s, char *err, size_t errlen)
 }
 
 /*
- * The periodic check of a long-lived reader (aggregator tick, vigil-api,
- * vigild's beat): compares the live header at base with the private
- * layout lay.  Returns 1 when the caller should log msg: the header was
- * found changed (first time, or again SEG_WATCH_REPEAT_NS after it last
- * said so while it stays changed), or is back to what was validated.
- * Returns 0 otherwise.  The rule lives here so that every process says
- * it the same way and at the same rate.
+ * May a line about the header be said now?  Returns 1 and consumes one of
+ * the window's SEG_WATCH_BURST lines, filling note with " (N lines not
+ * said)" when some were held back (else ""); returns 0 and counts the
+ * line when the window's budget is spent.
+ */
+int
+seg_watch_say(struct seg_watch *w, uint64_t now_ns, char *note,
+    size_t notelen)
+{
+	if (!w->started || now_ns - w->win_ns >= SEG_WATCH_WINDOW_NS) {
+		w->started = 1;
+		w->win_ns = now_ns;
+		w->said = 0;
+	}
+	if (w->said >= SEG_WATCH_BURST) {
+		w->hushed++;
+		return 0;
+	}
+	w->said++;
+	if (w->hushed > 0)
+		snprintf(note, notelen, " (%lu lines not said)", w->hushed);
+	else
+		snprintf(note, notelen, "%s", "");
+	w->hushed = 0;
+	return 1;
+}
+
+/*
+ * The periodic check of a long-lived reader (aggregator tick, vigil-api):
+ * compares the live header at base with the private layout lay.  Returns
+ * 1 when the caller should log msg: the header was found changed (said
+ * once while it stays so), or is back to what was validated; within the
+ * budget of seg_watch_say().  Returns 0 otherwise.  The rule lives here
+ * so that every process says it the same way and at the same rate.
  */
 int
 seg_layout_watch(struct seg_watch *w, const void *base,
     const struct vigil_layout *lay, uint64_t now_ns, char *msg,
     size_t msglen)
 {
-	char why[160];
+	char why[160], note[48];
+	int changed = vigil_layout_compare(base, lay, why, sizeof(why));
 
-	if (vigil_layout_compare(base, lay, why, sizeof(why))) {
-		if (w->changed && now_ns - w->said_ns < SEG_WATCH_REPEAT_NS)
-			return 0;
-		w->changed = 1;
-		w->said_ns = now_ns;
-		snprintf(msg, msglen, "%s; not followed: reading on with the "
-		    "layout validated at start", why);
-		return 1;
-	}
-	if (!w->changed)
+	if (changed == w->changed)
 		return 0;
-	w->changed = 0;
-	snprintf(msg, msglen, "segment header layout is back to the one "
-	    "validated at start");
+	w->changed = changed;
+	if (!seg_watch_say(w, now_ns, note, sizeof(note)))
+		return 0;
+	if (changed)
+		snprintf(msg, msglen, "%s; not followed: reading on with the "
+		    "layout validated at start%s", why, note);
+	else
+		snprintf(msg, msglen, "segment header layout is back to the "
+		    "one validated at start%s", note);
 	return 1;
 }
 

@@ -40,16 +40,22 @@ struct segment {
 };
 
 /*
- * What a long-lived reader keeps between two seg_layout_watch() calls:
- * whether the header was found changed, and when that was last said.
+ * What a long-lived reader keeps between two checks of the header: whether
+ * it was found changed, and its line budget (SEG_WATCH_BURST lines per
+ * SEG_WATCH_WINDOW_NS; the rest are counted and the count said with the
+ * next line), so that a process rewriting the header in a loop cannot
+ * flood the log.
  */
 struct seg_watch {
 	int changed;
-	uint64_t said_ns;
+	int started;		/* win_ns is set */
+	uint64_t win_ns;	/* start of the current window */
+	unsigned said;		/* lines in this window */
+	unsigned long hushed;	/* lines not said since the last one said */
 };
 
-/* A changed header is said again at most this often while it stays so. */
-#define SEG_WATCH_REPEAT_NS	(UINT64_C(600) * 1000000000u)
+#define SEG_WATCH_WINDOW_NS	(UINT64_C(600) * 1000000000u)
+#define SEG_WATCH_BURST		64
 
 /* Default capacities. */
 #define SEG_DEFAULT_PROVIDERS	64
@@ -69,6 +75,7 @@ void		seg_layout_restore(struct segment *);
 int		seg_layout_check(const struct segment *, char *, size_t);
 int		seg_layout_watch(struct seg_watch *, const void *,
 		    const struct vigil_layout *, uint64_t, char *, size_t);
+int		seg_watch_say(struct seg_watch *, uint64_t, char *, size_t);
 
 struct vigil_seqblock	*seg_dir_slot(const struct segment *, uint32_t);
 struct vigil_seqblock	*seg_stats(const struct segment *, uint32_t);

@@ -220,9 +220,9 @@ make_segment(void)
 static void
 beat_cb(evutil_socket_t fd, short what, void *arg)
 {
-	static uint64_t said_ns;
+	static struct seg_watch watch;
 	static unsigned long rewrites;
-	char why[256];
+	char why[160], note[48];
 	uint64_t now = now_mono_ns();
 
 	(void)fd;
@@ -234,16 +234,15 @@ beat_cb(evutil_socket_t fd, short what, void *arg)
 	 * vigild never reads the layout back (it addresses the segment
 	 * with the one it computed).  As the header's writer it puts a
 	 * rewritten layout right at once, so that a child that maps the
-	 * segment later validates the real one, and says so at most every
-	 * SEG_WATCH_REPEAT_NS (docs/segment.md, "Trust").
+	 * segment later validates the real one; each rewrite is said,
+	 * within seg_watch_say's budget (docs/segment.md, "Trust").
 	 */
 	if (seg_layout_check(&vd->seg, why, sizeof(why)) == -1) {
 		rewrites++;
-		if (said_ns == 0 || now - said_ns >= SEG_WATCH_REPEAT_NS) {
+		if (seg_watch_say(&watch, now, note, sizeof(note)))
 			log_warnx("%s; not followed: header rewritten from "
-			    "vigild's copy (%lu times so far)", why, rewrites);
-			said_ns = now;
-		}
+			    "vigild's copy (%lu rewrites since start)%s", why,
+			    rewrites, note);
 		seg_layout_restore(&vd->seg);
 	}
 	roles_watchdog();
