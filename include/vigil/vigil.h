@@ -19,6 +19,14 @@
  *   - stats blocks, directory slots and the routing block: seqlocks.  Odd
  *     means "being written"; readers retry a bounded number of times, then
  *     report VIGIL_EBUSY rather than spin (a writer may be dead).
+ *   - the layout (offsets, strides, capacities, entry sizes) is copied
+ *     once at open, validated, and used from that private copy: the
+ *     header is writable by vigil's service uid, so a change to it is
+ *     reported (vigil_layout_changed), never followed.
+ *
+ * What is promised is the segment layout (ABI v1, below).  The client
+ * structs are compiled into the caller with this header; struct
+ * vigil_client gained its private layout as its last member.
  */
 #ifndef VIGIL_VIGIL_H
 #define VIGIL_VIGIL_H
