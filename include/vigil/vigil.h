@@ -838,27 +838,23 @@ static inline int
 vigil_layout_read(const void *base, size_t size, struct vigil_layout *out,
     char *err, size_t errlen)
 {
+	const struct vigil_header *h = (const struct vigil_header *)base;
 	const char *why = "segment smaller than its header";
 	int rc = VIGIL_ECORRUPT;
 
 	memset(out, 0, sizeof(*out));
-	if (size >= sizeof(struct vigil_header)) {
-		vigil_layout_copy((const struct vigil_header *)base, out);
+	if (size >= sizeof(*h)) {
+		vigil_layout_copy(h, out);
 		rc = vigil_layout_valid(out, size, &why);
 		if (rc == VIGIL_OK)
 			return VIGIL_OK;
-		if (rc == VIGIL_EABI && err != NULL) {
-			snprintf(err, errlen, "segment ABI %u.%u, this client "
-			    "reads ABI %u", out->abi_major,
-			    ((const struct vigil_header *)base)->abi_minor,
-			    VIGIL_ABI_MAJOR);
-			memset(out, 0, sizeof(*out));
-			return rc;
-		}
 	}
-	memset(out, 0, sizeof(*out));
-	if (err != NULL)
+	if (err != NULL && rc == VIGIL_EABI)
+		snprintf(err, errlen, "segment ABI %u.%u, this client reads "
+		    "ABI %u", out->abi_major, h->abi_minor, VIGIL_ABI_MAJOR);
+	else if (err != NULL)
 		snprintf(err, errlen, "%s", why);
+	memset(out, 0, sizeof(*out));
 	return rc;
 }
 
