@@ -144,7 +144,7 @@ api_events_init(struct api_ctx *ctx)
 	ev.ring = calloc(API_EVENT_RING, sizeof(*ev.ring));
 	ev.prev = calloc(cap, sizeof(*ev.prev));
 	ev.snap = calloc(cap, sizeof(*ev.snap));
-	ev.alerts = calloc(ctx->vc.hdr->alert_cap, sizeof(*ev.alerts));
+	ev.alerts = calloc(ctx->vc.lay.alert_cap, sizeof(*ev.alerts));
 	if (ev.ring == NULL || ev.prev == NULL || ev.snap == NULL ||
 	    ev.alerts == NULL)
 		return -1;
@@ -294,7 +294,7 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 	ev.primed = 1;
 
 	while ((n = vigil_read_alerts(vc, &ev.alert_cur, ev.alerts,
-	    vc->hdr->alert_cap)) > 0) {
+	    vc->lay.alert_cap)) > 0) {
 		for (i = 0; i < n; i++) {
 			struct vigil_alert *al = &ev.alerts[i];
 			cJSON *o = cJSON_CreateObject();

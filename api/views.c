@@ -462,9 +462,9 @@ api_view_provider(struct api_ctx *ctx, const char *name,
 	if ((v = api_query_get(q, "samples")) != NULL) {
 		want = strtoul(v, &end, 10);
 		if (*v == '\0' || *end != '\0' || want >
-		    ctx->vc.hdr->sample_cap) {
+		    ctx->vc.lay.sample_cap) {
 			snprintf(msg, sizeof(msg), "samples must be 0..%u",
-			    ctx->vc.hdr->sample_cap);
+			    ctx->vc.lay.sample_cap);
 			bad_param(out, r, "samples", msg);
 			return;
 		}
@@ -738,7 +738,7 @@ history_one(struct api_ctx *ctx, const struct vigil_provider *p,
 	int open = 0;
 
 	n = vigil_read_history(&ctx->vc, p->idx, &cur, ctx->hist,
-	    ctx->vc.hdr->history_cap);
+	    ctx->vc.lay.history_cap);
 	memset(&b, 0, sizeof(b));
 	for (i = 0; i < n; i++) {
 		const struct vigil_history *h = &ctx->hist[i];
@@ -904,7 +904,7 @@ api_view_alerts(struct api_ctx *ctx, const struct api_query *q,
 	const char *v;
 	struct vigil_cursor cur = { 0, 0 };
 	uint64_t since = 0;
-	unsigned long limit = ctx->vc.hdr->alert_cap;
+	unsigned long limit = ctx->vc.lay.alert_cap;
 	int level = -1, l;
 	size_t n, i, kept = 0, first;
 	char *end, at[32];
@@ -930,7 +930,7 @@ api_view_alerts(struct api_ctx *ctx, const struct api_query *q,
 	if ((v = api_query_get(q, "limit")) != NULL) {
 		limit = strtoul(v, &end, 10);
 		if (*v == '\0' || *end != '\0' || limit < 1 ||
-		    limit > ctx->vc.hdr->alert_cap) {
+		    limit > ctx->vc.lay.alert_cap) {
 			bad_param(out, r, "limit", "limit must be 1.. the "
 			    "alert retention");
 			return;
@@ -942,7 +942,7 @@ api_view_alerts(struct api_ctx *ctx, const struct api_query *q,
 		return;
 	}
 	n = vigil_read_alerts(&ctx->vc, &cur, ctx->alerts,
-	    ctx->vc.hdr->alert_cap);
+	    ctx->vc.lay.alert_cap);
 	for (i = 0; i < n; i++)
 		api_clean_alert(&ctx->alerts[i]);
 	/* Filter in place, then keep the newest `limit`. */

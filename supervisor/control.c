@@ -1150,12 +1150,12 @@ op_status(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
 	unsigned wst = VIGIL_ST_HEALTHY;
 
 	(void)a;
-	if ((snap = calloc(vd->seg.hdr->provider_cap, sizeof(*snap))) ==
+	if ((snap = calloc(vd->seg.lay.provider_cap, sizeof(*snap))) ==
 	    NULL) {
 		ctl_error(c, id, "internal", "out of memory");
 		return;
 	}
-	if ((rc = vigil_snapshot_all(&vd->cli, snap, vd->seg.hdr->provider_cap,
+	if ((rc = vigil_snapshot_all(&vd->cli, snap, vd->seg.lay.provider_cap,
 	    &n)) != VIGIL_OK) {
 		free(snap);
 		ctl_error(c, id, "busy", "segment: %s", vigil_strerror(rc));
@@ -1241,7 +1241,7 @@ op_alerts(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
 	char prov[VIGIL_NAME_MAX], level[16];
 	uint64_t since = 0, limit = 100;
 	size_t n, i, first, out;
-	uint32_t cap = vd->seg.hdr->alert_cap;
+	uint32_t cap = vd->seg.lay.alert_cap;
 	int lv = -1, rc;
 
 	prov[0] = '\0';
@@ -1311,7 +1311,7 @@ op_history(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
 	msgpack_packer pk;
 	char name[VIGIL_NAME_MAX], step[8] = "raw";
 	uint64_t from = 0, to = UINT64_MAX, limit = 1000, stepns = 0;
-	uint32_t idx, cap = vd->seg.hdr->history_cap;
+	uint32_t idx, cap = vd->seg.lay.history_cap;
 	size_t n, i, out, first, si;
 	int rc;
 
