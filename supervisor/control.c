@@ -463,7 +463,8 @@ ctl_refuse(int fd, const char *code, const char *group, const char *msg)
  * The refusal log, at most a line a second: the first refusal of a
  * quiet spell is logged whole, the ones in the next second are counted
  * and logged as one line when it ends, and so on while they go on.  A
- * flood of connections costs a line a second, not a line each.
+ * flood of connections, or of operations a peer may not make, costs a
+ * line a second, not a line each.
  */
 static void
 ctl_refusal_log(const char *code, const char *fmt, ...)
@@ -502,8 +503,9 @@ ctl_refusal_tick(evutil_socket_t fd, short what, void *arg)
 		ctl_refusals.rl_open = 0;
 		return;
 	}
-	log_warnx("control: refused %u more connection%s in the last second "
-	    "(%u busy, %u forbidden)", n, n == 1 ? "" : "s",
+	log_warnx("control: refused %u more connection%s or operation%s in "
+	    "the last second (%u busy, %u forbidden)", n, n == 1 ? "" : "s",
+	    n == 1 ? "" : "s",
 	    ctl_refusals.rl_busy, ctl_refusals.rl_forbidden);
 	ctl_refusals.rl_busy = ctl_refusals.rl_forbidden = 0;
 	evtimer_add(ctl_refusals.rl_ev, &sec);
@@ -789,8 +791,10 @@ ctl_request(struct ctl_conn *c, const msgpack_object *m)
 		    o->type == MSGPACK_OBJECT_STR)
 			(void)mp_get_str(args, "provider", who, sizeof(who));
 		if (!c->c_admin) {
-			log_warnx("control: %s%s%s refused: uid %u pid %d is "
-			    "not in admin group %s", op, who[0] ? " " : "",
+			/* A read-only peer may send this in a loop. */
+			ctl_refusal_log("forbidden", "control: %s%s%s refused: "
+			    "uid %u pid %d is not in admin group %s", op,
+			    who[0] ? " " : "",
 			    who, (unsigned)c->c_uid, (int)c->c_pid,
 			    vd->conf.admin_group[0] ? vd->conf.admin_group :
 			    "(none: root only)");

@@ -260,6 +260,36 @@ def test_peer_groups(h, rgid, agid):
        "reload; the error names admin_group %s" % ADMIN_GROUP, r)
 
 
+def test_refused_ops_log(h, rgid):
+    """A read-only peer sending an admin operation in a loop on one
+    connection: every one is refused, the log gets a few lines."""
+    since = len(h.logtext())
+
+    def flood():
+        s = tp.ctl_connect(h.sock, 10)
+        codes = {}
+        try:
+            for i in range(300):
+                s.sendall(tp.frame({"id": i + 1, "op": "pause",
+                                    "args": {"provider": "a"}}))
+                r = tp.recv_frame(s)
+                c = err_code(r) or "ok"
+                codes[c] = codes.get(c, 0) + 1
+        finally:
+            s.close()
+        return codes
+    codes = as_child(flood, 60201, NOGROUP, [rgid])
+    ok(codes == {"forbidden": 300}, "300 pauses by a read_group member "
+       "are all refused", codes)
+    tp.wait_for(lambda: any(re.search(r"\d+ more", x) for x in
+                            refusal_lines(h, since)), 3)
+    lines = refusal_lines(h, since)
+    ok(1 <= len(lines) <= 5 and any(re.search(r"\d+ more", x)
+                                    for x in lines),
+       "refused operations cost a few log lines, the rest counted",
+       (len(lines), lines[:6]))
+
+
 def test_hint_names_group(h):
     """Someone outside read_group is told which group to join: the
     configured one, not "vigil"."""
@@ -308,6 +338,7 @@ def main():
         h.start(wait_providers=["a"])
         for t, args in ((test_lockout, (h, rgid)),
                         (test_peer_groups, (h, rgid, agid)),
+                        (test_refused_ops_log, (h, rgid)),
                         (test_hint_names_group, (h,)),
                         (test_silence_until, (h,))):
             try:
