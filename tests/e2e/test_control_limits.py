@@ -117,7 +117,8 @@ class Holder:
             s.close()
         counts["first_busy"] = first_busy
         if run_ctl:
-            p = subprocess.run([binpath("vigilctl"), "-s", sock, "ping"],
+            p = subprocess.run([tp.public_binpath("vigilctl"), "-s", sock,
+                                "ping"],
                                capture_output=True, text=True, timeout=30,
                                env={"PATH": "/usr/bin:/bin"})
             counts["ctl"] = [p.returncode, p.stdout, p.stderr]
@@ -294,8 +295,8 @@ def test_hint_names_group(h):
     """Someone outside read_group is told which group to join: the
     configured one, not "vigil"."""
     def outsider():
-        p = subprocess.run([binpath("vigilctl"), "-s", h.sock, "ping"],
-                           capture_output=True, text=True, timeout=30,
+        p = subprocess.run([tp.public_binpath("vigilctl"), "-s", h.sock,
+                            "ping"], capture_output=True, text=True, timeout=30,
                            env={"PATH": "/usr/bin:/bin"})
         return [p.returncode, p.stdout, p.stderr]
     rc, _, err = as_child(outsider, 60201, NOGROUP, [])
@@ -328,6 +329,8 @@ def main():
     rgid = grp.getgrnam(READ_GROUP).gr_gid
     agid = grp.getgrnam(ADMIN_GROUP).gr_gid
     h = tp.Harness("limits")
+    # Made here, as root: the forked peers run it as other users.
+    tp.public_binpath("vigilctl")
     with tp.guarded("harness", h):
         os.chmod(h.tmp, 0o755)      # the children reach the socket
         h.sim = tp.Sim(h.tmp, ["a:openai:" + KEY_A])
