@@ -606,7 +606,7 @@ teardown(struct prober *pr)
 			probe_xfer_free(&pr->extra[i]);
 	if (pr->gen.easy != NULL)
 		probe_xfer_free(&pr->gen);
-	if (pr->eng.multi != NULL)
+	if (pr->eng.cv != NULL)
 		probe_engine_free(&pr->eng);
 	for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
 		if (*evs[i] != NULL) {
