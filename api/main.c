@@ -22,7 +22,6 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +39,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 
+#include "addr.h"
 #include "api.h"
 #include "ctl.h"
 #include "log.h"
@@ -69,7 +69,6 @@ static void	send_error(struct evhttp_request *, int, const char *,
 static void	accept_error_cb(struct evconnlistener *, void *);
 static void	resume_cb(evutil_socket_t, short, void *);
 static void	signal_cb(evutil_socket_t, short, void *);
-static int	listen_on(const char *, int *, char *, size_t);
 static void	raise_nofile(void);
 static void	set_nodelay(struct evhttp_request *);
 
@@ -360,78 +359,6 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(arg);
 }
 
-/*
- * Bind and listen on "ADDR:PORT" ("127.0.0.1:0", "[::1]:9470").  *port
- * receives the bound port.  Returns the socket or -1 with err filled.
- */
-static int
-listen_on(const char *addr, int *port, char *err, size_t errlen)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	char host[128], *end;
-	const char *colon;
-	long pnum;
-	int len, fd, one = 1, ok;
-
-	memset(&ss, 0, sizeof(ss));
-	/* evutil_parse_sockaddr_port refuses port 0, which tests need. */
-	if ((colon = strrchr(addr, ':')) == NULL ||
-	    (size_t)(colon - addr) >= sizeof(host) ||
-	    (pnum = strtol(colon + 1, &end, 10)) < 0 || pnum > 65535 ||
-	    colon[1] == '\0' || *end != '\0') {
-		snprintf(err, errlen, "bad listen address \"%s\" (want "
-		    "ADDR:PORT)", addr);
-		return -1;
-	}
-	memcpy(host, addr, (size_t)(colon - addr));
-	host[colon - addr] = '\0';
-	if (host[0] == '[' && strlen(host) > 2 &&
-	    host[strlen(host) - 1] == ']') {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		host[strlen(host) - 1] = '\0';
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)pnum);
-		ok = inet_pton(AF_INET6, host + 1, &s6->sin6_addr) == 1;
-		len = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)pnum);
-		ok = inet_pton(AF_INET, host, &s4->sin_addr) == 1;
-		len = sizeof(*s4);
-	}
-	if (!ok) {
-		snprintf(err, errlen, "bad listen address \"%s\" (want "
-		    "ADDR:PORT with a numeric address)", addr);
-		return -1;
-	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd == -1) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, (socklen_t)len) == -1 ||
-	    listen(fd, 1024) == -1) {
-		snprintf(err, errlen, "bind %s: %s", addr, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1) {
-		snprintf(err, errlen, "getsockname: %s", strerror(errno));
-		close(fd);
-		return -1;
-	}
-	*port = ntohs(ss.ss_family == AF_INET6 ?
-	    ((struct sockaddr_in6 *)&ss)->sin6_port :
-	    ((struct sockaddr_in *)&ss)->sin_port);
-	return fd;
-}
-
 /* The connection cap is the descriptor limit: raise the soft limit to
  * API_MAX_FDS (or the hard limit); past it, accepting pauses. */
 static void
@@ -540,9 +467,9 @@ main(int argc, char *argv[])
 			set.prometheus = 0;
 		if ((rc = vigil_open(&ctx.vc, shm)) != VIGIL_OK)
 			fatalx("%s", ctx.vc.err);
-		if ((lfd = listen_on(set.listen, &port, err, sizeof(err))) ==
-		    -1)
-			fatalx("%s", err);
+		if ((lfd = addr_listen(set.listen, SOCK_NONBLOCK, &port, err,
+		    sizeof(err))) == -1)
+			fatalx("listen: %s", err);
 	}
 	(void)setsockopt(lfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	ctx.prometheus = set.prometheus;
