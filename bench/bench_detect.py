@@ -29,10 +29,11 @@ failed sample's start time read from the segment (CLOCK_MONOTONIC, the
 same clock as Python's time.monotonic()).  It prints mean, p50 and p95
 of each and the ratio classic / vigil on the mean.
 
-False alarms and the ramp: tests/e2e/test_detect.py's scenarios at full
-length (--fa-probes probes of a provider with 5% random errors and a
-latency tail; a ramp 0% -> 100% in --ramp-steps steps after a healthy
-minute and a half, so that the trend has history to compare with).
+False alarms and the ramp: tests/e2e/test_detect.py's scenarios (in
+tests/e2e/harness.py) at full length (--fa-probes probes of a provider
+with 5% random errors and a latency tail; a ramp 0% -> 100% in
+--ramp-steps steps after a healthy minute and a half, so that the trend
+has history to compare with).
 """
 import argparse
 import http.client
@@ -48,8 +49,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
 os.environ.setdefault("VIGIL_BUILD", "build")
 
-import test_aggregation as ta  # noqa: E402
-import test_detect as td  # noqa: E402
+import harness  # noqa: E402  (the shared harness)
 from benchlib import mean, parse_dur, pct  # noqa: E402
 
 CONFIRM_MAX_S = 1.0		# prober/sched.h SCHED_CONFIRM_MAX_MS
@@ -171,14 +171,14 @@ def trial_loop(name, n, interval, sim, v, w, out, errors):
     phases = [(i + rnd.random()) / n for i in range(n)]
     rnd.shuffle(phases)
     for ph in phases:
-        if not ta.wait_for(lambda: w.healthy(name), settle, 0.02):
+        if not harness.wait_for(lambda: w.healthy(name), settle, 0.02):
             errors.append("%s: not healthy again within %.0f s" % (
                 name, settle))
             return
         time.sleep(0.5 + ph * interval)
         t_sw = time.monotonic()
         sim.fault(name, {"down": True})
-        got = ta.wait_for(lambda: (
+        got = harness.wait_for(lambda: (
             w.first_change(name, t_sw, lambda s, c: s == "unhealthy") and
             w.first_change(name, t_sw, lambda s, c: c == "open") and
             w.first_event(name, t_sw) and w.first_hook(name, t_sw)),
@@ -213,9 +213,9 @@ def detection(args, interval):
     names = ["d%02d" % i for i in range(args.providers)]
     import tempfile
     tmp = tempfile.mkdtemp(prefix="vigil-bench-detect-")
-    sim = ta.Sim(tmp, ["%s:openai:sk-bench-%s:0" % (n, n) for n in names])
-    v = ta.Vigil("bdetect")
-    rcv = ta.Receiver()
+    sim = harness.Sim(tmp, ["%s:openai:sk-bench-%s:0" % (n, n) for n in names])
+    v = harness.Vigil("bdetect")
+    rcv = harness.Receiver()
     w = None
     trials, errors = [], []
     try:
@@ -249,17 +249,17 @@ def detection(args, interval):
 
 
 def false_alarms_and_ramp(args):
-    sim, v, tmp = td.start("bfa", ["noisy", "ramp"])
+    sim, v, tmp = harness.detect_start("bfa", ["noisy", "ramp"])
     res = {}
     try:
         def run_fa():
-            res["fa"] = td.false_alarms(v, sim, "noisy", args.fa_probes,
-                                        args.fa_probes * td.INTERVAL_MS /
-                                        1000.0 * 3)
+            res["fa"] = harness.false_alarms(
+                v, sim, "noisy", args.fa_probes,
+                args.fa_probes * harness.INTERVAL_MS / 1000.0 * 3)
         t = threading.Thread(target=run_fa)
         t.start()
-        al, d = td.ramp(v, sim, "ramp", healthy_s=args.ramp_healthy,
-                        steps=args.ramp_steps, step_s=args.ramp_step)
+        al, d = harness.ramp(v, sim, "ramp", healthy_s=args.ramp_healthy,
+                             steps=args.ramp_steps, step_s=args.ramp_step)
         t.join()
         res["ramp_alerts"] = [(a["id"], a["kind"], a["level"],
                                a["rate_in_force"]) for a in al]
@@ -340,7 +340,7 @@ def main():
         print("false alarms: %d probes at %d ms, 5%% errors (%d failed) "
               "and a latency tail: %d critical alerts, %d warnings, %d "
               "circuit openings" % (
-                  fa["samples"], td.INTERVAL_MS, fa["failures"],
+                  fa["samples"], harness.INTERVAL_MS, fa["failures"],
                   len(fa["critical"]), len(fa["warnings"]),
                   fa["circuit_opens"]))
         raised = [x for x in r["ramp_alerts"]

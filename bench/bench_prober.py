@@ -74,7 +74,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
 os.environ.setdefault("VIGIL_BUILD", "build")
 
-import test_probing as tp  # noqa: E402  (the e2e harness)
+import harness  # noqa: E402  (the shared harness)
 from benchlib import cpu_s, parse_dur, pct, rollup_kb  # noqa: E402
 
 SYS_CA = "/etc/ssl/certs/ca-certificates.crt"
@@ -129,7 +129,7 @@ def smaps_top(pid, n=12):
 
 def prober_pids(vigild_pid):
     out = {}
-    for k in tp.children_of(vigild_pid):
+    for k in harness.children_of(vigild_pid):
         try:
             with open("/proc/%d/cmdline" % k, "rb") as f:
                 argv = f.read().split(b"\0")
@@ -243,7 +243,7 @@ def serve_tls(portfile, cert, key):
 
 
 def sim_has_tls():
-    r = subprocess.run([tp.binpath("vigil-sim"), "--help"],
+    r = subprocess.run([harness.binpath("vigil-sim"), "--help"],
                        capture_output=True, text=True)
     return "--tls-cert" in (r.stdout + r.stderr)
 
@@ -270,12 +270,12 @@ class Server:
                 c["tls_cert"], c["tls_key"] = cert, key
             with open(conf, "w") as f:
                 json.dump(c, f)
-            args = [tp.binpath("vigil-sim"), "-c", conf, "--port-file",
+            args = [harness.binpath("vigil-sim"), "-c", conf, "--port-file",
                     self.portfile]
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
                                      stderr=self.log)
-        if not tp.wait_for(lambda: os.path.exists(self.portfile) or
-                           self.proc.poll() is not None, 20):
+        if not harness.wait_for(lambda: os.path.exists(self.portfile) or
+                                self.proc.poll() is not None, 20):
             raise RuntimeError("the server did not start")
         if self.proc.poll() is not None:
             raise RuntimeError("the server exited with %d" %
@@ -301,7 +301,7 @@ class Server:
         return d if isinstance(d, dict) else {}
 
     def stop(self):
-        tp.stop_process(self.proc)
+        harness.stop_process(self.proc)
         self.log.close()
 
 
@@ -326,7 +326,7 @@ def delta(a, b):
 def start_loop(url, ca_file, a):
     """tests/tools/curlloop on url; returns the process once its first
     check (the connection) is done, or None without the tool."""
-    path = tp.binpath("tests/tools/curlloop")
+    path = harness.binpath("tests/tools/curlloop")
     if not os.access(path, os.X_OK):
         return None
     p = subprocess.Popen(
@@ -378,7 +378,7 @@ def run(a):
            "interval_ms": int(a.interval * 1000),
            "idle_interval_ms": int(a.idle_interval * 1000),
            "https": a.https, "ca": a.ca if a.https else None}
-    h = tp.Harness("bprober")
+    h = harness.Harness("bprober")
     srv = None
     loop = None
     names = ["p%03d" % i for i in range(a.providers)]
@@ -401,7 +401,7 @@ def run(a):
                      interval="%dms" % int(a.interval * 1000),
                      timeout="%dms" % int(max(a.interval / 2, 0.1) * 1000))
         h.start()
-        if not tp.wait_for(lambda: h.all_up(names), 60, 0.1):
+        if not harness.wait_for(lambda: h.all_up(names), 60, 0.1):
             raise RuntimeError("probers did not start: %s" %
                                h.logtext()[-1500:])
 
@@ -410,7 +410,7 @@ def run(a):
             return len(ps) == len(names) and all(
                 p["head"] > 2 and p["samples"] and
                 p["samples"][-1]["outcome"] == "ok" for p in ps.values())
-        if not tp.wait_for(all_ok, 30, 0.2):
+        if not harness.wait_for(all_ok, 30, 0.2):
             ps = h.providers(2)
             raise RuntimeError("providers not ok: %s" % {
                 n: [s["outcome"] + " " + s.get("error", "")

@@ -48,7 +48,7 @@ TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(TOP, "tests", "e2e"))
 os.environ.setdefault("VIGIL_BUILD", "build")
 
-import test_probing as tp  # noqa: E402  (the e2e harness: Sim, Harness)
+import harness  # noqa: E402  (the shared harness)
 import bench_prober as bp  # noqa: E402  (certificates, the TLS server)
 from benchlib import cpu_s, parse_dur, pct, rollup_kb  # noqa: E402
 
@@ -78,7 +78,7 @@ def roles(vigild_pid):
     (the spawner is "vigil-prober --spawner"; a prober it forked shows
     "vigil-prober NAME" like a fork+exec'd one)"""
     out = {"aggregator": 0, "api": 0, "spawner": 0, "probers": []}
-    for k in tp.children_of(vigild_pid):
+    for k in harness.children_of(vigild_pid):
         argv = cmdline(k) + [""]
         c = os.path.basename(argv[0])
         if c.startswith("vigil-aggregator"):
@@ -139,7 +139,7 @@ class Api:
 
 def run_size(n, minutes, interval, verbose, https=False, ca="file"):
     res = {"providers": n, "https": https}
-    h = tp.Harness("scale%d" % n)
+    h = harness.Harness("scale%d" % n)
     sim = None
     try:
         names = ["p%04d" % i for i in range(n)]
@@ -161,7 +161,7 @@ def run_size(n, minutes, interval, verbose, https=False, ca="file"):
         t0 = time.monotonic()
         h.start()
         names = [p["name"] for p in provs]
-        started = tp.wait_for(lambda: h.all_up(names), 120, 0.1)
+        started = harness.wait_for(lambda: h.all_up(names), 120, 0.1)
         t_up = time.monotonic() - t0
         if not started:
             r = roles(h.proc.pid)
@@ -173,7 +173,7 @@ def run_size(n, minutes, interval, verbose, https=False, ca="file"):
         def all_sampled():
             ps = h.providers(0)
             return len(ps) == n and all(p["head"] > 0 for p in ps.values())
-        sampled = tp.wait_for(all_sampled, 60, 0.1)
+        sampled = harness.wait_for(all_sampled, 60, 0.1)
         t_first = time.monotonic() - t0
         res["startup_all_running_s"] = round(t_up, 3)
         res["startup_all_sampled_s"] = round(t_first, 3) if sampled \

@@ -3,8 +3,8 @@
 
 Starts build/tests/tools/segfill (deterministic data, commands on stdin)
 and build/vigil-api standalone on a free port, checks every endpoint and
-parameter, the error cases, SSE and the WebSocket (a stdlib RFC 6455
-client below) with Last-Event-ID replay and slow-client drops,
+parameter, the error cases, SSE and the WebSocket (harness.py's stdlib RFC
+6455 client) with Last-Event-ID replay and slow-client drops,
 Prometheus output with promtool, and adversarial requests with the
 server's RSS (/proc/PID/status) before and after.  Stops both processes by pid in
 a finally block.  Prints "ok - NAME" / "not ok - NAME".
@@ -12,8 +12,6 @@ a finally block.  Prints "ok - NAME" / "not ok - NAME".
 import base64
 import csv
 import fcntl
-import hashlib
-import http.client
 import io
 import json
 import os
@@ -24,161 +22,18 @@ import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 
+import harness
+from harness import (API, SSE, WS, ApiServer, Segfill, get, get_json,
+                     prom_layout, prom_samples, result, ws_frame_ok)
+
 BUILD = os.environ.get("VIGIL_BUILD", "build")
-SEGFILL = os.path.join(BUILD, "tests", "tools", "segfill")
-API = os.path.join(BUILD, "vigil-api")
 NAMES = ["openai", "anthropic", "google", "deepseek", "qwen", "cursor"]
 STATUS0 = ["healthy", "degraded", "unhealthy", "healthy", "misconfigured",
            "paused"]
 CIRCUIT0 = ["closed", "closed", "open", "closed", "half_open", "closed"]
-
-failures = 0
-
-
-def result(name, ok, detail=""):
-    global failures
-    if ok:
-        print("ok - %s" % name)
-    else:
-        failures += 1
-        print("not ok - %s %s" % (name, detail))
-    sys.stdout.flush()
-
-
-class Server:
-    def __init__(self, shm, env=None, extra=()):
-        self.tmp = tempfile.mkdtemp(prefix="vigil-api-test-")
-        self.portfile = os.path.join(self.tmp, "port")
-        self.log = open(os.path.join(self.tmp, "api.log"), "w+")
-        # Under ASan, freed memory waits in a quarantine of up to 256 MB,
-        # which grows RSS with no leak at all: cap it, so that the
-        # memory-bound checks measure the server and not the sanitizer.
-        env = dict(os.environ if env is None else env)
-        env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + \
-            ":quarantine_size_mb=4:thread_local_quarantine_size_kb=64"
-        self.proc = subprocess.Popen(
-            [API, "--shm", shm, "--listen", "127.0.0.1:0", "--port-file",
-             self.portfile] + list(extra),
-            stdout=self.log, stderr=self.log, env=env)
-        deadline = time.time() + 10
-        while not os.path.exists(self.portfile):
-            if self.proc.poll() is not None or time.time() > deadline:
-                self.log.seek(0)
-                raise RuntimeError("vigil-api did not start: " +
-                                   self.log.read())
-            time.sleep(0.02)
-        with open(self.portfile) as f:
-            self.port = int(f.read())
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.seek(0)
-        tail = self.log.read()[-2000:]
-        if self.proc.returncode != 0:
-            print("# vigil-api exited %d:\n# %s" % (
-                self.proc.returncode, tail.replace("\n", "\n# ")))
-        self.log.close()
-        shutil.rmtree(self.tmp, ignore_errors=True)
-        return self.proc.returncode
-
-
-class Segfill:
-    def __init__(self, shm):
-        self.proc = subprocess.Popen([SEGFILL, "--shm", shm],
-                                     stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        if not line.startswith("ready t0="):
-            raise RuntimeError("segfill: " + line)
-        self.t0 = int(line.split("=")[1])
-
-    def cmd(self, line):
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-        return self.proc.stdout.readline().strip()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-
-
-PROM_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-PROM_ESC = re.compile(r'\\(.)')
-
-
-def prom_samples(text):
-    """(name, {label: value}, value) of every sample line of an exposition,
-    label values unescaped."""
-    out = []
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        head, _, val = line.rpartition(" ")
-        name, _, lbl = head.partition("{")
-        labels = {k: PROM_ESC.sub(lambda m: "\n" if m.group(1) == "n"
-                                  else m.group(1), v)
-                  for k, v in PROM_LABEL.findall(lbl)}
-        out.append((name, labels, val))
-    return out
-
-
-def prom_layout(text, kinds):
-    """Where the exposition breaks the layout of issue 9, as a list of
-    strings (empty: fine).  kinds: {provider: kind} expected.  Only
-    vigil_provider_info carries kind, exactly one per provider with value
-    1; the window summary has no _sum or _count; every per-provider
-    series carries provider=."""
-    bad = []
-    info = {}
-    for name, labels, val in prom_samples(text):
-        if name == "vigil_provider_info":
-            p = labels.get("provider")
-            if p in info or set(labels) != {"provider", "kind"} or \
-                    val != "1":
-                bad.append("info %r %r %s" % (p, labels, val))
-            info[p] = labels.get("kind")
-        elif "kind" in labels:
-            bad.append("kind on %s %r" % (name, labels))
-        if name in ("vigil_latency_seconds_sum",
-                    "vigil_latency_seconds_count"):
-            bad.append("summary series %s is back" % name)
-        if name == "vigil_latency_seconds" and \
-                set(labels) != {"provider", "window", "quantile"}:
-            bad.append("%s labels %r" % (name, labels))
-    for p in sorted(set(info) | set(kinds)):
-        if info.get(p) != kinds.get(p):
-            bad.append("vigil_provider_info of %r: kind %r, want %r" %
-                       (p, info.get(p), kinds.get(p)))
-    return bad
-
-
-def get(port, path, method="GET", headers=None, body=None):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    c.request(method, path, body=body, headers=headers or {})
-    r = c.getresponse()
-    data = r.read()
-    c.close()
-    return r.status, r.getheader("Content-Type"), dict(r.getheaders()), data
-
-
-def get_json(port, path):
-    st, ct, hdrs, data = get(port, path)
-    return st, ct, json.loads(data) if data else None
 
 
 def fetch_error(port, path):
@@ -238,171 +93,6 @@ def status_of(raw):
         return int(raw.split(b" ", 2)[1])
     except (IndexError, ValueError):
         return 0
-
-
-class SSE:
-    """A minimal server-sent events client on a raw socket."""
-
-    def __init__(self, port, last_id=None):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=5)
-        hdr = "GET /health/integration/events HTTP/1.1\r\nHost: x\r\n" \
-              "Accept: text/event-stream\r\n"
-        if last_id is not None:
-            hdr += "Last-Event-ID: %d\r\n" % last_id
-        self.s.sendall((hdr + "\r\n").encode())
-        self.buf = b""
-        self.head = None
-        self.text = ""
-
-    def _fill(self, deadline):
-        self.s.settimeout(max(0.01, deadline - time.time()))
-        try:
-            b = self.s.recv(65536)
-        except socket.timeout:
-            return False
-        if not b:
-            return False
-        self.buf += b
-        if self.head is None and b"\r\n\r\n" in self.buf:
-            self.head, _, self.buf = self.buf.partition(b"\r\n\r\n")
-        if self.head is not None:
-            # De-chunk what we have.
-            while True:
-                line, sep, rest = self.buf.partition(b"\r\n")
-                if not sep:
-                    break
-                n = int(line, 16)
-                if len(rest) < n + 2:
-                    break
-                self.text += rest[:n].decode()
-                self.buf = rest[n + 2:]
-        return True
-
-    def events(self, want, timeout):
-        """Wait until `want` events have arrived; return all parsed."""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            evs = self.parse()
-            if len(evs) >= want:
-                return evs
-            if not self._fill(deadline):
-                continue
-        return self.parse()
-
-    def parse(self):
-        evs = []
-        for block in self.text.split("\n\n")[:-1]:
-            e = {}
-            for line in block.split("\n"):
-                if line.startswith(":") or ":" not in line:
-                    continue
-                k, _, v = line.partition(":")
-                e[k] = v[1:] if v.startswith(" ") else v
-            if "data" in e:
-                evs.append(e)
-        return evs
-
-    def close(self):
-        self.s.close()
-
-
-WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-
-
-class WS:
-    """A minimal RFC 6455 client (masked frames, no extensions)."""
-
-    def __init__(self, port, path="/ws/health", key=None, timeout=5):
-        self.s = socket.create_connection(("127.0.0.1", port),
-                                          timeout=timeout)
-        self.key = key or base64.b64encode(os.urandom(16)).decode()
-        self.s.sendall(("GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                        "Sec-WebSocket-Key: %s\r\n"
-                        "Sec-WebSocket-Version: 13\r\n\r\n" %
-                        (path, self.key)).encode())
-        self.buf = b""
-        while b"\r\n\r\n" not in self.buf:
-            b = self.s.recv(4096)
-            if not b:
-                break
-            self.buf += b
-        head, _, self.buf = self.buf.partition(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        self.status = int(lines[0].split()[1]) if lines[0] else 0
-        self.headers = {}
-        for ln in lines[1:]:
-            k, _, v = ln.partition(":")
-            self.headers[k.strip().lower()] = v.strip()
-
-    def expected_accept(self):
-        return base64.b64encode(hashlib.sha1(
-            (self.key + GUID).encode()).digest()).decode()
-
-    def send(self, opcode, payload=b"", fin=True):
-        mask = os.urandom(4)
-        n = len(payload)
-        hdr = bytes([(0x80 if fin else 0) | opcode])
-        if n < 126:
-            hdr += bytes([0x80 | n])
-        elif n < 65536:
-            hdr += bytes([0x80 | 126]) + struct.pack("!H", n)
-        else:
-            hdr += bytes([0x80 | 127]) + struct.pack("!Q", n)
-        body = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        self.s.sendall(hdr + mask + body)
-
-    def _need(self, n, deadline):
-        while len(self.buf) < n:
-            self.s.settimeout(max(0.01, deadline - time.time()))
-            b = self.s.recv(65536)
-            if not b:
-                raise EOFError("connection closed")
-            self.buf += b
-
-    def recv(self, timeout=5):
-        """One frame: (opcode, payload).  Raises socket.timeout/EOFError."""
-        deadline = time.time() + timeout
-        self._need(2, deadline)
-        b0, b1 = self.buf[0], self.buf[1]
-        if b1 & 0x80:
-            raise ValueError("server frame is masked")
-        n = b1 & 0x7f
-        off = 2
-        if n == 126:
-            self._need(4, deadline)
-            n = struct.unpack("!H", self.buf[2:4])[0]
-            off = 4
-        elif n == 127:
-            self._need(10, deadline)
-            n = struct.unpack("!Q", self.buf[2:10])[0]
-            off = 10
-        self._need(off + n, deadline)
-        payload = self.buf[off:off + n]
-        self.buf = self.buf[off + n:]
-        return b0 & 0x0f, payload
-
-    def recv_text(self, timeout=5):
-        """The next text frame's JSON, answering nothing else."""
-        deadline = time.time() + timeout
-        while True:
-            op, p = self.recv(max(0.01, deadline - time.time()))
-            if op == 1:
-                return json.loads(p.decode())
-            if op == 8:
-                raise EOFError("close frame")
-
-    def close(self):
-        self.s.close()
-
-
-def ws_frame_ok(port):
-    """Is the WebSocket built in (101) or is this a build without
-    libwslay (501)?"""
-    w = WS(port)
-    st = w.status
-    w.close()
-    return st
 
 
 def rss_kb(pid):
@@ -748,7 +438,7 @@ def test_hostile(shm):
     seg = srv = sse = None
     try:
         seg = Segfill(shm)
-        srv = Server(shm)
+        srv = ApiServer(shm)
         port = srv.port
         sse = SSE(port)
         sse.events(0, 0.5)
@@ -864,7 +554,7 @@ def main():
         # so that the RSS bounds below measure vigil-api, not ASan.
         env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + \
             ":quarantine_size_mb=4"
-        srv = Server(shm, env=env)
+        srv = ApiServer(shm, env=env)
         port = srv.port
         run(seg, srv, port, shm)
         rc = srv.stop()
@@ -878,7 +568,7 @@ def main():
             srv.stop()
         if seg is not None:
             seg.stop()
-    return 1 if failures else 0
+    return 1 if harness.failures else 0
 
 
 def run(seg, srv, port, shm):
@@ -1309,14 +999,14 @@ def run(seg, srv, port, shm):
     # Prometheus disabled
     env = dict(os.environ)
     env["ENABLE_PROMETHEUS_METRICS"] = "false"
-    off = Server(shm, env=env)
+    off = ApiServer(shm, env=env)
     try:
         st, ct, doc = get_json(off.port, "/metrics")
         result("ENABLE_PROMETHEUS_METRICS=false: /metrics 404", st == 404
                and ct == "application/json")
     finally:
         off.stop()
-    off = Server(shm, extra=["--no-prometheus"])
+    off = ApiServer(shm, extra=["--no-prometheus"])
     try:
         st, ct, doc = get_json(off.port, "/metrics")
         result("--no-prometheus: /metrics 404", st == 404)

@@ -36,12 +36,11 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import test_aggregation as ta  # noqa: E402  (Sim, Vigil, ok, wait_for)
-import test_api as tapi  # noqa: E402  (SSE and WebSocket clients)
+import harness  # noqa: E402  (the shared harness)
 
-ok = ta.ok
-wait_for = ta.wait_for
-note = ta.note
+ok = harness.ok
+wait_for = harness.wait_for
+note = harness.note
 
 PROVIDERS = [("good", "openai"), ("fail", "anthropic"),
              ("badkey", "google"), ("flip", "deepseek")]
@@ -409,7 +408,7 @@ def test_metrics(v):
         "vigil_provider_status{" in ln])
     # Issue 9: kind only in vigil_provider_info (the configured kind of
     # every provider, names and kinds differ here), no summary _sum/_count.
-    bad = tapi.prom_layout(txt, dict(PROVIDERS))
+    bad = harness.prom_layout(txt, dict(PROVIDERS))
     ok(not bad, "/metrics: kind only in vigil_provider_info, the "
        "configured kind of each provider", bad[:5])
 
@@ -439,8 +438,8 @@ def wait_sse(sse, pred, timeout):
 
 
 def test_events(v, sim):
-    sse = tapi.SSE(v.port)
-    ws = tapi.WS(v.port)
+    sse = harness.SSE(v.port)
+    ws = harness.WS(v.port)
     try:
         ok(ws.status == 101, "/ws/health: 101 Switching Protocols",
            ws.status)
@@ -489,7 +488,7 @@ def test_events(v, sim):
     # Missed while disconnected: recovery of flip, then resume.
     sim.fault("flip", {"clear": True})
     wait_for(lambda: v.integration()["flip"]["status"] == "healthy", 10)
-    sse = tapi.SSE(v.port, last_id=last_id)
+    sse = harness.SSE(v.port, last_id=last_id)
     try:
         evs = wait_sse(sse, lambda e: any(
             d["to"] == "healthy" for _, d in status_events(e, "flip")), 5)
@@ -502,7 +501,7 @@ def test_events(v, sim):
            (ids, back))
     finally:
         sse.close()
-    ws = tapi.WS(v.port, path="/ws/health?last_event_id=%d" % last_id)
+    ws = harness.WS(v.port, path="/ws/health?last_event_id=%d" % last_id)
     try:
         first = ws.recv_text(5)
         ok(first.get("id") == last_id + 1,
@@ -515,12 +514,12 @@ def main():
     tmp = tempfile.mkdtemp(prefix="vigil-api-live-sim-")
     sim = v = None
     try:
-        sim = ta.Sim(tmp, ["good:openai:sk-live-good",
-                           "fail:anthropic:sk-live-fail",
-                           "badkey:google:sk-live-right",
-                           "flip:deepseek:sk-live-flip"])
+        sim = harness.Sim(tmp, ["good:openai:sk-live-good",
+                                "fail:anthropic:sk-live-fail",
+                                "badkey:google:sk-live-right",
+                                "flip:deepseek:sk-live-flip"])
         sim.fault("fail", {"status": 500})
-        v = ta.Vigil("apilive")
+        v = harness.Vigil("apilive")
         v.write_conf([{"name": n, "kind": k, "base_url": sim.base(n),
                        "key": "sk-live-wrong" if n == "badkey" else
                        "sk-live-" + n} for n, k in PROVIDERS],
@@ -574,10 +573,10 @@ def main():
             v.cleanup()
         if sim is not None:
             sim.stop()
-        if not ta.failures:
+        if not harness.failures:
             shutil.rmtree(tmp, ignore_errors=True)
-    print("# test_api_live: %d failed" % ta.failures)
-    return 1 if ta.failures else 0
+    print("# test_api_live: %d failed" % harness.failures)
+    return 1 if harness.failures else 0
 
 
 if __name__ == "__main__":

@@ -31,11 +31,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import test_probing as tp  # noqa: E402  (the shared harness)
-from test_probing import ok, binpath  # noqa: E402
+import harness  # noqa: E402  (the shared harness)
+from harness import ok, binpath  # noqa: E402
 
 try:
-    import msgpack  # noqa: F401  (tp.frame needs it)
+    import msgpack  # noqa: F401  (harness.frame needs it)
 except ImportError:
     print("not ok - python3-msgpack is not installed")
     sys.exit(1)
@@ -67,7 +67,7 @@ class Holder:
                 os.close(fd)
             out = {}
             try:
-                tp.drop_to(uid, gid, groups)
+                harness.drop_to(uid, gid, groups)
                 out = self.fill(sock, n, run_ctl)
             except Exception as e:
                 out["exception"] = repr(e)
@@ -89,10 +89,10 @@ class Holder:
             s.connect(sock)
             try:
                 try:
-                    s.sendall(tp.frame({"id": i + 1, "op": "ping"}))
+                    s.sendall(harness.frame({"id": i + 1, "op": "ping"}))
                 except (BrokenPipeError, ConnectionResetError):
                     pass            # refused and closed: the reply waits
-                r = tp.recv_frame(s)
+                r = harness.recv_frame(s)
             except (EOFError, ConnectionResetError):
                 counts["eof"] += 1
                 s.close()
@@ -109,7 +109,7 @@ class Holder:
             s.close()
         counts["first_busy"] = first_busy
         if run_ctl:
-            p = subprocess.run([tp.public_binpath("vigilctl"), "-s", sock,
+            p = subprocess.run([harness.public_binpath("vigilctl"), "-s", sock,
                                 "ping"],
                                capture_output=True, text=True, timeout=30,
                                env={"PATH": "/usr/bin:/bin"})
@@ -175,7 +175,7 @@ def test_lockout(h, rgid):
            "root's vigilctl reload still works",
            (p.returncode, p.stderr, held))
         try:
-            r = tp.ctl_call(h.sock, "ping")
+            r = harness.ctl_call(h.sock, "ping")
         except OSError as e:
             r = {"exception": repr(e)}
         ok(r.get("ok"), "... and root's raw ping too", r)
@@ -192,8 +192,8 @@ def test_lockout(h, rgid):
            "vigilctl refused as busy says \"server busy\", exit status 3",
            ctl)
         # The count of the suppressed comes when their second ends.
-        tp.wait_for(lambda: any(re.search(r"\d+ more", x) for x in
-                                refusal_lines(h, since)), 3)
+        harness.wait_for(lambda: any(re.search(r"\d+ more", x) for x in
+                                     refusal_lines(h, since)), 3)
         lines = refusal_lines(h, since)
         ok(busy >= 200 and 1 <= len(lines) <= 5,
            "%d refusals give at most a few log lines" % busy,
@@ -209,20 +209,20 @@ def test_peer_groups(h, rgid, agid):
     """A group given only by setgroups counts (SO_PEERGROUPS), for
     read_group and admin_group; the primary gid counts too."""
     def read():
-        return tp.ctl_call(h.sock, "status")
-    r = tp.as_user(read, 60101, NOGROUP, [rgid])
+        return harness.ctl_call(h.sock, "status")
+    r = harness.as_user(read, 60101, NOGROUP, [rgid])
     ok(r.get("ok") is True, "read_group only through setgroups: accepted",
        r)
-    r = tp.as_user(read, 60102, rgid, [])
+    r = harness.as_user(read, 60102, rgid, [])
     ok(r.get("ok") is True, "read_group as the primary gid: accepted", r)
 
     def reload():
-        return tp.ctl_call(h.sock, "reload")
+        return harness.ctl_call(h.sock, "reload")
     # (Also in read_group: the socket's mode lets only it connect.)
-    r = tp.as_user(reload, 60103, NOGROUP, [rgid, agid])
+    r = harness.as_user(reload, 60103, NOGROUP, [rgid, agid])
     ok(r.get("ok") is True, "admin_group only through setgroups: may "
        "reload", r)
-    r = tp.as_user(reload, 60104, NOGROUP, [rgid])
+    r = harness.as_user(reload, 60104, NOGROUP, [rgid])
     ok(err_code(r) == "forbidden" and ADMIN_GROUP in
        r["error"].get("message", ""), "a read_group member may not "
        "reload; the error names admin_group %s" % ADMIN_GROUP, r)
@@ -234,23 +234,23 @@ def test_refused_ops_log(h, rgid):
     since = len(h.logtext())
 
     def flood():
-        s = tp.ctl_connect(h.sock, 10)
+        s = harness.ctl_connect(h.sock, 10)
         codes = {}
         try:
             for i in range(300):
-                s.sendall(tp.frame({"id": i + 1, "op": "pause",
-                                    "args": {"provider": "a"}}))
-                r = tp.recv_frame(s)
+                s.sendall(harness.frame({"id": i + 1, "op": "pause",
+                                         "args": {"provider": "a"}}))
+                r = harness.recv_frame(s)
                 c = err_code(r) or "ok"
                 codes[c] = codes.get(c, 0) + 1
         finally:
             s.close()
         return codes
-    codes = tp.as_user(flood, 60201, NOGROUP, [rgid])
+    codes = harness.as_user(flood, 60201, NOGROUP, [rgid])
     ok(codes == {"forbidden": 300}, "300 pauses by a read_group member "
        "are all refused", codes)
-    tp.wait_for(lambda: any(re.search(r"\d+ more", x) for x in
-                            refusal_lines(h, since)), 3)
+    harness.wait_for(lambda: any(re.search(r"\d+ more", x) for x in
+                                 refusal_lines(h, since)), 3)
     lines = refusal_lines(h, since)
     ok(1 <= len(lines) <= 5 and any(re.search(r"\d+ more", x)
                                     for x in lines),
@@ -262,31 +262,32 @@ def test_hint_names_group(h):
     """Someone outside read_group is told which group to join: the
     configured one, not "vigil"."""
     def outsider():
-        p = subprocess.run([tp.public_binpath("vigilctl"), "-s", h.sock,
+        p = subprocess.run([harness.public_binpath("vigilctl"), "-s", h.sock,
                             "ping"], capture_output=True, text=True, timeout=30,
                            env={"PATH": "/usr/bin:/bin"})
         return [p.returncode, p.stdout, p.stderr]
-    rc, _, err = tp.as_user(outsider, 60201, NOGROUP, [])
+    rc, _, err = harness.as_user(outsider, 60201, NOGROUP, [])
     ok(rc == 2 and READ_GROUP in err and "vigil group" not in err and
        "-aG vigil " not in err,
        "the refusal hint names read_group %s" % READ_GROUP, (rc, err))
 
 
 def test_silence_until(h):
-    r = tp.ctl_call(h.sock, "silence", {"provider": "a",
-                                        "until_ns": (1 << 64) - 1})
+    r = harness.ctl_call(h.sock, "silence", {"provider": "a",
+                                             "until_ns": (1 << 64) - 1})
     ok(err_code(r) == "bad_argument" and
        "until_ns" in r["error"].get("message", ""),
        "silence until_ns = 2^64-1: bad_argument naming until_ns", r)
     far = time.time_ns() + 367 * 86400 * 10**9
-    r = tp.ctl_call(h.sock, "silence", {"provider": "a", "until_ns": far})
+    r = harness.ctl_call(h.sock, "silence", {"provider": "a", "until_ns": far})
     ok(err_code(r) == "bad_argument", "silence until_ns 367 days ahead: "
        "bad_argument", r)
     near = time.time_ns() + 365 * 86400 * 10**9
-    r = tp.ctl_call(h.sock, "silence", {"provider": "a", "until_ns": near})
+    r = harness.ctl_call(h.sock, "silence",
+                         {"provider": "a", "until_ns": near})
     ok(r.get("ok") and r["result"]["until_ns"] == near,
        "silence until_ns 365 days ahead: accepted", r)
-    tp.ctl_call(h.sock, "unsilence", {"provider": "a"})
+    harness.ctl_call(h.sock, "unsilence", {"provider": "a"})
 
 
 def main():
@@ -295,12 +296,12 @@ def main():
         return 0
     rgid = grp.getgrnam(READ_GROUP).gr_gid
     agid = grp.getgrnam(ADMIN_GROUP).gr_gid
-    h = tp.Harness("limits")
+    h = harness.Harness("limits")
     # Made here, as root: the forked peers run it as other users.
-    tp.public_binpath("vigilctl")
-    with tp.guarded("harness", h):
+    harness.public_binpath("vigilctl")
+    with harness.guarded("harness", h):
         os.chmod(h.tmp, 0o755)      # the children reach the socket
-        h.sim = tp.Sim(h.tmp, ["a:openai:" + KEY_A])
+        h.sim = harness.Sim(h.tmp, ["a:openai:" + KEY_A])
         h.write_conf([{"name": "a", "kind": "openai",
                        "base_url": h.sim.base("a"), "key": KEY_A}],
                      extra="read_group = %s\nadmin_group = %s" %
@@ -320,8 +321,8 @@ def main():
         log = h.logtext()
         ok("AddressSanitizer" not in log and "runtime error" not in log,
            "no sanitizer report in vigild's log")
-    print("# test_control_limits: %d failed" % tp.failures)
-    return 1 if tp.failures else 0
+    print("# test_control_limits: %d failed" % harness.failures)
+    return 1 if harness.failures else 0
 
 
 if __name__ == "__main__":

@@ -30,8 +30,8 @@ import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import test_probing as tp  # noqa: E402  (the shared harness)
-from test_probing import ok, wait_for, binpath  # noqa: E402
+import harness  # noqa: E402  (the shared harness)
+from harness import ok, wait_for, binpath  # noqa: E402
 
 try:
     import msgpack
@@ -70,12 +70,12 @@ def show(r):
 
 
 def raw(h):
-    return tp.ctl_connect(h.sock, 10)
+    return harness.ctl_connect(h.sock, 10)
 
 
 def send(s, obj):
-    s.sendall(tp.frame(obj))
-    return tp.recv_frame(s)
+    s.sendall(harness.frame(obj))
+    return harness.recv_frame(s)
 
 
 def code_of(r):
@@ -403,7 +403,7 @@ def test_protocol_errors(h):
                            ("random bytes", bytes(range(200, 256)) * 3),
                            ("a map cut short", b"\x83\xa2id\x01")):
             s.sendall(struct.pack(">I", len(body)) + body)
-            r = tp.recv_frame(s)
+            r = harness.recv_frame(s)
             ok(code_of(r) == "bad_frame" and r.get("id") == 0,
                "whole frame of %s: bad_frame, id 0" % name, r)
             r = send(s, {"id": 11, "op": "ping"})
@@ -416,7 +416,7 @@ def test_protocol_errors(h):
     s = raw(h)
     try:
         s.sendall(struct.pack(">I", (1 << 20) + 1) + b"\x80" * 16)
-        r = tp.recv_frame(s)
+        r = harness.recv_frame(s)
         ok(code_of(r) == "frame_too_large",
            "a frame over 1 MiB: frame_too_large", r)
         try:
@@ -434,7 +434,7 @@ def test_protocol_errors(h):
                               "pad": pad})
         ok(len(body) <= 1 << 20, "the padded ping fits in 1 MiB", len(body))
         s.sendall(struct.pack(">I", len(body)) + body)
-        r = tp.recv_frame(s)
+        r = harness.recv_frame(s)
         ok(r.get("id") == 12 and r.get("ok"),
            "a frame of nearly 1 MiB is served", r)
     finally:
@@ -475,11 +475,13 @@ class FakeServer:
             if self.proto is None:
                 continue
             try:
-                n = struct.unpack(">I", tp.recv_exact(c, 4))[0]
-                req = msgpack.unpackb(tp.recv_exact(c, n), raw=False)
-                c.sendall(tp.frame({"id": req["id"], "ok": True, "result": {
-                    "protocol": self.proto, "version": "9.9.9",
-                    "pid": 1}}))
+                n = struct.unpack(">I", harness.recv_exact(c, 4))[0]
+                req = msgpack.unpackb(harness.recv_exact(c, n), raw=False)
+                c.sendall(harness.frame({"id": req["id"], "ok": True,
+                                         "result": {
+                                             "protocol": self.proto,
+                                             "version": "9.9.9",
+                                             "pid": 1}}))
             except (OSError, EOFError, ValueError):
                 pass
 
@@ -532,7 +534,7 @@ def test_cli_errors(h):
             os.setgid(nobody.pw_gid)
             os.setuid(nobody.pw_uid)
         r = vigilctl(h, "ping", preexec=drop,
-                     binary=tp.public_binpath("vigilctl"))
+                     binary=harness.public_binpath("vigilctl"))
         # The hint names the socket's group (vigild's read_group), says
         # root only when vigild found no such group, or, when nobody
         # cannot even see the socket (h.tmp is 0700), says read_group.
@@ -753,10 +755,11 @@ def test_shutdown(h):
 
 
 def main():
-    h = tp.Harness("vctl")
+    h = harness.Harness("vctl")
     hook = Hook()
     try:
-        h.sim = tp.Sim(h.tmp, ["a:openai:" + KEY_A, "b:anthropic:" + KEY_B])
+        h.sim = harness.Sim(h.tmp, ["a:openai:" + KEY_A,
+                                    "b:anthropic:" + KEY_B])
         h.write_conf([
             {"name": "a", "kind": "openai", "base_url": h.sim.base("a"),
              "key": KEY_A},
@@ -791,8 +794,8 @@ def main():
         h.stop()
         hook.close()
         shutil.rmtree(h.tmp, ignore_errors=True)
-    print("# test_ctl: %d failed" % tp.failures)
-    return 1 if tp.failures else 0
+    print("# test_ctl: %d failed" % harness.failures)
+    return 1 if harness.failures else 0
 
 
 if __name__ == "__main__":

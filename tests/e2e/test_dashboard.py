@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """The dashboard at / in headless Chromium, driven over the DevTools
-protocol (a stdlib WebSocket client from test_api.py).
+protocol (the stdlib WebSocket client in harness.py).
 
 Starts segfill, vigil-api and `chromium --headless=new` on free ports,
 loads the dashboard, and asserts that a provider tile shows the status in
@@ -29,8 +29,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import test_aggregation as ta  # noqa: E402  (Sim, Vigil, wait_for)
-import test_api as api  # noqa: E402  (Server, Segfill, WS, result)
+import harness  # noqa: E402  (the shared harness)
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 
@@ -69,7 +68,7 @@ class Browser:
             targets = json.loads(r.read())
         page = [t for t in targets if t["type"] == "page"][0]
         path = page["webSocketDebuggerUrl"].split(str(self.port), 1)[1]
-        self.ws = api.WS(self.port, path=path, timeout=30)
+        self.ws = harness.WS(self.port, path=path, timeout=30)
         if self.ws.status != 101:
             raise RuntimeError("DevTools WebSocket: %d" % self.ws.status)
         self.next_id = 0
@@ -153,9 +152,9 @@ def live_chain(b, tmp):
     the event stream alone (no /health/integration fetch, no reload)."""
     sim = v = None
     try:
-        sim = ta.Sim(tmp, ["good:openai:sk-dash-good",
-                           "flip:deepseek:sk-dash-flip"])
-        v = ta.Vigil("dash")
+        sim = harness.Sim(tmp, ["good:openai:sk-dash-good",
+                                "flip:deepseek:sk-dash-flip"])
+        v = harness.Vigil("dash")
         v.write_conf([{"name": n, "kind": k, "base_url": sim.base(n),
                        "key": "sk-dash-" + n}
                       for n, k in (("good", "openai"), ("flip", "deepseek"))],
@@ -167,17 +166,18 @@ def live_chain(b, tmp):
                 return v.api("/health/integration")["status"] == "healthy"
             except (OSError, ValueError, KeyError):
                 return False
-        api.result("live: good and flip settle healthy",
-                   ta.wait_for(settled, 20, 0.2))
+        harness.result("live: good and flip settle healthy",
+                       harness.wait_for(settled, 20, 0.2))
         b.call("Page.navigate", url="http://127.0.0.1:%d/" % v.port)
         b.wait_js("document.getElementById('live').textContent", "live")
         got = b.wait_js("(function(){var f=%s;return f&&f.status+'/'+"
                         "f.overall;})()" % (FIELDS % "flip"),
                         "healthy/healthy")
         before = b.js(FIELDS % "flip")
-        api.result("live: flip's tile healthy, last check ok, badge healthy",
-                   got == "healthy/healthy" and
-                   before["last check"].startswith("ok"), before)
+        harness.result(
+            "live: flip's tile healthy, last check ok, badge healthy",
+            got == "healthy/healthy" and
+            before["last check"].startswith("ok"), before)
         b.js("window.vigilTestMark = 43")
         nfetch = b.js(FETCHES)
         t0 = time.monotonic()
@@ -192,17 +192,17 @@ def live_chain(b, tmp):
         quiet = b.js(FETCHES) == nfetch and \
             b.js("window.vigilTestMark") == 43
         detail = (before, after, "%.2f s" % dt)
-        api.result("live: flip's tile status unhealthy from the events",
-                   after["status"] == "unhealthy" and quiet, detail)
-        api.result("live: flip's last check follows the events (http_5xx)",
-                   after["last check"].startswith("http_5xx") and quiet,
-                   detail)
-        api.result("live: flip's error rate follows the events",
-                   after["error rate (5m)"] != "0.0%" and quiet, detail)
-        api.result("live: the header badge follows the events (unhealthy)",
-                   after["overall"] == "unhealthy" and quiet, detail)
-        api.result("live: all within 8 s, no refresh, no reload (%.2f s)"
-                   % dt, dt < 8 and quiet, detail)
+        harness.result("live: flip's tile status unhealthy from the events",
+                       after["status"] == "unhealthy" and quiet, detail)
+        harness.result("live: flip's last check follows the events (http_5xx)",
+                       after["last check"].startswith("http_5xx") and quiet,
+                       detail)
+        harness.result("live: flip's error rate follows the events",
+                       after["error rate (5m)"] != "0.0%" and quiet, detail)
+        harness.result("live: the header badge follows the events (unhealthy)",
+                       after["overall"] == "unhealthy" and quiet, detail)
+        harness.result("live: all within 8 s, no refresh, no reload (%.2f s)"
+                       % dt, dt < 8 and quiet, detail)
     finally:
         if v is not None:
             v.cleanup()
@@ -238,8 +238,8 @@ def main():
     shm = "/vigil-test-dash-%d" % os.getpid()
     seg = srv = b = None
     try:
-        seg = api.Segfill(shm)
-        srv = api.Server(shm)
+        seg = harness.Segfill(shm)
+        srv = harness.ApiServer(shm)
         b = Browser(exe)
         base = "http://127.0.0.1:%d/" % srv.port
         b.call("Page.enable")
@@ -249,28 +249,28 @@ def main():
                source="window.setInterval = function () { return 0; };")
         b.call("Page.navigate", url=base)
         got = b.wait_js(TILE % "openai", "healthy/healthy/closed")
-        api.result("tile openai shows healthy/closed from the segment",
-                   got == "healthy/healthy/closed", got)
+        harness.result("tile openai shows healthy/closed from the segment",
+                       got == "healthy/healthy/closed", got)
         got = b.wait_js(TILE % "google", "unhealthy/unhealthy/open")
-        api.result("tile google shows unhealthy/open from the segment",
-                   got == "unhealthy/unhealthy/open", got)
+        harness.result("tile google shows unhealthy/open from the segment",
+                       got == "unhealthy/unhealthy/open", got)
         got = b.wait_js("document.getElementById('live').textContent",
                         "live")
-        api.result("event stream connected", got == "live", got)
+        harness.result("event stream connected", got == "live", got)
         n = b.js("document.querySelectorAll('#tiles .tile').length")
-        api.result("one tile per provider", n == 6, n)
+        harness.result("one tile per provider", n == 6, n)
         b.js("window.vigilTestMark = 42")
 
         ok, got = change_live(b, seg, "status openai unhealthy", "openai",
                               "unhealthy/unhealthy/closed")
-        api.result("tile openai turns unhealthy without a reload", ok, got)
+        harness.result("tile openai turns unhealthy without a reload", ok, got)
         ok, got = change_live(b, seg, "circuit openai open", "openai",
                               "unhealthy/unhealthy/open")
-        api.result("tile openai shows the circuit open without a reload",
-                   ok, got)
+        harness.result("tile openai shows the circuit open without a reload",
+                       ok, got)
         ok, got = change_live(b, seg, "status openai healthy", "openai",
                               "healthy/healthy/open")
-        api.result("tile openai back to healthy without a reload", ok, got)
+        harness.result("tile openai back to healthy without a reload", ok, got)
         seg.cmd("circuit openai closed")
         nalerts = b.js("document.querySelectorAll('#alertlist li').length")
         seg.cmd("alert deepseek latency critical")
@@ -278,8 +278,8 @@ def main():
                         "'#alertlist li');return l?l.textContent:'';})()"
                         ".indexOf('deepseek  latency  critical') >= 0",
                         True)
-        api.result("a new alert is listed live", got is True and
-                   b.js("window.vigilTestMark") == 42, (nalerts, got))
+        harness.result("a new alert is listed live", got is True and
+                       b.js("window.vigilTestMark") == 42, (nalerts, got))
         tmp = tempfile.mkdtemp(prefix="vigil-dash-live-")
         try:
             live_chain(b, tmp)
@@ -292,10 +292,10 @@ def main():
             seg = None
             # --recent: sparklines have the last 15 minutes.
             seg = Recent(shm + "-shot")
-            srv = api.Server(shm + "-shot")
+            srv = harness.ApiServer(shm + "-shot")
             screenshot(b, "http://127.0.0.1:%d/" % srv.port, seg, shot)
-            api.result("screenshot written to %s" % shot,
-                       os.path.getsize(shot) > 10000)
+            harness.result("screenshot written to %s" % shot,
+                           os.path.getsize(shot) > 10000)
     finally:
         if b is not None:
             b.stop()
@@ -303,14 +303,15 @@ def main():
             srv.stop()
         if seg is not None:
             seg.stop()
-    return 1 if api.failures or ta.failures else 0
+    return 1 if harness.failures else 0
 
 
-class Recent(api.Segfill):
+class Recent(harness.Segfill):
     """segfill --recent."""
 
     def __init__(self, shm):
-        self.proc = subprocess.Popen([api.SEGFILL, "--shm", shm, "--recent"],
+        self.proc = subprocess.Popen([harness.SEGFILL, "--shm", shm,
+                                      "--recent"],
                                      stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()

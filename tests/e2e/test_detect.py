@@ -21,7 +21,7 @@ timeout, 100 ms, must be shorter), three providers probed side by side:
           open right after it.
 
 bench/bench_detect.py runs the same scenarios at full length (an hour's
-worth of probes) through the functions here.
+worth of probes) through the same functions, in harness.py.
 """
 import json
 import os
@@ -31,89 +31,10 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import test_aggregation as ta  # noqa: E402  (Sim, Vigil, wait_for)
-
-FA_PROBES = int(os.environ.get("DETECT_FA_PROBES", "300"))
-INTERVAL_MS = 120
-TIMEOUT_MS = 100
-NOISY_FAULTS = {"error_rate": 0.05, "error_status": 503, "latency_ms": 2,
-                "latency_jitter_ms": 5, "latency_tail_ms": 40,
-                "tail_prob": 0.05}
-ok = ta.ok
-
-
-def start(tag, names, extra=()):
-    """vigil-sim with the named providers (kind openai, own key) and a
-    vigild over them at INTERVAL_MS with the default thresholds."""
-    import tempfile
-    tmp = tempfile.mkdtemp(prefix="vigil-detect-sim-")
-    sim = ta.Sim(tmp, ["%s:openai:sk-detect-%s" % (n, n) for n in names])
-    v = ta.Vigil(tag)
-    v.write_conf([{"name": n, "kind": "openai", "base_url": sim.base(n),
-                   "key": "sk-detect-%s" % n} for n in names],
-                 ["sample_capacity = 65536"] + list(extra),
-                 "%dms" % INTERVAL_MS, "%dms" % TIMEOUT_MS)
-    v.start(names)
-    return sim, v, tmp
-
-
-def samples_seen(v, name):
-    p = v.ring().get(name)
-    return p["head"] if p else 0
-
-
-def false_alarms(v, sim, name, probes, deadline_s):
-    """Run name with NOISY_FAULTS until it has `probes` samples; return
-    a dict of what happened (samples, failures, criticals, circuit opens,
-    statuses seen)."""
-    h0 = samples_seen(v, name)
-    sim.fault(name, dict(NOISY_FAULTS, clear=True))
-    statuses = set()
-    end = time.monotonic() + deadline_s
-    while samples_seen(v, name) - h0 < probes and time.monotonic() < end:
-        try:
-            p = v.integration()[name]
-            statuses.add((p["status"], p["circuit"]))
-        except (OSError, ValueError, KeyError):
-            pass
-        time.sleep(0.2)
-    sim.fault(name, {"clear": True})
-    d = v.detail(name)
-    al = v.alerts(name)
-    return {"samples": samples_seen(v, name) - h0,
-            "failures": sum(n for k, n in d["checks_total"].items()
-                            if k != "ok"),
-            "critical": [a for a in al if a["level"] == "critical"],
-            "warnings": [a for a in al if a["level"] == "warning"],
-            "circuit_opens": d["circuit_opens"],
-            "statuses": sorted(statuses)}
-
-
-def ramp(v, sim, name, healthy_s, steps, step_s):
-    """Healthy for healthy_s, then error_rate k/steps for k = 1..steps,
-    step_s each.  Returns the alerts raised (in id order) with the error
-    rate in force when each was seen."""
-    time.sleep(healthy_s)
-    rates = []
-    for k in range(1, steps + 1):
-        rate = k / float(steps)
-        sim.fault(name, {"error_rate": rate, "error_status": 503})
-        rates.append((time.time_ns(), rate))
-        time.sleep(step_s)
-    time.sleep(1.0)
-    al = sorted(v.alerts(name), key=lambda a: a["id"])
-
-    def rate_at(ns):
-        r = 0.0
-        for t, x in rates:
-            if t <= ns:
-                r = x
-        return r
-    for a in al:
-        a["rate_in_force"] = rate_at(a["at_ns"])
-    d = v.detail(name)
-    sim.fault(name, {"clear": True})
-    return al, d
+import harness  # noqa: E402  (the shared harness)
+from harness import (FA_PROBES, INTERVAL_MS, false_alarms,  # noqa: E402
+                     ok, ramp)
+from harness import detect_start as start  # noqa: E402
 
 
 def sockets_of(pid):
@@ -142,15 +63,15 @@ def confirmation(v, sim, name):
     """Switch name to 503s once it is healthy; return what the prober did
     from its first failure to unhealthy and open, and its sockets and the
     sim's connections before and after."""
-    ta.wait_for(lambda: v.integration()[name]["status"] == "healthy", 10,
-                0.05)
+    harness.wait_for(lambda: v.integration()[name]["status"] == "healthy", 10,
+                     0.05)
     time.sleep(0.5)
     pid = v.ring()[name]["pid"]
     r = {"socks0": sockets_of(pid), "conns0": sim_connections(sim)}
     t0 = time.monotonic_ns()
     sim.fault(name, {"error_rate": 1.0, "error_status": 503})
-    r["down"] = ta.wait_for(lambda: (lambda p: p["status"] == "unhealthy"
-                                     and p["circuit"] == "open")(
+    r["down"] = harness.wait_for(lambda: (lambda p: p["status"] == "unhealthy"
+                                          and p["circuit"] == "open")(
                                          v.integration()[name]), 10, 0.02)
     r["conns1"] = sim_connections(sim)
     r["fails"] = [s for s in v.ring(64)[name]["samples"]
@@ -213,8 +134,8 @@ def check_false_alarms(r, probes):
 
 def check_ramp(al, d):
     raised = [a for a in al if a["level"] in ("warning", "critical")]
-    warn = ta.first(raised, lambda a: a["level"] == "warning")
-    crit = ta.first(raised, lambda a: a["level"] == "critical")
+    warn = harness.first(raised, lambda a: a["level"] == "warning")
+    crit = harness.first(raised, lambda a: a["level"] == "critical")
     seq = [(a["kind"], a["level"], a["rate_in_force"]) for a in raised]
     ok(warn is not None and crit is not None,
        "ramp: a warning and a critical alert were raised", seq)
@@ -258,10 +179,10 @@ def main():
             v.cleanup()
         if sim is not None:
             sim.stop()
-        if tmp is not None and not ta.failures:
+        if tmp is not None and not harness.failures:
             import shutil
             shutil.rmtree(tmp, ignore_errors=True)
-    return 1 if ta.failures else 0
+    return 1 if harness.failures else 0
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ Provider faults from vigil-sim (and a self-signed TLS server here): hang,
 reset, slow drip, a 10 MB body, invalid TLS, an unresolvable name, each
 classified, the prober staying within its memory bound.
 """
-import http.client
 import json
 import os
 import re
@@ -27,8 +26,8 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import test_probing as tp  # noqa: E402  (the shared harness)
-from test_probing import ok, wait_for, pid_alive, role_pid  # noqa: E402
+import harness  # noqa: E402  (the shared harness)
+from harness import ok, wait_for, pid_alive, role_pid, http_get  # noqa: E402
 
 KEY = "sk-fault-test-0000"
 # A prober's resident set while answering a 10 MB body: the body is cut
@@ -38,23 +37,6 @@ PROBER_RSS_MAX_KB_ASAN = 256 * 1024
 
 
 # ---- helpers ---------------------------------------------------------------
-
-def http_get(port, path, timeout=5.0):
-    """(status, parsed JSON or None); (None, error) when unreachable."""
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        c.request("GET", path)
-        r = c.getresponse()
-        body = r.read()
-        try:
-            return r.status, json.loads(body)
-        except ValueError:
-            return r.status, None
-    except (OSError, http.client.HTTPException) as e:
-        return None, str(e)
-    finally:
-        c.close()
-
 
 def rss_kb(pid):
     try:
@@ -298,7 +280,7 @@ def fresh_up(h, names=("a", "b", "c")):
     """The restarted vigild's own children are up: the control socket and
     the segment may still be the killed one's for a moment."""
     def up():
-        kids = set(tp.children_of(h.proc.pid))
+        kids = set(harness.children_of(h.proc.pid))
         ps = h.providers(0)
         return (all(n in ps and ps[n]["pid"] in kids for n in names) and
                 role_pid(h, "vigil-aggregator") and
@@ -322,7 +304,7 @@ def describe(pids):
 
 
 def kill_vigild(h, what):
-    kids = tp.children_of(h.proc.pid)
+    kids = harness.children_of(h.proc.pid)
     os.kill(h.proc.pid, signal.SIGKILL)
     h.proc.wait()
     gone = wait_for(lambda: not [k for k in kids if pid_alive(k)], 2.0,
@@ -425,12 +407,12 @@ class TLSServer:
 
 
 def test_provider_faults():
-    h = tp.Harness("pfault")
+    h = harness.Harness("pfault")
     tls = None
     try:
         names = ["hang", "reset", "drip", "big", "good"]
-        h.sim = tp.Sim(h.tmp, ["%s:openai:%s" % (n, KEY) for n in names],
-                       {"hang": {"hang": True},
+        h.sim = harness.Sim(h.tmp, ["%s:openai:%s" % (n, KEY) for n in names],
+                            {"hang": {"hang": True},
                         "reset": {"reset": True},
                         "drip": {"body_bytes": 4000,
                                  "drip_bytes_per_s": 500},
@@ -465,7 +447,7 @@ def test_provider_faults():
            "provider fault big (10 MB): error body:too_big", errs)
         ok(tls.handshakes >= 1, "the TLS server saw the prober",
            tls.handshakes)
-        lim = PROBER_RSS_MAX_KB_ASAN if "asan" in tp.BUILD else \
+        lim = PROBER_RSS_MAX_KB_ASAN if "asan" in harness.BUILD else \
             PROBER_RSS_MAX_KB
         rss = {n: rss_kb(ps[n]["pid"]) for n in want}
         ok(all(v is not None and v < lim for v in rss.values()),
@@ -487,10 +469,10 @@ def test_provider_faults():
 
 
 def main():
-    h = tp.Harness("faults")
-    with tp.guarded("harness", h):
-        h.sim = tp.Sim(h.tmp, ["%s:openai:%s" % (n, KEY)
-                               for n in ("a", "b", "c")])
+    h = harness.Harness("faults")
+    with harness.guarded("harness", h):
+        h.sim = harness.Sim(h.tmp, ["%s:openai:%s" % (n, KEY)
+                                    for n in ("a", "b", "c")])
         h.write_conf([{"name": n, "kind": "openai",
                        "base_url": h.sim.base(n), "key": KEY}
                       for n in ("a", "b", "c")],
@@ -503,9 +485,9 @@ def main():
         test_api_faults(h)
         test_vigild_stop(h)
         test_vigild_kill(h)
-    with tp.guarded("provider faults harness"):
+    with harness.guarded("provider faults harness"):
         test_provider_faults()
-    return 1 if tp.failures else 0
+    return 1 if harness.failures else 0
 
 
 if __name__ == "__main__":

@@ -7,11 +7,12 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import test_probing as tp  # noqa: E402  (the shared harness)
-from test_probing import ok, wait_for, binpath  # noqa: E402
+import harness  # noqa: E402  (the shared harness)
+from harness import ok, wait_for, binpath  # noqa: E402
 
 KEY = "sk-first-contact-1111"
 
@@ -36,9 +37,9 @@ def test_seed_values(tmp):
 
 
 def test_monitoring_disabled():
-    h = tp.Harness("nomon")
-    with tp.guarded("monitoring disabled", h):
-        h.sim = tp.Sim(h.tmp, ["a:openai:" + KEY, "b:openai:" + KEY])
+    h = harness.Harness("nomon")
+    with harness.guarded("monitoring disabled", h):
+        h.sim = harness.Sim(h.tmp, ["a:openai:" + KEY, "b:openai:" + KEY])
         h.write_conf([{"name": n, "kind": "openai",
                        "base_url": h.sim.base(n), "key": KEY}
                       for n in ("a", "b")])
@@ -61,8 +62,8 @@ def test_monitoring_disabled():
 def test_exec_failure():
     """A child binary that cannot be executed is reported once, as
     permanent, with the fix; not retried every backoff period."""
-    h = tp.Harness("noexec")
-    with tp.guarded("exec failure", h):
+    h = harness.Harness("noexec")
+    with harness.guarded("exec failure", h):
         bindir = os.path.join(h.tmp, "bin")
         os.mkdir(bindir)
         for b in ("vigild", "vigil-prober", "vigil-aggregator"):
@@ -72,7 +73,7 @@ def test_exec_failure():
         with open(os.path.join(bindir, "vigil-api"), "w") as f:
             f.write("not a program\n")
         os.chmod(os.path.join(bindir, "vigil-api"), 0o755)
-        h.sim = tp.Sim(h.tmp, ["a:openai:" + KEY])
+        h.sim = harness.Sim(h.tmp, ["a:openai:" + KEY])
         h.write_conf([{"name": "a", "kind": "openai",
                        "base_url": h.sim.base("a"), "key": KEY}])
         h.start(vigild=os.path.join(bindir, "vigild"),
@@ -94,15 +95,15 @@ def test_exec_failure():
 
 
 def main():
-    tmp = tp.tempfile.mkdtemp(prefix="vigil-first-")
+    tmp = tempfile.mkdtemp(prefix="vigil-first-")
     try:
-        with tp.guarded("seed values"):
+        with harness.guarded("seed values"):
             test_seed_values(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     test_monitoring_disabled()
     test_exec_failure()
-    return 1 if tp.failures else 0
+    return 1 if harness.failures else 0
 
 
 if __name__ == "__main__":

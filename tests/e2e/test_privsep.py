@@ -19,8 +19,8 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import test_probing as tp  # noqa: E402  (the shared harness)
-from test_probing import ok, wait_for, binpath, pid_alive  # noqa: E402
+import harness  # noqa: E402  (the shared harness)
+from harness import ok, wait_for, binpath, pid_alive  # noqa: E402
 
 USER = "vigil-ptest"
 KEY_A = "sk-priv-test-aaaa1111"
@@ -68,7 +68,7 @@ def role_of(pid):
 def check_children(h, pw, keys, label):
     """Every child of vigild: runs as pw, non-dumpable, and peek gets
     nothing.  Returns the roles seen."""
-    kids = [k for k in tp.children_of(h.proc.pid) if pid_alive(k)]
+    kids = [k for k in harness.children_of(h.proc.pid) if pid_alive(k)]
     roles = {k: role_of(k) for k in kids}
     res = peek(pw, kids, keys)
     bad = []
@@ -122,7 +122,7 @@ def test_children(h, pw):
             os.kill(old[role], signal.SIGKILL)
 
     def respawned():
-        now = {role_of(k): k for k in tp.children_of(h.proc.pid)}
+        now = {role_of(k): k for k in harness.children_of(h.proc.pid)}
         return all(r in now and now[r] != old.get(r)
                    for r in ("vigil-prober a", "vigil-aggregator"))
     ok(wait_for(respawned, 20),
@@ -164,7 +164,7 @@ def test_key_file_mode(h):
         ok("reload refused, keeping the running configuration" in
            h.logtext(), "vigild logs that it keeps the running "
            "configuration")
-        pid_b = {role_of(k): k for k in tp.children_of(h.proc.pid)}.get(
+        pid_b = {role_of(k): k for k in harness.children_of(h.proc.pid)}.get(
             "vigil-prober b")
         ok(pid_b is not None, "provider b's prober is still running")
     finally:
@@ -174,7 +174,7 @@ def test_key_file_mode(h):
 def test_missing_user(tmp):
     """A user that does not exist is a configuration error: no fallback
     to nobody."""
-    h = tp.Harness("nouser")
+    h = harness.Harness("nouser")
     try:
         h.write_conf([{"name": "a", "kind": "openai",
                        "base_url": "http://127.0.0.1:9", "key": KEY_A}])
@@ -203,15 +203,15 @@ def main():
         print("not ok - test_privsep needs root (make test runs as root)")
         return 1
     pw, created = ensure_user()
-    h = tp.Harness("privsep")
+    h = harness.Harness("privsep")
     h.keys_path = {}
     hook = None
     try:
-        with tp.guarded("harness", h):
+        with harness.guarded("harness", h):
             os.chmod(h.tmp, 0o755)
-            h.sim = tp.Sim(h.tmp, ["a:openai:" + KEY_A,
-                                   "b:anthropic:" + KEY_B])
-            hook = tp.free_port()
+            h.sim = harness.Sim(h.tmp, ["a:openai:" + KEY_A,
+                                        "b:anthropic:" + KEY_B])
+            hook = harness.free_port()
             h.write_conf(
                 [{"name": "a", "kind": "openai", "base_url": h.sim.base("a"),
                   "key": KEY_A},
@@ -232,14 +232,14 @@ def main():
             test_vigild(h, pw)
             test_children(h, pw)
             test_key_file_mode(h)
-        with tp.guarded("missing user"):
+        with harness.guarded("missing user"):
             test_missing_user(h.tmp)
     finally:
         h.stop()
         if created:
             subprocess.run(["userdel", USER], capture_output=True,
                            timeout=30)
-    return 1 if tp.failures else 0
+    return 1 if harness.failures else 0
 
 
 if __name__ == "__main__":

@@ -14,17 +14,16 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import test_probing as tp  # noqa: E402  (the shared harness)
-from test_probing import ok, wait_for  # noqa: E402
-from test_faults import http_get, role_pid  # noqa: E402
+import harness  # noqa: E402  (the shared harness)
+from harness import ok, wait_for, http_get, role_pid  # noqa: E402
 
 KEY = "sk-res-test-0000"
 VIGIL_MAGIC = 0x314745534c474956
 
 
 def setup(tag, extra=""):
-    h = tp.Harness(tag)
-    h.sim = tp.Sim(h.tmp, ["%s:openai:%s" % (n, KEY) for n in ("a", "b")])
+    h = harness.Harness(tag)
+    h.sim = harness.Sim(h.tmp, ["%s:openai:%s" % (n, KEY) for n in ("a", "b")])
     h.write_conf([{"name": n, "kind": "openai", "base_url": h.sim.base(n),
                    "key": KEY} for n in ("a", "b")],
                  extra=extra)
@@ -147,7 +146,7 @@ def test_segment_foreign():
         with open(path, "wb") as f:
             f.write(data)
         log = open(h.logpath, "a")
-        p = subprocess.Popen([tp.binpath("vigild"), "-c", h.conf],
+        p = subprocess.Popen([harness.binpath("vigild"), "-c", h.conf],
                              stdout=log, stderr=subprocess.STDOUT,
                              env={"PATH": "/usr/bin:/bin"})
         try:
@@ -165,7 +164,7 @@ def test_segment_foreign():
            h.logtext()[-600:])
         with open(path, "rb") as f:
             ok(f.read() == data, "foreign segment: left untouched")
-        ok(not tp.children_of(p.pid) and not os.path.exists(h.sock),
+        ok(not harness.children_of(p.pid) and not os.path.exists(h.sock),
            "foreign segment: no child started, no control socket")
     finally:
         try:
@@ -187,7 +186,7 @@ def test_nofile():
     conns = []
     try:
         h.log = open(h.logpath, "a")
-        h.proc = subprocess.Popen([tp.binpath("vigild"), "-c", h.conf],
+        h.proc = subprocess.Popen([harness.binpath("vigild"), "-c", h.conf],
                                   stdout=h.log, stderr=subprocess.STDOUT,
                                   env={"PATH": "/usr/bin:/bin"},
                                   preexec_fn=lower)
@@ -240,9 +239,9 @@ def test_nofile():
 def main():
     for t in (test_state_dir_unusable, test_state_dir_full,
               test_segment_stale, test_segment_foreign, test_nofile):
-        with tp.guarded("%s: harness" % t.__name__):
+        with harness.guarded("%s: harness" % t.__name__):
             t()
-    return 1 if tp.failures else 0
+    return 1 if harness.failures else 0
 
 
 if __name__ == "__main__":

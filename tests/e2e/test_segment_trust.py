@@ -36,9 +36,9 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-import test_probing as tp  # noqa: E402  (Sim, Harness, ok, guarded)
+import harness  # noqa: E402  (the shared harness)
 
-ok = tp.ok
+ok = harness.ok
 
 # struct vigil_header (include/vigil/vigil.h): name, offset, struct format.
 FIELDS = [
@@ -87,7 +87,7 @@ def children(h):
     out = {}
     todo, kids = [h.proc.pid], []
     while todo:
-        more = tp.children_of(todo.pop())
+        more = harness.children_of(todo.pop())
         kids += more
         todo += more
     for k in kids:
@@ -96,7 +96,7 @@ def children(h):
                 argv0 = os.path.basename(f.read().split(b"\0")[0].decode())
         except OSError:
             continue
-        if argv0 in ROLES and tp.pid_alive(k):
+        if argv0 in ROLES and harness.pid_alive(k):
             out[k] = argv0
     return out
 
@@ -109,7 +109,8 @@ def roles_running(h, want):
 
 def vigilctl_status(h):
     try:
-        r = subprocess.run([tp.binpath("vigilctl"), "-s", h.sock, "status"],
+        r = subprocess.run([harness.binpath("vigilctl"), "-s", h.sock,
+                            "status"],
                            capture_output=True, text=True, timeout=10,
                            env={"PATH": "/usr/bin:/bin"})
     except subprocess.TimeoutExpired:
@@ -142,13 +143,13 @@ def rewrite_one(h, mm, name, off, fmt, value, base_alerts, before):
     sok, sdetail = vigilctl_status(h)
     st, _ = http_get(h, "/health/integration")
     time.sleep(1.2)
-    reported = tp.wait_for(
+    reported = harness.wait_for(
         lambda: ("segment header field %s changed" % name) in
         h.logtext()[logpos:], 3)
     # Put it back whether or not vigild did.
     mm[off:off + struct.calcsize(fmt)] = saved
 
-    alive = tp.pid_alive(h.proc.pid)
+    alive = harness.pid_alive(h.proc.pid)
     ok(alive, "%s: vigild alive" % label, h.logtext()[-1500:])
     if not alive:
         return False
@@ -160,7 +161,7 @@ def rewrite_one(h, mm, name, off, fmt, value, base_alerts, before):
     unexplained = list(gone.values()) if gone and \
         "exited with status" not in log and \
         "killed by signal" not in log else []
-    back = tp.wait_for(lambda: roles_running(h, before), 10)
+    back = harness.wait_for(lambda: roles_running(h, before), 10)
     ok(not unexplained and back,
        "%s: every child alive, or restarted with a reason" % label,
        (gone, log[-1500:]))
@@ -177,17 +178,17 @@ def rewrite_one(h, mm, name, off, fmt, value, base_alerts, before):
 
 
 def main():
-    h = tp.Harness("segtrust")
-    with tp.guarded("harness", h):
-        sim = tp.Sim(h.tmp, ["good:openai:sk-test-good-1111",
-                             "also:openai:sk-test-also-2222"])
+    h = harness.Harness("segtrust")
+    with harness.guarded("harness", h):
+        sim = harness.Sim(h.tmp, ["good:openai:sk-test-good-1111",
+                                  "also:openai:sk-test-also-2222"])
         h.sim = sim
         h.write_conf([{"name": n, "kind": "openai", "base_url": sim.base(n),
                        "key": "sk-test-%s-%s" % (n, k)}
                       for n, k in (("good", "1111"), ("also", "2222"))])
         h.start(wait_providers=["good", "also"])
-        ok(tp.wait_for(lambda: http_get(h, "/health/integration")[0] ==
-                       200, 10), "vigil-api answers before the rewrites")
+        ok(harness.wait_for(lambda: http_get(h, "/health/integration")[0] ==
+                            200, 10), "vigil-api answers before the rewrites")
         # Let both providers settle healthy; no alert expected at all.
         time.sleep(2)
         base_alerts = alert_ids(h)
@@ -215,8 +216,8 @@ def main():
         ok(now == hdr, "the header holds its layout at the end",
            [(n, hdr[n], now[n]) for n in hdr if hdr[n] != now[n]])
         mm.close()
-        ok(tp.pid_alive(h.proc.pid), "vigild alive at the end")
-    return 1 if tp.failures else 0
+        ok(harness.pid_alive(h.proc.pid), "vigild alive at the end")
+    return 1 if harness.failures else 0
 
 
 if __name__ == "__main__":

@@ -21,11 +21,10 @@ import sys
 import tempfile
 import time
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(
-    __file__))))
-BUILD = os.environ.get("VIGIL_BUILD", "build")
-SIM = os.path.join(BUILD if os.path.isabs(BUILD) else os.path.join(TOP, BUILD),
-                   "vigil-sim")
+import harness
+from harness import result as check
+
+SIM = harness.binpath("vigil-sim")
 
 KEYS = {
     "oa": "sk-proj-good-0123456789abcdef",
@@ -36,19 +35,6 @@ KEYS = {
     "cu": "key_cursor_good_0123456789",
     "f1": "sk-fault-0123456789",
 }
-
-failures = 0
-
-
-def check(name, cond, detail=""):
-    global failures
-    if cond:
-        print("ok - %s" % name)
-    else:
-        failures += 1
-        print("not ok - %s%s" % (name, (": " + str(detail)) if detail else ""))
-    sys.stdout.flush()
-    return cond
 
 
 class Sim:
@@ -899,8 +885,9 @@ def main():
                 t(tmp)
             except Exception as e:
                 check("%s ran to the end" % t.__name__, False, repr(e))
-    print("# %s" % ("FAILED: %d" % failures if failures else "all passed"))
-    return 1 if failures else 0
+    print("# %s" % ("FAILED: %d" % harness.failures if harness.failures
+                    else "all passed"))
+    return 1 if harness.failures else 0
 
 
 if __name__ == "__main__":

@@ -15,8 +15,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import test_probing as tp  # noqa: E402  (the shared harness)
-from test_probing import ok, wait_for, binpath, pid_alive  # noqa: E402
+import harness  # noqa: E402  (the shared harness)
+from harness import ok, wait_for, binpath, pid_alive  # noqa: E402
 
 NAMES = ["s%d" % i for i in range(6)]
 
@@ -56,7 +56,7 @@ def median(xs):
 
 
 def spawner_pid(h):
-    for k in tp.children_of(h.proc.pid):
+    for k in harness.children_of(h.proc.pid):
         a = argv_of(k)
         if len(a) > 1 and a[1] == "--spawner" and pid_alive(k):
             return k
@@ -109,7 +109,7 @@ def test_spawned(h):
 def test_memory(spawned, bindir):
     """The same probers fork+exec'd (the spawner refuses to start): the
     spawned ones' median private memory is below 0.75 of theirs."""
-    h = tp.Harness("spawnoff")
+    h = harness.Harness("spawnoff")
     try:
         vigild = os.path.join(bindir, "vigild")
         shutil.copy(binpath("vigild"), vigild)
@@ -214,7 +214,7 @@ def test_large_thresholds():
     """down_after and circuit_failures may be up to 1,000 (vigil.conf(5));
     the prober confirms at most 100 failures quickly: vigild caps what it
     sends, and the probers start and sample."""
-    h = tp.Harness("spawner-big")
+    h = harness.Harness("spawner-big")
     try:
         h.write_conf([{"name": n, "kind": "http",
                        "base_url": "http://127.0.0.1:9"} for n in NAMES[:2]],
@@ -229,10 +229,10 @@ def test_large_thresholds():
 
 
 def main():
-    h = tp.Harness("spawner")
+    h = harness.Harness("spawner")
     bindir = os.path.join(h.tmp, "bin")
     os.mkdir(bindir)
-    with tp.guarded("harness", h):
+    with harness.guarded("harness", h):
         conf(h)
         h.start(wait_providers=NAMES)
         time.sleep(1.0)
@@ -240,9 +240,9 @@ def main():
         forked = test_memory(spawned, bindir)
         test_kill_spawner(h, forked)
         test_log_level(h)
-    with tp.guarded("harness (large thresholds)"):
+    with harness.guarded("harness (large thresholds)"):
         test_large_thresholds()
-    return 1 if tp.failures else 0
+    return 1 if harness.failures else 0
 
 
 if __name__ == "__main__":

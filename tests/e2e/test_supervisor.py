@@ -19,8 +19,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import test_probing as tp  # noqa: E402  (the shared harness)
-from test_probing import ok, wait_for, binpath, pid_alive  # noqa: E402
+import harness  # noqa: E402  (the shared harness)
+from harness import ok, wait_for, binpath, pid_alive  # noqa: E402
 
 try:
     import msgpack  # noqa: F401
@@ -84,7 +84,7 @@ def test_check_config(tmp):
 def test_backoff():
     """A prober that dies at once on every start is backed off (100 ms,
     doubling); one that exits 125 is not restarted."""
-    h = tp.Harness("backoff")
+    h = harness.Harness("backoff")
     try:
         bindir = os.path.join(h.tmp, "bin")
         os.mkdir(bindir)
@@ -133,7 +133,7 @@ def test_backoff():
 def test_handshake_and_stragglers():
     """A child that never answers configure is killed after 5 s and
     restarted; one that ignores SIGTERM is SIGKILLed at shutdown."""
-    h = tp.Harness("straggler")
+    h = harness.Harness("straggler")
     try:
         bindir = os.path.join(h.tmp, "bin")
         os.mkdir(bindir)
@@ -152,7 +152,7 @@ def test_handshake_and_stragglers():
            "a child that never answers configure is killed and restarted")
         def sleeping():
             out = []
-            for k in tp.children_of(h.proc.pid):
+            for k in harness.children_of(h.proc.pid):
                 try:
                     with open("/proc/%d/cmdline" % k, "rb") as f:
                         if f.read().startswith(b"sleep"):
@@ -170,7 +170,7 @@ def test_handshake_and_stragglers():
         ok(rc == 0 and "still running 3000 ms after SIGTERM; SIGKILL" in
            h.logtext(), "a child ignoring SIGTERM is SIGKILLed at shutdown",
            rc)
-        ok(kids and not [k for k in kids if tp.pid_alive(k)],
+        ok(kids and not [k for k in kids if harness.pid_alive(k)],
            "no child is left after shutdown", kids)
     finally:
         h.stop()
@@ -202,7 +202,7 @@ while True:
 def test_child_timeout():
     """A prober that is up but does not answer a forwarded request: the
     client gets a timeout error, not a hang, and vigild goes on."""
-    h = tp.Harness("mute")
+    h = harness.Harness("mute")
     try:
         bindir = os.path.join(h.tmp, "bin")
         os.mkdir(bindir)
@@ -237,7 +237,7 @@ def test_watchdog():
     """watchdog = 3s: a prober or the aggregator stopped (SIGSTOP) past
     it is killed and restarted, the log giving the age of its last beat;
     one stopped for less than the limit is left alone."""
-    h = tp.Harness("watchdog")
+    h = harness.Harness("watchdog")
     stopped = []
     try:
         h.write_conf([{"name": "a", "kind": "http",
@@ -282,13 +282,13 @@ def test_watchdog():
            "watchdog: a prober stopped for 1.5 s (under the limit) is "
            "left alone")
 
-        ag = tp.role_pid(h, "vigil-aggregator")
+        ag = harness.role_pid(h, "vigil-aggregator")
         os.kill(ag, signal.SIGSTOP)
         stopped.append(ag)
         ok(wait_for(lambda: re.search(
             r"aggregator: pid %d: last heartbeat \d+ ms ago" % ag,
             h.logtext()) and
-            tp.role_pid(h, "vigil-aggregator") not in (None, ag), 15),
+            harness.role_pid(h, "vigil-aggregator") not in (None, ag), 15),
            "watchdog: a stopped aggregator is killed and restarted",
            h.logtext()[-600:])
     finally:
@@ -322,9 +322,9 @@ def test_silence_webhook():
     srv = http.server.HTTPServer(("127.0.0.1", 0), Hook)
     th = threading.Thread(target=srv.serve_forever, daemon=True)
     th.start()
-    h = tp.Harness("hook")
+    h = harness.Harness("hook")
     try:
-        h.sim = tp.Sim(h.tmp, ["b:openai:" + KEY_A, "c:openai:" + KEY_B])
+        h.sim = harness.Sim(h.tmp, ["b:openai:" + KEY_A, "c:openai:" + KEY_B])
         h.write_conf([
             {"name": "b", "kind": "openai", "base_url": h.sim.base("b"),
              "key": KEY_A},
@@ -373,7 +373,7 @@ def test_silence_webhook():
 def test_notify():
     """READY=1 once the children started, RELOADING=1 and READY=1 around a
     reload, STOPPING=1 on SIGTERM, over $NOTIFY_SOCKET."""
-    h = tp.Harness("notify")
+    h = harness.Harness("notify")
     ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     path = os.path.join(h.tmp, "notify.sock")
     ns.bind(path)
@@ -391,7 +391,7 @@ def test_notify():
                 break
         return any(word in m for m in msgs)
     try:
-        h.sim = tp.Sim(h.tmp, ["a:openai:" + KEY_A])
+        h.sim = harness.Sim(h.tmp, ["a:openai:" + KEY_A])
         h.write_conf([{"name": "a", "kind": "openai",
                        "base_url": h.sim.base("a"), "key": KEY_A}])
         h.start(env={"NOTIFY_SOCKET": path})
@@ -413,12 +413,12 @@ def test_notify():
 # ---- the control socket ----------------------------------------------------
 
 def raw_conn(h):
-    return tp.ctl_connect(h.sock, 10)
+    return harness.ctl_connect(h.sock, 10)
 
 
 def send(s, obj):
-    s.sendall(tp.frame(obj))
-    return tp.recv_frame(s)
+    s.sendall(harness.frame(obj))
+    return harness.recv_frame(s)
 
 
 def err_code(r):
@@ -612,10 +612,10 @@ def test_errors(h):
 
         # A whole frame whose body is not one msgpack map.
         for name, body in (("random bytes", random.Random(1).randbytes(64)),
-                           ("an array", tp.frame([1, 2])[4:]),
-                           ("two maps", tp.frame({})[4:] * 2)):
+                           ("an array", harness.frame([1, 2])[4:]),
+                           ("two maps", harness.frame({})[4:] * 2)):
             s.sendall(struct.pack(">I", len(body)) + body)
-            r = tp.recv_frame(s)
+            r = harness.recv_frame(s)
             ok(err_code(r) == "bad_frame" and r["id"] == 0,
                "a frame holding %s: bad_frame" % name, r)
         r = send(s, {"id": 7, "op": "ping"})
@@ -627,7 +627,7 @@ def test_errors(h):
     s = raw_conn(h)
     try:
         s.sendall(struct.pack(">I", 2 << 20) + b"\x80")
-        r = tp.recv_frame(s)
+        r = harness.recv_frame(s)
         ok(err_code(r) == "frame_too_large", "a frame over 1 MiB: error", r)
         ok(s.recv(16) == b"", "a frame over 1 MiB: connection closed")
     finally:
@@ -638,14 +638,14 @@ def test_errors(h):
     s = raw_conn(h)
     try:
         s.sendall(struct.pack(">I", 0))
-        r = tp.recv_frame(s)
+        r = harness.recv_frame(s)
         ok(err_code(r) == "frame_too_large", "a zero-length frame: error", r)
     finally:
         s.close()
 
     # Truncated: half a frame, then the client goes away.
     s = raw_conn(h)
-    body = tp.frame({"id": 1, "op": "status"})
+    body = harness.frame({"id": 1, "op": "status"})
     s.sendall(body[:len(body) // 2])
     s.close()
     still_works(h, "after a truncated frame a new connection works")
@@ -678,7 +678,7 @@ def test_authorization(h):
         return {"status": h.call("status").get("ok"),
                 "pause": h.call("pause", {"provider": "a"}),
                 "reload": h.call("reload")}
-    r = tp.as_user(member, 65534, gid)
+    r = harness.as_user(member, 65534, gid)
     ok(r.get("status") is True, "a read_group member can read", r)
     ok(err_code(r.get("pause", {})) == "forbidden" and
        err_code(r.get("reload", {})) == "forbidden",
@@ -690,24 +690,24 @@ def test_authorization(h):
     # Outside the group: the socket mode refuses at connect...
     def outsider():
         try:
-            s = tp.ctl_connect(h.sock)
+            s = harness.ctl_connect(h.sock)
         except PermissionError:
             return {"refused": "connect"}
         try:
             # vigild may have refused and closed before we write.
             try:
-                s.sendall(tp.frame({"id": 1, "op": "status"}))
+                s.sendall(harness.frame({"id": 1, "op": "status"}))
             except (BrokenPipeError, ConnectionResetError):
                 pass
-            return tp.recv_frame(s)
+            return harness.recv_frame(s)
         finally:
             s.close()
-    r = tp.as_user(outsider, 54321, 54321)
+    r = harness.as_user(outsider, 54321, 54321)
     ok(r.get("refused") == "connect", "a non-member cannot connect", r)
     # ...and vigild itself refuses too, should the mode be loosened.
     os.chmod(h.sock, 0o666)
     try:
-        r = tp.as_user(outsider, 54321, 54321)
+        r = harness.as_user(outsider, 54321, 54321)
         ok(err_code(r) == "forbidden" and r.get("id") == 0,
            "a non-member is refused by vigild at connect", r)
         # Whole, or, within a second of another refusal, counted with
@@ -724,7 +724,7 @@ def test_many_clients(h):
     other clients go on."""
     conns = []
     try:
-        body = tp.frame({"id": 1, "op": "status"})
+        body = harness.frame({"id": 1, "op": "status"})
         for i in range(100):
             s = raw_conn(h)
             if i % 2 == 0:
@@ -752,7 +752,7 @@ def test_second_vigild(h):
         text = f.read()
     with open(second, "w") as f:
         f.write(text.replace("listen = 127.0.0.1:%d" % h.listen_port,
-                             "listen = 127.0.0.1:%d" % tp.free_port()))
+                             "listen = 127.0.0.1:%d" % harness.free_port()))
     r = subprocess.run([binpath("vigild"), "-c", second],
                        capture_output=True, text=True, timeout=10)
     ok(r.returncode == 1 and "is in use: is another vigild running?" in
@@ -785,7 +785,7 @@ def test_reload_op(h):
 
 
 def test_shutdown_op(h):
-    kids = tp.children_of(h.proc.pid)
+    kids = harness.children_of(h.proc.pid)
     r = h.call("shutdown")
     ok(r == {"id": 1, "ok": True, "result": {}}, "shutdown: ok", r)
     try:
@@ -793,14 +793,14 @@ def test_shutdown_op(h):
     except subprocess.TimeoutExpired:
         rc = None
     ok(rc == 0, "shutdown: vigild exits 0", rc)
-    ok(not [k for k in kids if tp.pid_alive(k)] and
+    ok(not [k for k in kids if harness.pid_alive(k)] and
        not os.path.exists(h.sock) and
        not os.path.exists("/dev/shm" + h.shm),
        "shutdown: children, socket and segment are gone")
 
 
 def main():
-    tmp = tp.Harness("check").tmp
+    tmp = harness.Harness("check").tmp
     try:
         test_check_config(tmp)
     finally:
@@ -816,10 +816,10 @@ def main():
         except Exception as e:
             ok(False, "%s harness" % t.__name__, e)
 
-    h = tp.Harness("ctl")
-    with tp.guarded("harness", h):
+    h = harness.Harness("ctl")
+    with harness.guarded("harness", h):
         os.chmod(h.tmp, 0o755)
-        h.sim = tp.Sim(h.tmp, ["a:openai:" + KEY_A, "b:openai:" + KEY_B])
+        h.sim = harness.Sim(h.tmp, ["a:openai:" + KEY_A, "b:openai:" + KEY_B])
         extra = "read_group = nogroup" if os.geteuid() == 0 else ""
         h.write_conf([
             {"name": "a", "kind": "openai", "base_url": h.sim.base("a"),
@@ -839,7 +839,7 @@ def main():
         test_second_vigild(h)
         test_reload_op(h)
         test_shutdown_op(h)
-    return 1 if tp.failures else 0
+    return 1 if harness.failures else 0
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ throwaway CA made here with the openssl CLI, vigild probes it.
 
 Three vigil-sim processes so that each one's counters are exact: one for
 the trusted providers, one for the untrusted ones, one with the wrong
-name.  Uses the harness of test_probing.py.  Every process started here
+name.  Uses tests/e2e/harness.py.  Every process started here
 is stopped by pid in finally blocks.  Prints "ok - ..."/"not ok - ..."
 and "# N passed, N failed"; exits 1 on any failure.
 """
@@ -27,29 +27,14 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import test_probing as tp   # noqa: E402
-
-passed = 0
-failed = 0
+import harness  # noqa: E402  (the shared harness)
+from harness import ok  # noqa: E402
 
 KEYS = {"good1": "sk-tls-good-1111", "good2": "sk-tls-good-2222",
         "good3": "sk-ant-tls-3333", "noca": "sk-tls-noca-4444",
         "wrongca": "sk-tls-wrongca-5555", "mismatch": "sk-tls-mm-6666"}
 GOOD = ("good1", "good2", "good3")
 CHECKS = 12                 # checks per good provider before counting
-
-
-def ok(cond, name, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok - %s" % name)
-    else:
-        failed += 1
-        print("not ok - %s%s" % (name, (": " + str(detail)) if detail
-                                 else ""))
-    sys.stdout.flush()
-    return cond
 
 
 def openssl(tmp, *args):
@@ -86,7 +71,7 @@ class TlsSim:
         self.portfile = os.path.join(tmp, tag + ".ports")
         self.errpath = os.path.join(tmp, tag + ".err")
         self.err = open(self.errpath, "w")
-        args = [tp.binpath("vigil-sim"), "-p", "0", "--port-file",
+        args = [harness.binpath("vigil-sim"), "-p", "0", "--port-file",
                 self.portfile, "--seed", "1", "--tls-cert", cert,
                 "--tls-key", key]
         for p in providers:
@@ -95,8 +80,8 @@ class TlsSim:
         env.setdefault("ASAN_OPTIONS", "detect_leaks=1")
         self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
                                      stderr=self.err, env=env)
-        if not tp.wait_for(lambda: os.path.exists(self.portfile) or
-                           self.proc.poll() is not None, 20):
+        if not harness.wait_for(lambda: os.path.exists(self.portfile) or
+                                self.proc.poll() is not None, 20):
             raise RuntimeError("vigil-sim %s did not start" % tag)
         if self.proc.poll() is not None:
             raise RuntimeError("vigil-sim %s exited: %s" %
@@ -165,7 +150,7 @@ def test_trusted(h, ctl):
         ps = h.providers(256)
         return all(n in ps and len(ok_samples(ps[n])) >= CHECKS
                    for n in GOOD) and ps
-    ps = tp.wait_for(enough, 60) or h.providers(256)
+    ps = harness.wait_for(enough, 60) or h.providers(256)
     counters = ctl.call("GET", "")
     for n in GOOD:
         smp = ps.get(n, {}).get("samples", [])
@@ -202,7 +187,7 @@ def test_refused(h, untrusted, mism, ctl_u, ctl_m):
         ps = h.providers(64)
         return all(n in ps and len(ps[n]["samples"]) >= 3 for n in bad) \
             and ps
-    ps = tp.wait_for(enough, 30) or h.providers(64)
+    ps = harness.wait_for(enough, 30) or h.providers(64)
     what = {"noca": "a CA not in the default bundle (no ca_file)",
             "wrongca": "ca_file of another CA",
             "mismatch": "certificate for DNS:other.example"}
@@ -227,10 +212,10 @@ def test_refused(h, untrusted, mism, ctl_u, ctl_m):
 
 
 def main():
-    if not os.access(tp.binpath("vigil-sim"), os.X_OK):
-        ok(False, "vigil-sim built", tp.binpath("vigil-sim"))
+    if not os.access(harness.binpath("vigil-sim"), os.X_OK):
+        ok(False, "vigil-sim built", harness.binpath("vigil-sim"))
         return 1
-    h = tp.Harness("tls")
+    h = harness.Harness("tls")
     sims = {}
     ctls = []
     try:
@@ -321,15 +306,14 @@ def main():
                 if s.proc.poll() is None:
                     s.proc.kill()
                     s.proc.wait()
-            tp.failures = failed        # the harness keeps the logs then
             h.stop()
-    if failed:
+    if harness.failures:
         print("# logs kept in %s" % h.tmp)
     else:
         import shutil
         shutil.rmtree(h.tmp, ignore_errors=True)
-    print("# %d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    print("# %d passed, %d failed" % (harness.passed, harness.failures))
+    return 1 if harness.failures else 0
 
 
 if __name__ == "__main__":

@@ -38,7 +38,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "e2e"))
-import test_probing as tp  # noqa: E402  (the shared harness)
+import harness  # noqa: E402  (the shared harness)
 
 KIND_KEYS = [("openai", "sk-soak-openai"), ("anthropic", "sk-ant-soak"),
              ("google", "AIza-soak"), ("deepseek", "sk-soak-ds"),
@@ -125,7 +125,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=30)
     ap.add_argument("--providers", type=int, default=50)
-    ap.add_argument("--csv", default=os.path.join(tp.TOP, "build", "soak",
+    ap.add_argument("--csv", default=os.path.join(harness.TOP, "build", "soak",
                                                   "soak.csv"))
     ap.add_argument("--png", default=None)
     ap.add_argument("--seed", type=int, default=1)
@@ -139,7 +139,7 @@ def main():
 
     names = ["p%03d" % i for i in range(args.providers)]
     kinds = {n: KIND_KEYS[i % len(KIND_KEYS)] for i, n in enumerate(names)}
-    h = tp.Harness("soak")
+    h = harness.Harness("soak")
     wrk = None
     sse = []
     problems = []
@@ -152,14 +152,14 @@ def main():
     try:
         specs = ["%s:%s:%s" % (n, kinds[n][0], kinds[n][1] or "")
                  for n in names]
-        h.sim = tp.Sim(h.tmp, specs)
+        h.sim = harness.Sim(h.tmp, specs)
         h.write_conf([{"name": n, "kind": kinds[n][0],
                        "base_url": h.sim.base(n), "key": kinds[n][1]}
                       for n in names], interval="1s", timeout="800ms",
                      extra="max_providers = %d" % max(64, args.providers))
         h.start(wait_providers=names)
         port = h.listen_port
-        if not tp.wait_for(lambda: role_of_pid(h, "vigil-api"), 10):
+        if not harness.wait_for(lambda: role_of_pid(h, "vigil-api"), 10):
             raise RuntimeError("vigil-api did not start")
         for _ in range(8):
             c = SSEClient(port)
@@ -326,8 +326,8 @@ def main():
 
 
 def role_of_pid(h, role):
-    for k in tp.children_of(h.proc.pid):
-        if role_of(k) == role and tp.pid_alive(k):
+    for k in harness.children_of(h.proc.pid):
+        if role_of(k) == role and harness.pid_alive(k):
             return k
     return None
 
@@ -336,7 +336,7 @@ def sample_row(h, d, t, sse, active):
     row = {"t_s": round(t, 1)}
     pids = {"vigild": [h.proc.pid], "aggregator": [], "api": [],
             "prober": [], "sim": [h.sim.proc.pid]}
-    for k in tp.children_of(h.proc.pid):
+    for k in harness.children_of(h.proc.pid):
         r = role_of(k)
         key = {"vigil-aggregator": "aggregator", "vigil-api": "api",
                "vigil-prober": "prober"}.get(r)
