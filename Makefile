@@ -121,21 +121,57 @@ endef
 $(foreach r,$(LIB_ROLES),$(eval $(call LIB_RULE,$(call role_dir,$(r)))))
 $(foreach r,$(PRESENT_ROLES),$(eval $(call ROLE_RULE,$(call role_name,$(r)),$(call role_dir,$(r)))))
 
-# A test, tool or benchmark links libvigil.a and the role archives its
-# name asks for (LINK_MAP: name pattern = role dir), and nothing else, so
-# that one role's half-finished code never breaks another role's tests.
-LINK_MAP	 = test_prober%=prober test_api%=api segfill=api \
-		   test_sim%=tests/sim test_window%=aggregator \
-		   test_status%=aggregator test_circuit%=aggregator \
-		   test_trend%=aggregator test_alert%=aggregator \
-		   test_persist%=aggregator test_engine%=aggregator \
-		   test_agg%=aggregator bench_window%=aggregator \
-		   bench_agg%=aggregator bench_api%=api bench_metrics%=api \
-		   test_supervisor%=supervisor test_proc%=supervisor \
-		   test_control%=supervisor test_ctl%=ctl \
-		   fuzz_validate=prober fuzz_query=api fuzz_sim%=tests/sim \
-		   fuzz_persist=aggregator
-link_dirs	 = $(sort $(foreach m,$(LINK_MAP),$(if $(filter $(word 1,$(subst =, ,$(m))),$(1)),$(word 2,$(subst =, ,$(m))))))
+# What each test, tool, benchmark and fuzz target links besides
+# libvigil.a: one row a binary, NAME=DIR[,DIR...] naming the role dirs
+# whose archives it needs, or NAME= for libvigil.a alone.  Nothing else
+# is linked, so that one role's half-finished code never breaks another
+# role's tests; and a binary without a row stops make with an error
+# naming it, instead of linking too little and failing far from the
+# cause.
+LINKS		 = \
+		   test_addr= \
+		   test_agg_main=aggregator \
+		   test_alert=aggregator \
+		   test_api=api \
+		   test_api_metrics=api \
+		   test_circuit=aggregator \
+		   test_conf= \
+		   test_control_peer=supervisor \
+		   test_ctl=ctl \
+		   test_curlev= \
+		   test_engine=aggregator \
+		   test_fdpass= \
+		   test_frame= \
+		   test_hist= \
+		   test_log= \
+		   test_persist=aggregator \
+		   test_priv= \
+		   test_prober=prober \
+		   test_prober_exec=prober \
+		   test_ring= \
+		   test_ring_kill= \
+		   test_ring_threads= \
+		   test_segment= \
+		   test_sim=tests/sim \
+		   test_status=aggregator \
+		   test_trend=aggregator \
+		   test_window=aggregator \
+		   curlloop= \
+		   peek= \
+		   segdump= \
+		   segfill=api \
+		   bench_hist= \
+		   bench_metrics=api \
+		   bench_ring= \
+		   bench_seqlock= \
+		   fuzz_conf= \
+		   fuzz_frame= \
+		   fuzz_persist=aggregator \
+		   fuzz_query=api \
+		   fuzz_segment= \
+		   fuzz_validate=prober
+link_row	 = $(filter $(1)=%,$(LINKS))
+link_dirs	 = $(if $(call link_row,$(1)),$(subst $(comma),$(space),$(patsubst $(1)=%,%,$(call link_row,$(1)))),$(error $(1) has no row in the Makefile's LINKS: add "$(1)=DIR,..." naming the role dirs it links, or "$(1)=" for libvigil.a alone))
 link_libs	 = $(foreach d,$(call link_dirs,$(1)),$(call dir_lib,$(d)))
 
 define LINK_RULE
