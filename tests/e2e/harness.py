@@ -151,6 +151,18 @@ def wait_for(fn, timeout=10.0, step=0.05):
     return v
 
 
+def rss_kb(pid):
+    """VmRSS of pid in kB; None if it has gone."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for ln in f:
+                if ln.startswith("VmRSS:"):
+                    return int(ln.split()[1])
+    except OSError:
+        pass
+    return None
+
+
 def pid_alive(pid):
     try:
         os.kill(pid, 0)
@@ -241,6 +253,17 @@ def role_pid(h, role):
 
 # ---- the control protocol, with Debian's python3-msgpack -----------------
 
+def need_msgpack():
+    """python3-msgpack, or a failed test and exit 1 without it."""
+    try:
+        import msgpack
+    except ImportError:
+        print("not ok - python3-msgpack is not installed (apt-get install "
+              "python3-msgpack)")
+        sys.exit(1)
+    return msgpack
+
+
 def frame(obj):
     import msgpack
     body = msgpack.packb(obj, use_bin_type=True)
@@ -269,6 +292,17 @@ def ctl_connect(path, timeout=10.0):
     s.settimeout(timeout)
     s.connect(path)
     return s
+
+
+def ctl_send(s, obj):
+    """Send obj on a connected control socket; its reply."""
+    s.sendall(frame(obj))
+    return recv_frame(s)
+
+
+def err_code(r):
+    """The error code of a failed reply, None for a success."""
+    return (r.get("error") or {}).get("code") if not r.get("ok") else None
 
 
 def ctl_call(path, op, args=None, rid=1, timeout=10.0):
@@ -326,9 +360,12 @@ class Sim:
 class Harness:
     """A temporary directory, a config, a vigild; segdump and control."""
 
-    def __init__(self, tag="t"):
-        self.tmp = tempfile.mkdtemp(prefix="vigild-%s-" % tag)
-        self.shm = "/vigil-test-%s-%d" % (tag, os.getpid())
+    def __init__(self, tag="t", kind=""):
+        """kind names the temporary directory and segment apart from tag:
+        "agg-" gives /tmp/vigil-agg-TAG-* and /vigil-test-agg-TAG-PID."""
+        self.tmp = tempfile.mkdtemp(
+            prefix=("vigil-%s%s-" if kind else "vigild-%s%s-") % (kind, tag))
+        self.shm = "/vigil-test-%s%s-%d" % (kind, tag, os.getpid())
         self.sock = os.path.join(self.tmp, "run", "control.sock")
         self.conf = os.path.join(self.tmp, "vigil.conf")
         self.logpath = os.path.join(self.tmp, "vigild.log")
@@ -360,7 +397,7 @@ class Harness:
                  "shm_name = %s" % self.shm]
         if user:
             lines.append("user = %s" % user)
-        lines.append(extra)
+        lines += [extra] if isinstance(extra, str) else list(extra)
         for p in providers:
             lines += ["", '[provider "%s"]' % p["name"],
                       "kind = %s" % p["kind"],
@@ -372,7 +409,8 @@ class Harness:
         with open(self.conf, "w") as f:
             f.write("\n".join(lines) + "\n")
 
-    def start(self, vigild=None, wait_providers=None, env=None):
+    def spawn(self, vigild=None, env=None):
+        """Start vigild and wait for its control socket."""
         self.log = open(self.logpath, "a")
         env = dict(env or {}, PATH="/usr/bin:/bin")
         self.proc = subprocess.Popen(
@@ -384,6 +422,11 @@ class Harness:
         if self.proc.poll() is not None:
             raise RuntimeError("vigild exited with %d: %s" %
                                (self.proc.returncode, self.logtext()))
+
+    def start(self, vigild=None, wait_providers=None, env=None):
+        """spawn(), then wait for the probers of wait_providers and the
+        aggregator."""
+        self.spawn(vigild, env)
         if wait_providers:
             if not wait_for(lambda: self.all_up(wait_providers), 10):
                 raise RuntimeError("probers did not start: %s" %
@@ -452,65 +495,21 @@ class Harness:
             shutil.rmtree(self.tmp, ignore_errors=True)
 
 
-class Vigil:
-    """A temporary directory, a config, a vigild (restartable with the
-    same state_dir); control calls, vigil-api and segdump."""
+class Vigil(Harness):
+    """A Harness restartable with the same state_dir (stop() leaves the
+    directory; cleanup() removes it); control calls, vigil-api."""
 
     def __init__(self, tag):
+        Harness.__init__(self, tag, kind="agg-")
         self.tag = tag
-        self.tmp = tempfile.mkdtemp(prefix="vigil-agg-%s-" % tag)
-        self.shm = "/vigil-test-agg-%s-%d" % (tag, os.getpid())
-        self.sock = os.path.join(self.tmp, "run", "control.sock")
-        self.conf = os.path.join(self.tmp, "vigil.conf")
         self.state = os.path.join(self.tmp, "state")
-        self.logpath = os.path.join(self.tmp, "vigild.log")
-        self.port = free_port()
-        self.proc = None
+        self.port = self.listen_port
         self.log = None
         self.pids = set()       # every child we ever saw, killed at the end
 
-    def key_file(self, name, key):
-        path = os.path.join(self.tmp, "key." + name)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        os.write(fd, (key + "\n").encode())
-        os.close(fd)
-        return path
-
-    def write_conf(self, providers, extra, interval, timeout):
-        user = "root" if os.geteuid() == 0 else ""
-        lines = ["[vigil]",
-                 "interval = %s" % interval,
-                 "timeout = %s" % timeout,
-                 "allow_fast_probes = yes",
-                 "listen = 127.0.0.1:%d" % self.port,
-                 "control_socket = %s" % self.sock,
-                 "state_dir = %s" % self.state,
-                 "shm_name = %s" % self.shm]
-        if user:
-            lines.append("user = %s" % user)
-        lines += extra
-        for p in providers:
-            lines += ["", '[provider "%s"]' % p["name"],
-                      "kind = %s" % p["kind"],
-                      "base_url = %s" % p["base_url"],
-                      "api_key_file = %s" % self.key_file(p["name"],
-                                                          p["key"])]
-        with open(self.conf, "w") as f:
-            f.write("\n".join(lines) + "\n")
-
     def start(self, names):
-        self.log = open(self.logpath, "a")
-        self.proc = subprocess.Popen(
-            [binpath("vigild"), "-c", self.conf],
-            stdout=self.log, stderr=subprocess.STDOUT,
-            env={"PATH": "/usr/bin:/bin"})
         self.start_mono = time.monotonic()
-        if not wait_for(lambda: os.path.exists(self.sock) or
-                        self.proc.poll() is not None, 10):
-            raise RuntimeError("vigild did not create its control socket")
-        if self.proc.poll() is not None:
-            raise RuntimeError("vigild exited with %d: %s" %
-                               (self.proc.returncode, self.logtext()[-2000:]))
+        self.spawn()
         if not wait_for(lambda: self.all_up(names), 10):
             raise RuntimeError("probers did not start: %s" %
                                self.logtext()[-2000:])
@@ -520,31 +519,11 @@ class Vigil:
         if self.proc is not None and self.proc.poll() is None:
             self.pids.update(children_of(self.proc.pid))
 
-    def logtext(self):
-        try:
-            with open(self.logpath, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
     def dump(self, samples=0):
-        r = subprocess.run([binpath("tests/tools/segdump"), "--shm",
-                            self.shm, "--samples", str(samples)],
-                           capture_output=True, text=True, timeout=10)
-        if r.returncode != 0:
-            return None
-        return json.loads(r.stdout)
+        return Harness.dump(self, samples)
 
     def ring(self, samples=0):
-        d = self.dump(samples)
-        return {p["name"]: p for p in d["providers"]} if d else {}
-
-    def all_up(self, names):
-        ps = self.ring()
-        return all(n in ps and ps[n]["pid"] != 0 for n in names)
-
-    def call(self, op, args=None):
-        return ctl_call(self.sock, op, args)
+        return self.providers(samples)
 
     def result(self, op, args=None):
         r = self.call(op, args)
@@ -984,8 +963,10 @@ class ApiServer:
 
 
 class Segfill:
-    def __init__(self, shm):
-        self.proc = subprocess.Popen([SEGFILL, "--shm", shm],
+    """tests/tools/segfill over shm (extra: e.g. ["--recent"])."""
+
+    def __init__(self, shm, extra=()):
+        self.proc = subprocess.Popen([SEGFILL, "--shm", shm] + list(extra),
                                      stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline()

@@ -27,16 +27,11 @@ import tempfile
 import threading
 import time
 
-try:
-    import msgpack  # noqa: F401  (harness.frame needs it)
-except ImportError:
-    print("not ok - python3-msgpack is not installed (apt-get install "
-          "python3-msgpack)")
-    sys.exit(1)
+import harness
+from harness import (Receiver, Sim, Vigil, children_of, first, note, ok,
+                     pid_alive, wait_for)
 
-import harness  # noqa: E402
-from harness import (Receiver, Sim, Vigil, children_of, first,  # noqa: E402
-                     note, ok, pid_alive, wait_for)
+harness.need_msgpack()
 
 
 # ---- helpers over alerts and history ---------------------------------------

@@ -27,7 +27,8 @@ import urllib.parse
 
 import harness
 from harness import (API, SSE, WS, ApiServer, Segfill, get, get_json,
-                     prom_layout, prom_samples, result, ws_frame_ok)
+                     prom_layout, prom_samples, result, rss_kb,
+                     ws_frame_ok)
 
 BUILD = os.environ.get("VIGIL_BUILD", "build")
 NAMES = ["openai", "anthropic", "google", "deepseek", "qwen", "cursor"]
@@ -93,14 +94,6 @@ def status_of(raw):
         return int(raw.split(b" ", 2)[1])
     except (IndexError, ValueError):
         return 0
-
-
-def rss_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def slow_socket(port, request):

@@ -32,22 +32,14 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
-from harness import ok, binpath  # noqa: E402
+from harness import ok, binpath, err_code  # noqa: E402
 
-try:
-    import msgpack  # noqa: F401  (harness.frame needs it)
-except ImportError:
-    print("not ok - python3-msgpack is not installed")
-    sys.exit(1)
+harness.need_msgpack()
 
 READ_GROUP = "floppy"
 ADMIN_GROUP = "tape"
 NOGROUP = 65534
 KEY_A = "sk-limits-test-aaaa"
-
-
-def err_code(r):
-    return (r.get("error") or {}).get("code") if not r.get("ok") else None
 
 
 class Holder:

@@ -32,13 +32,9 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
 from harness import ok, wait_for, binpath  # noqa: E402
+from harness import ctl_send as send, err_code as code_of  # noqa: E402
 
-try:
-    import msgpack
-except ImportError:
-    print("not ok - python3-msgpack is not installed (apt-get install "
-          "python3-msgpack)")
-    sys.exit(1)
+msgpack = harness.need_msgpack()
 
 KEY_A = "sk-ctl-test-aaaa1111"
 KEY_B = "sk-ctl-test-bbbb2222"
@@ -71,15 +67,6 @@ def show(r):
 
 def raw(h):
     return harness.ctl_connect(h.sock, 10)
-
-
-def send(s, obj):
-    s.sendall(harness.frame(obj))
-    return harness.recv_frame(s)
-
-
-def code_of(r):
-    return (r.get("error") or {}).get("code") if not r.get("ok") else None
 
 
 def status_of(h, name):

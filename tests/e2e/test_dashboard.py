@@ -291,7 +291,7 @@ def main():
             seg.stop()
             seg = None
             # --recent: sparklines have the last 15 minutes.
-            seg = Recent(shm + "-shot")
+            seg = harness.Segfill(shm + "-shot", ["--recent"])
             srv = harness.ApiServer(shm + "-shot")
             screenshot(b, "http://127.0.0.1:%d/" % srv.port, seg, shot)
             harness.result("screenshot written to %s" % shot,
@@ -304,20 +304,6 @@ def main():
         if seg is not None:
             seg.stop()
     return 1 if harness.failures else 0
-
-
-class Recent(harness.Segfill):
-    """segfill --recent."""
-
-    def __init__(self, shm):
-        self.proc = subprocess.Popen([harness.SEGFILL, "--shm", shm,
-                                      "--recent"],
-                                     stdin=subprocess.PIPE,
-                                     stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        if not line.startswith("ready t0="):
-            raise RuntimeError("segfill: " + line)
-        self.t0 = int(line.split("=")[1])
 
 
 def screenshot(b, url, seg, path):

@@ -27,7 +27,8 @@ import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
-from harness import ok, wait_for, pid_alive, role_pid, http_get  # noqa: E402
+from harness import (ok, wait_for, pid_alive, role_pid,  # noqa: E402
+                     http_get, rss_kb)
 
 KEY = "sk-fault-test-0000"
 # A prober's resident set while answering a 10 MB body: the body is cut
@@ -37,17 +38,6 @@ PROBER_RSS_MAX_KB_ASAN = 256 * 1024
 
 
 # ---- helpers ---------------------------------------------------------------
-
-def rss_kb(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for ln in f:
-                if ln.startswith("VmRSS:"):
-                    return int(ln.split()[1])
-    except OSError:
-        pass
-    return None
-
 
 def heads(h):
     return {n: p["head"] for n, p in h.providers(0).items()}

@@ -21,13 +21,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
 from harness import ok, wait_for, binpath, pid_alive  # noqa: E402
+from harness import ctl_send as send, err_code  # noqa: E402
 
-try:
-    import msgpack  # noqa: F401
-except ImportError:
-    print("not ok - python3-msgpack is not installed (apt-get install "
-          "python3-msgpack)")
-    sys.exit(1)
+harness.need_msgpack()
 
 KEY_A = "sk-sup-test-aaaa1111"
 KEY_B = "sk-sup-test-bbbb2222"
@@ -414,15 +410,6 @@ def test_notify():
 
 def raw_conn(h):
     return harness.ctl_connect(h.sock, 10)
-
-
-def send(s, obj):
-    s.sendall(harness.frame(obj))
-    return harness.recv_frame(s)
-
-
-def err_code(r):
-    return (r.get("error") or {}).get("code") if not r.get("ok") else None
 
 
 def still_works(h, name):
