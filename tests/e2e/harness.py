@@ -3,19 +3,19 @@
 benchmarks in bench/ and the soak in tests/soak share, so that no test
 imports another.
 
-- counting: ok() (and result(), the same with the name first), note(),
-  failures: a test exits non-zero when harness.failures is non-zero;
+- counting: ok() (and result(), the same with the name first), note();
+  passed and failures: a test exits non-zero when harness.failures is;
 - paths and processes: binpath, public_binpath, free_port, wait_for,
-  pid_alive, children_of, argv0, kill_pid, stop_process, role_pid,
-  guarded, drop_to, as_user;
-- the control protocol (python3-msgpack): frame, recv_frame,
-  ctl_connect, ctl_call;
-- HTTP: http_json, http_get, get, get_json, SSE, WS, prom_samples,
-  prom_layout;
+  rss_kb, pid_alive, children_of, argv0, kill_pid, guarded,
+  stop_process, role_pid, drop_to, as_user;
+- the control protocol (python3-msgpack): need_msgpack, frame,
+  recv_frame, ctl_connect, ctl_send, err_code, ctl_call;
 - servers: Sim (vigil-sim), Harness (a vigild over a config), Vigil (a
-  restartable vigild with a state_dir and vigil-api), ApiServer
-  (vigil-api alone over a segment), Segfill (tests/tools/segfill),
-  Receiver (a webhook receiver);
+  Harness restartable with its state_dir, with vigil-api), Receiver (a
+  webhook receiver), ApiServer (vigil-api alone over a segment) and
+  Segfill (tests/tools/segfill, which writes that segment);
+- HTTP: http_json, http_get, get, get_json, prom_samples, prom_layout,
+  SSE and WS (stdlib server-sent-events and RFC 6455 clients);
 - the detection scenarios that test_detect checks and bench_detect
   measures.
 
@@ -945,13 +945,7 @@ class ApiServer:
             self.port = int(f.read())
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 10)
         self.log.seek(0)
         tail = self.log.read()[-2000:]
         if self.proc.returncode != 0:
@@ -980,13 +974,7 @@ class Segfill:
         return self.proc.stdout.readline().strip()
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
 
 
 # ---- helpers over alerts -----------------------------------------------------

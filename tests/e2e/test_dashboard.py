@@ -113,13 +113,7 @@ class Browser:
             self.ws.close()
         except Exception:
             pass
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        harness.stop_process(self.proc, 10)
         # Renderer and GPU helpers are in the session we created.
         try:
             os.killpg(self.proc.pid, signal.SIGKILL)
