@@ -74,14 +74,6 @@ def proc_stat(pid):
         return None, None
 
 
-def role_of(pid):
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return os.path.basename(f.read().split(b"\0")[0].decode())
-    except OSError:
-        return None
-
-
 class SSEClient(threading.Thread):
     def __init__(self, port):
         super().__init__(daemon=True)
@@ -159,7 +151,7 @@ def main():
                      extra="max_providers = %d" % max(64, args.providers))
         h.start(wait_providers=names)
         port = h.listen_port
-        if not harness.wait_for(lambda: role_of_pid(h, "vigil-api"), 10):
+        if not harness.wait_for(lambda: harness.role_pid(h, "vigil-api"), 10):
             raise RuntimeError("vigil-api did not start")
         for _ in range(8):
             c = SSEClient(port)
@@ -174,7 +166,7 @@ def main():
                  "-s", lua, "http://127.0.0.1:%d" % port],
                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         start = time.monotonic()
-        pids0 = {r: role_of_pid(h, r) for r in
+        pids0 = {r: harness.role_pid(h, r) for r in
                  ("vigil-aggregator", "vigil-api")}
         active = {}                        # name -> (fault, until)
         next_fault = start + 5
@@ -235,10 +227,10 @@ def main():
             for p in d["providers"]:
                 seen[p["name"]].update(s["mono_ns"] for s in p["samples"])
         for r, pid in pids0.items():
-            if role_of_pid(h, r) != pid:
+            if harness.role_pid(h, r) != pid:
                 problems.append("%s was restarted (pid %s -> %s) though "
                                 "nobody killed it" % (r, pid,
-                                                      role_of_pid(h, r)))
+                                                      harness.role_pid(h, r)))
         ok_kills = sum(restarts_seen.values())
         # Lost samples: gaps outside the injected windows.
         lost = []
@@ -325,19 +317,12 @@ def main():
         h.stop()
 
 
-def role_of_pid(h, role):
-    for k in harness.children_of(h.proc.pid):
-        if role_of(k) == role and harness.pid_alive(k):
-            return k
-    return None
-
-
 def sample_row(h, d, t, sse, active):
     row = {"t_s": round(t, 1)}
     pids = {"vigild": [h.proc.pid], "aggregator": [], "api": [],
             "prober": [], "sim": [h.sim.proc.pid]}
     for k in harness.children_of(h.proc.pid):
-        r = role_of(k)
+        r = harness.argv0(k)
         key = {"vigil-aggregator": "aggregator", "vigil-api": "api",
                "vigil-prober": "prober"}.get(r)
         if key:
