@@ -61,7 +61,7 @@ struct aggd {
 };
 
 static void	usage(void) __attribute__((noreturn));
-static int	conf_from_args(const msgpack_object *, struct agg_conf *,
+static int	conf_from_args(const msgpack_object *, struct conf *,
 		    uint32_t *, char *, size_t);
 static int	send_reply(int, msgpack_sbuffer *);
 static void	reply_err(uint64_t, const char *, const char *);
@@ -86,91 +86,24 @@ usage(void)
 }
 
 /*
- * The configure args (docs/internals.md; keys as in struct conf, with
- * _ms for durations).  Every key is optional; a key of the wrong type or
- * out of range is an error.
+ * The configure args (docs/internals.md): the [vigil] keys the table
+ * gives the aggregator, checked as vigil.conf's (settings_decode), and
+ * tick_ms, which only the tests send.
  */
 static int
-conf_from_args(const msgpack_object *args, struct agg_conf *c,
+conf_from_args(const msgpack_object *args, struct conf *c,
     uint32_t *tick_ms, char *err, size_t errlen)
 {
-	static const struct {
-		const char *key;
-		size_t off;
-		uint32_t min, max;
-	} u32[] = {
-#define K(f, lo, hi) { #f, offsetof(struct agg_conf, f), lo, hi }
-		K(warning_error_rate, 1, 100),
-		K(critical_error_rate, 1, 100),
-		K(latency_warning_ms, 0, 3600000),
-		K(min_samples, 1, 100000),
-		K(down_after, 0, 100000),
-		K(circuit_failures, 0, 100000),
-		K(circuit_successes, 1, 100000),
-		K(circuit_cooldown_ms, 1, 86400000),
-		K(circuit_cooldown_max_ms, 1, 86400000),
-		K(alert_cooldown_ms, 0, 86400000),
-		K(persist_interval_ms, 100, 86400000),
-		K(webhook_timeout_ms, 100, 600000),
-		K(webhook_retries, 0, 100),
-#undef K
-	};
 	uint64_t v;
-	int b, rc;
-	size_t i;
+	int rc;
 
-	if (args == NULL || args->type != MSGPACK_OBJECT_MAP) {
-		snprintf(err, errlen, "configure: args is not a map");
+	if (settings_decode(SR_AGG, args, c, NULL, err, errlen) == -1)
 		return -1;
-	}
-	for (i = 0; i < sizeof(u32) / sizeof(u32[0]); i++) {
-		rc = mp_get_uint(args, u32[i].key, &v);
-		if (rc == -1)
-			continue;
-		if (rc != 0 || v < u32[i].min || v > u32[i].max) {
-			snprintf(err, errlen, "configure: %s: not an integer "
-			    "in %u..%u", u32[i].key, u32[i].min, u32[i].max);
-			return -1;
-		}
-		*(uint32_t *)(void *)((char *)c + u32[i].off) = (uint32_t)v;
-	}
-	if (c->warning_error_rate > c->critical_error_rate) {
-		snprintf(err, errlen, "configure: warning_error_rate above "
-		    "critical_error_rate");
-		return -1;
-	}
-	if ((rc = mp_get_uint(args, "log_level", &v)) == 0 && v <= 2)
-		c->log_level = (int)v;
-	else if (rc != -1) {
-		snprintf(err, errlen, "configure: log_level: 0, 1 or 2");
-		return -1;
-	}
-	if ((rc = mp_get_bool(args, "monitoring_enabled", &b)) == 0)
-		c->monitoring_enabled = b;
-	else if (rc != -1) {
-		snprintf(err, errlen, "configure: monitoring_enabled: not a "
-		    "bool");
-		return -1;
-	}
 	if ((rc = mp_get_uint(args, "tick_ms", &v)) == 0 && v >= 10 &&
 	    v <= 10000)
 		*tick_ms = (uint32_t)v;
 	else if (rc != -1) {
-		snprintf(err, errlen, "configure: tick_ms: 10..10000");
-		return -1;
-	}
-	rc = mp_get_str(args, "state_dir", c->state_dir, sizeof(c->state_dir));
-	if (rc == -2) {
-		snprintf(err, errlen, "configure: state_dir: not a string or "
-		    "too long");
-		return -1;
-	}
-	rc = mp_get_str(args, "webhook_url", c->webhook_url,
-	    sizeof(c->webhook_url));
-	if (rc == -2) {
-		/* Never echo the value: it may hold a token. */
-		snprintf(err, errlen, "configure: webhook_url: not a string "
-		    "or too long");
+		snprintf(err, errlen, "tick_ms: 10..10000");
 		return -1;
 	}
 	return 0;
@@ -484,7 +417,7 @@ int
 main(int argc, char *argv[])
 {
 	struct aggd d;
-	struct agg_conf conf;
+	struct conf conf;
 	struct persist_snap *snap = NULL;
 	msgpack_unpacked u;
 	msgpack_sbuffer sb;
@@ -508,7 +441,7 @@ main(int argc, char *argv[])
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 	memset(&d, 0, sizeof(d));
 	d.tick_ms = AGG_TICK_MS;
-	agg_conf_defaults(&d.agg.conf);
+	settings_defaults(&d.agg.conf);
 
 	/* 1. The configure request. */
 	msgpack_unpacked_init(&u);
@@ -528,9 +461,8 @@ main(int argc, char *argv[])
 		exit(AGG_EXIT_NORESTART);
 	}
 	{
-		struct agg_conf c;
+		struct conf c;
 
-		agg_conf_defaults(&c);
 		if (conf_from_args(mp_get(&u.data, "args"), &c, &d.tick_ms,
 		    err, sizeof(err)) == -1) {
 			log_warnx("%s", err);

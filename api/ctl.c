@@ -20,6 +20,7 @@
 #include "ctl.h"
 #include "frame.h"
 #include "log.h"
+#include "settings.h"
 
 static int	 send_reply(int, uint64_t, const char *, const char *, int);
 static void	 ctl_read_cb(evutil_socket_t, short, void *);
@@ -59,19 +60,19 @@ send_reply(int fd, uint64_t id, const char *code, const char *msg,
 
 /*
  * Wait (at most timeout_ms) for the first frame on fd and apply it if it
- * is `configure`: listen, prometheus, log_level, aggregator_stale_ms.
- * Unknown keys are ignored (vigild sends the whole [vigil] section).
- * Returns 0 (and *id = the request id to answer), or -1 with err filled.
+ * is `configure`: the keys the table gives vigil-api (listen, prometheus,
+ * log_level), checked as vigil.conf's (settings_decode); others are
+ * ignored.  Returns 0 (and *id = the request id to answer), or -1 with
+ * err filled.
  */
 int
 api_ctl_configure(int fd, int timeout_ms, struct api_settings *set,
     uint64_t *id, char *err, size_t errlen)
 {
 	msgpack_unpacked u;
-	const msgpack_object *args;
+	struct conf c;
 	char why[128];
-	uint64_t v;
-	int b, rc;
+	int rc;
 
 	*id = 0;
 	msgpack_unpacked_init(&u);
@@ -89,16 +90,14 @@ api_ctl_configure(int fd, int timeout_ms, struct api_settings *set,
 		snprintf(err, errlen, "first frame is not configure");
 		return -1;
 	}
-	args = mp_get(&u.data, "args");
-	if (mp_get_bool(args, "prometheus", &b) == 0)
-		set->prometheus = b;
-	if (mp_get_uint(args, "log_level", &v) == 0 && v <= 2)
-		set->log_level = (int)v;
-	if (mp_get_uint(args, "aggregator_stale_ms", &v) == 0 && v > 0 &&
-	    v < 3600000)
-		set->agg_stale_ns = v * 1000000ull;
-	(void)mp_get_str(args, "listen", set->listen, sizeof(set->listen));
+	rc = settings_decode(SR_API, mp_get(&u.data, "args"), &c, NULL, err,
+	    errlen);
 	msgpack_unpacked_destroy(&u);
+	if (rc == -1)
+		return -1;
+	set->prometheus = c.prometheus;
+	set->log_level = c.log_level;
+	snprintf(set->listen, sizeof(set->listen), "%s", c.listen);
 	return 0;
 }
 

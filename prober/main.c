@@ -37,6 +37,7 @@
 #include "ring.h"
 #include "sched.h"
 #include "segment.h"
+#include "settings.h"
 #include "spawner.h"
 
 #define SEG_FD		3
@@ -45,7 +46,7 @@
 #define CONFIGURE_WAIT_MS 30000		/* vigild sends it at once */
 #define MAX_WAITERS	16		/* probe_now requests on one check */
 #define KEY_MAX		4096
-#define MIN_INTERVAL_MS	100
+#define MIN_INTERVAL_MS	SETTINGS_FAST_MIN
 #define BEAT_MS		1000
 
 /* A request of a check: running; done, its sample held in pend[]; gone
@@ -55,18 +56,11 @@
 #define REQ_GONE	2
 
 struct prober {
-	char			 name[VIGIL_NAME_MAX];
-	int			 kind;
+	struct conf_provider	 cp;		/* settings.h; interval_ms may
+						   change (set_interval) */
 	uint32_t		 slot;
 	uint64_t		 epoch;
-	char			 base_url[512];
-	char			 check_path[256];
-	char			 ca_file[PATH_MAX];
-	char			 gen_model[64];
 	char			 key[KEY_MAX];	/* the secret */
-	uint32_t		 interval_ms;
-	uint32_t		 timeout_ms;
-	uint32_t		 gen_interval_ms;
 	uint32_t		 fast_percent;
 	int			 paused;
 
@@ -226,7 +220,7 @@ prober_run(const char *name)
 	memset(&pr, 0, sizeof(pr));
 	pr.last_outcome = -1;
 	pr.next_count = 1;
-	snprintf(pr.name, sizeof(pr.name), "%s", name);
+	snprintf(pr.cp.name, sizeof(pr.cp.name), "%s", name);
 	/*
 	 * Before libcurl initialises OpenSSL: no table of error strings
 	 * (some 60 kB of heap in every prober).  Checks report curl's
@@ -265,8 +259,8 @@ prober_run(const char *name)
 		msgpack_sbuffer_destroy(&sb);
 	}
 	log_info("probing %s %s every %u ms (timeout %u ms)%s",
-	    vigil_kind_name((unsigned)pr.kind), pr.base_url, pr.interval_ms,
-	    pr.timeout_ms, pr.paused ? ", paused" : "");
+	    vigil_kind_name((unsigned)pr.cp.kind), pr.cp.base_url, pr.cp.interval_ms,
+	    pr.cp.timeout_ms, pr.paused ? ", paused" : "");
 
 	/* The control socket may already hold requests sent after configure. */
 	ctl_cb(CTL_FD, EV_READ, &pr);
@@ -382,106 +376,51 @@ read_configure(struct prober *pr, uint64_t *id, char *err, size_t errlen)
 }
 
 /*
- * Take the configure args (docs/internals.md) into pr, checking each.
- * Returns 0, or -1 with err filled: a permanent configuration error.
+ * Take the configure args (docs/internals.md) into pr: the settings
+ * through the table (settings_decode: the checks vigil.conf's are), then
+ * who we are.  Returns 0, or -1 with err filled: a permanent error.
  */
 static int
 apply_configure(struct prober *pr, const msgpack_object *a, char *err,
     size_t errlen)
 {
-	char name[VIGIL_NAME_MAX], kind[32];
-	uint64_t v;
+	struct conf c;
+	char name[VIGIL_NAME_MAX], want[VIGIL_NAME_MAX], why[200];
+	uint64_t slot;
 	int b, rc;
 
-#define NEED(call, what) do {						\
-	if ((call) != 0) {						\
-		snprintf(err, errlen, "configure: %s missing or invalid", \
-		    what);						\
-		return -1;						\
-	}								\
-} while (0)
-#define OPT(call, what) do {						\
-	if ((rc = (call)) == -2) {					\
-		snprintf(err, errlen, "configure: %s invalid", what);	\
-		return -1;						\
-	}								\
-} while (0)
-	NEED(mp_get_uint(a, "slot", &v), "slot");
-	if (v > UINT32_MAX)
-		NEED(-1, "slot");
-	pr->slot = (uint32_t)v;
-	NEED(mp_get_uint(a, "epoch", &pr->epoch), "epoch");
-	NEED(mp_get_str(a, "name", name, sizeof(name)), "name");
-	if (strcmp(name, pr->name) != 0) {
+	/* Our name, from the command line, before the decode resets it. */
+	snprintf(want, sizeof(want), "%s", pr->cp.name);
+	if (settings_decode(SR_PROBER, a, &c, &pr->cp, why, sizeof(why)) ==
+	    -1) {
+		snprintf(err, errlen, "configure: %s", why);
+		return -1;
+	}
+	if (mp_get_uint(a, "slot", &slot) != 0 || slot > UINT32_MAX ||
+	    mp_get_uint(a, "epoch", &pr->epoch) != 0 ||
+	    mp_get_str(a, "name", name, sizeof(name)) != 0) {
+		snprintf(err, errlen, "configure: slot, epoch or name missing "
+		    "or invalid");
+		return -1;
+	}
+	if (strcmp(name, want) != 0) {
 		snprintf(err, errlen, "configure: name %s is not %s", name,
-		    pr->name);
+		    want);
 		return -1;
 	}
-	NEED(mp_get_str(a, "kind", kind, sizeof(kind)), "kind");
-	if ((pr->kind = kind_from_name(kind)) == -1) {
-		snprintf(err, errlen, "configure: unknown kind %s", kind);
+	pr->slot = (uint32_t)slot;
+	snprintf(pr->cp.name, sizeof(pr->cp.name), "%s", name);
+	if (mp_get_str(a, "api_key", pr->key, sizeof(pr->key)) == -2 ||
+	    (rc = mp_get_bool(a, "paused", &b)) == -2) {
+		snprintf(err, errlen, "configure: api_key or paused invalid");
 		return -1;
 	}
-	NEED(mp_get_str(a, "base_url", pr->base_url, sizeof(pr->base_url)),
-	    "base_url");
-	if (strncmp(pr->base_url, "http://", 7) != 0 &&
-	    strncmp(pr->base_url, "https://", 8) != 0) {
-		snprintf(err, errlen, "configure: base_url must be http:// "
-		    "or https://");
-		return -1;
-	}
-	OPT(mp_get_str(a, "api_key", pr->key, sizeof(pr->key)), "api_key");
-	NEED(mp_get_uint(a, "interval_ms", &v), "interval_ms");
-	if (v < MIN_INTERVAL_MS || v > 86400000)
-		NEED(-1, "interval_ms");
-	pr->interval_ms = (uint32_t)v;
-	NEED(mp_get_uint(a, "timeout_ms", &v), "timeout_ms");
-	if (v < 1 || v > 3600000)
-		NEED(-1, "timeout_ms");
-	pr->timeout_ms = (uint32_t)v;
-	OPT(mp_get_str(a, "check_path", pr->check_path,
-	    sizeof(pr->check_path)), "check_path");
-	OPT(mp_get_str(a, "ca_file", pr->ca_file, sizeof(pr->ca_file)),
-	    "ca_file");
-	OPT(mp_get_str(a, "gen_model", pr->gen_model, sizeof(pr->gen_model)),
-	    "gen_model");
-	pr->gen_interval_ms = pr->interval_ms * 10;
-	OPT(mp_get_uint(a, "gen_interval_ms", &v), "gen_interval_ms");
-	if (rc == 0) {
-		if (v < MIN_INTERVAL_MS || v > 86400000)
-			NEED(-1, "gen_interval_ms");
-		pr->gen_interval_ms = (uint32_t)v;
-	}
-	pr->fast_percent = 25;
-	OPT(mp_get_uint(a, "fast_probe_percent", &v), "fast_probe_percent");
-	if (rc == 0) {
-		if (v < 1 || v > 100)
-			NEED(-1, "fast_probe_percent");
-		pr->fast_percent = (uint32_t)v;
-	}
-	/* The larger of down_after and circuit_failures, at most 100 (vigild
-	 * caps it): confirm that many quickly. */
-	pr->confirm_max = 5;
-	OPT(mp_get_uint(a, "confirm_failures", &v), "confirm_failures");
-	if (rc == 0) {
-		if (v > 100)
-			NEED(-1, "confirm_failures");
-		pr->confirm_max = (uint32_t)v;
-	}
-	OPT(mp_get_bool(a, "paused", &b), "paused");
 	if (rc == 0)
 		pr->paused = b;
-	OPT(mp_get_uint(a, "log_level", &v), "log_level");
-	if (rc == 0)
-		log_setlevel(v > LOG_LVL_DEBUG ? LOG_LVL_DEBUG : (int)v);
-#undef NEED
-#undef OPT
+	pr->fast_percent = c.fast_probe_percent;
+	pr->confirm_max = settings_confirm_failures(&c);
+	log_setlevel(c.log_level);
 	log_secret(pr->key);
-	if (pr->gen_model[0] != '\0' && !kind_model_ok(pr->gen_model)) {
-		snprintf(err, errlen, "configure: gen_model has characters "
-		    "outside [A-Za-z0-9._:/-]");
-		return -1;
-	}
 	return 0;
 }
 
@@ -516,16 +455,16 @@ setup(struct prober *pr, char *err, size_t errlen)
 
 	if (probe_engine_init(&pr->eng, pr->base, err, errlen) == -1)
 		return -1;
-	if (kind_check_url(pr->kind, pr->base_url, pr->check_path, url,
+	if (kind_check_url(pr->cp.kind, pr->cp.base_url, pr->cp.check_path, url,
 	    sizeof(url)) == -1) {
 		snprintf(err, errlen, "check URL too long");
 		return -1;
 	}
 	memset(&o, 0, sizeof(o));
 	o.url = url;
-	o.ca_file = pr->ca_file;
-	o.timeout_ms = pr->timeout_ms;
-	if ((o.headers = kind_headers(pr->kind, pr->key, 0)) == NULL) {
+	o.ca_file = pr->cp.ca_file;
+	o.timeout_ms = pr->cp.timeout_ms;
+	if ((o.headers = kind_headers(pr->cp.kind, pr->key, 0)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -533,14 +472,14 @@ setup(struct prober *pr, char *err, size_t errlen)
 	    errlen) == -1)
 		return -1;
 
-	if (pr->gen_model[0] != '\0') {
-		if (!kind_gen_supported(pr->kind))
+	if (pr->cp.gen_model[0] != '\0') {
+		if (!kind_gen_supported(pr->cp.kind))
 			log_warnx("kind %s has no generation check; "
 			    "gen_model ignored", vigil_kind_name(
-			    (unsigned)pr->kind));
-		else if (kind_gen_url(pr->kind, pr->base_url, pr->gen_model,
-		    url, sizeof(url)) == -1 || kind_gen_body(pr->kind,
-		    pr->gen_model, body, sizeof(body)) == -1) {
+			    (unsigned)pr->cp.kind));
+		else if (kind_gen_url(pr->cp.kind, pr->cp.base_url, pr->cp.gen_model,
+		    url, sizeof(url)) == -1 || kind_gen_body(pr->cp.kind,
+		    pr->cp.gen_model, body, sizeof(body)) == -1) {
 			snprintf(err, errlen, "generation URL too long");
 			return -1;
 		} else {
@@ -548,7 +487,7 @@ setup(struct prober *pr, char *err, size_t errlen)
 			o.post = body;
 			o.gen = 1;
 			/* Same timeout as the check: one token is quick. */
-			if ((o.headers = kind_headers(pr->kind, pr->key, 1)) ==
+			if ((o.headers = kind_headers(pr->cp.kind, pr->key, 1)) ==
 			    NULL) {
 				snprintf(err, errlen, "out of memory");
 				return -1;
@@ -577,13 +516,13 @@ setup(struct prober *pr, char *err, size_t errlen)
 	event_add(pr->ev_term, NULL);
 	event_add(pr->ev_int, NULL);
 	if (!pr->paused) {
-		schedule(pr->ev_check, sched_first_ms(pr->interval_ms,
+		schedule(pr->ev_check, sched_first_ms(pr->cp.interval_ms,
 		    rnd32()));
 		/* The first generation check a little after the first
 		 * check, so the two rarely start together. */
 		if (pr->gen_on)
 			schedule(pr->ev_gen, sched_first_ms(
-			    pr->gen_interval_ms, rnd32()) + 1000);
+			    pr->cp.gen_interval_ms, rnd32()) + 1000);
 	}
 	return 0;
 }
@@ -741,10 +680,10 @@ handle_request(struct prober *pr, const msgpack_object *m)
 			pr->next_count = 1;
 			if (pr->running == 0)
 				schedule(pr->ev_check, sched_first_ms(
-				    pr->interval_ms, rnd32()));
+				    pr->cp.interval_ms, rnd32()));
 			if (pr->gen_on && !pr->gen.busy)
 				schedule(pr->ev_gen, sched_jitter(
-				    pr->gen_interval_ms, rnd32()));
+				    pr->cp.gen_interval_ms, rnd32()));
 		}
 		reply_ok_empty(pr, id);
 	} else if (strcmp(op, "set_interval") == 0) {
@@ -754,12 +693,12 @@ handle_request(struct prober *pr, const msgpack_object *m)
 			    "100..86400000");
 			return;
 		}
-		log_info("interval %u -> %llu ms", pr->interval_ms,
+		log_info("interval %u -> %llu ms", pr->cp.interval_ms,
 		    (unsigned long long)v);
-		pr->interval_ms = (uint32_t)v;
+		pr->cp.interval_ms = (uint32_t)v;
 		pr->next_count = 1;
 		if (!pr->paused && pr->running == 0)
-			schedule(pr->ev_check, sched_jitter(pr->interval_ms,
+			schedule(pr->ev_check, sched_jitter(pr->cp.interval_ms,
 			    rnd32()));
 		reply_ok_empty(pr, id);
 	} else if (strcmp(op, "set_log_level") == 0) {
@@ -891,15 +830,15 @@ start_extra(struct prober *pr, struct probe_xfer *x)
 	struct probe_opts o;
 	char url[KIND_URL_MAX], err[256];
 
-	if (kind_check_url(pr->kind, pr->base_url, pr->check_path, url,
+	if (kind_check_url(pr->cp.kind, pr->cp.base_url, pr->cp.check_path, url,
 	    sizeof(url)) == -1)
 		return -1;
 	memset(&o, 0, sizeof(o));
 	o.url = url;
-	o.ca_file = pr->ca_file;
-	o.timeout_ms = pr->timeout_ms;
+	o.ca_file = pr->cp.ca_file;
+	o.timeout_ms = pr->cp.timeout_ms;
 	o.fresh = 1;
-	if ((o.headers = kind_headers(pr->kind, pr->key, 0)) == NULL) {
+	if ((o.headers = kind_headers(pr->cp.kind, pr->key, 0)) == NULL) {
 		log_warnx("confirmation: out of memory");
 		return -1;
 	}
@@ -962,7 +901,7 @@ check_ended(struct prober *pr, uint32_t i, struct probe_xfer *x, CURLcode cc,
 		return;
 	pr->req_state[i] = REQ_GONE;
 	if (x != NULL) {
-		probe_xfer_sample(x, pr->kind, cc, &pr->pend[i],
+		probe_xfer_sample(x, pr->cp.kind, cc, &pr->pend[i],
 		    &pr->pend_retry[i]);
 		pr->pend[i].flags |= flags;
 		pr->req_state[i] = REQ_DONE;
@@ -1035,12 +974,12 @@ check_end(struct prober *pr)
 	if (pr->nsamples == 0) {
 		log_warnx("cannot start a check; retrying in one interval");
 		if (!pr->paused)
-			schedule(pr->ev_check, sched_jitter(pr->interval_ms,
+			schedule(pr->ev_check, sched_jitter(pr->cp.interval_ms,
 			    rnd32()));
 		return;
 	}
 	memset(&in, 0, sizeof(in));
-	in.interval_ms = pr->interval_ms;
+	in.interval_ms = pr->cp.interval_ms;
 	in.fast_percent = pr->fast_percent;
 	in.circuit_closed = circuit_closed(pr);
 	in.outcome = pr->any_ok ? VIGIL_OUT_OK : pr->worst;
@@ -1070,7 +1009,7 @@ gen_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (!pr->paused && probe_xfer_start(&pr->gen) == -1)
-		schedule(pr->ev_gen, sched_jitter(pr->gen_interval_ms,
+		schedule(pr->ev_gen, sched_jitter(pr->cp.gen_interval_ms,
 		    rnd32()));
 }
 
@@ -1082,13 +1021,13 @@ gen_done(struct probe_xfer *x, CURLcode cc, void *arg)
 	struct vigil_sample s;
 	uint32_t retry_ms;
 
-	probe_xfer_sample(x, pr->kind, cc, &s, &retry_ms);
+	probe_xfer_sample(x, pr->cp.kind, cc, &s, &retry_ms);
 	ring_push(&pr->ring, &s, VIGIL_WORDS(struct vigil_sample));
 	ring_beat(&pr->ring, now_mono_ns());
 	log_debug("generation: %s %s (ttft %u us)",
 	    vigil_outcome_name(s.outcome), s.error, s.ttfb_us);
 	if (!pr->paused) {
-		uint32_t d = sched_jitter(pr->gen_interval_ms, rnd32());
+		uint32_t d = sched_jitter(pr->cp.gen_interval_ms, rnd32());
 		if (retry_ms > d)
 			d = retry_ms;
 		schedule(pr->ev_gen, d);
