@@ -41,6 +41,7 @@
 #include <event2/listener.h>
 
 #include "api.h"
+#include "child.h"
 #include "ctl.h"
 #include "log.h"
 #include "priv.h"
@@ -52,7 +53,6 @@
 #define API_TIMEOUT_S		10
 #define API_MAX_FDS		4096		/* the connection cap */
 #define API_CONFIGURE_MS	10000
-#define EX_NORESTART		125
 #define API_MAX_SINGLE_WRITE	(4 * 1024 * 1024)
 
 static struct api_ctx		 ctx;
@@ -463,13 +463,12 @@ main(int argc, char *argv[])
 	struct timeval to = { API_TIMEOUT_S, 0 };
 	const char *shm = NULL, *portfile = NULL, *env;
 	char err[256];
-	uint64_t cfg_id = 0;
 	int ch, child, lfd, port = 0, one = 1, rc;
 
 	/* Before the segment is mapped: common/priv.c. */
 	if (priv_child_init(err, sizeof(err)) == -1) {
 		fprintf(stderr, "vigil-api: %s\n", err);
-		exit(EX_NORESTART);
+		exit(EXIT_PERMANENT);
 	}
 	memset(&set, 0, sizeof(set));
 	set.prometheus = 1;
@@ -513,11 +512,12 @@ main(int argc, char *argv[])
 			    "fds 3-5) and no --shm given\n");
 			usage();
 		}
-		if (api_ctl_configure(4, API_CONFIGURE_MS, &set, &cfg_id, err,
-		    sizeof(err)) == -1) {
-			log_warnx("configure: %s", err);
-			api_ctl_reply(4, cfg_id, "bad_configure", err);
-			return EX_NORESTART;
+		if ((rc = api_ctl_configure(CHILD_FD, API_CONFIGURE_MS, &set,
+		    err, sizeof(err))) != CHILD_OK) {
+			if (rc == CHILD_EOF)
+				return 0;	/* vigild went away first */
+			log_warnx("%s", err);
+			return EXIT_PERMANENT;
 		}
 		log_setlevel(set.log_level);
 		if (seg_map_fd(&seg, 3, 0, err, sizeof(err)) == -1 ||
@@ -526,8 +526,8 @@ main(int argc, char *argv[])
 				snprintf(err, sizeof(err), "segment not "
 				    "initialised");
 			log_warnx("segment: %s", err);
-			api_ctl_reply(4, cfg_id, "segment", err);
-			return EX_NORESTART;
+			api_ctl_reply("segment", err);
+			return EXIT_PERMANENT;
 		}
 		vigil_attach(&ctx.vc, seg.base, seg.size);
 		lfd = 5;
@@ -586,9 +586,9 @@ main(int argc, char *argv[])
 		fatalx("event stream initialisation failed");
 
 	if (child) {
-		if (api_ctl_reply(4, cfg_id, NULL, NULL) == -1)
-			fatal("reply to configure");
-		if (api_ctl_watch(ctx.base, 4) == -1)
+		if (api_ctl_reply(NULL, NULL) == -1)
+			fatalx("reply to configure failed");
+		if (api_ctl_watch(ctx.base) == -1)
 			fatalx("control socket");
 		log_info("ready (pid %d), serving on fd 5", (int)getpid());
 	} else {

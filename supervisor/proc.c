@@ -31,6 +31,7 @@
 #include <event2/event.h>
 #include <msgpack.h>
 
+#include "child.h"
 #include "fdpass.h"
 #include "frame.h"
 #include "log.h"
@@ -473,7 +474,7 @@ proc_exec_child(struct proc *p, int sock, int fd5, const char *path)
 	    "executable file that root may run (install again, or check the "
 	    "file's mode and the file system's noexec), then "
 	    "'vigilctl reload'\n", path, strerror(errno));
-	_exit(PROC_EXIT_PERMANENT);
+	_exit(EXIT_PERMANENT);
 }
 
 /* Frames from the child. */
@@ -835,7 +836,7 @@ proc_exited(struct proc *p, int status)
 			cb(p);
 		return;
 	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == PROC_EXIT_PERMANENT) {
+	if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_PERMANENT) {
 		log_warnx("%s: pid %d %s: a permanent error; not "
 		    "restarting it (fix the configuration and reload)",
 		    p->p_label, (int)pid, why);
