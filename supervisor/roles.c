@@ -103,7 +103,9 @@ static const struct proc_role roles[] = {
 #define ROLE_SPAWNER	(&roles[3])
 
 static int	spawner_child_fd = -1;	/* its fd 5 until it is forked */
-static int	spawner_log_level;	/* sent with its configure */
+/* The log_level each of the other roles got with its configure. */
+static int	role_log_level[sizeof(roles) / sizeof(roles[0])];
+#define ROLE_LEVEL(p)	role_log_level[(p)->p_role - roles]
 
 /* ---- the directory ---- */
 
@@ -396,10 +398,13 @@ roles_watchdog(void)
 		proc_watchdog(vd->agg, vigil_aggregator_age_ns(&vd->cli), lim);
 }
 
+/* The aggregator or vigil-api is up: if a reload changed the level
+ * while it was starting, it got the old one with its configure. */
 static void
 role_up(struct proc *p)
 {
-	(void)p;
+	if (ROLE_LEVEL(p) != log_getlevel())
+		send_log_level(p);
 	roles_check_ready();
 }
 
@@ -413,9 +418,10 @@ role_down(struct proc *p)
 static int
 agg_configure(struct proc *p, msgpack_packer *pk, char *err, size_t errlen)
 {
-	(void)p;
 	(void)err;
 	(void)errlen;
+	if (p != NULL)
+		ROLE_LEVEL(p) = vd->conf.log_level;
 	settings_pack(pk, SR_AGG, &vd->conf, NULL, NULL, 0);
 	return 0;
 }
@@ -429,22 +435,24 @@ api_fd5(struct proc *p, int *close_it)
 }
 
 /*
- * A reload changed log_level: tell the running probers and the spawner
- * (the aggregator and vigil-api restart for it: it is in their settings).
- * One still starting got its configure with the old level: prober_up and
- * spawner_up send it the new one.
+ * A reload changed log_level: tell every running child (set_log_level,
+ * common/child.c); it restarts nobody.  One still starting got its
+ * configure with the old level: prober_up, spawner_up and role_up send
+ * it the new one.
  */
 static void
 push_log_level(void)
 {
 	struct provider *pv;
-	struct proc *sp = vd->penv.spawner;
+	struct proc *others[] = { vd->penv.spawner, vd->agg, vd->api };
+	size_t i;
 
 	TAILQ_FOREACH(pv, &vd->providers, pv_entry)
 		if (!pv->pv_removing && pv->pv_proc->p_state == PROC_UP)
 			send_log_level(pv->pv_proc);
-	if (sp != NULL && sp->p_state == PROC_UP)
-		send_log_level(sp);
+	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		if (others[i] != NULL && others[i]->p_state == PROC_UP)
+			send_log_level(others[i]);
 }
 
 static void
@@ -481,10 +489,9 @@ static int
 spawner_configure(struct proc *p, msgpack_packer *pk, char *err,
     size_t errlen)
 {
-	(void)p;
 	(void)err;
 	(void)errlen;
-	spawner_log_level = vd->conf.log_level;
+	ROLE_LEVEL(p) = vd->conf.log_level;
 	settings_pack(pk, SR_SPAWNER, &vd->conf, NULL, NULL, 0);
 	return 0;
 }
@@ -526,7 +533,7 @@ spawner_fd5(struct proc *p, int *close_it)
 static void
 spawner_up(struct proc *p)
 {
-	if (spawner_log_level != log_getlevel())
+	if (ROLE_LEVEL(p) != log_getlevel())
 		send_log_level(p);
 	probers_release();
 	roles_check_ready();
@@ -567,9 +574,10 @@ probers_release(void)
 static int
 api_configure(struct proc *p, msgpack_packer *pk, char *err, size_t errlen)
 {
-	(void)p;
 	(void)err;
 	(void)errlen;
+	if (p != NULL)
+		ROLE_LEVEL(p) = vd->conf.log_level;
 	settings_pack(pk, SR_API, &vd->conf, NULL, NULL, 0);
 	return 0;
 }
@@ -782,11 +790,11 @@ vigild_reload(char *err, size_t errlen)
 			listen_changed = 1;
 	}
 
-	/* What the table says each would be told (log_level aside). */
-	agg_changed = settings_differ(SR_AGG, &vd->conf, &nc) ||
-	    nc.log_level != vd->conf.log_level;
+	/* What the table says each would be told, but for log_level
+	 * (SF_LIVE: set_log_level, below). */
+	agg_changed = settings_differ(SR_AGG, &vd->conf, &nc);
 	api_changed = listen_changed || settings_differ(SR_API, &vd->conf,
-	    &nc) || nc.log_level != vd->conf.log_level;
+	    &nc);
 
 	/* Swap: everything below reads the new [vigil] settings. */
 	old = vd->conf;
