@@ -54,7 +54,7 @@ int
 agg_init(struct agg *a, struct segment *seg, const struct conf *c,
     struct persist_snap *snap, char *err, size_t errlen)
 {
-	const struct vigil_header *h = seg->hdr;
+	const struct vigil_layout *h = &seg->lay;
 	struct vigil_cursor cur = { 0, 0 };
 	struct vigil_alert al;
 	uint64_t maxid = 0;
@@ -64,7 +64,10 @@ agg_init(struct agg *a, struct segment *seg, const struct conf *c,
 	a->seg = seg;
 	a->conf = *c;
 	a->cap = h->provider_cap;
-	vigil_attach(&a->cl, seg->base, seg->size);
+	if (seg_client(seg, &a->cl) != VIGIL_OK) {
+		snprintf(err, errlen, "segment: %s", a->cl.err);
+		return -1;
+	}
 	a->p = calloc(a->cap, sizeof(*a->p));
 	a->cand = calloc(a->cap, sizeof(*a->cand));
 	a->route_words = seg_route_words(seg);
@@ -176,8 +179,8 @@ agg_rebuild(struct agg *a, struct agg_prov *p, uint64_t now)
 
 	if (end == 0)
 		return;
-	c.next = end > a->seg->hdr->sample_cap ? end -
-	    a->seg->hdr->sample_cap : 0;
+	c.next = end > a->seg->lay.sample_cap ? end -
+	    a->seg->lay.sample_cap : 0;
 	/* window_add drops what is older than 15 minutes before the
 	 * newest; window_advance then expires by the clock. */
 	while (c.next < end && vigil_read_samples(&a->cl, p->idx, &c, &smp,
@@ -229,7 +232,7 @@ agg_restore_alerts(struct agg *a, struct agg_prov *p, int same_boot)
 static void
 agg_attach(struct agg *a, uint32_t idx, const struct vigil_provider_info *in)
 {
-	const struct vigil_header *h = a->seg->hdr;
+	const struct vigil_layout *h = &a->seg->lay;
 	struct agg_prov *p = &a->p[idx];
 	const struct persist_prov *pp;
 	struct vigil_cursor hc = { 0, 0 };
@@ -683,7 +686,7 @@ agg_tick(struct agg *a, uint64_t now, uint64_t wall)
 int
 agg_snapshot(struct agg *a, struct persist_snap *snap)
 {
-	const struct vigil_header *h = a->seg->hdr;
+	const struct vigil_layout *h = &a->seg->lay;
 	struct vigil_cursor c;
 	size_t n = 0, i, extra = 0;
 	uint32_t k;

@@ -46,6 +46,7 @@ struct aggd {
 	struct event *ev_term;
 	struct event *ev_int;
 	struct segment seg;
+	struct seg_watch seg_watch;	/* the header against seg.lay */
 	struct agg agg;
 	struct webhook *wh;
 	uint32_t tick_ms;
@@ -170,10 +171,17 @@ static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct aggd *d = arg;
+	uint64_t now = now_mono_ns();
+	char msg[256];
 
 	(void)fd;
 	(void)what;
-	agg_tick(&d->agg, now_mono_ns(), now_wall_ns());
+	/* A rewritten header is said, never followed: the engine reads
+	 * through d->seg.lay, validated at start. */
+	if (seg_layout_watch(&d->seg_watch, d->seg.base, &d->seg.lay, now,
+	    msg, sizeof(msg)) == 1)
+		log_warnx("%s", msg);
+	agg_tick(&d->agg, now, now_wall_ns());
 }
 
 static void
@@ -365,7 +373,7 @@ main(int argc, char *argv[])
 
 	/* 2. The segment. */
 	if (seg_map_fd(&d.seg, SEG_FD, 1, err, sizeof(err)) == -1 ||
-	    d.seg.hdr->magic != VIGIL_MAGIC) {
+	    d.seg.lay.magic != VIGIL_MAGIC) {
 		if (d.seg.base != NULL)
 			snprintf(err, sizeof(err), "segment not initialised");
 		log_warnx("segment (fd %d): %s", SEG_FD, err);

@@ -513,7 +513,7 @@ move_aside(const char *path, const char *what, const char *why, char *err,
 /*
  * Read dir/state.msgpack into snap.  Returns PERSIST_LOADED,
  * PERSIST_NONE (no snapshot: start fresh), PERSIST_ASIDE (unreadable
- * for any reason but ENOENT, or corrupt: renamed to
+ * for any reason but ENOENT or ENOTDIR, or corrupt: renamed to
  * state.msgpack.bad-<unix time>, start fresh) or PERSIST_STUCK (and
  * could not be renamed: start fresh but never save); err says why and
  * where.  Never trusts the file: sizes are checked before anything is
@@ -537,10 +537,15 @@ persist_load(const char *dir, struct persist_snap *snap, char *err,
 	}
 	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer. */
 	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
-		/* A dangling symlink is ENOENT too, but its target may be
-		 * on a file system not mounted yet: keep it. */
-		if (errno == ENOENT && lstat(path, &st) == -1 &&
-		    errno == ENOENT)
+		/*
+		 * No such file (ENOENT), or state_dir is not a directory
+		 * (ENOTDIR): no snapshot to protect, and saving will say
+		 * what is wrong.  A dangling symlink is ENOENT too, but its
+		 * target may be on a file system not mounted yet: keep it.
+		 */
+		if ((errno == ENOENT || errno == ENOTDIR) &&
+		    lstat(path, &st) == -1 &&
+		    (errno == ENOENT || errno == ENOTDIR))
 			return PERSIST_NONE;
 		snprintf(why, sizeof(why), "open: %s", strerror(errno));
 		return move_aside(path, "unreadable", why, err, errlen);

@@ -1,10 +1,8 @@
 /*
  * webhook.c - POST alerts as JSON with curl multi on libevent.
  *
- * The curl/libevent glue is curl's hiperfifo pattern: curl names the
- * sockets to watch (CURLMOPT_SOCKETFUNCTION) and its next timeout
- * (CURLMOPT_TIMERFUNCTION); libevent reports readiness back through
- * curl_multi_socket_action.  On top sits a fixed array of queue slots,
+ * The transfers run on the curl multi + libevent glue of common/curlev.c.
+ * On top sits a fixed array of queue slots,
  * sent oldest first, at most WEBHOOK_INFLIGHT at a time; a failed attempt
  * is retried after WEBHOOK_BACKOFF_MS x 2^(attempt-1), capped.  The
  * receiver is expected to be idempotent on "id" only in the rare case
@@ -19,8 +17,8 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <event2/event.h>
-#include <event2/event_struct.h>
 
+#include "curlev.h"
 #include "log.h"
 #include "ring.h"
 #include "webhook.h"
@@ -38,15 +36,9 @@ struct wh_item {
 	struct webhook *wh;
 };
 
-struct wh_sock {
-	struct event ev;
-	struct webhook *wh;
-};
-
 struct webhook {
 	struct event_base *base;
-	CURLM *multi;
-	struct event *curl_timer;
+	struct curlev *cv;
 	struct event *retry_timer;
 	struct curl_slist *hdrs;
 	char *url;
@@ -54,92 +46,18 @@ struct webhook {
 	uint32_t retries;
 	uint32_t backoff_ms;
 	uint32_t backoff_max_ms;
-	int running;
 	int inflight;
 	uint64_t seq;
 	struct webhook_stats st;
 	struct wh_item q[WEBHOOK_QUEUE_MAX];
 };
 
-static int	wh_sock_cb(CURL *, curl_socket_t, int, void *, void *);
-static int	wh_timer_cb(CURLM *, long, void *);
-static void	wh_sock_event(evutil_socket_t, short, void *);
-static void	wh_curl_timer_event(evutil_socket_t, short, void *);
 static void	wh_retry_event(evutil_socket_t, short, void *);
-static void	wh_collect(struct webhook *);
+static void	wh_finished(CURL *, CURLcode, void *);
 static void	wh_done(struct webhook *, struct wh_item *, CURLcode, long);
 static void	wh_kick(struct webhook *);
 static int	wh_start(struct webhook *, struct wh_item *);
 static size_t	wh_discard(char *, size_t, size_t, void *);
-
-static int
-wh_sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *sockp)
-{
-	struct webhook *wh = userp;
-	struct wh_sock *ws = sockp;
-	short kind;
-
-	(void)easy;
-	if (what == CURL_POLL_REMOVE) {
-		if (ws != NULL) {
-			event_del(&ws->ev);
-			free(ws);
-		}
-		return 0;
-	}
-	if (ws == NULL) {
-		if ((ws = calloc(1, sizeof(*ws))) == NULL)
-			return -1;
-		ws->wh = wh;
-		curl_multi_assign(wh->multi, s, ws);
-	} else
-		event_del(&ws->ev);
-	kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) |
-	    ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
-	event_assign(&ws->ev, wh->base, s, kind, wh_sock_event, wh);
-	event_add(&ws->ev, NULL);
-	return 0;
-}
-
-static int
-wh_timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct webhook *wh = userp;
-	struct timeval tv;
-
-	(void)multi;
-	if (timeout_ms < 0) {
-		evtimer_del(wh->curl_timer);
-		return 0;
-	}
-	tv.tv_sec = timeout_ms / 1000;
-	tv.tv_usec = (timeout_ms % 1000) * 1000;
-	evtimer_add(wh->curl_timer, &tv);
-	return 0;
-}
-
-static void
-wh_sock_event(evutil_socket_t fd, short what, void *arg)
-{
-	struct webhook *wh = arg;
-	int action = ((what & EV_READ) ? CURL_CSELECT_IN : 0) |
-	    ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
-
-	curl_multi_socket_action(wh->multi, fd, action, &wh->running);
-	wh_collect(wh);
-}
-
-static void
-wh_curl_timer_event(evutil_socket_t fd, short what, void *arg)
-{
-	struct webhook *wh = arg;
-
-	(void)fd;
-	(void)what;
-	curl_multi_socket_action(wh->multi, CURL_SOCKET_TIMEOUT, 0,
-	    &wh->running);
-	wh_collect(wh);
-}
 
 static void
 wh_retry_event(evutil_socket_t fd, short what, void *arg)
@@ -157,30 +75,21 @@ wh_discard(char *p, size_t size, size_t nmemb, void *arg)
 	return size * nmemb;
 }
 
+/*
+ * A POST ended: its easy handle is done with; the item's fate is
+ * wh_done's.  Then start what is due, in the room it left.
+ */
 static void
-wh_collect(struct webhook *wh)
+wh_finished(CURL *easy, CURLcode cc, void *arg)
 {
-	struct wh_item *it;
-	CURLMsg *msg;
-	CURLcode cc;
-	CURL *easy;
-	long code;
-	int left;
+	struct webhook *wh = arg;
+	struct wh_item *it = NULL;
+	long code = 0;
 
-	while ((msg = curl_multi_info_read(wh->multi, &left)) != NULL) {
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		/* msg lives in the easy handle: take all before cleanup. */
-		easy = msg->easy_handle;
-		cc = msg->data.result;
-		it = NULL;
-		code = 0;
-		curl_easy_getinfo(easy, CURLINFO_PRIVATE, &it);
-		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
-		curl_multi_remove_handle(wh->multi, easy);
-		curl_easy_cleanup(easy);
-		if (it == NULL)
-			continue;
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, &it);
+	curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_cleanup(easy);
+	if (it != NULL) {
 		it->easy = NULL;
 		wh_done(wh, it, cc, code);
 	}
@@ -259,7 +168,7 @@ wh_start(struct webhook *wh, struct wh_item *it)
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "vigil-aggregator/"
 	    VIGIL_VERSION);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, it);
-	if (curl_multi_add_handle(wh->multi, e) != CURLM_OK) {
+	if (curlev_add(wh->cv, e) == -1) {
 		curl_easy_cleanup(e);
 		return -1;
 	}
@@ -326,6 +235,7 @@ webhook_new(struct event_base *base, const char *url, uint32_t timeout_ms,
 {
 	struct webhook *wh;
 	const char *p;
+	char cverr[64];
 
 	if (strncmp(url, "http://", 7) != 0 &&
 	    strncmp(url, "https://", 8) != 0) {
@@ -348,19 +258,13 @@ webhook_new(struct event_base *base, const char *url, uint32_t timeout_ms,
 	wh->backoff_ms = WEBHOOK_BACKOFF_MS;
 	wh->backoff_max_ms = WEBHOOK_BACKOFF_MAX_MS;
 	wh->hdrs = curl_slist_append(NULL, "Content-Type: application/json");
-	wh->multi = curl_multi_init();
-	wh->curl_timer = evtimer_new(base, wh_curl_timer_event, wh);
+	wh->cv = curlev_new(base, wh_finished, wh, cverr, sizeof(cverr));
 	wh->retry_timer = evtimer_new(base, wh_retry_event, wh);
-	if (wh->hdrs == NULL || wh->multi == NULL || wh->curl_timer == NULL ||
-	    wh->retry_timer == NULL) {
+	if (wh->hdrs == NULL || wh->cv == NULL || wh->retry_timer == NULL) {
 		webhook_free(wh);
 		snprintf(err, errlen, "webhook: curl or libevent setup failed");
 		return NULL;
 	}
-	curl_multi_setopt(wh->multi, CURLMOPT_SOCKETFUNCTION, wh_sock_cb);
-	curl_multi_setopt(wh->multi, CURLMOPT_SOCKETDATA, wh);
-	curl_multi_setopt(wh->multi, CURLMOPT_TIMERFUNCTION, wh_timer_cb);
-	curl_multi_setopt(wh->multi, CURLMOPT_TIMERDATA, wh);
 	return wh;
 }
 
@@ -382,13 +286,10 @@ webhook_free(struct webhook *wh)
 		return;
 	for (i = 0; i < WEBHOOK_QUEUE_MAX; i++)
 		if (wh->q[i].easy != NULL) {
-			curl_multi_remove_handle(wh->multi, wh->q[i].easy);
+			curlev_remove(wh->cv, wh->q[i].easy);
 			curl_easy_cleanup(wh->q[i].easy);
 		}
-	if (wh->multi != NULL)
-		curl_multi_cleanup(wh->multi);
-	if (wh->curl_timer != NULL)
-		event_free(wh->curl_timer);
+	curlev_free(wh->cv);
 	if (wh->retry_timer != NULL)
 		event_free(wh->retry_timer);
 	curl_slist_free_all(wh->hdrs);

@@ -140,6 +140,10 @@ struct api_result {
 
 int	api_snapshot(struct api_ctx *);
 int	api_provider_stale(const struct api_ctx *, const struct vigil_provider *);
+const char *api_overall_status(const struct api_ctx *,
+	    const struct vigil_provider *, size_t);
+int	api_provider_json(struct api_ctx *, struct evbuffer *,
+	    const struct vigil_provider *);
 void	api_error_json(struct evbuffer *, const char *, const char *,
 	    const char *);
 void	api_view_health(struct api_ctx *, struct evbuffer *,

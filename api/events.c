@@ -45,7 +45,7 @@
 #define API_POLL_MS		150
 #define API_KEEPALIVE_S		15
 #define API_EVENT_RING		1024	/* power of two */
-#define API_EVENT_MAX		768	/* bytes of one formatted event */
+#define API_EVENT_MAX		4096	/* bytes of one formatted event */
 #define API_CLIENT_MAX		(256 * 1024)
 #define API_CLIENTS_MAX		256
 #define API_WS_CLIENTS_MAX	256
@@ -59,7 +59,9 @@ struct api_event {
 	size_t len;
 	size_t data_off;		/* where the JSON starts in text */
 	size_t data_len;
-	char text[API_EVENT_MAX];	/* "id: N\nevent: T\ndata: {...}\n\n" */
+	char *text;			/* "id: N\nevent: T\ndata: {...}\n\n",
+					 * malloc'd: a change event carries the
+					 * provider's state (about 1 KiB) */
 };
 
 struct prev_state {
@@ -90,6 +92,7 @@ static struct {
 	struct vigil_alert *alerts;
 	struct vigil_cursor alert_cur;
 	int primed;
+	const char *overall;		/* of the last poll's snapshot */
 	struct clientq clients;
 	size_t nclients;		/* SSE clients */
 	size_t nws;			/* WebSocket clients */
@@ -144,7 +147,7 @@ api_events_init(struct api_ctx *ctx)
 	ev.ring = calloc(API_EVENT_RING, sizeof(*ev.ring));
 	ev.prev = calloc(cap, sizeof(*ev.prev));
 	ev.snap = calloc(cap, sizeof(*ev.snap));
-	ev.alerts = calloc(ctx->vc.hdr->alert_cap, sizeof(*ev.alerts));
+	ev.alerts = calloc(ctx->vc.lay.alert_cap, sizeof(*ev.alerts));
 	if (ev.ring == NULL || ev.prev == NULL || ev.snap == NULL ||
 	    ev.alerts == NULL)
 		return -1;
@@ -164,10 +167,15 @@ api_events_init(struct api_ctx *ctx)
 void
 api_events_shutdown(void)
 {
+	size_t i;
+
 	if (ev.poll_ev != NULL)
 		event_free(ev.poll_ev);
 	if (ev.keepalive_ev != NULL)
 		event_free(ev.keepalive_ev);
+	if (ev.ring != NULL)
+		for (i = 0; i < API_EVENT_RING; i++)
+			free(ev.ring[i].text);
 	free(ev.ring);
 	free(ev.prev);
 	free(ev.snap);
@@ -182,38 +190,44 @@ api_events_last_id(void)
 }
 
 /*
- * Format one event into the ring and send it to every client.  The data
- * is o serialised on one line (JSON has no raw newlines), so one "data:"
- * line suffices.  Takes ownership of o.
+ * Format one event into the ring and send it to every client.  Every
+ * event carries "overall", the overall status of the poll that raised it
+ * (api_overall_status, as /health/integration computes it).  The data is
+ * o serialised on one line (JSON has no raw newlines), so one "data:"
+ * line suffices.  An event over API_EVENT_MAX bytes (it cannot be: the
+ * strings are bounded) or out of memory is dropped, its id unused.
+ * Takes ownership of o.
  */
 static void
 emit(const char *type, cJSON *o)
 {
 	struct api_event *e = &ev.ring[ev.next_id & (API_EVENT_RING - 1)];
 	struct client *c, *next;
-	char *s;
+	char *s, *text;
+	size_t len;
 	int n;
 
+	cJSON_AddStringToObject(o, "overall", ev.overall != NULL ?
+	    ev.overall : "unknown");
 	cJSON_AddNumberToObject(o, "id", (double)ev.next_id);
 	s = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	if (s == NULL)
 		return;
-	n = snprintf(e->text, sizeof(e->text), "id: %llu\nevent: %s\n"
-	    "data: ", (unsigned long long)ev.next_id, type);
-	if (n < 0 || (size_t)n >= sizeof(e->text)) {
+	len = strlen(s) + 64 + strlen(type);
+	if (len > API_EVENT_MAX || (text = malloc(len)) == NULL) {
+		log_warnx("event %s of %zu bytes dropped", type, strlen(s));
 		free(s);
 		return;
 	}
+	n = snprintf(text, len, "id: %llu\nevent: %s\ndata: ",
+	    (unsigned long long)ev.next_id, type);
 	e->data_off = (size_t)n;
 	e->data_len = strlen(s);
-	n = snprintf(e->text + e->data_off, sizeof(e->text) - e->data_off,
-	    "%s\n\n", s);
+	n = snprintf(text + e->data_off, len - e->data_off, "%s\n\n", s);
 	free(s);
-	if (n < 0 || (size_t)n >= sizeof(e->text) - e->data_off) {
-		e->id = 0;
-		return;
-	}
+	free(e->text);
+	e->text = text;
 	e->id = ev.next_id++;
 	e->len = e->data_off + (size_t)n;
 	log_debug("event %llu %s", (unsigned long long)e->id, type);
@@ -223,11 +237,18 @@ emit(const char *type, cJSON *o)
 	}
 }
 
+/*
+ * A status, circuit or trend change of p.  Besides the change it carries
+ * p's whole state as /health/integration shows it ("state"), so that a
+ * client (the dashboard) redraws every field of the provider from the
+ * event, not only the one that changed.
+ */
 static void
 change_event(const struct vigil_provider *p, const char *type,
     const char *from, const char *to)
 {
 	cJSON *o = cJSON_CreateObject();
+	struct evbuffer *b = evbuffer_new();
 	char at[32];
 
 	api_time_format(now_wall_ns(), at, sizeof(at));
@@ -241,6 +262,15 @@ change_event(const struct vigil_provider *p, const char *type,
 	    vigil_circuit_name(p->stats.circuit));
 	cJSON_AddStringToObject(o, "trend", vigil_trend_name(p->stats.trend));
 	cJSON_AddStringToObject(o, "at", at);
+	/* The state's JSON is written by views.c; "raw" copies it as is. */
+	if (b != NULL && api_provider_json(ev.ctx, b, p) == 0 &&
+	    evbuffer_add(b, "", 1) == 0)
+		cJSON_AddRawToObject(o, "state",
+		    (const char *)evbuffer_pullup(b, -1));
+	else
+		cJSON_AddNullToObject(o, "state");
+	if (b != NULL)
+		evbuffer_free(b);
 	emit(type, o);
 }
 
@@ -262,6 +292,7 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 	if (vigil_snapshot_all(vc, ev.snap, vigil_capacity(vc), &n) !=
 	    VIGIL_OK)
 		return;
+	ev.overall = api_overall_status(ev.ctx, ev.snap, n);
 	for (i = 0; i < n; i++) {
 		struct vigil_provider *p = &ev.snap[i];
 		struct prev_state *ps = &ev.prev[p->idx];
@@ -294,7 +325,7 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 	ev.primed = 1;
 
 	while ((n = vigil_read_alerts(vc, &ev.alert_cur, ev.alerts,
-	    vc->hdr->alert_cap)) > 0) {
+	    vc->lay.alert_cap)) > 0) {
 		for (i = 0; i < n; i++) {
 			struct vigil_alert *al = &ev.alerts[i];
 			cJSON *o = cJSON_CreateObject();

@@ -59,6 +59,8 @@ static struct api_ctx		 ctx;
 static struct evbuffer		*outbuf;	/* reused by every response */
 static struct evconnlistener	*listener;
 static struct event		*resume_ev;
+static struct event		*layout_ev;	/* the header check, 1 s */
+static struct seg_watch		 layout_watch;
 
 static void	usage(void) __attribute__((noreturn));
 static const struct route *route_find(const char *);
@@ -68,6 +70,7 @@ static void	send_error(struct evhttp_request *, int, const char *,
 		    const char *, const char *);
 static void	accept_error_cb(struct evconnlistener *, void *);
 static void	resume_cb(evutil_socket_t, short, void *);
+static void	layout_cb(evutil_socket_t, short, void *);
 static void	signal_cb(evutil_socket_t, short, void *);
 static int	listen_on(const char *, int *, char *, size_t);
 static void	raise_nofile(void);
@@ -352,6 +355,23 @@ resume_cb(evutil_socket_t fd, short what, void *arg)
 	evconnlistener_enable(listener);
 }
 
+/*
+ * Once a second: has the segment's header layout changed under us?  Said,
+ * never followed: every read goes through ctx.vc.lay, validated at start.
+ */
+static void
+layout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	char msg[256];
+
+	(void)fd;
+	(void)what;
+	(void)arg;
+	if (seg_layout_watch(&layout_watch, ctx.vc.base, &ctx.vc.lay,
+	    vigil_now_mono_ns(), msg, sizeof(msg)) == 1)
+		log_warnx("%s", msg);
+}
+
 static void
 signal_cb(evutil_socket_t sig, short what, void *arg)
 {
@@ -461,6 +481,7 @@ main(int argc, char *argv[])
 	struct event *sigterm, *sigint;
 	struct evhttp *http;
 	struct timeval to = { API_TIMEOUT_S, 0 };
+	struct timeval one_s = { 1, 0 };
 	const char *shm = NULL, *portfile = NULL, *env;
 	char err[256];
 	int ch, child, lfd, port = 0, one = 1, rc;
@@ -521,7 +542,8 @@ main(int argc, char *argv[])
 		}
 		log_setlevel(set.log_level);
 		if (seg_map_fd(&seg, 3, 0, err, sizeof(err)) == -1 ||
-		    seg.hdr->magic != VIGIL_MAGIC) {
+		    seg.lay.magic != VIGIL_MAGIC ||
+		    seg_client(&seg, &ctx.vc) != VIGIL_OK) {
 			if (seg.base != NULL)
 				snprintf(err, sizeof(err), "segment not "
 				    "initialised");
@@ -529,7 +551,6 @@ main(int argc, char *argv[])
 			api_ctl_reply("segment", err);
 			return EXIT_PERMANENT;
 		}
-		vigil_attach(&ctx.vc, seg.base, seg.size);
 		lfd = 5;
 		evutil_make_socket_nonblocking(lfd);
 		evutil_make_socket_closeonexec(lfd);
@@ -548,9 +569,9 @@ main(int argc, char *argv[])
 	ctx.prometheus = set.prometheus;
 	ctx.agg_stale_ns = set.agg_stale_ns;
 	ctx.snap = calloc(vigil_capacity(&ctx.vc), sizeof(*ctx.snap));
-	ctx.hist = calloc(ctx.vc.hdr->history_cap, sizeof(*ctx.hist));
-	ctx.alerts = calloc(ctx.vc.hdr->alert_cap, sizeof(*ctx.alerts));
-	ctx.samples = calloc(ctx.vc.hdr->sample_cap, sizeof(*ctx.samples));
+	ctx.hist = calloc(ctx.vc.lay.history_cap, sizeof(*ctx.hist));
+	ctx.alerts = calloc(ctx.vc.lay.alert_cap, sizeof(*ctx.alerts));
+	ctx.samples = calloc(ctx.vc.lay.sample_cap, sizeof(*ctx.samples));
 	if (ctx.snap == NULL || ctx.hist == NULL || ctx.alerts == NULL ||
 	    ctx.samples == NULL)
 		fatalx("out of memory");
@@ -576,9 +597,12 @@ main(int argc, char *argv[])
 		fatalx("cannot listen on the socket");
 	evconnlistener_set_error_cb(listener, accept_error_cb);
 	resume_ev = evtimer_new(ctx.base, resume_cb, NULL);
+	layout_ev = event_new(ctx.base, -1, EV_PERSIST, layout_cb, NULL);
 	sigterm = evsignal_new(ctx.base, SIGTERM, signal_cb, ctx.base);
 	sigint = evsignal_new(ctx.base, SIGINT, signal_cb, ctx.base);
-	if (resume_ev == NULL || sigterm == NULL || sigint == NULL ||
+	if (resume_ev == NULL || layout_ev == NULL ||
+	    event_add(layout_ev, &one_s) == -1 ||
+	    sigterm == NULL || sigint == NULL ||
 	    evsignal_add(sigterm, NULL) == -1 || evsignal_add(sigint, NULL) ==
 	    -1)
 		fatalx("libevent events");
@@ -611,6 +635,7 @@ main(int argc, char *argv[])
 	api_ctl_close();
 	evhttp_free(http);
 	event_free(resume_ev);
+	event_free(layout_ev);
 	event_free(sigterm);
 	event_free(sigint);
 	evbuffer_free(outbuf);

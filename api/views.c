@@ -33,7 +33,6 @@ static int	 bad_param(struct evbuffer *, struct api_result *,
 		    const char *, const char *);
 static const struct vigil_provider *find_snap(const struct api_ctx *,
 		    const char *);
-static const char *overall_status(const struct api_ctx *);
 static int	 snapshot_or_503(struct api_ctx *, struct evbuffer *,
 		    struct api_result *);
 struct bucket;
@@ -338,26 +337,47 @@ find_snap(const struct api_ctx *ctx, const char *name)
 }
 
 /*
- * The overall status: the worst provider status by api_status_rank
- * (healthy < paused < unknown < degraded < misconfigured < unhealthy);
- * "unknown" with no providers or a stale aggregator.
+ * The overall status of the n providers of snap: the worst status by
+ * api_status_rank (healthy < paused < unknown < degraded < misconfigured
+ * < unhealthy); "unknown" with no providers or a stale aggregator.
+ * /health/integration and every event of the event stream take it from
+ * here, so that the dashboard's badge and the API cannot disagree.
  */
-static const char *
-overall_status(const struct api_ctx *ctx)
+const char *
+api_overall_status(const struct api_ctx *ctx,
+    const struct vigil_provider *snap, size_t n)
 {
 	unsigned worst = VIGIL_ST_HEALTHY, st;
 	size_t i;
 
-	if (ctx->nsnap == 0 ||
-	    vigil_aggregator_age_ns(&ctx->vc) > ctx->agg_stale_ns)
+	if (n == 0 || vigil_aggregator_age_ns(&ctx->vc) > ctx->agg_stale_ns)
 		return "unknown";
-	for (i = 0; i < ctx->nsnap; i++) {
-		st = ctx->snap[i].stats.updated_wall_ns == 0 ?
-		    VIGIL_ST_UNKNOWN : ctx->snap[i].stats.status;
+	for (i = 0; i < n; i++) {
+		st = snap[i].stats.updated_wall_ns == 0 ?
+		    VIGIL_ST_UNKNOWN : snap[i].stats.status;
 		if (i == 0 || api_status_rank(st) > api_status_rank(worst))
 			worst = st;
 	}
 	return vigil_status_name(worst);
+}
+
+/*
+ * One provider exactly as an element of /health/integration's
+ * providers[], appended to out: the "state" of a change event, so that a
+ * client updates everything it shows from the event alone.  p's strings
+ * must have been cleaned (api_clean_provider).  Returns 0, or -1 when
+ * memory ran out (out may then hold part of it).
+ */
+int
+api_provider_json(struct api_ctx *ctx, struct evbuffer *out,
+    const struct vigil_provider *p)
+{
+	struct api_wbuf w;
+
+	api_wb_begin(&w, out);
+	provider_write(ctx, &w, p, 0);
+	api_wb_lit(&w, "}");
+	return api_wb_end(&w);
 }
 
 static int
@@ -427,7 +447,7 @@ api_view_integration(struct api_ctx *ctx, const struct api_query *q,
 		return;
 	api_wb_begin(&w, out);
 	api_wb_lit(&w, "{\"status\":");
-	api_wb_jstr(&w, overall_status(ctx));
+	api_wb_jstr(&w, api_overall_status(ctx, ctx->snap, ctx->nsnap));
 	api_wb_lit(&w, ",\"generated_at\":");
 	api_wb_jtime(&w, now_wall_ns());
 	api_wb_str(&w, vigil_aggregator_age_ns(&ctx->vc) > ctx->agg_stale_ns ?
@@ -462,9 +482,9 @@ api_view_provider(struct api_ctx *ctx, const char *name,
 	if ((v = api_query_get(q, "samples")) != NULL) {
 		want = strtoul(v, &end, 10);
 		if (*v == '\0' || *end != '\0' || want >
-		    ctx->vc.hdr->sample_cap) {
+		    ctx->vc.lay.sample_cap) {
 			snprintf(msg, sizeof(msg), "samples must be 0..%u",
-			    ctx->vc.hdr->sample_cap);
+			    ctx->vc.lay.sample_cap);
 			bad_param(out, r, "samples", msg);
 			return;
 		}
@@ -738,7 +758,7 @@ history_one(struct api_ctx *ctx, const struct vigil_provider *p,
 	int open = 0;
 
 	n = vigil_read_history(&ctx->vc, p->idx, &cur, ctx->hist,
-	    ctx->vc.hdr->history_cap);
+	    ctx->vc.lay.history_cap);
 	memset(&b, 0, sizeof(b));
 	for (i = 0; i < n; i++) {
 		const struct vigil_history *h = &ctx->hist[i];
@@ -904,7 +924,7 @@ api_view_alerts(struct api_ctx *ctx, const struct api_query *q,
 	const char *v;
 	struct vigil_cursor cur = { 0, 0 };
 	uint64_t since = 0;
-	unsigned long limit = ctx->vc.hdr->alert_cap;
+	unsigned long limit = ctx->vc.lay.alert_cap;
 	int level = -1, l;
 	size_t n, i, kept = 0, first;
 	char *end, at[32];
@@ -930,7 +950,7 @@ api_view_alerts(struct api_ctx *ctx, const struct api_query *q,
 	if ((v = api_query_get(q, "limit")) != NULL) {
 		limit = strtoul(v, &end, 10);
 		if (*v == '\0' || *end != '\0' || limit < 1 ||
-		    limit > ctx->vc.hdr->alert_cap) {
+		    limit > ctx->vc.lay.alert_cap) {
 			bad_param(out, r, "limit", "limit must be 1.. the "
 			    "alert retention");
 			return;
@@ -942,7 +962,7 @@ api_view_alerts(struct api_ctx *ctx, const struct api_query *q,
 		return;
 	}
 	n = vigil_read_alerts(&ctx->vc, &cur, ctx->alerts,
-	    ctx->vc.hdr->alert_cap);
+	    ctx->vc.lay.alert_cap);
 	for (i = 0; i < n; i++)
 		api_clean_alert(&ctx->alerts[i]);
 	/* Filter in place, then keep the newest `limit`. */

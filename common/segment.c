@@ -187,6 +187,10 @@ seg_create(struct segment *s, const char *name, const struct seg_caps *caps,
 	    offsetof(struct vigil_header, dir_gen) - 8);
 	atomic_thread_fence(memory_order_release);
 	s->hdr->magic = VIGIL_MAGIC;
+	/* The creator's layout is the one it computed, never read back
+	 * from the mapping: the service uid can write the header. */
+	h.magic = VIGIL_MAGIC;
+	vigil_layout_copy(&h, &s->lay);
 	return 0;
 }
 
@@ -224,8 +228,10 @@ seg_map_fd(struct segment *s, int fd, int writable, char *err, size_t errlen)
 	s->hdr = p;
 	s->fd = fd;
 	s->writable = writable;
+	/* The layout is copied once and the copy validated: from here on
+	 * no address is computed from the live header. */
 	if (s->hdr->magic != 0 &&
-	    vigil_validate(p, s->size, err, errlen) != VIGIL_OK) {
+	    vigil_layout_read(p, s->size, &s->lay, err, errlen) != VIGIL_OK) {
 		munmap(p, s->size);
 		memset(s, 0, sizeof(*s));
 		s->fd = -1;
@@ -245,44 +251,156 @@ seg_close(struct segment *s)
 	s->fd = -1;
 }
 
+/*
+ * Attach a client to the segment with the segment's private layout, so
+ * that the client's reads never follow the live header either.
+ */
+int
+seg_client(const struct segment *s, struct vigil_client *c)
+{
+	return vigil_attach_layout(c, s->base, s->size, &s->lay);
+}
+
+/*
+ * 0 when the live header still holds the private layout, else -1 with err
+ * naming the changed field.  Reading goes on with the private layout
+ * either way.
+ */
+int
+seg_layout_check(const struct segment *s, char *err, size_t errlen)
+{
+	return vigil_layout_compare(s->base, &s->lay, err, errlen) ? -1 : 0;
+}
+
+/*
+ * May a line about the header be said now?  Returns 1 and consumes one of
+ * the window's SEG_WATCH_BURST lines, filling note with " (N lines not
+ * said)" when some were held back (else ""); returns 0 and counts the
+ * line when the window's budget is spent.
+ */
+int
+seg_watch_say(struct seg_watch *w, uint64_t now_ns, char *note,
+    size_t notelen)
+{
+	if (!w->started || now_ns - w->win_ns >= SEG_WATCH_WINDOW_NS) {
+		w->started = 1;
+		w->win_ns = now_ns;
+		w->said = 0;
+	}
+	if (w->said >= SEG_WATCH_BURST) {
+		w->hushed++;
+		return 0;
+	}
+	w->said++;
+	if (w->hushed > 0)
+		snprintf(note, notelen, " (%lu lines not said)", w->hushed);
+	else
+		snprintf(note, notelen, "%s", "");
+	w->hushed = 0;
+	return 1;
+}
+
+/*
+ * The periodic check of a long-lived reader (aggregator tick, vigil-api):
+ * compares the live header at base with the private layout lay.  Returns
+ * 1 when the caller should log msg: the header was found changed (said
+ * once while it stays so), or is back to what was validated; within the
+ * budget of seg_watch_say().  Returns 0 otherwise.  The rule lives here
+ * so that every process says it the same way and at the same rate.
+ */
+int
+seg_layout_watch(struct seg_watch *w, const void *base,
+    const struct vigil_layout *lay, uint64_t now_ns, char *msg,
+    size_t msglen)
+{
+	char why[160], note[48];
+	int changed = vigil_layout_compare(base, lay, why, sizeof(why));
+
+	if (changed == w->changed)
+		return 0;
+	w->changed = changed;
+	if (!seg_watch_say(w, now_ns, note, sizeof(note)))
+		return 0;
+	if (changed)
+		snprintf(msg, msglen, "%s; not followed: reading on with the "
+		    "layout validated at start%s", why, note);
+	else
+		snprintf(msg, msglen, "segment header layout is back to the "
+		    "one validated at start%s", note);
+	return 1;
+}
+
+/*
+ * The creator's repair: write the private layout back over the header's
+ * layout fields (the supervisor is the header's writer), so that a child
+ * that maps the segment afterwards validates the real layout again.
+ */
+void
+seg_layout_restore(struct segment *s)
+{
+	const struct vigil__layout_field *f;
+	size_t i, n;
+
+	if (!s->writable || s->lay.magic == 0)
+		return;
+	f = vigil__layout_fields(&n);
+	for (i = 0; i < n; i++)
+		memcpy((unsigned char *)s->hdr + f[i].hdr_off,
+		    (const unsigned char *)&s->lay + f[i].lay_off, f[i].width);
+}
+
+/*
+ * Addresses of the regions, from the private layout only.  NULL when i is
+ * not below the provider capacity (or nothing is published yet): callers
+ * loop below the capacity, so NULL is a bug of theirs, never the
+ * segment's doing.
+ */
 struct vigil_seqblock *
 seg_dir_slot(const struct segment *s, uint32_t i)
 {
-	return (struct vigil_seqblock *)(void *)(s->base + s->hdr->dir_off +
-	    (uint64_t)i * s->hdr->dir_stride);
+	if (i >= s->lay.provider_cap)
+		return NULL;
+	return (struct vigil_seqblock *)(void *)(s->base + s->lay.dir_off +
+	    (uint64_t)i * s->lay.dir_stride);
 }
 
 struct vigil_seqblock *
 seg_stats(const struct segment *s, uint32_t i)
 {
-	return (struct vigil_seqblock *)(void *)(s->base + s->hdr->stats_off +
-	    (uint64_t)i * s->hdr->stats_stride);
+	if (i >= s->lay.provider_cap)
+		return NULL;
+	return (struct vigil_seqblock *)(void *)(s->base + s->lay.stats_off +
+	    (uint64_t)i * s->lay.stats_stride);
 }
 
 struct vigil_ring_ctl *
 seg_sample_ring(const struct segment *s, uint32_t i)
 {
+	if (i >= s->lay.provider_cap)
+		return NULL;
 	return (struct vigil_ring_ctl *)(void *)(s->base +
-	    s->hdr->samples_off + (uint64_t)i * s->hdr->samples_stride);
+	    s->lay.samples_off + (uint64_t)i * s->lay.samples_stride);
 }
 
 struct vigil_ring_ctl *
 seg_history_ring(const struct segment *s, uint32_t i)
 {
+	if (i >= s->lay.provider_cap)
+		return NULL;
 	return (struct vigil_ring_ctl *)(void *)(s->base +
-	    s->hdr->history_off + (uint64_t)i * s->hdr->history_stride);
+	    s->lay.history_off + (uint64_t)i * s->lay.history_stride);
 }
 
 struct vigil_ring_ctl *
 seg_alert_ring(const struct segment *s)
 {
-	return (struct vigil_ring_ctl *)(void *)(s->base + s->hdr->alerts_off);
+	return (struct vigil_ring_ctl *)(void *)(s->base + s->lay.alerts_off);
 }
 
 struct vigil_seqblock *
 seg_route(const struct segment *s)
 {
-	return (struct vigil_seqblock *)(void *)(s->base + s->hdr->route_off);
+	return (struct vigil_seqblock *)(void *)(s->base + s->lay.route_off);
 }
 
 /* Payload words of the routing block: its head and provider_cap indexes. */
@@ -290,5 +408,5 @@ size_t
 seg_route_words(const struct segment *s)
 {
 	return (sizeof(struct vigil_route_head) +
-	    ((size_t)s->hdr->provider_cap * 4 + 7) / 8 * 8) / 8;
+	    ((size_t)s->lay.provider_cap * 4 + 7) / 8 * 8) / 8;
 }

@@ -336,11 +336,11 @@ setup(struct prober *pr, char *err, size_t errlen)
 {
 	struct probe_opts o;
 	char url[KIND_URL_MAX], body[KIND_GENBODY_MAX];
-	const struct vigil_header *h;
+	const struct vigil_layout *h;
 
 	if (seg_map_fd(&pr->seg, SEG_FD, 1, err, errlen) == -1)
 		return -1;
-	h = pr->seg.hdr;
+	h = &pr->seg.lay;
 	if (h->magic != VIGIL_MAGIC) {
 		snprintf(err, errlen, "segment not initialised");
 		return -1;
@@ -350,7 +350,10 @@ setup(struct prober *pr, char *err, size_t errlen)
 		    h->provider_cap);
 		return -1;
 	}
-	vigil_attach(&pr->cli, pr->seg.base, pr->seg.size);
+	if (seg_client(&pr->seg, &pr->cli) != VIGIL_OK) {
+		snprintf(err, errlen, "segment: %s", pr->cli.err);
+		return -1;
+	}
 	ring_writer_init(&pr->ring, seg_sample_ring(&pr->seg, pr->slot),
 	    h->sample_cap, h->sample_entry);
 	atomic_store(&pr->ring.ctl->epoch, pr->epoch);
@@ -442,7 +445,7 @@ teardown(struct prober *pr)
 			probe_xfer_free(&pr->extra[i]);
 	if (pr->gen.easy != NULL)
 		probe_xfer_free(&pr->gen);
-	if (pr->eng.multi != NULL)
+	if (pr->eng.cv != NULL)
 		probe_engine_free(&pr->eng);
 	for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
 		if (*evs[i] != NULL) {

@@ -1,11 +1,9 @@
 /*
- * probe.c - the libcurl multi + libevent glue, and one check's sample.
+ * probe.c - one check's transfer and its sample.
  *
- * The standard event-driven pattern (curl's hiperfifo example, rewritten):
- * curl tells us which sockets to watch (CURLMOPT_SOCKETFUNCTION) and when
- * to call it back (CURLMOPT_TIMERFUNCTION); libevent tells curl which
- * socket is ready (curl_multi_socket_action); finished transfers are
- * collected with curl_multi_info_read.  Single-threaded: no locks.
+ * The checks run on the curl multi + libevent glue of common/curlev.c;
+ * here are the options of a check, what it reads, and how its result
+ * becomes a sample.  Single-threaded: no locks.
  */
 #include <sys/stat.h>
 
@@ -15,27 +13,17 @@
 #include <strings.h>
 
 #include <curl/curl.h>
-#include <event2/event.h>
-#include <event2/event_struct.h>
 
 #include <vigil/vigil.h>
 
+#include "curlev.h"
 #include "kinds.h"
 #include "outcome.h"
 #include "probe.h"
 #include "ring.h"
 #include "sched.h"
 
-struct probe_sock {
-	struct event		 ev;
-	struct probe_engine	*eng;
-};
-
-static int	sock_cb(CURL *, curl_socket_t, int, void *, void *);
-static int	timer_cb(CURLM *, long, void *);
-static void	sock_event_cb(evutil_socket_t, short, void *);
-static void	timer_event_cb(evutil_socket_t, short, void *);
-static void	collect_done(struct probe_engine *);
+static void	probe_done(CURL *, CURLcode, void *);
 static size_t	write_cb(char *, size_t, size_t, void *);
 static size_t	header_cb(char *, size_t, size_t, void *);
 static uint32_t	us32(curl_off_t);
@@ -43,105 +31,22 @@ static CURLcode	ca_setup(CURL *, const char *);
 static int	is_dir(const char *);
 
 /*
- * curl asks to watch socket s for `what`.  One struct probe_sock per
- * socket, remembered with curl_multi_assign and freed on CURL_POLL_REMOVE.
- */
-static int
-sock_cb(CURL *easy, curl_socket_t s, int what, void *userp, void *sockp)
-{
-	struct probe_engine *eng = userp;
-	struct probe_sock *ps = sockp;
-	short kind;
-
-	(void)easy;
-	if (what == CURL_POLL_REMOVE) {
-		if (ps != NULL) {
-			event_del(&ps->ev);
-			free(ps);
-		}
-		return 0;
-	}
-	if (ps == NULL) {
-		if ((ps = calloc(1, sizeof(*ps))) == NULL)
-			return -1;
-		ps->eng = eng;
-		curl_multi_assign(eng->multi, s, ps);
-	} else
-		event_del(&ps->ev);
-	kind = EV_PERSIST | ((what & CURL_POLL_IN) ? EV_READ : 0) |
-	    ((what & CURL_POLL_OUT) ? EV_WRITE : 0);
-	event_assign(&ps->ev, eng->base, s, kind, sock_event_cb, eng);
-	event_add(&ps->ev, NULL);
-	return 0;
-}
-
-/* curl asks for a call back after timeout_ms (-1: cancel). */
-static int
-timer_cb(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct probe_engine *eng = userp;
-	struct timeval tv;
-
-	(void)multi;
-	if (timeout_ms < 0) {
-		evtimer_del(eng->timer);
-		return 0;
-	}
-	tv.tv_sec = timeout_ms / 1000;
-	tv.tv_usec = (timeout_ms % 1000) * 1000;
-	evtimer_add(eng->timer, &tv);
-	return 0;
-}
-
-static void
-sock_event_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct probe_engine *eng = arg;
-	int action = ((what & EV_READ) ? CURL_CSELECT_IN : 0) |
-	    ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
-
-	curl_multi_socket_action(eng->multi, fd, action, &eng->running);
-	collect_done(eng);
-}
-
-static void
-timer_event_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct probe_engine *eng = arg;
-
-	(void)fd;
-	(void)what;
-	curl_multi_socket_action(eng->multi, CURL_SOCKET_TIMEOUT, 0,
-	    &eng->running);
-	collect_done(eng);
-}
-
-/*
- * Hand every finished transfer to its owner.  The easy handle leaves the
+ * A check ended: hand it to its owner.  The easy handle has left the
  * multi handle (its connection stays in the multi's cache for the next
- * check) before the callback runs, so the callback may start it again.
+ * check), so the owner's callback may start it again.
  */
 static void
-collect_done(struct probe_engine *eng)
+probe_done(CURL *easy, CURLcode cc, void *arg)
 {
-	struct probe_xfer *x;
-	CURLMsg *msg;
-	CURLcode cc;
-	int left;
+	struct probe_xfer *x = NULL;
 
-	while ((msg = curl_multi_info_read(eng->multi, &left)) != NULL) {
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		cc = msg->data.result;
-		x = NULL;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &x);
-		curl_multi_remove_handle(eng->multi, msg->easy_handle);
-		if (x == NULL)
-			continue;
-		x->busy = 0;
-		if (x->done != NULL)
-			x->done(x, cc, x->arg);
-	}
+	(void)arg;
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, &x);
+	if (x == NULL)
+		return;
+	x->busy = 0;
+	if (x->done != NULL)
+		x->done(x, cc, x->arg);
 }
 
 /*
@@ -153,20 +58,9 @@ probe_engine_init(struct probe_engine *eng, struct event_base *base,
     char *err, size_t errlen)
 {
 	memset(eng, 0, sizeof(*eng));
-	eng->base = base;
-	if ((eng->multi = curl_multi_init()) == NULL) {
-		snprintf(err, errlen, "curl_multi_init failed");
+	if ((eng->cv = curlev_new(base, probe_done, eng, err, errlen)) ==
+	    NULL)
 		return -1;
-	}
-	if ((eng->timer = evtimer_new(base, timer_event_cb, eng)) == NULL) {
-		curl_multi_cleanup(eng->multi);
-		snprintf(err, errlen, "evtimer_new failed");
-		return -1;
-	}
-	curl_multi_setopt(eng->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-	curl_multi_setopt(eng->multi, CURLMOPT_SOCKETDATA, eng);
-	curl_multi_setopt(eng->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(eng->multi, CURLMOPT_TIMERDATA, eng);
 	return 0;
 }
 
@@ -174,10 +68,7 @@ probe_engine_init(struct probe_engine *eng, struct event_base *base,
 void
 probe_engine_free(struct probe_engine *eng)
 {
-	if (eng->multi != NULL)
-		curl_multi_cleanup(eng->multi);
-	if (eng->timer != NULL)
-		event_free(eng->timer);
+	curlev_free(eng->cv);
 	memset(eng, 0, sizeof(*eng));
 }
 
@@ -386,7 +277,7 @@ probe_xfer_start(struct probe_xfer *x)
 		x->body[0] = '\0';
 	x->start_wall_ns = now_wall_ns();
 	x->start_mono_ns = now_mono_ns();
-	if (curl_multi_add_handle(x->eng->multi, x->easy) != CURLM_OK)
+	if (curlev_add(x->eng->cv, x->easy) == -1)
 		return -1;
 	x->busy = 1;
 	/*
@@ -394,9 +285,7 @@ probe_xfer_start(struct probe_xfer *x)
 	 * event loop less per check.  The done callback may run from here
 	 * (a refused connection); the caller is prepared for that.
 	 */
-	curl_multi_socket_action(x->eng->multi, CURL_SOCKET_TIMEOUT, 0,
-	    &x->eng->running);
-	collect_done(x->eng);
+	curlev_run(x->eng->cv);
 	return 0;
 }
 
@@ -405,7 +294,7 @@ void
 probe_xfer_abort(struct probe_xfer *x)
 {
 	if (x->busy && x->easy != NULL)
-		curl_multi_remove_handle(x->eng->multi, x->easy);
+		curlev_remove(x->eng->cv, x->easy);
 	x->busy = 0;
 }
 

@@ -20,11 +20,10 @@
 
 #define PROBE_BODY_MAX	(1u << 20)	/* read at most 1 MiB of a body */
 
+struct curlev;
+
 struct probe_engine {
-	struct event_base	*base;
-	CURLM			*multi;
-	struct event		*timer;
-	int			 running;
+	struct curlev		*cv;	/* the multi handle on the event base */
 };
 
 struct probe_xfer;

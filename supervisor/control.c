@@ -161,6 +161,8 @@ static struct {
 	int			 rl_open;	/* a line less than 1 s ago */
 	unsigned		 rl_busy;
 	unsigned		 rl_forbidden;
+	unsigned		 rl_last_uid;	/* of the last one counted */
+	int			 rl_last_pid;
 } ctl_refusals;
 
 static void	ctl_accept(struct evconnlistener *, evutil_socket_t,
@@ -174,8 +176,8 @@ static int	ctl_in_group(const char *, gid_t, const gid_t *, size_t);
 static void	ctl_classify(int, const struct ucred *, int *, int *);
 static unsigned	ctl_uid_conns(uid_t);
 static void	ctl_refuse(int, const char *, const char *, const char *);
-static void	ctl_refusal_log(const char *, const char *, ...)
-		    __attribute__((format(printf, 2, 3)));
+static void	ctl_refusal_log(const char *, const struct ucred *,
+		    const char *, ...) __attribute__((format(printf, 3, 4)));
 static void	ctl_refusal_tick(evutil_socket_t, short, void *);
 static void	ctl_send(struct ctl_conn *, msgpack_sbuffer *);
 static void	ctl_error(struct ctl_conn *, uint64_t, const char *,
@@ -464,10 +466,12 @@ ctl_refuse(int fd, const char *code, const char *group, const char *msg)
  * The refusal log, at most a line a second: the first refusal of a
  * quiet spell is logged whole, the ones in the next second are counted
  * and logged as one line when it ends, and so on while they go on.  A
- * flood of connections costs a line a second, not a line each.
+ * flood of connections, or of operations a peer may not make, costs a
+ * line a second, not a line each.
  */
 static void
-ctl_refusal_log(const char *code, const char *fmt, ...)
+ctl_refusal_log(const char *code, const struct ucred *who,
+    const char *fmt, ...)
 {
 	struct timeval sec = { 1, 0 };
 	char line[512];
@@ -478,6 +482,8 @@ ctl_refusal_log(const char *code, const char *fmt, ...)
 			ctl_refusals.rl_busy++;
 		else
 			ctl_refusals.rl_forbidden++;
+		ctl_refusals.rl_last_uid = (unsigned)who->uid;
+		ctl_refusals.rl_last_pid = (int)who->pid;
 		return;
 	}
 	va_start(ap, fmt);
@@ -503,9 +509,11 @@ ctl_refusal_tick(evutil_socket_t fd, short what, void *arg)
 		ctl_refusals.rl_open = 0;
 		return;
 	}
-	log_warnx("control: refused %u more connection%s in the last second "
-	    "(%u busy, %u forbidden)", n, n == 1 ? "" : "s",
-	    ctl_refusals.rl_busy, ctl_refusals.rl_forbidden);
+	log_warnx("control: refused %u more connection%s or operation%s in "
+	    "the last second (%u busy, %u forbidden; the last: refused uid %u "
+	    "pid %d)", n, n == 1 ? "" : "s", n == 1 ? "" : "s",
+	    ctl_refusals.rl_busy, ctl_refusals.rl_forbidden,
+	    ctl_refusals.rl_last_uid, ctl_refusals.rl_last_pid);
 	ctl_refusals.rl_busy = ctl_refusals.rl_forbidden = 0;
 	evtimer_add(ctl_refusals.rl_ev, &sec);
 }
@@ -539,8 +547,8 @@ ctl_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	if ((rc = control_admit(ctl_nconns, 0, 1)) == CONTROL_ADMIT_OK) {
 		ctl_classify(fd, &cred, &admin, &reader);
 		if (!reader) {
-			ctl_refusal_log("forbidden", "control: refused uid %u "
-			    "pid %d: not in group %s", (unsigned)cred.uid,
+			ctl_refusal_log("forbidden", &cred, "control: refused "
+			    "uid %u pid %d: not in group %s", (unsigned)cred.uid,
 			    (int)cred.pid, vd->conf.read_group);
 			snprintf(msg, sizeof(msg), "uid %u is not a member of "
 			    "%s", (unsigned)cred.uid, vd->conf.read_group);
@@ -551,8 +559,8 @@ ctl_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 		    ctl_uid_conns(cred.uid), admin);
 	}
 	if (rc != CONTROL_ADMIT_OK) {
-		ctl_refusal_log("busy", "control: refused uid %u pid %d: %s "
-		    "(%u connections open)", (unsigned)cred.uid,
+		ctl_refusal_log("busy", &cred, "control: refused uid %u pid "
+		    "%d: %s (%u connections open)", (unsigned)cred.uid,
 		    (int)cred.pid, control_admit_reason(rc), ctl_nconns);
 		snprintf(msg, sizeof(msg), "%s; try again later",
 		    control_admit_reason(rc));
@@ -790,8 +798,13 @@ ctl_request(struct ctl_conn *c, const msgpack_object *m)
 		    o->type == MSGPACK_OBJECT_STR)
 			(void)mp_get_str(args, "provider", who, sizeof(who));
 		if (!c->c_admin) {
-			log_warnx("control: %s%s%s refused: uid %u pid %d is "
-			    "not in admin group %s", op, who[0] ? " " : "",
+			struct ucred cr = { c->c_pid, c->c_uid, 0 };
+
+			/* A read-only peer may send this in a loop. */
+			ctl_refusal_log("forbidden", &cr, "control: %s%s%s "
+			    "refused: "
+			    "uid %u pid %d is not in admin group %s", op,
+			    who[0] ? " " : "",
 			    who, (unsigned)c->c_uid, (int)c->c_pid,
 			    vd->conf.admin_group[0] ? vd->conf.admin_group :
 			    "(none: root only)");
@@ -1152,12 +1165,12 @@ op_status(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
 	unsigned wst = VIGIL_ST_HEALTHY;
 
 	(void)a;
-	if ((snap = calloc(vd->seg.hdr->provider_cap, sizeof(*snap))) ==
+	if ((snap = calloc(vd->seg.lay.provider_cap, sizeof(*snap))) ==
 	    NULL) {
 		ctl_error(c, id, "internal", "out of memory");
 		return;
 	}
-	if ((rc = vigil_snapshot_all(&vd->cli, snap, vd->seg.hdr->provider_cap,
+	if ((rc = vigil_snapshot_all(&vd->cli, snap, vd->seg.lay.provider_cap,
 	    &n)) != VIGIL_OK) {
 		free(snap);
 		ctl_error(c, id, "busy", "segment: %s", vigil_strerror(rc));
@@ -1243,7 +1256,7 @@ op_alerts(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
 	char prov[VIGIL_NAME_MAX], level[16];
 	uint64_t since = 0, limit = 100;
 	size_t n, i, first, out;
-	uint32_t cap = vd->seg.hdr->alert_cap;
+	uint32_t cap = vd->seg.lay.alert_cap;
 	int lv = -1, rc;
 
 	prov[0] = '\0';
@@ -1313,7 +1326,7 @@ op_history(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
 	msgpack_packer pk;
 	char name[VIGIL_NAME_MAX], step[8] = "raw";
 	uint64_t from = 0, to = UINT64_MAX, limit = 1000, stepns = 0;
-	uint32_t idx, cap = vd->seg.hdr->history_cap;
+	uint32_t idx, cap = vd->seg.lay.history_cap;
 	size_t n, i, out, first, si;
 	int rc;
 

@@ -207,7 +207,8 @@ make_segment(void)
 	    (gr = getgrnam(vd->conf.read_group)) != NULL &&
 	    fchown(vd->seg.fd, (uid_t)-1, gr->gr_gid) == -1)
 		log_warn("segment: chgrp %s", vd->conf.read_group);
-	vigil_attach(&vd->cli, vd->seg.base, vd->seg.size);
+	if (seg_client(&vd->seg, &vd->cli) != VIGIL_OK)
+		fatalx("segment: %s", vd->cli.err);
 	vd->penv.seg_rw_fd = vd->seg.fd;
 	vd->penv.seg_ro_fd = shm_open(vd->conf.shm_name, O_RDONLY | O_CLOEXEC,
 	    0);
@@ -219,18 +220,38 @@ make_segment(void)
 	if (roles_dir_init() == -1)
 		fatalx("out of memory");
 	log_info("segment %s: %u provider slots, %llu bytes",
-	    vd->conf.shm_name, vd->seg.hdr->provider_cap,
-	    (unsigned long long)vd->seg.hdr->size);
+	    vd->conf.shm_name, vd->seg.lay.provider_cap,
+	    (unsigned long long)vd->seg.lay.size);
 }
 
 static void
 beat_cb(evutil_socket_t fd, short what, void *arg)
 {
+	static struct seg_watch watch;
+	static unsigned long rewrites;
+	char why[160], note[48];
+	uint64_t now = now_mono_ns();
+
 	(void)fd;
 	(void)what;
 	(void)arg;
-	atomic_store_explicit(&vd->seg.hdr->supervisor_beat_ns, now_mono_ns(),
+	atomic_store_explicit(&vd->seg.hdr->supervisor_beat_ns, now,
 	    memory_order_relaxed);
+	/*
+	 * vigild never reads the layout back (it addresses the segment
+	 * with the one it computed).  As the header's writer it puts a
+	 * rewritten layout right at once, so that a child that maps the
+	 * segment later validates the real one; each rewrite is said,
+	 * within seg_watch_say's budget (docs/segment.md, "Trust").
+	 */
+	if (seg_layout_check(&vd->seg, why, sizeof(why)) == -1) {
+		rewrites++;
+		if (seg_watch_say(&watch, now, note, sizeof(note)))
+			log_warnx("%s; not followed: header rewritten from "
+			    "vigild's copy (%lu rewrites since start)%s", why,
+			    rewrites, note);
+		seg_layout_restore(&vd->seg);
+	}
 	roles_watchdog();
 }
 

@@ -32,6 +32,7 @@
 #include <msgpack.h>
 
 #include "child.h"
+#include "evtime.h"
 #include "fdpass.h"
 #include "frame.h"
 #include "log.h"
@@ -59,11 +60,110 @@ static void	proc_pending_timeout(evutil_socket_t, short, void *);
 static void	proc_dispatch(struct proc *, const msgpack_object *);
 static void	proc_fail_pending(struct proc *, const char *, const char *);
 static void	proc_close_channel(struct proc *);
-static void	proc_exited(struct proc *, int);
-static void	proc_timer(struct proc *, uint32_t);
 static void	proc_describe(int, char *, size_t);
 static int	proc_move_fd(int, int);
 static void	proc_restart_cb(struct proc *);
+static int	proc_pack_configure(struct proc *, msgpack_sbuffer *);
+static pid_t	proc_fork(struct proc *, int[2], msgpack_sbuffer *,
+		    const char *);
+static int	proc_open_channel(struct proc *, int);
+static void	proc_wipe(msgpack_sbuffer *);
+static void	proc_backoff(struct proc *, enum proc_state);
+static pid_t	proc_gone(struct proc *, int, char *, size_t, uint64_t *);
+
+/*
+ * The per-child state machine (docs/internals.md, "Supervision rules").
+ * Every change of p_state is one cell of proc_table, applied by
+ * proc_event: what happened (the event) in which state picks an action,
+ * and the state it leads to.
+ */
+enum proc_event {
+	PROC_EV_START = 0,	/* proc_start() */
+	PROC_EV_READY,		/* the configure reply: ok */
+	PROC_EV_REFUSED,	/* the configure reply: an error */
+	PROC_EV_HANGUP,		/* the socketpair closed */
+	PROC_EV_EXIT,		/* the child was reaped */
+	PROC_EV_STOP,		/* proc_stop() */
+	PROC_EV_TIMER,		/* p_timer: handshake, stop, orphan, backoff */
+	PROC_NEVENT
+};
+#define PROC_NSTATE	(PROC_BACKOFF + 1)
+
+/*
+ * An event as its action sees it: where the table says it leads, and
+ * what came with it (nothing for most).
+ */
+struct proc_ev {
+	enum proc_state		 next;		/* the cell's next state */
+	enum proc_state		 other;		/* the cell's other way out */
+	int			 status;	/* EXIT: the wait status */
+	const msgpack_object	*result;	/* READY: the result, or NULL */
+	const char		*code;		/* REFUSED: the child's error */
+	const char		*message;
+};
+
+typedef int	proc_action(struct proc *, const struct proc_ev *);
+
+/*
+ * One cell: the action, the state it leads to, and the other state it
+ * may choose instead (a failed start backs off, exit 125 is permanent),
+ * else next again.  The action sets p_state itself, at the point the
+ * order of its steps needs (role hooks see the state they expect, and an
+ * on_stopped callback may free p: nothing may touch p after it).  A cell
+ * without an action is an event that cannot happen in that state.
+ */
+struct proc_cell {
+	proc_action		*pc_action;
+	enum proc_state		 pc_next;
+	enum proc_state		 pc_else;
+};
+
+static int	proc_event(struct proc *, enum proc_event, struct proc_ev *);
+static const char *proc_event_name(enum proc_event);
+static proc_action	proc_act_start, proc_act_ready, proc_act_refused,
+			proc_act_late, proc_act_hangup, proc_act_orphan,
+			proc_act_died, proc_act_stopped, proc_act_term,
+			proc_act_keep, proc_act_down, proc_act_no_reply,
+			proc_act_no_exit, proc_act_orphan_kill;
+
+#define T(state, event, act, next, other) \
+	[PROC_##state][PROC_EV_##event] = \
+	    { proc_act_##act, PROC_##next, PROC_##other }
+
+/*
+ * state x event -> action, next state (or the other one).  Read a row
+ * as "in this state, when this happens".  One way out is not in the
+ * table: a start whose binary is missing ends DOWN (p_permanent), as
+ * there is nothing to retry before a reload.  docs/internals.md has the
+ * same table; keep the two the same.
+ */
+static const struct proc_cell proc_table[PROC_NSTATE][PROC_NEVENT] = {
+	/* in state,	on event,	action,		next, or */
+	T(DOWN,		START,		start,		STARTING, BACKOFF),
+	T(DOWN,		STOP,		down,		DOWN, DOWN),
+	T(STARTING,	READY,		ready,		UP, UP),
+	T(STARTING,	REFUSED,	refused,	STARTING, STARTING),
+	T(STARTING,	HANGUP,		hangup,		STARTING, STARTING),
+	T(STARTING,	EXIT,		died,		BACKOFF, DOWN),
+	T(STARTING,	STOP,		term,		STOPPING, STOPPING),
+	T(STARTING,	TIMER,		no_reply,	STARTING, STARTING),
+	T(UP,		READY,		late,		UP, UP),
+	T(UP,		REFUSED,	late,		UP, UP),
+	T(UP,		HANGUP,		orphan,		UP, UP),
+	T(UP,		EXIT,		died,		BACKOFF, DOWN),
+	T(UP,		STOP,		term,		STOPPING, STOPPING),
+	T(UP,		TIMER,		orphan_kill,	UP, UP),
+	T(STOPPING,	READY,		late,		STOPPING, STOPPING),
+	T(STOPPING,	REFUSED,	late,		STOPPING, STOPPING),
+	T(STOPPING,	HANGUP,		hangup,		STOPPING, STOPPING),
+	T(STOPPING,	EXIT,		stopped,	DOWN, DOWN),
+	T(STOPPING,	STOP,		keep,		STOPPING, STOPPING),
+	T(STOPPING,	TIMER,		no_exit,	STOPPING, STOPPING),
+	T(BACKOFF,	STOP,		down,		DOWN, DOWN),
+	T(BACKOFF,	TIMER,		start,		STARTING, BACKOFF),
+};
+
+#undef T
 
 void
 proc_init(struct proc_env *e)
@@ -140,31 +240,57 @@ proc_binary(const struct proc_role *role, char *path, size_t len)
 	return -1;
 }
 
-static void
-proc_timer(struct proc *p, uint32_t ms)
+static const char *
+proc_event_name(enum proc_event ev)
 {
-	struct timeval tv;
+	static const char *const n[] = { "start", "ready", "refused",
+	    "hangup", "exit", "stop", "timer" };
 
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	evtimer_add(p->p_timer, &tv);
+	return (unsigned)ev < sizeof(n) / sizeof(n[0]) ? n[ev] : "invalid";
 }
 
 /*
- * Start the child: socketpair, fork, exec, then send the configure
- * request.  The reply arrives in the event loop.  Returns 0, or -1 when
- * it could not even be forked or configured (the child is then in
- * BACKOFF and will be tried again).
+ * Apply event ev to p: the action of its cell in proc_table.  An event
+ * the table does not allow in p's state is a bug in vigild: logged and
+ * ignored, never a crash.  Returns the action's result (0, or -1 when it
+ * failed: a start that did not start), -1 for an ignored event.
  */
-int
-proc_start(struct proc *p)
+static int
+proc_event(struct proc *p, enum proc_event ev, struct proc_ev *e)
 {
-	static const char zeros[CONFIGURE_RESERVE];
+	const struct proc_cell *c = NULL;
+	struct proc_ev none;
+
+	if ((unsigned)p->p_state < PROC_NSTATE && (unsigned)ev < PROC_NEVENT)
+		c = &proc_table[p->p_state][ev];
+	if (c == NULL || c->pc_action == NULL) {
+		log_warnx("%s: bug: event %s in state %s ignored", p->p_label,
+		    proc_event_name(ev), proc_state_name(p->p_state));
+		return -1;
+	}
+	if (e == NULL) {
+		memset(&none, 0, sizeof(none));
+		e = &none;
+	}
+	e->next = c->pc_next;
+	e->other = c->pc_else;
+	return c->pc_action(p, e);
+}
+
+/*
+ * Start the child (DOWN, or BACKOFF's timer): socketpair, fork, exec,
+ * then send the configure request; the reply arrives in the event loop.
+ * Returns 0, or -1 when it could not even be forked or configured (the
+ * child is then in BACKOFF and will be tried again) or its binary is
+ * missing (DOWN for good: nothing to retry until a reload).
+ */
+static int
+proc_act_start(struct proc *p, const struct proc_ev *e)
+{
 	msgpack_sbuffer sb;
-	msgpack_packer pk;
 	char path[PATH_MAX], err[256];
-	int sv[2], fd5 = -1, close5 = 0;
-	pid_t pid = -1;
+	int sv[2];
+	pid_t pid;
 
 	p->p_want = 1;
 	p->p_permanent = 0;
@@ -177,62 +303,21 @@ proc_start(struct proc *p)
 		p->p_permanent = 1;
 		return -1;
 	}
-
-	/*
-	 * Reserve the buffer before packing: a realloc while the secret is
-	 * in it would free a copy we could not wipe.
-	 */
-	msgpack_sbuffer_init(&sb);
-	if (msgpack_sbuffer_write(&sb, zeros, sizeof(zeros)) != 0) {
-		log_warnx("%s: out of memory", p->p_label);
-		goto backoff;
-	}
-	msgpack_sbuffer_clear(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 3);
-	mp_kv_uint(&pk, "id", CONFIGURE_ID);
-	mp_kv_str(&pk, "op", "configure");
-	mp_str(&pk, "args");
-	if (p->p_role->configure(p, &pk, err, sizeof(err)) == -1) {
-		explicit_bzero(sb.data, sb.size);
-		msgpack_sbuffer_destroy(&sb);
-		log_warnx("%s: cannot configure: %s; retrying in %u ms",
-		    p->p_label, err, p->p_backoff_ms);
-		goto backoff;
+	if (proc_pack_configure(p, &sb) == -1) {
+		proc_backoff(p, e->other);
+		return -1;
 	}
 	if (p->p_role->prestart != NULL)
 		p->p_role->prestart(p);
-
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
-		log_warn("%s: socketpair", p->p_label);
-		goto fail;
-	}
-	proc_parent = getpid();
-	if (p->p_role->spawned && (pid = proc_spawn(p, sv)) == -1 &&
-	    sv[0] == -1)
-		goto fail;
-	if (pid == -1) {
-		if (p->p_role->fd5 != NULL)
-			fd5 = p->p_role->fd5(p, &close5);
-		pid = fork();
-		if (pid == 0) {
-			close(sv[0]);
-			explicit_bzero(sb.data, sb.size);
-			proc_exec_child(p, sv[1], fd5, path);
-		}
-		if (fd5 != -1 && close5)
-			close(fd5);
-		if (pid == -1) {
-			log_warn("%s: fork", p->p_label);
-			close(sv[0]);
-			close(sv[1]);
-			goto fail;
-		}
+	if ((pid = proc_fork(p, sv, &sb, path)) == -1) {
+		proc_wipe(&sb);
+		proc_backoff(p, e->other);
+		return -1;
 	}
 	close(sv[1]);
 	p->p_pid = pid;
 	p->p_wd_killed = 0;
-	p->p_state = PROC_STARTING;
+	p->p_state = e->next;
 	p->p_start_mono_ns = now_mono_ns();
 	p->p_next_id = CONFIGURE_ID + 1;
 	if (p->p_starts++ > 0)
@@ -246,36 +331,136 @@ proc_start(struct proc *p)
 	if (frame_send(sv[0], sb.data, sb.size, err, sizeof(err)) == -1)
 		log_warnx("%s: configure: %s", p->p_label,
 		    err);
-	explicit_bzero(sb.data, sb.size);
-	msgpack_sbuffer_destroy(&sb);
+	proc_wipe(&sb);
+	return proc_open_channel(p, sv[0]);
+}
 
-	p->p_bev = bufferevent_socket_new(env->base, sv[0],
+/*
+ * The configure request into sb: {id, op, args}, args from the role.
+ * Returns 0, or -1 (logged; sb is then freed).
+ */
+static int
+proc_pack_configure(struct proc *p, msgpack_sbuffer *sb)
+{
+	static const char zeros[CONFIGURE_RESERVE];
+	msgpack_packer pk;
+	char err[256];
+
+	/*
+	 * Reserve the buffer before packing: a realloc while the secret is
+	 * in it would free a copy we could not wipe.
+	 */
+	msgpack_sbuffer_init(sb);
+	if (msgpack_sbuffer_write(sb, zeros, sizeof(zeros)) != 0) {
+		log_warnx("%s: out of memory", p->p_label);
+		msgpack_sbuffer_destroy(sb);
+		return -1;
+	}
+	msgpack_sbuffer_clear(sb);
+	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 3);
+	mp_kv_uint(&pk, "id", CONFIGURE_ID);
+	mp_kv_str(&pk, "op", "configure");
+	mp_str(&pk, "args");
+	if (p->p_role->configure(p, &pk, err, sizeof(err)) == -1) {
+		proc_wipe(sb);
+		log_warnx("%s: cannot configure: %s; retrying in %u ms",
+		    p->p_label, err, p->p_backoff_ms);
+		return -1;
+	}
+	return 0;
+}
+
+/* Wipe the configure request (it may hold a secret) and free it. */
+static void
+proc_wipe(msgpack_sbuffer *sb)
+{
+	explicit_bzero(sb->data, sb->size);
+	msgpack_sbuffer_destroy(sb);
+}
+
+/*
+ * The child's process: by the spawner for a spawned role when it is up,
+ * else fork+exec.  sv becomes the socketpair, sv[1] the child's end.
+ * Returns the pid, or -1 (logged; sv closed).
+ */
+static pid_t
+proc_fork(struct proc *p, int sv[2], msgpack_sbuffer *sb, const char *path)
+{
+	int fd5 = -1, close5 = 0;
+	pid_t pid = -1;
+
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1) {
+		log_warn("%s: socketpair", p->p_label);
+		return -1;
+	}
+	proc_parent = getpid();
+	if (p->p_role->spawned && (pid = proc_spawn(p, sv)) == -1 &&
+	    sv[0] == -1)
+		return -1;
+	if (pid != -1)
+		return pid;
+	if (p->p_role->fd5 != NULL)
+		fd5 = p->p_role->fd5(p, &close5);
+	pid = fork();
+	if (pid == 0) {
+		close(sv[0]);
+		explicit_bzero(sb->data, sb->size);
+		proc_exec_child(p, sv[1], fd5, path);
+	}
+	if (fd5 != -1 && close5)
+		close(fd5);
+	if (pid == -1) {
+		log_warn("%s: fork", p->p_label);
+		close(sv[0]);
+		close(sv[1]);
+	}
+	return pid;
+}
+
+/*
+ * Our end of the socketpair into the event loop, and the handshake
+ * timer.  Returns 0, or -1 (the child is killed: the reap follows).
+ */
+static int
+proc_open_channel(struct proc *p, int fd)
+{
+	p->p_bev = bufferevent_socket_new(env->base, fd,
 	    BEV_OPT_CLOSE_ON_FREE);
 	if (p->p_bev == NULL) {
 		log_warnx("%s: bufferevent failed", p->p_label);
-		close(sv[0]);
-		kill(pid, SIGKILL);
+		close(fd);
+		kill(p->p_pid, SIGKILL);
 		return -1;
 	}
-	evutil_make_socket_nonblocking(sv[0]);
+	evutil_make_socket_nonblocking(fd);
 	bufferevent_setcb(p->p_bev, proc_read_cb, NULL, proc_event_cb, p);
 	bufferevent_setwatermark(p->p_bev, EV_READ, 0, FRAME_HDR + FRAME_MAX);
 	bufferevent_enable(p->p_bev, EV_READ | EV_WRITE);
-	proc_timer(p, PROC_HANDSHAKE_MS);
+	evtime_add_ms(p->p_timer, PROC_HANDSHAKE_MS);
 	log_debug("%s: started pid %d", p->p_label,
-	    (int)pid);
+	    (int)p->p_pid);
 	return 0;
+}
 
- fail:
-	explicit_bzero(sb.data, sb.size);
-	msgpack_sbuffer_destroy(&sb);
- backoff:
-	p->p_state = PROC_BACKOFF;
-	proc_timer(p, p->p_backoff_ms);
-	if (p->p_backoff_ms < PROC_BACKOFF_MAX_MS)
-		p->p_backoff_ms = p->p_backoff_ms * 2 > PROC_BACKOFF_MAX_MS ?
-		    PROC_BACKOFF_MAX_MS : p->p_backoff_ms * 2;
-	return -1;
+/* Into state s (BACKOFF) for p_backoff_ms, and double it, capped. */
+static void
+proc_backoff(struct proc *p, enum proc_state s)
+{
+	p->p_state = s;
+	evtime_add_ms(p->p_timer, p->p_backoff_ms);
+	p->p_backoff_ms = p->p_backoff_ms * 2 > PROC_BACKOFF_MAX_MS ?
+	    PROC_BACKOFF_MAX_MS : p->p_backoff_ms * 2;
+}
+
+/*
+ * Start the child; see proc_act_start.  Only a DOWN child can be
+ * started: in another state this is a bug, logged, and -1.
+ */
+int
+proc_start(struct proc *p)
+{
+	return proc_event(p, PROC_EV_START, NULL);
 }
 
 /*
@@ -522,14 +707,31 @@ proc_event_cb(struct bufferevent *bev, short what, void *arg)
 	struct proc *p = arg;
 
 	(void)bev;
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
-		log_debug("%s: control socket closed", p->p_label);
-		proc_close_channel(p);
-		/* Normally the reap follows at once; a child that lives on
-		 * without its channel cannot be controlled: kill it soon. */
-		if (p->p_state == PROC_UP)
-			proc_timer(p, PROC_ORPHAN_MS);
-	}
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		(void)proc_event(p, PROC_EV_HANGUP, NULL);
+}
+
+/* The socketpair closed while starting or stopping: the reap follows. */
+static int
+proc_act_hangup(struct proc *p, const struct proc_ev *e)
+{
+	(void)e;
+	log_debug("%s: control socket closed", p->p_label);
+	proc_close_channel(p);
+	return 0;
+}
+
+/*
+ * The socketpair closed while up.  Normally the reap follows at once; a
+ * child that lives on without its channel cannot be controlled: it is
+ * killed soon (proc_act_orphan_kill).
+ */
+static int
+proc_act_orphan(struct proc *p, const struct proc_ev *e)
+{
+	(void)proc_act_hangup(p, e);
+	evtime_add_ms(p->p_timer, PROC_ORPHAN_MS);
+	return 0;
 }
 
 /* A reply from the child: readiness, or the answer to a request. */
@@ -537,9 +739,10 @@ static void
 proc_dispatch(struct proc *p, const msgpack_object *m)
 {
 	struct proc_pending *pp;
+	struct proc_ev ea;
 	const msgpack_object *res, *e;
 	char code[64], msg[256];
-	uint64_t id, pid;
+	uint64_t id;
 	int ok;
 
 	if (mp_get_uint(m, "id", &id) != 0 || mp_get_bool(m, "ok", &ok) != 0) {
@@ -554,24 +757,12 @@ proc_dispatch(struct proc *p, const msgpack_object *m)
 	}
 	res = mp_get(m, "result");
 
-	if (id == CONFIGURE_ID && p->p_state == PROC_STARTING) {
-		evtimer_del(p->p_timer);
-		if (!ok) {
-			log_warnx("%s: refused its configuration: %s: %s",
-			    p->p_label, code, msg);
-			return;	/* it exits 125: the reap does the rest */
-		}
-		if (res != NULL && mp_get_uint(res, "pid", &pid) == 0 &&
-		    pid != (uint64_t)p->p_pid)
-			log_warnx("%s: reports pid %llu, we forked %d",
-			    p->p_label,
-			    (unsigned long long)pid, (int)p->p_pid);
-		p->p_state = PROC_UP;
-		p->p_up_mono_ns = now_mono_ns();
-		log_info("%s: ready (pid %d)", p->p_label,
-		    (int)p->p_pid);
-		if (p->p_role->up != NULL)
-			p->p_role->up(p);
+	if (id == CONFIGURE_ID) {
+		memset(&ea, 0, sizeof(ea));
+		ea.result = res;
+		ea.code = code;
+		ea.message = msg;
+		(void)proc_event(p, ok ? PROC_EV_READY : PROC_EV_REFUSED, &ea);
 		return;
 	}
 	TAILQ_FOREACH(pp, &p->p_pending, pp_entry)
@@ -591,6 +782,48 @@ proc_dispatch(struct proc *p, const msgpack_object *m)
 	free(pp);
 }
 
+/* The configure reply: the child is ready. */
+static int
+proc_act_ready(struct proc *p, const struct proc_ev *e)
+{
+	uint64_t pid;
+
+	evtimer_del(p->p_timer);
+	if (e->result != NULL && mp_get_uint(e->result, "pid", &pid) == 0 &&
+	    pid != (uint64_t)p->p_pid)
+		log_warnx("%s: reports pid %llu, we forked %d",
+		    p->p_label,
+		    (unsigned long long)pid, (int)p->p_pid);
+	p->p_state = e->next;
+	p->p_up_mono_ns = now_mono_ns();
+	log_info("%s: ready (pid %d)", p->p_label,
+	    (int)p->p_pid);
+	if (p->p_role->up != NULL)
+		p->p_role->up(p);
+	return 0;
+}
+
+/* The child refused its configuration: it exits 125, the reap does the
+ * rest. */
+static int
+proc_act_refused(struct proc *p, const struct proc_ev *e)
+{
+	evtimer_del(p->p_timer);
+	log_warnx("%s: refused its configuration: %s: %s",
+	    p->p_label, e->code, e->message);
+	return 0;
+}
+
+/* A configure reply once up (twice) or stopping (too late): ignored. */
+static int
+proc_act_late(struct proc *p, const struct proc_ev *e)
+{
+	(void)e;
+	log_debug("%s: reply to unknown request %llu (late?)",
+	    p->p_label, (unsigned long long)CONFIGURE_ID);
+	return 0;
+}
+
 /*
  * Send request op with args (a packed msgpack map, or NULL for {}) and
  * call cb once: with the reply, or "timeout" after timeout_ms, or
@@ -605,7 +838,6 @@ proc_request(struct proc *p, const char *op, const char *args, size_t alen,
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	unsigned char hdr[FRAME_HDR];
-	struct timeval tv;
 
 	if (p->p_state != PROC_UP || p->p_bev == NULL) {
 		cb(arg, 0, NULL, "unavailable", "the process is not running "
@@ -640,9 +872,7 @@ proc_request(struct proc *p, const char *op, const char *args, size_t alen,
 	msgpack_sbuffer_destroy(&sb);
 
 	TAILQ_INSERT_TAIL(&p->p_pending, pp, pp_entry);
-	tv.tv_sec = timeout_ms / 1000;
-	tv.tv_usec = (timeout_ms % 1000) * 1000;
-	evtimer_add(pp->pp_timer, &tv);
+	evtime_add_ms(pp->pp_timer, timeout_ms);
 	return 0;
 }
 
@@ -686,73 +916,99 @@ proc_close_channel(struct proc *p)
 }
 
 /*
- * Handshake timeout (STARTING), stop timeout (STOPPING): SIGKILL, the
- * reap follows.  Backoff expired (BACKOFF): start again.
+ * p_timer fired: the handshake (STARTING) or the stop (STOPPING) took too
+ * long, an orphan (UP) is still there, or the backoff (BACKOFF) is over.
  */
 static void
 proc_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct proc *p = arg;
-
 	(void)fd;
 	(void)what;
-	switch (p->p_state) {
-	case PROC_STARTING:
-		log_warnx("%s: no configure reply within %d ms; killing "
-		    "pid %d", p->p_label, PROC_HANDSHAKE_MS,
+	(void)proc_event(arg, PROC_EV_TIMER, NULL);
+}
+
+/* No configure reply in time: SIGKILL, the reap follows. */
+static int
+proc_act_no_reply(struct proc *p, const struct proc_ev *e)
+{
+	(void)e;
+	log_warnx("%s: no configure reply within %d ms; killing "
+	    "pid %d", p->p_label, PROC_HANDSHAKE_MS,
+	    (int)p->p_pid);
+	kill(p->p_pid, SIGKILL);
+	return 0;
+}
+
+/* Still running after SIGTERM: SIGKILL, the reap follows. */
+static int
+proc_act_no_exit(struct proc *p, const struct proc_ev *e)
+{
+	(void)e;
+	log_warnx("%s: still running %d ms after SIGTERM; "
+	    "SIGKILL pid %d", p->p_label,
+	    PROC_STOP_MS, (int)p->p_pid);
+	kill(p->p_pid, SIGKILL);
+	return 0;
+}
+
+/* The orphan timer (proc_act_orphan): kill it if it still runs. */
+static int
+proc_act_orphan_kill(struct proc *p, const struct proc_ev *e)
+{
+	(void)e;
+	if (p->p_bev == NULL && p->p_pid > 0) {
+		log_warnx("%s: pid %d closed its control socket but "
+		    "still runs; killing it", p->p_label,
 		    (int)p->p_pid);
 		kill(p->p_pid, SIGKILL);
-		break;
-	case PROC_STOPPING:
-		log_warnx("%s: still running %d ms after SIGTERM; "
-		    "SIGKILL pid %d", p->p_label,
-		    PROC_STOP_MS, (int)p->p_pid);
-		kill(p->p_pid, SIGKILL);
-		break;
-	case PROC_UP:
-		if (p->p_bev == NULL && p->p_pid > 0) {
-			log_warnx("%s: pid %d closed its control socket but "
-			    "still runs; killing it", p->p_label,
-			    (int)p->p_pid);
-			kill(p->p_pid, SIGKILL);
-		}
-		break;
-	case PROC_BACKOFF:
-		if (p->p_want)
-			(void)proc_start(p);
-		break;
-	default:
-		break;
 	}
+	return 0;
 }
 
 /*
  * Stop the child: SIGTERM, SIGKILL after PROC_STOP_MS.  Once it is DOWN,
- * on_stopped (may be NULL) is called; it may free or restart p.
+ * on_stopped (may be NULL) is called; it may free or restart p.  A
+ * second stop while stopping replaces on_stopped.
  */
 void
 proc_stop(struct proc *p, void (*on_stopped)(struct proc *))
 {
 	p->p_want = 0;
 	p->p_on_stopped = on_stopped;
-	switch (p->p_state) {
-	case PROC_STARTING:
-	case PROC_UP:
-		p->p_state = PROC_STOPPING;
-		kill(p->p_pid, SIGTERM);
-		proc_timer(p, PROC_STOP_MS);
-		break;
-	case PROC_STOPPING:
-		break;
-	case PROC_BACKOFF:
-	case PROC_DOWN:
-		evtimer_del(p->p_timer);
-		p->p_state = PROC_DOWN;
-		p->p_on_stopped = NULL;
-		if (on_stopped != NULL)
-			on_stopped(p);
-		break;
-	}
+	(void)proc_event(p, PROC_EV_STOP, NULL);
+}
+
+/* Stop a running child: SIGTERM, and the stop timer. */
+static int
+proc_act_term(struct proc *p, const struct proc_ev *e)
+{
+	p->p_state = e->next;
+	kill(p->p_pid, SIGTERM);
+	evtime_add_ms(p->p_timer, PROC_STOP_MS);
+	return 0;
+}
+
+/* Stop while stopping: nothing more to do (proc_stop kept on_stopped). */
+static int
+proc_act_keep(struct proc *p, const struct proc_ev *e)
+{
+	(void)p;
+	(void)e;
+	return 0;
+}
+
+/* Stop without a process (DOWN, BACKOFF): DOWN now, then on_stopped. */
+static int
+proc_act_down(struct proc *p, const struct proc_ev *e)
+{
+	void (*cb)(struct proc *) = p->p_on_stopped;
+
+	evtimer_del(p->p_timer);
+	p->p_state = e->next;
+	p->p_on_stopped = NULL;
+	if (cb != NULL)
+		cb(p);
+	return 0;
 }
 
 static void
@@ -773,10 +1029,12 @@ proc_restart(struct proc *p)
 void
 proc_reap(void)
 {
+	struct proc_ev ea;
 	struct proc *p;
 	pid_t pid;
 	int status;
 
+	memset(&ea, 0, sizeof(ea));
 	for (;;) {
 		pid = waitpid(-1, &status, WNOHANG);
 		if (pid == -1 && errno == EINTR)
@@ -788,7 +1046,8 @@ proc_reap(void)
 				break;
 		if (p == NULL)
 			continue;
-		proc_exited(p, status);
+		ea.status = status;
+		(void)proc_event(p, PROC_EV_EXIT, &ea);
 	}
 }
 
@@ -806,53 +1065,80 @@ proc_describe(int status, char *buf, size_t len)
 		snprintf(buf, len, "ended (status 0x%x)", status);
 }
 
-/* The child is reaped: log why, then DOWN or BACKOFF. */
-static void
-proc_exited(struct proc *p, int status)
+/*
+ * The child is reaped: what every exit does whatever the state.  why
+ * gets the cause, *up_ms how long it was up (0: never ready).  Returns
+ * the pid it had.
+ */
+static pid_t
+proc_gone(struct proc *p, int status, char *why, size_t len,
+    uint64_t *up_ms)
 {
-	void (*cb)(struct proc *);
-	char why[128];
-	uint64_t up_ms = 0;
 	pid_t pid = p->p_pid;
 
-	proc_describe(status, why, sizeof(why));
+	proc_describe(status, why, len);
 	p->p_pid = 0;
 	p->p_last_status = status;
 	evtimer_del(p->p_timer);
 	proc_close_channel(p);
 	proc_fail_pending(p, "unavailable", "the process ended");
+	*up_ms = 0;
 	if (p->p_up_mono_ns != 0)
-		up_ms = (now_mono_ns() - p->p_up_mono_ns) / 1000000;
+		*up_ms = (now_mono_ns() - p->p_up_mono_ns) / 1000000;
 	p->p_up_mono_ns = 0;
 	if (p->p_role->down != NULL)
 		p->p_role->down(p);
+	return pid;
+}
 
-	if (p->p_state == PROC_STOPPING || !p->p_want) {
-		log_info("%s: pid %d stopped (%s)", p->p_label, (int)pid, why);
-		p->p_state = PROC_DOWN;
-		cb = p->p_on_stopped;
-		p->p_on_stopped = NULL;
-		if (cb != NULL)
-			cb(p);
-		return;
-	}
+/* Reaped after proc_stop: DOWN, then on_stopped (it may free p). */
+static int
+proc_act_stopped(struct proc *p, const struct proc_ev *e)
+{
+	void (*cb)(struct proc *);
+	char why[128];
+	uint64_t up_ms;
+	pid_t pid;
+
+	pid = proc_gone(p, e->status, why, sizeof(why), &up_ms);
+	log_info("%s: pid %d stopped (%s)", p->p_label, (int)pid, why);
+	p->p_state = e->next;
+	cb = p->p_on_stopped;
+	p->p_on_stopped = NULL;
+	if (cb != NULL)
+		cb(p);
+	return 0;
+}
+
+/*
+ * Reaped unasked (starting or up): BACKOFF, or DOWN for exit status 125
+ * (a permanent error, as in s6).  A child that stayed up
+ * PROC_HEALTHY_MS starts its backoff again from the minimum.
+ */
+static int
+proc_act_died(struct proc *p, const struct proc_ev *e)
+{
+	char why[128];
+	uint64_t up_ms;
+	pid_t pid;
+	int status = e->status;
+
+	pid = proc_gone(p, status, why, sizeof(why), &up_ms);
 	if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_PERMANENT) {
 		log_warnx("%s: pid %d %s: a permanent error; not "
 		    "restarting it (fix the configuration and reload)",
 		    p->p_label, (int)pid, why);
-		p->p_state = PROC_DOWN;
+		p->p_state = e->other;
 		p->p_permanent = 1;
-		return;
+		return 0;
 	}
 	if (up_ms >= PROC_HEALTHY_MS)
 		p->p_backoff_ms = PROC_BACKOFF_MIN_MS;
 	log_warnx("%s: pid %d %s after %llu ms up; restarting in %u ms",
 	    p->p_label, (int)pid, why,
 	    (unsigned long long)up_ms, p->p_backoff_ms);
-	p->p_state = PROC_BACKOFF;
-	proc_timer(p, p->p_backoff_ms);
-	p->p_backoff_ms = p->p_backoff_ms * 2 > PROC_BACKOFF_MAX_MS ?
-	    PROC_BACKOFF_MAX_MS : p->p_backoff_ms * 2;
+	proc_backoff(p, e->next);
+	return 0;
 }
 
 /* Children that still have a process. */

@@ -6,17 +6,12 @@
  * handshake, request/reply, reaping and restart work.
  *
  * Per child, a state machine you can read as a table (s6-supervise):
- *
- *	state \ event	start	ready	exit		stop	timer
- *	DOWN		STARTING -	-		DOWN	-
- *	STARTING	-	UP	BACKOFF|DOWN	STOPPING SIGKILL
- *	UP		-	-	BACKOFF|DOWN	STOPPING -
- *	STOPPING	-	-	DOWN		-	SIGKILL
- *	BACKOFF		-	-	-		DOWN	STARTING
- *
- * "exit" goes to DOWN for exit status 125 (a permanent error, as in s6)
- * and to BACKOFF otherwise: the first restart after 100 ms, doubling up to
- * 30 s, reset once a child stayed up 60 s.
+ * DOWN -> STARTING -> UP -> STOPPING -> DOWN, and BACKOFF after a crash;
+ * every transition is one cell of proc_table in proc.c (the same table
+ * is in docs/internals.md, "Supervision rules").  Exit status 125 (a
+ * permanent error, as in s6) leaves the child DOWN; any other exit
+ * restarts it after a backoff: 100 ms first, doubling up to 30 s, reset
+ * once a child stayed up 60 s.
  */
 #ifndef VIGIL_PROC_H
 #define VIGIL_PROC_H

@@ -122,7 +122,7 @@ dir_publish(uint32_t slot)
 int
 roles_dir_init(void)
 {
-	uint32_t cap = vd->seg.hdr->provider_cap, i;
+	uint32_t cap = vd->seg.lay.provider_cap, i;
 
 	vd->dir = calloc(cap, sizeof(*vd->dir));
 	vd->dir_last = calloc(cap, sizeof(*vd->dir_last));
@@ -142,7 +142,7 @@ roles_dir_init(void)
 static int
 dir_alloc(const char *name)
 {
-	uint32_t cap = vd->seg.hdr->provider_cap, i;
+	uint32_t cap = vd->seg.lay.provider_cap, i;
 	struct ring_writer w;
 	int never = -1, any = -1;
 
@@ -160,7 +160,7 @@ dir_alloc(const char *name)
 		return never;
 	if (any != -1) {
 		ring_writer_init(&w, seg_sample_ring(&vd->seg, (uint32_t)any),
-		    vd->seg.hdr->sample_cap, vd->seg.hdr->sample_entry);
+		    vd->seg.lay.sample_cap, vd->seg.lay.sample_entry);
 		ring_reset(&w);
 	}
 	return any;
@@ -229,7 +229,7 @@ provider_add(const struct conf_provider *cp)
 	if ((slot = dir_alloc(cp->name)) == -1) {
 		log_warnx("provider %s: the directory is full (%u slots); "
 		    "raise max_providers and restart vigild", cp->name,
-		    vd->seg.hdr->provider_cap);
+		    vd->seg.lay.provider_cap);
 		return NULL;
 	}
 	if ((pv = calloc(1, sizeof(*pv))) == NULL) {
@@ -759,10 +759,10 @@ vigild_reload(char *err, size_t errlen)
 	for (i = 0; i < nc.nproviders; i++)
 		if (nc.providers[i].enabled)
 			want++;
-	if (want > vd->seg.hdr->provider_cap) {
+	if (want > vd->seg.lay.provider_cap) {
 		snprintf(err, errlen, "%s: %zu providers but the segment has "
 		    "%u slots (max_providers takes effect on restart)",
-		    nc.path, want, vd->seg.hdr->provider_cap);
+		    nc.path, want, vd->seg.lay.provider_cap);
 		log_warnx("reload refused: %s", err);
 		conf_free(&nc);
 		return -1;

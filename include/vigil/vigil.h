@@ -19,6 +19,14 @@
  *   - stats blocks, directory slots and the routing block: seqlocks.  Odd
  *     means "being written"; readers retry a bounded number of times, then
  *     report VIGIL_EBUSY rather than spin (a writer may be dead).
+ *   - the layout (offsets, strides, capacities, entry sizes) is copied
+ *     once at open, validated, and used from that private copy: the
+ *     header is writable by vigil's service uid, so a change to it is
+ *     reported (vigil_layout_changed), never followed.
+ *
+ * What is promised is the segment layout (ABI v1, below).  The client
+ * structs are compiled into the caller with this header; struct
+ * vigil_client gained its private layout as its last member.
  */
 #ifndef VIGIL_VIGIL_H
 #define VIGIL_VIGIL_H
@@ -376,6 +384,37 @@ VIGIL_STATIC_ASSERT(offsetof(struct vigil_header, aggregator_beat_ns) == 320,
 VIGIL_STATIC_ASSERT(sizeof(struct vigil_header) == 768, "header layout");
 
 /*
+ * The layout of a segment: every header field that decides where a reader
+ * looks or how far it goes.  A reader copies it once from the header,
+ * validates the copy and addresses the segment through the copy only:
+ * the header lives in memory that every prober and the aggregator map
+ * read-write, and a field rewritten there after validation must not move
+ * anyone's reads out of the mapping (docs/segment.md, "Trust").
+ */
+struct vigil_layout {
+	uint64_t magic;
+	uint64_t size;
+	uint64_t dir_off;
+	uint64_t dir_stride;
+	uint64_t samples_off;
+	uint64_t samples_stride;
+	uint64_t stats_off;
+	uint64_t stats_stride;
+	uint64_t history_off;
+	uint64_t history_stride;
+	uint64_t alerts_off;
+	uint64_t route_off;
+	uint32_t abi_major;
+	uint32_t provider_cap;
+	uint32_t sample_cap;
+	uint32_t history_cap;
+	uint32_t alert_cap;
+	uint32_t sample_entry;
+	uint32_t history_entry;
+	uint32_t alert_entry;
+};
+
+/*
  * A seqlocked block: a sequence word, then the payload as u64 words.
  * Directory slots, stats blocks and the routing block are all this shape.
  */
@@ -596,11 +635,19 @@ vigil_ring_next(const struct vigil_ring_ctl *ctl,
 /* The client                                                           */
 /* ------------------------------------------------------------------ */
 
+/*
+ * base, size and hdr are the mapping; hdr is read only for the words that
+ * change while vigil runs (dir_gen, beats).  Every address is computed
+ * from lay, the private copy of the layout validated at open: see
+ * struct vigil_layout.  lay is last so that the fields before it keep
+ * their place.
+ */
 struct vigil_client {
 	const unsigned char *base;
 	size_t size;
 	const struct vigil_header *hdr;
 	char err[160];
+	struct vigil_layout lay;
 };
 
 /* A consistent view of one provider: its directory slot and its stats. */
@@ -649,6 +696,169 @@ vigil__pow2(uint32_t v)
 }
 
 /*
+ * The layout fields, one row each: where the field is in the header and
+ * in struct vigil_layout, and its width.  Copying and comparing are both
+ * driven from this table, so that they cannot disagree on what the layout
+ * is.
+ */
+struct vigil__layout_field {
+	const char *name;
+	size_t hdr_off;
+	size_t lay_off;
+	size_t width;
+};
+
+#define VIGIL__LF(m) { #m, offsetof(struct vigil_header, m), \
+	offsetof(struct vigil_layout, m), \
+	sizeof(((struct vigil_layout *)0)->m) }
+
+static inline const struct vigil__layout_field *
+vigil__layout_fields(size_t *n)
+{
+	static const struct vigil__layout_field f[] = {
+		VIGIL__LF(magic), VIGIL__LF(abi_major), VIGIL__LF(size),
+		VIGIL__LF(provider_cap), VIGIL__LF(sample_cap),
+		VIGIL__LF(history_cap), VIGIL__LF(alert_cap),
+		VIGIL__LF(dir_off), VIGIL__LF(dir_stride),
+		VIGIL__LF(samples_off), VIGIL__LF(samples_stride),
+		VIGIL__LF(stats_off), VIGIL__LF(stats_stride),
+		VIGIL__LF(history_off), VIGIL__LF(history_stride),
+		VIGIL__LF(alerts_off), VIGIL__LF(route_off),
+		VIGIL__LF(sample_entry), VIGIL__LF(history_entry),
+		VIGIL__LF(alert_entry)
+	};
+	*n = sizeof(f) / sizeof(f[0]);
+	return f;
+}
+
+#undef VIGIL__LF
+
+/* A field's value, widened to 64 bits, from p + off. */
+static inline uint64_t
+vigil__field(const void *p, size_t off, size_t width)
+{
+	uint32_t v32;
+	uint64_t v64;
+
+	if (width == 4) {
+		memcpy(&v32, (const unsigned char *)p + off, 4);
+		return v32;
+	}
+	memcpy(&v64, (const unsigned char *)p + off, 8);
+	return v64;
+}
+
+/*
+ * Copy the layout fields of header h (live or private) into l.  No check:
+ * see vigil_layout_valid().  Each field is read exactly once.
+ */
+static inline void
+vigil_layout_copy(const struct vigil_header *h, struct vigil_layout *l)
+{
+	const struct vigil__layout_field *f;
+	size_t i, n;
+
+	memset(l, 0, sizeof(*l));
+	f = vigil__layout_fields(&n);
+	for (i = 0; i < n; i++)
+		memcpy((unsigned char *)l + f[i].lay_off,
+		    (const unsigned char *)h + f[i].hdr_off, f[i].width);
+}
+
+/*
+ * Check that layout l (a private copy) can be read safely in a mapping of
+ * `mapped` bytes: magic, ABI major, and every region inside the mapping.
+ * Returns VIGIL_OK or a VIGIL_E* code with *why saying what is wrong.
+ */
+static inline int
+vigil_layout_valid(const struct vigil_layout *l, size_t mapped,
+    const char **why)
+{
+	uint64_t ring_bytes;
+
+	*why = NULL;
+	if (l->magic != VIGIL_MAGIC) {
+		*why = "bad magic: not a vigil segment, or not initialised yet";
+		return VIGIL_EMAGIC;
+	}
+	if (l->abi_major != VIGIL_ABI_MAJOR) {
+		*why = "unsupported segment ABI version";
+		return VIGIL_EABI;
+	}
+	if (l->size > mapped || l->size < sizeof(struct vigil_header))
+		*why = "segment truncated";
+	else if (!vigil__pow2(l->sample_cap) || !vigil__pow2(l->history_cap)
+	    || !vigil__pow2(l->alert_cap) || l->provider_cap == 0 ||
+	    l->provider_cap > VIGIL_MAX_PROVIDERS)
+		*why = "bad capacities";
+	else if (l->dir_stride < 8 + sizeof(struct vigil_provider_info) ||
+	    l->stats_stride < 8 + sizeof(struct vigil_stats) ||
+	    l->sample_entry < 8 + sizeof(struct vigil_sample) ||
+	    l->history_entry < 8 + sizeof(struct vigil_history) ||
+	    l->alert_entry < 8 + sizeof(struct vigil_alert) ||
+	    l->sample_entry % 8 || l->history_entry % 8 || l->alert_entry % 8)
+		*why = "bad strides";
+	else if (!vigil__region_ok(l->size, l->dir_off, l->provider_cap,
+	    l->dir_stride) ||
+	    !vigil__region_ok(l->size, l->stats_off, l->provider_cap,
+	    l->stats_stride))
+		*why = "directory or stats outside the segment";
+	else if (l->samples_stride < sizeof(struct vigil_ring_ctl) +
+	    (uint64_t)l->sample_cap * l->sample_entry ||
+	    l->history_stride < sizeof(struct vigil_ring_ctl) +
+	    (uint64_t)l->history_cap * l->history_entry ||
+	    !vigil__region_ok(l->size, l->samples_off, l->provider_cap,
+	    l->samples_stride) ||
+	    !vigil__region_ok(l->size, l->history_off, l->provider_cap,
+	    l->history_stride))
+		*why = "rings outside the segment";
+	else {
+		ring_bytes = sizeof(struct vigil_ring_ctl) +
+		    (uint64_t)l->alert_cap * l->alert_entry;
+		if (!vigil__region_ok(l->size, l->alerts_off, 1, ring_bytes))
+			*why = "alert ring outside the segment";
+		else if (!vigil__region_ok(l->size, l->route_off, 1,
+		    8 + sizeof(struct vigil_route_head) +
+		    ((uint64_t)l->provider_cap * 4 + 7) / 8 * 8))
+			*why = "routing block outside the segment";
+		else
+			return VIGIL_OK;
+	}
+	return VIGIL_ECORRUPT;
+}
+
+/*
+ * Copy the layout of the segment mapped at base (`size` bytes) once into
+ * out and validate the copy, never the live header: a header rewritten
+ * between a check and a use cannot pass one and steer the other.  On
+ * failure out is zeroed (capacity 0: every accessor then reads nothing)
+ * and err says why.
+ */
+static inline int
+vigil_layout_read(const void *base, size_t size, struct vigil_layout *out,
+    char *err, size_t errlen)
+{
+	const struct vigil_header *h = (const struct vigil_header *)base;
+	const char *why = "segment smaller than its header";
+	int rc = VIGIL_ECORRUPT;
+
+	memset(out, 0, sizeof(*out));
+	if (size >= sizeof(*h)) {
+		vigil_layout_copy(h, out);
+		rc = vigil_layout_valid(out, size, &why);
+		if (rc == VIGIL_OK)
+			return VIGIL_OK;
+	}
+	if (err != NULL && rc == VIGIL_EABI)
+		snprintf(err, errlen, "segment ABI %u.%u, this client reads "
+		    "ABI %u", out->abi_major, h->abi_minor, VIGIL_ABI_MAJOR);
+	else if (err != NULL)
+		snprintf(err, errlen, "%s", why);
+	memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+/*
  * Check that a mapped segment of `size` bytes is one this header can read
  * safely: magic, ABI major, and every region inside the mapping.  A random
  * or truncated segment is refused here, never dereferenced out of bounds.
@@ -656,65 +866,50 @@ vigil__pow2(uint32_t v)
 static inline int
 vigil_validate(const void *base, size_t size, char *err, size_t errlen)
 {
-	const struct vigil_header *h = (const struct vigil_header *)base;
-	uint64_t ring_bytes;
-	const char *why = NULL;
-	int rc = VIGIL_ECORRUPT;
+	struct vigil_layout l;
 
-	if (size < sizeof(*h)) {
-		why = "segment smaller than its header";
-	} else if (h->magic != VIGIL_MAGIC) {
-		rc = VIGIL_EMAGIC;
-		why = "bad magic: not a vigil segment, or not initialised yet";
-	} else if (h->abi_major != VIGIL_ABI_MAJOR) {
-		rc = VIGIL_EABI;
-		if (err != NULL)
-			snprintf(err, errlen, "segment ABI %u.%u, this client "
-			    "reads ABI %u", h->abi_major, h->abi_minor,
-			    VIGIL_ABI_MAJOR);
-		return rc;
-	} else if (h->size > size) {
-		why = "segment truncated";
-	} else if (!vigil__pow2(h->sample_cap) || !vigil__pow2(h->history_cap)
-	    || !vigil__pow2(h->alert_cap) || h->provider_cap == 0 ||
-	    h->provider_cap > VIGIL_MAX_PROVIDERS) {
-		why = "bad capacities";
-	} else if (h->dir_stride < 8 + sizeof(struct vigil_provider_info) ||
-	    h->stats_stride < 8 + sizeof(struct vigil_stats) ||
-	    h->sample_entry < 8 + sizeof(struct vigil_sample) ||
-	    h->history_entry < 8 + sizeof(struct vigil_history) ||
-	    h->alert_entry < 8 + sizeof(struct vigil_alert) ||
-	    h->sample_entry % 8 || h->history_entry % 8 || h->alert_entry % 8) {
-		why = "bad strides";
-	} else if (!vigil__region_ok(h->size, h->dir_off, h->provider_cap,
-	    h->dir_stride) ||
-	    !vigil__region_ok(h->size, h->stats_off, h->provider_cap,
-	    h->stats_stride)) {
-		why = "directory or stats outside the segment";
-	} else if (h->samples_stride < sizeof(struct vigil_ring_ctl) +
-	    (uint64_t)h->sample_cap * h->sample_entry ||
-	    h->history_stride < sizeof(struct vigil_ring_ctl) +
-	    (uint64_t)h->history_cap * h->history_entry ||
-	    !vigil__region_ok(h->size, h->samples_off, h->provider_cap,
-	    h->samples_stride) ||
-	    !vigil__region_ok(h->size, h->history_off, h->provider_cap,
-	    h->history_stride)) {
-		why = "rings outside the segment";
-	} else {
-		ring_bytes = sizeof(struct vigil_ring_ctl) +
-		    (uint64_t)h->alert_cap * h->alert_entry;
-		if (!vigil__region_ok(h->size, h->alerts_off, 1, ring_bytes))
-			why = "alert ring outside the segment";
-		else if (!vigil__region_ok(h->size, h->route_off, 1,
-		    8 + sizeof(struct vigil_route_head) +
-		    ((uint64_t)h->provider_cap * 4 + 7) / 8 * 8))
-			why = "routing block outside the segment";
-		else
-			return VIGIL_OK;
+	return vigil_layout_read(base, size, &l, err, errlen);
+}
+
+/*
+ * Compare the live header of the segment at base with the private layout
+ * l.  Returns 0 when every layout field still holds what was validated,
+ * 1 when one does not; why (may be NULL) then names the first such field
+ * with both values.  Nothing is followed: a changed field is reported,
+ * and the reader goes on with l.  O(fields), no system call: cheap enough
+ * to call once per tick.
+ */
+static inline int
+vigil_layout_compare(const void *base, const struct vigil_layout *l,
+    char *why, size_t whylen)
+{
+	const struct vigil__layout_field *f;
+	uint64_t live, mine;
+	size_t i, n;
+
+	if (base == NULL || l->magic == 0)
+		return 0;		/* nothing mapped, nothing to compare */
+	f = vigil__layout_fields(&n);
+	for (i = 0; i < n; i++) {
+		live = vigil__field(base, f[i].hdr_off, f[i].width);
+		mine = vigil__field(l, f[i].lay_off, f[i].width);
+		if (live == mine)
+			continue;
+		if (why != NULL)
+			snprintf(why, whylen, "segment header field %s changed "
+			    "from %llu to %llu", f[i].name,
+			    (unsigned long long)mine,
+			    (unsigned long long)live);
+		return 1;
 	}
-	if (err != NULL)
-		snprintf(err, errlen, "%s", why);
-	return rc;
+	return 0;
+}
+
+/* The client's form of vigil_layout_compare(). */
+static inline int
+vigil_layout_changed(const struct vigil_client *c, char *why, size_t whylen)
+{
+	return vigil_layout_compare(c->base, &c->lay, why, whylen);
 }
 
 /*
@@ -749,7 +944,8 @@ vigil_open(struct vigil_client *c, const char *name)
 	close(fd);
 	if (p == MAP_FAILED)
 		return vigil__fail(c, VIGIL_ESYS, name);
-	rc = vigil_validate(p, (size_t)st.st_size, why, sizeof(why));
+	rc = vigil_layout_read(p, (size_t)st.st_size, &c->lay, why,
+	    sizeof(why));
 	if (rc != VIGIL_OK) {
 		munmap(p, (size_t)st.st_size);
 		/* Using the result keeps GCC's -Wformat-truncation quiet
@@ -765,16 +961,50 @@ vigil_open(struct vigil_client *c, const char *name)
 }
 
 /*
- * Attach to an already mapped and validated segment (vigil's own
- * processes map it themselves).  Does not take ownership of the mapping.
+ * Attach to an already mapped segment (vigil's own processes map it
+ * themselves) whose layout the caller already holds privately (it
+ * computed it, or validated its own copy): lay is checked against size
+ * and copied, the live header is not read.  Does not take ownership of
+ * the mapping.  On failure the client reads nothing (capacity 0).
  */
-static inline void
-vigil_attach(struct vigil_client *c, const void *base, size_t size)
+static inline int
+vigil_attach_layout(struct vigil_client *c, const void *base, size_t size,
+    const struct vigil_layout *lay)
 {
+	const char *why;
+	int rc;
+
 	memset(c, 0, sizeof(*c));
+	if ((rc = vigil_layout_valid(lay, size, &why)) != VIGIL_OK) {
+		snprintf(c->err, sizeof(c->err), "%s", why);
+		return rc;
+	}
+	c->lay = *lay;
 	c->base = (const unsigned char *)base;
 	c->size = size;
 	c->hdr = (const struct vigil_header *)base;
+	return VIGIL_OK;
+}
+
+/*
+ * Attach to an already mapped segment, copying and validating its layout
+ * as vigil_open() does.  Does not take ownership of the mapping.  On
+ * failure (VIGIL_E*, c->err says why) the client reads nothing.
+ */
+static inline int
+vigil_attach(struct vigil_client *c, const void *base, size_t size)
+{
+	struct vigil_layout l;
+	char why[128];
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if ((rc = vigil_layout_read(base, size, &l, why, sizeof(why))) !=
+	    VIGIL_OK) {
+		snprintf(c->err, sizeof(c->err), "%s", why);
+		return rc;
+	}
+	return vigil_attach_layout(c, base, size, &l);
 }
 
 static inline void
@@ -788,13 +1018,15 @@ vigil_close(struct vigil_client *c)
 static inline uint32_t
 vigil_capacity(const struct vigil_client *c)
 {
-	return c->hdr->provider_cap;
+	return c->lay.provider_cap;
 }
 
 /* Directory generation: changes whenever providers are added or retired. */
 static inline uint64_t
 vigil_dir_gen(const struct vigil_client *c)
 {
+	if (c->hdr == NULL)
+		return 0;
 	return VIGIL_LOAD_ACQ(&c->hdr->dir_gen);
 }
 
@@ -802,46 +1034,51 @@ vigil_dir_gen(const struct vigil_client *c)
 static inline uint64_t
 vigil_aggregator_age_ns(const struct vigil_client *c)
 {
-	uint64_t b = VIGIL_LOAD_ACQ(&c->hdr->aggregator_beat_ns);
-	uint64_t now = vigil_now_mono_ns();
+	uint64_t b, now;
+
+	if (c->hdr == NULL)
+		return UINT64_MAX;
+	b = VIGIL_LOAD_ACQ(&c->hdr->aggregator_beat_ns);
+	now = vigil_now_mono_ns();
 	if (b == 0)
 		return UINT64_MAX;
 	return now > b ? now - b : 0;
 }
 
+/* The accessors below take idx < c->lay.provider_cap (checked by callers). */
 static inline const struct vigil_seqblock *
 vigil__dir_slot(const struct vigil_client *c, uint32_t idx)
 {
 	return (const struct vigil_seqblock *)(const void *)(c->base +
-	    c->hdr->dir_off + (uint64_t)idx * c->hdr->dir_stride);
+	    c->lay.dir_off + (uint64_t)idx * c->lay.dir_stride);
 }
 
 static inline const struct vigil_seqblock *
 vigil__stats_block(const struct vigil_client *c, uint32_t idx)
 {
 	return (const struct vigil_seqblock *)(const void *)(c->base +
-	    c->hdr->stats_off + (uint64_t)idx * c->hdr->stats_stride);
+	    c->lay.stats_off + (uint64_t)idx * c->lay.stats_stride);
 }
 
 static inline const struct vigil_ring_ctl *
 vigil__sample_ring(const struct vigil_client *c, uint32_t idx)
 {
 	return (const struct vigil_ring_ctl *)(const void *)(c->base +
-	    c->hdr->samples_off + (uint64_t)idx * c->hdr->samples_stride);
+	    c->lay.samples_off + (uint64_t)idx * c->lay.samples_stride);
 }
 
 static inline const struct vigil_ring_ctl *
 vigil__history_ring(const struct vigil_client *c, uint32_t idx)
 {
 	return (const struct vigil_ring_ctl *)(const void *)(c->base +
-	    c->hdr->history_off + (uint64_t)idx * c->hdr->history_stride);
+	    c->lay.history_off + (uint64_t)idx * c->lay.history_stride);
 }
 
 static inline const struct vigil_ring_ctl *
 vigil__alert_ring(const struct vigil_client *c)
 {
 	return (const struct vigil_ring_ctl *)(const void *)(c->base +
-	    c->hdr->alerts_off);
+	    c->lay.alerts_off);
 }
 
 /* Read directory slot idx.  VIGIL_ENOENT if the slot is free. */
@@ -850,7 +1087,7 @@ vigil_provider_info(const struct vigil_client *c, uint32_t idx,
     struct vigil_provider_info *out)
 {
 	int rc;
-	if (idx >= c->hdr->provider_cap)
+	if (idx >= c->lay.provider_cap)
 		return VIGIL_ERANGE;
 	rc = vigil_seq_read(vigil__dir_slot(c, idx), out,
 	    VIGIL_WORDS(struct vigil_provider_info));
@@ -869,7 +1106,7 @@ vigil_provider_stats(const struct vigil_client *c, uint32_t idx,
     struct vigil_stats *out)
 {
 	int rc;
-	if (idx >= c->hdr->provider_cap)
+	if (idx >= c->lay.provider_cap)
 		return VIGIL_ERANGE;
 	rc = vigil_seq_read(vigil__stats_block(c, idx), out,
 	    VIGIL_WORDS(struct vigil_stats));
@@ -924,7 +1161,7 @@ vigil_snapshot_all(const struct vigil_client *c, struct vigil_provider *out,
 	int rc;
 
 	*n = 0;
-	for (i = 0; i < c->hdr->provider_cap && *n < max; i++) {
+	for (i = 0; i < c->lay.provider_cap && *n < max; i++) {
 		rc = vigil_snapshot(c, i, &out[*n]);
 		if (rc == VIGIL_ENOENT)
 			continue;
@@ -943,7 +1180,7 @@ vigil_find(const struct vigil_client *c, const char *name, uint32_t *idx)
 	uint32_t i;
 	int rc;
 
-	for (i = 0; i < c->hdr->provider_cap; i++) {
+	for (i = 0; i < c->lay.provider_cap; i++) {
 		rc = vigil_provider_info(c, i, &info);
 		if (rc == VIGIL_ENOENT)
 			continue;
@@ -966,25 +1203,32 @@ vigil_route_order(const struct vigil_client *c, uint32_t *idx, size_t max,
     size_t *n)
 {
 	const struct vigil_seqblock *b = (const struct vigil_seqblock *)
-	    (const void *)(c->base + c->hdr->route_off);
+	    (const void *)(c->base + c->lay.route_off);
 	size_t words = (sizeof(struct vigil_route_head) +
-	    ((size_t)c->hdr->provider_cap * 4 + 7) / 8 * 8) / 8;
+	    ((size_t)c->lay.provider_cap * 4 + 7) / 8 * 8) / 8;
 	uint64_t buf[2 + VIGIL_MAX_PROVIDERS / 2];
 	struct vigil_route_head rh;
 	size_t i, count;
 	int rc;
 
 	*n = 0;
+	if (c->lay.provider_cap == 0)
+		return VIGIL_ERANGE;		/* not attached */
 	rc = vigil_seq_read(b, buf, words);
 	if (rc != VIGIL_OK)
 		return rc;
 	memcpy(&rh, buf, sizeof(rh));
 	count = rh.count;
-	if (count > c->hdr->provider_cap)
+	if (count > c->lay.provider_cap)
 		return VIGIL_ECORRUPT;
-	for (i = 0; i < count && i < max; i++)
+	/* The indexes come from the segment: each is checked before a
+	 * caller uses it to index its own arrays. */
+	for (i = 0; i < count && i < max; i++) {
 		memcpy(&idx[i], (const unsigned char *)buf + sizeof(rh) + i * 4,
 		    4);
+		if (idx[i] >= c->lay.provider_cap)
+			return VIGIL_ECORRUPT;
+	}
 	*n = i;
 	return VIGIL_OK;
 }
@@ -1001,11 +1245,11 @@ vigil_read_samples(const struct vigil_client *c, uint32_t idx,
 	const struct vigil_ring_ctl *r;
 	size_t n = 0;
 
-	if (idx >= c->hdr->provider_cap)
+	if (idx >= c->lay.provider_cap)
 		return 0;
 	r = vigil__sample_ring(c, idx);
 	while (n < max && vigil_ring_next(r, (const unsigned char *)(r + 1),
-	    c->hdr->sample_cap, c->hdr->sample_entry, cur, &out[n],
+	    c->lay.sample_cap, c->lay.sample_entry, cur, &out[n],
 	    VIGIL_WORDS(struct vigil_sample)))
 		n++;
 	return n;
@@ -1017,7 +1261,7 @@ vigil_samples_tail(const struct vigil_client *c, uint32_t idx,
     struct vigil_cursor *cur, uint64_t back)
 {
 	uint64_t head = 0;
-	if (idx < c->hdr->provider_cap)
+	if (idx < c->lay.provider_cap)
 		head = VIGIL_LOAD_ACQ(&vigil__sample_ring(c, idx)->head);
 	cur->next = head > back ? head - back : 0;
 	cur->lost = 0;
@@ -1028,7 +1272,7 @@ static inline uint64_t
 vigil_prober_age_ns(const struct vigil_client *c, uint32_t idx)
 {
 	uint64_t b, now;
-	if (idx >= c->hdr->provider_cap)
+	if (idx >= c->lay.provider_cap)
 		return UINT64_MAX;
 	b = VIGIL_LOAD_ACQ(&vigil__sample_ring(c, idx)->beat_ns);
 	now = vigil_now_mono_ns();
@@ -1045,11 +1289,11 @@ vigil_read_history(const struct vigil_client *c, uint32_t idx,
 	const struct vigil_ring_ctl *r;
 	size_t n = 0;
 
-	if (idx >= c->hdr->provider_cap)
+	if (idx >= c->lay.provider_cap)
 		return 0;
 	r = vigil__history_ring(c, idx);
 	while (n < max && vigil_ring_next(r, (const unsigned char *)(r + 1),
-	    c->hdr->history_cap, c->hdr->history_entry, cur, &out[n],
+	    c->lay.history_cap, c->lay.history_entry, cur, &out[n],
 	    VIGIL_WORDS(struct vigil_history)))
 		n++;
 	return n;
@@ -1063,8 +1307,10 @@ vigil_read_alerts(const struct vigil_client *c, struct vigil_cursor *cur,
 	const struct vigil_ring_ctl *r = vigil__alert_ring(c);
 	size_t n = 0;
 
+	if (c->lay.alert_cap == 0)
+		return 0;			/* not attached */
 	while (n < max && vigil_ring_next(r, (const unsigned char *)(r + 1),
-	    c->hdr->alert_cap, c->hdr->alert_entry, cur, &out[n],
+	    c->lay.alert_cap, c->lay.alert_entry, cur, &out[n],
 	    VIGIL_WORDS(struct vigil_alert))) {
 		out[n].provider[VIGIL_NAME_MAX - 1] = '\0';
 		n++;

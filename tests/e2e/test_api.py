@@ -1233,12 +1233,28 @@ def run(seg, srv, port, shm):
         json.loads(st_ev[0]["data"])["to"] == "unhealthy" and \
         json.loads(st_ev[0]["data"])["from"] == "healthy" and dt < 1.0
     result("SSE status change within 1 s (%.3f s)" % dt, ok, evs)
+    # A change event carries the provider's whole state as
+    # /health/integration lists it, and the overall status computed as
+    # there (google is unhealthy in segfill's data): the dashboard
+    # redraws a tile and its badge from the event alone.
+    st, ct, doc = get_json(port, "/health/integration")
+    want = [p for p in doc["providers"] if p["name"] == "openai"][0]
+    d = json.loads(st_ev[0]["data"]) if st_ev else {}
+    stt = d.get("state") or {}
+    result("SSE status event carries the provider's state and the "
+           "overall status",
+           sorted(stt) == sorted(want) and stt["name"] == "openai" and
+           stt["status"] == "unhealthy" and
+           stt["windows"] == want["windows"] and
+           stt["last_check"] == want["last_check"] and
+           d.get("overall") == doc["status"] == "unhealthy", (d, want))
     first_id = int(st_ev[0]["id"]) if st_ev else 0
     seg.cmd("alert openai down critical")
     evs = sse.events(2, 2)
     al = [e for e in evs if e.get("event") == "alert"]
     result("SSE alert event", al and json.loads(al[0]["data"])["kind"] ==
-           "down" and int(al[0]["id"]) == first_id + 1, evs)
+           "down" and int(al[0]["id"]) == first_id + 1 and
+           json.loads(al[0]["data"]).get("overall") == "unhealthy", evs)
     sse.close()
     # While disconnected: two more changes.
     seg.cmd("circuit openai open")

@@ -117,7 +117,8 @@ class Holder:
             s.close()
         counts["first_busy"] = first_busy
         if run_ctl:
-            p = subprocess.run([binpath("vigilctl"), "-s", sock, "ping"],
+            p = subprocess.run([tp.public_binpath("vigilctl"), "-s", sock,
+                                "ping"],
                                capture_output=True, text=True, timeout=30,
                                env={"PATH": "/usr/bin:/bin"})
             counts["ctl"] = [p.returncode, p.stdout, p.stderr]
@@ -260,12 +261,42 @@ def test_peer_groups(h, rgid, agid):
        "reload; the error names admin_group %s" % ADMIN_GROUP, r)
 
 
+def test_refused_ops_log(h, rgid):
+    """A read-only peer sending an admin operation in a loop on one
+    connection: every one is refused, the log gets a few lines."""
+    since = len(h.logtext())
+
+    def flood():
+        s = tp.ctl_connect(h.sock, 10)
+        codes = {}
+        try:
+            for i in range(300):
+                s.sendall(tp.frame({"id": i + 1, "op": "pause",
+                                    "args": {"provider": "a"}}))
+                r = tp.recv_frame(s)
+                c = err_code(r) or "ok"
+                codes[c] = codes.get(c, 0) + 1
+        finally:
+            s.close()
+        return codes
+    codes = as_child(flood, 60201, NOGROUP, [rgid])
+    ok(codes == {"forbidden": 300}, "300 pauses by a read_group member "
+       "are all refused", codes)
+    tp.wait_for(lambda: any(re.search(r"\d+ more", x) for x in
+                            refusal_lines(h, since)), 3)
+    lines = refusal_lines(h, since)
+    ok(1 <= len(lines) <= 5 and any(re.search(r"\d+ more", x)
+                                    for x in lines),
+       "refused operations cost a few log lines, the rest counted",
+       (len(lines), lines[:6]))
+
+
 def test_hint_names_group(h):
     """Someone outside read_group is told which group to join: the
     configured one, not "vigil"."""
     def outsider():
-        p = subprocess.run([binpath("vigilctl"), "-s", h.sock, "ping"],
-                           capture_output=True, text=True, timeout=30,
+        p = subprocess.run([tp.public_binpath("vigilctl"), "-s", h.sock,
+                            "ping"], capture_output=True, text=True, timeout=30,
                            env={"PATH": "/usr/bin:/bin"})
         return [p.returncode, p.stdout, p.stderr]
     rc, _, err = as_child(outsider, 60201, NOGROUP, [])
@@ -298,6 +329,8 @@ def main():
     rgid = grp.getgrnam(READ_GROUP).gr_gid
     agid = grp.getgrnam(ADMIN_GROUP).gr_gid
     h = tp.Harness("limits")
+    # Made here, as root: the forked peers run it as other users.
+    tp.public_binpath("vigilctl")
     with tp.guarded("harness", h):
         os.chmod(h.tmp, 0o755)      # the children reach the socket
         h.sim = tp.Sim(h.tmp, ["a:openai:" + KEY_A])
@@ -308,6 +341,7 @@ def main():
         h.start(wait_providers=["a"])
         for t, args in ((test_lockout, (h, rgid)),
                         (test_peer_groups, (h, rgid, agid)),
+                        (test_refused_ops_log, (h, rgid)),
                         (test_hint_names_group, (h,)),
                         (test_silence_until, (h,))):
             try:

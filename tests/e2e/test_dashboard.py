@@ -29,6 +29,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import test_aggregation as ta  # noqa: E402  (Sim, Vigil, wait_for)
 import test_api as api  # noqa: E402  (Server, Segfill, WS, result)
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
@@ -137,6 +138,78 @@ FETCHES = "performance.getEntriesByType('resource').filter(function(e){" \
           "return /\\/health\\/integration$/.test(e.name);}).length"
 
 
+# A tile's fields by their labels (the same in every version of the
+# page), the header badge beside them.
+FIELDS = "(function(){var t=document.getElementById('tile-%s');" \
+         "if(!t)return null;var r={status:t.dataset.status," \
+         "overall:document.getElementById('overall').textContent};" \
+         "t.querySelectorAll('.kv span').forEach(function(s){" \
+         "r[s.textContent]=s.nextSibling.textContent;});return r;})()"
+
+
+def live_chain(b, tmp):
+    """vigil-sim and vigild: a fault injected by POST /_sim/flip reaches
+    flip's status, last check and error rate and the header badge through
+    the event stream alone (no /health/integration fetch, no reload)."""
+    sim = v = None
+    try:
+        sim = ta.Sim(tmp, ["good:openai:sk-dash-good",
+                           "flip:deepseek:sk-dash-flip"])
+        v = ta.Vigil("dash")
+        v.write_conf([{"name": n, "kind": k, "base_url": sim.base(n),
+                       "key": "sk-dash-" + n}
+                      for n, k in (("good", "openai"), ("flip", "deepseek"))],
+                     [], "250ms", "200ms")
+        v.start(["good", "flip"])
+
+        def settled():
+            try:
+                return v.api("/health/integration")["status"] == "healthy"
+            except (OSError, ValueError, KeyError):
+                return False
+        api.result("live: good and flip settle healthy",
+                   ta.wait_for(settled, 20, 0.2))
+        b.call("Page.navigate", url="http://127.0.0.1:%d/" % v.port)
+        b.wait_js("document.getElementById('live').textContent", "live")
+        got = b.wait_js("(function(){var f=%s;return f&&f.status+'/'+"
+                        "f.overall;})()" % (FIELDS % "flip"),
+                        "healthy/healthy")
+        before = b.js(FIELDS % "flip")
+        api.result("live: flip's tile healthy, last check ok, badge healthy",
+                   got == "healthy/healthy" and
+                   before["last check"].startswith("ok"), before)
+        b.js("window.vigilTestMark = 43")
+        nfetch = b.js(FETCHES)
+        t0 = time.monotonic()
+        sim.fault("flip", {"status": 500})
+        done = "(function(){var f=%s;return f.status==='unhealthy'&&" \
+               "f.overall==='unhealthy'&&" \
+               "f['last check'].indexOf('http_5xx')===0&&" \
+               "f['error rate (5m)']!=='0.0%%';})()" % (FIELDS % "flip")
+        b.wait_js(done, True, timeout=8)
+        dt = time.monotonic() - t0
+        after = b.js(FIELDS % "flip")
+        quiet = b.js(FETCHES) == nfetch and \
+            b.js("window.vigilTestMark") == 43
+        detail = (before, after, "%.2f s" % dt)
+        api.result("live: flip's tile status unhealthy from the events",
+                   after["status"] == "unhealthy" and quiet, detail)
+        api.result("live: flip's last check follows the events (http_5xx)",
+                   after["last check"].startswith("http_5xx") and quiet,
+                   detail)
+        api.result("live: flip's error rate follows the events",
+                   after["error rate (5m)"] != "0.0%" and quiet, detail)
+        api.result("live: the header badge follows the events (unhealthy)",
+                   after["overall"] == "unhealthy" and quiet, detail)
+        api.result("live: all within 8 s, no refresh, no reload (%.2f s)"
+                   % dt, dt < 8 and quiet, detail)
+    finally:
+        if v is not None:
+            v.cleanup()
+        if sim is not None:
+            sim.stop()
+
+
 def change_live(b, seg, cmd, name, want):
     """Run a segfill command and wait for tile name to read want; True
     when it did with no /health/integration fetch and no reload."""
@@ -207,6 +280,11 @@ def main():
                         True)
         api.result("a new alert is listed live", got is True and
                    b.js("window.vigilTestMark") == 42, (nalerts, got))
+        tmp = tempfile.mkdtemp(prefix="vigil-dash-live-")
+        try:
+            live_chain(b, tmp)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
         if shot:
             srv.stop()
             srv = None
@@ -225,7 +303,7 @@ def main():
             srv.stop()
         if seg is not None:
             seg.stop()
-    return 1 if api.failures else 0
+    return 1 if api.failures or ta.failures else 0
 
 
 class Recent(api.Segfill):

@@ -45,7 +45,7 @@ int
 main(void)
 {
 	struct vigil_header h;
-	struct vigil_client c;
+	struct vigil_client c, c2;
 	struct vigil_provider_info pi;
 	struct vigil_stats st;
 	struct vigil_sample sm, sout[4];
@@ -102,7 +102,7 @@ main(void)
 	rh.count = 1;
 	put(2496 + 8, &rh, sizeof(rh));		/* idx[0] = 0 already */
 
-	vigil_attach(&c, seg, sizeof(seg));
+	CHECK(vigil_attach(&c, seg, sizeof(seg)) == VIGIL_OK);
 	CHECK(vigil_capacity(&c) == 1);
 	CHECK(vigil_dir_gen(&c) == 0);
 	CHECK(vigil_aggregator_age_ns(&c) == UINT64_MAX);
@@ -132,6 +132,25 @@ main(void)
 	CHECK(strcmp(vigil_alert_level_name(VIGIL_AL_WARNING), "warning")
 	    == 0);
 	CHECK(vigil_prom_bounds[0] == 0.025);
+
+	/* The header rewritten after attach: reported, never followed;
+	 * reads keep the layout validated at attach. */
+	CHECK(vigil_layout_changed(&c, err, sizeof(err)) == 0);
+	put64(offsetof(struct vigil_header, samples_off), UINT64_MAX - 7);
+	put64(offsetof(struct vigil_header, dir_off), 1u << 30);
+	CHECK(vigil_layout_changed(&c, err, sizeof(err)) == 1);
+	CHECK(strstr(err, "dir_off") != NULL);
+	cur.next = cur.lost = 0;
+	CHECK(vigil_read_samples(&c, 0, &cur, sout, 4) == 1);
+	CHECK(sout[0].latency_us == 123);
+	CHECK(vigil_find(&c, "p0", &idx) == VIGIL_OK && idx == 0);
+	CHECK(vigil_attach(&c2, seg, sizeof(seg)) == VIGIL_ECORRUPT);
+	CHECK(vigil_capacity(&c2) == 0);
+	CHECK(vigil_find(&c2, "p0", &idx) == VIGIL_ENOENT);
+	put64(offsetof(struct vigil_header, samples_off), 1792);
+	put64(offsetof(struct vigil_header, dir_off), 768);
+	CHECK(vigil_layout_changed(&c, NULL, 0) == 0);
+	cur.next = cur.lost = 0;
 
 	/* ABI check with a clear error. */
 	put(8, "\002\0\0\0\001\0\0\0", 8);	/* ABI 2.1 */

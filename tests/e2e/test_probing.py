@@ -40,6 +40,24 @@ def binpath(name):
     return os.path.join(TOP, BUILD, name)
 
 
+_public = {}
+
+
+def public_binpath(name):
+    """A copy of build/NAME that any user may run: for tests that run a
+    binary as an unprivileged user, since the clone may be in a
+    directory only root can enter.  Removed when the test exits."""
+    if name not in _public:
+        import atexit
+        import shutil
+        d = tempfile.mkdtemp(prefix="vigil-pub-")
+        os.chmod(d, 0o755)
+        shutil.copy(binpath(name), d)
+        atexit.register(shutil.rmtree, d, True)
+        _public[name] = os.path.join(d, name)
+    return _public[name]
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))

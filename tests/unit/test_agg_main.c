@@ -25,6 +25,7 @@
 
 #include "t.h"
 #include "frame.h"
+#include "priv.h"
 #include "ring.h"
 #include "segment.h"
 #include "../../aggregator/persist.h"
@@ -171,9 +172,13 @@ start(struct child *c)
 		    dup2(segfd, 3) == -1 || dup2(sockfd, 4) == -1 ||
 		    dup2(logfd, 2) == -1)
 			_exit(99);
-		/* As vigild's children run after a change of user. */
-		if (c->as_nobody && (setgroups(0, NULL) == -1 ||
-		    setgid(65534) == -1 || setuid(65534) == -1))
+		/*
+		 * As vigild starts its children: executed as root, told whom
+		 * to become (common/priv.c), so that it runs from a build
+		 * tree only root can enter.
+		 */
+		if (c->as_nobody && setenv(PRIV_DROP_ENV, "65534:65534",
+		    1) == -1)
 			_exit(97);
 		execl(path, "vigil-aggregator", (char *)NULL);
 		_exit(98);

@@ -450,6 +450,32 @@ test_bad_names_unique(void)
 	rmdir_all(d);
 }
 
+/*
+ * No snapshot at all: state_dir missing, or a regular file where it
+ * should be (ENOTDIR).  Nothing to protect: start fresh, saving stays on
+ * (and says what is wrong each time it fails).
+ */
+static void
+test_no_snapshot(void)
+{
+	struct persist_snap b;
+	char d[64], sub[256], err[512];
+	int fd;
+
+	tmpdir(d, sizeof(d));
+	snprintf(sub, sizeof(sub), "%s/missing", d);
+	T_CHECKF(persist_load(sub, &b, err, sizeof(err)) == PERSIST_NONE,
+	    "%s", err);
+	snprintf(sub, sizeof(sub), "%s/file", d);
+	fd = open(sub, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	T_CHECK(fd != -1);
+	close(fd);
+	T_CHECKF(persist_load(sub, &b, err, sizeof(err)) == PERSIST_NONE,
+	    "%s", err);
+	T_CHECK(count_files(d, "file.bad-") == 0);
+	rmdir_all(d);
+}
+
 int
 main(void)
 {
@@ -459,5 +485,6 @@ main(void)
 	T_RUN(test_unreadable);
 	T_RUN(test_unreadable_kinds);
 	T_RUN(test_bad_names_unique);
+	T_RUN(test_no_snapshot);
 	return t_done();
 }

@@ -3,7 +3,8 @@
  * the client's validator, stale and foreign objects, every refusal of
  * vigil_open with its error string, the read-only mapping, directory
  * slots (add, retire, reuse under seqlock and generation), vigil_find,
- * snapshots, route order and the history and alert rings.
+ * snapshots, route order and the history and alert rings; a header
+ * rewritten after mapping is reported, never followed.
  *
  * Segments are named "/vigil-test-<pid>-<n>" and unlinked by each test.
  */
@@ -29,6 +30,8 @@ static void	add_provider(struct segment *, uint32_t, const char *,
 static void	retire_provider(struct segment *, uint32_t);
 static int	open_err(const char *, int, const char *);
 static int	mapping_perms(const void *, char *);
+static void	reads_intact(const struct vigil_client *, const struct segment *,
+		    void *const *, const char *);
 
 static void
 seg_name(char *buf, size_t len)
@@ -623,6 +626,221 @@ test_history_alerts(void)
 	seg_close(&s);
 }
 
+/*
+ * What a reader sees after mapping: a service-uid process can rewrite the
+ * header (the segment is mapped read-write by probers and the
+ * aggregator).  Each layout field in turn gets 0, a huge value and a
+ * plausible in-bounds wrong one; every accessor of the client and of
+ * struct segment must still address the private layout, read what was
+ * written, and report the change (never follow it).  The creator puts it
+ * back with seg_layout_restore.
+ */
+struct lay_field {
+	const char *name;
+	size_t off;
+	size_t width;
+};
+
+#define LAY_FIELD(m) { #m, offsetof(struct vigil_header, m), \
+	sizeof(((struct vigil_header *)0)->m) }
+
+static const struct lay_field lay_fields[] = {
+	LAY_FIELD(magic), LAY_FIELD(abi_major), LAY_FIELD(size),
+	LAY_FIELD(provider_cap), LAY_FIELD(sample_cap),
+	LAY_FIELD(history_cap), LAY_FIELD(alert_cap),
+	LAY_FIELD(dir_off), LAY_FIELD(dir_stride),
+	LAY_FIELD(samples_off), LAY_FIELD(samples_stride),
+	LAY_FIELD(stats_off), LAY_FIELD(stats_stride),
+	LAY_FIELD(history_off), LAY_FIELD(history_stride),
+	LAY_FIELD(alerts_off), LAY_FIELD(route_off),
+	LAY_FIELD(sample_entry), LAY_FIELD(history_entry),
+	LAY_FIELD(alert_entry)
+};
+
+/* Every read a reader does, against what test_layout_private wrote. */
+static void
+reads_intact(const struct vigil_client *c, const struct segment *child,
+    void *const *ptrs, const char *field)
+{
+	struct vigil_provider_info pi;
+	struct vigil_provider all[3];
+	struct vigil_stats st;
+	struct vigil_cursor cur = { 0, 0 };
+	struct vigil_sample sm[8];
+	struct vigil_history hr[8];
+	struct vigil_alert al[8];
+	uint32_t idx = 9, order[3];
+	size_t n = 9;
+
+	T_CHECKF(vigil_capacity(c) == 3, "%s", field);
+	T_CHECKF(vigil_provider_info(c, 1, &pi) == VIGIL_OK &&
+	    strcmp(pi.name, "beta") == 0, "%s", field);
+	T_CHECKF(vigil_provider_info(c, 3, &pi) == VIGIL_ERANGE, "%s", field);
+	T_CHECKF(vigil_provider_stats(c, 1, &st) == VIGIL_OK &&
+	    st.samples_total == 42, "%s", field);
+	T_CHECKF(vigil_snapshot_all(c, all, 3, &n) == VIGIL_OK && n == 2,
+	    "%s", field);
+	T_CHECKF(vigil_find(c, "beta", &idx) == VIGIL_OK && idx == 1, "%s",
+	    field);
+	T_CHECKF(vigil_read_samples(c, 1, &cur, sm, 8) == 5 &&
+	    sm[4].latency_us == 104, "%s", field);
+	cur.next = cur.lost = 0;
+	T_CHECKF(vigil_read_history(c, 1, &cur, hr, 8) == 3 &&
+	    hr[2].p95_us == 202, "%s", field);
+	cur.next = cur.lost = 0;
+	T_CHECKF(vigil_read_alerts(c, &cur, al, 8) == 2 && al[1].id == 2,
+	    "%s", field);
+	T_CHECKF(vigil_route_order(c, order, 3, &n) == VIGIL_OK && n == 2 &&
+	    order[0] == 1, "%s", field);
+	T_CHECKF(vigil_prober_age_ns(c, 1) < UINT64_C(60000000000), "%s",
+	    field);
+	T_CHECKF((void *)seg_dir_slot(child, 1) == ptrs[0] &&
+	    (void *)seg_stats(child, 1) == ptrs[1] &&
+	    (void *)seg_sample_ring(child, 1) == ptrs[2] &&
+	    (void *)seg_history_ring(child, 1) == ptrs[3] &&
+	    (void *)seg_alert_ring(child) == ptrs[4] &&
+	    (void *)seg_route(child) == ptrs[5] &&
+	    seg_route_words(child) == 2 + 2, "%s", field);
+}
+
+static void
+test_layout_private(void)
+{
+	struct seg_caps caps = { 3, 8, 4, 4 };
+	struct segment s, child;
+	struct vigil_client c;
+	struct vigil_stats st;
+	struct vigil_sample sm;
+	struct vigil_history hr;
+	struct vigil_alert al;
+	struct vigil_route_head rh;
+	struct ring_writer w;
+	struct seg_watch watch;
+	uint64_t buf[4], saved, bad[3], v;
+	uint32_t order[2] = { 1, 0 };
+	void *ptrs[6];
+	char name[64], err[256], msg[256];
+	size_t f, k;
+	int fd, i;
+
+	seg_name(name, sizeof(name));
+	T_CHECK(seg_create(&s, name, &caps, 0600, err, sizeof(err)) == 0);
+	T_CHECK(vigil_open(&c, name) == VIGIL_OK);
+	fd = shm_open(name, O_RDWR, 0);
+	T_CHECK(fd != -1 && seg_map_fd(&child, fd, 1, err, sizeof(err)) == 0);
+	shm_unlink(name);
+
+	add_provider(&s, 0, "alpha", 1);
+	add_provider(&s, 1, "beta", 1);
+	memset(&st, 0, sizeof(st));
+	st.samples_total = 42;
+	seqlock_write(seg_stats(&s, 1), &st, VIGIL_WORDS(st));
+	ring_writer_init(&w, seg_sample_ring(&s, 1), s.lay.sample_cap,
+	    s.lay.sample_entry);
+	for (i = 0; i < 5; i++) {
+		memset(&sm, 0, sizeof(sm));
+		sm.latency_us = 100 + (uint32_t)i;
+		ring_push(&w, &sm, VIGIL_WORDS(sm));
+	}
+	ring_beat(&w, now_mono_ns());
+	ring_writer_init(&w, seg_history_ring(&s, 1), s.lay.history_cap,
+	    s.lay.history_entry);
+	for (i = 0; i < 3; i++) {
+		memset(&hr, 0, sizeof(hr));
+		hr.p95_us = 200 + (uint32_t)i;
+		ring_push(&w, &hr, VIGIL_WORDS(hr));
+	}
+	ring_writer_init(&w, seg_alert_ring(&s), s.lay.alert_cap,
+	    s.lay.alert_entry);
+	for (i = 0; i < 2; i++) {
+		memset(&al, 0, sizeof(al));
+		al.id = (uint64_t)i + 1;
+		ring_push(&w, &al, VIGIL_WORDS(al));
+	}
+	memset(buf, 0, sizeof(buf));
+	rh.count = 2;
+	rh.pad = 0;
+	rh.computed_wall_ns = 1;
+	memcpy(buf, &rh, sizeof(rh));
+	memcpy((unsigned char *)buf + sizeof(rh), order, sizeof(order));
+	seqlock_write(seg_route(&s), buf, seg_route_words(&s));
+
+	ptrs[0] = seg_dir_slot(&child, 1);
+	ptrs[1] = seg_stats(&child, 1);
+	ptrs[2] = seg_sample_ring(&child, 1);
+	ptrs[3] = seg_history_ring(&child, 1);
+	ptrs[4] = seg_alert_ring(&child);
+	ptrs[5] = seg_route(&child);
+	T_CHECK(seg_dir_slot(&child, 3) == NULL);	/* beyond the capacity */
+	T_CHECK(seg_sample_ring(&child, UINT32_MAX) == NULL);
+	reads_intact(&c, &child, ptrs, "before");
+	T_CHECK(vigil_layout_changed(&c, NULL, 0) == 0);
+	T_CHECK(seg_layout_check(&child, err, sizeof(err)) == 0);
+
+	for (f = 0; f < sizeof(lay_fields) / sizeof(lay_fields[0]); f++) {
+		const struct lay_field *lf = &lay_fields[f];
+		unsigned char *p = (unsigned char *)s.hdr + lf->off;
+
+		saved = 0;
+		memcpy(&saved, p, lf->width);
+		bad[0] = 0;
+		bad[1] = lf->width == 8 ? UINT64_MAX - 7 : UINT32_MAX;
+		/* In bounds, aligned and wrong: another region's place. */
+		bad[2] = saved == s.lay.stats_off ? s.lay.samples_off :
+		    s.lay.stats_off;
+		for (k = 0; k < 3; k++) {
+			v = bad[k];
+			memcpy(p, &v, lf->width);
+			memset(&watch, 0, sizeof(watch));
+			T_CHECKF(vigil_layout_changed(&c, msg, sizeof(msg)) == 1
+			    && strstr(msg, lf->name) != NULL, "%s: %s",
+			    lf->name, msg);
+			T_CHECKF(seg_layout_check(&child, err, sizeof(err)) ==
+			    -1 && strstr(err, lf->name) != NULL, "%s",
+			    lf->name);
+			T_CHECKF(seg_layout_watch(&watch, child.base,
+			    &child.lay, 1000, msg, sizeof(msg)) == 1 &&
+			    strstr(msg, "not followed") != NULL, "%s",
+			    lf->name);
+			/* Said once, not again every tick. */
+			T_CHECKF(seg_layout_watch(&watch, child.base,
+			    &child.lay, 2000, msg, sizeof(msg)) == 0, "%s",
+			    lf->name);
+			reads_intact(&c, &child, ptrs, lf->name);
+			/* The creator's own accessors and its repair. */
+			T_CHECKF((unsigned char *)seg_sample_ring(&s, 1) -
+			    s.base == (unsigned char *)ptrs[2] - child.base,
+			    "%s", lf->name);
+			seg_layout_restore(&s);
+			memcpy(&v, p, lf->width);
+			T_CHECKF(memcmp(&v, &saved, lf->width) == 0, "%s",
+			    lf->name);
+			T_CHECKF(vigil_layout_changed(&c, NULL, 0) == 0, "%s",
+			    lf->name);
+			T_CHECKF(seg_layout_watch(&watch, child.base,
+			    &child.lay, 3000, msg, sizeof(msg)) == 1 &&
+			    strstr(msg, "back") != NULL, "%s", lf->name);
+		}
+	}
+
+	/* A layout handed over is checked before it is used. */
+	{
+		struct vigil_client c2;
+		struct vigil_layout l = child.lay;
+
+		l.route_off = l.size;
+		T_CHECK(vigil_attach_layout(&c2, child.base, child.size, &l) ==
+		    VIGIL_ECORRUPT && vigil_capacity(&c2) == 0);
+		T_CHECK(vigil_read_alerts(&c2, &(struct vigil_cursor){ 0, 0 },
+		    &al, 1) == 0);
+		T_CHECK(seg_client(&child, &c2) == VIGIL_OK);
+		reads_intact(&c2, &child, ptrs, "seg_client");
+	}
+	vigil_close(&c);
+	seg_close(&child);
+	seg_close(&s);
+}
+
 /* Names of enum values, and out-of-range values. */
 static void
 test_names(void)
@@ -654,6 +872,7 @@ main(void)
 	T_RUN(test_directory);
 	T_RUN(test_route_order);
 	T_RUN(test_history_alerts);
+	T_RUN(test_layout_private);
 	T_RUN(test_names);
 	return t_done();
 }
