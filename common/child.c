@@ -26,6 +26,8 @@
 #define CHILD_READ	4096	/* room asked of the buffer per read */
 
 static int	child_grow(struct child *, size_t);
+static int	child_reply(struct child *, uint64_t, const char *,
+		    const char *, int);
 static int	child_recv(struct child *);
 static int	child_next(struct child *, msgpack_unpacked *, size_t *);
 static void	child_drop(struct child *, size_t);
@@ -219,8 +221,13 @@ child_configure(struct child *ch, int timeout_ms, child_configure_fn fn,
 	return rc;
 }
 
-int
-child_ready(struct child *ch)
+/*
+ * An error reply {code, message} (code not NULL), or ok with {} or, for
+ * configure, {"pid"}.
+ */
+static int
+child_reply(struct child *ch, uint64_t id, const char *code, const char *msg,
+    int with_pid)
 {
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
@@ -228,50 +235,42 @@ child_ready(struct child *ch)
 
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	mp_reply_ok(&pk, ch->cfg_id);
-	msgpack_pack_map(&pk, 1);
-	mp_kv_uint(&pk, "pid", (uint64_t)getpid());
+	if (code != NULL)
+		mp_reply_err(&pk, id, code, msg);
+	else {
+		mp_reply_ok(&pk, id);
+		msgpack_pack_map(&pk, with_pid ? 1 : 0);
+		if (with_pid)
+			mp_kv_uint(&pk, "pid", (uint64_t)getpid());
+	}
 	rc = child_send(ch, &sb);
 	msgpack_sbuffer_destroy(&sb);
 	return rc;
+}
+
+int
+child_ready(struct child *ch)
+{
+	return child_reply(ch, ch->cfg_id, NULL, NULL, 1);
 }
 
 int
 child_fail(struct child *ch, const char *code, const char *msg)
 {
-	return child_reply_err(ch, ch->cfg_id, code, msg);
+	return child_reply(ch, ch->cfg_id, code, msg, 0);
 }
 
 int
 child_reply_ok(struct child *ch, uint64_t id)
 {
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	int rc;
-
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	mp_reply_ok(&pk, id);
-	msgpack_pack_map(&pk, 0);
-	rc = child_send(ch, &sb);
-	msgpack_sbuffer_destroy(&sb);
-	return rc;
+	return child_reply(ch, id, NULL, NULL, 0);
 }
 
 int
 child_reply_err(struct child *ch, uint64_t id, const char *code,
     const char *msg)
 {
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	int rc;
-
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	mp_reply_err(&pk, id, code, msg);
-	rc = child_send(ch, &sb);
-	msgpack_sbuffer_destroy(&sb);
-	return rc;
+	return child_reply(ch, id, code, msg, 0);
 }
 
 /* Blocking: replies are small and vigild reads them promptly. */

@@ -155,6 +155,19 @@ add_str(struct sample *s, int *n, const char *text, int wt, uint64_t u)
 	x->u = u;
 }
 
+/* Bools and levels: as written, and as sent (a string: the wrong type). */
+static const struct {
+	enum setting_type type;
+	const char *text;
+	int wt;
+	uint64_t u;
+} words[] = {
+	{ ST_BOOL, "yes", W_BOOL, 1 }, { ST_BOOL, "off", W_BOOL, 0 },
+	{ ST_BOOL, "maybe", W_STR, 0 }, { ST_BOOL, "2", W_STR, 0 },
+	{ ST_LOGLEVEL, "warn", W_UINT, 0 }, { ST_LOGLEVEL, "debug", W_UINT, 2 },
+	{ ST_LOGLEVEL, "trace", W_STR, 0 }, { ST_LOGLEVEL, "3", W_UINT, 3 },
+};
+
 /* The samples of key k; returns how many, or -1 (no strings known). */
 static int
 samples(const struct setting *k, struct sample *s)
@@ -179,16 +192,11 @@ samples(const struct setting *k, struct sample *s)
 		add_str(s, &n, "-1", W_STR, 0);
 		return n;
 	case ST_BOOL:
-		add_str(s, &n, "yes", W_BOOL, 1);
-		add_str(s, &n, "off", W_BOOL, 0);
-		add_str(s, &n, "maybe", W_STR, 0);
-		add_str(s, &n, "2", W_STR, 0);
-		return n;
 	case ST_LOGLEVEL:
-		add_str(s, &n, "warn", W_UINT, 0);
-		add_str(s, &n, "debug", W_UINT, 2);
-		add_str(s, &n, "trace", W_STR, 0);
-		add_str(s, &n, "3", W_UINT, 3);
+		for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+			if (words[i].type == k->type)
+				add_str(s, &n, words[i].text, words[i].wt,
+				    words[i].u);
 		return n;
 	default:
 		break;
