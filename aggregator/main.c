@@ -60,6 +60,8 @@ static void	usage(void) __attribute__((noreturn));
 static int	conf_from_args(const msgpack_object *, void *, char *, size_t);
 static void	deliver(const struct vigil_alert *, const char *, void *);
 static int	save_state(struct aggd *, char *, size_t);
+static struct persist_snap *load_state(struct aggd *);
+static void	add_events(struct aggd *);
 static void	tick_cb(evutil_socket_t, short, void *);
 static void	persist_cb(evutil_socket_t, short, void *);
 static void	signal_cb(evutil_socket_t, short, void *);
@@ -165,6 +167,65 @@ save_state(struct aggd *d, char *err, size_t errlen)
 	rc = persist_save(d->agg.conf.state_dir, &snap, err, errlen);
 	persist_free(&snap);
 	return rc;
+}
+
+/*
+ * The snapshot in state_dir, or NULL: none, no state_dir, or a bad one
+ * (reported; moved aside, or if it could not be, persistence is off for
+ * this run so that it is never overwritten).
+ */
+static struct persist_snap *
+load_state(struct aggd *d)
+{
+	struct persist_snap *snap;
+	char err[512];
+	int rc;
+
+	if (d->agg.conf.state_dir[0] == '\0')
+		return NULL;
+	if ((snap = calloc(1, sizeof(*snap))) == NULL)
+		fatal("calloc");
+	rc = persist_load(d->agg.conf.state_dir, snap, err, sizeof(err));
+	if (rc == PERSIST_LOADED) {
+		log_info("state restored from %s/%s: %zu providers, %zu "
+		    "alerts", d->agg.conf.state_dir, PERSIST_FILE, snap->nprov,
+		    snap->nalerts);
+		return snap;
+	}
+	if (rc == PERSIST_ASIDE)
+		log_warnx("state: %s", err);
+	else if (rc == PERSIST_STUCK) {
+		log_warnx("state: %s", err);
+		log_warnx("state: persistence is off until restart");
+		d->persist_off = 1;
+	}
+	free(snap);
+	return NULL;
+}
+
+/* The tick, the snapshot period and the signals, on d's loop. */
+static void
+add_events(struct aggd *d)
+{
+	struct timeval tv;
+
+	d->ev_tick = event_new(d->base, -1, EV_PERSIST, tick_cb, d);
+	d->ev_persist = event_new(d->base, -1, EV_PERSIST, persist_cb, d);
+	d->ev_term = evsignal_new(d->base, SIGTERM, signal_cb, d);
+	d->ev_int = evsignal_new(d->base, SIGINT, signal_cb, d);
+	if (d->ev_tick == NULL || d->ev_persist == NULL ||
+	    d->ev_term == NULL || d->ev_int == NULL)
+		fatalx("event_new failed");
+	tv.tv_sec = d->tick_ms / 1000;
+	tv.tv_usec = (d->tick_ms % 1000) * 1000;
+	event_add(d->ev_tick, &tv);
+	if (d->agg.conf.state_dir[0] != '\0' && !d->persist_off) {
+		tv.tv_sec = d->agg.conf.persist_interval_ms / 1000;
+		tv.tv_usec = (d->agg.conf.persist_interval_ms % 1000) * 1000;
+		event_add(d->ev_persist, &tv);
+	}
+	event_add(d->ev_term, NULL);
+	event_add(d->ev_int, NULL);
 }
 
 static void
@@ -337,7 +398,6 @@ main(int argc, char *argv[])
 	struct aggd d;
 	struct conf conf;
 	struct persist_snap *snap = NULL;
-	struct timeval tv;
 	char err[512];
 	int rc;
 
@@ -382,28 +442,7 @@ main(int argc, char *argv[])
 	}
 
 	/* 3. The snapshot: a bad one is reported, kept aside, skipped. */
-	if (d.agg.conf.state_dir[0] != '\0') {
-		if ((snap = calloc(1, sizeof(*snap))) == NULL)
-			fatal("calloc");
-		rc = persist_load(d.agg.conf.state_dir, snap, err,
-		    sizeof(err));
-		if (rc == PERSIST_LOADED)
-			log_info("state restored from %s/%s: %zu providers, "
-			    "%zu alerts", d.agg.conf.state_dir, PERSIST_FILE,
-			    snap->nprov, snap->nalerts);
-		else {
-			if (rc == PERSIST_ASIDE)
-				log_warnx("state: %s", err);
-			else if (rc == PERSIST_STUCK) {
-				log_warnx("state: %s", err);
-				log_warnx("state: persistence is off until "
-				    "restart");
-				d.persist_off = 1;
-			}
-			free(snap);
-			snap = NULL;
-		}
-	}
+	snap = load_state(&d);
 	/* agg_init zeroes d.agg first: hand it a copy of the settings. */
 	conf = d.agg.conf;
 	if (agg_init(&d.agg, &d.seg, &conf, snap, err, sizeof(err)) == -1) {
@@ -427,23 +466,7 @@ main(int argc, char *argv[])
 		(void)child_fail(&d.ch, "bad_configure", err);
 		exit(EXIT_PERMANENT);
 	}
-	d.ev_tick = event_new(d.base, -1, EV_PERSIST, tick_cb, &d);
-	d.ev_persist = event_new(d.base, -1, EV_PERSIST, persist_cb, &d);
-	d.ev_term = evsignal_new(d.base, SIGTERM, signal_cb, &d);
-	d.ev_int = evsignal_new(d.base, SIGINT, signal_cb, &d);
-	if (d.ev_tick == NULL || d.ev_persist == NULL ||
-	    d.ev_term == NULL || d.ev_int == NULL)
-		fatalx("event_new failed");
-	tv.tv_sec = d.tick_ms / 1000;
-	tv.tv_usec = (d.tick_ms % 1000) * 1000;
-	event_add(d.ev_tick, &tv);
-	if (d.agg.conf.state_dir[0] != '\0' && !d.persist_off) {
-		tv.tv_sec = d.agg.conf.persist_interval_ms / 1000;
-		tv.tv_usec = (d.agg.conf.persist_interval_ms % 1000) * 1000;
-		event_add(d.ev_persist, &tv);
-	}
-	event_add(d.ev_term, NULL);
-	event_add(d.ev_int, NULL);
+	add_events(&d);
 	atomic_store_explicit(&d.seg.hdr->aggregator_pid, (uint64_t)getpid(),
 	    memory_order_release);
 	agg_tick(&d.agg, now_mono_ns(), now_wall_ns());

@@ -54,6 +54,8 @@ static void	dir_fill(struct provider *, int);
 static void	dir_retire(uint32_t);
 static struct provider *provider_add(const struct conf_provider *);
 static void	provider_stopped(struct proc *);
+static void	reload_providers(const struct conf *, size_t *, size_t *,
+		    size_t *);
 static void	push_log_level(void);
 static void	send_log_level(struct proc *);
 static void	log_level_done(void *, int, const msgpack_object *,
@@ -722,6 +724,64 @@ roles_listen(const char *addr, char *err, size_t errlen)
 /* ---- reload ---- */
 
 /*
+ * The providers after a reload (vd->conf is the new configuration, old
+ * the one before): stop the removed ones, restart the changed ones, start
+ * the added ones and those that had given up; count each.
+ */
+static void
+reload_providers(const struct conf *old, size_t *nstart, size_t *nstop,
+    size_t *nchange)
+{
+	struct provider *pv, *next;
+	const struct conf_provider *np;
+	int mon = vd->conf.monitoring_enabled != old->monitoring_enabled;
+	size_t i;
+
+	for (pv = TAILQ_FIRST(&vd->providers); pv != NULL; pv = next) {
+		next = TAILQ_NEXT(pv, pv_entry);
+		if (pv->pv_removing)
+			continue;
+		np = conf_find(&vd->conf, pv->pv_conf.name);
+		if (np == NULL || !np->enabled) {
+			log_info("reload: provider %s removed", pv->pv_conf.name);
+			pv->pv_removing = 1;
+			(*nstop)++;
+			proc_stop(pv->pv_proc, provider_stopped);
+		} else if (conf_provider_changed(&pv->pv_conf, np) ||
+		    mon) {
+			log_info("reload: provider %s changed: restarting its "
+			    "prober", pv->pv_conf.name);
+			pv->pv_conf = *np;
+			if (mon)
+				pv->pv_paused = !vd->conf.monitoring_enabled;
+			pv->pv_interval_ms = 0;
+			dir_fill(pv, 1);
+			(*nchange)++;
+			proc_restart(pv->pv_proc);
+		} else {
+			pv->pv_conf = *np;
+			/* Gave up (exit 125, binary missing): the fix may
+			 * be outside the config, e.g. a key file. */
+			if (pv->pv_proc->p_state == PROC_DOWN) {
+				log_info("reload: provider %s was down: "
+				    "starting its prober again",
+				    pv->pv_conf.name);
+				pv->pv_proc->p_backoff_ms = PROC_BACKOFF_MIN_MS;
+				(void)proc_start(pv->pv_proc);
+			}
+		}
+	}
+	for (i = 0; i < vd->conf.nproviders; i++) {
+		np = &vd->conf.providers[i];
+		if (!np->enabled || provider_find(np->name) != NULL)
+			continue;
+		log_info("reload: provider %s added", np->name);
+		(*nstart)++;
+		(void)provider_add(np);
+	}
+}
+
+/*
  * Re-read the configuration into a fresh struct; on error keep running
  * the old one and return -1 with err ("FILE:LINE: ...").  Otherwise stop
  * removed providers, start added ones, restart changed ones and leave
@@ -733,8 +793,6 @@ vigild_reload(char *err, size_t errlen)
 {
 	struct conf nc, old;
 	struct proc_env pe;
-	struct provider *pv, *next;
-	const struct conf_provider *np;
 	char lerr[256];
 	size_t i, want = 0, nstart = 0, nstop = 0, nchange = 0;
 	int agg_changed, api_changed, listen_changed = 0;
@@ -807,48 +865,7 @@ vigild_reload(char *err, size_t errlen)
 	snprintf(vd->conf.user, sizeof(vd->conf.user), "%s", old.user);
 	log_setlevel(vd->conf.log_level);
 
-	for (pv = TAILQ_FIRST(&vd->providers); pv != NULL; pv = next) {
-		next = TAILQ_NEXT(pv, pv_entry);
-		if (pv->pv_removing)
-			continue;
-		np = conf_find(&vd->conf, pv->pv_conf.name);
-		if (np == NULL || !np->enabled) {
-			log_info("reload: provider %s removed", pv->pv_conf.name);
-			pv->pv_removing = 1;
-			nstop++;
-			proc_stop(pv->pv_proc, provider_stopped);
-		} else if (conf_provider_changed(&pv->pv_conf, np) ||
-		    vd->conf.monitoring_enabled != old.monitoring_enabled) {
-			log_info("reload: provider %s changed: restarting its "
-			    "prober", pv->pv_conf.name);
-			pv->pv_conf = *np;
-			if (vd->conf.monitoring_enabled != old.monitoring_enabled)
-				pv->pv_paused = !vd->conf.monitoring_enabled;
-			pv->pv_interval_ms = 0;
-			dir_fill(pv, 1);
-			nchange++;
-			proc_restart(pv->pv_proc);
-		} else {
-			pv->pv_conf = *np;
-			/* Gave up (exit 125, binary missing): the fix may
-			 * be outside the config, e.g. a key file. */
-			if (pv->pv_proc->p_state == PROC_DOWN) {
-				log_info("reload: provider %s was down: "
-				    "starting its prober again",
-				    pv->pv_conf.name);
-				pv->pv_proc->p_backoff_ms = PROC_BACKOFF_MIN_MS;
-				(void)proc_start(pv->pv_proc);
-			}
-		}
-	}
-	for (i = 0; i < vd->conf.nproviders; i++) {
-		np = &vd->conf.providers[i];
-		if (!np->enabled || provider_find(np->name) != NULL)
-			continue;
-		log_info("reload: provider %s added", np->name);
-		nstart++;
-		(void)provider_add(np);
-	}
+	reload_providers(&old, &nstart, &nstop, &nchange);
 	/* After the loop: probers it stops or restarts are no longer up. */
 	if (vd->conf.log_level != old.log_level)
 		push_log_level();
