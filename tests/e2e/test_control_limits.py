@@ -50,14 +50,6 @@ def err_code(r):
     return (r.get("error") or {}).get("code") if not r.get("ok") else None
 
 
-def drop(uid, gid, groups):
-    """In a child: become uid with primary gid and exactly these
-    supplementary groups (nothing from /etc/group)."""
-    os.setgroups(groups)
-    os.setresgid(gid, gid, gid)
-    os.setresuid(uid, uid, uid)
-
-
 class Holder:
     """A forked child that takes an identity, opens n connections one
     after the other, pings on each, and holds the admitted ones open
@@ -75,7 +67,7 @@ class Holder:
                 os.close(fd)
             out = {}
             try:
-                drop(uid, gid, groups)
+                tp.drop_to(uid, gid, groups)
                 out = self.fill(sock, n, run_ctl)
             except Exception as e:
                 out["exception"] = repr(e)
@@ -152,31 +144,6 @@ class Holder:
         self.pid = None
 
 
-def as_child(fn, uid, gid, groups):
-    """Run fn() in a forked child with that identity; its JSON result."""
-    rd, wr = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(rd)
-        try:
-            drop(uid, gid, groups)
-            out = fn()
-        except Exception as e:
-            out = {"exception": repr(e)}
-        os.write(wr, json.dumps(out).encode())
-        os._exit(0)
-    os.close(wr)
-    data = b""
-    while True:
-        chunk = os.read(rd, 65536)
-        if not chunk:
-            break
-        data += chunk
-    os.close(rd)
-    os.waitpid(pid, 0)
-    return json.loads(data or b"{}")
-
-
 def refusal_lines(h, since):
     """vigild's log lines about refused control connections, after the
     first `since` characters of the log."""
@@ -243,19 +210,19 @@ def test_peer_groups(h, rgid, agid):
     read_group and admin_group; the primary gid counts too."""
     def read():
         return tp.ctl_call(h.sock, "status")
-    r = as_child(read, 60101, NOGROUP, [rgid])
+    r = tp.as_user(read, 60101, NOGROUP, [rgid])
     ok(r.get("ok") is True, "read_group only through setgroups: accepted",
        r)
-    r = as_child(read, 60102, rgid, [])
+    r = tp.as_user(read, 60102, rgid, [])
     ok(r.get("ok") is True, "read_group as the primary gid: accepted", r)
 
     def reload():
         return tp.ctl_call(h.sock, "reload")
     # (Also in read_group: the socket's mode lets only it connect.)
-    r = as_child(reload, 60103, NOGROUP, [rgid, agid])
+    r = tp.as_user(reload, 60103, NOGROUP, [rgid, agid])
     ok(r.get("ok") is True, "admin_group only through setgroups: may "
        "reload", r)
-    r = as_child(reload, 60104, NOGROUP, [rgid])
+    r = tp.as_user(reload, 60104, NOGROUP, [rgid])
     ok(err_code(r) == "forbidden" and ADMIN_GROUP in
        r["error"].get("message", ""), "a read_group member may not "
        "reload; the error names admin_group %s" % ADMIN_GROUP, r)
@@ -279,7 +246,7 @@ def test_refused_ops_log(h, rgid):
         finally:
             s.close()
         return codes
-    codes = as_child(flood, 60201, NOGROUP, [rgid])
+    codes = tp.as_user(flood, 60201, NOGROUP, [rgid])
     ok(codes == {"forbidden": 300}, "300 pauses by a read_group member "
        "are all refused", codes)
     tp.wait_for(lambda: any(re.search(r"\d+ more", x) for x in
@@ -299,7 +266,7 @@ def test_hint_names_group(h):
                             "ping"], capture_output=True, text=True, timeout=30,
                            env={"PATH": "/usr/bin:/bin"})
         return [p.returncode, p.stdout, p.stderr]
-    rc, _, err = as_child(outsider, 60201, NOGROUP, [])
+    rc, _, err = tp.as_user(outsider, 60201, NOGROUP, [])
     ok(rc == 2 and READ_GROUP in err and "vigil group" not in err and
        "-aG vigil " not in err,
        "the refusal hint names read_group %s" % READ_GROUP, (rc, err))

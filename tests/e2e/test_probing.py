@@ -40,6 +40,40 @@ def binpath(name):
     return os.path.join(TOP, BUILD, name)
 
 
+def drop_to(uid, gid, groups=()):
+    """In a child: become uid with primary gid and exactly these
+    supplementary groups (nothing from /etc/group)."""
+    os.setgroups(list(groups))
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+
+
+def as_user(fn, uid, gid, groups=()):
+    """Run fn() in a forked child with that identity; its JSON result
+    ({"exception": ...} when it raised)."""
+    rd, wr = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(rd)
+        try:
+            drop_to(uid, gid, groups)
+            out = fn()
+        except Exception as e:
+            out = {"exception": repr(e)}
+        os.write(wr, json.dumps(out).encode())
+        os._exit(0)
+    os.close(wr)
+    data = b""
+    while True:
+        chunk = os.read(rd, 65536)
+        if not chunk:
+            break
+        data += chunk
+    os.close(rd)
+    os.waitpid(pid, 0)
+    return json.loads(data or b"{}")
+
+
 _public = {}
 
 

@@ -723,33 +723,6 @@ def test_errors(h):
     ok(h.proc.poll() is None, "vigild survived every bad client")
 
 
-def as_user(h, uid, gid, fn):
-    """Run fn() in a child with other credentials; return its JSON."""
-    rd, wr = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.close(rd)
-            os.setgroups([])
-            os.setgid(gid)
-            os.setuid(uid)
-            out = fn()
-        except Exception as e:
-            out = {"exception": repr(e)}
-        os.write(wr, json.dumps(out).encode())
-        os._exit(0)
-    os.close(wr)
-    data = b""
-    while True:
-        chunk = os.read(rd, 65536)
-        if not chunk:
-            break
-        data += chunk
-    os.close(rd)
-    os.waitpid(pid, 0)
-    return json.loads(data or b"{}")
-
-
 def test_authorization(h):
     if os.geteuid() != 0:
         print("ok - authorization tests need root (skipped)")
@@ -763,7 +736,7 @@ def test_authorization(h):
         return {"status": h.call("status").get("ok"),
                 "pause": h.call("pause", {"provider": "a"}),
                 "reload": h.call("reload")}
-    r = as_user(h, 65534, gid, member)
+    r = tp.as_user(member, 65534, gid)
     ok(r.get("status") is True, "a read_group member can read", r)
     ok(err_code(r.get("pause", {})) == "forbidden" and
        err_code(r.get("reload", {})) == "forbidden",
@@ -787,12 +760,12 @@ def test_authorization(h):
             return tp.recv_frame(s)
         finally:
             s.close()
-    r = as_user(h, 54321, 54321, outsider)
+    r = tp.as_user(outsider, 54321, 54321)
     ok(r.get("refused") == "connect", "a non-member cannot connect", r)
     # ...and vigild itself refuses too, should the mode be loosened.
     os.chmod(h.sock, 0o666)
     try:
-        r = as_user(h, 54321, 54321, outsider)
+        r = tp.as_user(outsider, 54321, 54321)
         ok(err_code(r) == "forbidden" and r.get("id") == 0,
            "a non-member is refused by vigild at connect", r)
         # Whole, or, within a second of another refusal, counted with
