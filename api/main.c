@@ -22,7 +22,6 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <arpa/inet.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,6 +39,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/listener.h>
 
+#include "addr.h"
 #include "api.h"
 #include "child.h"
 #include "ctl.h"
@@ -55,6 +55,21 @@
 #define API_CONFIGURE_MS	10000
 #define API_MAX_SINGLE_WRITE	(4 * 1024 * 1024)
 
+/* How this run was started (the command line), and what it learnt. */
+struct api_opts {
+	const char	*o_shm;		/* standalone: the segment's name */
+	const char	*o_portfile;	/* standalone: write the port here */
+	int		 o_child;	/* started by vigild (no --shm) */
+	int		 o_port;	/* standalone: the bound port */
+};
+
+/* What serve_setup makes and serve_free frees. */
+struct serve {
+	struct evhttp	*sv_http;
+	struct event	*sv_sigterm;
+	struct event	*sv_sigint;
+};
+
 static struct api_ctx		 ctx;
 static struct evbuffer		*outbuf;	/* reused by every response */
 static struct evconnlistener	*listener;
@@ -65,6 +80,8 @@ static struct seg_watch		 layout_watch;
 static void	usage(void) __attribute__((noreturn));
 static const struct route *route_find(const char *);
 static void	route(struct evhttp_request *, void *);
+static void	route_view(struct evhttp_request *, const struct route *,
+		    const char *, const struct api_query *);
 static void	send_result(struct evhttp_request *, struct api_result *);
 static void	send_error(struct evhttp_request *, int, const char *,
 		    const char *, const char *);
@@ -72,8 +89,16 @@ static void	accept_error_cb(struct evconnlistener *, void *);
 static void	resume_cb(evutil_socket_t, short, void *);
 static void	layout_cb(evutil_socket_t, short, void *);
 static void	signal_cb(evutil_socket_t, short, void *);
-static int	listen_on(const char *, int *, char *, size_t);
 static void	raise_nofile(void);
+static void	opts_parse(int, char *[], struct api_settings *,
+		    struct api_opts *);
+static int	start_child(struct api_settings *, struct api_opts *);
+static int	start_standalone(struct api_settings *, struct api_opts *);
+static void	ctx_setup(const struct api_settings *);
+static void	serve_setup(struct serve *, int);
+static void	announce(const struct api_settings *,
+		    const struct api_opts *);
+static void	serve_free(struct serve *, int);
 static void	set_nodelay(struct evhttp_request *);
 
 static void
@@ -212,9 +237,67 @@ route_find(const char *path)
 }
 
 /*
+ * The view of rt, its parameters checked.  The event streams answer on
+ * their own; every other view fills outbuf and is sent from here.
+ */
+static void
+route_view(struct evhttp_request *req, const struct route *rt,
+    const char *path, const struct api_query *qp)
+{
+	struct api_result r;
+
+	memset(&r, 0, sizeof(r));
+	evbuffer_drain(outbuf, evbuffer_get_length(outbuf));
+	switch (rt->rt_id) {
+	case RT_HEALTH:
+		api_view_health(&ctx, outbuf, &r);
+		break;
+	case RT_INTEGRATION:
+		api_view_integration(&ctx, qp, outbuf, &r);
+		break;
+	case RT_PROVIDER: {
+		const char *name = path + strlen(rt->rt_path);
+
+		if (!api_name_valid(name)) {
+			send_error(req, 404, "not_found", NULL, "no such "
+			    "provider");
+			return;
+		}
+		api_view_provider(&ctx, name, qp, outbuf, &r);
+		break;
+	}
+	case RT_GRAPH:
+		api_view_graph(&ctx, qp, outbuf, &r);
+		break;
+	case RT_HISTORY:
+		api_view_history(&ctx, qp, outbuf, &r);
+		break;
+	case RT_ALERTS:
+		api_view_alerts(&ctx, qp, outbuf, &r);
+		break;
+	case RT_METRICS:
+		api_view_metrics(&ctx, outbuf, &r);
+		break;
+	case RT_EVENTS:
+		api_events_sse(&ctx, req);
+		return;
+	case RT_WS:
+		api_events_ws(&ctx, req);
+		return;
+	case RT_DASHBOARD:
+		evbuffer_add_reference(outbuf, api_dashboard_html,
+		    api_dashboard_len, NULL, NULL);
+		r.code = 200;
+		r.ctype = "text/html; charset=utf-8";
+		break;
+	}
+	send_result(req, &r);
+}
+
+/*
  * Every request lands here: method check, URI length, strict
  * percent-decoding of path and query, the route, its parameters, then
- * its view.
+ * its view (route_view).
  */
 static void
 route(struct evhttp_request *req, void *arg)
@@ -226,7 +309,6 @@ route(struct evhttp_request *req, void *arg)
 	const char *rawpath, *qs, *badp;
 	char path[512], bad[API_QKEY_MAX + 8], msg[96];
 	struct api_query q;
-	struct api_result r;
 
 	(void)arg;
 	set_nodelay(req);
@@ -278,52 +360,7 @@ route(struct evhttp_request *req, void *arg)
 		return;
 	}
 
-	memset(&r, 0, sizeof(r));
-	evbuffer_drain(outbuf, evbuffer_get_length(outbuf));
-	switch (rt->rt_id) {
-	case RT_HEALTH:
-		api_view_health(&ctx, outbuf, &r);
-		break;
-	case RT_INTEGRATION:
-		api_view_integration(&ctx, &q, outbuf, &r);
-		break;
-	case RT_PROVIDER: {
-		const char *name = path + strlen(rt->rt_path);
-
-		if (!api_name_valid(name)) {
-			send_error(req, 404, "not_found", NULL, "no such "
-			    "provider");
-			return;
-		}
-		api_view_provider(&ctx, name, &q, outbuf, &r);
-		break;
-	}
-	case RT_GRAPH:
-		api_view_graph(&ctx, &q, outbuf, &r);
-		break;
-	case RT_HISTORY:
-		api_view_history(&ctx, &q, outbuf, &r);
-		break;
-	case RT_ALERTS:
-		api_view_alerts(&ctx, &q, outbuf, &r);
-		break;
-	case RT_METRICS:
-		api_view_metrics(&ctx, outbuf, &r);
-		break;
-	case RT_EVENTS:
-		api_events_sse(&ctx, req);
-		return;
-	case RT_WS:
-		api_events_ws(&ctx, req);
-		return;
-	case RT_DASHBOARD:
-		evbuffer_add_reference(outbuf, api_dashboard_html,
-		    api_dashboard_len, NULL, NULL);
-		r.code = 200;
-		r.ctype = "text/html; charset=utf-8";
-		break;
-	}
-	send_result(req, &r);
+	route_view(req, rt, path, &q);
 }
 
 /*
@@ -380,78 +417,6 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 	event_base_loopbreak(arg);
 }
 
-/*
- * Bind and listen on "ADDR:PORT" ("127.0.0.1:0", "[::1]:9470").  *port
- * receives the bound port.  Returns the socket or -1 with err filled.
- */
-static int
-listen_on(const char *addr, int *port, char *err, size_t errlen)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	char host[128], *end;
-	const char *colon;
-	long pnum;
-	int len, fd, one = 1, ok;
-
-	memset(&ss, 0, sizeof(ss));
-	/* evutil_parse_sockaddr_port refuses port 0, which tests need. */
-	if ((colon = strrchr(addr, ':')) == NULL ||
-	    (size_t)(colon - addr) >= sizeof(host) ||
-	    (pnum = strtol(colon + 1, &end, 10)) < 0 || pnum > 65535 ||
-	    colon[1] == '\0' || *end != '\0') {
-		snprintf(err, errlen, "bad listen address \"%s\" (want "
-		    "ADDR:PORT)", addr);
-		return -1;
-	}
-	memcpy(host, addr, (size_t)(colon - addr));
-	host[colon - addr] = '\0';
-	if (host[0] == '[' && strlen(host) > 2 &&
-	    host[strlen(host) - 1] == ']') {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-		host[strlen(host) - 1] = '\0';
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)pnum);
-		ok = inet_pton(AF_INET6, host + 1, &s6->sin6_addr) == 1;
-		len = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)pnum);
-		ok = inet_pton(AF_INET, host, &s4->sin_addr) == 1;
-		len = sizeof(*s4);
-	}
-	if (!ok) {
-		snprintf(err, errlen, "bad listen address \"%s\" (want "
-		    "ADDR:PORT with a numeric address)", addr);
-		return -1;
-	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
-	if (fd == -1) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		return -1;
-	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, (socklen_t)len) == -1 ||
-	    listen(fd, 1024) == -1) {
-		snprintf(err, errlen, "bind %s: %s", addr, strerror(errno));
-		close(fd);
-		return -1;
-	}
-	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1) {
-		snprintf(err, errlen, "getsockname: %s", strerror(errno));
-		close(fd);
-		return -1;
-	}
-	*port = ntohs(ss.ss_family == AF_INET6 ?
-	    ((struct sockaddr_in6 *)&ss)->sin6_port :
-	    ((struct sockaddr_in *)&ss)->sin_port);
-	return fd;
-}
-
 /* The connection cap is the descriptor limit: raise the soft limit to
  * API_MAX_FDS (or the hard limit); past it, accepting pauses. */
 static void
@@ -465,8 +430,13 @@ raise_nofile(void)
 	(void)setrlimit(RLIMIT_NOFILE, &rl);
 }
 
-int
-main(int argc, char *argv[])
+/*
+ * The command line into set (the standalone defaults first) and o.  A
+ * child of vigild has no --shm: its settings come with configure.
+ */
+static void
+opts_parse(int argc, char *argv[], struct api_settings *set,
+    struct api_opts *o)
 {
 	static const struct option longopts[] = {
 		{ "shm", required_argument, NULL, 's' },
@@ -476,42 +446,31 @@ main(int argc, char *argv[])
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct api_settings set;
-	struct segment seg;
-	struct event *sigterm, *sigint;
-	struct evhttp *http;
-	struct timeval to = { API_TIMEOUT_S, 0 };
-	struct timeval one_s = { 1, 0 };
-	const char *shm = NULL, *portfile = NULL, *env;
-	char err[256];
-	int ch, child, lfd, port = 0, one = 1, rc;
+	int ch;
 
-	/* Before the segment is mapped: common/priv.c. */
-	if (priv_child_init(err, sizeof(err)) == -1) {
-		fprintf(stderr, "vigil-api: %s\n", err);
-		exit(EXIT_PERMANENT);
-	}
-	memset(&set, 0, sizeof(set));
-	set.prometheus = 1;
-	set.log_level = LOG_LVL_INFO;
-	set.agg_stale_ns = API_AGG_STALE_NS;
-	snprintf(set.listen, sizeof(set.listen), "127.0.0.1:9470");
+	memset(set, 0, sizeof(*set));
+	memset(o, 0, sizeof(*o));
+	set->prometheus = 1;
+	set->log_level = LOG_LVL_INFO;
+	set->agg_stale_ns = API_AGG_STALE_NS;
+	snprintf(set->listen, sizeof(set->listen), "127.0.0.1:9470");
 	while ((ch = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
-			shm = optarg;
+			o->o_shm = optarg;
 			break;
 		case 'l':
-			snprintf(set.listen, sizeof(set.listen), "%s", optarg);
+			snprintf(set->listen, sizeof(set->listen), "%s",
+			    optarg);
 			break;
 		case 'p':
-			portfile = optarg;
+			o->o_portfile = optarg;
 			break;
 		case 'n':
-			set.prometheus = 0;
+			set->prometheus = 0;
 			break;
 		case 'v':
-			set.log_level = LOG_LVL_DEBUG;
+			set->log_level = LOG_LVL_DEBUG;
 			break;
 		default:
 			usage();
@@ -519,55 +478,82 @@ main(int argc, char *argv[])
 	}
 	if (optind != argc)
 		usage();
-	child = shm == NULL;
-	log_init("vigil-api", set.log_level);
-	signal(SIGPIPE, SIG_IGN);
-	raise_nofile();
-	memset(&ctx, 0, sizeof(ctx));
-	ctx.started_wall_ns = now_wall_ns();
+	o->o_child = o->o_shm == NULL;
+}
 
-	if (child) {
-		if (fcntl(3, F_GETFD) == -1 || fcntl(4, F_GETFD) == -1 ||
-		    fcntl(5, F_GETFD) == -1) {
-			fprintf(stderr, "vigil-api: not started by vigild (no "
-			    "fds 3-5) and no --shm given\n");
-			usage();
-		}
-		if ((rc = api_ctl_configure(CHILD_FD, API_CONFIGURE_MS, &set,
-		    err, sizeof(err))) != CHILD_OK) {
-			if (rc == CHILD_EOF)
-				return 0;	/* vigild went away first */
-			log_warnx("%s", err);
-			return EXIT_PERMANENT;
-		}
-		log_setlevel(set.log_level);
-		if (seg_map_fd(&seg, 3, 0, err, sizeof(err)) == -1 ||
-		    seg.lay.magic != VIGIL_MAGIC ||
-		    seg_client(&seg, &ctx.vc) != VIGIL_OK) {
-			if (seg.base != NULL)
-				snprintf(err, sizeof(err), "segment not "
-				    "initialised");
-			log_warnx("segment: %s", err);
-			api_ctl_reply("segment", err);
-			return EXIT_PERMANENT;
-		}
-		lfd = 5;
-		evutil_make_socket_nonblocking(lfd);
-		evutil_make_socket_closeonexec(lfd);
-	} else {
-		if ((env = getenv("ENABLE_PROMETHEUS_METRICS")) != NULL &&
-		    (strcasecmp(env, "false") == 0 || strcmp(env, "0") == 0 ||
-		    strcasecmp(env, "no") == 0 || strcasecmp(env, "off") == 0))
-			set.prometheus = 0;
-		if ((rc = vigil_open(&ctx.vc, shm)) != VIGIL_OK)
-			fatalx("%s", ctx.vc.err);
-		if ((lfd = listen_on(set.listen, &port, err, sizeof(err))) ==
-		    -1)
-			fatalx("%s", err);
+/*
+ * As a child of vigild: the settings from the configure frame on fd 4,
+ * the segment from fd 3, the socket vigild bound on fd 5.  A bad
+ * configure or segment is answered on fd 4 and is permanent: exit
+ * EXIT_PERMANENT.  Returns the listening socket.
+ */
+static int
+start_child(struct api_settings *set, struct api_opts *o)
+{
+	struct segment seg;
+	char err[256];
+	int rc;
+
+	(void)o;	/* the configure request's id is common/child.c's */
+	if (fcntl(3, F_GETFD) == -1 || fcntl(4, F_GETFD) == -1 ||
+	    fcntl(5, F_GETFD) == -1) {
+		fprintf(stderr, "vigil-api: not started by vigild (no "
+		    "fds 3-5) and no --shm given\n");
+		usage();
 	}
-	(void)setsockopt(lfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	ctx.prometheus = set.prometheus;
-	ctx.agg_stale_ns = set.agg_stale_ns;
+	if ((rc = api_ctl_configure(CHILD_FD, API_CONFIGURE_MS, set, err,
+	    sizeof(err))) != CHILD_OK) {
+		if (rc == CHILD_EOF)
+			exit(0);	/* vigild went away first */
+		log_warnx("%s", err);
+		exit(EXIT_PERMANENT);
+	}
+	log_setlevel(set->log_level);
+	if (seg_map_fd(&seg, 3, 0, err, sizeof(err)) == -1 ||
+	    seg.lay.magic != VIGIL_MAGIC ||
+	    seg_client(&seg, &ctx.vc) != VIGIL_OK) {
+		if (seg.base != NULL)
+			snprintf(err, sizeof(err), "segment not initialised");
+		log_warnx("segment: %s", err);
+		api_ctl_reply("segment", err);
+		exit(EXIT_PERMANENT);
+	}
+	evutil_make_socket_nonblocking(5);
+	evutil_make_socket_closeonexec(5);
+	return 5;
+}
+
+/*
+ * Standalone: ENABLE_PROMETHEUS_METRICS may turn /metrics off, the
+ * segment is opened by name, and we bind --listen ourselves (port 0:
+ * the kernel's choice, into o->o_port).  Returns the listening socket.
+ */
+static int
+start_standalone(struct api_settings *set, struct api_opts *o)
+{
+	const char *env;
+	char err[256];
+	int lfd;
+
+	if ((env = getenv("ENABLE_PROMETHEUS_METRICS")) != NULL &&
+	    (strcasecmp(env, "false") == 0 || strcmp(env, "0") == 0 ||
+	    strcasecmp(env, "no") == 0 || strcasecmp(env, "off") == 0))
+		set->prometheus = 0;
+	if (vigil_open(&ctx.vc, o->o_shm) != VIGIL_OK)
+		fatalx("%s", ctx.vc.err);
+	if ((lfd = addr_listen(set->listen, SOCK_NONBLOCK, &o->o_port, err,
+	    sizeof(err))) == -1)
+		fatalx("listen: %s", err);
+	return lfd;
+}
+
+/* The settings into ctx, and the snapshot buffers sized for the
+ * segment's capacities (allocated once: no allocation per request). */
+static void
+ctx_setup(const struct api_settings *set)
+{
+	ctx.prometheus = set->prometheus;
+	ctx.agg_stale_ns = set->agg_stale_ns;
 	ctx.snap = calloc(vigil_capacity(&ctx.vc), sizeof(*ctx.snap));
 	ctx.hist = calloc(ctx.vc.lay.history_cap, sizeof(*ctx.hist));
 	ctx.alerts = calloc(ctx.vc.lay.alert_cap, sizeof(*ctx.alerts));
@@ -575,69 +561,95 @@ main(int argc, char *argv[])
 	if (ctx.snap == NULL || ctx.hist == NULL || ctx.alerts == NULL ||
 	    ctx.samples == NULL)
 		fatalx("out of memory");
+}
 
+/*
+ * The HTTP server on lfd, with the limits of the file's comment, the
+ * accept pause, SIGTERM/SIGINT and the event streams.  Dies if libevent
+ * cannot set it up.
+ */
+static void
+serve_setup(struct serve *sv, int lfd)
+{
+	struct timeval to = { API_TIMEOUT_S, 0 };
+	struct timeval one_s = { 1, 0 };
+	int one = 1;
+
+	(void)setsockopt(lfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	api_wb_tune();
 	if ((ctx.base = event_base_new()) == NULL ||
-	    (http = evhttp_new(ctx.base)) == NULL ||
+	    (sv->sv_http = evhttp_new(ctx.base)) == NULL ||
 	    (outbuf = evbuffer_new()) == NULL)
 		fatalx("libevent initialisation failed");
-	evhttp_set_max_headers_size(http, API_MAX_HEADERS);
-	evhttp_set_max_body_size(http, API_MAX_BODY);
-	evhttp_set_timeout_tv(http, &to);
+	evhttp_set_max_headers_size(sv->sv_http, API_MAX_HEADERS);
+	evhttp_set_max_body_size(sv->sv_http, API_MAX_BODY);
+	evhttp_set_timeout_tv(sv->sv_http, &to);
 	/* Accept every method so that the router answers 405 with Allow
 	 * (evhttp would say 501 on its own). */
-	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD |
-	    EVHTTP_REQ_POST | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
-	    EVHTTP_REQ_PATCH);
-	evhttp_set_gencb(http, route, NULL);
+	evhttp_set_allowed_methods(sv->sv_http, EVHTTP_REQ_GET |
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_POST | EVHTTP_REQ_PUT |
+	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
+	    EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+	evhttp_set_gencb(sv->sv_http, route, NULL);
 	listener = evconnlistener_new(ctx.base, NULL, NULL,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, lfd);
-	if (listener == NULL || evhttp_bind_listener(http, listener) == NULL)
+	if (listener == NULL ||
+	    evhttp_bind_listener(sv->sv_http, listener) == NULL)
 		fatalx("cannot listen on the socket");
 	evconnlistener_set_error_cb(listener, accept_error_cb);
 	resume_ev = evtimer_new(ctx.base, resume_cb, NULL);
 	layout_ev = event_new(ctx.base, -1, EV_PERSIST, layout_cb, NULL);
-	sigterm = evsignal_new(ctx.base, SIGTERM, signal_cb, ctx.base);
-	sigint = evsignal_new(ctx.base, SIGINT, signal_cb, ctx.base);
+	sv->sv_sigterm = evsignal_new(ctx.base, SIGTERM, signal_cb, ctx.base);
+	sv->sv_sigint = evsignal_new(ctx.base, SIGINT, signal_cb, ctx.base);
 	if (resume_ev == NULL || layout_ev == NULL ||
-	    event_add(layout_ev, &one_s) == -1 ||
-	    sigterm == NULL || sigint == NULL ||
-	    evsignal_add(sigterm, NULL) == -1 || evsignal_add(sigint, NULL) ==
-	    -1)
+	    event_add(layout_ev, &one_s) == -1 || sv->sv_sigterm == NULL ||
+	    sv->sv_sigint == NULL || evsignal_add(sv->sv_sigterm, NULL) ==
+	    -1 || evsignal_add(sv->sv_sigint, NULL) == -1)
 		fatalx("libevent events");
 	if (api_events_init(&ctx) == -1)
 		fatalx("event stream initialisation failed");
+}
 
-	if (child) {
+/*
+ * Say we are ready: to vigild, the ok reply to configure (readiness is
+ * a message, not the exec); standalone, the bound port into the port
+ * file, renamed into place so that a reader never sees half of it.
+ */
+static void
+announce(const struct api_settings *set, const struct api_opts *o)
+{
+	char tmp[4096];
+	FILE *f;
+
+	if (o->o_child) {
 		if (api_ctl_reply(NULL, NULL) == -1)
 			fatalx("reply to configure failed");
 		if (api_ctl_watch(ctx.base) == -1)
 			fatalx("control socket");
 		log_info("ready (pid %d), serving on fd 5", (int)getpid());
-	} else {
-		if (portfile != NULL) {
-			char tmp[4096];
-			FILE *f;
-
-			snprintf(tmp, sizeof(tmp), "%s.tmp", portfile);
-			if ((f = fopen(tmp, "w")) == NULL ||
-			    fprintf(f, "%d\n", port) < 0 || fclose(f) != 0 ||
-			    rename(tmp, portfile) == -1)
-				fatal("port file %s", portfile);
-		}
-		log_info("serving %s on %s (port %d)", shm, set.listen, port);
+		return;
 	}
+	if (o->o_portfile != NULL) {
+		snprintf(tmp, sizeof(tmp), "%s.tmp", o->o_portfile);
+		if ((f = fopen(tmp, "w")) == NULL ||
+		    fprintf(f, "%d\n", o->o_port) < 0 || fclose(f) != 0 ||
+		    rename(tmp, o->o_portfile) == -1)
+			fatal("port file %s", o->o_portfile);
+	}
+	log_info("serving %s on %s (port %d)", o->o_shm, set->listen,
+	    o->o_port);
+}
 
-	event_base_dispatch(ctx.base);
-
+static void
+serve_free(struct serve *sv, int child)
+{
 	api_events_shutdown();
 	api_ctl_close();
-	evhttp_free(http);
+	evhttp_free(sv->sv_http);
 	event_free(resume_ev);
 	event_free(layout_ev);
-	event_free(sigterm);
-	event_free(sigint);
+	event_free(sv->sv_sigterm);
+	event_free(sv->sv_sigint);
 	evbuffer_free(outbuf);
 	event_base_free(ctx.base);
 	free(ctx.snap);
@@ -646,5 +658,33 @@ main(int argc, char *argv[])
 	free(ctx.samples);
 	if (!child)
 		vigil_close(&ctx.vc);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct api_settings set;
+	struct api_opts o;
+	struct serve sv;
+	char err[256];
+	int lfd;
+
+	/* Before the segment is mapped: common/priv.c. */
+	if (priv_child_init(err, sizeof(err)) == -1) {
+		fprintf(stderr, "vigil-api: %s\n", err);
+		exit(EXIT_PERMANENT);
+	}
+	opts_parse(argc, argv, &set, &o);
+	log_init("vigil-api", set.log_level);
+	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.started_wall_ns = now_wall_ns();
+	lfd = o.o_child ? start_child(&set, &o) : start_standalone(&set, &o);
+	ctx_setup(&set);
+	serve_setup(&sv, lfd);
+	announce(&set, &o);
+	event_base_dispatch(ctx.base);
+	serve_free(&sv, o.o_child);
 	return 0;
 }

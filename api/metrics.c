@@ -15,6 +15,7 @@
  * and at 1,000 providers a scrape's time is its bytes.
  */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 
 #define LBL_MAX		(2 * VIGIL_NAME_MAX + 16)
 #define PREC		6	/* decimals of a value: 1 us, ratios to 1e-6 */
+#define NQUANT		3	/* p50, p95, p99 */
 
 /* provider="..." of one provider, escaped once per scrape. */
 struct lbl {
@@ -38,29 +40,134 @@ struct xl {
 	char	s[56];
 };
 
+/* The exposition being written, and the family being written. */
+struct mout {
+	struct api_wbuf		 m_w;
+	struct api_ctx		*m_ctx;
+	char			 m_name[64];	/* "NAME{" of the family */
+	size_t			 m_nlen;
+};
+
+/* How a family's value is stored at its offset (MV_NONE: its row
+ * function knows its fields). */
+enum mval { MV_NONE, MV_U8, MV_U32, MV_U64, MV_FIXED };
+
+/*
+ * A metric family: its HELP and TYPE, and the function that writes one
+ * provider's samples.  The generic rows (row_stat, row_window) read the
+ * value at mf_off in the provider's vigil_stats or in each of its
+ * vigil_window, stored as mf_val; the others know their fields.
+ */
+struct mfam {
+	const char	*mf_name;
+	const char	*mf_type;
+	const char	*mf_help;
+	void		(*mf_row)(struct mout *, const struct mfam *, size_t);
+	size_t		 mf_off;
+	enum mval	 mf_val;
+};
+
 static struct lbl	*lbls;		/* provider_cap entries, kept */
 static size_t		 nlbls;
 
+/* The label tails, built once: see xl_tables. */
+static struct xl	 wx[VIGIL_NWINDOWS], qx[VIGIL_NWINDOWS][NQUANT];
+static struct xl	 sx[VIGIL_ST_COUNT], ox[VIGIL_OUT_COUNT];
+static struct xl	 bx[VIGIL_PROM_BUCKETS], kx[VIGIL_KIND_COUNT + 1];
+
 static void	family(struct api_wbuf *, const char *, const char *,
 		    const char *);
+static void	globals(struct mout *, int);
 static int	labels_prepare(struct api_ctx *);
-static void	series(struct api_wbuf *, const char *, size_t, size_t);
-static void	series_x(struct api_wbuf *, const char *, size_t, size_t,
+static void	row_checks(struct mout *, const struct mfam *, size_t);
+static void	row_duration(struct mout *, const struct mfam *, size_t);
+static void	row_info(struct mout *, const struct mfam *, size_t);
+static void	row_latency(struct mout *, const struct mfam *, size_t);
+static void	row_rank(struct mout *, const struct mfam *, size_t);
+static void	row_restarts(struct mout *, const struct mfam *, size_t);
+static void	row_stale(struct mout *, const struct mfam *, size_t);
+static void	row_stat(struct mout *, const struct mfam *, size_t);
+static void	row_status(struct mout *, const struct mfam *, size_t);
+static void	row_up(struct mout *, const struct mfam *, size_t);
+static void	row_window(struct mout *, const struct mfam *, size_t);
+static void	series(struct mout *, size_t, const struct xl *);
+static void	series_as(struct mout *, const char *, size_t, size_t,
 		    const struct xl *);
+static void	val_at(struct api_wbuf *, const void *, const struct mfam *);
+static void	val_bool(struct api_wbuf *, int);
 static void	val_fixed(struct api_wbuf *, double);
 static void	val_u64(struct api_wbuf *, uint64_t);
 static void	xl_set(struct xl *, const char *, const char *);
+static void	xl_tables(void);
+
+#define ST_OFF(f)	offsetof(struct vigil_stats, f)
+#define WIN_OFF(f)	offsetof(struct vigil_window, f)
 
 /*
- * A series name is always a literal: "NAME{" is one copy of known
- * length.  About 60,000 lines at 1,000 providers: each costs three
- * copies and a number, no strlen.
+ * The per-provider families in the order of the exposition.  The names
+ * are a public interface (packaging/prometheus, packaging/grafana).
  */
-#define SERIES(w, name, i)	series((w), name "{", sizeof(name "{") - 1, \
-				    (i))
-#define SERIES_X(w, name, i, x)	series_x((w), name "{", \
-				    sizeof(name "{") - 1, (i), (x))
-#define VAL_BOOL(w, c)		api_wb_mem((w), (c) ? "1\n" : "0\n", 2)
+static const struct mfam fams[] = {
+	/* The only series with kind: a gauge of 1 per provider, the
+	 * "info" idiom (node_uname_info, kube_pod_info). */
+	{ "vigil_provider_info", "gauge", "The provider's kind; always 1.  "
+	    "Add kind to a series with * on(provider) group_left(kind) "
+	    "vigil_provider_info.", row_info, 0, MV_NONE },
+	{ "vigil_provider_up", "gauge", "1 if the provider is usable "
+	    "(healthy or degraded, circuit not open), else 0.", row_up, 0,
+	    MV_NONE },
+	{ "vigil_provider_status", "gauge", "The provider's status: one "
+	    "series per status value, 1 for the current one.", row_status, 0,
+	    MV_NONE },
+	{ "vigil_provider_stale", "gauge", "1 if the provider's data is "
+	    "stale (its prober or the aggregator stopped beating).",
+	    row_stale, 0, MV_NONE },
+	{ "vigil_circuit_state", "gauge", "Circuit breaker state: 0 closed, "
+	    "1 open, 2 half_open.", row_stat, ST_OFF(circuit), MV_U8 },
+	{ "vigil_route_rank", "gauge", "Position in the routing order, 0 "
+	    "best; -1 when excluded.", row_rank, 0, MV_NONE },
+	{ "vigil_error_ratio", "gauge", "Failed checks over all checks in "
+	    "the rolling window (0..1).", row_window, WIN_OFF(error_rate),
+	    MV_FIXED },
+	{ "vigil_uptime_ratio", "gauge", "Successful checks over all checks "
+	    "in the rolling window (0..1).", row_window, WIN_OFF(uptime),
+	    MV_FIXED },
+	{ "vigil_window_samples", "gauge", "Checks in the rolling window.",
+	    row_window, WIN_OFF(samples), MV_U32 },
+	/*
+	 * A summary per (provider, window): promtool refuses a "quantile"
+	 * label on a gauge.  Quantiles only: a _sum and _count of the
+	 * window would be its mean times vigil_window_samples and its
+	 * samples again, and rate() over them meaningless; the histogram
+	 * vigil_check_duration_seconds has the _sum and _count for rates.
+	 * The text format and promtool allow a summary without them.
+	 */
+	{ "vigil_latency_seconds", "summary", "Check latency quantiles over "
+	    "the rolling window, in seconds (no _sum or _count: see "
+	    "vigil_window_samples, and vigil_check_duration_seconds for "
+	    "rates).", row_latency, 0, MV_NONE },
+	{ "vigil_uptime_total_ratio", "gauge", "Successful checks over all "
+	    "checks since the provider was first seen (0..1).", row_stat,
+	    ST_OFF(uptime_total), MV_FIXED },
+	{ "vigil_check_duration_seconds", "histogram", "Latency of every "
+	    "check since vigil started, in seconds.", row_duration, 0,
+	    MV_NONE },
+	{ "vigil_checks_total", "counter", "Checks by outcome class since "
+	    "vigil started.", row_checks, 0, MV_NONE },
+	{ "vigil_alerts_total", "counter", "Alerts raised for the provider "
+	    "since vigil started.", row_stat, ST_OFF(alerts_total), MV_U64 },
+	{ "vigil_circuit_opens_total", "counter", "Times the provider's "
+	    "circuit opened since vigil started.", row_stat,
+	    ST_OFF(circuit_opens), MV_U32 },
+	{ "vigil_prober_restarts_total", "counter", "Restarts of the "
+	    "provider's prober since vigild started.", row_restarts, 0,
+	    MV_NONE },
+	{ "vigil_samples_lost_total", "counter", "Samples overwritten in the "
+	    "ring before the aggregator read them.", row_stat,
+	    ST_OFF(samples_lost), MV_U64 },
+	{ "vigil_consecutive_failures", "gauge", "Failed checks in a row, "
+	    "now.", row_stat, ST_OFF(consecutive_failures), MV_U32 },
+};
 
 static void
 family(struct api_wbuf *w, const char *name, const char *type,
@@ -118,23 +225,65 @@ xl_set(struct xl *x, const char *name, const char *value)
 	    (size_t)n;
 }
 
-/* "NAME{LABELS} ": name ends in '{'. */
+/* The label tails of windows, quantiles, statuses, outcomes, buckets
+ * and kinds: the same for every scrape, built on the first. */
 static void
-series(struct api_wbuf *w, const char *name, size_t nlen, size_t i)
+xl_tables(void)
 {
-	api_wb_mem(w, name, nlen);
-	api_wb_mem(w, lbls[i].s, lbls[i].len);
-	api_wb_lit(w, "} ");
+	static const char *const wname[VIGIL_NWINDOWS] = { "1m", "5m",
+	    "15m" };
+	static const char *const qname[NQUANT] = { "0.5", "0.95", "0.99" };
+	static int done;
+	char v[40];
+	unsigned j, k;
+
+	if (done)
+		return;
+	for (j = 0; j < VIGIL_NWINDOWS; j++) {
+		xl_set(&wx[j], "window", wname[j]);
+		for (k = 0; k < NQUANT; k++) {
+			snprintf(v, sizeof(v), "%s\",quantile=\"%s", wname[j],
+			    qname[k]);
+			xl_set(&qx[j][k], "window", v);
+		}
+	}
+	for (k = 0; k < VIGIL_ST_COUNT; k++)
+		xl_set(&sx[k], "status", vigil_status_name(k));
+	for (k = 0; k < VIGIL_OUT_COUNT; k++)
+		xl_set(&ox[k], "outcome", vigil_outcome_name(k));
+	for (k = 0; k < VIGIL_PROM_BUCKETS - 1; k++) {
+		snprintf(v, sizeof(v), "%g", vigil_prom_bounds[k]);
+		xl_set(&bx[k], "le", v);
+	}
+	xl_set(&bx[k], "le", "+Inf");
+	/* kx[VIGIL_KIND_COUNT]: vigil_kind_name's "invalid". */
+	for (k = 0; k <= VIGIL_KIND_COUNT; k++)
+		xl_set(&kx[k], "kind", vigil_kind_name(k));
+	done = 1;
 }
 
-/* "NAME{LABELS,EXTRA} ": name ends in '{', x is ",EXTRA} ". */
+/*
+ * "NAME{LABELS} " or, with x, "NAME{LABELS,EXTRA} " (x is ",EXTRA} ").
+ * NAME is the family's, made "NAME{" once per family: about 60,000
+ * lines at 1,000 providers, each three copies and a number, no strlen.
+ */
 static void
-series_x(struct api_wbuf *w, const char *name, size_t nlen, size_t i,
+series(struct mout *m, size_t i, const struct xl *x)
+{
+	series_as(m, m->m_name, m->m_nlen, i, x);
+}
+
+/* The same with another name ("NAME_bucket{"), nlen its length. */
+static void
+series_as(struct mout *m, const char *name, size_t nlen, size_t i,
     const struct xl *x)
 {
-	api_wb_mem(w, name, nlen);
-	api_wb_mem(w, lbls[i].s, lbls[i].len);
-	api_wb_mem(w, x->s, x->len);
+	api_wb_mem(&m->m_w, name, nlen);
+	api_wb_mem(&m->m_w, lbls[i].s, lbls[i].len);
+	if (x != NULL)
+		api_wb_mem(&m->m_w, x->s, x->len);
+	else
+		api_wb_lit(&m->m_w, "} ");
 }
 
 /* A sample's value and its newline, in one copy. */
@@ -160,29 +309,226 @@ val_fixed(struct api_wbuf *w, double v)
 	api_wb_mem(w, buf, n);
 }
 
+static void
+val_bool(struct api_wbuf *w, int c)
+{
+	api_wb_mem(w, c ? "1\n" : "0\n", 2);
+}
+
+/* The value f describes at base + f->mf_off. */
+static void
+val_at(struct api_wbuf *w, const void *base, const struct mfam *f)
+{
+	const unsigned char *p = (const unsigned char *)base + f->mf_off;
+	uint32_t u32;
+	uint64_t u64;
+	double d;
+
+	switch (f->mf_val) {
+	case MV_NONE:
+		break;
+	case MV_U8:
+		val_u64(w, *p);
+		break;
+	case MV_U32:
+		memcpy(&u32, p, sizeof(u32));
+		val_u64(w, u32);
+		break;
+	case MV_U64:
+		memcpy(&u64, p, sizeof(u64));
+		val_u64(w, u64);
+		break;
+	case MV_FIXED:
+		memcpy(&d, p, sizeof(d));
+		val_fixed(w, d);
+		break;
+	}
+}
+
+/* ---- one provider's samples of each family ---- */
+
+/* A field of the provider's stats. */
+static void
+row_stat(struct mout *m, const struct mfam *f, size_t i)
+{
+	series(m, i, NULL);
+	val_at(&m->m_w, &m->m_ctx->snap[i].stats, f);
+}
+
+/* A field of each of the provider's windows, window="...". */
+static void
+row_window(struct mout *m, const struct mfam *f, size_t i)
+{
+	unsigned j;
+
+	for (j = 0; j < VIGIL_NWINDOWS; j++) {
+		series(m, i, &wx[j]);
+		val_at(&m->m_w, &m->m_ctx->snap[i].stats.win[j], f);
+	}
+}
+
+static void
+row_info(struct mout *m, const struct mfam *f, size_t i)
+{
+	unsigned kind = m->m_ctx->snap[i].info.kind;
+
+	(void)f;
+	series(m, i, &kx[kind < VIGIL_KIND_COUNT ? kind : VIGIL_KIND_COUNT]);
+	api_wb_lit(&m->m_w, "1\n");
+}
+
+static void
+row_up(struct mout *m, const struct mfam *f, size_t i)
+{
+	const struct vigil_stats *st = &m->m_ctx->snap[i].stats;
+
+	(void)f;
+	series(m, i, NULL);
+	val_bool(&m->m_w, st->updated_wall_ns != 0 && api_provider_up(st));
+}
+
+/* One series per status, 1 for the current (unknown if never written). */
+static void
+row_status(struct mout *m, const struct mfam *f, size_t i)
+{
+	const struct vigil_stats *st = &m->m_ctx->snap[i].stats;
+	unsigned k, cur;
+
+	(void)f;
+	cur = st->updated_wall_ns == 0 ? VIGIL_ST_UNKNOWN : st->status;
+	for (k = 0; k < VIGIL_ST_COUNT; k++) {
+		series(m, i, &sx[k]);
+		val_bool(&m->m_w, k == cur);
+	}
+}
+
+static void
+row_stale(struct mout *m, const struct mfam *f, size_t i)
+{
+	(void)f;
+	series(m, i, NULL);
+	val_bool(&m->m_w, api_provider_stale(m->m_ctx, &m->m_ctx->snap[i]));
+}
+
+static void
+row_rank(struct mout *m, const struct mfam *f, size_t i)
+{
+	uint32_t rank = m->m_ctx->snap[i].stats.route_rank;
+
+	(void)f;
+	series(m, i, NULL);
+	api_wb_i64(&m->m_w, rank == UINT32_MAX ? -1 : (int64_t)rank);
+	api_wb_lit(&m->m_w, "\n");
+}
+
+/* p50, p95, p99 of each window, in seconds. */
+static void
+row_latency(struct mout *m, const struct mfam *f, size_t i)
+{
+	const struct vigil_window *win = m->m_ctx->snap[i].stats.win;
+	unsigned j, k;
+
+	(void)f;
+	for (j = 0; j < VIGIL_NWINDOWS; j++) {
+		const double qv[NQUANT] = { win[j].p50_ms, win[j].p95_ms,
+		    win[j].p99_ms };
+
+		for (k = 0; k < NQUANT; k++) {
+			series(m, i, &qx[j][k]);
+			val_fixed(&m->m_w, qv[k] / 1000.0);
+		}
+	}
+}
+
+/* The cumulative buckets (the segment keeps them per bucket), _sum and
+ * _count. */
+static void
+row_duration(struct mout *m, const struct mfam *f, size_t i)
+{
+	static const char bucket[] = "vigil_check_duration_seconds_bucket{";
+	static const char sum[] = "vigil_check_duration_seconds_sum{";
+	static const char count[] = "vigil_check_duration_seconds_count{";
+	const struct vigil_stats *st = &m->m_ctx->snap[i].stats;
+	uint64_t cum = 0;
+	unsigned k;
+
+	(void)f;
+	for (k = 0; k < VIGIL_PROM_BUCKETS; k++) {
+		cum += st->lat_bucket[k];
+		series_as(m, bucket, sizeof(bucket) - 1, i, &bx[k]);
+		val_u64(&m->m_w, cum);
+	}
+	series_as(m, sum, sizeof(sum) - 1, i, NULL);
+	val_fixed(&m->m_w, st->lat_sum_s);
+	series_as(m, count, sizeof(count) - 1, i, NULL);
+	val_u64(&m->m_w, cum);
+}
+
+static void
+row_checks(struct mout *m, const struct mfam *f, size_t i)
+{
+	unsigned k;
+
+	(void)f;
+	for (k = 0; k < VIGIL_OUT_COUNT; k++) {
+		series(m, i, &ox[k]);
+		val_u64(&m->m_w, m->m_ctx->snap[i].stats.checks_total[k]);
+	}
+}
+
+/* From the directory slot: vigild counts them, not the aggregator. */
+static void
+row_restarts(struct mout *m, const struct mfam *f, size_t i)
+{
+	(void)f;
+	series(m, i, NULL);
+	val_u64(&m->m_w, m->m_ctx->snap[i].info.restarts);
+}
+
+/* The families that are not per provider; snap_rc is api_snapshot's. */
+static void
+globals(struct mout *m, int snap_rc)
+{
+	struct api_wbuf *w = &m->m_w;
+	uint64_t age;
+
+	family(w, "vigil_build_info", "gauge",
+	    "vigil build information; always 1.");
+	api_wb_lit(w, "vigil_build_info{version=\"" VIGIL_VERSION "\"} 1\n");
+	family(w, "vigil_aggregator_heartbeat_age_seconds", "gauge",
+	    "Seconds since the aggregator last wrote its heartbeat "
+	    "(+Inf: never).");
+	age = vigil_aggregator_age_ns(&m->m_ctx->vc);
+	api_wb_lit(w, "vigil_aggregator_heartbeat_age_seconds ");
+	api_wb_fixed(w, age == UINT64_MAX ? INFINITY : age / 1e9, PREC);
+	api_wb_lit(w, "\n");
+	family(w, "vigil_snapshot_ok", "gauge",
+	    "1 if vigil-api read a consistent snapshot of the segment for "
+	    "this scrape, 0 if a writer was busy.");
+	api_wb_str(w, snap_rc == VIGIL_OK ? "vigil_snapshot_ok 1\n" :
+	    "vigil_snapshot_ok 0\n");
+	family(w, "vigil_providers", "gauge", "Providers configured.");
+	api_wb_lit(w, "vigil_providers ");
+	api_wb_u64(w, m->m_ctx->nsnap);
+	api_wb_lit(w, "\n");
+}
+
 /*
  * Build the exposition.  404 when Prometheus is disabled (configure
  * prometheus=false, --no-prometheus, ENABLE_PROMETHEUS_METRICS=false).
  * O(providers * families), about 60 lines per provider, written through
- * an api_wbuf: no allocation per provider, no printf per value.
+ * an api_wbuf: no allocation per provider, no printf per value.  The
+ * format wants a family's samples together: family by family, each
+ * over every provider.
  */
 void
 api_view_metrics(struct api_ctx *ctx, struct evbuffer *out,
     struct api_result *r)
 {
-	static const char *const wname[VIGIL_NWINDOWS] = { "1m", "5m",
-	    "15m" };
-	static const char *const qname[3] = { "0.5", "0.95", "0.99" };
-	static struct xl wx[VIGIL_NWINDOWS], qx[VIGIL_NWINDOWS][3];
-	static struct xl sx[VIGIL_ST_COUNT], ox[VIGIL_OUT_COUNT];
-	static struct xl bx[VIGIL_PROM_BUCKETS], kx[VIGIL_KIND_COUNT + 1];
-	static int tables;
-	char v[40];
-	struct api_wbuf w;
-	uint64_t age, cum;
+	struct mout m;
+	const struct mfam *f;
 	size_t i;
-	unsigned j, k;
-	int rc;
+	int rc, n;
 
 	if (!ctx->prometheus) {
 		api_error_json(out, "not_found", NULL, "Prometheus metrics "
@@ -191,225 +537,24 @@ api_view_metrics(struct api_ctx *ctx, struct evbuffer *out,
 		r->ctype = "application/json";
 		return;
 	}
-	if (!tables) {
-		for (j = 0; j < VIGIL_NWINDOWS; j++) {
-			xl_set(&wx[j], "window", wname[j]);
-			for (k = 0; k < 3; k++) {
-				snprintf(v, sizeof(v), "%s\",quantile=\"%s",
-				    wname[j], qname[k]);
-				xl_set(&qx[j][k], "window", v);
-			}
-		}
-		for (k = 0; k < VIGIL_ST_COUNT; k++)
-			xl_set(&sx[k], "status", vigil_status_name(k));
-		for (k = 0; k < VIGIL_OUT_COUNT; k++)
-			xl_set(&ox[k], "outcome", vigil_outcome_name(k));
-		for (k = 0; k < VIGIL_PROM_BUCKETS - 1; k++) {
-			snprintf(v, sizeof(v), "%g", vigil_prom_bounds[k]);
-			xl_set(&bx[k], "le", v);
-		}
-		xl_set(&bx[k], "le", "+Inf");
-		/* kx[VIGIL_KIND_COUNT]: vigil_kind_name's "invalid". */
-		for (k = 0; k <= VIGIL_KIND_COUNT; k++)
-			xl_set(&kx[k], "kind", vigil_kind_name(k));
-		tables = 1;
-	}
+	xl_tables();
 	rc = api_snapshot(ctx);
 	if (rc != VIGIL_OK || labels_prepare(ctx) == -1)
 		ctx->nsnap = 0;
 	r->ctype = "text/plain; version=0.0.4; charset=utf-8";
 	r->code = 200;
-	api_wb_begin(&w, out);
-
-	family(&w, "vigil_build_info", "gauge",
-	    "vigil build information; always 1.");
-	api_wb_lit(&w, "vigil_build_info{version=\"" VIGIL_VERSION "\"} 1\n");
-	family(&w, "vigil_aggregator_heartbeat_age_seconds", "gauge",
-	    "Seconds since the aggregator last wrote its heartbeat "
-	    "(+Inf: never).");
-	age = vigil_aggregator_age_ns(&ctx->vc);
-	api_wb_lit(&w, "vigil_aggregator_heartbeat_age_seconds ");
-	api_wb_fixed(&w, age == UINT64_MAX ? INFINITY : age / 1e9, PREC);
-	api_wb_lit(&w, "\n");
-	family(&w, "vigil_snapshot_ok", "gauge",
-	    "1 if vigil-api read a consistent snapshot of the segment for "
-	    "this scrape, 0 if a writer was busy.");
-	api_wb_str(&w, rc == VIGIL_OK ? "vigil_snapshot_ok 1\n" :
-	    "vigil_snapshot_ok 0\n");
-	family(&w, "vigil_providers", "gauge", "Providers configured.");
-	api_wb_lit(&w, "vigil_providers ");
-	api_wb_u64(&w, ctx->nsnap);
-	api_wb_lit(&w, "\n");
-
-#define EACH for (i = 0; i < ctx->nsnap; i++)
-#define P (&ctx->snap[i])
-#define ST (&ctx->snap[i].stats)
-#define NL api_wb_lit(&w, "\n")
-
-	/*
-	 * The only series with kind: a gauge of 1 per provider, the
-	 * "info" idiom (node_uname_info, kube_pod_info).
-	 */
-	family(&w, "vigil_provider_info", "gauge", "The provider's kind; "
-	    "always 1.  Add kind to a series with "
-	    "* on(provider) group_left(kind) vigil_provider_info.");
-	EACH {
-		SERIES_X(&w, "vigil_provider_info", i,
-		    &kx[P->info.kind < VIGIL_KIND_COUNT ? P->info.kind :
-		    VIGIL_KIND_COUNT]);
-		api_wb_lit(&w, "1\n");
+	m.m_ctx = ctx;
+	api_wb_begin(&m.m_w, out);
+	globals(&m, rc);
+	for (f = fams; f < fams + sizeof(fams) / sizeof(fams[0]); f++) {
+		family(&m.m_w, f->mf_name, f->mf_type, f->mf_help);
+		n = snprintf(m.m_name, sizeof(m.m_name), "%s{", f->mf_name);
+		m.m_nlen = n < 0 ? 0 : (size_t)n >= sizeof(m.m_name) ?
+		    sizeof(m.m_name) - 1 : (size_t)n;
+		for (i = 0; i < ctx->nsnap; i++)
+			f->mf_row(&m, f, i);
 	}
-
-	family(&w, "vigil_provider_up", "gauge", "1 if the provider is "
-	    "usable (healthy or degraded, circuit not open), else 0.");
-	EACH {
-		SERIES(&w, "vigil_provider_up", i);
-		VAL_BOOL(&w, ST->updated_wall_ns != 0 &&
-		    api_provider_up(ST));
-	}
-	family(&w, "vigil_provider_status", "gauge", "The provider's "
-	    "status: one series per status value, 1 for the current one.");
-	EACH {
-		unsigned cur = ST->updated_wall_ns == 0 ? VIGIL_ST_UNKNOWN :
-		    ST->status;
-
-		for (k = 0; k < VIGIL_ST_COUNT; k++) {
-			SERIES_X(&w, "vigil_provider_status", i, &sx[k]);
-			VAL_BOOL(&w, k == cur);
-		}
-	}
-	family(&w, "vigil_provider_stale", "gauge", "1 if the provider's "
-	    "data is stale (its prober or the aggregator stopped beating).");
-	EACH {
-		SERIES(&w, "vigil_provider_stale", i);
-		VAL_BOOL(&w, api_provider_stale(ctx, P));
-	}
-	family(&w, "vigil_circuit_state", "gauge", "Circuit breaker state: "
-	    "0 closed, 1 open, 2 half_open.");
-	EACH {
-		SERIES(&w, "vigil_circuit_state", i);
-		val_u64(&w, ST->circuit);
-	}
-	family(&w, "vigil_route_rank", "gauge", "Position in the routing "
-	    "order, 0 best; -1 when excluded.");
-	EACH {
-		SERIES(&w, "vigil_route_rank", i);
-		api_wb_i64(&w, ST->route_rank == UINT32_MAX ? -1 :
-		    (int64_t)ST->route_rank);
-		NL;
-	}
-	family(&w, "vigil_error_ratio", "gauge", "Failed checks over all "
-	    "checks in the rolling window (0..1).");
-	EACH {
-		for (j = 0; j < VIGIL_NWINDOWS; j++) {
-			SERIES_X(&w, "vigil_error_ratio", i, &wx[j]);
-			val_fixed(&w, ST->win[j].error_rate);
-		}
-	}
-	family(&w, "vigil_uptime_ratio", "gauge", "Successful checks over "
-	    "all checks in the rolling window (0..1).");
-	EACH {
-		for (j = 0; j < VIGIL_NWINDOWS; j++) {
-			SERIES_X(&w, "vigil_uptime_ratio", i, &wx[j]);
-			val_fixed(&w, ST->win[j].uptime);
-		}
-	}
-	family(&w, "vigil_window_samples", "gauge", "Checks in the rolling "
-	    "window.");
-	EACH {
-		for (j = 0; j < VIGIL_NWINDOWS; j++) {
-			SERIES_X(&w, "vigil_window_samples", i, &wx[j]);
-			val_u64(&w, ST->win[j].samples);
-		}
-	}
-	/*
-	 * A summary per (provider, window): promtool refuses a "quantile"
-	 * label on a gauge.  Quantiles only: a _sum and _count of the
-	 * window would be its mean times vigil_window_samples and its
-	 * samples again, and rate() over them meaningless; the histogram
-	 * vigil_check_duration_seconds has the _sum and _count for rates.
-	 * The text format and promtool allow a summary without them.
-	 */
-	family(&w, "vigil_latency_seconds", "summary", "Check latency "
-	    "quantiles over the rolling window, in seconds (no _sum or "
-	    "_count: see vigil_window_samples, and "
-	    "vigil_check_duration_seconds for rates).");
-	EACH {
-		for (j = 0; j < VIGIL_NWINDOWS; j++) {
-			const double qv[3] = { ST->win[j].p50_ms,
-			    ST->win[j].p95_ms, ST->win[j].p99_ms };
-
-			for (k = 0; k < 3; k++) {
-				SERIES_X(&w, "vigil_latency_seconds", i,
-				    &qx[j][k]);
-				val_fixed(&w, qv[k] / 1000.0);
-			}
-		}
-	}
-	family(&w, "vigil_uptime_total_ratio", "gauge", "Successful checks "
-	    "over all checks since the provider was first seen (0..1).");
-	EACH {
-		SERIES(&w, "vigil_uptime_total_ratio", i);
-		val_fixed(&w, ST->uptime_total);
-	}
-	family(&w, "vigil_check_duration_seconds", "histogram",
-	    "Latency of every check since vigil started, in seconds.");
-	EACH {
-		cum = 0;
-		for (k = 0; k < VIGIL_PROM_BUCKETS; k++) {
-			cum += ST->lat_bucket[k];
-			SERIES_X(&w, "vigil_check_duration_seconds_bucket", i,
-			    &bx[k]);
-			val_u64(&w, cum);
-		}
-		SERIES(&w, "vigil_check_duration_seconds_sum", i);
-		val_fixed(&w, ST->lat_sum_s);
-		SERIES(&w, "vigil_check_duration_seconds_count", i);
-		val_u64(&w, cum);
-	}
-	family(&w, "vigil_checks_total", "counter", "Checks by outcome "
-	    "class since vigil started.");
-	EACH {
-		for (k = 0; k < VIGIL_OUT_COUNT; k++) {
-			SERIES_X(&w, "vigil_checks_total", i, &ox[k]);
-			val_u64(&w, ST->checks_total[k]);
-		}
-	}
-	family(&w, "vigil_alerts_total", "counter", "Alerts raised for the "
-	    "provider since vigil started.");
-	EACH {
-		SERIES(&w, "vigil_alerts_total", i);
-		val_u64(&w, ST->alerts_total);
-	}
-	family(&w, "vigil_circuit_opens_total", "counter", "Times the "
-	    "provider's circuit opened since vigil started.");
-	EACH {
-		SERIES(&w, "vigil_circuit_opens_total", i);
-		val_u64(&w, ST->circuit_opens);
-	}
-	family(&w, "vigil_prober_restarts_total", "counter", "Restarts of "
-	    "the provider's prober since vigild started.");
-	EACH {
-		SERIES(&w, "vigil_prober_restarts_total", i);
-		val_u64(&w, P->info.restarts);
-	}
-	family(&w, "vigil_samples_lost_total", "counter", "Samples "
-	    "overwritten in the ring before the aggregator read them.");
-	EACH {
-		SERIES(&w, "vigil_samples_lost_total", i);
-		val_u64(&w, ST->samples_lost);
-	}
-	family(&w, "vigil_consecutive_failures", "gauge", "Failed checks in "
-	    "a row, now.");
-	EACH {
-		SERIES(&w, "vigil_consecutive_failures", i);
-		val_u64(&w, ST->consecutive_failures);
-	}
-#undef EACH
-#undef P
-#undef ST
-#undef NL
-	if (api_wb_end(&w) == -1) {
+	if (api_wb_end(&m.m_w) == -1) {
 		evbuffer_drain(out, evbuffer_get_length(out));
 		api_error_json(out, "out_of_memory", NULL, "the exposition "
 		    "did not fit in memory");

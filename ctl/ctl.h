@@ -130,4 +130,48 @@ void	table_free(struct table *);
 /* The SGR colour of a status, circuit, trend or outcome word, or NULL. */
 const char *fmt_word_color(const char *word);
 
+/* ---- table.c ---- */
+
+/*
+ * A column: heading, alignment, and the cell made from a row (a msgpack
+ * map) by tc_cell, reading field tc_key of the row or, with tc_sub, of
+ * the row's windows.tc_sub.  tc_cell NULL: the caller sets the cell.
+ */
+struct tcol {
+	const char	*tc_head;
+	int		 tc_align;
+	void		(*tc_cell)(struct table *, size_t,
+			    const msgpack_object *, const struct tcol *);
+	const char	*tc_key;
+	const char	*tc_sub;
+	/* cell_fmt's formatter: of a double, or of an integer. */
+	void		(*tc_dfmt)(char *, size_t, double);
+	void		(*tc_ufmt)(char *, size_t, uint64_t);
+};
+
+#define NCOLS(cols)	(sizeof(cols) / sizeof((cols)[0]))
+
+struct table	*table_of(const struct tcol *, size_t ncols);
+/* A new row made of row's cells. */
+void	table_add(struct table *, const struct tcol *, size_t ncols,
+	    const msgpack_object *row);
+
+/* A field of a msgpack map for display: "-", 0 or false when absent. */
+const char *mp_str_of(const msgpack_object *, const char *, char *, size_t);
+uint64_t mp_uint_of(const msgpack_object *, const char *);
+double	mp_dbl_of(const msgpack_object *, const char *);
+int	mp_bool_of(const msgpack_object *, const char *);
+
+/* Cells, each of tc_key: as it is, a coloured status word, a number (0
+ * as "-"), p50/p95/p99 ms, through tc_dfmt or tc_ufmt, yes/no. */
+#define TCELL(name)	void name(struct table *, size_t, \
+			    const msgpack_object *, const struct tcol *)
+TCELL(cell_str);
+TCELL(cell_word);
+TCELL(cell_uint);
+TCELL(cell_uint_or_dash);
+TCELL(cell_pcts);
+TCELL(cell_fmt);
+TCELL(cell_yesno);
+
 #endif /* VIGIL_CTL_H */

@@ -50,6 +50,35 @@ struct cmd {
 			    char **);
 };
 
+/* What a command's result printer is told besides the result. */
+struct show_arg {
+	const char	*sa_name;	/* the provider (or all), or the op */
+	const char	*sa_done;	/* what happened, "paused" */
+	const char	*sa_reason;	/* silence's reason, "" if none */
+	int		 sa_own_json;	/* the printer prints JSON itself */
+	int		 sa_flat;	/* "NAME: done" even for all */
+};
+
+typedef int	show_fn(struct ctx *, const msgpack_object *,
+		    const struct show_arg *);
+
+/* A request's arguments, counted from this list when packed. */
+#define ARGS_MAX	8
+struct args {
+	size_t		 a_n;
+	struct {
+		const char	*k;
+		const char	*s;	/* a string, or NULL: u */
+		uint64_t	 u;
+	}		 a_kv[ARGS_MAX];
+};
+
+/* Options shared by main's steps. */
+struct mainopts {
+	const char	*m_config;
+	const char	*m_color;
+};
+
 static int	cmd_ping(struct ctx *, const struct cmd *, int, char **);
 static int	cmd_version(struct ctx *, const struct cmd *, int, char **);
 static int	cmd_status(struct ctx *, const struct cmd *, int, char **);
@@ -69,23 +98,37 @@ static int	usage_cmd(const struct cmd *, const char *, ...)
 static void	help_cmd(const struct cmd *);
 static int	want_help(int, char **);
 static int	pull_json(int, char **, int *);
+static int	main_opts(int, char **, struct ctx *, struct mainopts *);
+static const struct cmd *cmd_find(const char *);
+static int	main_socket(struct ctx *, const char *);
+static void	main_color(struct ctx *, const char *);
 static int	ctl_run(struct ctx *, const char *, const msgpack_sbuffer *,
 		    struct ctl_reply *);
 static int	print_json(const msgpack_object *);
-static int	per_name(struct ctx *, const struct ctl_reply *, const char *,
-		    const char *);
-static const char *str_of(const msgpack_object *, const char *, char *,
-		    size_t);
-static uint64_t	uint_of(const msgpack_object *, const char *);
-static double	dbl_of(const msgpack_object *, const char *);
-static int	bool_of(const msgpack_object *, const char *);
-static void	set_word(struct ctx *, struct table *, size_t, const char *);
-static void	status_table(struct ctx *, const msgpack_object *, uint64_t);
+static void	args_str(struct args *, const char *, const char *);
+static void	args_uint(struct args *, const char *, uint64_t);
+static int	call(struct ctx *, const char *, const struct args *,
+		    struct ctl_reply *);
+static int	run_show(struct ctx *, const char *, const struct args *,
+		    show_fn *, const struct show_arg *);
+static int	show_list(struct ctx *, const msgpack_object *,
+		    const struct tcol *, size_t, const char *);
+static int	provider_arg(const struct cmd *, const char *, struct args *);
+static int	limit_arg(const struct cmd *, const char *, uint64_t *);
+static show_fn	show_version, show_status, show_providers, show_probe,
+		show_done, show_silence, show_alerts, show_history,
+		show_simple;
+static void	status_table(struct ctx *, const msgpack_object *);
 static void	status_detail(struct ctx *, const msgpack_object *, uint64_t);
-static void	sample_row(struct ctx *, struct table *, const char *,
-		    const msgpack_object *, uint64_t);
-static int	provider_arg(const struct cmd *, const char *,
-		    msgpack_packer *);
+static void	cell_last(struct table *, size_t, const msgpack_object *,
+		    const struct tcol *);
+static void	cell_note(struct table *, size_t, const msgpack_object *,
+		    const struct tcol *);
+static void	cell_alert(struct table *, size_t, const msgpack_object *,
+		    const struct tcol *);
+static void	cell_key(struct table *, size_t, const msgpack_object *);
+static int	silence_reason(const struct cmd *, int, char **, const char *,
+		    char *, size_t);
 
 static const struct cmd cmds[] = {
 	{ "ping", "", "check that vigild answers", NULL, cmd_ping },
@@ -137,6 +180,65 @@ static const struct cmd cmds[] = {
 int
 main(int argc, char *argv[])
 {
+	const struct cmd *c;
+	struct mainopts mo;
+	struct ctx x;
+	int rc;
+
+	memset(&x, 0, sizeof(x));
+	x.x_timeout_ms = CTL_DEFAULT_TIMEOUT_MS;
+	if ((rc = main_opts(argc, argv, &x, &mo)) >= 0)
+		return rc;
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		usage(stderr);
+		return CTL_EXIT_USAGE;
+	}
+	if (strcmp(argv[0], "help") == 0) {
+		if (argc < 2) {
+			usage(stdout);
+			return CTL_EXIT_OK;
+		}
+		if ((c = cmd_find(argv[1])) == NULL) {
+			fprintf(stderr, "vigilctl: no command \"%s\"\n",
+			    argv[1]);
+			return CTL_EXIT_USAGE;
+		}
+		help_cmd(c);
+		return CTL_EXIT_OK;
+	}
+	if (x.x_socket != NULL && mo.m_config != NULL) {
+		fprintf(stderr, "vigilctl: give -s or -c, not both\n");
+		return CTL_EXIT_USAGE;
+	}
+	if ((c = cmd_find(argv[0])) == NULL) {
+		fprintf(stderr, "vigilctl: no command \"%s\" (vigilctl --help "
+		    "lists them)\n", argv[0]);
+		return CTL_EXIT_USAGE;
+	}
+	if (want_help(argc, argv)) {
+		help_cmd(c);
+		return CTL_EXIT_OK;
+	}
+	argc = pull_json(argc, argv, &x.x_json);
+	if ((rc = main_socket(&x, mo.m_config)) != CTL_EXIT_OK)
+		return rc;
+	main_color(&x, mo.m_color);
+	rc = c->c_fn(&x, c, argc, argv);
+	if (x.x_connected)
+		ctl_close(&x.x_cc);
+	return rc;
+}
+
+/*
+ * vigilctl's own options, up to the command ("+": its options follow
+ * it).  Returns -1 to go on, or the exit status (--help, --version, a
+ * bad option).
+ */
+static int
+main_opts(int argc, char **argv, struct ctx *x, struct mainopts *mo)
+{
 	static const struct option opts[] = {
 		{ "socket",	required_argument,	NULL, 's' },
 		{ "config",	required_argument,	NULL, 'c' },
@@ -148,27 +250,21 @@ main(int argc, char *argv[])
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL,		0,			NULL, 0 }
 	};
-	struct ctx x;
-	struct conf conf;
-	const char *config = NULL, *color = "auto", *env;
-	char err[CONF_ERR_MAX + 64];
 	uint32_t ms;
-	size_t i;
-	int ch, rc;
+	int ch;
 
-	memset(&x, 0, sizeof(x));
-	x.x_timeout_ms = CTL_DEFAULT_TIMEOUT_MS;
-	/* "+": options end at the command; its own options follow it. */
+	mo->m_config = NULL;
+	mo->m_color = "auto";
 	while ((ch = getopt_long(argc, argv, "+s:c:jt:hV", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
-			x.x_socket = optarg;
+			x->x_socket = optarg;
 			break;
 		case 'c':
-			config = optarg;
+			mo->m_config = optarg;
 			break;
 		case 'j':
-			x.x_json = 1;
+			x->x_json = 1;
 			break;
 		case 't':
 			if (conf_parse_duration(optarg, &ms) == -1 || ms == 0 ||
@@ -178,20 +274,20 @@ main(int argc, char *argv[])
 				    optarg);
 				return CTL_EXIT_USAGE;
 			}
-			x.x_timeout_ms = (int)ms;
+			x->x_timeout_ms = (int)ms;
 			break;
 		case 'C':
-			color = optarg;
-			if (strcmp(color, "auto") != 0 &&
-			    strcmp(color, "always") != 0 &&
-			    strcmp(color, "never") != 0) {
+			mo->m_color = optarg;
+			if (strcmp(optarg, "auto") != 0 &&
+			    strcmp(optarg, "always") != 0 &&
+			    strcmp(optarg, "never") != 0) {
 				fprintf(stderr, "vigilctl: --color: auto, "
 				    "always or never\n");
 				return CTL_EXIT_USAGE;
 			}
 			break;
 		case 'N':
-			color = "never";
+			mo->m_color = "never";
 			break;
 		case 'h':
 			usage(stdout);
@@ -205,65 +301,52 @@ main(int argc, char *argv[])
 			return CTL_EXIT_USAGE;
 		}
 	}
-	argc -= optind;
-	argv += optind;
-	if (argc == 0) {
-		usage(stderr);
-		return CTL_EXIT_USAGE;
-	}
-	if (strcmp(argv[0], "help") == 0) {
-		if (argc < 2) {
-			usage(stdout);
-			return CTL_EXIT_OK;
-		}
-		argv++;
-		argc--;
-		for (i = 0; i < NCMDS; i++)
-			if (strcmp(cmds[i].c_name, argv[0]) == 0) {
-				help_cmd(&cmds[i]);
-				return CTL_EXIT_OK;
-			}
-		fprintf(stderr, "vigilctl: no command \"%s\"\n", argv[0]);
-		return CTL_EXIT_USAGE;
-	}
-	if (x.x_socket != NULL && config != NULL) {
-		fprintf(stderr, "vigilctl: give -s or -c, not both\n");
-		return CTL_EXIT_USAGE;
-	}
+	return -1;
+}
+
+static const struct cmd *
+cmd_find(const char *name)
+{
+	size_t i;
+
 	for (i = 0; i < NCMDS; i++)
-		if (strcmp(cmds[i].c_name, argv[0]) == 0)
-			break;
-	if (i == NCMDS) {
-		fprintf(stderr, "vigilctl: no command \"%s\" (vigilctl --help "
-		    "lists them)\n", argv[0]);
-		return CTL_EXIT_USAGE;
-	}
-	if (want_help(argc, argv)) {
-		help_cmd(&cmds[i]);
-		return CTL_EXIT_OK;
-	}
-	argc = pull_json(argc, argv, &x.x_json);
+		if (strcmp(cmds[i].c_name, name) == 0)
+			return &cmds[i];
+	return NULL;
+}
+
+/* The socket: -s, -c's control_socket, or the default. */
+static int
+main_socket(struct ctx *x, const char *config)
+{
+	struct conf conf;
+	char err[CONF_ERR_MAX + 64];
+
 	if (config != NULL) {
 		if (conf_load(&conf, config, err, sizeof(err)) == -1) {
 			fprintf(stderr, "vigilctl: %s\n", err);
 			return CTL_EXIT_USAGE;
 		}
-		snprintf(x.x_sockbuf, sizeof(x.x_sockbuf), "%s",
+		snprintf(x->x_sockbuf, sizeof(x->x_sockbuf), "%s",
 		    conf.control_socket);
 		conf_free(&conf);
-		x.x_socket = x.x_sockbuf;
+		x->x_socket = x->x_sockbuf;
 	}
-	if (x.x_socket == NULL)
-		x.x_socket = CTL_DEFAULT_SOCKET;
-	env = getenv("NO_COLOR");
-	x.x_color = strcmp(color, "always") == 0 ||
+	if (x->x_socket == NULL)
+		x->x_socket = CTL_DEFAULT_SOCKET;
+	return CTL_EXIT_OK;
+}
+
+/* Colour: always, or auto on a terminal unless NO_COLOR or TERM=dumb. */
+static void
+main_color(struct ctx *x, const char *color)
+{
+	const char *env = getenv("NO_COLOR");
+
+	x->x_color = strcmp(color, "always") == 0 ||
 	    (strcmp(color, "auto") == 0 && isatty(STDOUT_FILENO) &&
 	    (env == NULL || *env == '\0') &&
 	    ((env = getenv("TERM")) == NULL || strcmp(env, "dumb") != 0));
-	rc = cmds[i].c_fn(&x, &cmds[i], argc, argv);
-	if (x.x_connected)
-		ctl_close(&x.x_cc);
-	return rc;
 }
 
 static void
@@ -428,58 +511,136 @@ print_json(const msgpack_object *o)
 	return CTL_EXIT_OK;
 }
 
-/* ---- reading results ---- */
+/* ---- the command skeleton: arguments, call, JSON or a printer ---- */
 
-static const char *
-str_of(const msgpack_object *m, const char *k, char *buf, size_t len)
-{
-	const msgpack_object *o = mp_get(m, k);
-	size_t n;
-
-	if (o == NULL || o->type != MSGPACK_OBJECT_STR) {
-		snprintf(buf, len, "-");
-		return buf;
-	}
-	n = o->via.str.size < len - 1 ? o->via.str.size : len - 1;
-	memcpy(buf, o->via.str.ptr, n);
-	buf[n] = '\0';
-	return buf;
-}
-
-static uint64_t
-uint_of(const msgpack_object *m, const char *k)
-{
-	uint64_t v = 0;
-
-	(void)mp_get_uint(m, k, &v);
-	return v;
-}
-
-static double
-dbl_of(const msgpack_object *m, const char *k)
-{
-	double v = 0;
-
-	(void)mp_get_double(m, k, &v);
-	return v;
-}
-
-static int
-bool_of(const msgpack_object *m, const char *k)
-{
-	int v = 0;
-
-	(void)mp_get_bool(m, k, &v);
-	return v;
-}
-
-/* A status-like word, coloured on a terminal. */
 static void
-set_word(struct ctx *x, struct table *t, size_t col, const char *w)
+args_str(struct args *a, const char *k, const char *s)
 {
-	table_set(t, col, "%s", w);
-	if (x->x_color)
-		table_color(t, col, fmt_word_color(w));
+	if (a->a_n < ARGS_MAX) {
+		a->a_kv[a->a_n].k = k;
+		a->a_kv[a->a_n].s = s;
+		a->a_n++;
+	}
+}
+
+static void
+args_uint(struct args *a, const char *k, uint64_t u)
+{
+	if (a->a_n < ARGS_MAX) {
+		a->a_kv[a->a_n].k = k;
+		a->a_kv[a->a_n].s = NULL;
+		a->a_kv[a->a_n].u = u;
+		a->a_n++;
+	}
+}
+
+/*
+ * Pack a (NULL: no arguments) as a map sized from its list, and call
+ * op.  As ctl_run: r is to be freed by the caller only on CTL_EXIT_OK.
+ */
+static int
+call(struct ctx *x, const char *op, const struct args *a,
+    struct ctl_reply *r)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	size_t i;
+	int rc;
+
+	if (a == NULL)
+		return ctl_run(x, op, NULL, r);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, a->a_n);
+	for (i = 0; i < a->a_n; i++) {
+		if (a->a_kv[i].s != NULL)
+			mp_kv_str(&pk, a->a_kv[i].k, a->a_kv[i].s);
+		else
+			mp_kv_uint(&pk, a->a_kv[i].k, a->a_kv[i].u);
+	}
+	rc = ctl_run(x, op, &sb, r);
+	msgpack_sbuffer_destroy(&sb);
+	return rc;
+}
+
+/*
+ * Every command's last step: call op, then print the result as JSON
+ * with --json (unless the printer does, sa_own_json), else with show.
+ * Returns the exit status.
+ */
+static int
+run_show(struct ctx *x, const char *op, const struct args *a, show_fn *show,
+    const struct show_arg *sa)
+{
+	struct ctl_reply r;
+	int rc;
+
+	if ((rc = call(x, op, a, &r)) != CTL_EXIT_OK)
+		return rc;
+	if (x->x_json && !sa->sa_own_json)
+		rc = print_json(r.result);
+	else
+		rc = show(x, r.result, sa);
+	ctl_reply_free(&r);
+	return rc;
+}
+
+/* An array result as a table of cols, one row per element, or empty. */
+static int
+show_list(struct ctx *x, const msgpack_object *res, const struct tcol *cols,
+    size_t ncols, const char *empty)
+{
+	struct table *t;
+	uint32_t i;
+
+	if (res == NULL || res->type != MSGPACK_OBJECT_ARRAY ||
+	    res->via.array.size == 0) {
+		printf("%s\n", empty);
+		return CTL_EXIT_OK;
+	}
+	if ((t = table_of(cols, ncols)) == NULL)
+		return CTL_EXIT_ERROR;
+	for (i = 0; i < res->via.array.size; i++)
+		table_add(t, cols, ncols, &res->via.array.ptr[i]);
+	table_print(t, stdout, x->x_color);
+	table_free(t);
+	return CTL_EXIT_OK;
+}
+
+/* A map key (a provider's name) into column col of the current row. */
+static void
+cell_key(struct table *t, size_t col, const msgpack_object *k)
+{
+	table_set(t, col, "%.*s", k->type == MSGPACK_OBJECT_STR ?
+	    (int)k->via.str.size : 1, k->type == MSGPACK_OBJECT_STR ?
+	    k->via.str.ptr : "?");
+}
+
+/*
+ * "PROVIDER|all": a provider name as the protocol takes it (1..63 bytes
+ * of what a section name may hold; the server checks it exists).
+ */
+static int
+provider_arg(const struct cmd *c, const char *s, struct args *a)
+{
+	if (s[0] == '\0' || strlen(s) >= 64 || s[0] == '-')
+		return usage_cmd(c, "\"%s\" is not a provider name", s);
+	args_str(a, "provider", s);
+	return CTL_EXIT_OK;
+}
+
+/* --limit N: a positive number. */
+static int
+limit_arg(const struct cmd *c, const char *s, uint64_t *limit)
+{
+	char *end;
+
+	errno = 0;
+	*limit = strtoull(s, &end, 10);
+	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 ||
+	    *limit == 0)
+		return usage_cmd(c, "--limit: a positive number");
+	return CTL_EXIT_OK;
 }
 
 /*
@@ -488,10 +649,14 @@ set_word(struct ctx *x, struct table *t, size_t col, const char *w)
  * returns 1 if any failed.  A single provider's {} prints "NAME: done".
  */
 static int
-per_name(struct ctx *x, const struct ctl_reply *r, const char *name,
-    const char *done)
+show_done(struct ctx *x, const msgpack_object *res, const struct show_arg *sa)
 {
-	const msgpack_object *res = r->result, *v, *sub;
+	static const struct tcol cols[] = {
+		{ "PROVIDER", TBL_LEFT, NULL, NULL, NULL, NULL, NULL },
+		{ "RESULT", TBL_LEFT, NULL, NULL, NULL, NULL, NULL },
+		{ "DETAIL", TBL_LEFT, NULL, NULL, NULL, NULL, NULL },
+	};
+	const msgpack_object *v, *sub;
 	struct table *t;
 	char code[64], msg[512];
 	uint32_t i;
@@ -499,8 +664,13 @@ per_name(struct ctx *x, const struct ctl_reply *r, const char *name,
 
 	if (x->x_json)
 		return print_json(res);
-	if (strcmp(name, "all") != 0) {
-		printf("%s: %s%s\n", name, done, bool_of(res, "pending_restart") ?
+	if (sa->sa_flat) {
+		printf("%s: %s\n", sa->sa_name, sa->sa_done);
+		return CTL_EXIT_OK;
+	}
+	if (strcmp(sa->sa_name, "all") != 0) {
+		printf("%s: %s%s\n", sa->sa_name, sa->sa_done,
+		    mp_bool_of(res, "pending_restart") ?
 		    " (applies when its prober starts again)" : "");
 		return CTL_EXIT_OK;
 	}
@@ -508,33 +678,27 @@ per_name(struct ctx *x, const struct ctl_reply *r, const char *name,
 		fprintf(stderr, "vigilctl: unexpected reply shape\n");
 		return CTL_EXIT_CONNECT;
 	}
-	if ((t = table_new(3)) == NULL)
+	if ((t = table_of(cols, NCOLS(cols))) == NULL)
 		return CTL_EXIT_ERROR;
-	table_head(t, 0, "PROVIDER", TBL_LEFT);
-	table_head(t, 1, "RESULT", TBL_LEFT);
-	table_head(t, 2, "DETAIL", TBL_LEFT);
 	for (i = 0; i < res->via.map.size; i++) {
-		const msgpack_object *k = &res->via.map.ptr[i].key;
-
 		v = &res->via.map.ptr[i].val;
 		table_row(t);
-		table_set(t, 0, "%.*s", k->type == MSGPACK_OBJECT_STR ?
-		    (int)k->via.str.size : 1, k->type == MSGPACK_OBJECT_STR ?
-		    k->via.str.ptr : "?");
-		if (bool_of(v, "ok")) {
+		cell_key(t, 0, &res->via.map.ptr[i].key);
+		if (mp_bool_of(v, "ok")) {
 			sub = mp_get(v, "result");
-			set_word(x, t, 1, "ok");
-			table_set(t, 2, "%s%s", done,
-			    bool_of(sub, "pending_restart") ? " (applies "
+			table_set(t, 1, "ok");
+			table_color(t, 1, fmt_word_color("ok"));
+			table_set(t, 2, "%s%s", sa->sa_done,
+			    mp_bool_of(sub, "pending_restart") ? " (applies "
 			    "when its prober starts again)" : "");
-		} else {
-			failed = 1;
-			sub = mp_get(v, "error");
-			set_word(x, t, 1, "error");
-			table_set(t, 2, "%s: %s", str_of(sub, "code", code,
-			    sizeof(code)), str_of(sub, "message", msg,
-			    sizeof(msg)));
+			continue;
 		}
+		failed = 1;
+		sub = mp_get(v, "error");
+		table_set(t, 1, "error");
+		table_color(t, 1, fmt_word_color("error"));
+		table_set(t, 2, "%s: %s", mp_str_of(sub, "code", code,
+		    sizeof(code)), mp_str_of(sub, "message", msg, sizeof(msg)));
 	}
 	if (res->via.map.size == 0)
 		printf("no providers\n");
@@ -542,19 +706,6 @@ per_name(struct ctx *x, const struct ctl_reply *r, const char *name,
 		table_print(t, stdout, x->x_color);
 	table_free(t);
 	return failed ? CTL_EXIT_ERROR : CTL_EXIT_OK;
-}
-
-/*
- * "PROVIDER|all": a provider name as the protocol takes it (1..63 bytes
- * of what a section name may hold; the server checks it exists).
- */
-static int
-provider_arg(const struct cmd *c, const char *s, msgpack_packer *pk)
-{
-	if (s[0] == '\0' || strlen(s) >= 64 || s[0] == '-')
-		return usage_cmd(c, "\"%s\" is not a provider name", s);
-	mp_kv_str(pk, "provider", s);
-	return CTL_EXIT_OK;
 }
 
 /* ---- commands ---- */
@@ -571,7 +722,7 @@ cmd_ping(struct ctx *x, const struct cmd *c, int argc, char **argv)
 	if (argc != 1)
 		return usage_cmd(c, "ping takes no arguments");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((rc = ctl_run(x, "ping", NULL, &r)) != CTL_EXIT_OK)
+	if ((rc = call(x, "ping", NULL, &r)) != CTL_EXIT_OK)
 		return rc;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	ms = (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6;
@@ -585,129 +736,120 @@ cmd_ping(struct ctx *x, const struct cmd *c, int argc, char **argv)
 }
 
 static int
+show_version(struct ctx *x, const msgpack_object *res,
+    const struct show_arg *sa)
+{
+	char v[64];
+
+	(void)x;
+	(void)sa;
+	printf("vigilctl %s (control protocol %d)\n", VIGIL_VERSION,
+	    CTL_PROTOCOL);
+	printf("vigild   %s (control protocol %" PRIu64 ", pid %" PRIu64
+	    ")\n", mp_str_of(res, "version", v, sizeof(v)),
+	    mp_uint_of(res, "protocol"), mp_uint_of(res, "pid"));
+	return CTL_EXIT_OK;
+}
+
+static int
 cmd_version(struct ctx *x, const struct cmd *c, int argc, char **argv)
 {
-	struct ctl_reply r;
-	char v[64];
-	int rc;
+	const struct show_arg sa = { .sa_name = c->c_name };
 
 	(void)argv;
 	if (argc != 1)
 		return usage_cmd(c, "version takes no arguments");
-	if ((rc = ctl_run(x, "version", NULL, &r)) != CTL_EXIT_OK)
-		return rc;
-	if (x->x_json)
-		rc = print_json(r.result);
-	else {
-		printf("vigilctl %s (control protocol %d)\n", VIGIL_VERSION,
-		    CTL_PROTOCOL);
-		printf("vigild   %s (control protocol %" PRIu64 ", pid %"
-		    PRIu64 ")\n", str_of(r.result, "version", v, sizeof(v)),
-		    uint_of(r.result, "protocol"), uint_of(r.result, "pid"));
-	}
-	ctl_reply_free(&r);
-	return rc;
+	return run_show(x, "version", NULL, show_version, &sa);
 }
 
-/* One provider's row of the status table. */
+/* LAST CHECK: "ok 200 182ms 3s ago", coloured by the outcome. */
 static void
-status_row(struct ctx *x, struct table *t, const msgpack_object *p,
-    uint64_t now)
+cell_last(struct table *t, size_t col, const msgpack_object *p,
+    const struct tcol *c)
 {
-	const msgpack_object *w1, *w5, *last;
-	char b[64], p50[16], p95[16], p99[16], e1[16], e5[16], age[32];
-	char note[160], st[32];
+	const msgpack_object *last = mp_get(p, "last_check");
+	char b[64], lat[16], age[32];
+
+	(void)c;
+	if (last == NULL || last->type != MSGPACK_OBJECT_MAP) {
+		table_set(t, col, "never");
+		return;
+	}
+	fmt_age(age, sizeof(age), fmt_now_ns(), mp_uint_of(last, "at_ns"));
+	fmt_ms(lat, sizeof(lat), mp_dbl_of(last, "latency_ms"));
+	mp_str_of(last, "outcome", b, sizeof(b));
+	if (mp_uint_of(last, "http_status") != 0)
+		table_set(t, col, "%s %" PRIu64 " %sms %s", b,
+		    mp_uint_of(last, "http_status"), lat, age);
+	else
+		table_set(t, col, "%s %sms %s", b, lat, age);
+	table_color(t, col, fmt_word_color(b));
+}
+
+/* NOTE: what the status words do not say (stale, silenced, prober). */
+static void
+cell_note(struct table *t, size_t col, const msgpack_object *p,
+    const struct tcol *c)
+{
+	char note[160], st[32], age[32];
+	uint64_t now = fmt_now_ns();
 	size_t off = 0;
 
-	w1 = mp_get(mp_get(p, "windows"), "1m");
-	w5 = mp_get(mp_get(p, "windows"), "5m");
-	last = mp_get(p, "last_check");
-	table_row(t);
-	table_set(t, 0, "%s", str_of(p, "name", b, sizeof(b)));
-	set_word(x, t, 1, str_of(p, "status", b, sizeof(b)));
-	set_word(x, t, 2, str_of(p, "circuit", b, sizeof(b)));
-	table_set(t, 3, "%s", str_of(p, "trend", b, sizeof(b)));
-	fmt_ms(p50, sizeof(p50), dbl_of(w1, "p50_ms"));
-	fmt_ms(p95, sizeof(p95), dbl_of(w1, "p95_ms"));
-	fmt_ms(p99, sizeof(p99), dbl_of(w1, "p99_ms"));
-	table_set(t, 4, "%s/%s/%s", p50, p95, p99);
-	fmt_ms(p50, sizeof(p50), dbl_of(w5, "p50_ms"));
-	fmt_ms(p95, sizeof(p95), dbl_of(w5, "p95_ms"));
-	fmt_ms(p99, sizeof(p99), dbl_of(w5, "p99_ms"));
-	table_set(t, 5, "%s/%s/%s", p50, p95, p99);
-	fmt_rate(e1, sizeof(e1), dbl_of(w1, "error_rate"));
-	fmt_rate(e5, sizeof(e5), dbl_of(w5, "error_rate"));
-	table_set(t, 6, "%s", e1);
-	table_set(t, 7, "%s", e5);
-	if (last == NULL || last->type != MSGPACK_OBJECT_MAP)
-		table_set(t, 8, "never");
-	else {
-		fmt_age(age, sizeof(age), now, uint_of(last, "at_ns"));
-		fmt_ms(p50, sizeof(p50), dbl_of(last, "latency_ms"));
-		str_of(last, "outcome", b, sizeof(b));
-		if (uint_of(last, "http_status") != 0)
-			table_set(t, 8, "%s %" PRIu64 " %sms %s", b,
-			    uint_of(last, "http_status"), p50, age);
-		else
-			table_set(t, 8, "%s %sms %s", b, p50, age);
-		if (x->x_color)
-			table_color(t, 8, fmt_word_color(b));
-	}
-	/* Notes: what the status words do not say. */
+	(void)c;
 	note[0] = '\0';
-	if (bool_of(p, "stale"))
+	if (mp_bool_of(p, "stale"))
 		off += (size_t)snprintf(note + off, sizeof(note) - off,
 		    "stale ");
-	if (uint_of(p, "silenced_until_ns") > now && off < sizeof(note)) {
-		fmt_age(age, sizeof(age), now, uint_of(p, "silenced_until_ns"));
+	if (mp_uint_of(p, "silenced_until_ns") > now && off < sizeof(note)) {
+		fmt_age(age, sizeof(age), now,
+		    mp_uint_of(p, "silenced_until_ns"));
 		off += (size_t)snprintf(note + off, sizeof(note) - off,
 		    "silenced(%s) ", age + 3);
 	}
-	if (strcmp(str_of(p, "state", st, sizeof(st)), "up") != 0 &&
+	if (strcmp(mp_str_of(p, "state", st, sizeof(st)), "up") != 0 &&
 	    off < sizeof(note))
 		off += (size_t)snprintf(note + off, sizeof(note) - off,
 		    "prober:%s ", st);
 	if (off > 0 && off < sizeof(note))
 		note[off - 1] = '\0';
-	table_set(t, 9, "%s", note);
+	table_set(t, col, "%s", note);
 }
 
 static void
-status_table(struct ctx *x, const msgpack_object *res, uint64_t now)
+status_table(struct ctx *x, const msgpack_object *res)
 {
+	static const struct tcol cols[] = {
+		{ "NAME", TBL_LEFT, cell_str, "name", NULL, NULL, NULL },
+		{ "STATUS", TBL_LEFT, cell_word, "status", NULL, NULL, NULL },
+		{ "CIRCUIT", TBL_LEFT, cell_word, "circuit", NULL, NULL, NULL },
+		{ "TREND", TBL_LEFT, cell_str, "trend", NULL, NULL, NULL },
+		{ "1m p50/p95/p99 ms", TBL_RIGHT, cell_pcts, NULL, "1m",
+		    NULL, NULL },
+		{ "5m p50/p95/p99 ms", TBL_RIGHT, cell_pcts, NULL, "5m",
+		    NULL, NULL },
+		{ "ERR 1m", TBL_RIGHT, cell_fmt, "error_rate", "1m",
+		    fmt_rate, NULL },
+		{ "ERR 5m", TBL_RIGHT, cell_fmt, "error_rate", "5m",
+		    fmt_rate, NULL },
+		{ "LAST CHECK", TBL_LEFT, cell_last, NULL, NULL, NULL, NULL },
+		{ "NOTE", TBL_LEFT, cell_note, NULL, NULL, NULL, NULL },
+	};
 	const msgpack_object *ps = mp_get(res, "providers");
-	struct table *t;
 	char b[32], when[32];
-	uint32_t i, n;
+	uint32_t n;
 
 	n = ps != NULL && ps->type == MSGPACK_OBJECT_ARRAY ?
 	    ps->via.array.size : 0;
-	fmt_time(when, sizeof(when), uint_of(res, "generated_at_ns"));
-	str_of(res, "status", b, sizeof(b));
+	fmt_time(when, sizeof(when), mp_uint_of(res, "generated_at_ns"));
+	mp_str_of(res, "status", b, sizeof(b));
 	if (x->x_color && fmt_word_color(b) != NULL)
 		printf("vigil: \033[%sm%s\033[0m, %u provider%s, at %s\n\n",
 		    fmt_word_color(b), b, n, n == 1 ? "" : "s", when);
 	else
 		printf("vigil: %s, %u provider%s, at %s\n\n", b, n,
 		    n == 1 ? "" : "s", when);
-	if (n == 0)
-		return;
-	if ((t = table_new(10)) == NULL)
-		return;
-	table_head(t, 0, "NAME", TBL_LEFT);
-	table_head(t, 1, "STATUS", TBL_LEFT);
-	table_head(t, 2, "CIRCUIT", TBL_LEFT);
-	table_head(t, 3, "TREND", TBL_LEFT);
-	table_head(t, 4, "1m p50/p95/p99 ms", TBL_RIGHT);
-	table_head(t, 5, "5m p50/p95/p99 ms", TBL_RIGHT);
-	table_head(t, 6, "ERR 1m", TBL_RIGHT);
-	table_head(t, 7, "ERR 5m", TBL_RIGHT);
-	table_head(t, 8, "LAST CHECK", TBL_LEFT);
-	table_head(t, 9, "NOTE", TBL_LEFT);
-	for (i = 0; i < n; i++)
-		status_row(x, t, &ps->via.array.ptr[i], now);
-	table_print(t, stdout, x->x_color);
-	table_free(t);
+	if (n > 0)
+		(void)show_list(x, ps, cols, NCOLS(cols), "");
 }
 
 /* One provider, systemctl status style. */
@@ -715,314 +857,250 @@ static void
 status_detail(struct ctx *x, const msgpack_object *p, uint64_t now)
 {
 	static const char *const wn[] = { "1m", "5m", "15m" };
-	const msgpack_object *w, *last = mp_get(p, "last_check");
+	static const struct tcol wcols[] = {
+		{ "WINDOW", TBL_LEFT, NULL, NULL, NULL, NULL, NULL },
+		{ "SAMPLES", TBL_RIGHT, cell_uint, "samples", NULL,
+		    NULL, NULL },
+		{ "ERRORS", TBL_RIGHT, cell_fmt, "error_rate", NULL,
+		    fmt_rate, NULL },
+		{ "UPTIME", TBL_RIGHT, cell_fmt, "uptime", NULL,
+		    fmt_rate, NULL },
+		{ "P50 ms", TBL_RIGHT, cell_fmt, "p50_ms", NULL,
+		    fmt_ms, NULL },
+		{ "P95 ms", TBL_RIGHT, cell_fmt, "p95_ms", NULL,
+		    fmt_ms, NULL },
+		{ "P99 ms", TBL_RIGHT, cell_fmt, "p99_ms", NULL,
+		    fmt_ms, NULL },
+	};
+	const msgpack_object *last = mp_get(p, "last_check");
 	struct table *t;
 	char name[64], kind[32], b[256], age[32], when[32], lat[16];
 	uint64_t until;
 	size_t i;
 
-	str_of(p, "name", name, sizeof(name));
-	str_of(p, "kind", kind, sizeof(kind));
-	str_of(p, "status", b, sizeof(b));
+	mp_str_of(p, "name", name, sizeof(name));
+	mp_str_of(p, "kind", kind, sizeof(kind));
+	mp_str_of(p, "status", b, sizeof(b));
 	if (x->x_color && fmt_word_color(b) != NULL)
 		printf("%s (%s): \033[%sm%s\033[0m%s\n", name, kind,
-		    fmt_word_color(b), b, bool_of(p, "stale") ? ", stale" : "");
+		    fmt_word_color(b), b, mp_bool_of(p, "stale") ? ", stale" :
+		    "");
 	else
 		printf("%s (%s): %s%s\n", name, kind, b,
-		    bool_of(p, "stale") ? ", stale" : "");
-	printf("     circuit: %s\n", str_of(p, "circuit", b, sizeof(b)));
-	printf("       trend: %s\n", str_of(p, "trend", b, sizeof(b)));
-	printf("      prober: %s%s\n", str_of(p, "state", b, sizeof(b)),
-	    bool_of(p, "paused") ? ", paused" : "");
+		    mp_bool_of(p, "stale") ? ", stale" : "");
+	printf("     circuit: %s\n", mp_str_of(p, "circuit", b, sizeof(b)));
+	printf("       trend: %s\n", mp_str_of(p, "trend", b, sizeof(b)));
+	printf("      prober: %s%s\n", mp_str_of(p, "state", b, sizeof(b)),
+	    mp_bool_of(p, "paused") ? ", paused" : "");
 	if (last == NULL || last->type != MSGPACK_OBJECT_MAP)
 		printf("  last check: never\n");
 	else {
-		fmt_age(age, sizeof(age), now, uint_of(last, "at_ns"));
-		fmt_time(when, sizeof(when), uint_of(last, "at_ns"));
-		fmt_ms(lat, sizeof(lat), dbl_of(last, "latency_ms"));
+		fmt_age(age, sizeof(age), now, mp_uint_of(last, "at_ns"));
+		fmt_time(when, sizeof(when), mp_uint_of(last, "at_ns"));
+		fmt_ms(lat, sizeof(lat), mp_dbl_of(last, "latency_ms"));
 		printf("  last check: %s, HTTP %" PRIu64 ", %s ms, %s (%s)\n",
-		    str_of(last, "outcome", b, sizeof(b)),
-		    uint_of(last, "http_status"), lat, age, when);
+		    mp_str_of(last, "outcome", b, sizeof(b)),
+		    mp_uint_of(last, "http_status"), lat, age, when);
 	}
-	str_of(p, "last_error", b, sizeof(b));
+	mp_str_of(p, "last_error", b, sizeof(b));
 	printf("  last error: %s\n", b[0] != '\0' ? b : "-");
-	until = uint_of(p, "silenced_until_ns");
+	until = mp_uint_of(p, "silenced_until_ns");
 	if (until > now) {
 		fmt_time(when, sizeof(when), until);
 		fmt_age(age, sizeof(age), now, until);
 		printf("    silenced: until %s (%s)\n", when, age);
 	}
 	putchar('\n');
-	if ((t = table_new(7)) == NULL)
+	if ((t = table_of(wcols, NCOLS(wcols))) == NULL)
 		return;
-	table_head(t, 0, "WINDOW", TBL_LEFT);
-	table_head(t, 1, "SAMPLES", TBL_RIGHT);
-	table_head(t, 2, "ERRORS", TBL_RIGHT);
-	table_head(t, 3, "UPTIME", TBL_RIGHT);
-	table_head(t, 4, "P50 ms", TBL_RIGHT);
-	table_head(t, 5, "P95 ms", TBL_RIGHT);
-	table_head(t, 6, "P99 ms", TBL_RIGHT);
 	for (i = 0; i < sizeof(wn) / sizeof(wn[0]); i++) {
-		w = mp_get(mp_get(p, "windows"), wn[i]);
-		table_row(t);
+		table_add(t, wcols, NCOLS(wcols), mp_get(mp_get(p, "windows"),
+		    wn[i]));
 		table_set(t, 0, "%s", wn[i]);
-		table_set(t, 1, "%" PRIu64, uint_of(w, "samples"));
-		fmt_rate(b, sizeof(b), dbl_of(w, "error_rate"));
-		table_set(t, 2, "%s", b);
-		fmt_rate(b, sizeof(b), dbl_of(w, "uptime"));
-		table_set(t, 3, "%s", b);
-		fmt_ms(b, sizeof(b), dbl_of(w, "p50_ms"));
-		table_set(t, 4, "%s", b);
-		fmt_ms(b, sizeof(b), dbl_of(w, "p95_ms"));
-		table_set(t, 5, "%s", b);
-		fmt_ms(b, sizeof(b), dbl_of(w, "p99_ms"));
-		table_set(t, 6, "%s", b);
 	}
 	table_print(t, stdout, x->x_color);
 	table_free(t);
+}
+
+/* The whole table, or (sa_name) one provider in detail. */
+static int
+show_status(struct ctx *x, const msgpack_object *res,
+    const struct show_arg *sa)
+{
+	const msgpack_object *ps, *found = NULL;
+	uint32_t i;
+
+	if (sa->sa_name == NULL) {
+		if (x->x_json)
+			return print_json(res);
+		status_table(x, res);
+		return CTL_EXIT_OK;
+	}
+	ps = mp_get(res, "providers");
+	for (i = 0; ps != NULL && ps->type == MSGPACK_OBJECT_ARRAY &&
+	    i < ps->via.array.size; i++)
+		if (mp_streq(mp_get(&ps->via.array.ptr[i], "name"),
+		    sa->sa_name))
+			found = &ps->via.array.ptr[i];
+	if (found == NULL) {
+		fprintf(stderr, "vigilctl: not_found: no provider \"%s\"\n",
+		    sa->sa_name);
+		return CTL_EXIT_ERROR;
+	}
+	if (x->x_json)
+		return print_json(found);
+	status_detail(x, found, fmt_now_ns());
+	return CTL_EXIT_OK;
 }
 
 static int
 cmd_status(struct ctx *x, const struct cmd *c, int argc, char **argv)
 {
-	const msgpack_object *ps, *found = NULL;
-	struct ctl_reply r;
-	uint32_t i;
-	int rc;
+	const struct show_arg sa = { .sa_name = argc == 2 ? argv[1] : NULL,
+	    .sa_own_json = 1 };
 
 	if (argc > 2)
 		return usage_cmd(c, "status takes at most one provider");
-	if ((rc = ctl_run(x, "status", NULL, &r)) != CTL_EXIT_OK)
-		return rc;
-	if (argc == 1) {
-		if (x->x_json)
-			rc = print_json(r.result);
-		else
-			status_table(x, r.result, fmt_now_ns());
-		ctl_reply_free(&r);
-		return rc;
-	}
-	ps = mp_get(r.result, "providers");
-	for (i = 0; ps != NULL && ps->type == MSGPACK_OBJECT_ARRAY &&
-	    i < ps->via.array.size; i++)
-		if (mp_streq(mp_get(&ps->via.array.ptr[i], "name"), argv[1]))
-			found = &ps->via.array.ptr[i];
-	if (found == NULL) {
-		fprintf(stderr, "vigilctl: not_found: no provider \"%s\"\n",
-		    argv[1]);
-		rc = CTL_EXIT_ERROR;
-	} else if (x->x_json)
-		rc = print_json(found);
-	else
-		status_detail(x, found, fmt_now_ns());
-	ctl_reply_free(&r);
-	return rc;
+	return run_show(x, "status", NULL, show_status, &sa);
+}
+
+static int
+show_providers(struct ctx *x, const msgpack_object *res,
+    const struct show_arg *sa)
+{
+	static const struct tcol cols[] = {
+		{ "NAME", TBL_LEFT, cell_str, "name", NULL, NULL, NULL },
+		{ "KIND", TBL_LEFT, cell_str, "kind", NULL, NULL, NULL },
+		{ "HOST", TBL_LEFT, cell_str, "host", NULL, NULL, NULL },
+		{ "STATE", TBL_LEFT, cell_word, "state", NULL, NULL, NULL },
+		{ "PID", TBL_RIGHT, cell_uint_or_dash, "pid", NULL,
+		    NULL, NULL },
+		{ "INTERVAL", TBL_RIGHT, cell_fmt, "interval_ms", NULL,
+		    NULL, fmt_duration },
+		{ "TIMEOUT", TBL_RIGHT, cell_fmt, "timeout_ms", NULL,
+		    NULL, fmt_duration },
+		{ "PAUSED", TBL_LEFT, cell_yesno, "paused", NULL, NULL, NULL },
+		{ "RESTARTS", TBL_RIGHT, cell_uint, "restarts", NULL,
+		    NULL, NULL },
+		{ "EPOCH", TBL_RIGHT, cell_uint, "writer_epoch", NULL,
+		    NULL, NULL },
+	};
+
+	(void)sa;
+	return show_list(x, res, cols, NCOLS(cols), "no providers");
 }
 
 static int
 cmd_providers(struct ctx *x, const struct cmd *c, int argc, char **argv)
 {
-	const msgpack_object *p;
-	struct ctl_reply r;
-	struct table *t;
-	char b[256];
-	uint32_t i;
-	int rc;
+	const struct show_arg sa = { .sa_name = c->c_name };
 
 	(void)argv;
 	if (argc != 1)
 		return usage_cmd(c, "providers takes no arguments");
-	if ((rc = ctl_run(x, "providers", NULL, &r)) != CTL_EXIT_OK)
-		return rc;
-	if (x->x_json) {
-		rc = print_json(r.result);
-		ctl_reply_free(&r);
-		return rc;
-	}
-	if (r.result->type != MSGPACK_OBJECT_ARRAY ||
-	    r.result->via.array.size == 0) {
-		printf("no providers\n");
-		ctl_reply_free(&r);
-		return rc;
-	}
-	if ((t = table_new(10)) == NULL) {
-		ctl_reply_free(&r);
+	return run_show(x, "providers", NULL, show_providers, &sa);
+}
+
+/*
+ * probe_now's samples, NAME OUTCOME HTTP LATENCY AT ERROR: one, or
+ * {name: {"ok", "result" | "error"}} for all.  1 if any failed (with
+ * --json too).
+ */
+static int
+show_probe(struct ctx *x, const msgpack_object *res,
+    const struct show_arg *sa)
+{
+	static const struct tcol cols[] = {
+		{ "PROVIDER", TBL_LEFT, NULL, NULL, NULL, NULL, NULL },
+		{ "OUTCOME", TBL_LEFT, cell_word, "outcome", NULL, NULL, NULL },
+		{ "HTTP", TBL_RIGHT, cell_uint_or_dash, "http_status", NULL,
+		    NULL, NULL },
+		{ "LATENCY ms", TBL_RIGHT, cell_fmt, "latency_ms", NULL,
+		    fmt_ms, NULL },
+		{ "AT", TBL_LEFT, cell_fmt, "wall_ns", NULL,
+		    NULL, fmt_time },
+		{ "ERROR", TBL_LEFT, cell_str, "error", NULL, NULL, NULL },
+	};
+	const msgpack_object *v, *e;
+	struct table *t;
+	char code[64], msg[512];
+	uint32_t i, n;
+	int all = strcmp(sa->sa_name, "all") == 0, failed = 0;
+
+	n = all && res->type == MSGPACK_OBJECT_MAP ? res->via.map.size : 0;
+	for (i = 0; i < n; i++)
+		failed |= !mp_bool_of(&res->via.map.ptr[i].val, "ok");
+	if (x->x_json)
+		return print_json(res) != CTL_EXIT_OK || failed ?
+		    CTL_EXIT_ERROR : CTL_EXIT_OK;
+	if ((t = table_of(cols, NCOLS(cols))) == NULL)
 		return CTL_EXIT_ERROR;
+	if (!all) {
+		table_add(t, cols, NCOLS(cols), res);
+		table_set(t, 0, "%s", sa->sa_name);
 	}
-	table_head(t, 0, "NAME", TBL_LEFT);
-	table_head(t, 1, "KIND", TBL_LEFT);
-	table_head(t, 2, "HOST", TBL_LEFT);
-	table_head(t, 3, "STATE", TBL_LEFT);
-	table_head(t, 4, "PID", TBL_RIGHT);
-	table_head(t, 5, "INTERVAL", TBL_RIGHT);
-	table_head(t, 6, "TIMEOUT", TBL_RIGHT);
-	table_head(t, 7, "PAUSED", TBL_LEFT);
-	table_head(t, 8, "RESTARTS", TBL_RIGHT);
-	table_head(t, 9, "EPOCH", TBL_RIGHT);
-	for (i = 0; i < r.result->via.array.size; i++) {
-		p = &r.result->via.array.ptr[i];
+	for (i = 0; i < n; i++) {
+		v = &res->via.map.ptr[i].val;
+		if (mp_bool_of(v, "ok")) {
+			table_add(t, cols, NCOLS(cols), mp_get(v, "result"));
+			cell_key(t, 0, &res->via.map.ptr[i].key);
+			continue;
+		}
 		table_row(t);
-		table_set(t, 0, "%s", str_of(p, "name", b, sizeof(b)));
-		table_set(t, 1, "%s", str_of(p, "kind", b, sizeof(b)));
-		table_set(t, 2, "%s", str_of(p, "host", b, sizeof(b)));
-		set_word(x, t, 3, str_of(p, "state", b, sizeof(b)));
-		if (uint_of(p, "pid") != 0)
-			table_set(t, 4, "%" PRIu64, uint_of(p, "pid"));
-		else
-			table_set(t, 4, "-");
-		fmt_duration(b, sizeof(b), uint_of(p, "interval_ms"));
-		table_set(t, 5, "%s", b);
-		fmt_duration(b, sizeof(b), uint_of(p, "timeout_ms"));
-		table_set(t, 6, "%s", b);
-		table_set(t, 7, "%s", bool_of(p, "paused") ? "yes" : "no");
-		table_set(t, 8, "%" PRIu64, uint_of(p, "restarts"));
-		table_set(t, 9, "%" PRIu64, uint_of(p, "writer_epoch"));
+		cell_key(t, 0, &res->via.map.ptr[i].key);
+		table_set(t, 1, "error");
+		table_color(t, 1, fmt_word_color("error"));
+		e = mp_get(v, "error");
+		table_set(t, 5, "%s: %s", mp_str_of(e, "code", code,
+		    sizeof(code)), mp_str_of(e, "message", msg, sizeof(msg)));
 	}
 	table_print(t, stdout, x->x_color);
 	table_free(t);
-	ctl_reply_free(&r);
-	return rc;
-}
-
-/* A probe_now sample as a row: NAME OUTCOME HTTP LATENCY AT ERROR. */
-static void
-sample_row(struct ctx *x, struct table *t, const char *name,
-    const msgpack_object *s, uint64_t now)
-{
-	char b[256];
-
-	(void)now;
-	table_row(t);
-	table_set(t, 0, "%s", name);
-	set_word(x, t, 1, str_of(s, "outcome", b, sizeof(b)));
-	if (uint_of(s, "http_status") != 0)
-		table_set(t, 2, "%" PRIu64, uint_of(s, "http_status"));
-	else
-		table_set(t, 2, "-");
-	fmt_ms(b, sizeof(b), dbl_of(s, "latency_ms"));
-	table_set(t, 3, "%s", b);
-	fmt_time(b, sizeof(b), uint_of(s, "wall_ns"));
-	table_set(t, 4, "%s", b);
-	str_of(s, "error", b, sizeof(b));
-	table_set(t, 5, "%s", b);
+	return failed ? CTL_EXIT_ERROR : CTL_EXIT_OK;
 }
 
 static int
 cmd_probe(struct ctx *x, const struct cmd *c, int argc, char **argv)
 {
-	const msgpack_object *v, *k;
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	struct ctl_reply r;
-	struct table *t;
-	char name[64], code[64], msg[512];
-	uint64_t now;
-	uint32_t i;
-	int rc, failed = 0;
+	const struct show_arg sa = { .sa_name = argc == 2 ? argv[1] : NULL,
+	    .sa_own_json = 1 };
+	struct args a = { 0 };
+	int rc;
 
 	if (argc != 2)
 		return usage_cmd(c, "probe takes one provider, or all");
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 1);
-	if ((rc = provider_arg(c, argv[1], &pk)) == CTL_EXIT_OK)
-		rc = ctl_run(x, "probe_now", &sb, &r);
-	msgpack_sbuffer_destroy(&sb);
-	if (rc != CTL_EXIT_OK)
+	if ((rc = provider_arg(c, argv[1], &a)) != CTL_EXIT_OK)
 		return rc;
-	if (x->x_json) {
-		rc = print_json(r.result);
-		if (strcmp(argv[1], "all") == 0 &&
-		    r.result->type == MSGPACK_OBJECT_MAP)
-			for (i = 0; i < r.result->via.map.size; i++)
-				if (!bool_of(&r.result->via.map.ptr[i].val,
-				    "ok"))
-					rc = CTL_EXIT_ERROR;
-		ctl_reply_free(&r);
-		return rc;
-	}
-	if ((t = table_new(6)) == NULL) {
-		ctl_reply_free(&r);
-		return CTL_EXIT_ERROR;
-	}
-	table_head(t, 0, "PROVIDER", TBL_LEFT);
-	table_head(t, 1, "OUTCOME", TBL_LEFT);
-	table_head(t, 2, "HTTP", TBL_RIGHT);
-	table_head(t, 3, "LATENCY ms", TBL_RIGHT);
-	table_head(t, 4, "AT", TBL_LEFT);
-	table_head(t, 5, "ERROR", TBL_LEFT);
-	now = fmt_now_ns();
-	if (strcmp(argv[1], "all") != 0)
-		sample_row(x, t, argv[1], r.result, now);
-	else if (r.result->type == MSGPACK_OBJECT_MAP) {
-		for (i = 0; i < r.result->via.map.size; i++) {
-			k = &r.result->via.map.ptr[i].key;
-			v = &r.result->via.map.ptr[i].val;
-			snprintf(name, sizeof(name), "%.*s",
-			    k->type == MSGPACK_OBJECT_STR ?
-			    (int)k->via.str.size : 1,
-			    k->type == MSGPACK_OBJECT_STR ? k->via.str.ptr :
-			    "?");
-			if (bool_of(v, "ok")) {
-				sample_row(x, t, name, mp_get(v, "result"),
-				    now);
-				continue;
-			}
-			failed = 1;
-			table_row(t);
-			table_set(t, 0, "%s", name);
-			set_word(x, t, 1, "error");
-			table_set(t, 5, "%s: %s", str_of(mp_get(v, "error"),
-			    "code", code, sizeof(code)),
-			    str_of(mp_get(v, "error"), "message", msg,
-			    sizeof(msg)));
-		}
-	}
-	table_print(t, stdout, x->x_color);
-	table_free(t);
-	ctl_reply_free(&r);
-	return failed ? CTL_EXIT_ERROR : CTL_EXIT_OK;
+	return run_show(x, "probe_now", &a, show_probe, &sa);
 }
 
 /* pause, resume, unsilence: PROVIDER|all and nothing else. */
 static int
 cmd_pause(struct ctx *x, const struct cmd *c, int argc, char **argv)
 {
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	struct ctl_reply r;
-	const char *done;
+	struct show_arg sa = { .sa_name = argc == 2 ? argv[1] : NULL,
+	    .sa_own_json = 1 };
+	struct args a = { 0 };
 	int rc;
 
 	if (argc != 2)
 		return usage_cmd(c, "%s takes one provider, or all",
 		    c->c_name);
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 1);
-	if ((rc = provider_arg(c, argv[1], &pk)) == CTL_EXIT_OK)
-		rc = ctl_run(x, c->c_name, &sb, &r);
-	msgpack_sbuffer_destroy(&sb);
-	if (rc != CTL_EXIT_OK)
+	if ((rc = provider_arg(c, argv[1], &a)) != CTL_EXIT_OK)
 		return rc;
-	done = strcmp(c->c_name, "pause") == 0 ? "paused" :
+	sa.sa_done = strcmp(c->c_name, "pause") == 0 ? "paused" :
 	    strcmp(c->c_name, "resume") == 0 ? "resumed" : "unsilenced";
-	if (strcmp(c->c_name, "unsilence") == 0 && !x->x_json) {
-		/* The aggregator answers for all at once. */
-		printf("%s: %s\n", argv[1], done);
-		rc = CTL_EXIT_OK;
-	} else
-		rc = per_name(x, &r, argv[1], done);
-	ctl_reply_free(&r);
-	return rc;
+	/* The aggregator answers unsilence for all at once. */
+	sa.sa_flat = strcmp(c->c_name, "unsilence") == 0;
+	return run_show(x, c->c_name, &a, show_done, &sa);
 }
 
 static int
 cmd_interval(struct ctx *x, const struct cmd *c, int argc, char **argv)
 {
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	struct ctl_reply r;
+	struct show_arg sa = { .sa_name = argc == 3 ? argv[1] : NULL,
+	    .sa_own_json = 1 };
+	struct args a = { 0 };
 	char done[64], d[32];
 	uint32_t ms;
 	int rc;
@@ -1033,21 +1111,66 @@ cmd_interval(struct ctx *x, const struct cmd *c, int argc, char **argv)
 	if (conf_parse_duration(argv[2], &ms) == -1 || ms == 0)
 		return usage_cmd(c, "\"%s\" is not a duration (such as 30s, "
 		    "2m, 500ms)", argv[2]);
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, 2);
-	if ((rc = provider_arg(c, argv[1], &pk)) == CTL_EXIT_OK) {
-		mp_kv_uint(&pk, "interval_ms", ms);
-		rc = ctl_run(x, "set_interval", &sb, &r);
-	}
-	msgpack_sbuffer_destroy(&sb);
-	if (rc != CTL_EXIT_OK)
+	if ((rc = provider_arg(c, argv[1], &a)) != CTL_EXIT_OK)
 		return rc;
+	args_uint(&a, "interval_ms", ms);
 	fmt_duration(d, sizeof(d), ms);
 	snprintf(done, sizeof(done), "interval %s", d);
-	rc = per_name(x, &r, argv[1], done);
-	ctl_reply_free(&r);
-	return rc;
+	sa.sa_done = done;
+	return run_show(x, "set_interval", &a, show_done, &sa);
+}
+
+/*
+ * silence's REASON: --reason/-r (before or after the positional
+ * arguments) or the words after DURATION, not both.  words are argv
+ * after DURATION.  Returns CTL_EXIT_OK with reason set ("" if none).
+ */
+static int
+silence_reason(const struct cmd *c, int n, char **words, const char *ropt,
+    char *reason, size_t len)
+{
+	size_t off = 0;
+	int i;
+
+	reason[0] = '\0';
+	for (i = 0; i < n; i++) {
+		if ((strcmp(words[i], "-r") == 0 ||
+		    strcmp(words[i], "--reason") == 0) && i + 1 < n) {
+			ropt = words[++i];
+			continue;
+		}
+		if (strncmp(words[i], "--reason=", 9) == 0) {
+			ropt = words[i] + 9;
+			continue;
+		}
+		if (off < len)
+			off += (size_t)snprintf(reason + off, len - off,
+			    "%s%s", off > 0 ? " " : "", words[i]);
+	}
+	if (ropt != NULL) {
+		if (reason[0] != '\0')
+			return usage_cmd(c, "give the reason once: --reason "
+			    "or the words after DURATION");
+		snprintf(reason, len, "%s", ropt);
+	}
+	if (off >= len || strlen(reason) >= len - 1)
+		return usage_cmd(c, "the reason is longer than 254 bytes");
+	return CTL_EXIT_OK;
+}
+
+static int
+show_silence(struct ctx *x, const msgpack_object *res,
+    const struct show_arg *sa)
+{
+	char when[32], age[32];
+	uint64_t until = mp_uint_of(res, "until_ns");
+
+	(void)x;
+	fmt_time(when, sizeof(when), until);
+	fmt_age(age, sizeof(age), fmt_now_ns(), until);
+	printf("%s: silenced until %s (%s)%s%s\n", sa->sa_name, when, age,
+	    sa->sa_reason[0] != '\0' ? ": " : "", sa->sa_reason);
+	return CTL_EXIT_OK;
 }
 
 static int
@@ -1057,15 +1180,12 @@ cmd_silence(struct ctx *x, const struct cmd *c, int argc, char **argv)
 		{ "reason",	required_argument,	NULL, 'r' },
 		{ NULL,		0,			NULL, 0 }
 	};
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	struct ctl_reply r;
-	char reason[256], when[32], age[32];
+	struct show_arg sa = { .sa_own_json = 0 };
+	struct args a = { 0 };
+	char reason[256];
 	const char *ropt = NULL;
-	uint64_t until;
 	uint32_t ms;
-	size_t off = 0;
-	int ch, rc, i;
+	int ch, rc;
 
 	optind = 0;	/* glibc: start over on the command's own argv */
 	while ((ch = getopt_long(argc, argv, "+r:", opts, NULL)) != -1) {
@@ -1082,53 +1202,58 @@ cmd_silence(struct ctx *x, const struct cmd *c, int argc, char **argv)
 	if (conf_parse_duration(argv[1], &ms) == -1 || ms == 0)
 		return usage_cmd(c, "\"%s\" is not a duration (such as 30m, "
 		    "2h)", argv[1]);
-	reason[0] = '\0';
-	for (i = 2; i < argc; i++) {
-		if ((strcmp(argv[i], "-r") == 0 ||
-		    strcmp(argv[i], "--reason") == 0) && i + 1 < argc) {
-			ropt = argv[++i];
-			continue;
-		}
-		if (strncmp(argv[i], "--reason=", 9) == 0) {
-			ropt = argv[i] + 9;
-			continue;
-		}
-		if (off < sizeof(reason))
-			off += (size_t)snprintf(reason + off,
-			    sizeof(reason) - off, "%s%s", off > 0 ? " " : "",
-			    argv[i]);
-	}
-	if (ropt != NULL) {
-		if (reason[0] != '\0')
-			return usage_cmd(c, "give the reason once: --reason "
-			    "or the words after DURATION");
-		snprintf(reason, sizeof(reason), "%s", ropt);
-	}
-	if (off >= sizeof(reason) || strlen(reason) >= sizeof(reason) - 1)
-		return usage_cmd(c, "the reason is longer than 254 bytes");
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, reason[0] != '\0' ? 3 : 2);
-	if ((rc = provider_arg(c, argv[0], &pk)) == CTL_EXIT_OK) {
-		mp_kv_uint(&pk, "duration_ms", ms);
-		if (reason[0] != '\0')
-			mp_kv_str(&pk, "reason", reason);
-		rc = ctl_run(x, "silence", &sb, &r);
-	}
-	msgpack_sbuffer_destroy(&sb);
-	if (rc != CTL_EXIT_OK)
+	if ((rc = silence_reason(c, argc - 2, argv + 2, ropt, reason,
+	    sizeof(reason))) != CTL_EXIT_OK ||
+	    (rc = provider_arg(c, argv[0], &a)) != CTL_EXIT_OK)
 		return rc;
-	if (x->x_json)
-		rc = print_json(r.result);
-	else {
-		until = uint_of(r.result, "until_ns");
-		fmt_time(when, sizeof(when), until);
-		fmt_age(age, sizeof(age), fmt_now_ns(), until);
-		printf("%s: silenced until %s (%s)%s%s\n", argv[0], when, age,
-		    reason[0] != '\0' ? ": " : "", reason);
-	}
-	ctl_reply_free(&r);
-	return rc;
+	args_uint(&a, "duration_ms", ms);
+	if (reason[0] != '\0')
+		args_str(&a, "reason", reason);
+	sa.sa_name = argv[0];
+	sa.sa_reason = reason;
+	return run_show(x, "silence", &a, show_silence, &sa);
+}
+
+/* An alert's value or threshold: error_rate a fraction, latency ms. */
+static void
+cell_alert(struct table *t, size_t col, const msgpack_object *a,
+    const struct tcol *c)
+{
+	char kind[32], b[64];
+	double v = mp_dbl_of(a, c->tc_key);
+
+	mp_str_of(a, "kind", kind, sizeof(kind));
+	if (strcmp(kind, "error_rate") == 0) {
+		fmt_rate(b, sizeof(b), v);
+		table_set(t, col, "%s", b);
+	} else if (strcmp(kind, "latency") == 0) {
+		fmt_ms(b, sizeof(b), v);
+		table_set(t, col, "%s ms", b);
+	} else
+		table_set(t, col, "%g", v);
+}
+
+static int
+show_alerts(struct ctx *x, const msgpack_object *res,
+    const struct show_arg *sa)
+{
+	static const struct tcol cols[] = {
+		{ "TIME", TBL_LEFT, cell_fmt, "at_ns", NULL,
+		    NULL, fmt_time },
+		{ "ID", TBL_RIGHT, cell_uint, "id", NULL, NULL, NULL },
+		{ "PROVIDER", TBL_LEFT, cell_str, "provider", NULL,
+		    NULL, NULL },
+		{ "LEVEL", TBL_LEFT, cell_word, "level", NULL, NULL, NULL },
+		{ "KIND", TBL_LEFT, cell_str, "kind", NULL, NULL, NULL },
+		{ "VALUE", TBL_RIGHT, cell_alert, "value", NULL, NULL, NULL },
+		{ "THRESHOLD", TBL_RIGHT, cell_alert, "threshold", NULL,
+		    NULL, NULL },
+		{ "SILENCED", TBL_LEFT, cell_yesno, "silenced", NULL,
+		    NULL, NULL },
+	};
+
+	(void)sa;
+	return show_list(x, res, cols, NCOLS(cols), "no alerts");
 }
 
 static int
@@ -1141,17 +1266,11 @@ cmd_alerts(struct ctx *x, const struct cmd *c, int argc, char **argv)
 		{ "limit",	required_argument,	NULL, 'n' },
 		{ NULL,		0,			NULL, 0 }
 	};
-	const msgpack_object *a;
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	struct ctl_reply r;
-	struct table *t;
+	const struct show_arg sa = { .sa_name = c->c_name };
+	struct args a = { 0 };
 	const char *prov = NULL, *level = NULL;
-	char b[256], kind[32];
 	uint64_t since = 0, limit = 0;
-	uint32_t n = 0, i;
-	char *end;
-	int ch, rc, have_since = 0;
+	int ch, have_since = 0;
 
 	optind = 0;
 	while ((ch = getopt_long(argc, argv, "s:p:l:n:", opts, NULL)) != -1) {
@@ -1161,16 +1280,12 @@ cmd_alerts(struct ctx *x, const struct cmd *c, int argc, char **argv)
 				return usage_cmd(c, "--since %s: a duration "
 				    "ago (1h), an RFC 3339 UTC time or "
 				    "@SECONDS", optarg);
-			if (!have_since)
-				n++;
 			have_since = 1;
 			break;
 		case 'p':
 			if (optarg[0] == '\0' || strlen(optarg) >= 64)
 				return usage_cmd(c, "--provider: a provider "
 				    "name");
-			if (prov == NULL)
-				n++;
 			prov = optarg;
 			break;
 		case 'l':
@@ -1179,93 +1294,65 @@ cmd_alerts(struct ctx *x, const struct cmd *c, int argc, char **argv)
 			    strcmp(optarg, "resolved") != 0)
 				return usage_cmd(c, "--level: warning, "
 				    "critical or resolved");
-			if (level == NULL)
-				n++;
 			level = optarg;
 			break;
 		case 'n':
-			errno = 0;
-			limit = strtoull(optarg, &end, 10);
-			if (optarg[0] < '0' || optarg[0] > '9' ||
-			    *end != '\0' || errno != 0 || limit == 0)
-				return usage_cmd(c, "--limit: a positive "
-				    "number");
+			if (limit_arg(c, optarg, &limit) != CTL_EXIT_OK)
+				return CTL_EXIT_USAGE;
 			break;
 		default:
 			return usage_cmd(c, "unknown option");
 		}
 	}
-	n += limit != 0;
 	if (optind != argc)
 		return usage_cmd(c, "unexpected \"%s\"", argv[optind]);
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, n);
 	if (have_since)
-		mp_kv_uint(&pk, "since_ns", since);
+		args_uint(&a, "since_ns", since);
 	if (prov != NULL)
-		mp_kv_str(&pk, "provider", prov);
+		args_str(&a, "provider", prov);
 	if (level != NULL)
-		mp_kv_str(&pk, "level", level);
+		args_str(&a, "level", level);
 	if (limit != 0)
-		mp_kv_uint(&pk, "limit", limit);
-	rc = ctl_run(x, "alerts", &sb, &r);
-	msgpack_sbuffer_destroy(&sb);
-	if (rc != CTL_EXIT_OK)
-		return rc;
-	if (x->x_json) {
-		rc = print_json(r.result);
-		ctl_reply_free(&r);
-		return rc;
-	}
-	if (r.result->type != MSGPACK_OBJECT_ARRAY ||
-	    r.result->via.array.size == 0) {
-		printf("no alerts\n");
-		ctl_reply_free(&r);
+		args_uint(&a, "limit", limit);
+	return run_show(x, "alerts", &a, show_alerts, &sa);
+}
+
+/* "NAME, step S, N points", then the points. */
+static int
+show_history(struct ctx *x, const msgpack_object *res,
+    const struct show_arg *sa)
+{
+	static const struct tcol cols[] = {
+		{ "TIME", TBL_LEFT, cell_fmt, "at_ns", NULL,
+		    NULL, fmt_time },
+		{ "STATUS", TBL_LEFT, cell_word, "status", NULL, NULL, NULL },
+		{ "CIRCUIT", TBL_LEFT, cell_word, "circuit", NULL, NULL, NULL },
+		{ "OUTCOME", TBL_LEFT, cell_word, "outcome", NULL, NULL, NULL },
+		{ "HTTP", TBL_RIGHT, cell_uint_or_dash, "http_status", NULL,
+		    NULL, NULL },
+		{ "LATENCY ms", TBL_RIGHT, cell_fmt, "latency_ms", NULL,
+		    fmt_ms, NULL },
+		{ "1m p50/p95/p99 ms", TBL_RIGHT, cell_pcts, NULL, NULL,
+		    NULL, NULL },
+		{ "ERR", TBL_RIGHT, cell_fmt, "error_rate", NULL,
+		    fmt_rate, NULL },
+		{ "UPTIME", TBL_RIGHT, cell_fmt, "uptime", NULL,
+		    fmt_rate, NULL },
+		{ "SAMPLES", TBL_RIGHT, cell_uint, "samples_1m", NULL,
+		    NULL, NULL },
+	};
+	const msgpack_object *pts = mp_get(res, "points");
+	char b[64];
+
+	if (pts == NULL || pts->type != MSGPACK_OBJECT_ARRAY ||
+	    pts->via.array.size == 0) {
+		printf("%s: no history in that range\n", sa->sa_name);
 		return CTL_EXIT_OK;
 	}
-	if ((t = table_new(8)) == NULL) {
-		ctl_reply_free(&r);
-		return CTL_EXIT_ERROR;
-	}
-	table_head(t, 0, "TIME", TBL_LEFT);
-	table_head(t, 1, "ID", TBL_RIGHT);
-	table_head(t, 2, "PROVIDER", TBL_LEFT);
-	table_head(t, 3, "LEVEL", TBL_LEFT);
-	table_head(t, 4, "KIND", TBL_LEFT);
-	table_head(t, 5, "VALUE", TBL_RIGHT);
-	table_head(t, 6, "THRESHOLD", TBL_RIGHT);
-	table_head(t, 7, "SILENCED", TBL_LEFT);
-	for (i = 0; i < r.result->via.array.size; i++) {
-		a = &r.result->via.array.ptr[i];
-		table_row(t);
-		fmt_time(b, sizeof(b), uint_of(a, "at_ns"));
-		table_set(t, 0, "%s", b);
-		table_set(t, 1, "%" PRIu64, uint_of(a, "id"));
-		table_set(t, 2, "%s", str_of(a, "provider", b, sizeof(b)));
-		set_word(x, t, 3, str_of(a, "level", b, sizeof(b)));
-		table_set(t, 4, "%s", str_of(a, "kind", kind, sizeof(kind)));
-		/* error_rate is a fraction, latency milliseconds. */
-		if (strcmp(kind, "error_rate") == 0) {
-			fmt_rate(b, sizeof(b), dbl_of(a, "value"));
-			table_set(t, 5, "%s", b);
-			fmt_rate(b, sizeof(b), dbl_of(a, "threshold"));
-			table_set(t, 6, "%s", b);
-		} else if (strcmp(kind, "latency") == 0) {
-			fmt_ms(b, sizeof(b), dbl_of(a, "value"));
-			table_set(t, 5, "%s ms", b);
-			fmt_ms(b, sizeof(b), dbl_of(a, "threshold"));
-			table_set(t, 6, "%s ms", b);
-		} else {
-			table_set(t, 5, "%g", dbl_of(a, "value"));
-			table_set(t, 6, "%g", dbl_of(a, "threshold"));
-		}
-		table_set(t, 7, "%s", bool_of(a, "silenced") ? "yes" : "no");
-	}
-	table_print(t, stdout, x->x_color);
-	table_free(t);
-	ctl_reply_free(&r);
-	return CTL_EXIT_OK;
+	printf("%s, step %s, %u point%s\n\n", sa->sa_name,
+	    mp_str_of(res, "step", b, sizeof(b)), pts->via.array.size,
+	    pts->via.array.size == 1 ? "" : "s");
+	return show_list(x, pts, cols, NCOLS(cols), "");
 }
 
 static int
@@ -1279,18 +1366,10 @@ cmd_history(struct ctx *x, const struct cmd *c, int argc, char **argv)
 		{ "limit",	required_argument,	NULL, 'n' },
 		{ NULL,		0,			NULL, 0 }
 	};
-	static const char *const steps[] = { "raw", "1m", "5m", "15m", "1h" };
-	const msgpack_object *pts, *p;
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	struct ctl_reply r;
-	struct table *t;
-	const char *step = NULL, *name = NULL;
-	char b[64], l1[16], l2[16], l3[16];
+	struct show_arg sa = { .sa_own_json = 0 };
+	struct args a = { 0 };
+	const char *step = NULL;
 	uint64_t from = 0, to = 0, limit = 0, now = fmt_now_ns();
-	uint32_t n = 1, i;
-	char *end;
-	size_t si;
 	int ch, rc, have_from = 0, have_to = 0;
 
 	optind = 0;
@@ -1304,28 +1383,21 @@ cmd_history(struct ctx *x, const struct cmd *c, int argc, char **argv)
 				return usage_cmd(c, "%s: a duration ago (1h), "
 				    "an RFC 3339 UTC time or @SECONDS",
 				    optarg);
-			if (ch == 'f')
-				have_from = 1;
-			else
-				have_to = 1;
+			*(ch == 'f' ? &have_from : &have_to) = 1;
 			break;
 		case 's':
-			for (si = 0; si < sizeof(steps) / sizeof(steps[0]);
-			    si++)
-				if (strcmp(optarg, steps[si]) == 0)
-					break;
-			if (si == sizeof(steps) / sizeof(steps[0]))
+			if (strcmp(optarg, "raw") != 0 &&
+			    strcmp(optarg, "1m") != 0 &&
+			    strcmp(optarg, "5m") != 0 &&
+			    strcmp(optarg, "15m") != 0 &&
+			    strcmp(optarg, "1h") != 0)
 				return usage_cmd(c, "--step: raw, 1m, 5m, 15m "
 				    "or 1h");
 			step = optarg;
 			break;
 		case 'n':
-			errno = 0;
-			limit = strtoull(optarg, &end, 10);
-			if (optarg[0] < '0' || optarg[0] > '9' ||
-			    *end != '\0' || errno != 0 || limit == 0)
-				return usage_cmd(c, "--limit: a positive "
-				    "number");
+			if (limit_arg(c, optarg, &limit) != CTL_EXIT_OK)
+				return CTL_EXIT_USAGE;
 			break;
 		default:
 			return usage_cmd(c, "unknown option");
@@ -1333,85 +1405,34 @@ cmd_history(struct ctx *x, const struct cmd *c, int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return usage_cmd(c, "history takes one provider");
-	name = argv[optind];
-	if (strcmp(name, "all") == 0)
+	sa.sa_name = argv[optind];
+	if (strcmp(sa.sa_name, "all") == 0)
 		return usage_cmd(c, "history is of one provider, not all");
 	if (have_from && have_to && from > to)
 		return usage_cmd(c, "--from is after --to");
-	n += have_from + have_to + (step != NULL) + (limit != 0);
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	msgpack_pack_map(&pk, n);
-	if ((rc = provider_arg(c, name, &pk)) == CTL_EXIT_OK) {
-		if (have_from)
-			mp_kv_uint(&pk, "from_ns", from);
-		if (have_to)
-			mp_kv_uint(&pk, "to_ns", to);
-		if (step != NULL)
-			mp_kv_str(&pk, "step", step);
-		if (limit != 0)
-			mp_kv_uint(&pk, "limit", limit);
-		rc = ctl_run(x, "history", &sb, &r);
-	}
-	msgpack_sbuffer_destroy(&sb);
-	if (rc != CTL_EXIT_OK)
+	if ((rc = provider_arg(c, sa.sa_name, &a)) != CTL_EXIT_OK)
 		return rc;
-	if (x->x_json) {
-		rc = print_json(r.result);
-		ctl_reply_free(&r);
-		return rc;
-	}
-	pts = mp_get(r.result, "points");
-	if (pts == NULL || pts->type != MSGPACK_OBJECT_ARRAY ||
-	    pts->via.array.size == 0) {
-		printf("%s: no history in that range\n", name);
-		ctl_reply_free(&r);
-		return CTL_EXIT_OK;
-	}
-	if ((t = table_new(10)) == NULL) {
-		ctl_reply_free(&r);
-		return CTL_EXIT_ERROR;
-	}
-	table_head(t, 0, "TIME", TBL_LEFT);
-	table_head(t, 1, "STATUS", TBL_LEFT);
-	table_head(t, 2, "CIRCUIT", TBL_LEFT);
-	table_head(t, 3, "OUTCOME", TBL_LEFT);
-	table_head(t, 4, "HTTP", TBL_RIGHT);
-	table_head(t, 5, "LATENCY ms", TBL_RIGHT);
-	table_head(t, 6, "1m p50/p95/p99 ms", TBL_RIGHT);
-	table_head(t, 7, "ERR", TBL_RIGHT);
-	table_head(t, 8, "UPTIME", TBL_RIGHT);
-	table_head(t, 9, "SAMPLES", TBL_RIGHT);
-	for (i = 0; i < pts->via.array.size; i++) {
-		p = &pts->via.array.ptr[i];
-		table_row(t);
-		fmt_time(b, sizeof(b), uint_of(p, "at_ns"));
-		table_set(t, 0, "%s", b);
-		set_word(x, t, 1, str_of(p, "status", b, sizeof(b)));
-		set_word(x, t, 2, str_of(p, "circuit", b, sizeof(b)));
-		set_word(x, t, 3, str_of(p, "outcome", b, sizeof(b)));
-		if (uint_of(p, "http_status") != 0)
-			table_set(t, 4, "%" PRIu64, uint_of(p, "http_status"));
-		else
-			table_set(t, 4, "-");
-		fmt_ms(b, sizeof(b), dbl_of(p, "latency_ms"));
-		table_set(t, 5, "%s", b);
-		fmt_ms(l1, sizeof(l1), dbl_of(p, "p50_ms"));
-		fmt_ms(l2, sizeof(l2), dbl_of(p, "p95_ms"));
-		fmt_ms(l3, sizeof(l3), dbl_of(p, "p99_ms"));
-		table_set(t, 6, "%s/%s/%s", l1, l2, l3);
-		fmt_rate(b, sizeof(b), dbl_of(p, "error_rate"));
-		table_set(t, 7, "%s", b);
-		fmt_rate(b, sizeof(b), dbl_of(p, "uptime"));
-		table_set(t, 8, "%s", b);
-		table_set(t, 9, "%" PRIu64, uint_of(p, "samples_1m"));
-	}
-	printf("%s, step %s, %u point%s\n\n", name,
-	    str_of(r.result, "step", b, sizeof(b)), pts->via.array.size,
-	    pts->via.array.size == 1 ? "" : "s");
-	table_print(t, stdout, x->x_color);
-	table_free(t);
-	ctl_reply_free(&r);
+	if (have_from)
+		args_uint(&a, "from_ns", from);
+	if (have_to)
+		args_uint(&a, "to_ns", to);
+	if (step != NULL)
+		args_str(&a, "step", step);
+	if (limit != 0)
+		args_uint(&a, "limit", limit);
+	return run_show(x, "history", &a, show_history, &sa);
+}
+
+static int
+show_simple(struct ctx *x, const msgpack_object *res,
+    const struct show_arg *sa)
+{
+	(void)res;
+	if (strcmp(sa->sa_name, "reload") == 0)
+		printf("configuration reloaded\n");
+	else
+		printf("vigild (pid %" PRIu64 ") is shutting down\n",
+		    x->x_cc.cc_pid);
 	return CTL_EXIT_OK;
 }
 
@@ -1419,23 +1440,12 @@ cmd_history(struct ctx *x, const struct cmd *c, int argc, char **argv)
 static int
 cmd_simple(struct ctx *x, const struct cmd *c, int argc, char **argv)
 {
-	struct ctl_reply r;
-	int rc;
+	const struct show_arg sa = { .sa_name = c->c_name };
 
 	(void)argv;
 	if (argc != 1)
 		return usage_cmd(c, "%s takes no arguments", c->c_name);
-	if ((rc = ctl_run(x, c->c_name, NULL, &r)) != CTL_EXIT_OK)
-		return rc;
-	if (x->x_json)
-		rc = print_json(r.result);
-	else if (strcmp(c->c_name, "reload") == 0)
-		printf("configuration reloaded\n");
-	else
-		printf("vigild (pid %" PRIu64 ") is shutting down\n",
-		    x->x_cc.cc_pid);
-	ctl_reply_free(&r);
-	return rc;
+	return run_show(x, c->c_name, NULL, show_simple, &sa);
 }
 
 static int

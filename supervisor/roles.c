@@ -10,9 +10,6 @@
  */
 #include <sys/socket.h>
 
-#include <netinet/in.h>
-#include <arpa/inet.h>
-
 #include <errno.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -22,6 +19,7 @@
 
 #include <msgpack.h>
 
+#include "addr.h"
 #include "frame.h"
 #include "log.h"
 #include "ring.h"
@@ -60,8 +58,6 @@ static void	push_log_level(void);
 static void	send_log_level(struct proc *);
 static void	log_level_done(void *, int, const msgpack_object *,
 		    const char *, const char *);
-static int	listen_parse(const char *, struct sockaddr_storage *,
-		    socklen_t *);
 
 /*
  * libgnutls is loaded only because Debian's libcurl links it (for
@@ -641,50 +637,6 @@ roles_start(void)
 }
 
 /*
- * Parse "ADDR:PORT" (IPv4 or [IPv6]) into ss.  Returns 0 or -1.
- */
-static int
-listen_parse(const char *addr, struct sockaddr_storage *ss, socklen_t *len)
-{
-	char host[128], *end;
-	const char *colon;
-	long port;
-
-	memset(ss, 0, sizeof(*ss));
-	if ((colon = strrchr(addr, ':')) == NULL || colon == addr ||
-	    (size_t)(colon - addr) >= sizeof(host) || colon[1] == '\0')
-		return -1;
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (*end != '\0' || errno != 0 || port < 0 || port > 65535)
-		return -1;
-	memcpy(host, addr, (size_t)(colon - addr));
-	host[colon - addr] = '\0';
-	if (host[0] == '[') {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-		size_t hl = strlen(host);
-
-		if (hl < 3 || host[hl - 1] != ']')
-			return -1;
-		host[hl - 1] = '\0';
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET6, host + 1, &s6->sin6_addr) != 1)
-			return -1;
-		*len = sizeof(*s6);
-	} else {
-		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-
-		s4->sin_family = AF_INET;
-		s4->sin_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
-			return -1;
-		*len = sizeof(*s4);
-	}
-	return 0;
-}
-
-/*
  * Bind and listen on addr for vigil-api (vigild binds it, so that a
  * privileged port works and the API child holds no privilege).  On
  * success the old socket, if any, is replaced.  Returns 0, or -1 with err.
@@ -692,26 +644,11 @@ listen_parse(const char *addr, struct sockaddr_storage *ss, socklen_t *len)
 int
 roles_listen(const char *addr, char *err, size_t errlen)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int fd, one = 1;
+	char aerr[256];
+	int fd;
 
-	if (listen_parse(addr, &ss, &len) == -1) {
-		snprintf(err, errlen, "listen: bad address \"%s\" (want "
-		    "ADDR:PORT with a numeric address)", addr);
-		return -1;
-	}
-	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		snprintf(err, errlen, "listen: socket: %s", strerror(errno));
-		return -1;
-	}
-	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, len) == -1 ||
-	    listen(fd, 1024) == -1) {
-		snprintf(err, errlen, "listen: bind %s: %s", addr,
-		    strerror(errno));
-		close(fd);
+	if ((fd = addr_listen(addr, 0, NULL, aerr, sizeof(aerr))) == -1) {
+		snprintf(err, errlen, "listen: %s", aerr);
 		return -1;
 	}
 	if (vd->penv.listen_fd != -1)

@@ -27,6 +27,8 @@ struct fix {
 };
 
 static void	add_provider(struct fix *, uint32_t, const char *, unsigned);
+static void	add_stats(struct fix *, uint32_t, unsigned);
+static char	*golden_read(const char *);
 static size_t	count_lines(const char *, const char *);
 static void	fix_close(struct fix *);
 static void	fix_open(struct fix *, int);
@@ -77,6 +79,70 @@ add_provider(struct fix *f, uint32_t idx, const char *name, unsigned kind)
 	seqlock_write(seg_dir_slot(&f->seg, idx), &pi,
 	    VIGIL_WORDS(struct vigil_provider_info));
 	atomic_fetch_add(&f->seg.hdr->dir_gen, 1);
+}
+
+/*
+ * What the aggregator does: a stats block whose every field the
+ * exposition reads has a distinct value (seed spreads them apart), so
+ * that a family reading the wrong field or window shows in the text.
+ */
+static void
+add_stats(struct fix *f, uint32_t idx, unsigned seed)
+{
+	struct vigil_stats st;
+	unsigned j, k;
+
+	memset(&st, 0, sizeof(st));
+	st.updated_wall_ns = 2000 + seed;
+	st.samples_lost = 7 * seed;
+	for (k = 0; k < VIGIL_OUT_COUNT; k++)
+		st.checks_total[k] = 100 * seed + k;
+	for (k = 0; k < VIGIL_PROM_BUCKETS; k++)
+		st.lat_bucket[k] = seed + 3 * k;
+	st.lat_sum_s = 12.345678 * seed;
+	st.alerts_total = 11 * seed;
+	st.uptime_total = 0.9 + seed / 1000.0;
+	for (j = 0; j < VIGIL_NWINDOWS; j++) {
+		st.win[j].samples = 60 * (j + 1) + seed;
+		st.win[j].error_rate = 0.01 * (j + 1) + seed / 1e6;
+		st.win[j].uptime = 1 - st.win[j].error_rate;
+		st.win[j].p50_ms = 100.5 * (j + 1) + seed;
+		st.win[j].p95_ms = 200.25 * (j + 1) + seed;
+		st.win[j].p99_ms = 300.125 * (j + 1) + seed;
+	}
+	st.consecutive_failures = 2 * seed;
+	st.circuit_opens = 5 * seed;
+	st.route_rank = seed == 2 ? UINT32_MAX : seed;
+	st.status = (uint8_t)(seed % VIGIL_ST_COUNT);
+	st.circuit = (uint8_t)(seed % 3);
+	seqlock_write(seg_stats(&f->seg, idx), &st,
+	    VIGIL_WORDS(struct vigil_stats));
+}
+
+/* The whole file at path, NUL-terminated (caller frees), or NULL. */
+static char *
+golden_read(const char *path)
+{
+	FILE *fp;
+	char *s;
+	long len;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return NULL;
+	if (fseek(fp, 0, SEEK_END) == -1 || (len = ftell(fp)) < 0 ||
+	    fseek(fp, 0, SEEK_SET) == -1 ||
+	    (s = malloc((size_t)len + 1)) == NULL) {
+		fclose(fp);
+		return NULL;
+	}
+	if (fread(s, 1, (size_t)len, fp) != (size_t)len) {
+		free(s);
+		fclose(fp);
+		return NULL;
+	}
+	s[len] = '\0';
+	fclose(fp);
+	return s;
 }
 
 /* The exposition as a NUL-terminated string (caller frees). */
@@ -187,6 +253,61 @@ test_layout(void)
 	fix_close(&f);
 }
 
+/*
+ * The whole exposition of a fixed snapshot, byte for byte, against
+ * tests/unit/metrics.golden (rendered by the code before api/metrics.c
+ * was rewritten without its macros).  The build's version stands there
+ * as @VERSION@.  VIGIL_GOLDEN_UPDATE=1 rewrites the file instead: only
+ * when a change to the exposition is meant.
+ */
+static void
+test_golden(void)
+{
+	const char *path = "tests/unit/metrics.golden";
+	const char *ver = "version=\"" VIGIL_VERSION "\"";
+	struct api_result r;
+	struct fix f;
+	char *txt, *want, *v, *t2;
+	FILE *fp;
+	size_t i, n;
+
+	fix_open(&f, 2);
+	add_provider(&f, 0, "alpha", VIGIL_KIND_OPENAI);
+	add_provider(&f, 1, "q\"uo\\te", VIGIL_KIND_ANTHROPIC);
+	add_provider(&f, 3, "gamma", 250);
+	add_stats(&f, 0, 1);
+	add_stats(&f, 1, 2);
+	add_stats(&f, 3, 3);
+	txt = render(&f, &r);
+	T_CHECK(r.code == 200);
+	/* The version into its placeholder. */
+	if ((v = strstr(txt, ver)) != NULL) {
+		n = strlen(txt) + sizeof("@VERSION@");
+		if ((t2 = malloc(n)) == NULL)
+			abort();
+		snprintf(t2, n, "%.*sversion=\"@VERSION@\"%s", (int)(v - txt),
+		    txt, v + strlen(ver));
+		free(txt);
+		txt = t2;
+	}
+	if (getenv("VIGIL_GOLDEN_UPDATE") != NULL) {
+		T_CHECK((fp = fopen(path, "w")) != NULL &&
+		    fputs(txt, fp) >= 0 && fclose(fp) == 0);
+	} else {
+		want = golden_read(path);
+		T_CHECKF(want != NULL, "cannot read %s (run from the top "
+		    "directory)", path);
+		for (i = 0; want != NULL && want[i] == txt[i] &&
+		    txt[i] != '\0'; i++)
+			;
+		T_CHECKF(want != NULL && strcmp(want, txt) == 0, "differs "
+		    "at byte %zu: \"%.60s\"", i, txt + i);
+		free(want);
+	}
+	free(txt);
+	fix_close(&f);
+}
+
 static void
 test_disabled(void)
 {
@@ -208,6 +329,7 @@ int
 main(void)
 {
 	T_RUN(test_layout);
+	T_RUN(test_golden);
 	T_RUN(test_disabled);
 	return t_done();
 }
