@@ -22,6 +22,8 @@
 
 #include <vigil/vigil.h>
 
+#include "settings.h"
+
 struct evbuffer;
 struct evhttp_request;
 struct event_base;
@@ -30,8 +32,9 @@ struct event_base;
 #define API_QKEY_MAX		32
 #define API_QVAL_MAX		256
 #define API_URI_MAX		4096	/* longer: 414 */
-#define API_AGG_STALE_NS	(5ull * 1000000000ull)
-#define API_PROBER_STALE_MULT	3	/* prober beats older: stale */
+/* The staleness limits are the settings' (settings.h). */
+#define API_AGG_STALE_NS	((uint64_t)SETTINGS_AGG_STALE_MS * 1000000ull)
+#define API_PROBER_STALE_MULT	SETTINGS_PROBER_STALE_MULT
 
 struct api_query {
 	size_t n;

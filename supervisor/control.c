@@ -109,6 +109,7 @@
 #include "frame.h"
 #include "log.h"
 #include "ring.h"
+#include "settings.h"
 #include "vigild.h"
 
 struct ctl_conn {
@@ -1112,9 +1113,10 @@ pack_provider_status(msgpack_packer *pk, const struct vigil_provider *p)
 		status = VIGIL_ST_PAUSED;
 	age = vigil_prober_age_ns(&vd->cli, p->idx);
 	agg_age = vigil_aggregator_age_ns(&vd->cli);
-	lim = 3ull * (p->info.interval_ms ? p->info.interval_ms : 1000) *
-	    1000000ull;
-	stale = !paused && (age > lim || agg_age > 5000000000ull);
+	lim = (uint64_t)SETTINGS_PROBER_STALE_MULT * (p->info.interval_ms ?
+	    p->info.interval_ms : 1000) * 1000000ull;
+	stale = !paused && (age > lim || agg_age >
+	    (uint64_t)SETTINGS_AGG_STALE_MS * 1000000ull);
 
 	msgpack_pack_map(pk, 12);
 	mp_kv_str(pk, "name", p->info.name);
