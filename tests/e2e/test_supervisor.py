@@ -390,7 +390,7 @@ def test_log_level_reload():
     """A reload that changes only log_level restarts nobody: the probers,
     the spawner, the aggregator and vigil-api keep their pids, and each
     takes the new level (set_log_level) without an error."""
-    h = tp.Harness("loglevel")
+    h = harness.Harness("loglevel")
     try:
         names = ["l1", "l2"]
         provs = [{"name": n, "kind": "http",
