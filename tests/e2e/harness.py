@@ -6,7 +6,7 @@ imports another.
 - counting: ok() (and result(), the same with the name first), note();
   passed and failures: a test exits non-zero when harness.failures is;
 - paths and processes: binpath, public_binpath, free_port, wait_for,
-  rss_kb, pid_alive, children_of, argv0, kill_pid, guarded,
+  rss_kb, pid_alive, children_of, cmdline, argv0, kill_pid, guarded,
   stop_process, role_pid, drop_to, as_user;
 - the control protocol (python3-msgpack): need_msgpack, frame,
   recv_frame, ctl_connect, ctl_send, err_code, ctl_call;
@@ -191,6 +191,16 @@ def children_of(pid):
         except (OSError, ValueError, IndexError):
             pass
     return out
+
+
+def cmdline(pid):
+    """pid's /proc cmdline split at NULs (a trailing ""); [] if gone."""
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            raw = f.read()
+    except OSError:
+        return []
+    return [a.decode(errors="replace") for a in raw.split(b"\0")]
 
 
 def argv0(pid):

@@ -17,16 +17,9 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
 from harness import ok, wait_for, binpath, pid_alive  # noqa: E402
+from harness import cmdline as argv_of  # noqa: E402
 
 NAMES = ["s%d" % i for i in range(6)]
-
-
-def argv_of(pid):
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return [a.decode() for a in f.read().split(b"\0")]
-    except OSError:
-        return []
 
 
 def ppid_of(pid):

@@ -366,24 +366,11 @@ def test_silence_webhook():
 
 # ---- sd_notify ---------------------------------------------------------------
 
-def children_of(pid):
+def children_argv(pid):
     """{pid: argv[0] and argv[1]} of the live processes whose parent is
     pid (probers forked by the spawner are re-parented to vigild)."""
-    out = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                st = f.read()
-            with open("/proc/%s/cmdline" % d, "rb") as f:
-                argv = f.read().split(b"\0")
-        except OSError:
-            continue
-        fields = st[st.rindex(")") + 2:].split()
-        if fields[0] != "Z" and int(fields[1]) == pid:
-            out[int(d)] = b" ".join(argv[:2]).decode(errors="replace")
-    return out
+    return {k: " ".join(harness.cmdline(k)[:2])
+            for k in harness.children_of(pid) if pid_alive(k)}
 
 
 def test_log_level_reload():
@@ -397,11 +384,11 @@ def test_log_level_reload():
                   "base_url": "http://127.0.0.1:9"} for n in names]
         h.write_conf(provs)
         h.start(wait_providers=names)
-        ok(wait_for(lambda: len(children_of(h.proc.pid)) >= 5, 10),
+        ok(wait_for(lambda: len(children_argv(h.proc.pid)) >= 5, 10),
            "log_level reload: two probers, the spawner, the aggregator "
-           "and vigil-api are up", children_of(h.proc.pid))
+           "and vigil-api are up", children_argv(h.proc.pid))
         time.sleep(0.5)
-        before = children_of(h.proc.pid)
+        before = children_argv(h.proc.pid)
         for level in ("debug", "warn"):
             h.write_conf(provs, "log_level = %s" % level)
             # (at warn, vigild does not log "reload done": ask for it)
@@ -409,7 +396,7 @@ def test_log_level_reload():
             ok(r.get("ok") is True, "log_level reload: reloaded to %s" %
                level, r)
             time.sleep(1.0)
-            after = children_of(h.proc.pid)
+            after = children_argv(h.proc.pid)
             ok(after == before, "log_level reload to %s: every child "
                "keeps its pid" % level, (before, after))
         log = h.logtext()
