@@ -59,8 +59,10 @@ send_reply(int fd, uint64_t id, const char *code, const char *msg,
 
 /*
  * Wait (at most timeout_ms) for the first frame on fd and apply it if it
- * is `configure`: listen, prometheus, log_level, aggregator_stale_ms.
- * Unknown keys are ignored (vigild sends the whole [vigil] section).
+ * is `configure`: listen, prometheus, log_level.  Unknown keys are
+ * ignored (vigild sends the whole [vigil] section; the staleness limit is
+ * not a setting but VIGIL_AGG_STALE_NS, vigil.h, so that vigil-api and
+ * vigild cannot judge the same beat differently).
  * Returns 0 (and *id = the request id to answer), or -1 with err filled.
  */
 int
@@ -94,9 +96,6 @@ api_ctl_configure(int fd, int timeout_ms, struct api_settings *set,
 		set->prometheus = b;
 	if (mp_get_uint(args, "log_level", &v) == 0 && v <= 2)
 		set->log_level = (int)v;
-	if (mp_get_uint(args, "aggregator_stale_ms", &v) == 0 && v > 0 &&
-	    v < 3600000)
-		set->agg_stale_ns = v * 1000000ull;
 	(void)mp_get_str(args, "listen", set->listen, sizeof(set->listen));
 	msgpack_unpacked_destroy(&u);
 	return 0;
