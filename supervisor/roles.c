@@ -26,7 +26,6 @@
 #include "vigild.h"
 
 #define KEY_MAX			4096
-#define API_AGG_STALE_MS	5000
 #define LOG_LEVEL_MS		2000	/* set_log_level answered within */
 #define CONFIRM_MAX		100	/* the prober's limit on confirm_failures */
 
@@ -616,11 +615,10 @@ api_configure(struct proc *p, msgpack_packer *pk, char *err, size_t errlen)
 	(void)p;
 	(void)err;
 	(void)errlen;
-	msgpack_pack_map(pk, 4);
+	msgpack_pack_map(pk, 3);
 	mp_kv_str(pk, "listen", vd->listen);
 	mp_kv_bool(pk, "prometheus", vd->conf.prometheus);
 	mp_kv_uint(pk, "log_level", (uint64_t)vd->conf.log_level);
-	mp_kv_uint(pk, "aggregator_stale_ms", API_AGG_STALE_MS);
 	return 0;
 }
 
