@@ -1365,12 +1365,13 @@ vigil_aggregator_stale(const struct vigil_client *c, uint64_t now)
 }
 
 /*
- * 1 when p's data may be old because a writer stopped.  A paused provider
- * is never stale: its status comes from the directory (vigild's), and its
- * prober is meant to be quiet.  Otherwise it is stale when the aggregator
- * is (vigil_aggregator_stale), or when it is enabled and its prober's beat
- * is older than VIGIL_PROBER_STALE_INTERVALS of its intervals (or never
- * came; an interval of 0 counts as VIGIL_AGG_STALE_NS).
+ * 1 when p's data may be old because a writer stopped: when the aggregator
+ * is stale (vigil_aggregator_stale: every provider is, paused ones too, so
+ * that stale data is never shown as fresh), or when p is enabled, not
+ * paused, and its prober's beat is older than VIGIL_PROBER_STALE_INTERVALS
+ * of its intervals (or never came; an interval of 0 counts as
+ * VIGIL_AGG_STALE_NS).  A paused or disabled provider's prober is not
+ * expected to produce data, so its beat does not count.
  */
 static inline int
 vigil_provider_stale(const struct vigil_client *c,
@@ -1378,11 +1379,10 @@ vigil_provider_stale(const struct vigil_client *c,
 {
 	uint64_t lim;
 
-	if (p->info.flags & VIGIL_PF_PAUSED)
-		return 0;
 	if (vigil_aggregator_stale(c, now))
 		return 1;
-	if (!(p->info.flags & VIGIL_PF_ENABLED))
+	if (!(p->info.flags & VIGIL_PF_ENABLED) ||
+	    (p->info.flags & VIGIL_PF_PAUSED))
 		return 0;
 	lim = (uint64_t)VIGIL_PROBER_STALE_INTERVALS * p->info.interval_ms *
 	    UINT64_C(1000000);

@@ -58,17 +58,17 @@ static const struct rm_case cases[] = {
 		VIGIL_ST_HEALTHY, 0 },
 	    { PAUSED, VIGIL_ST_HEALTHY, 1, 1000, 1 * S,
 		VIGIL_ST_PAUSED, 0 } }, VIGIL_ST_PAUSED },
-	{ "all paused: paused, never stale (quiet probers)", 1 * S, {
+	{ "all paused: paused, quiet probers are not stale", 1 * S, {
 	    { PAUSED, VIGIL_ST_PAUSED, 1, 1000, 60 * S,
 		VIGIL_ST_PAUSED, 0 },
 	    { PAUSED, VIGIL_ST_PAUSED, 0, 1000, NEVER,
 		VIGIL_ST_PAUSED, 0 } }, VIGIL_ST_PAUSED },
-	{ "stale aggregator: overall unknown, every unpaused one stale",
+	{ "stale aggregator: overall unknown, every provider stale",
 	    6 * S, {
 	    { EN, VIGIL_ST_HEALTHY, 1, 1000, 1 * S,
 		VIGIL_ST_HEALTHY, 1 },
 	    { PAUSED, VIGIL_ST_PAUSED, 1, 1000, 1 * S,
-		VIGIL_ST_PAUSED, 0 },
+		VIGIL_ST_PAUSED, 1 },
 	    { VIGIL_PF_IN_USE, VIGIL_ST_UNKNOWN, 0, 1000, NEVER,
 		VIGIL_ST_UNKNOWN, 1 } }, VIGIL_ST_UNKNOWN },
 	{ "aggregator never beat: overall unknown, stale", NEVER, {
