@@ -22,7 +22,7 @@
 #include "circuit.h"
 
 static void	circuit_open(struct circuit *, uint64_t,
-		    const struct agg_conf *, int, double, double);
+		    const struct conf *, int, double, double);
 static int	route_cmp(const void *, const void *);
 
 void
@@ -34,7 +34,7 @@ circuit_init(struct circuit *cb)
 
 /* The cool-down after the n-th open in a row (n >= 1), in ns. */
 uint64_t
-circuit_cooldown_ns(uint32_t n, const struct agg_conf *c)
+circuit_cooldown_ns(uint32_t n, const struct conf *c)
 {
 	uint64_t ms = c->circuit_cooldown_ms, max = c->circuit_cooldown_max_ms;
 
@@ -49,7 +49,7 @@ circuit_cooldown_ns(uint32_t n, const struct agg_conf *c)
 
 /* Open at now, by (enum circuit_by) value reaching threshold. */
 static void
-circuit_open(struct circuit *cb, uint64_t now, const struct agg_conf *c,
+circuit_open(struct circuit *cb, uint64_t now, const struct conf *c,
     int by, double value, double threshold)
 {
 	cb->state = VIGIL_CB_OPEN;
@@ -71,7 +71,7 @@ circuit_open(struct circuit *cb, uint64_t now, const struct agg_conf *c,
  */
 int
 circuit_sample(struct circuit *cb, int ok, int windowed,
-    const struct vigil_window *w, uint64_t now, const struct agg_conf *c)
+    const struct vigil_window *w, uint64_t now, const struct conf *c)
 {
 	uint32_t n, f;
 
@@ -152,7 +152,7 @@ circuit_tick(struct circuit *cb, uint64_t now)
  * (0 failures in a row, or the rate since the close), for the resolved.
  */
 void
-circuit_figure(const struct circuit *cb, const struct agg_conf *c,
+circuit_figure(const struct circuit *cb, const struct conf *c,
     double *value, double *threshold)
 {
 	if (cb->state != VIGIL_CB_CLOSED) {

@@ -9,7 +9,7 @@
 
 #include <vigil/vigil.h>
 
-#include "agg.h"
+#include "settings.h"
 
 /* What opened the circuit: the figure of its circuit_open alert. */
 enum circuit_by {
@@ -41,12 +41,12 @@ struct route_cand {
 };
 
 void		circuit_init(struct circuit *);
-uint64_t	circuit_cooldown_ns(uint32_t, const struct agg_conf *);
+uint64_t	circuit_cooldown_ns(uint32_t, const struct conf *);
 int		circuit_sample(struct circuit *, int, int,
 		    const struct vigil_window *, uint64_t,
-		    const struct agg_conf *);
+		    const struct conf *);
 int		circuit_tick(struct circuit *, uint64_t);
-void		circuit_figure(const struct circuit *, const struct agg_conf *,
+void		circuit_figure(const struct circuit *, const struct conf *,
 		    double *, double *);
 double		circuit_score(double, double);
 size_t		route_order(struct route_cand *, size_t, uint32_t *);

@@ -27,30 +27,9 @@ static void	agg_alert(struct agg *, struct agg_prov *,
 static void	agg_route(struct agg *, uint64_t);
 static void	agg_rebuild(struct agg *, struct agg_prov *, uint64_t);
 static void	agg_restore_alerts(struct agg *, struct agg_prov *, int);
-static uint32_t	agg_hold(const struct agg_conf *);
+static uint32_t	agg_hold(const struct conf *);
 static void	agg_counters_in(struct vigil_stats *,
 		    const struct persist_counters *);
-
-void
-agg_conf_defaults(struct agg_conf *c)
-{
-	memset(c, 0, sizeof(*c));
-	c->warning_error_rate = 50;
-	c->critical_error_rate = 80;
-	c->latency_warning_ms = 2000;
-	c->min_samples = 5;
-	c->down_after = 4;
-	c->circuit_failures = 5;
-	c->circuit_successes = 2;
-	c->circuit_cooldown_ms = 30000;
-	c->circuit_cooldown_max_ms = 600000;
-	c->alert_cooldown_ms = 300000;
-	c->persist_interval_ms = 60000;
-	c->webhook_timeout_ms = 5000;
-	c->webhook_retries = 5;
-	c->monitoring_enabled = 1;
-	c->log_level = 1;
-}
 
 /* FNV-1a of the name, mixed with the slot's creation time. */
 uint64_t
@@ -72,7 +51,7 @@ agg_ident(const char *name, uint64_t added)
  * snap (agg_free frees it).
  */
 int
-agg_init(struct agg *a, struct segment *seg, const struct agg_conf *c,
+agg_init(struct agg *a, struct segment *seg, const struct conf *c,
     struct persist_snap *snap, char *err, size_t errlen)
 {
 	const struct vigil_layout *h = &seg->lay;
@@ -175,7 +154,7 @@ agg_counters_in(struct vigil_stats *s, const struct persist_counters *c)
  * raised again.
  */
 static uint32_t
-agg_hold(const struct agg_conf *c)
+agg_hold(const struct conf *c)
 {
 	uint32_t n = c->min_samples;
 
@@ -440,7 +419,7 @@ agg_alert(struct agg *a, struct agg_prov *p, struct alert_event *ev,
 static void
 agg_alerts(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall)
 {
-	const struct agg_conf *c = &a->conf;
+	const struct conf *c = &a->conf;
 	struct alert_event ev;
 	double v, t;
 	int lvl;

@@ -10,7 +10,7 @@
 
 #include <vigil/vigil.h>
 
-#include "agg.h"
+#include "settings.h"
 #include "alert.h"
 #include "circuit.h"
 #include "persist.h"
@@ -50,7 +50,7 @@ struct agg_prov {
 struct agg {
 	struct segment *seg;
 	struct vigil_client cl;		/* reader view of the same mapping */
-	struct agg_conf conf;
+	struct conf conf;
 	uint32_t cap;
 	struct agg_prov *p;		/* [cap] */
 	struct ring_writer alerts;
@@ -66,7 +66,7 @@ struct agg {
 	uint64_t lost;
 };
 
-int	agg_init(struct agg *, struct segment *, const struct agg_conf *,
+int	agg_init(struct agg *, struct segment *, const struct conf *,
 	    struct persist_snap *, char *, size_t);
 void	agg_free(struct agg *);
 void	agg_sync_dir(struct agg *, uint64_t, int);

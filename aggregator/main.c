@@ -26,6 +26,7 @@
 #include <event2/event.h>
 #include <msgpack.h>
 
+#include "child.h"
 #include "engine.h"
 #include "frame.h"
 #include "log.h"
@@ -36,16 +37,12 @@
 #include "webhook.h"
 
 #define SEG_FD		3
-#define CTL_FD		4
 #define AGG_TICK_MS	50	/* lag from a sample to its judgement */
-#define AGG_CONFIGURE_MS 30000
-#define AGG_EXIT_NORESTART 125
 
 struct aggd {
 	struct event_base *base;
 	struct event *ev_tick;
 	struct event *ev_persist;
-	struct event *ev_ctl;
 	struct event *ev_term;
 	struct event *ev_int;
 	struct segment seg;
@@ -53,29 +50,39 @@ struct aggd {
 	struct agg agg;
 	struct webhook *wh;
 	uint32_t tick_ms;
-	unsigned char *in;		/* fd 4 input, FRAME_HDR + FRAME_MAX */
-	size_t inlen;
-	int exit_code;
+	struct child ch;		/* fd 4, vigild */
 	/* Set when a snapshot could be neither read nor moved aside: a save
 	 * would replace it, so nothing is saved in this run. */
 	int persist_off;
 };
 
 static void	usage(void) __attribute__((noreturn));
-static int	conf_from_args(const msgpack_object *, struct agg_conf *,
-		    uint32_t *, char *, size_t);
-static int	send_reply(int, msgpack_sbuffer *);
-static void	reply_err(uint64_t, const char *, const char *);
+static int	conf_from_args(const msgpack_object *, void *, char *, size_t);
 static void	deliver(const struct vigil_alert *, const char *, void *);
 static int	save_state(struct aggd *, char *, size_t);
+static struct persist_snap *load_state(struct aggd *);
+static void	add_events(struct aggd *);
 static void	tick_cb(evutil_socket_t, short, void *);
 static void	persist_cb(evutil_socket_t, short, void *);
 static void	signal_cb(evutil_socket_t, short, void *);
-static void	ctl_cb(evutil_socket_t, short, void *);
-static void	ctl_dispatch(struct aggd *, const msgpack_object *);
-static void	op_silence(struct aggd *, uint64_t, const msgpack_object *, int);
-static void	op_ping(struct aggd *, uint64_t);
-static void	op_persist(struct aggd *, uint64_t);
+static void	silence(struct aggd *, uint64_t, const msgpack_object *, int);
+static void	op_silence(struct child *, uint64_t, const msgpack_object *,
+		    void *);
+static void	op_unsilence(struct child *, uint64_t, const msgpack_object *,
+		    void *);
+static void	op_ping(struct child *, uint64_t, const msgpack_object *,
+		    void *);
+static void	op_persist(struct child *, uint64_t, const msgpack_object *,
+		    void *);
+
+/* After configure (docs/internals.md); set_log_level is common/child.c's,
+ * ping is ours: it carries the counters. */
+static const struct child_op agg_ops[] = {
+	{ "silence", op_silence },
+	{ "unsilence", op_unsilence },
+	{ "ping", op_ping },
+	{ "persist", op_persist },
+};
 
 static void
 usage(void)
@@ -87,119 +94,29 @@ usage(void)
 }
 
 /*
- * The configure args (docs/internals.md; keys as in struct conf, with
- * _ms for durations).  Every key is optional; a key of the wrong type or
- * out of range is an error.
+ * The configure args (docs/internals.md): the [vigil] keys the table
+ * gives the aggregator, checked as vigil.conf's (settings_decode), and
+ * tick_ms, which only the tests send.
  */
 static int
-conf_from_args(const msgpack_object *args, struct agg_conf *c,
-    uint32_t *tick_ms, char *err, size_t errlen)
+conf_from_args(const msgpack_object *args, void *arg, char *err,
+    size_t errlen)
 {
-	static const struct {
-		const char *key;
-		size_t off;
-		uint32_t min, max;
-	} u32[] = {
-#define K(f, lo, hi) { #f, offsetof(struct agg_conf, f), lo, hi }
-		K(warning_error_rate, 1, 100),
-		K(critical_error_rate, 1, 100),
-		K(latency_warning_ms, 0, 3600000),
-		K(min_samples, 1, 100000),
-		K(down_after, 0, 100000),
-		K(circuit_failures, 0, 100000),
-		K(circuit_successes, 1, 100000),
-		K(circuit_cooldown_ms, 1, 86400000),
-		K(circuit_cooldown_max_ms, 1, 86400000),
-		K(alert_cooldown_ms, 0, 86400000),
-		K(persist_interval_ms, 100, 86400000),
-		K(webhook_timeout_ms, 100, 600000),
-		K(webhook_retries, 0, 100),
-#undef K
-	};
+	struct aggd *d = arg;
 	uint64_t v;
-	int b, rc;
-	size_t i;
+	int rc;
 
-	if (args == NULL || args->type != MSGPACK_OBJECT_MAP) {
-		snprintf(err, errlen, "configure: args is not a map");
+	if (settings_decode(SR_AGG, args, &d->agg.conf, NULL, err, errlen) ==
+	    -1)
 		return -1;
-	}
-	for (i = 0; i < sizeof(u32) / sizeof(u32[0]); i++) {
-		rc = mp_get_uint(args, u32[i].key, &v);
-		if (rc == -1)
-			continue;
-		if (rc != 0 || v < u32[i].min || v > u32[i].max) {
-			snprintf(err, errlen, "configure: %s: not an integer "
-			    "in %u..%u", u32[i].key, u32[i].min, u32[i].max);
-			return -1;
-		}
-		*(uint32_t *)(void *)((char *)c + u32[i].off) = (uint32_t)v;
-	}
-	if (c->warning_error_rate > c->critical_error_rate) {
-		snprintf(err, errlen, "configure: warning_error_rate above "
-		    "critical_error_rate");
-		return -1;
-	}
-	if ((rc = mp_get_uint(args, "log_level", &v)) == 0 && v <= 2)
-		c->log_level = (int)v;
-	else if (rc != -1) {
-		snprintf(err, errlen, "configure: log_level: 0, 1 or 2");
-		return -1;
-	}
-	if ((rc = mp_get_bool(args, "monitoring_enabled", &b)) == 0)
-		c->monitoring_enabled = b;
-	else if (rc != -1) {
-		snprintf(err, errlen, "configure: monitoring_enabled: not a "
-		    "bool");
-		return -1;
-	}
 	if ((rc = mp_get_uint(args, "tick_ms", &v)) == 0 && v >= 10 &&
 	    v <= 10000)
-		*tick_ms = (uint32_t)v;
+		d->tick_ms = (uint32_t)v;
 	else if (rc != -1) {
-		snprintf(err, errlen, "configure: tick_ms: 10..10000");
-		return -1;
-	}
-	rc = mp_get_str(args, "state_dir", c->state_dir, sizeof(c->state_dir));
-	if (rc == -2) {
-		snprintf(err, errlen, "configure: state_dir: not a string or "
-		    "too long");
-		return -1;
-	}
-	rc = mp_get_str(args, "webhook_url", c->webhook_url,
-	    sizeof(c->webhook_url));
-	if (rc == -2) {
-		/* Never echo the value: it may hold a token. */
-		snprintf(err, errlen, "configure: webhook_url: not a string "
-		    "or too long");
+		snprintf(err, errlen, "tick_ms: 10..10000");
 		return -1;
 	}
 	return 0;
-}
-
-static int
-send_reply(int fd, msgpack_sbuffer *sb)
-{
-	char err[128];
-
-	if (frame_send(fd, sb->data, sb->size, err, sizeof(err)) == -1) {
-		log_warnx("control: %s", err);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-reply_err(uint64_t id, const char *code, const char *msg)
-{
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	mp_reply_err(&pk, id, code, msg);
-	send_reply(CTL_FD, &sb);
-	msgpack_sbuffer_destroy(&sb);
 }
 
 /*
@@ -252,6 +169,65 @@ save_state(struct aggd *d, char *err, size_t errlen)
 	return rc;
 }
 
+/*
+ * The snapshot in state_dir, or NULL: none, no state_dir, or a bad one
+ * (reported; moved aside, or if it could not be, persistence is off for
+ * this run so that it is never overwritten).
+ */
+static struct persist_snap *
+load_state(struct aggd *d)
+{
+	struct persist_snap *snap;
+	char err[512];
+	int rc;
+
+	if (d->agg.conf.state_dir[0] == '\0')
+		return NULL;
+	if ((snap = calloc(1, sizeof(*snap))) == NULL)
+		fatal("calloc");
+	rc = persist_load(d->agg.conf.state_dir, snap, err, sizeof(err));
+	if (rc == PERSIST_LOADED) {
+		log_info("state restored from %s/%s: %zu providers, %zu "
+		    "alerts", d->agg.conf.state_dir, PERSIST_FILE, snap->nprov,
+		    snap->nalerts);
+		return snap;
+	}
+	if (rc == PERSIST_ASIDE)
+		log_warnx("state: %s", err);
+	else if (rc == PERSIST_STUCK) {
+		log_warnx("state: %s", err);
+		log_warnx("state: persistence is off until restart");
+		d->persist_off = 1;
+	}
+	free(snap);
+	return NULL;
+}
+
+/* The tick, the snapshot period and the signals, on d's loop. */
+static void
+add_events(struct aggd *d)
+{
+	struct timeval tv;
+
+	d->ev_tick = event_new(d->base, -1, EV_PERSIST, tick_cb, d);
+	d->ev_persist = event_new(d->base, -1, EV_PERSIST, persist_cb, d);
+	d->ev_term = evsignal_new(d->base, SIGTERM, signal_cb, d);
+	d->ev_int = evsignal_new(d->base, SIGINT, signal_cb, d);
+	if (d->ev_tick == NULL || d->ev_persist == NULL ||
+	    d->ev_term == NULL || d->ev_int == NULL)
+		fatalx("event_new failed");
+	tv.tv_sec = d->tick_ms / 1000;
+	tv.tv_usec = (d->tick_ms % 1000) * 1000;
+	event_add(d->ev_tick, &tv);
+	if (d->agg.conf.state_dir[0] != '\0' && !d->persist_off) {
+		tv.tv_sec = d->agg.conf.persist_interval_ms / 1000;
+		tv.tv_usec = (d->agg.conf.persist_interval_ms % 1000) * 1000;
+		event_add(d->ev_persist, &tv);
+	}
+	event_add(d->ev_term, NULL);
+	event_add(d->ev_int, NULL);
+}
+
 static void
 tick_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -293,29 +269,29 @@ signal_cb(evutil_socket_t sig, short what, void *arg)
 
 /* silence {provider, until_wall_ns, reason} and unsilence {provider}. */
 static void
-op_silence(struct aggd *d, uint64_t id, const msgpack_object *args, int on)
+silence(struct aggd *d, uint64_t id, const msgpack_object *args, int on)
 {
 	char name[VIGIL_NAME_MAX], reason[128] = "";
 	struct agg_prov *p = NULL;
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
 	uint64_t until = 0;
 	uint32_t i;
 
 	if (mp_get_str(args, "provider", name, sizeof(name)) != 0) {
-		reply_err(id, "bad_args", "provider: missing or not a name");
+		(void)child_reply_err(&d->ch, id, "bad_args", "provider: "
+		    "missing or not a name");
 		return;
 	}
 	if (on) {
 		if (mp_get_uint(args, "until_wall_ns", &until) != 0 ||
 		    until == 0) {
-			reply_err(id, "bad_args", "until_wall_ns: missing or "
-			    "not a positive integer");
+			(void)child_reply_err(&d->ch, id, "bad_args",
+			    "until_wall_ns: missing or not a positive "
+			    "integer");
 			return;
 		}
 		if (mp_get_str(args, "reason", reason, sizeof(reason)) == -2) {
-			reply_err(id, "bad_args", "reason: not a string or "
-			    "too long");
+			(void)child_reply_err(&d->ch, id, "bad_args",
+			    "reason: not a string or too long");
 			return;
 		}
 	}
@@ -327,7 +303,8 @@ op_silence(struct aggd *d, uint64_t id, const msgpack_object *args, int on)
 				d->agg.p[i].dirty = 1;
 			}
 	} else if ((p = agg_find(&d->agg, name)) == NULL) {
-		reply_err(id, "not_found", "no such provider");
+		(void)child_reply_err(&d->ch, id, "not_found", "no such "
+		    "provider");
 		return;
 	} else {
 		p->s.silenced_until_wall_ns = until;
@@ -339,22 +316,36 @@ op_silence(struct aggd *d, uint64_t id, const msgpack_object *args, int on)
 		    (unsigned long long)until, reason[0] ? ": " : "", reason);
 	else
 		log_info("unsilence %s", name);
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	mp_reply_ok(&pk, id);
-	msgpack_pack_map(&pk, 0);
-	send_reply(CTL_FD, &sb);
-	msgpack_sbuffer_destroy(&sb);
+	(void)child_reply_ok(&d->ch, id);
+}
+
+static void
+op_silence(struct child *ch, uint64_t id, const msgpack_object *args,
+    void *arg)
+{
+	(void)ch;
+	silence(arg, id, args, 1);
+}
+
+static void
+op_unsilence(struct child *ch, uint64_t id, const msgpack_object *args,
+    void *arg)
+{
+	(void)ch;
+	silence(arg, id, args, 0);
 }
 
 /* ping: liveness plus the counters an operator wants to see. */
 static void
-op_ping(struct aggd *d, uint64_t id)
+op_ping(struct child *ch, uint64_t id, const msgpack_object *args,
+    void *arg)
 {
+	struct aggd *d = arg;
 	struct webhook_stats ws;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 
+	(void)args;
 	memset(&ws, 0, sizeof(ws));
 	if (d->wh != NULL)
 		webhook_stats(d->wh, &ws);
@@ -375,131 +366,38 @@ op_ping(struct aggd *d, uint64_t id)
 	mp_kv_uint(&pk, "given_up", ws.given_up);
 	mp_kv_uint(&pk, "dropped", ws.dropped);
 	mp_kv_uint(&pk, "pending", ws.pending);
-	send_reply(CTL_FD, &sb);
+	if (child_send(ch, &sb) == -1)
+		log_warnx("%s", ch->err);
 	msgpack_sbuffer_destroy(&sb);
 }
 
 static void
-op_persist(struct aggd *d, uint64_t id)
+op_persist(struct child *ch, uint64_t id, const msgpack_object *args,
+    void *arg)
 {
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
+	struct aggd *d = arg;
 	char err[512];
 
+	(void)args;
 	if (d->agg.conf.state_dir[0] == '\0') {
-		reply_err(id, "no_state_dir", "state_dir is not set");
+		(void)child_reply_err(ch, id, "no_state_dir", "state_dir is "
+		    "not set");
 		return;
 	}
 	if (save_state(d, err, sizeof(err)) == -1) {
 		log_warnx("persist: %s", err);
-		reply_err(id, "persist_failed", err);
+		(void)child_reply_err(ch, id, "persist_failed", err);
 		return;
 	}
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	mp_reply_ok(&pk, id);
-	msgpack_pack_map(&pk, 0);
-	send_reply(CTL_FD, &sb);
-	msgpack_sbuffer_destroy(&sb);
-}
-
-static void
-ctl_dispatch(struct aggd *d, const msgpack_object *m)
-{
-	static const msgpack_object empty = { .type = MSGPACK_OBJECT_MAP };
-	const msgpack_object *op, *args;
-	uint64_t id = 0;
-
-	if (mp_get_uint(m, "id", &id) != 0) {
-		log_warnx("control: request without an id");
-		return;
-	}
-	op = mp_get(m, "op");
-	if ((args = mp_get(m, "args")) == NULL)
-		args = &empty;
-	if (op == NULL || op->type != MSGPACK_OBJECT_STR) {
-		reply_err(id, "bad_request", "op: missing or not a string");
-		return;
-	}
-	if (args->type != MSGPACK_OBJECT_MAP) {
-		reply_err(id, "bad_request", "args: not a map");
-		return;
-	}
-	if (mp_streq(op, "ping"))
-		op_ping(d, id);
-	else if (mp_streq(op, "silence"))
-		op_silence(d, id, args, 1);
-	else if (mp_streq(op, "unsilence"))
-		op_silence(d, id, args, 0);
-	else if (mp_streq(op, "persist"))
-		op_persist(d, id);
-	else
-		reply_err(id, "unknown_op", "unknown operation");
-}
-
-/*
- * fd 4 is readable: take what is there, decode every whole frame.  EOF
- * (vigild gone) or a malformed frame ends the loop: a supervisor that
- * sends garbage is not one to keep talking to.
- */
-static void
-ctl_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct aggd *d = arg;
-	msgpack_unpacked u;
-	char err[256];
-	size_t used;
-	ssize_t n;
-	int rc;
-
-	(void)what;
-	n = read(fd, d->in + d->inlen, FRAME_HDR + FRAME_MAX - d->inlen);
-	if (n == -1) {
-		if (errno == EINTR || errno == EAGAIN)
-			return;
-		log_warn("control: read");
-		event_base_loopbreak(d->base);
-		return;
-	}
-	if (n == 0) {
-		log_info("control socket closed: stopping");
-		event_base_loopbreak(d->base);
-		return;
-	}
-	d->inlen += (size_t)n;
-	for (;;) {
-		msgpack_unpacked_init(&u);
-		rc = frame_parse(d->in, d->inlen, &used, &u, err, sizeof(err));
-		if (rc == FRAME_MORE) {
-			msgpack_unpacked_destroy(&u);
-			return;
-		}
-		if (rc != FRAME_OK) {
-			msgpack_unpacked_destroy(&u);
-			log_warnx("control: %s: stopping", err);
-			d->exit_code = 1;
-			event_base_loopbreak(d->base);
-			return;
-		}
-		ctl_dispatch(d, &u.data);
-		msgpack_unpacked_destroy(&u);
-		memmove(d->in, d->in + used, d->inlen - used);
-		d->inlen -= used;
-	}
+	(void)child_reply_ok(ch, id);
 }
 
 int
 main(int argc, char *argv[])
 {
 	struct aggd d;
-	struct agg_conf conf;
+	struct conf conf;
 	struct persist_snap *snap = NULL;
-	msgpack_unpacked u;
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	struct timeval tv;
-	const msgpack_object *op;
-	uint64_t cfg_id = 0;
 	char err[512];
 	int rc;
 
@@ -510,47 +408,28 @@ main(int argc, char *argv[])
 	/* Before the segment or the webhook's token: common/priv.c. */
 	if (priv_child_init(err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
-		exit(AGG_EXIT_NORESTART);
+		exit(EXIT_PERMANENT);
 	}
 	signal(SIGPIPE, SIG_IGN);
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 	memset(&d, 0, sizeof(d));
 	d.tick_ms = AGG_TICK_MS;
-	agg_conf_defaults(&d.agg.conf);
+	settings_defaults(&d.agg.conf);
 
 	/* 1. The configure request. */
-	msgpack_unpacked_init(&u);
-	rc = frame_recv(CTL_FD, AGG_CONFIGURE_MS, &u, err, sizeof(err));
-	if (rc != FRAME_OK) {
-		if (rc == FRAME_EOF)
-			snprintf(err, sizeof(err), "closed before configure");
-		else if (rc == FRAME_TIMEOUT)
-			snprintf(err, sizeof(err), "no configure request");
-		fatalx("control socket (fd %d): %s", CTL_FD, err);
+	child_init(&d.ch, CHILD_FD, agg_ops, sizeof(agg_ops) /
+	    sizeof(agg_ops[0]), &d);
+	rc = child_configure(&d.ch, CHILD_CONFIGURE_MS, conf_from_args, &d,
+	    err, sizeof(err));
+	if (rc == CHILD_EOF)
+		exit(0);	/* vigild went away first: nothing to do */
+	if (rc == CHILD_ERR) {
+		log_warnx("%s", err);
+		exit(EXIT_PERMANENT);
 	}
-	op = mp_get(&u.data, "op");
-	if (mp_get_uint(&u.data, "id", &cfg_id) != 0 || op == NULL ||
-	    !mp_streq(op, "configure")) {
-		reply_err(cfg_id, "bad_request", "expected configure first");
-		log_warnx("first request is not configure");
-		exit(AGG_EXIT_NORESTART);
-	}
-	{
-		struct agg_conf c;
-
-		agg_conf_defaults(&c);
-		if (conf_from_args(mp_get(&u.data, "args"), &c, &d.tick_ms,
-		    err, sizeof(err)) == -1) {
-			log_warnx("%s", err);
-			reply_err(cfg_id, "bad_configure", err);
-			exit(AGG_EXIT_NORESTART);
-		}
-		if (c.webhook_url[0] != '\0')
-			log_secret(c.webhook_url);
-		log_setlevel(c.log_level);
-		d.agg.conf = c;
-	}
-	msgpack_unpacked_destroy(&u);
+	if (d.agg.conf.webhook_url[0] != '\0')
+		log_secret(d.agg.conf.webhook_url);
+	log_setlevel(d.agg.conf.log_level);
 
 	/* 2. The segment. */
 	if (seg_map_fd(&d.seg, SEG_FD, 1, err, sizeof(err)) == -1 ||
@@ -558,39 +437,18 @@ main(int argc, char *argv[])
 		if (d.seg.base != NULL)
 			snprintf(err, sizeof(err), "segment not initialised");
 		log_warnx("segment (fd %d): %s", SEG_FD, err);
-		reply_err(cfg_id, "bad_segment", err);
-		exit(AGG_EXIT_NORESTART);
+		(void)child_fail(&d.ch, "bad_segment", err);
+		exit(EXIT_PERMANENT);
 	}
 
 	/* 3. The snapshot: a bad one is reported, kept aside, skipped. */
-	if (d.agg.conf.state_dir[0] != '\0') {
-		if ((snap = calloc(1, sizeof(*snap))) == NULL)
-			fatal("calloc");
-		rc = persist_load(d.agg.conf.state_dir, snap, err,
-		    sizeof(err));
-		if (rc == PERSIST_LOADED)
-			log_info("state restored from %s/%s: %zu providers, "
-			    "%zu alerts", d.agg.conf.state_dir, PERSIST_FILE,
-			    snap->nprov, snap->nalerts);
-		else {
-			if (rc == PERSIST_ASIDE)
-				log_warnx("state: %s", err);
-			else if (rc == PERSIST_STUCK) {
-				log_warnx("state: %s", err);
-				log_warnx("state: persistence is off until "
-				    "restart");
-				d.persist_off = 1;
-			}
-			free(snap);
-			snap = NULL;
-		}
-	}
+	snap = load_state(&d);
 	/* agg_init zeroes d.agg first: hand it a copy of the settings. */
 	conf = d.agg.conf;
 	if (agg_init(&d.agg, &d.seg, &conf, snap, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
-		reply_err(cfg_id, "init_failed", err);
-		exit(AGG_EXIT_NORESTART);
+		(void)child_fail(&d.ch, "init_failed", err);
+		exit(EXIT_PERMANENT);
 	}
 	d.agg.ax.deliver = deliver;
 	d.agg.ax.arg = &d;
@@ -605,49 +463,30 @@ main(int argc, char *argv[])
 	    d.agg.conf.webhook_timeout_ms, d.agg.conf.webhook_retries, err,
 	    sizeof(err))) == NULL) {
 		log_warnx("%s", err);
-		reply_err(cfg_id, "bad_configure", err);
-		exit(AGG_EXIT_NORESTART);
+		(void)child_fail(&d.ch, "bad_configure", err);
+		exit(EXIT_PERMANENT);
 	}
-	if ((d.in = malloc(FRAME_HDR + FRAME_MAX)) == NULL)
-		fatal("malloc");
-	d.ev_tick = event_new(d.base, -1, EV_PERSIST, tick_cb, &d);
-	d.ev_persist = event_new(d.base, -1, EV_PERSIST, persist_cb, &d);
-	d.ev_ctl = event_new(d.base, CTL_FD, EV_READ | EV_PERSIST, ctl_cb,
-	    &d);
-	d.ev_term = evsignal_new(d.base, SIGTERM, signal_cb, &d);
-	d.ev_int = evsignal_new(d.base, SIGINT, signal_cb, &d);
-	if (d.ev_tick == NULL || d.ev_persist == NULL || d.ev_ctl == NULL ||
-	    d.ev_term == NULL || d.ev_int == NULL)
-		fatalx("event_new failed");
-	tv.tv_sec = d.tick_ms / 1000;
-	tv.tv_usec = (d.tick_ms % 1000) * 1000;
-	event_add(d.ev_tick, &tv);
-	if (d.agg.conf.state_dir[0] != '\0' && !d.persist_off) {
-		tv.tv_sec = d.agg.conf.persist_interval_ms / 1000;
-		tv.tv_usec = (d.agg.conf.persist_interval_ms % 1000) * 1000;
-		event_add(d.ev_persist, &tv);
-	}
-	event_add(d.ev_ctl, NULL);
-	event_add(d.ev_term, NULL);
-	event_add(d.ev_int, NULL);
+	add_events(&d);
 	atomic_store_explicit(&d.seg.hdr->aggregator_pid, (uint64_t)getpid(),
 	    memory_order_release);
 	agg_tick(&d.agg, now_mono_ns(), now_wall_ns());
 
 	/* Ready. */
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	mp_reply_ok(&pk, cfg_id);
-	msgpack_pack_map(&pk, 1);
-	mp_kv_uint(&pk, "pid", (uint64_t)getpid());
-	if (send_reply(CTL_FD, &sb) == -1)
+	if (child_ready(&d.ch) == -1) {
+		log_warnx("%s", d.ch.err);
 		exit(1);
-	msgpack_sbuffer_destroy(&sb);
+	}
+	if (child_watch(&d.ch, d.base) == -1)
+		fatalx("event_new failed");
 	log_info("ready: %u provider slots, tick %u ms%s%s", d.agg.cap,
 	    d.tick_ms, d.agg.conf.state_dir[0] ? ", state in " : "",
 	    d.agg.conf.state_dir);
 
 	event_base_dispatch(d.base);
+	if (d.ch.status == CHILD_EOF)
+		log_info("control socket closed: stopping");
+	else if (d.ch.status == CHILD_ERR)
+		log_warnx("%s: stopping", d.ch.err);
 
 	/* Orderly stop: last tick, last snapshot. */
 	agg_tick(&d.agg, now_mono_ns(), now_wall_ns());
@@ -659,14 +498,13 @@ main(int argc, char *argv[])
 	webhook_free(d.wh);
 	event_free(d.ev_tick);
 	event_free(d.ev_persist);
-	event_free(d.ev_ctl);
 	event_free(d.ev_term);
 	event_free(d.ev_int);
 	event_base_free(d.base);
 	curl_global_cleanup();
 	agg_free(&d.agg);
 	seg_close(&d.seg);
-	free(d.in);
+	child_free(&d.ch);
 	log_secret_clear();
-	return d.exit_code;
+	return d.ch.status == CHILD_ERR ? 1 : 0;
 }

@@ -65,7 +65,7 @@ status_level(int prev, double v, double warn, double crit)
  */
 int
 status_eval(struct status_state *st, const struct status_input *in,
-    const struct agg_conf *c)
+    const struct conf *c)
 {
 	const struct vigil_window *w;
 	uint8_t old = st->status;

@@ -8,7 +8,7 @@
 
 #include <vigil/vigil.h>
 
-#include "agg.h"
+#include "settings.h"
 
 /* A level is left only once its value is below STATUS_HYST x threshold. */
 #define STATUS_HYST		0.9
@@ -35,6 +35,6 @@ struct status_state {
 int	status_window(const struct vigil_window *, uint32_t);
 int	status_level(int, double, double, double);
 int	status_eval(struct status_state *, const struct status_input *,
-	    const struct agg_conf *);
+	    const struct conf *);
 
 #endif /* VIGIL_AGG_STATUS_H */

@@ -40,7 +40,7 @@ static void	trend_figure(struct trend_state *, const struct vigil_window *,
 
 /* The smallest rise of p95 that is a trend: max(50 ms, 5% of warning). */
 double
-trend_floor_ms(const struct agg_conf *c)
+trend_floor_ms(const struct conf *c)
 {
 	double f = TREND_FLOOR_FRAC * (double)c->latency_warning_ms;
 
@@ -126,7 +126,7 @@ trend_figure(struct trend_state *st, const struct vigil_window *sr,
  */
 int
 trend_eval(struct trend_state *st, const struct vigil_window *win,
-    const struct agg_conf *c, uint64_t now)
+    const struct conf *c, uint64_t now)
 {
 	const struct vigil_window *sr, *sp, *l = &win[VIGIL_WIN_15M];
 	double floor_ms = trend_floor_ms(c);

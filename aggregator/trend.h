@@ -8,7 +8,7 @@
 
 #include <vigil/vigil.h>
 
-#include "agg.h"
+#include "settings.h"
 
 #define TREND_RATE_DELTA	0.10	/* enter: 10 points of error rate */
 #define TREND_RATE_STAY		0.05	/* stay: 5 points */
@@ -37,8 +37,8 @@ struct trend_state {
 	double threshold;	/* ... and the threshold it entered at */
 };
 
-double	trend_floor_ms(const struct agg_conf *);
+double	trend_floor_ms(const struct conf *);
 int	trend_eval(struct trend_state *, const struct vigil_window *,
-	    const struct agg_conf *, uint64_t);
+	    const struct conf *, uint64_t);
 
 #endif /* VIGIL_AGG_TREND_H */

@@ -22,6 +22,8 @@
 
 #include <vigil/vigil.h>
 
+#include "settings.h"
+
 struct evbuffer;
 struct evhttp_request;
 struct event_base;

@@ -16,10 +16,9 @@ struct api_settings {
 	int log_level;
 };
 
-int	api_ctl_configure(int, int, struct api_settings *, uint64_t *, char *,
-	    size_t);
-int	api_ctl_reply(int, uint64_t, const char *, const char *);
-int	api_ctl_watch(struct event_base *, int);
+int	api_ctl_configure(int, int, struct api_settings *, char *, size_t);
+int	api_ctl_reply(const char *, const char *);
+int	api_ctl_watch(struct event_base *);
 void	api_ctl_close(void);
 
 #endif /* VIGIL_API_CTL_H */

@@ -41,6 +41,7 @@
 
 #include "addr.h"
 #include "api.h"
+#include "child.h"
 #include "ctl.h"
 #include "log.h"
 #include "priv.h"
@@ -52,7 +53,6 @@
 #define API_TIMEOUT_S		10
 #define API_MAX_FDS		4096		/* the connection cap */
 #define API_CONFIGURE_MS	10000
-#define EX_NORESTART		125
 #define API_MAX_SINGLE_WRITE	(4 * 1024 * 1024)
 
 /* How this run was started (the command line), and what it learnt. */
@@ -61,7 +61,6 @@ struct api_opts {
 	const char	*o_portfile;	/* standalone: write the port here */
 	int		 o_child;	/* started by vigild (no --shm) */
 	int		 o_port;	/* standalone: the bound port */
-	uint64_t	 o_cfg_id;	/* child: the configure request's id */
 };
 
 /* What serve_setup makes and serve_free frees. */
@@ -485,25 +484,28 @@ opts_parse(int argc, char *argv[], struct api_settings *set,
  * As a child of vigild: the settings from the configure frame on fd 4,
  * the segment from fd 3, the socket vigild bound on fd 5.  A bad
  * configure or segment is answered on fd 4 and is permanent: exit
- * EX_NORESTART.  Returns the listening socket.
+ * EXIT_PERMANENT.  Returns the listening socket.
  */
 static int
 start_child(struct api_settings *set, struct api_opts *o)
 {
 	struct segment seg;
 	char err[256];
+	int rc;
 
+	(void)o;	/* the configure request's id is common/child.c's */
 	if (fcntl(3, F_GETFD) == -1 || fcntl(4, F_GETFD) == -1 ||
 	    fcntl(5, F_GETFD) == -1) {
 		fprintf(stderr, "vigil-api: not started by vigild (no "
 		    "fds 3-5) and no --shm given\n");
 		usage();
 	}
-	if (api_ctl_configure(4, API_CONFIGURE_MS, set, &o->o_cfg_id, err,
-	    sizeof(err)) == -1) {
-		log_warnx("configure: %s", err);
-		api_ctl_reply(4, o->o_cfg_id, "bad_configure", err);
-		exit(EX_NORESTART);
+	if ((rc = api_ctl_configure(CHILD_FD, API_CONFIGURE_MS, set, err,
+	    sizeof(err))) != CHILD_OK) {
+		if (rc == CHILD_EOF)
+			exit(0);	/* vigild went away first */
+		log_warnx("%s", err);
+		exit(EXIT_PERMANENT);
 	}
 	log_setlevel(set->log_level);
 	if (seg_map_fd(&seg, 3, 0, err, sizeof(err)) == -1 ||
@@ -512,8 +514,8 @@ start_child(struct api_settings *set, struct api_opts *o)
 		if (seg.base != NULL)
 			snprintf(err, sizeof(err), "segment not initialised");
 		log_warnx("segment: %s", err);
-		api_ctl_reply(4, o->o_cfg_id, "segment", err);
-		exit(EX_NORESTART);
+		api_ctl_reply("segment", err);
+		exit(EXIT_PERMANENT);
 	}
 	evutil_make_socket_nonblocking(5);
 	evutil_make_socket_closeonexec(5);
@@ -618,9 +620,9 @@ announce(const struct api_settings *set, const struct api_opts *o)
 	FILE *f;
 
 	if (o->o_child) {
-		if (api_ctl_reply(4, o->o_cfg_id, NULL, NULL) == -1)
-			fatal("reply to configure");
-		if (api_ctl_watch(ctx.base, 4) == -1)
+		if (api_ctl_reply(NULL, NULL) == -1)
+			fatalx("reply to configure failed");
+		if (api_ctl_watch(ctx.base) == -1)
 			fatalx("control socket");
 		log_info("ready (pid %d), serving on fd 5", (int)getpid());
 		return;
@@ -668,7 +670,7 @@ main(int argc, char *argv[])
 	/* Before the segment is mapped: common/priv.c. */
 	if (priv_child_init(err, sizeof(err)) == -1) {
 		fprintf(stderr, "vigil-api: %s\n", err);
-		exit(EX_NORESTART);
+		exit(EXIT_PERMANENT);
 	}
 	opts_parse(argc, argv, &set, &o);
 	log_init("vigil-api", set.log_level);

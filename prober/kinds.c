@@ -100,7 +100,8 @@ kind_gen_supported(int kind)
 
 /*
  * A model name safe to put into a URL path and a JSON string without
- * escaping: 1..63 of [A-Za-z0-9._:/-].  Configure refuses anything else.
+ * escaping: 1..63 of [A-Za-z0-9._:/@+-], the characters vigil.conf's
+ * gen_model takes (settings.c): '@' and '+' are path characters too.
  */
 int
 kind_model_ok(const char *m)
@@ -111,7 +112,7 @@ kind_model_ok(const char *m)
 		return 0;
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)m[i];
-		if (!isalnum(c) && strchr("._:/-", c) == NULL)
+		if (!isalnum(c) && strchr("._:/@+-", c) == NULL)
 			return 0;
 	}
 	return 1;

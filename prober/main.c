@@ -29,6 +29,7 @@
 
 #include <vigil/vigil.h>
 
+#include "child.h"
 #include "frame.h"
 #include "kinds.h"
 #include "log.h"
@@ -37,15 +38,13 @@
 #include "ring.h"
 #include "sched.h"
 #include "segment.h"
+#include "settings.h"
 #include "spawner.h"
 
 #define SEG_FD		3
-#define CTL_FD		4
-#define EXIT_CONFIG	125		/* permanent error: do not restart */
-#define CONFIGURE_WAIT_MS 30000		/* vigild sends it at once */
 #define MAX_WAITERS	16		/* probe_now requests on one check */
 #define KEY_MAX		4096
-#define MIN_INTERVAL_MS	100
+#define MIN_INTERVAL_MS	SETTINGS_FAST_MIN
 #define BEAT_MS		1000
 
 /* A request of a check: running; done, its sample held in pend[]; gone
@@ -55,18 +54,11 @@
 #define REQ_GONE	2
 
 struct prober {
-	char			 name[VIGIL_NAME_MAX];
-	int			 kind;
+	struct conf_provider	 cp;		/* settings.h; interval_ms may
+						   change (set_interval) */
 	uint32_t		 slot;
 	uint64_t		 epoch;
-	char			 base_url[512];
-	char			 check_path[256];
-	char			 ca_file[PATH_MAX];
-	char			 gen_model[64];
 	char			 key[KEY_MAX];	/* the secret */
-	uint32_t		 interval_ms;
-	uint32_t		 timeout_ms;
-	uint32_t		 gen_interval_ms;
 	uint32_t		 fast_percent;
 	int			 paused;
 
@@ -83,10 +75,9 @@ struct prober {
 	struct event		*ev_check;
 	struct event		*ev_gen;
 	struct event		*ev_beat;
-	struct event		*ev_ctl;
 	struct event		*ev_term;
 	struct event		*ev_int;
-	struct evbuffer		*in;
+	struct child		 ch;		/* fd 4, vigild */
 
 	int			 manual;	/* running check is probe_now */
 	int			 last_outcome;	/* -1: none yet */
@@ -106,7 +97,6 @@ struct prober {
 	uint64_t		 waiters[MAX_WAITERS];
 	int			 nwaiters;
 	int			 exit_code;
-	int			 quitting;
 	int			 trimmed;	/* malloc_trim after start-up */
 };
 
@@ -114,21 +104,20 @@ static char	procname[64];
 static uint32_t	rnd_state;
 
 static void	usage(void);
-static int	read_configure(struct prober *, uint64_t *, char *, size_t);
-static int	ctl_next_frame(struct prober *, msgpack_unpacked *,
-		    size_t *);
-static int	apply_configure(struct prober *, const msgpack_object *, char *,
+static int	apply_configure(const msgpack_object *, void *, char *,
 		    size_t);
 static int	setup(struct prober *, char *, size_t);
 static void	teardown(struct prober *);
-static void	send_buf(struct prober *, msgpack_sbuffer *);
-static void	reply_ok_empty(struct prober *, uint64_t);
-static void	reply_err(struct prober *, uint64_t, const char *,
-		    const char *);
 static void	reply_sample(struct prober *, uint64_t,
 		    const struct vigil_sample *);
-static void	handle_request(struct prober *, const msgpack_object *);
-static void	ctl_cb(evutil_socket_t, short, void *);
+static void	op_probe_now(struct child *, uint64_t, const msgpack_object *,
+		    void *);
+static void	op_pause(struct child *, uint64_t, const msgpack_object *,
+		    void *);
+static void	op_resume(struct child *, uint64_t, const msgpack_object *,
+		    void *);
+static void	op_set_interval(struct child *, uint64_t,
+		    const msgpack_object *, void *);
 static void	signal_cb(evutil_socket_t, short, void *);
 static void	beat_cb(evutil_socket_t, short, void *);
 static void	check_timer_cb(evutil_socket_t, short, void *);
@@ -147,6 +136,16 @@ static void	schedule(struct event *, uint32_t);
 static int	circuit_closed(struct prober *);
 static void	quit(struct prober *, int);
 static uint32_t	rnd32(void);
+
+/* After configure (docs/internals.md); ping and set_log_level are
+ * common/child.c's. */
+static const struct child_op prober_ops[] = {
+	{ "probe_now", op_probe_now },
+	{ "pause", op_pause },
+	{ "resume", op_resume },
+	{ "set_interval", op_set_interval },
+};
+
 
 /*
  * Jitter needs no secrecy, only spread: xorshift32, seeded once from
@@ -181,7 +180,7 @@ main(int argc, char *argv[])
 	 */
 	if (priv_child_init(err, sizeof(err)) == -1) {
 		fprintf(stderr, "vigil-prober: %s\n", err);
-		exit(EXIT_CONFIG);
+		exit(EXIT_PERMANENT);
 	}
 	/* The spawner gets a blank argv[2]: room for a prober's title. */
 	if (argc >= 2 && strcmp(argv[1], "--spawner") == 0) {
@@ -202,7 +201,6 @@ int
 prober_run(const char *name)
 {
 	struct prober pr;
-	uint64_t id = 0;
 	char err[256];
 	int rc;
 
@@ -226,7 +224,7 @@ prober_run(const char *name)
 	memset(&pr, 0, sizeof(pr));
 	pr.last_outcome = -1;
 	pr.next_count = 1;
-	snprintf(pr.name, sizeof(pr.name), "%s", name);
+	snprintf(pr.cp.name, sizeof(pr.cp.name), "%s", name);
 	/*
 	 * Before libcurl initialises OpenSSL: no table of error strings
 	 * (some 60 kB of heap in every prober).  Checks report curl's
@@ -236,252 +234,96 @@ prober_run(const char *name)
 	    OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS, NULL);
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		fatalx("curl_global_init failed");
-	if ((pr.base = event_base_new()) == NULL ||
-	    (pr.in = evbuffer_new()) == NULL)
+	if ((pr.base = event_base_new()) == NULL)
 		fatalx("libevent: out of memory");
 
-	rc = read_configure(&pr, &id, err, sizeof(err));
-	if (rc == 0) {
+	child_init(&pr.ch, CHILD_FD, prober_ops,
+	    sizeof(prober_ops) / sizeof(prober_ops[0]), &pr);
+	rc = child_configure(&pr.ch, CHILD_CONFIGURE_MS, apply_configure, &pr,
+	    err, sizeof(err));
+	if (rc == CHILD_EOF) {
 		/* vigild went away before configuring us: nothing to do. */
-		explicit_bzero(pr.key, sizeof(pr.key));
+		teardown(&pr);
 		exit(0);
 	}
-	if (rc < 0 || setup(&pr, err, sizeof(err)) == -1) {
-		log_warnx("configure: %s", err);
-		reply_err(&pr, id, "config", err);
+	if (rc == CHILD_ERR) {
+		log_warnx("%s", err);
 		teardown(&pr);
-		exit(EXIT_CONFIG);
+		exit(EXIT_PERMANENT);
 	}
-	{
-		msgpack_sbuffer sb;
-		msgpack_packer pk;
-
-		msgpack_sbuffer_init(&sb);
-		msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-		mp_reply_ok(&pk, id);
-		msgpack_pack_map(&pk, 1);
-		mp_kv_uint(&pk, "pid", (uint64_t)getpid());
-		send_buf(&pr, &sb);
-		msgpack_sbuffer_destroy(&sb);
+	if (setup(&pr, err, sizeof(err)) == -1) {
+		log_warnx("configure: %s", err);
+		(void)child_fail(&pr.ch, "config", err);
+		teardown(&pr);
+		exit(EXIT_PERMANENT);
 	}
+	if (child_ready(&pr.ch) == -1)
+		log_warnx("%s", pr.ch.err);
 	log_info("probing %s %s every %u ms (timeout %u ms)%s",
-	    vigil_kind_name((unsigned)pr.kind), pr.base_url, pr.interval_ms,
-	    pr.timeout_ms, pr.paused ? ", paused" : "");
+	    vigil_kind_name((unsigned)pr.cp.kind), pr.cp.base_url,
+	    pr.cp.interval_ms, pr.cp.timeout_ms, pr.paused ? ", paused" : "");
 
-	/* The control socket may already hold requests sent after configure. */
-	ctl_cb(CTL_FD, EV_READ, &pr);
-	if (!pr.quitting)
-		event_base_dispatch(pr.base);
+	if (child_watch(&pr.ch, pr.base) == -1)
+		fatalx("libevent: out of memory");
+	event_base_dispatch(pr.base);
 	rc = pr.exit_code;
+	if (pr.ch.status == CHILD_EOF)
+		log_info("control socket closed: exiting");
+	else if (pr.ch.status == CHILD_ERR) {
+		/* vigild speaks garbage: let it restart us */
+		log_warnx("%s", pr.ch.err);
+		rc = 1;
+	}
 	teardown(&pr);
 	return rc;
 }
 
 /*
- * Decode the next frame from the control buffer.  Returns 1, fills *msg
- * and sets *usedp to the frame's length (the caller drains that many
- * bytes after msgpack_unpacked_destroy), 0 when more bytes are needed,
- * -1 on a malformed frame.
+ * Take the configure args (docs/internals.md) into pr: the settings
+ * through the table (settings_decode: the checks vigil.conf's are), then
+ * who we are.  Returns 0, or -1 with err filled: a permanent error.
  */
 static int
-ctl_next_frame(struct prober *pr, msgpack_unpacked *msg, size_t *usedp)
+apply_configure(const msgpack_object *a, void *arg, char *err, size_t errlen)
 {
-	unsigned char *p;
-	size_t len = evbuffer_get_length(pr->in), used = 0;
-	char err[128];
-	int rc;
-
-	if (len == 0)
-		return 0;
-	if ((p = evbuffer_pullup(pr->in, -1)) == NULL)
-		return -1;
-	msgpack_unpacked_init(msg);
-	rc = frame_parse(p, len, &used, msg, err, sizeof(err));
-	if (rc == FRAME_MORE) {
-		msgpack_unpacked_destroy(msg);
-		return 0;
-	}
-	if (rc != FRAME_OK) {
-		msgpack_unpacked_destroy(msg);
-		log_warnx("control: bad frame: %s", err);
-		return -1;
-	}
-	/* The unpacked strings point into these bytes: the caller drains
-	 * them only once it is done with *msg. */
-	*usedp = used;
-	return 1;
-}
-
-/*
- * Wait for the configure request and apply its args.  Returns 1 on
- * success, 0 on EOF before any frame, -1 with err filled (and *id set
- * when the request had one).
- */
-static int
-read_configure(struct prober *pr, uint64_t *id, char *err, size_t errlen)
-{
-	msgpack_unpacked msg;
-	const msgpack_object *args;
-	struct pollfd pfd;
-	unsigned char tmp[4096];
-	char op[32];
-	ssize_t n;
-	size_t used = 0;
-	int rc;
-
-	for (;;) {
-		rc = ctl_next_frame(pr, &msg, &used);
-		if (rc == 1)
-			break;
-		if (rc == -1) {
-			snprintf(err, errlen, "malformed first frame");
-			return -1;
-		}
-		pfd.fd = CTL_FD;
-		pfd.events = POLLIN;
-		rc = poll(&pfd, 1, CONFIGURE_WAIT_MS);
-		if (rc == -1 && errno == EINTR)
-			continue;
-		if (rc <= 0) {
-			snprintf(err, errlen, "no configure request within "
-			    "%d ms", CONFIGURE_WAIT_MS);
-			return -1;
-		}
-		n = recv(CTL_FD, tmp, sizeof(tmp), MSG_DONTWAIT);
-		if (n == 0)
-			return 0;
-		if (n == -1) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			snprintf(err, errlen, "control socket: %s",
-			    strerror(errno));
-			return -1;
-		}
-		evbuffer_add(pr->in, tmp, (size_t)n);
-		explicit_bzero(tmp, (size_t)n);
-	}
-
-	rc = -1;
-	if (mp_get_uint(&msg.data, "id", id) != 0)
-		snprintf(err, errlen, "configure: no id");
-	else if (mp_get_str(&msg.data, "op", op, sizeof(op)) != 0 ||
-	    strcmp(op, "configure") != 0)
-		snprintf(err, errlen, "first request must be configure");
-	else if ((args = mp_get(&msg.data, "args")) == NULL ||
-	    args->type != MSGPACK_OBJECT_MAP)
-		snprintf(err, errlen, "configure: args must be a map");
-	else if (apply_configure(pr, args, err, errlen) == 0)
-		rc = 1;
-	msgpack_unpacked_destroy(&msg);
-	/* The frame held the secret: wipe it before letting it go. */
-	if (used > 0) {
-		explicit_bzero(evbuffer_pullup(pr->in, (ssize_t)used), used);
-		evbuffer_drain(pr->in, used);
-	}
-	return rc;
-}
-
-/*
- * Take the configure args (docs/internals.md) into pr, checking each.
- * Returns 0, or -1 with err filled: a permanent configuration error.
- */
-static int
-apply_configure(struct prober *pr, const msgpack_object *a, char *err,
-    size_t errlen)
-{
-	char name[VIGIL_NAME_MAX], kind[32];
-	uint64_t v;
+	struct prober *pr = arg;
+	struct conf c;
+	char name[VIGIL_NAME_MAX], want[VIGIL_NAME_MAX], why[200];
+	uint64_t slot;
 	int b, rc;
 
-#define NEED(call, what) do {						\
-	if ((call) != 0) {						\
-		snprintf(err, errlen, "configure: %s missing or invalid", \
-		    what);						\
-		return -1;						\
-	}								\
-} while (0)
-#define OPT(call, what) do {						\
-	if ((rc = (call)) == -2) {					\
-		snprintf(err, errlen, "configure: %s invalid", what);	\
-		return -1;						\
-	}								\
-} while (0)
-	NEED(mp_get_uint(a, "slot", &v), "slot");
-	if (v > UINT32_MAX)
-		NEED(-1, "slot");
-	pr->slot = (uint32_t)v;
-	NEED(mp_get_uint(a, "epoch", &pr->epoch), "epoch");
-	NEED(mp_get_str(a, "name", name, sizeof(name)), "name");
-	if (strcmp(name, pr->name) != 0) {
-		snprintf(err, errlen, "configure: name %s is not %s", name,
-		    pr->name);
+	/* Our name, from the command line, before the decode resets it. */
+	snprintf(want, sizeof(want), "%s", pr->cp.name);
+	if (settings_decode(SR_PROBER, a, &c, &pr->cp, why, sizeof(why)) ==
+	    -1) {
+		snprintf(err, errlen, "%s", why);
 		return -1;
 	}
-	NEED(mp_get_str(a, "kind", kind, sizeof(kind)), "kind");
-	if ((pr->kind = kind_from_name(kind)) == -1) {
-		snprintf(err, errlen, "configure: unknown kind %s", kind);
+	if (mp_get_uint(a, "slot", &slot) != 0 || slot > UINT32_MAX ||
+	    mp_get_uint(a, "epoch", &pr->epoch) != 0 ||
+	    mp_get_str(a, "name", name, sizeof(name)) != 0) {
+		snprintf(err, errlen, "slot, epoch or name missing "
+		    "or invalid");
 		return -1;
 	}
-	NEED(mp_get_str(a, "base_url", pr->base_url, sizeof(pr->base_url)),
-	    "base_url");
-	if (strncmp(pr->base_url, "http://", 7) != 0 &&
-	    strncmp(pr->base_url, "https://", 8) != 0) {
-		snprintf(err, errlen, "configure: base_url must be http:// "
-		    "or https://");
+	if (strcmp(name, want) != 0) {
+		snprintf(err, errlen, "name %s is not %s", name,
+		    want);
 		return -1;
 	}
-	OPT(mp_get_str(a, "api_key", pr->key, sizeof(pr->key)), "api_key");
-	NEED(mp_get_uint(a, "interval_ms", &v), "interval_ms");
-	if (v < MIN_INTERVAL_MS || v > 86400000)
-		NEED(-1, "interval_ms");
-	pr->interval_ms = (uint32_t)v;
-	NEED(mp_get_uint(a, "timeout_ms", &v), "timeout_ms");
-	if (v < 1 || v > 3600000)
-		NEED(-1, "timeout_ms");
-	pr->timeout_ms = (uint32_t)v;
-	OPT(mp_get_str(a, "check_path", pr->check_path,
-	    sizeof(pr->check_path)), "check_path");
-	OPT(mp_get_str(a, "ca_file", pr->ca_file, sizeof(pr->ca_file)),
-	    "ca_file");
-	OPT(mp_get_str(a, "gen_model", pr->gen_model, sizeof(pr->gen_model)),
-	    "gen_model");
-	pr->gen_interval_ms = pr->interval_ms * 10;
-	OPT(mp_get_uint(a, "gen_interval_ms", &v), "gen_interval_ms");
-	if (rc == 0) {
-		if (v < MIN_INTERVAL_MS || v > 86400000)
-			NEED(-1, "gen_interval_ms");
-		pr->gen_interval_ms = (uint32_t)v;
+	pr->slot = (uint32_t)slot;
+	snprintf(pr->cp.name, sizeof(pr->cp.name), "%s", name);
+	if (mp_get_str(a, "api_key", pr->key, sizeof(pr->key)) == -2 ||
+	    (rc = mp_get_bool(a, "paused", &b)) == -2) {
+		snprintf(err, errlen, "api_key or paused invalid");
+		return -1;
 	}
-	pr->fast_percent = 25;
-	OPT(mp_get_uint(a, "fast_probe_percent", &v), "fast_probe_percent");
-	if (rc == 0) {
-		if (v < 1 || v > 100)
-			NEED(-1, "fast_probe_percent");
-		pr->fast_percent = (uint32_t)v;
-	}
-	/* The larger of down_after and circuit_failures, at most 100 (vigild
-	 * caps it): confirm that many quickly. */
-	pr->confirm_max = 5;
-	OPT(mp_get_uint(a, "confirm_failures", &v), "confirm_failures");
-	if (rc == 0) {
-		if (v > 100)
-			NEED(-1, "confirm_failures");
-		pr->confirm_max = (uint32_t)v;
-	}
-	OPT(mp_get_bool(a, "paused", &b), "paused");
 	if (rc == 0)
 		pr->paused = b;
-	OPT(mp_get_uint(a, "log_level", &v), "log_level");
-	if (rc == 0)
-		log_setlevel(v > LOG_LVL_DEBUG ? LOG_LVL_DEBUG : (int)v);
-#undef NEED
-#undef OPT
+	pr->fast_percent = c.fast_probe_percent;
+	pr->confirm_max = settings_confirm_failures(&c);
+	log_setlevel(c.log_level);
 	log_secret(pr->key);
-	if (pr->gen_model[0] != '\0' && !kind_model_ok(pr->gen_model)) {
-		snprintf(err, errlen, "configure: gen_model has characters "
-		    "outside [A-Za-z0-9._:/-]");
-		return -1;
-	}
 	return 0;
 }
 
@@ -519,16 +361,16 @@ setup(struct prober *pr, char *err, size_t errlen)
 
 	if (probe_engine_init(&pr->eng, pr->base, err, errlen) == -1)
 		return -1;
-	if (kind_check_url(pr->kind, pr->base_url, pr->check_path, url,
+	if (kind_check_url(pr->cp.kind, pr->cp.base_url, pr->cp.check_path, url,
 	    sizeof(url)) == -1) {
 		snprintf(err, errlen, "check URL too long");
 		return -1;
 	}
 	memset(&o, 0, sizeof(o));
 	o.url = url;
-	o.ca_file = pr->ca_file;
-	o.timeout_ms = pr->timeout_ms;
-	if ((o.headers = kind_headers(pr->kind, pr->key, 0)) == NULL) {
+	o.ca_file = pr->cp.ca_file;
+	o.timeout_ms = pr->cp.timeout_ms;
+	if ((o.headers = kind_headers(pr->cp.kind, pr->key, 0)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -536,14 +378,14 @@ setup(struct prober *pr, char *err, size_t errlen)
 	    errlen) == -1)
 		return -1;
 
-	if (pr->gen_model[0] != '\0') {
-		if (!kind_gen_supported(pr->kind))
+	if (pr->cp.gen_model[0] != '\0') {
+		if (!kind_gen_supported(pr->cp.kind))
 			log_warnx("kind %s has no generation check; "
 			    "gen_model ignored", vigil_kind_name(
-			    (unsigned)pr->kind));
-		else if (kind_gen_url(pr->kind, pr->base_url, pr->gen_model,
-		    url, sizeof(url)) == -1 || kind_gen_body(pr->kind,
-		    pr->gen_model, body, sizeof(body)) == -1) {
+			    (unsigned)pr->cp.kind));
+		else if (kind_gen_url(pr->cp.kind, pr->cp.base_url, pr->cp.gen_model,
+		    url, sizeof(url)) == -1 || kind_gen_body(pr->cp.kind,
+		    pr->cp.gen_model, body, sizeof(body)) == -1) {
 			snprintf(err, errlen, "generation URL too long");
 			return -1;
 		} else {
@@ -551,7 +393,7 @@ setup(struct prober *pr, char *err, size_t errlen)
 			o.post = body;
 			o.gen = 1;
 			/* Same timeout as the check: one token is quick. */
-			if ((o.headers = kind_headers(pr->kind, pr->key, 1)) ==
+			if ((o.headers = kind_headers(pr->cp.kind, pr->key, 1)) ==
 			    NULL) {
 				snprintf(err, errlen, "out of memory");
 				return -1;
@@ -566,27 +408,24 @@ setup(struct prober *pr, char *err, size_t errlen)
 	pr->ev_check = evtimer_new(pr->base, check_timer_cb, pr);
 	pr->ev_gen = evtimer_new(pr->base, gen_timer_cb, pr);
 	pr->ev_beat = event_new(pr->base, -1, EV_PERSIST, beat_cb, pr);
-	pr->ev_ctl = event_new(pr->base, CTL_FD, EV_READ | EV_PERSIST, ctl_cb,
-	    pr);
 	pr->ev_term = evsignal_new(pr->base, SIGTERM, signal_cb, pr);
 	pr->ev_int = evsignal_new(pr->base, SIGINT, signal_cb, pr);
 	if (pr->ev_check == NULL || pr->ev_gen == NULL || pr->ev_beat == NULL ||
-	    pr->ev_ctl == NULL || pr->ev_term == NULL || pr->ev_int == NULL) {
+	    pr->ev_term == NULL || pr->ev_int == NULL) {
 		snprintf(err, errlen, "libevent: out of memory");
 		return -1;
 	}
 	schedule(pr->ev_beat, BEAT_MS);
-	event_add(pr->ev_ctl, NULL);
 	event_add(pr->ev_term, NULL);
 	event_add(pr->ev_int, NULL);
 	if (!pr->paused) {
-		schedule(pr->ev_check, sched_first_ms(pr->interval_ms,
+		schedule(pr->ev_check, sched_first_ms(pr->cp.interval_ms,
 		    rnd32()));
 		/* The first generation check a little after the first
 		 * check, so the two rarely start together. */
 		if (pr->gen_on)
 			schedule(pr->ev_gen, sched_first_ms(
-			    pr->gen_interval_ms, rnd32()) + 1000);
+			    pr->cp.gen_interval_ms, rnd32()) + 1000);
 	}
 	return 0;
 }
@@ -596,7 +435,7 @@ static void
 teardown(struct prober *pr)
 {
 	struct event **evs[] = { &pr->ev_check, &pr->ev_gen, &pr->ev_beat,
-	    &pr->ev_ctl, &pr->ev_term, &pr->ev_int };
+	    &pr->ev_term, &pr->ev_int };
 	size_t i;
 
 	if (pr->check.easy != NULL)
@@ -614,10 +453,7 @@ teardown(struct prober *pr)
 			*evs[i] = NULL;
 		}
 	}
-	if (pr->in != NULL) {
-		evbuffer_free(pr->in);
-		pr->in = NULL;
-	}
+	child_free(&pr->ch);
 	if (pr->base != NULL) {
 		event_base_free(pr->base);
 		pr->base = NULL;
@@ -633,48 +469,8 @@ static void
 quit(struct prober *pr, int code)
 {
 	pr->exit_code = code;
-	pr->quitting = 1;
 	if (pr->base != NULL)
 		event_base_loopbreak(pr->base);
-}
-
-/* Send one packed frame on the control socket (blocking; replies are
- * small and vigild reads them promptly). */
-static void
-send_buf(struct prober *pr, msgpack_sbuffer *sb)
-{
-	char err[128];
-
-	(void)pr;
-	if (frame_send(CTL_FD, sb->data, sb->size, err, sizeof(err)) == -1)
-		log_warnx("control: reply: %s", err);
-}
-
-static void
-reply_ok_empty(struct prober *pr, uint64_t id)
-{
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	mp_reply_ok(&pk, id);
-	msgpack_pack_map(&pk, 0);
-	send_buf(pr, &sb);
-	msgpack_sbuffer_destroy(&sb);
-}
-
-static void
-reply_err(struct prober *pr, uint64_t id, const char *code, const char *msg)
-{
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	mp_reply_err(&pk, id, code, msg);
-	send_buf(pr, &sb);
-	msgpack_sbuffer_destroy(&sb);
 }
 
 static void
@@ -695,124 +491,89 @@ reply_sample(struct prober *pr, uint64_t id, const struct vigil_sample *s)
 	mp_kv_double(&pk, "latency_ms", s->latency_us / 1000.0);
 	mp_kv_str(&pk, "error", e);
 	mp_kv_uint(&pk, "wall_ns", s->wall_ns);
-	send_buf(pr, &sb);
+	if (child_send(&pr->ch, &sb) == -1)
+		log_warnx("%s", pr->ch.err);
 	msgpack_sbuffer_destroy(&sb);
 }
 
-/* One request from vigild (docs/internals.md, "operations"). */
+/* probe_now: the sample, once the check it starts (or the one running)
+ * is done. */
 static void
-handle_request(struct prober *pr, const msgpack_object *m)
-{
-	const msgpack_object *args;
-	char op[32];
-	uint64_t id, v;
-
-	if (mp_get_uint(m, "id", &id) != 0) {
-		log_warnx("control: request without id ignored");
-		return;
-	}
-	if (mp_get_str(m, "op", op, sizeof(op)) != 0) {
-		reply_err(pr, id, "bad_request", "op missing");
-		return;
-	}
-	args = mp_get(m, "args");
-	log_debug("control: %s (id %llu)", op, (unsigned long long)id);
-
-	if (strcmp(op, "ping") == 0) {
-		reply_ok_empty(pr, id);
-	} else if (strcmp(op, "probe_now") == 0) {
-		if (pr->nwaiters == MAX_WAITERS) {
-			reply_err(pr, id, "busy", "too many probe_now waiting");
-			return;
-		}
-		pr->waiters[pr->nwaiters++] = id;
-		if (pr->running == 0) {
-			evtimer_del(pr->ev_check);
-			start_check(pr, 1);
-		}
-	} else if (strcmp(op, "pause") == 0) {
-		if (!pr->paused)
-			log_info("paused");
-		pr->paused = 1;
-		evtimer_del(pr->ev_check);
-		evtimer_del(pr->ev_gen);
-		reply_ok_empty(pr, id);
-	} else if (strcmp(op, "resume") == 0) {
-		if (pr->paused) {
-			log_info("resumed");
-			pr->paused = 0;
-			pr->next_count = 1;
-			if (pr->running == 0)
-				schedule(pr->ev_check, sched_first_ms(
-				    pr->interval_ms, rnd32()));
-			if (pr->gen_on && !pr->gen.busy)
-				schedule(pr->ev_gen, sched_jitter(
-				    pr->gen_interval_ms, rnd32()));
-		}
-		reply_ok_empty(pr, id);
-	} else if (strcmp(op, "set_interval") == 0) {
-		if (args == NULL || mp_get_uint(args, "interval_ms", &v) != 0 ||
-		    v < MIN_INTERVAL_MS || v > 86400000) {
-			reply_err(pr, id, "bad_request", "interval_ms must be "
-			    "100..86400000");
-			return;
-		}
-		log_info("interval %u -> %llu ms", pr->interval_ms,
-		    (unsigned long long)v);
-		pr->interval_ms = (uint32_t)v;
-		pr->next_count = 1;
-		if (!pr->paused && pr->running == 0)
-			schedule(pr->ev_check, sched_jitter(pr->interval_ms,
-			    rnd32()));
-		reply_ok_empty(pr, id);
-	} else if (strcmp(op, "set_log_level") == 0) {
-		if (args == NULL || mp_get_uint(args, "log_level", &v) != 0 ||
-		    v > LOG_LVL_DEBUG) {
-			reply_err(pr, id, "bad_request", "log_level must be "
-			    "0..2");
-			return;
-		}
-		log_setlevel((int)v);
-		reply_ok_empty(pr, id);
-	} else
-		reply_err(pr, id, "unknown_op", op);
-}
-
-/* The control socket is readable: read, then serve every whole frame. */
-static void
-ctl_cb(evutil_socket_t fd, short what, void *arg)
+op_probe_now(struct child *ch, uint64_t id, const msgpack_object *args,
+    void *arg)
 {
 	struct prober *pr = arg;
-	msgpack_unpacked msg;
-	unsigned char tmp[4096];
-	size_t used;
-	ssize_t n;
-	int rc = 0;
 
-	(void)what;
-	n = recv(fd, tmp, sizeof(tmp), MSG_DONTWAIT);
-	if (n == 0) {
-		log_info("control socket closed: exiting");
-		quit(pr, 0);
+	(void)args;
+	if (pr->nwaiters == MAX_WAITERS) {
+		(void)child_reply_err(ch, id, "busy", "too many probe_now "
+		    "waiting");
 		return;
 	}
-	if (n == -1) {
-		if (errno != EAGAIN && errno != EINTR) {
-			log_warn("control socket");
-			quit(pr, 1);
-		}
-		/* Frames left over from the configure read still count. */
-	} else {
-		evbuffer_add(pr->in, tmp, (size_t)n);
-		explicit_bzero(tmp, (size_t)n);
+	pr->waiters[pr->nwaiters++] = id;
+	if (pr->running == 0) {
+		evtimer_del(pr->ev_check);
+		start_check(pr, 1);
 	}
-	while (!pr->quitting && (rc = ctl_next_frame(pr, &msg, &used)) == 1) {
-		handle_request(pr, &msg.data);
-		msgpack_unpacked_destroy(&msg);
-		evbuffer_drain(pr->in, used);
+}
+
+static void
+op_pause(struct child *ch, uint64_t id, const msgpack_object *args,
+    void *arg)
+{
+	struct prober *pr = arg;
+
+	(void)args;
+	if (!pr->paused)
+		log_info("paused");
+	pr->paused = 1;
+	evtimer_del(pr->ev_check);
+	evtimer_del(pr->ev_gen);
+	(void)child_reply_ok(ch, id);
+}
+
+static void
+op_resume(struct child *ch, uint64_t id, const msgpack_object *args,
+    void *arg)
+{
+	struct prober *pr = arg;
+
+	(void)args;
+	if (pr->paused) {
+		log_info("resumed");
+		pr->paused = 0;
+		pr->next_count = 1;
+		if (pr->running == 0)
+			schedule(pr->ev_check, sched_first_ms(
+			    pr->cp.interval_ms, rnd32()));
+		if (pr->gen_on && !pr->gen.busy)
+			schedule(pr->ev_gen, sched_jitter(
+			    pr->cp.gen_interval_ms, rnd32()));
 	}
-	if (rc == -1)
-		quit(pr, 1);	/* vigild speaks garbage: let it restart us */
+	(void)child_reply_ok(ch, id);
+}
+
+static void
+op_set_interval(struct child *ch, uint64_t id, const msgpack_object *args,
+    void *arg)
+{
+	struct prober *pr = arg;
+	uint64_t v;
+
+	if (mp_get_uint(args, "interval_ms", &v) != 0 ||
+	    v < MIN_INTERVAL_MS || v > 86400000) {
+		(void)child_reply_err(ch, id, "bad_request", "interval_ms "
+		    "must be 100..86400000");
+		return;
+	}
+	log_info("interval %u -> %llu ms", pr->cp.interval_ms,
+	    (unsigned long long)v);
+	pr->cp.interval_ms = (uint32_t)v;
+	pr->next_count = 1;
+	if (!pr->paused && pr->running == 0)
+		schedule(pr->ev_check, sched_jitter(pr->cp.interval_ms,
+		    rnd32()));
+	(void)child_reply_ok(ch, id);
 }
 
 static void
@@ -894,15 +655,15 @@ start_extra(struct prober *pr, struct probe_xfer *x)
 	struct probe_opts o;
 	char url[KIND_URL_MAX], err[256];
 
-	if (kind_check_url(pr->kind, pr->base_url, pr->check_path, url,
+	if (kind_check_url(pr->cp.kind, pr->cp.base_url, pr->cp.check_path, url,
 	    sizeof(url)) == -1)
 		return -1;
 	memset(&o, 0, sizeof(o));
 	o.url = url;
-	o.ca_file = pr->ca_file;
-	o.timeout_ms = pr->timeout_ms;
+	o.ca_file = pr->cp.ca_file;
+	o.timeout_ms = pr->cp.timeout_ms;
 	o.fresh = 1;
-	if ((o.headers = kind_headers(pr->kind, pr->key, 0)) == NULL) {
+	if ((o.headers = kind_headers(pr->cp.kind, pr->key, 0)) == NULL) {
 		log_warnx("confirmation: out of memory");
 		return -1;
 	}
@@ -965,7 +726,7 @@ check_ended(struct prober *pr, uint32_t i, struct probe_xfer *x, CURLcode cc,
 		return;
 	pr->req_state[i] = REQ_GONE;
 	if (x != NULL) {
-		probe_xfer_sample(x, pr->kind, cc, &pr->pend[i],
+		probe_xfer_sample(x, pr->cp.kind, cc, &pr->pend[i],
 		    &pr->pend_retry[i]);
 		pr->pend[i].flags |= flags;
 		pr->req_state[i] = REQ_DONE;
@@ -1038,12 +799,12 @@ check_end(struct prober *pr)
 	if (pr->nsamples == 0) {
 		log_warnx("cannot start a check; retrying in one interval");
 		if (!pr->paused)
-			schedule(pr->ev_check, sched_jitter(pr->interval_ms,
+			schedule(pr->ev_check, sched_jitter(pr->cp.interval_ms,
 			    rnd32()));
 		return;
 	}
 	memset(&in, 0, sizeof(in));
-	in.interval_ms = pr->interval_ms;
+	in.interval_ms = pr->cp.interval_ms;
 	in.fast_percent = pr->fast_percent;
 	in.circuit_closed = circuit_closed(pr);
 	in.outcome = pr->any_ok ? VIGIL_OUT_OK : pr->worst;
@@ -1073,7 +834,7 @@ gen_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (!pr->paused && probe_xfer_start(&pr->gen) == -1)
-		schedule(pr->ev_gen, sched_jitter(pr->gen_interval_ms,
+		schedule(pr->ev_gen, sched_jitter(pr->cp.gen_interval_ms,
 		    rnd32()));
 }
 
@@ -1085,13 +846,13 @@ gen_done(struct probe_xfer *x, CURLcode cc, void *arg)
 	struct vigil_sample s;
 	uint32_t retry_ms;
 
-	probe_xfer_sample(x, pr->kind, cc, &s, &retry_ms);
+	probe_xfer_sample(x, pr->cp.kind, cc, &s, &retry_ms);
 	ring_push(&pr->ring, &s, VIGIL_WORDS(struct vigil_sample));
 	ring_beat(&pr->ring, now_mono_ns());
 	log_debug("generation: %s %s (ttft %u us)",
 	    vigil_outcome_name(s.outcome), s.error, s.ttfb_us);
 	if (!pr->paused) {
-		uint32_t d = sched_jitter(pr->gen_interval_ms, rnd32());
+		uint32_t d = sched_jitter(pr->cp.gen_interval_ms, rnd32());
 		if (retry_ms > d)
 			d = retry_ms;
 		schedule(pr->ev_gen, d);

@@ -40,24 +40,21 @@
 
 #include <vigil/vigil.h>
 
+#include "child.h"
 #include "fdpass.h"
-#include "frame.h"
 #include "log.h"
+#include "settings.h"
 #include "spawner.h"
 
-#define SPAWN_CTL_FD	4
 #define SPAWN_REQ_FD	5
-#define SPAWN_CONFIGURE_MS 30000
 #define SPAWN_PARENT_WAIT 1000	/* ms the prober waits to be vigild's */
 
 static pid_t	 spawner_vigild;	/* our parent, the probers' parent */
 static char	*title_start;		/* our argv area, for the prober's */
 static size_t	 title_len;
 
-static int	spawner_recv(msgpack_unpacked *, uint64_t *, char *, size_t);
-static int	spawner_reply(msgpack_sbuffer *);
-static int	spawner_configure(void);
-static void	spawner_control(void);
+static int	spawner_configure(const msgpack_object *, void *, char *,
+		    size_t);
 static void	spawner_request(void);
 static pid_t	spawner_fork(const char *, int);
 static void	spawner_child(const char *, int) __attribute__((noreturn));
@@ -103,7 +100,10 @@ int
 spawner_main(void)
 {
 	struct pollfd pfd[2];
+	struct child ch;
 	SSL_CTX *ctx;
+	char err[256];
+	int rc;
 
 	log_init("spawner", LOG_LVL_INFO);
 	spawner_vigild = getppid();
@@ -126,10 +126,23 @@ spawner_main(void)
 	if ((ctx = SSL_CTX_new(TLS_client_method())) != NULL)
 		SSL_CTX_free(ctx);
 
-	if (spawner_configure() == -1)
+	/* configure {log_level}; the reply {"pid"} is our readiness.  Then
+	 * only the built-in ops: set_log_level (a reload) and ping. */
+	child_init(&ch, CHILD_FD, NULL, 0, NULL);
+	rc = child_configure(&ch, CHILD_CONFIGURE_MS, spawner_configure, NULL,
+	    err, sizeof(err));
+	if (rc == CHILD_EOF)
+		exit(0);
+	if (rc == CHILD_ERR) {
+		log_warnx("%s", err);
+		exit(EXIT_PERMANENT);
+	}
+	if (child_ready(&ch) == -1 || child_dispatch(&ch) != CHILD_OK) {
+		log_warnx("%s", ch.err);
 		exit(1);
+	}
 
-	pfd[0].fd = SPAWN_CTL_FD;
+	pfd[0].fd = CHILD_FD;
 	pfd[0].events = POLLIN;
 	pfd[1].fd = SPAWN_REQ_FD;
 	pfd[1].events = POLLIN;
@@ -139,8 +152,13 @@ spawner_main(void)
 				continue;
 			fatal("poll");
 		}
-		if (pfd[0].revents != 0)
-			spawner_control();
+		/* EOF (vigild gone) or a broken request ends us: vigild
+		 * starts another spawner. */
+		if (pfd[0].revents != 0 && (rc = child_read(&ch)) != CHILD_OK) {
+			if (rc == CHILD_ERR)
+				log_warnx("%s", ch.err);
+			exit(0);
+		}
 		if (pfd[1].revents & (POLLERR | POLLHUP | POLLNVAL))
 			exit(0);
 		if (pfd[1].revents & POLLIN)
@@ -148,109 +166,18 @@ spawner_main(void)
 	}
 }
 
-/*
- * The next request on fd 4.  Returns 0 with msg, id and op filled (the
- * caller destroys msg), or -1: EOF, or an error, logged.
- */
+/* The configure args: the table's keys for the spawner (log_level). */
 static int
-spawner_recv(msgpack_unpacked *msg, uint64_t *id, char *op, size_t oplen)
+spawner_configure(const msgpack_object *args, void *arg, char *err,
+    size_t errlen)
 {
-	char err[256];
-	int rc;
+	struct conf c;
 
-	msgpack_unpacked_init(msg);
-	rc = frame_recv(SPAWN_CTL_FD, SPAWN_CONFIGURE_MS, msg, err,
-	    sizeof(err));
-	if (rc == FRAME_OK && mp_get_uint(&msg->data, "id", id) == 0 &&
-	    mp_get_str(&msg->data, "op", op, oplen) == 0)
-		return 0;
-	if (rc == FRAME_OK)
-		log_warnx("control: a request without id or op");
-	else if (rc != FRAME_EOF)
-		log_warnx("control: %s", rc == FRAME_TIMEOUT ?
-		    "no request in time" : err);
-	msgpack_unpacked_destroy(msg);
-	return -1;
-}
-
-/* Send a packed reply on fd 4 and free it.  Returns 0, or -1 (logged). */
-static int
-spawner_reply(msgpack_sbuffer *sb)
-{
-	char err[256];
-	int rc;
-
-	rc = frame_send(SPAWN_CTL_FD, sb->data, sb->size, err, sizeof(err));
-	msgpack_sbuffer_destroy(sb);
-	if (rc == -1)
-		log_warnx("control reply: %s", err);
-	return rc;
-}
-
-/* The configure request on fd 4; the reply {"pid"} is our readiness. */
-static int
-spawner_configure(void)
-{
-	msgpack_unpacked msg;
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	const msgpack_object *args;
-	uint64_t id, lvl;
-	char op[32];
-
-	if (spawner_recv(&msg, &id, op, sizeof(op)) == -1)
+	(void)arg;
+	if (settings_decode(SR_SPAWNER, args, &c, NULL, err, errlen) == -1)
 		return -1;
-	if (strcmp(op, "configure") != 0) {
-		log_warnx("configure: the first request must be configure");
-		msgpack_unpacked_destroy(&msg);
-		return -1;
-	}
-	if ((args = mp_get(&msg.data, "args")) != NULL &&
-	    mp_get_uint(args, "log_level", &lvl) == 0)
-		log_setlevel(lvl > LOG_LVL_DEBUG ? LOG_LVL_DEBUG : (int)lvl);
-	msgpack_unpacked_destroy(&msg);
-
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	mp_reply_ok(&pk, id);
-	msgpack_pack_map(&pk, 1);
-	mp_kv_uint(&pk, "pid", (uint64_t)getpid());
-	return spawner_reply(&sb);
-}
-
-/*
- * One request on fd 4 after configure: set_log_level {log_level} (a
- * reload); anything else is refused.  EOF (vigild gone) or a broken
- * request ends us (vigild starts another spawner).
- */
-static void
-spawner_control(void)
-{
-	msgpack_unpacked msg;
-	msgpack_sbuffer sb;
-	msgpack_packer pk;
-	const msgpack_object *args;
-	uint64_t id, lvl;
-	char op[32];
-
-	if (spawner_recv(&msg, &id, op, sizeof(op)) == -1)
-		exit(0);
-	msgpack_sbuffer_init(&sb);
-	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-	args = mp_get(&msg.data, "args");
-	if (strcmp(op, "set_log_level") != 0)
-		mp_reply_err(&pk, id, "unknown_op", "the spawner only takes "
-		    "set_log_level");
-	else if (args == NULL || mp_get_uint(args, "log_level", &lvl) != 0 ||
-	    lvl > LOG_LVL_DEBUG)
-		mp_reply_err(&pk, id, "bad_request", "log_level must be 0..2");
-	else {
-		log_setlevel((int)lvl);
-		mp_reply_ok(&pk, id);
-		msgpack_pack_map(&pk, 0);
-	}
-	msgpack_unpacked_destroy(&msg);
-	(void)spawner_reply(&sb);
+	log_setlevel(c.log_level);
+	return 0;
 }
 
 /* One spawn request on fd 5: receive, fork, reply with the pid. */
@@ -344,7 +271,7 @@ spawner_child(const char *name, int sock)
 	int i;
 
 	close(SPAWN_REQ_FD);
-	if (dup2(sock, SPAWN_CTL_FD) == -1)
+	if (dup2(sock, CHILD_FD) == -1)
 		_exit(1);
 	close(sock);
 	for (i = 0; i < SPAWN_PARENT_WAIT && getppid() != spawner_vigild; i++)

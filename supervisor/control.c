@@ -110,6 +110,7 @@
 #include "frame.h"
 #include "log.h"
 #include "ring.h"
+#include "settings.h"
 #include "vigild.h"
 
 struct ctl_conn {

@@ -31,6 +31,7 @@
 #include <event2/event.h>
 #include <msgpack.h>
 
+#include "child.h"
 #include "evtime.h"
 #include "fdpass.h"
 #include "frame.h"
@@ -658,7 +659,7 @@ proc_exec_child(struct proc *p, int sock, int fd5, const char *path)
 	    "executable file that root may run (install again, or check the "
 	    "file's mode and the file system's noexec), then "
 	    "'vigilctl reload'\n", path, strerror(errno));
-	_exit(PROC_EXIT_PERMANENT);
+	_exit(EXIT_PERMANENT);
 }
 
 /* Frames from the child. */
@@ -1123,7 +1124,7 @@ proc_act_died(struct proc *p, const struct proc_ev *e)
 	int status = e->status;
 
 	pid = proc_gone(p, status, why, sizeof(why), &up_ms);
-	if (WIFEXITED(status) && WEXITSTATUS(status) == PROC_EXIT_PERMANENT) {
+	if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_PERMANENT) {
 		log_warnx("%s: pid %d %s: a permanent error; not "
 		    "restarting it (fix the configuration and reload)",
 		    p->p_label, (int)pid, why);

@@ -30,7 +30,6 @@ struct event;
 struct bufferevent;
 struct proc;
 
-#define PROC_EXIT_PERMANENT	125	/* "do not restart" */
 #define PROC_HANDSHAKE_MS	5000
 #define PROC_STOP_MS		3000	/* SIGTERM, then SIGKILL after this */
 #define PROC_BACKOFF_MIN_MS	100

@@ -23,11 +23,11 @@
 #include "frame.h"
 #include "log.h"
 #include "ring.h"
+#include "settings.h"
 #include "vigild.h"
 
 #define KEY_MAX			4096
 #define LOG_LEVEL_MS		2000	/* set_log_level answered within */
-#define CONFIRM_MAX		100	/* the prober's limit on confirm_failures */
 
 static int	prober_configure(struct proc *, msgpack_packer *, char *,
 		    size_t);
@@ -52,9 +52,8 @@ static void	dir_fill(struct provider *, int);
 static void	dir_retire(uint32_t);
 static struct provider *provider_add(const struct conf_provider *);
 static void	provider_stopped(struct proc *);
-static int	pack_settings(const struct conf *, const struct proc_role *,
-		    msgpack_sbuffer *);
-static void	pack_vigil_keys(msgpack_packer *, const struct conf *);
+static void	reload_providers(const struct conf *, size_t *, size_t *,
+		    size_t *);
 static void	push_log_level(void);
 static void	send_log_level(struct proc *);
 static void	log_level_done(void *, int, const msgpack_object *,
@@ -102,7 +101,9 @@ static const struct proc_role roles[] = {
 #define ROLE_SPAWNER	(&roles[3])
 
 static int	spawner_child_fd = -1;	/* its fd 5 until it is forked */
-static int	spawner_log_level;	/* sent with its configure */
+/* The log_level each of the other roles got with its configure. */
+static int	role_log_level[sizeof(roles) / sizeof(roles[0])];
+#define ROLE_LEVEL(p)	role_log_level[(p)->p_role - roles]
 
 /* ---- the directory ---- */
 
@@ -297,51 +298,36 @@ roles_min_interval(void)
 /* ---- the roles' hooks ---- */
 
 /*
- * The prober's configure args (docs/internals.md).  The secret is read
- * here, packed, and wiped by proc_start once sent; only this prober's
- * own key goes into its frame.
+ * The prober's configure args (docs/internals.md): its settings from the
+ * table, then who it is.  The secret is read here, packed, and wiped by
+ * proc_start once sent; only this prober's own key goes into its frame.
  */
 static int
 prober_configure(struct proc *p, msgpack_packer *pk, char *err,
     size_t errlen)
 {
 	struct provider *pv = p->p_ctx;
-	const struct conf_provider *cp = &pv->pv_conf;
+	struct conf_provider cp = pv->pv_conf;
 	char key[KEY_MAX];
-	uint32_t n = 15, confirm;
+	const struct settings_extra x[] = {
+		{ "slot", SX_UINT, pv->pv_slot, NULL },
+		/* prestart bumps the epoch after this: send the next one. */
+		{ "epoch", SX_UINT, vd->dir[pv->pv_slot].writer_epoch + 1,
+		    NULL },
+		{ "name", SX_STR, 0, cp.name },
+		{ "api_key", SX_STR, 0, key },
+		{ "paused", SX_BOOL, (uint64_t)pv->pv_paused, NULL },
+	};
 
-	if (conf_read_secret(cp, key, sizeof(key), err, errlen) == -1)
+	if (conf_read_secret(&cp, key, sizeof(key), err, errlen) == -1)
 		return -1;
-	if (cp->gen_interval_ms != 0)
-		n++;
-	msgpack_pack_map(pk, n);
-	mp_kv_uint(pk, "slot", pv->pv_slot);
-	/* prestart bumps the epoch after this: send the next one. */
-	mp_kv_uint(pk, "epoch", vd->dir[pv->pv_slot].writer_epoch + 1);
-	mp_kv_str(pk, "name", cp->name);
-	mp_kv_str(pk, "kind", vigil_kind_name((unsigned)cp->kind));
-	mp_kv_str(pk, "base_url", cp->base_url);
-	mp_kv_str(pk, "api_key", key);
+	/* set_interval's value survives a restart. */
+	if (pv->pv_interval_ms != 0)
+		cp.interval_ms = pv->pv_interval_ms;
+	pv->pv_log_level = vd->conf.log_level;
+	settings_pack(pk, SR_PROBER, &vd->conf, &cp, x,
+	    sizeof(x) / sizeof(x[0]));
 	explicit_bzero(key, sizeof(key));
-	mp_kv_uint(pk, "interval_ms", pv->pv_interval_ms ?
-	    pv->pv_interval_ms : cp->interval_ms);
-	mp_kv_uint(pk, "timeout_ms", cp->timeout_ms);
-	mp_kv_str(pk, "check_path", cp->check_path);
-	mp_kv_str(pk, "ca_file", cp->ca_file);
-	mp_kv_str(pk, "gen_model", cp->gen_model);
-	if (cp->gen_interval_ms != 0)
-		mp_kv_uint(pk, "gen_interval_ms", cp->gen_interval_ms);
-	mp_kv_uint(pk, "fast_probe_percent", vd->conf.fast_probe_percent);
-	/* Confirm failures quickly until the provider is down and its
-	 * circuit open, whichever takes more failures (up to the prober's
-	 * limit; beyond it, checks come at the interval). */
-	confirm = vd->conf.down_after > vd->conf.circuit_failures ?
-	    vd->conf.down_after : vd->conf.circuit_failures;
-	mp_kv_uint(pk, "confirm_failures", confirm < CONFIRM_MAX ? confirm :
-	    CONFIRM_MAX);
-	mp_kv_bool(pk, "paused", pv->pv_paused);
-	pv->pv_log_level = log_getlevel();
-	mp_kv_uint(pk, "log_level", (uint64_t)pv->pv_log_level);
 	return 0;
 }
 
@@ -410,10 +396,13 @@ roles_watchdog(void)
 		proc_watchdog(vd->agg, vigil_aggregator_age_ns(&vd->cli), lim);
 }
 
+/* The aggregator or vigil-api is up: if a reload changed the level
+ * while it was starting, it got the old one with its configure. */
 static void
 role_up(struct proc *p)
 {
-	(void)p;
+	if (ROLE_LEVEL(p) != log_getlevel())
+		send_log_level(p);
 	roles_check_ready();
 }
 
@@ -424,43 +413,14 @@ role_down(struct proc *p)
 	roles_check_ready();
 }
 
-/* The [vigil] keys the aggregator uses, named as in struct conf. */
-static void
-pack_vigil_keys(msgpack_packer *pk, const struct conf *c)
-{
-	msgpack_pack_map(pk, 23);
-	mp_kv_uint(pk, "interval_ms", c->interval_ms);
-	mp_kv_uint(pk, "timeout_ms", c->timeout_ms);
-	mp_kv_uint(pk, "history_retention", c->history_retention);
-	mp_kv_uint(pk, "alert_retention", c->alert_retention);
-	mp_kv_uint(pk, "warning_error_rate", c->warning_error_rate);
-	mp_kv_uint(pk, "critical_error_rate", c->critical_error_rate);
-	mp_kv_uint(pk, "latency_warning_ms", c->latency_warning_ms);
-	mp_kv_uint(pk, "min_samples", c->min_samples);
-	mp_kv_uint(pk, "down_after", c->down_after);
-	mp_kv_uint(pk, "circuit_failures", c->circuit_failures);
-	mp_kv_uint(pk, "circuit_successes", c->circuit_successes);
-	mp_kv_uint(pk, "circuit_cooldown_ms", c->circuit_cooldown_ms);
-	mp_kv_uint(pk, "circuit_cooldown_max_ms", c->circuit_cooldown_max_ms);
-	mp_kv_uint(pk, "fast_probe_percent", c->fast_probe_percent);
-	mp_kv_uint(pk, "alert_cooldown_ms", c->alert_cooldown_ms);
-	mp_kv_uint(pk, "persist_interval_ms", c->persist_interval_ms);
-	mp_kv_uint(pk, "webhook_timeout_ms", c->webhook_timeout_ms);
-	mp_kv_uint(pk, "webhook_retries", c->webhook_retries);
-	mp_kv_str(pk, "state_dir", c->state_dir);
-	mp_kv_str(pk, "webhook_url", c->webhook_url);
-	mp_kv_bool(pk, "monitoring_enabled", c->monitoring_enabled);
-	mp_kv_bool(pk, "prometheus", c->prometheus);
-	mp_kv_uint(pk, "log_level", (uint64_t)c->log_level);
-}
-
 static int
 agg_configure(struct proc *p, msgpack_packer *pk, char *err, size_t errlen)
 {
-	(void)p;
 	(void)err;
 	(void)errlen;
-	pack_vigil_keys(pk, &vd->conf);
+	if (p != NULL)
+		ROLE_LEVEL(p) = vd->conf.log_level;
+	settings_pack(pk, SR_AGG, &vd->conf, NULL, NULL, 0);
 	return 0;
 }
 
@@ -473,22 +433,24 @@ api_fd5(struct proc *p, int *close_it)
 }
 
 /*
- * A reload changed log_level: tell the running probers and the spawner
- * (the aggregator and vigil-api restart for it: it is in their settings).
- * One still starting got its configure with the old level: prober_up and
- * spawner_up send it the new one.
+ * A reload changed log_level: tell every running child (set_log_level,
+ * common/child.c); it restarts nobody.  One still starting got its
+ * configure with the old level: prober_up, spawner_up and role_up send
+ * it the new one.
  */
 static void
 push_log_level(void)
 {
 	struct provider *pv;
-	struct proc *sp = vd->penv.spawner;
+	struct proc *others[] = { vd->penv.spawner, vd->agg, vd->api };
+	size_t i;
 
 	TAILQ_FOREACH(pv, &vd->providers, pv_entry)
 		if (!pv->pv_removing && pv->pv_proc->p_state == PROC_UP)
 			send_log_level(pv->pv_proc);
-	if (sp != NULL && sp->p_state == PROC_UP)
-		send_log_level(sp);
+	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		if (others[i] != NULL && others[i]->p_state == PROC_UP)
+			send_log_level(others[i]);
 }
 
 static void
@@ -525,12 +487,10 @@ static int
 spawner_configure(struct proc *p, msgpack_packer *pk, char *err,
     size_t errlen)
 {
-	(void)p;
 	(void)err;
 	(void)errlen;
-	spawner_log_level = log_getlevel();
-	msgpack_pack_map(pk, 1);
-	mp_kv_uint(pk, "log_level", (uint64_t)spawner_log_level);
+	ROLE_LEVEL(p) = vd->conf.log_level;
+	settings_pack(pk, SR_SPAWNER, &vd->conf, NULL, NULL, 0);
 	return 0;
 }
 
@@ -571,7 +531,7 @@ spawner_fd5(struct proc *p, int *close_it)
 static void
 spawner_up(struct proc *p)
 {
-	if (spawner_log_level != log_getlevel())
+	if (ROLE_LEVEL(p) != log_getlevel())
 		send_log_level(p);
 	probers_release();
 	roles_check_ready();
@@ -608,36 +568,15 @@ probers_release(void)
 			(void)proc_start(pv->pv_proc);
 }
 
-/* vigil-api gets no webhook URL (it may hold a token). */
+/* vigil-api gets no webhook URL (it may hold a token): see the table. */
 static int
 api_configure(struct proc *p, msgpack_packer *pk, char *err, size_t errlen)
 {
-	(void)p;
 	(void)err;
 	(void)errlen;
-	msgpack_pack_map(pk, 3);
-	mp_kv_str(pk, "listen", vd->listen);
-	mp_kv_bool(pk, "prometheus", vd->conf.prometheus);
-	mp_kv_uint(pk, "log_level", (uint64_t)vd->conf.log_level);
-	return 0;
-}
-
-/* What role would be sent for conf c, to tell whether a reload changed
- * it.  Returns 0, or -1 (no such role). */
-static int
-pack_settings(const struct conf *c, const struct proc_role *role,
-    msgpack_sbuffer *sb)
-{
-	msgpack_packer pk;
-	struct conf saved;
-	char err[64];
-
-	msgpack_sbuffer_init(sb);
-	msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-	saved = vd->conf;
-	vd->conf = *c;
-	role->configure(NULL, &pk, err, sizeof(err));
-	vd->conf = saved;
+	if (p != NULL)
+		ROLE_LEVEL(p) = vd->conf.log_level;
+	settings_pack(pk, SR_API, &vd->conf, NULL, NULL, 0);
 	return 0;
 }
 
@@ -722,6 +661,64 @@ roles_listen(const char *addr, char *err, size_t errlen)
 /* ---- reload ---- */
 
 /*
+ * The providers after a reload (vd->conf is the new configuration, old
+ * the one before): stop the removed ones, restart the changed ones, start
+ * the added ones and those that had given up; count each.
+ */
+static void
+reload_providers(const struct conf *old, size_t *nstart, size_t *nstop,
+    size_t *nchange)
+{
+	struct provider *pv, *next;
+	const struct conf_provider *np;
+	int mon = vd->conf.monitoring_enabled != old->monitoring_enabled;
+	size_t i;
+
+	for (pv = TAILQ_FIRST(&vd->providers); pv != NULL; pv = next) {
+		next = TAILQ_NEXT(pv, pv_entry);
+		if (pv->pv_removing)
+			continue;
+		np = conf_find(&vd->conf, pv->pv_conf.name);
+		if (np == NULL || !np->enabled) {
+			log_info("reload: provider %s removed", pv->pv_conf.name);
+			pv->pv_removing = 1;
+			(*nstop)++;
+			proc_stop(pv->pv_proc, provider_stopped);
+		} else if (conf_provider_changed(&pv->pv_conf, np) ||
+		    mon) {
+			log_info("reload: provider %s changed: restarting its "
+			    "prober", pv->pv_conf.name);
+			pv->pv_conf = *np;
+			if (mon)
+				pv->pv_paused = !vd->conf.monitoring_enabled;
+			pv->pv_interval_ms = 0;
+			dir_fill(pv, 1);
+			(*nchange)++;
+			proc_restart(pv->pv_proc);
+		} else {
+			pv->pv_conf = *np;
+			/* Gave up (exit 125, binary missing): the fix may
+			 * be outside the config, e.g. a key file. */
+			if (pv->pv_proc->p_state == PROC_DOWN) {
+				log_info("reload: provider %s was down: "
+				    "starting its prober again",
+				    pv->pv_conf.name);
+				pv->pv_proc->p_backoff_ms = PROC_BACKOFF_MIN_MS;
+				(void)proc_start(pv->pv_proc);
+			}
+		}
+	}
+	for (i = 0; i < vd->conf.nproviders; i++) {
+		np = &vd->conf.providers[i];
+		if (!np->enabled || provider_find(np->name) != NULL)
+			continue;
+		log_info("reload: provider %s added", np->name);
+		(*nstart)++;
+		(void)provider_add(np);
+	}
+}
+
+/*
  * Re-read the configuration into a fresh struct; on error keep running
  * the old one and return -1 with err ("FILE:LINE: ...").  Otherwise stop
  * removed providers, start added ones, restart changed ones and leave
@@ -733,9 +730,6 @@ vigild_reload(char *err, size_t errlen)
 {
 	struct conf nc, old;
 	struct proc_env pe;
-	struct provider *pv, *next;
-	const struct conf_provider *np;
-	msgpack_sbuffer a0, a1, p0, p1;
 	char lerr[256];
 	size_t i, want = 0, nstart = 0, nstop = 0, nchange = 0;
 	int agg_changed, api_changed, listen_changed = 0;
@@ -781,25 +775,21 @@ vigild_reload(char *err, size_t errlen)
 		log_warnx("reload: shm_name, control_socket, capacities and "
 		    "user take effect only when vigild restarts");
 	if (strcmp(nc.listen, vd->listen) != 0) {
-		if (roles_listen(nc.listen, lerr, sizeof(lerr)) == -1)
+		if (roles_listen(nc.listen, lerr, sizeof(lerr)) == -1) {
 			log_warnx("reload: %s; vigil-api stays on %s", lerr,
 			    vd->listen);
-		else
+			/* What vigil-api is told is where it is. */
+			snprintf(nc.listen, sizeof(nc.listen), "%s",
+			    vd->listen);
+		} else
 			listen_changed = 1;
 	}
 
-	pack_settings(&vd->conf, ROLE_AGG, &a0);
-	pack_settings(&nc, ROLE_AGG, &a1);
-	pack_settings(&vd->conf, ROLE_API, &p0);
-	pack_settings(&nc, ROLE_API, &p1);
-	agg_changed = a0.size != a1.size || memcmp(a0.data, a1.data,
-	    a0.size) != 0;
-	api_changed = listen_changed || p0.size != p1.size ||
-	    memcmp(p0.data, p1.data, p0.size) != 0;
-	msgpack_sbuffer_destroy(&a0);
-	msgpack_sbuffer_destroy(&a1);
-	msgpack_sbuffer_destroy(&p0);
-	msgpack_sbuffer_destroy(&p1);
+	/* What the table says each would be told, but for log_level
+	 * (SF_LIVE: set_log_level, below). */
+	agg_changed = settings_differ(SR_AGG, &vd->conf, &nc);
+	api_changed = listen_changed || settings_differ(SR_API, &vd->conf,
+	    &nc);
 
 	/* Swap: everything below reads the new [vigil] settings. */
 	old = vd->conf;
@@ -812,48 +802,7 @@ vigild_reload(char *err, size_t errlen)
 	snprintf(vd->conf.user, sizeof(vd->conf.user), "%s", old.user);
 	log_setlevel(vd->conf.log_level);
 
-	for (pv = TAILQ_FIRST(&vd->providers); pv != NULL; pv = next) {
-		next = TAILQ_NEXT(pv, pv_entry);
-		if (pv->pv_removing)
-			continue;
-		np = conf_find(&vd->conf, pv->pv_conf.name);
-		if (np == NULL || !np->enabled) {
-			log_info("reload: provider %s removed", pv->pv_conf.name);
-			pv->pv_removing = 1;
-			nstop++;
-			proc_stop(pv->pv_proc, provider_stopped);
-		} else if (conf_provider_changed(&pv->pv_conf, np) ||
-		    vd->conf.monitoring_enabled != old.monitoring_enabled) {
-			log_info("reload: provider %s changed: restarting its "
-			    "prober", pv->pv_conf.name);
-			pv->pv_conf = *np;
-			if (vd->conf.monitoring_enabled != old.monitoring_enabled)
-				pv->pv_paused = !vd->conf.monitoring_enabled;
-			pv->pv_interval_ms = 0;
-			dir_fill(pv, 1);
-			nchange++;
-			proc_restart(pv->pv_proc);
-		} else {
-			pv->pv_conf = *np;
-			/* Gave up (exit 125, binary missing): the fix may
-			 * be outside the config, e.g. a key file. */
-			if (pv->pv_proc->p_state == PROC_DOWN) {
-				log_info("reload: provider %s was down: "
-				    "starting its prober again",
-				    pv->pv_conf.name);
-				pv->pv_proc->p_backoff_ms = PROC_BACKOFF_MIN_MS;
-				(void)proc_start(pv->pv_proc);
-			}
-		}
-	}
-	for (i = 0; i < vd->conf.nproviders; i++) {
-		np = &vd->conf.providers[i];
-		if (!np->enabled || provider_find(np->name) != NULL)
-			continue;
-		log_info("reload: provider %s added", np->name);
-		nstart++;
-		(void)provider_add(np);
-	}
+	reload_providers(&old, &nstart, &nstop, &nchange);
 	/* After the loop: probers it stops or restarts are no longer up. */
 	if (vd->conf.log_level != old.log_level)
 		push_log_level();

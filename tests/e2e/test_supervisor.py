@@ -370,6 +370,64 @@ def test_silence_webhook():
 
 # ---- sd_notify ---------------------------------------------------------------
 
+def children_of(pid):
+    """{pid: argv[0] and argv[1]} of the live processes whose parent is
+    pid (probers forked by the spawner are re-parented to vigild)."""
+    out = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % d) as f:
+                st = f.read()
+            with open("/proc/%s/cmdline" % d, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        fields = st[st.rindex(")") + 2:].split()
+        if fields[0] != "Z" and int(fields[1]) == pid:
+            out[int(d)] = b" ".join(argv[:2]).decode(errors="replace")
+    return out
+
+
+def test_log_level_reload():
+    """A reload that changes only log_level restarts nobody: the probers,
+    the spawner, the aggregator and vigil-api keep their pids, and each
+    takes the new level (set_log_level) without an error."""
+    h = tp.Harness("loglevel")
+    try:
+        names = ["l1", "l2"]
+        provs = [{"name": n, "kind": "http",
+                  "base_url": "http://127.0.0.1:9"} for n in names]
+        h.write_conf(provs)
+        h.start(wait_providers=names)
+        ok(wait_for(lambda: len(children_of(h.proc.pid)) >= 5, 10),
+           "log_level reload: two probers, the spawner, the aggregator "
+           "and vigil-api are up", children_of(h.proc.pid))
+        time.sleep(0.5)
+        before = children_of(h.proc.pid)
+        for level in ("debug", "warn"):
+            h.write_conf(provs, "log_level = %s" % level)
+            # (at warn, vigild does not log "reload done": ask for it)
+            r = h.call("reload")
+            ok(r.get("ok") is True, "log_level reload: reloaded to %s" %
+               level, r)
+            time.sleep(1.0)
+            after = children_of(h.proc.pid)
+            ok(after == before, "log_level reload to %s: every child "
+               "keeps its pid" % level, (before, after))
+        log = h.logtext()
+        ok("settings changed: restarting" not in log and
+           "restarting its prober" not in log,
+           "log_level reload: nothing restarted",
+           [ln for ln in log.splitlines() if "restart" in ln])
+        ok("set_log_level:" not in log, "log_level reload: every child "
+           "took set_log_level",
+           [ln for ln in log.splitlines() if "set_log_level" in ln])
+    finally:
+        h.stop()
+
+
 def test_notify():
     """READY=1 once the children started, RELOADING=1 and READY=1 around a
     reload, STOPPING=1 on SIGTERM, over $NOTIFY_SOCKET."""
@@ -809,7 +867,8 @@ def main():
         test_backoff()
     except Exception as e:
         ok(False, "backoff harness", e)
-    for t in (test_notify, test_handshake_and_stragglers,
+    for t in (test_notify, test_log_level_reload,
+              test_handshake_and_stragglers,
               test_child_timeout, test_silence_webhook, test_watchdog):
         try:
             t()

@@ -4,12 +4,11 @@
 #include <math.h>
 
 #include "t.h"
-#include "../../aggregator/agg.h"
 #include "../../aggregator/circuit.h"
 
 #define S	UINT64_C(1000000000)
 
-static struct agg_conf C;
+static struct conf C;
 
 static void
 test_consecutive(void)
@@ -161,7 +160,7 @@ static void
 test_unwindowed(void)
 {
 	struct circuit cb;
-	struct agg_conf c = C;
+	struct conf c = C;
 	uint64_t t = 1000 * S;
 	int i;
 
@@ -228,7 +227,7 @@ test_figure(void)
 int
 main(void)
 {
-	agg_conf_defaults(&C);
+	settings_defaults(&C);
 	T_RUN(test_consecutive);
 	T_RUN(test_cooldown_growth);
 	T_RUN(test_error_rate);

@@ -141,7 +141,7 @@ test_engine(void)
 {
 	struct fix f, g;
 	struct agg a;
-	struct agg_conf c;
+	struct conf c;
 	struct vigil_provider p;
 	struct vigil_alert al[64];
 	struct vigil_history h;
@@ -155,7 +155,7 @@ test_engine(void)
 	fix_open(&f, 0);
 	add_provider(&f, 0, "alpha");
 	add_provider(&f, 2, "beta");
-	agg_conf_defaults(&c);
+	settings_defaults(&c);
 	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
 	agg_tick(&a, base, wall);
 	T_CHECK(vigil_snapshot(&f.cl, 0, &p) == VIGIL_OK);
@@ -284,7 +284,7 @@ test_ramp(void)
 	};
 	struct fix f;
 	struct agg a;
-	struct agg_conf c;
+	struct conf c;
 	struct vigil_provider p;
 	struct vigil_alert al[256];
 	uint64_t base = now_mono_ns(), t = 0, i = 0, start[5];
@@ -296,7 +296,7 @@ test_ramp(void)
 
 	fix_open(&f, 2);
 	add_provider(&f, 0, "ramp");
-	agg_conf_defaults(&c);
+	settings_defaults(&c);
 	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
 	for (ph_i = 0; ph_i < 5; ph_i++) {
 		uint64_t s;
@@ -385,7 +385,7 @@ test_retire(void)
 {
 	struct fix f;
 	struct agg a;
-	struct agg_conf c;
+	struct conf c;
 	struct vigil_provider p;
 	struct vigil_provider_info pi;
 	uint64_t base = now_mono_ns();
@@ -393,7 +393,7 @@ test_retire(void)
 
 	fix_open(&f, 3);
 	add_provider(&f, 0, "old");
-	agg_conf_defaults(&c);
+	settings_defaults(&c);
 	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
 	push(&f, 0, base, VIGIL_OUT_OK, 1000);
 	agg_tick(&a, base + S, 1);
@@ -424,7 +424,7 @@ test_confirm(void)
 {
 	struct fix f;
 	struct agg a;
-	struct agg_conf c;
+	struct conf c;
 	struct vigil_provider p;
 	uint64_t base = now_mono_ns(), t, hist = 0;
 	char err[256];
@@ -432,7 +432,7 @@ test_confirm(void)
 
 	fix_open(&f, 4);
 	add_provider(&f, 0, "c");
-	agg_conf_defaults(&c);
+	settings_defaults(&c);
 	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
 	for (i = 0; i < 10; i++)
 		push(&f, 0, base + (uint64_t)i * S, VIGIL_OUT_OK, 1000);
@@ -505,7 +505,7 @@ jitter_run(int n, uint64_t iv, const struct jit *j)
 {
 	struct fix f;
 	struct agg a;
-	struct agg_conf c;
+	struct conf c;
 	struct vigil_provider p;
 	struct vigil_alert al[64];
 	uint64_t base = now_mono_ns(), t;
@@ -515,7 +515,7 @@ jitter_run(int n, uint64_t iv, const struct jit *j)
 
 	fix_open(&f, n);
 	add_provider(&f, 0, "calm");
-	agg_conf_defaults(&c);
+	settings_defaults(&c);
 	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
 	for (t = 0; t < 1800; t++) {
 		if (t % iv == 0)
@@ -569,7 +569,7 @@ degrade_run(int n, int by_rate, struct vigil_alert *out)
 {
 	struct fix f;
 	struct agg a;
-	struct agg_conf c;
+	struct conf c;
 	struct vigil_alert al[64];
 	uint64_t base = now_mono_ns(), t;
 	uint32_t x = 777u, us;
@@ -579,7 +579,7 @@ degrade_run(int n, int by_rate, struct vigil_alert *out)
 
 	fix_open(&f, n);
 	add_provider(&f, 0, "worse");
-	agg_conf_defaults(&c);
+	settings_defaults(&c);
 	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
 	for (t = 0; t < 1200; t++) {
 		us = jitter_us(&x, 150.0, 200.0);
@@ -675,7 +675,7 @@ test_alert_units(void)
 {
 	struct fix f;
 	struct agg a;
-	struct agg_conf c;
+	struct conf c;
 	struct vigil_alert al[128];
 	uint64_t base = now_mono_ns(), t = 0;
 	size_t nal;
@@ -687,7 +687,7 @@ test_alert_units(void)
 	add_provider(&f, 1, "flaky");	/* 4 of 5 fail: opened by the rate */
 	add_provider(&f, 2, "slow");
 	add_provider(&f, 3, "key");
-	agg_conf_defaults(&c);
+	settings_defaults(&c);
 	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
 	for (i = 0; i < 20; i++, t++) {
 		push(&f, 0, base + t * S, VIGIL_OUT_OK, 100000);

@@ -4,10 +4,9 @@
 #include <stdint.h>
 
 #include "t.h"
-#include "../../aggregator/agg.h"
 #include "../../aggregator/status.h"
 
-static struct agg_conf C;
+static struct conf C;
 
 /* Windows where every one holds n samples at error rate r, p95 p. */
 static void
@@ -243,7 +242,7 @@ test_circuit_floor(void)
 int
 main(void)
 {
-	agg_conf_defaults(&C);
+	settings_defaults(&C);
 	T_RUN(test_thresholds);
 	T_RUN(test_outcomes);
 	T_RUN(test_min_samples);

@@ -7,7 +7,7 @@
 
 #define S	UINT64_C(1000000000)
 
-static struct agg_conf C;
+static struct conf C;
 
 static void
 set(struct vigil_window *w, uint32_t n, double r, double p95)
@@ -75,7 +75,7 @@ static void
 test_floor(void)
 {
 	struct vigil_window w[VIGIL_NWINDOWS];
-	struct agg_conf c = C;
+	struct conf c = C;
 
 	T_CHECK(trend_floor_ms(&C) == 100.0);
 	c.latency_warning_ms = 0;	/* latency judgement off */
@@ -164,7 +164,7 @@ test_hysteresis(void)
 int
 main(void)
 {
-	agg_conf_defaults(&C);
+	settings_defaults(&C);
 	T_RUN(test_trend);
 	T_RUN(test_floor);
 	T_RUN(test_hysteresis);
