@@ -32,9 +32,6 @@ struct event_base;
 #define API_QKEY_MAX		32
 #define API_QVAL_MAX		256
 #define API_URI_MAX		4096	/* longer: 414 */
-/* The staleness limits are the settings' (settings.h). */
-#define API_AGG_STALE_NS	((uint64_t)SETTINGS_AGG_STALE_MS * 1000000ull)
-#define API_PROBER_STALE_MULT	SETTINGS_PROBER_STALE_MULT
 
 struct api_query {
 	size_t n;
@@ -55,7 +52,6 @@ struct api_ctx {
 	struct vigil_alert *alerts;	/* alert_cap entries, reused */
 	struct vigil_sample *samples;	/* sample_cap entries, reused */
 	int prometheus;
-	uint64_t agg_stale_ns;
 	uint64_t started_wall_ns;
 };
 
@@ -80,8 +76,7 @@ size_t		 api_prom_escape(const char *, char *, size_t);
 size_t		 api_dot_escape(const char *, char *, size_t);
 size_t		 api_csv_field(const char *, char *, size_t);
 int		 api_name_valid(const char *);
-int		 api_status_rank(unsigned);
-int		 api_provider_up(const struct vigil_stats *);
+int		 api_provider_up(const struct vigil_provider *);
 double		 api_round3(double);
 #define API_FMT_MAX	32	/* api_fmt_fixed's buffer */
 size_t		 api_fmt_u64(uint64_t, char *);
@@ -139,11 +134,8 @@ struct api_result {
 };
 
 int	api_snapshot(struct api_ctx *);
-int	api_provider_stale(const struct api_ctx *, const struct vigil_provider *);
-const char *api_overall_status(const struct api_ctx *,
-	    const struct vigil_provider *, size_t);
 int	api_provider_json(struct api_ctx *, struct evbuffer *,
-	    const struct vigil_provider *);
+	    const struct vigil_provider *, uint64_t);
 void	api_error_json(struct evbuffer *, const char *, const char *,
 	    const char *);
 void	api_view_health(struct api_ctx *, struct evbuffer *,

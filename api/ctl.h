@@ -14,7 +14,6 @@ struct api_settings {
 	char listen[128];
 	int prometheus;
 	int log_level;
-	uint64_t agg_stale_ns;
 };
 
 int	api_ctl_configure(int, int, struct api_settings *, char *, size_t);

@@ -93,6 +93,7 @@ static struct {
 	struct vigil_cursor alert_cur;
 	int primed;
 	const char *overall;		/* of the last poll's snapshot */
+	uint64_t snap_at_ns;		/* CLOCK_MONOTONIC of that snapshot */
 	struct clientq clients;
 	size_t nclients;		/* SSE clients */
 	size_t nws;			/* WebSocket clients */
@@ -192,7 +193,7 @@ api_events_last_id(void)
 /*
  * Format one event into the ring and send it to every client.  Every
  * event carries "overall", the overall status of the poll that raised it
- * (api_overall_status, as /health/integration computes it).  The data is
+ * (vigil_overall_status, as /health/integration computes it).  The data is
  * o serialised on one line (JSON has no raw newlines), so one "data:"
  * line suffices.  An event over API_EVENT_MAX bytes (it cannot be: the
  * strings are bounded) or out of memory is dropped, its id unused.
@@ -256,14 +257,14 @@ change_event(const struct vigil_provider *p, const char *type,
 	cJSON_AddStringToObject(o, "provider", p->info.name);
 	cJSON_AddStringToObject(o, "from", from);
 	cJSON_AddStringToObject(o, "to", to);
-	cJSON_AddStringToObject(o, "status", p->stats.updated_wall_ns == 0 ?
-	    "unknown" : vigil_status_name(p->stats.status));
+	cJSON_AddStringToObject(o, "status",
+	    vigil_status_name(vigil_effective_status(p)));
 	cJSON_AddStringToObject(o, "circuit",
 	    vigil_circuit_name(p->stats.circuit));
 	cJSON_AddStringToObject(o, "trend", vigil_trend_name(p->stats.trend));
 	cJSON_AddStringToObject(o, "at", at);
 	/* The state's JSON is written by views.c; "raw" copies it as is. */
-	if (b != NULL && api_provider_json(ev.ctx, b, p) == 0 &&
+	if (b != NULL && api_provider_json(ev.ctx, b, p, ev.snap_at_ns) == 0 &&
 	    evbuffer_add(b, "", 1) == 0)
 		cJSON_AddRawToObject(o, "state",
 		    (const char *)evbuffer_pullup(b, -1));
@@ -292,15 +293,16 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 	if (vigil_snapshot_all(vc, ev.snap, vigil_capacity(vc), &n) !=
 	    VIGIL_OK)
 		return;
-	ev.overall = api_overall_status(ev.ctx, ev.snap, n);
+	ev.snap_at_ns = vigil_now_mono_ns();
+	ev.overall = vigil_status_name(vigil_overall_status(vc, ev.snap, n,
+	    ev.snap_at_ns));
 	for (i = 0; i < n; i++) {
 		struct vigil_provider *p = &ev.snap[i];
 		struct prev_state *ps = &ev.prev[p->idx];
 
 		api_clean_provider(p);
 
-		st = p->stats.updated_wall_ns == 0 ? VIGIL_ST_UNKNOWN :
-		    p->stats.status;
+		st = (uint8_t)vigil_effective_status(p);
 		if (ps->valid && strcmp(ps->name, p->info.name) == 0 &&
 		    ev.primed) {
 			if (ps->status != st)

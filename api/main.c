@@ -452,7 +452,6 @@ opts_parse(int argc, char *argv[], struct api_settings *set,
 	memset(o, 0, sizeof(*o));
 	set->prometheus = 1;
 	set->log_level = LOG_LVL_INFO;
-	set->agg_stale_ns = API_AGG_STALE_NS;
 	snprintf(set->listen, sizeof(set->listen), "127.0.0.1:9470");
 	while ((ch = getopt_long(argc, argv, "v", longopts, NULL)) != -1) {
 		switch (ch) {
@@ -553,7 +552,6 @@ static void
 ctx_setup(const struct api_settings *set)
 {
 	ctx.prometheus = set->prometheus;
-	ctx.agg_stale_ns = set->agg_stale_ns;
 	ctx.snap = calloc(vigil_capacity(&ctx.vc), sizeof(*ctx.snap));
 	ctx.hist = calloc(ctx.vc.lay.history_cap, sizeof(*ctx.hist));
 	ctx.alerts = calloc(ctx.vc.lay.alert_cap, sizeof(*ctx.alerts));

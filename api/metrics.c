@@ -380,22 +380,19 @@ row_info(struct mout *m, const struct mfam *f, size_t i)
 static void
 row_up(struct mout *m, const struct mfam *f, size_t i)
 {
-	const struct vigil_stats *st = &m->m_ctx->snap[i].stats;
-
 	(void)f;
 	series(m, i, NULL);
-	val_bool(&m->m_w, st->updated_wall_ns != 0 && api_provider_up(st));
+	val_bool(&m->m_w, api_provider_up(&m->m_ctx->snap[i]));
 }
 
 /* One series per status, 1 for the current (unknown if never written). */
 static void
 row_status(struct mout *m, const struct mfam *f, size_t i)
 {
-	const struct vigil_stats *st = &m->m_ctx->snap[i].stats;
 	unsigned k, cur;
 
 	(void)f;
-	cur = st->updated_wall_ns == 0 ? VIGIL_ST_UNKNOWN : st->status;
+	cur = vigil_effective_status(&m->m_ctx->snap[i]);
 	for (k = 0; k < VIGIL_ST_COUNT; k++) {
 		series(m, i, &sx[k]);
 		val_bool(&m->m_w, k == cur);
@@ -407,7 +404,8 @@ row_stale(struct mout *m, const struct mfam *f, size_t i)
 {
 	(void)f;
 	series(m, i, NULL);
-	val_bool(&m->m_w, api_provider_stale(m->m_ctx, &m->m_ctx->snap[i]));
+	val_bool(&m->m_w, vigil_provider_stale(&m->m_ctx->vc,
+	    &m->m_ctx->snap[i], m->m_ctx->snap_at_ns));
 }
 
 static void

@@ -553,32 +553,15 @@ api_name_valid(const char *s)
 	return n > 0 && n < VIGIL_NAME_MAX;
 }
 
-/*
- * Severity of a status for "worst of": healthy 0 < paused 1 < unknown 2 <
- * degraded 3 < misconfigured 4 < unhealthy 5.  A paused provider was
- * switched off on purpose and must not turn the overall status red.
- */
-int
-api_status_rank(unsigned st)
-{
-	switch (st) {
-	case VIGIL_ST_HEALTHY:		return 0;
-	case VIGIL_ST_PAUSED:		return 1;
-	case VIGIL_ST_UNKNOWN:		return 2;
-	case VIGIL_ST_DEGRADED:		return 3;
-	case VIGIL_ST_MISCONFIGURED:	return 4;
-	case VIGIL_ST_UNHEALTHY:	return 5;
-	default:			return 2;
-	}
-}
-
 /* "Up" for vigil_provider_up: usable now (healthy or degraded, circuit
  * not open). */
 int
-api_provider_up(const struct vigil_stats *st)
+api_provider_up(const struct vigil_provider *p)
 {
-	return (st->status == VIGIL_ST_HEALTHY ||
-	    st->status == VIGIL_ST_DEGRADED) && st->circuit != VIGIL_CB_OPEN;
+	unsigned st = vigil_effective_status(p);
+
+	return (st == VIGIL_ST_HEALTHY || st == VIGIL_ST_DEGRADED) &&
+	    p->stats.circuit != VIGIL_CB_OPEN;
 }
 
 /* Round to 3 decimals so JSON shows 182.4, not 182.40000000000001;

@@ -25,7 +25,7 @@ static void	 add_time(cJSON *, const char *, uint64_t);
 static void	 window_write(struct api_wbuf *, const struct vigil_window *,
 		    int);
 static void	 provider_write(struct api_ctx *, struct api_wbuf *,
-		    const struct vigil_provider *, int);
+		    const struct vigil_provider *, uint64_t, int);
 static void	 wb_finish(struct api_wbuf *, struct evbuffer *,
 		    struct api_result *);
 static void	 put_json(struct evbuffer *, cJSON *);
@@ -134,28 +134,6 @@ api_snapshot(struct api_ctx *ctx)
 }
 
 /*
- * Stale: the data may be old because a writer stopped.  True when the
- * aggregator's beat is older than agg_stale_ns, or the provider's prober
- * beat is older than 3 intervals (or never came) while it is enabled.
- */
-int
-api_provider_stale(const struct api_ctx *ctx, const struct vigil_provider *p)
-{
-	uint64_t age, limit;
-
-	if (vigil_aggregator_age_ns(&ctx->vc) > ctx->agg_stale_ns)
-		return 1;
-	if (!(p->info.flags & VIGIL_PF_ENABLED))
-		return 0;
-	age = vigil_prober_age_ns(&ctx->vc, p->idx);
-	limit = (uint64_t)API_PROBER_STALE_MULT * p->info.interval_ms *
-	    1000000ull;
-	if (limit == 0)
-		limit = API_AGG_STALE_NS;
-	return age > limit;
-}
-
-/*
  * One window as JSON, written by hand (cJSON built and freed about 60
  * nodes per provider, and printf'd every number: 48 requests/s at 1,000
  * providers).  The keys and their order are those of the public
@@ -203,10 +181,12 @@ window_write(struct api_wbuf *w, const struct vigil_window *win, int full)
  * One provider as in /health/integration; full adds the detail of
  * /health/integration/providers/{name}.  The object is left open (no
  * closing brace) so that the provider view can append its samples.
+ * Status and staleness are vigil.h's read model, judged at now (the
+ * CLOCK_MONOTONIC time of the snapshot p comes from).
  */
 static void
 provider_write(struct api_ctx *ctx, struct api_wbuf *w,
-    const struct vigil_provider *p, int full)
+    const struct vigil_provider *p, uint64_t now, int full)
 {
 	static const char *const wkey[VIGIL_NWINDOWS] = { "\"1m\":",
 	    "\"5m\":", "\"15m\":" };
@@ -220,14 +200,13 @@ provider_write(struct api_ctx *ctx, struct api_wbuf *w,
 	api_wb_lit(w, ",\"host\":");
 	api_wb_jstr(w, p->info.host);
 	api_wb_lit(w, ",\"status\":");
-	api_wb_jstr(w, st->updated_wall_ns == 0 ? "unknown" :
-	    vigil_status_name(st->status));
+	api_wb_jstr(w, vigil_status_name(vigil_effective_status(p)));
 	api_wb_lit(w, ",\"circuit\":");
 	api_wb_jstr(w, vigil_circuit_name(st->circuit));
 	api_wb_lit(w, ",\"trend\":");
 	api_wb_jstr(w, vigil_trend_name(st->trend));
-	api_wb_str(w, api_provider_stale(ctx, p) ? ",\"stale\":true" :
-	    ",\"stale\":false");
+	api_wb_str(w, vigil_provider_stale(&ctx->vc, p, now) ?
+	    ",\"stale\":true" : ",\"stale\":false");
 	api_wb_str(w, (p->info.flags & VIGIL_PF_PAUSED) != 0 ?
 	    ",\"paused\":true" : ",\"paused\":false");
 	if (st->last.wall_ns != 0) {
@@ -337,45 +316,21 @@ find_snap(const struct api_ctx *ctx, const char *name)
 }
 
 /*
- * The overall status of the n providers of snap: the worst status by
- * api_status_rank (healthy < paused < unknown < degraded < misconfigured
- * < unhealthy); "unknown" with no providers or a stale aggregator.
- * /health/integration and every event of the event stream take it from
- * here, so that the dashboard's badge and the API cannot disagree.
- */
-const char *
-api_overall_status(const struct api_ctx *ctx,
-    const struct vigil_provider *snap, size_t n)
-{
-	unsigned worst = VIGIL_ST_HEALTHY, st;
-	size_t i;
-
-	if (n == 0 || vigil_aggregator_age_ns(&ctx->vc) > ctx->agg_stale_ns)
-		return "unknown";
-	for (i = 0; i < n; i++) {
-		st = snap[i].stats.updated_wall_ns == 0 ?
-		    VIGIL_ST_UNKNOWN : snap[i].stats.status;
-		if (i == 0 || api_status_rank(st) > api_status_rank(worst))
-			worst = st;
-	}
-	return vigil_status_name(worst);
-}
-
-/*
  * One provider exactly as an element of /health/integration's
  * providers[], appended to out: the "state" of a change event, so that a
  * client updates everything it shows from the event alone.  p's strings
- * must have been cleaned (api_clean_provider).  Returns 0, or -1 when
- * memory ran out (out may then hold part of it).
+ * must have been cleaned (api_clean_provider); now is the CLOCK_MONOTONIC
+ * time of p's snapshot.  Returns 0, or -1 when memory ran out (out may
+ * then hold part of it).
  */
 int
 api_provider_json(struct api_ctx *ctx, struct evbuffer *out,
-    const struct vigil_provider *p)
+    const struct vigil_provider *p, uint64_t now)
 {
 	struct api_wbuf w;
 
 	api_wb_begin(&w, out);
-	provider_write(ctx, &w, p, 0);
+	provider_write(ctx, &w, p, now, 0);
 	api_wb_lit(&w, "}");
 	return api_wb_end(&w);
 }
@@ -394,12 +349,14 @@ snapshot_or_503(struct api_ctx *ctx, struct evbuffer *out,
 	return -1;
 }
 
-/* GET /health: 200 while the aggregator's heartbeat is fresh, else 503. */
+/* GET /health: 200 while the aggregator's heartbeat is fresh
+ * (vigil_aggregator_stale), else 503. */
 void
 api_view_health(struct api_ctx *ctx, struct evbuffer *out,
     struct api_result *r)
 {
-	uint64_t age = vigil_aggregator_age_ns(&ctx->vc);
+	uint64_t now = vigil_now_mono_ns();
+	uint64_t age = vigil_aggregator_age_at(&ctx->vc, now);
 	cJSON *o = cJSON_CreateObject();
 	char reason[128];
 
@@ -410,11 +367,11 @@ api_view_health(struct api_ctx *ctx, struct evbuffer *out,
 		cJSON_AddStringToObject(o, "reason",
 		    "the aggregator has never written a heartbeat");
 		cJSON_AddNullToObject(o, "aggregator_heartbeat_age_s");
-	} else if (age > ctx->agg_stale_ns) {
+	} else if (vigil_aggregator_stale(&ctx->vc, now)) {
 		r->code = 503;
 		snprintf(reason, sizeof(reason), "the aggregator heartbeat is "
 		    "%.1f s old (limit %.1f s)", age / 1e9,
-		    ctx->agg_stale_ns / 1e9);
+		    VIGIL_AGG_STALE_NS / 1e9);
 		cJSON_AddStringToObject(o, "status", "unavailable");
 		cJSON_AddStringToObject(o, "reason", reason);
 		cJSON_AddNumberToObject(o, "aggregator_heartbeat_age_s",
@@ -447,16 +404,17 @@ api_view_integration(struct api_ctx *ctx, const struct api_query *q,
 		return;
 	api_wb_begin(&w, out);
 	api_wb_lit(&w, "{\"status\":");
-	api_wb_jstr(&w, api_overall_status(ctx, ctx->snap, ctx->nsnap));
+	api_wb_jstr(&w, vigil_status_name(vigil_overall_status(&ctx->vc,
+	    ctx->snap, ctx->nsnap, ctx->snap_at_ns)));
 	api_wb_lit(&w, ",\"generated_at\":");
 	api_wb_jtime(&w, now_wall_ns());
-	api_wb_str(&w, vigil_aggregator_age_ns(&ctx->vc) > ctx->agg_stale_ns ?
+	api_wb_str(&w, vigil_aggregator_stale(&ctx->vc, ctx->snap_at_ns) ?
 	    ",\"aggregator_stale\":true" : ",\"aggregator_stale\":false");
 	api_wb_lit(&w, ",\"providers\":[");
 	for (i = 0; i < ctx->nsnap; i++) {
 		if (i > 0)
 			api_wb_lit(&w, ",");
-		provider_write(ctx, &w, &ctx->snap[i], 0);
+		provider_write(ctx, &w, &ctx->snap[i], ctx->snap_at_ns, 0);
 		api_wb_lit(&w, "}");
 	}
 	api_wb_lit(&w, "]}\n");
@@ -503,7 +461,7 @@ api_view_provider(struct api_ctx *ctx, const char *name,
 	for (i = 0; i < n; i++)
 		api_clean_sample(&ctx->samples[i]);
 	api_wb_begin(&w, out);
-	provider_write(ctx, &w, p, 1);
+	provider_write(ctx, &w, p, ctx->snap_at_ns, 1);
 	api_wb_lit(&w, ",\"samples\":[");
 	for (i = 0; i < n; i++) {
 		const struct vigil_sample *sm = &ctx->samples[i];
@@ -560,7 +518,7 @@ api_view_graph(struct api_ctx *ctx, const struct api_query *q,
 	}
 	if (snapshot_or_503(ctx, out, r) == -1)
 		return;
-	vigil_ok = vigil_aggregator_age_ns(&ctx->vc) <= ctx->agg_stale_ns;
+	vigil_ok = !vigil_aggregator_stale(&ctx->vc, ctx->snap_at_ns);
 	r->code = 200;
 	if (dot) {
 		r->ctype = CT_DOT;
@@ -572,8 +530,7 @@ api_view_graph(struct api_ctx *ctx, const struct api_query *q,
 		    vigil_ok ? "ok" : "stale", vigil_ok ? "green" : "red");
 		for (i = 0; i < ctx->nsnap; i++) {
 			const struct vigil_provider *p = &ctx->snap[i];
-			unsigned st = p->stats.updated_wall_ns == 0 ?
-			    VIGIL_ST_UNKNOWN : p->stats.status;
+			unsigned st = vigil_effective_status(p);
 			char en[2 * VIGIL_NAME_MAX], eh[2 * VIGIL_HOST_MAX];
 
 			/* The config allows no quote in a name or host, but
@@ -612,8 +569,7 @@ api_view_graph(struct api_ctx *ctx, const struct api_query *q,
 	for (i = 0; i < ctx->nsnap; i++) {
 		const struct vigil_provider *p = &ctx->snap[i];
 		char id[VIGIL_NAME_MAX + 16];
-		const char *st = p->stats.updated_wall_ns == 0 ? "unknown" :
-		    vigil_status_name(p->stats.status);
+		const char *st = vigil_status_name(vigil_effective_status(p));
 
 		snprintf(id, sizeof(id), "provider:%s", p->info.name);
 		n = cJSON_CreateObject();
@@ -632,7 +588,8 @@ api_view_graph(struct api_ctx *ctx, const struct api_query *q,
 		cJSON_AddStringToObject(e, "status", st);
 		cJSON_AddStringToObject(e, "circuit",
 		    vigil_circuit_name(p->stats.circuit));
-		cJSON_AddBoolToObject(e, "stale", api_provider_stale(ctx, p));
+		cJSON_AddBoolToObject(e, "stale",
+		    vigil_provider_stale(&ctx->vc, p, ctx->snap_at_ns));
 		cJSON_AddItemToArray(edges, e);
 		e = cJSON_CreateObject();
 		cJSON_AddStringToObject(e, "from", "vigil");
@@ -745,7 +702,7 @@ raw_emit(const struct vigil_history *h, const char *name, int csv,
  * One provider's history between from and to (ns, inclusive), raw or in
  * step-second buckets aligned to the epoch.  Latency in a bucket is over
  * its "ok" records only (a timeout's latency is the timeout); the worst
- * status uses api_status_rank.  O(history_cap).
+ * status uses vigil_status_severity.  O(history_cap).
  */
 static void
 history_one(struct api_ctx *ctx, const struct vigil_provider *p,
@@ -790,7 +747,8 @@ history_one(struct api_ctx *ctx, const struct vigil_provider *p,
 			if (h->latency_us / 1000.0 > b.lat_max)
 				b.lat_max = h->latency_us / 1000.0;
 		}
-		if (api_status_rank(h->status) > api_status_rank(b.worst))
+		if (vigil_status_severity(h->status) >
+		    vigil_status_severity(b.worst))
 			b.worst = h->status;
 	}
 	if (open)

@@ -110,7 +110,6 @@ one(const char *tool, unsigned n)
 		exit(1);
 	}
 	ctx.prometheus = 1;
-	ctx.agg_stale_ns = API_AGG_STALE_NS;
 	ctx.snap = calloc(vigil_capacity(&ctx.vc), sizeof(*ctx.snap));
 	if (ctx.snap == NULL || (eb = evbuffer_new()) == NULL)
 		exit(1);

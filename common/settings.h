@@ -38,13 +38,8 @@
 #define SETTINGS_CONFIRM_MAX	100
 #define SETTINGS_FAST_MIN	100	/* ms: interval floor, allow_fast_probes */
 #define SETTINGS_SLOW_MIN	10000	/* ms: interval floor without it */
-/*
- * Data is stale when the aggregator's beat is older than this, or a
- * prober's older than this many of its intervals (vigil-api and vigild's
- * status replies alike; both beat once a second).
- */
-#define SETTINGS_AGG_STALE_MS	5000
-#define SETTINGS_PROBER_STALE_MULT 3
+/* The staleness limits are not settings: VIGIL_AGG_STALE_NS and
+ * VIGIL_PROBER_STALE_INTERVALS, vigil.h's read model. */
 
 enum setting_type {
 	ST_DUR,		/* duration, bare number = seconds; wire: ms */

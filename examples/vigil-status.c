@@ -5,8 +5,11 @@
  *
  * A small client of the public header, and nothing else: it maps the
  * segment read-only, takes a consistent snapshot of every provider and
- * prints its status, circuit, 1-minute p95 latency and error rate, then
- * the routing order.  Exits 1 with the reason when the segment is missing
+ * prints the overall status, then each provider's status, circuit,
+ * 1-minute p95 latency and error rate (and "stale" when its data is),
+ * then the routing order.  Status and staleness are the header's read
+ * model (vigil_overall_status, vigil_effective_status,
+ * vigil_provider_stale): what vigil's HTTP API and vigilctl say.  Exits 1 with the reason when the segment is missing
  * or of an ABI this header does not read, 2 on a usage error.
  *
  *	cc -std=c99 $(pkg-config --cflags vigil) -o vigil-status \
@@ -35,7 +38,7 @@ main(int argc, char *argv[])
 	struct vigil_provider *p;
 	const struct vigil_window *w;
 	uint32_t *order;
-	uint64_t age;
+	uint64_t age, now;
 	size_t n, nroute, i;
 	int rc;
 
@@ -62,25 +65,28 @@ main(int argc, char *argv[])
 		return 1;
 	}
 
-	age = vigil_aggregator_age_ns(&c);
+	now = vigil_now_mono_ns();
+	age = vigil_aggregator_age_at(&c, now);
+	printf("%zu provider%s, overall %s; ", n, n == 1 ? "" : "s",
+	    vigil_status_name(vigil_overall_status(&c, p, n, now)));
 	if (age == UINT64_MAX)
-		printf("%zu provider%s; aggregator has not run yet\n", n,
-		    n == 1 ? "" : "s");
+		printf("aggregator has not run yet\n");
 	else
-		printf("%zu provider%s; aggregator beat %.1f s ago\n", n,
-		    n == 1 ? "" : "s", (double)age / 1e9);
+		printf("aggregator beat %.1f s ago\n", (double)age / 1e9);
 	printf("%-24s %-13s %-9s %10s %8s %8s\n", "PROVIDER", "STATUS",
 	    "CIRCUIT", "P95(1m)", "ERR(1m)", "SAMPLES");
 	for (i = 0; i < n; i++) {
 		w = &p[i].stats.win[VIGIL_WIN_1M];
 		printf("%-24s %-13s %-9s", p[i].info.name,
-		    vigil_status_name(p[i].stats.status),
+		    vigil_status_name(vigil_effective_status(&p[i])),
 		    vigil_circuit_name(p[i].stats.circuit));
 		if (w->samples == 0)
-			printf(" %10s %8s %8u\n", "-", "-", 0u);
+			printf(" %10s %8s %8u", "-", "-", 0u);
 		else
-			printf(" %7.0f ms %7.2f%% %8u\n", w->p95_ms,
+			printf(" %7.0f ms %7.2f%% %8u", w->p95_ms,
 			    w->error_rate * 100.0, w->samples);
+		printf("%s\n", vigil_provider_stale(&c, &p[i], now) ?
+		    " stale" : "");
 	}
 
 	rc = vigil_route_order(&c, order, vigil_capacity(&c), &nroute);

@@ -32,8 +32,9 @@
  *                       "windows": {"1m"|"5m"|"15m": {"samples",
  *                       "error_rate", "uptime", "p50_ms", "p95_ms",
  *                       "p99_ms"}}}]}
- *                       status: the worst of unhealthy > misconfigured >
- *                       degraded > unknown > healthy (paused ignored)
+ *                       status, stale: vigil.h's read model
+ *                       (vigil_overall_status, vigil_effective_status,
+ *                       vigil_provider_stale), as /health/integration
  *   providers       R {} -> [{"name", "kind", "host", "slot",
  *                       "interval_ms", "timeout_ms", "paused": bool,
  *                       "state": str, "pid", "restarts", "writer_epoch",
@@ -195,8 +196,7 @@ static void	ctl_sub_done(void *, int, const msgpack_object *,
 		    const char *, const char *);
 static void	ctl_wait_finish(struct ctl_wait *);
 static void	pack_provider_status(msgpack_packer *,
-		    const struct vigil_provider *);
-static int	status_rank(unsigned);
+		    const struct vigil_provider *, uint64_t);
 static void	ctl_pack_result(msgpack_packer *, const msgpack_object *);
 static void	pause_resume(struct ctl_conn *, uint64_t,
 		    const msgpack_object *, int);
@@ -1084,48 +1084,29 @@ op_ping(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
 	ctl_ok_empty(c, id);
 }
 
-/* Worse is higher; paused counts as healthy for the overall status. */
-static int
-status_rank(unsigned st)
-{
-	switch (st) {
-	case VIGIL_ST_UNHEALTHY:	return 4;
-	case VIGIL_ST_MISCONFIGURED:	return 3;
-	case VIGIL_ST_DEGRADED:		return 2;
-	case VIGIL_ST_UNKNOWN:		return 1;
-	default:			return 0;
-	}
-}
-
+/*
+ * One provider of the status reply.  Its status and staleness are vigil.h's
+ * read model (vigil_effective_status, vigil_provider_stale) at now, the
+ * same functions vigil-api uses: vigilctl prints these, so that it and
+ * /health/integration cannot disagree.
+ */
 static void
-pack_provider_status(msgpack_packer *pk, const struct vigil_provider *p)
+pack_provider_status(msgpack_packer *pk, const struct vigil_provider *p,
+    uint64_t now)
 {
 	static const char *const wn[VIGIL_NWINDOWS] = { "1m", "5m", "15m" };
 	const struct vigil_stats *st = &p->stats;
 	struct provider *pv = provider_find(p->info.name);
-	uint64_t age, agg_age, lim;
-	unsigned status = st->status;
-	int paused = (p->info.flags & VIGIL_PF_PAUSED) != 0, stale, w;
-
-	if (st->updated_wall_ns == 0)
-		status = VIGIL_ST_UNKNOWN;
-	if (paused)
-		status = VIGIL_ST_PAUSED;
-	age = vigil_prober_age_ns(&vd->cli, p->idx);
-	agg_age = vigil_aggregator_age_ns(&vd->cli);
-	lim = (uint64_t)SETTINGS_PROBER_STALE_MULT * (p->info.interval_ms ?
-	    p->info.interval_ms : 1000) * 1000000ull;
-	stale = !paused && (age > lim || agg_age >
-	    (uint64_t)SETTINGS_AGG_STALE_MS * 1000000ull);
+	int w;
 
 	msgpack_pack_map(pk, 12);
 	mp_kv_str(pk, "name", p->info.name);
 	mp_kv_str(pk, "kind", vigil_kind_name(p->info.kind));
-	mp_kv_str(pk, "status", vigil_status_name(status));
+	mp_kv_str(pk, "status", vigil_status_name(vigil_effective_status(p)));
 	mp_kv_str(pk, "circuit", vigil_circuit_name(st->circuit));
 	mp_kv_str(pk, "trend", vigil_trend_name(st->trend));
-	mp_kv_bool(pk, "stale", stale);
-	mp_kv_bool(pk, "paused", paused);
+	mp_kv_bool(pk, "stale", vigil_provider_stale(&vd->cli, p, now));
+	mp_kv_bool(pk, "paused", (p->info.flags & VIGIL_PF_PAUSED) != 0);
 	mp_kv_str(pk, "state", pv != NULL ? proc_state_name(
 	    pv->pv_proc->p_state) : "down");
 	mp_kv_uint(pk, "silenced_until_ns", st->silenced_until_wall_ns);
@@ -1160,9 +1141,9 @@ op_status(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
 	struct vigil_provider *snap;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
+	uint64_t now;
 	size_t n, i;
-	int rc, worst = 0, r;
-	unsigned wst = VIGIL_ST_HEALTHY;
+	int rc;
 
 	(void)a;
 	if ((snap = calloc(vd->seg.lay.provider_cap, sizeof(*snap))) ==
@@ -1176,29 +1157,18 @@ op_status(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
 		ctl_error(c, id, "busy", "segment: %s", vigil_strerror(rc));
 		return;
 	}
-	for (i = 0; i < n; i++) {
-		unsigned st = snap[i].stats.updated_wall_ns == 0 ?
-		    VIGIL_ST_UNKNOWN : snap[i].stats.status;
-
-		if (snap[i].info.flags & VIGIL_PF_PAUSED)
-			continue;
-		if ((r = status_rank(st)) > worst) {
-			worst = r;
-			wst = st;
-		}
-	}
-	if (n == 0)
-		wst = VIGIL_ST_UNKNOWN;
+	now = vigil_now_mono_ns();
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
 	mp_reply_ok(&pk, id);
 	msgpack_pack_map(&pk, 3);
-	mp_kv_str(&pk, "status", vigil_status_name(wst));
+	mp_kv_str(&pk, "status", vigil_status_name(vigil_overall_status(
+	    &vd->cli, snap, n, now)));
 	mp_kv_uint(&pk, "generated_at_ns", now_wall_ns());
 	mp_str(&pk, "providers");
 	msgpack_pack_array(&pk, (uint32_t)n);
 	for (i = 0; i < n; i++)
-		pack_provider_status(&pk, &snap[i]);
+		pack_provider_status(&pk, &snap[i], now);
 	ctl_send(c, &sb);
 	msgpack_sbuffer_destroy(&sb);
 	free(snap);

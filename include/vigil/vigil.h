@@ -1030,19 +1030,29 @@ vigil_dir_gen(const struct vigil_client *c)
 	return VIGIL_LOAD_ACQ(&c->hdr->dir_gen);
 }
 
-/* Nanoseconds since the aggregator last beat (UINT64_MAX: never). */
+/*
+ * Nanoseconds from the aggregator's last beat to now (CLOCK_MONOTONIC,
+ * vigil_now_mono_ns()); UINT64_MAX when it never beat.  Taking now lets
+ * one reply judge every provider against the same instant.
+ */
 static inline uint64_t
-vigil_aggregator_age_ns(const struct vigil_client *c)
+vigil_aggregator_age_at(const struct vigil_client *c, uint64_t now)
 {
-	uint64_t b, now;
+	uint64_t b;
 
 	if (c->hdr == NULL)
 		return UINT64_MAX;
 	b = VIGIL_LOAD_ACQ(&c->hdr->aggregator_beat_ns);
-	now = vigil_now_mono_ns();
 	if (b == 0)
 		return UINT64_MAX;
 	return now > b ? now - b : 0;
+}
+
+/* Nanoseconds since the aggregator last beat (UINT64_MAX: never). */
+static inline uint64_t
+vigil_aggregator_age_ns(const struct vigil_client *c)
+{
+	return vigil_aggregator_age_at(c, vigil_now_mono_ns());
 }
 
 /* The accessors below take idx < c->lay.provider_cap (checked by callers). */
@@ -1267,18 +1277,25 @@ vigil_samples_tail(const struct vigil_client *c, uint32_t idx,
 	cur->lost = 0;
 }
 
+/* Nanoseconds from provider idx's prober's last beat to now
+ * (UINT64_MAX: never, or idx out of range). */
+static inline uint64_t
+vigil_prober_age_at(const struct vigil_client *c, uint32_t idx, uint64_t now)
+{
+	uint64_t b;
+	if (idx >= c->lay.provider_cap)
+		return UINT64_MAX;
+	b = VIGIL_LOAD_ACQ(&vigil__sample_ring(c, idx)->beat_ns);
+	if (b == 0)
+		return UINT64_MAX;
+	return now > b ? now - b : 0;
+}
+
 /* Nanoseconds since provider idx's prober last beat (UINT64_MAX: never). */
 static inline uint64_t
 vigil_prober_age_ns(const struct vigil_client *c, uint32_t idx)
 {
-	uint64_t b, now;
-	if (idx >= c->lay.provider_cap)
-		return UINT64_MAX;
-	b = VIGIL_LOAD_ACQ(&vigil__sample_ring(c, idx)->beat_ns);
-	now = vigil_now_mono_ns();
-	if (b == 0)
-		return UINT64_MAX;
-	return now > b ? now - b : 0;
+	return vigil_prober_age_at(c, idx, vigil_now_mono_ns());
 }
 
 /* Read up to max new history records of provider idx. */
@@ -1316,6 +1333,128 @@ vigil_read_alerts(const struct vigil_client *c, struct vigil_cursor *cur,
 		n++;
 	}
 	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* The read model                                                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * What a provider's data means to a reader: its effective status, whether
+ * it is stale, and the overall status of all of them.  vigil-api, vigild's
+ * control replies (and so vigilctl, which prints what vigild says) and any
+ * local service take these from here and nowhere else, so that no two of
+ * them can disagree about the same segment (docs/segment.md, "The read
+ * model").  Each takes now from vigil_now_mono_ns(), once per reply.
+ *
+ * The route order is the aggregator's: read it with vigil_route_order()
+ * or each provider's stats.route_rank, never rank providers again.
+ */
+
+/* The aggregator's beat older than this: everything it wrote is stale. */
+#define VIGIL_AGG_STALE_NS		UINT64_C(5000000000)	/* 5 s */
+/* A prober's beat older than this many of its intervals: stale. */
+#define VIGIL_PROBER_STALE_INTERVALS	3u
+
+/* 1 when the aggregator's beat is older than VIGIL_AGG_STALE_NS at now,
+ * or it never beat. */
+static inline int
+vigil_aggregator_stale(const struct vigil_client *c, uint64_t now)
+{
+	return vigil_aggregator_age_at(c, now) > VIGIL_AGG_STALE_NS;
+}
+
+/*
+ * 1 when p's data may be old because a writer stopped: when the aggregator
+ * is stale (vigil_aggregator_stale: every provider is, paused ones too, so
+ * that stale data is never shown as fresh), or when p is enabled, not
+ * paused, and its prober's beat is older than VIGIL_PROBER_STALE_INTERVALS
+ * of its intervals (or never came; an interval of 0 counts as
+ * VIGIL_AGG_STALE_NS).  A paused or disabled provider's prober is not
+ * expected to produce data, so its beat does not count.
+ */
+static inline int
+vigil_provider_stale(const struct vigil_client *c,
+    const struct vigil_provider *p, uint64_t now)
+{
+	uint64_t lim;
+
+	if (vigil_aggregator_stale(c, now))
+		return 1;
+	if (!(p->info.flags & VIGIL_PF_ENABLED) ||
+	    (p->info.flags & VIGIL_PF_PAUSED))
+		return 0;
+	lim = (uint64_t)VIGIL_PROBER_STALE_INTERVALS * p->info.interval_ms *
+	    UINT64_C(1000000);
+	if (lim == 0)
+		lim = VIGIL_AGG_STALE_NS;
+	return vigil_prober_age_at(c, p->idx, now) > lim;
+}
+
+/*
+ * The status to show for p (enum vigil_status):
+ *   - paused when the directory says so (the operator's word takes effect
+ *     at once, before the aggregator's next cycle writes it);
+ *   - unknown when the aggregator never wrote p's stats, when its stats
+ *     still say paused after a resume (no fresh status yet), or when the
+ *     stored value is out of range;
+ *   - else the status the aggregator stored.
+ * Staleness does not change it: a stale provider keeps its last status and
+ * is flagged by vigil_provider_stale().
+ */
+static inline unsigned
+vigil_effective_status(const struct vigil_provider *p)
+{
+	unsigned st = p->stats.status;
+
+	if (p->info.flags & VIGIL_PF_PAUSED)
+		return VIGIL_ST_PAUSED;
+	if (p->stats.updated_wall_ns == 0 || st >= VIGIL_ST_COUNT ||
+	    st == VIGIL_ST_PAUSED)
+		return VIGIL_ST_UNKNOWN;
+	return st;
+}
+
+/*
+ * Severity of a status for "worst of": healthy 0 < paused 1 < unknown 2 <
+ * degraded 3 < misconfigured 4 < unhealthy 5 (an out-of-range value counts
+ * as unknown).  A paused provider was switched off on purpose: it shows in
+ * the overall status, but never above a provider we know nothing about.
+ */
+static inline int
+vigil_status_severity(unsigned st)
+{
+	switch (st) {
+	case VIGIL_ST_HEALTHY:		return 0;
+	case VIGIL_ST_PAUSED:		return 1;
+	case VIGIL_ST_DEGRADED:		return 3;
+	case VIGIL_ST_MISCONFIGURED:	return 4;
+	case VIGIL_ST_UNHEALTHY:	return 5;
+	default:			return 2;	/* unknown */
+	}
+}
+
+/*
+ * The overall status of the n providers of snap at now: the worst
+ * vigil_effective_status() by vigil_status_severity(), so one healthy and
+ * one paused provider are "paused", all paused are "paused"; unknown when
+ * n is 0 or the aggregator is stale (vigil_aggregator_stale).  O(n).
+ */
+static inline unsigned
+vigil_overall_status(const struct vigil_client *c,
+    const struct vigil_provider *snap, size_t n, uint64_t now)
+{
+	unsigned worst = VIGIL_ST_HEALTHY, st;
+	size_t i;
+
+	if (n == 0 || vigil_aggregator_stale(c, now))
+		return VIGIL_ST_UNKNOWN;
+	for (i = 0; i < n; i++) {
+		st = vigil_effective_status(&snap[i]);
+		if (vigil_status_severity(st) > vigil_status_severity(worst))
+			worst = st;
+	}
+	return worst;
 }
 
 #ifdef __cplusplus

@@ -250,6 +250,35 @@ def test_pause_resume(h):
     r = vigilctl(h, "status")
     ok(re.search(r"^a\s+paused\s", r.stdout, re.M) is not None,
        "vigilctl status shows a paused", show(r))
+    # One read model (issue 15): a paused, b healthy.  vigilctl --json
+    # status (vigild's reply) and GET /health/integration (vigil-api) say
+    # the same overall and per-provider status and staleness, and the
+    # overall is the documented worst-of: paused ranks above healthy.
+    import http.client
+
+    def summary(doc):
+        return (doc["status"], sorted((p["name"], p["status"], p["stale"])
+                                      for p in doc["providers"]))
+
+    def both():
+        c = http.client.HTTPConnection("127.0.0.1", h.listen_port, timeout=5)
+        try:
+            c.request("GET", "/health/integration")
+            api = summary(json.loads(c.getresponse().read()))
+        except (OSError, ValueError, KeyError, http.client.HTTPException):
+            return None
+        finally:
+            c.close()
+        ctl = [jctl(h, "status")[1] for _ in (0, 1)]
+        if None in ctl or summary(ctl[0]) != summary(ctl[1]):
+            return None         # moved while we read: read again
+        return summary(ctl[0]), api
+    want = [("a", "paused", False), ("b", "healthy", False)]
+    got = wait_for(lambda: (lambda v: v if v and v[0][1] == want and
+                            v[1][1] == want else None)(both()), 15)
+    ok(got is not None and got[0] == got[1] and got[0][0] == "paused",
+       "a paused, b healthy: vigilctl status and /health/integration "
+       "agree (overall paused)", got or both())
     # No more samples: the last check stays where it is (interval 1 s).
     time.sleep(0.6)
     before = (status_of(h, "a") or {}).get("last_check", {}).get("at_ns")

@@ -16,6 +16,9 @@
  *
  * Commands on stdin, one per line, each answered "ok" or "error: ...":
  *	status NAME healthy|degraded|unhealthy|misconfigured|unknown|paused
+ *					(paused also sets the directory's
+ *					 paused flag, any other clears it, as
+ *					 vigild and the aggregator do)
  *	circuit NAME closed|open|half_open
  *	trend NAME stable|degrading|improving
  *	alert NAME KIND LEVEL		(kind: error_rate latency down ...)
@@ -327,6 +330,12 @@ command(char *line)
 		stats[p].status = (uint8_t)v;
 		stats[p].updated_wall_ns = v == VIGIL_ST_UNKNOWN ? 0 :
 		    now_wall_ns();
+		if (((info[p].flags & VIGIL_PF_PAUSED) != 0) !=
+		    (v == VIGIL_ST_PAUSED)) {
+			info[p].flags ^= VIGIL_PF_PAUSED;
+			seqlock_write(seg_dir_slot(&seg, (uint32_t)p), &info[p],
+			    VIGIL_WORDS(struct vigil_provider_info));
+		}
 	} else if (strcmp(argv[0], "circuit") == 0) {
 		if ((v = lookup(argv[2], vigil_circuit_name, VIGIL_CB_COUNT)) ==
 		    -1)

@@ -291,7 +291,7 @@ test_prom_escape(void)
 static void
 test_names_and_ranks(void)
 {
-	struct vigil_stats st;
+	struct vigil_provider p;
 
 	T_CHECK(api_name_valid("openai"));
 	T_CHECK(api_name_valid("my-provider_2.eu"));
@@ -299,15 +299,15 @@ test_names_and_ranks(void)
 	T_CHECK(!api_name_valid("bad name"));
 	T_CHECK(!api_name_valid("../etc"));
 	T_CHECK(!api_name_valid("abcdefghijabcdefghijabcdefghijab"));
-	T_CHECK(api_status_rank(VIGIL_ST_UNHEALTHY) >
-	    api_status_rank(VIGIL_ST_DEGRADED));
-	T_CHECK(api_status_rank(VIGIL_ST_PAUSED) <
-	    api_status_rank(VIGIL_ST_UNKNOWN));
-	memset(&st, 0, sizeof(st));
-	st.status = VIGIL_ST_DEGRADED;
-	T_CHECK(api_provider_up(&st));
-	st.circuit = VIGIL_CB_OPEN;
-	T_CHECK(!api_provider_up(&st));
+	memset(&p, 0, sizeof(p));
+	p.stats.status = VIGIL_ST_DEGRADED;
+	p.stats.updated_wall_ns = 1;
+	T_CHECK(api_provider_up(&p));
+	p.stats.circuit = VIGIL_CB_OPEN;
+	T_CHECK(!api_provider_up(&p));
+	p.stats.circuit = VIGIL_CB_CLOSED;
+	p.info.flags = VIGIL_PF_PAUSED;	/* paused before the aggregator saw it */
+	T_CHECK(!api_provider_up(&p));
 	T_CHECK(api_round3(182.40000001) == 182.4);
 }
 

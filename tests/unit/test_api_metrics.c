@@ -50,7 +50,6 @@ fix_open(struct fix *f, int n)
 	f->ctx.snap = calloc(vigil_capacity(&f->ctx.vc), sizeof(*f->ctx.snap));
 	T_CHECK(f->ctx.snap != NULL);
 	f->ctx.prometheus = 1;
-	f->ctx.agg_stale_ns = API_AGG_STALE_NS;
 }
 
 static void
