@@ -149,6 +149,7 @@ LINKS		 = \
 		   test_priv= \
 		   test_prober=prober \
 		   test_prober_exec=prober \
+		   test_readmodel= \
 		   test_ring= \
 		   test_ring_kill= \
 		   test_ring_threads= \
