@@ -40,6 +40,7 @@ import tempfile
 import threading
 import time
 import traceback
+import urllib.error
 import urllib.request
 
 BUILD = os.environ.get("VIGIL_BUILD", "build")
@@ -669,8 +670,21 @@ class Receiver:
 # ---- HTTP ------------------------------------------------------------------
 
 def http_json(url, timeout=5):
-    with urllib.request.urlopen(url, timeout=timeout) as r:
-        return json.load(r)
+    """GET url as JSON.  A 503 "busy" (a segment writer held its
+    seqlock through the reader's retries, e.g. descheduled under ASan on
+    a loaded machine: docs/http-api.md) is retried for up to 2 s, as a
+    client should; any other error is raised."""
+    deadline = time.monotonic() + 2
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as r:
+                return json.load(r)
+        except urllib.error.HTTPError as e:
+            body = e.read()
+            if e.code != 503 or b'"busy"' not in body or \
+                    time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def http_get(port, path, timeout=5.0):
