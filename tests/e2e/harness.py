@@ -152,16 +152,22 @@ def wait_for(fn, timeout=10.0, step=0.05):
     return v
 
 
-def rss_kb(pid):
-    """VmRSS of pid in kB; None if it has gone."""
+def status_field(pid, name):
+    """The first number of line NAME: in /proc/PID/status; None if the
+    process has gone or has no such line."""
     try:
         with open("/proc/%d/status" % pid) as f:
             for ln in f:
-                if ln.startswith("VmRSS:"):
+                if ln.startswith(name + ":"):
                     return int(ln.split()[1])
     except OSError:
         pass
     return None
+
+
+def rss_kb(pid):
+    """VmRSS of pid in kB; None if it has gone."""
+    return status_field(pid, "VmRSS")
 
 
 def pid_alive(pid):

@@ -85,11 +85,11 @@ def children(h):
     """{pid: argv0 basename} of vigild's live descendants (probers are
     the spawner's children)."""
     out = {}
-    todo, kids = [h.proc.pid], []
-    while todo:
-        more = harness.children_of(todo.pop())
+    queue, kids = [h.proc.pid], []
+    while queue:
+        more = harness.children_of(queue.pop())
         kids += more
-        todo += more
+        queue += more
     for k in kids:
         try:
             with open("/proc/%d/cmdline" % k, "rb") as f:

@@ -23,14 +23,7 @@ NAMES = ["s%d" % i for i in range(6)]
 
 
 def ppid_of(pid):
-    try:
-        with open("/proc/%d/status" % pid) as f:
-            for line in f:
-                if line.startswith("PPid:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return None
+    return harness.status_field(pid, "PPid")
 
 
 def private_kb(pid):
