@@ -169,11 +169,13 @@ decode_counters(const msgpack_object *m, struct persist_counters *c)
 	    obj_u64(m, "last_error_wall_ns", &c->last_error_wall_ns) ||
 	    obj_u64(m, "circuit_opens", &c->circuit_opens))
 		return -1;
+	/* A snapshot from before outcomes were added has fewer (ABI 1: 10);
+	 * the outcomes it did not know start at zero. */
 	o = obj_get(m, "checks_total");
 	if (o == NULL || o->type != MSGPACK_OBJECT_ARRAY ||
-	    o->via.array.size != VIGIL_OUT_COUNT)
+	    o->via.array.size == 0 || o->via.array.size > VIGIL_OUT_COUNT)
 		return -1;
-	for (i = 0; i < VIGIL_OUT_COUNT; i++) {
+	for (i = 0; i < o->via.array.size; i++) {
 		if (o->via.array.ptr[i].type != MSGPACK_OBJECT_POSITIVE_INTEGER)
 			return -1;
 		c->checks_total[i] = o->via.array.ptr[i].via.u64;

@@ -60,6 +60,9 @@ struct conf {
 	uint32_t watchdog_ms;		/* 30 s: kill a child not beating; 0 off */
 	uint32_t webhook_timeout_ms;	/* 5 s */
 	uint32_t webhook_retries;	/* 5 */
+	uint32_t retry_after_max_ms;	/* 15 min: cap on a rate-limit wait */
+	uint32_t throttled_warning_ms;	/* 5 min throttled: warning */
+	uint32_t ratelimit_warning;	/* percent, 10: headroom warning */
 	char listen[128];		/* 127.0.0.1:9470 */
 	char control_socket[PATH_MAX];	/* /run/vigil/control.sock */
 	char state_dir[PATH_MAX];	/* /var/lib/vigil */

@@ -150,6 +150,17 @@ const struct setting settings_vigil[SV_COUNT] = {
 	/* Live: a reload sends set_log_level instead of a restart. */
 	[SV_LOG_LEVEL] = NUM("log_level", log_level, ST_LOGLEVEL,
 	    LOG_LVL_WARN, LOG_LVL_DEBUG, LOG_LVL_INFO, R_ALL, SF_LIVE),
+	/* A rate-limited prober waits for the provider's Retry-After or
+	 * reset, or backs off from its interval, never longer than this
+	 * (docs/aggregation.md, "Throttled"). */
+	[SV_RETRY_MAX] = NUM("retry_after_max", retry_after_max_ms, ST_DUR,
+	    SEC(1), HOUR(24), MIN(15), R_AGG_PROBER, 0),
+	[SV_THROTTLED_WARN] = NUM("throttled_warning", throttled_warning_ms,
+	    ST_DUR, 0, HOUR(24), MIN(5), SR_AGG, 0),
+	/* remaining / limit of any rate-limit resource under this: a
+	 * ratelimit_low warning. */
+	[SV_RL_WARN] = NUM("ratelimit_warning", ratelimit_warning, ST_PCT, 1,
+	    100, 10, R_AGG_PROBER, 0),
 };
 
 /*

@@ -4,7 +4,7 @@
  * A local service (an LLM router, say) includes this header, opens the
  * segment read-only and reads provider health, circuit state and routing
  * order without a system call per read.  vigil-api reads through the same
- * code.  The segment layout below is ABI v1: see docs/segment.md.
+ * code.  The segment layout below is ABI v2: see docs/segment.md.
  *
  * Compiles with -std=c99 (and later) and as C++.  In C the shared words are
  * C11 _Atomic objects; C++ before C++23 has no _Atomic, so there the same
@@ -24,7 +24,7 @@
  *     header is writable by vigil's service uid, so a change to it is
  *     reported (vigil_layout_changed), never followed.
  *
- * What is promised is the segment layout (ABI v1, below).  The client
+ * What is promised is the segment layout (ABI v2, below).  The client
  * structs are compiled into the caller with this header; struct
  * vigil_client gained its private layout as its last member.
  */
@@ -82,13 +82,13 @@ extern "C" {
 /* ------------------------------------------------------------------ */
 
 #define VIGIL_MAGIC		UINT64_C(0x314745534c474956)	/* "VIGLSEG1" */
-#define VIGIL_ABI_MAJOR		1u
+#define VIGIL_ABI_MAJOR		2u
 #define VIGIL_ABI_MINOR		0u
 #define VIGIL_DEFAULT_SHM	"/vigil"
 
 #define VIGIL_NAME_MAX		32	/* provider name, NUL included */
 #define VIGIL_HOST_MAX		64	/* endpoint host, NUL included */
-#define VIGIL_ERR_MAX		24	/* short error code in a sample */
+#define VIGIL_ERR_MAX		32	/* short error code, NUL included */
 #define VIGIL_NWINDOWS		3	/* 1, 5, 15 minutes */
 #define VIGIL_PROM_BUCKETS	12	/* latency histogram for /metrics */
 #define VIGIL_CACHELINE		64
@@ -119,6 +119,11 @@ enum vigil_outcome {
 	VIGIL_OUT_AUTH,
 	VIGIL_OUT_BAD_RESPONSE,
 	VIGIL_OUT_OTHER,
+	/* ABI 2: what an LLM provider's error body means. */
+	VIGIL_OUT_QUOTA,		/* out of credit, spend cap: a human */
+	VIGIL_OUT_OVERLOADED,		/* the provider's capacity: its fault */
+	VIGIL_OUT_MODEL_MISSING,	/* the model does not exist (any more) */
+	VIGIL_OUT_CLIENT_ERROR,		/* our request is wrong: other 4xx */
 	VIGIL_OUT_COUNT
 };
 
@@ -129,7 +134,37 @@ enum vigil_status {
 	VIGIL_ST_UNHEALTHY,
 	VIGIL_ST_MISCONFIGURED,
 	VIGIL_ST_PAUSED,
+	/* ABI 2 */
+	VIGIL_ST_THROTTLED,	/* rate limited now, back by itself */
+	VIGIL_ST_EXHAUSTED,	/* quota or billing: a human must act */
 	VIGIL_ST_COUNT
+};
+
+/*
+ * Why a provider is not usable, or why it is degraded (docs/aggregation.md,
+ * "Reason"); VIGIL_RS_NONE when healthy.
+ */
+enum vigil_reason {
+	VIGIL_RS_NONE = 0,
+	VIGIL_RS_OUTAGE,		/* failing: down, circuit open */
+	VIGIL_RS_OVERLOADED,		/* answering "overloaded" */
+	VIGIL_RS_ERRORS,		/* error rate over a threshold */
+	VIGIL_RS_SLOW,			/* latency over a threshold */
+	VIGIL_RS_RATE_LIMITED,
+	VIGIL_RS_QUOTA,
+	VIGIL_RS_AUTH,
+	VIGIL_RS_MODEL_MISSING,
+	VIGIL_RS_CLIENT_ERROR,
+	VIGIL_RS_COUNT
+};
+
+/* Rate-limit resources a provider reports in its answers' headers. */
+enum vigil_rl_resource {
+	VIGIL_RL_REQUESTS = 0,
+	VIGIL_RL_TOKENS,
+	VIGIL_RL_INPUT_TOKENS,
+	VIGIL_RL_OUTPUT_TOKENS,
+	VIGIL_RL_COUNT
 };
 
 enum vigil_circuit {
@@ -164,6 +199,11 @@ enum vigil_alert_kind {
 	VIGIL_AK_CIRCUIT_OPEN,
 	VIGIL_AK_MISCONFIGURED,
 	VIGIL_AK_DEGRADING,
+	/* ABI 2 */
+	VIGIL_AK_QUOTA,			/* critical, needs a human */
+	VIGIL_AK_AUTH,			/* critical, needs a human */
+	VIGIL_AK_THROTTLED,		/* warning after throttled_warning */
+	VIGIL_AK_RATELIMIT_LOW,		/* warning under ratelimit_warning */
 	VIGIL_AK_COUNT
 };
 
@@ -184,6 +224,8 @@ enum vigil_alert_level {
 #define VIGIL_SF_GENERATION	0x02u	/* generation check: ttfb is TTFT */
 #define VIGIL_SF_CONFIRM	0x04u	/* a confirmation's extra request (new
 					   connection): counted, not windowed */
+#define VIGIL_SF_RETRY_HINT	0x08u	/* retry_after_ms came from the
+					   provider's headers, not a backoff */
 
 /* Alert flags. */
 #define VIGIL_ALF_SILENCED	0x01u	/* recorded, not delivered */
@@ -198,6 +240,17 @@ enum vigil_alert_level {
 /* words, so every size is a multiple of 8 and checked below.           */
 /* ------------------------------------------------------------------ */
 
+/*
+ * One rate-limit resource as an answer's headers reported it.  limit 0:
+ * not reported.  Counts saturate at UINT32_MAX.
+ */
+struct vigil_rl_sample {
+	uint32_t limit;
+	uint32_t remaining;
+	uint32_t reset_ms;		/* resets this long after the sample's
+					   wall_ns; 0: not reported */
+};
+
 /* One probe.  Written by the provider's prober. */
 struct vigil_sample {
 	uint64_t wall_ns;		/* CLOCK_REALTIME at the start */
@@ -208,10 +261,14 @@ struct vigil_sample {
 	uint32_t tls_us;
 	uint32_t ttfb_us;		/* first byte (first token if GENERATION) */
 	uint32_t bytes;			/* body bytes read */
+	uint32_t retry_after_ms;	/* the prober waits this long after the
+					   start before its next check (rate
+					   limited); 0: its schedule */
 	uint16_t http_status;		/* 0 when no response */
 	uint8_t outcome;		/* enum vigil_outcome */
 	uint8_t flags;			/* VIGIL_SF_* */
-	char error[VIGIL_ERR_MAX - 4];	/* short code, e.g. "curl:28" */
+	struct vigil_rl_sample rl[VIGIL_RL_COUNT];
+	char error[VIGIL_ERR_MAX];	/* short code, e.g. "curl:28" */
 };
 
 /* One check cycle's summary.  Written by the aggregator. */
@@ -230,7 +287,8 @@ struct vigil_history {
 	uint8_t status;
 	uint8_t circuit;
 	uint8_t trend;
-	uint8_t pad[6];
+	uint8_t reason;			/* enum vigil_reason (ABI 2) */
+	uint8_t pad[5];
 };
 
 /* One alert.  Written by the aggregator into the single alert ring. */
@@ -306,8 +364,20 @@ struct vigil_stats {
 	uint8_t circuit;		/* enum vigil_circuit */
 	uint8_t trend;			/* enum vigil_trend */
 	uint8_t last_error_outcome;
-	uint8_t pad[4];
-	uint64_t reserved[8];
+	/* ABI 2: what a router acts on (docs/aggregation.md, "Usable"). */
+	uint8_t usable;			/* 1: a router may send now */
+	uint8_t reason;			/* enum vigil_reason */
+	uint8_t needs_human;		/* 1: it will not come back by itself */
+	uint8_t pad;
+	uint64_t usable_at_wall_ns;	/* expected back (throttled); 0: not
+					   known, or only a human can say */
+	uint64_t reason_since_wall_ns;	/* when reason took its value */
+	struct vigil_ratelimit {
+		uint64_t reset_wall_ns;	/* 0: not reported */
+		uint32_t limit;		/* 0: not reported */
+		uint32_t remaining;
+	} ratelimit[VIGIL_RL_COUNT];	/* from the newest answer reporting it */
+	uint64_t reserved[11];		/* 1024 bytes in all */
 };
 
 /* Upper bounds, in seconds, of the Prometheus latency buckets; +Inf last. */
@@ -317,15 +387,18 @@ static const double vigil_prom_bounds[VIGIL_PROM_BUCKETS - 1] = {
 
 #define VIGIL_WORDS(T) (sizeof(T) / sizeof(uint64_t))
 
-VIGIL_STATIC_ASSERT(sizeof(struct vigil_sample) == 64, "sample layout");
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_rl_sample) == 12, "rl layout");
+VIGIL_STATIC_ASSERT(offsetof(struct vigil_sample, rl) == 48,
+    "sample layout");
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_sample) == 128, "sample layout");
 VIGIL_STATIC_ASSERT(sizeof(struct vigil_history) == 56, "history layout");
 VIGIL_STATIC_ASSERT(sizeof(struct vigil_alert) == 80, "alert layout");
 VIGIL_STATIC_ASSERT(sizeof(struct vigil_provider_info) == 136,
     "provider info layout");
-VIGIL_STATIC_ASSERT(sizeof(struct vigil_window) == 104, "window layout");
-VIGIL_STATIC_ASSERT(offsetof(struct vigil_stats, win) == 280,
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_window) == 120, "window layout");
+VIGIL_STATIC_ASSERT(offsetof(struct vigil_stats, win) == 312,
     "stats layout");
-VIGIL_STATIC_ASSERT(sizeof(struct vigil_stats) == 768, "stats layout");
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_stats) == 1024, "stats layout");
 
 /* ------------------------------------------------------------------ */
 /* Segment layout                                                       */
@@ -460,7 +533,8 @@ vigil_outcome_name(unsigned v)
 {
 	static const char *const n[VIGIL_OUT_COUNT] = { "ok", "timeout",
 	    "dns", "connect", "tls", "http_5xx", "rate_limited", "auth",
-	    "bad_response", "other" };
+	    "bad_response", "other", "quota", "overloaded", "model_missing",
+	    "client_error" };
 	return v < VIGIL_OUT_COUNT ? n[v] : "invalid";
 }
 
@@ -468,7 +542,8 @@ static inline const char *
 vigil_status_name(unsigned v)
 {
 	static const char *const n[VIGIL_ST_COUNT] = { "unknown", "healthy",
-	    "degraded", "unhealthy", "misconfigured", "paused" };
+	    "degraded", "unhealthy", "misconfigured", "paused", "throttled",
+	    "exhausted" };
 	return v < VIGIL_ST_COUNT ? n[v] : "invalid";
 }
 
@@ -500,8 +575,49 @@ static inline const char *
 vigil_alert_kind_name(unsigned v)
 {
 	static const char *const n[VIGIL_AK_COUNT] = { "error_rate",
-	    "latency", "down", "circuit_open", "misconfigured", "degrading" };
+	    "latency", "down", "circuit_open", "misconfigured", "degrading",
+	    "quota", "auth", "throttled", "ratelimit_low" };
 	return v < VIGIL_AK_COUNT ? n[v] : "invalid";
+}
+
+/* NULL for VIGIL_RS_NONE: the JSON views print null. */
+static inline const char *
+vigil_reason_name(unsigned v)
+{
+	static const char *const n[VIGIL_RS_COUNT] = { NULL, "outage",
+	    "overloaded", "errors", "slow", "rate_limited", "quota", "auth",
+	    "model_missing", "client_error" };
+	return v < VIGIL_RS_COUNT ? n[v] : "invalid";
+}
+
+static inline const char *
+vigil_rl_name(unsigned v)
+{
+	static const char *const n[VIGIL_RL_COUNT] = { "requests", "tokens",
+	    "input_tokens", "output_tokens" };
+	return v < VIGIL_RL_COUNT ? n[v] : "invalid";
+}
+
+/*
+ * Does outcome o say something about the provider's own health?  quota,
+ * auth, client_error, rate_limited and model_missing are about us (our
+ * account, our key, our request, our share, our model name): they never
+ * count into the error rate or uptime, never open the circuit and never
+ * raise an outage alert (docs/aggregation.md, "Outcomes").
+ */
+static inline int
+vigil_outcome_counts(unsigned o)
+{
+	switch (o) {
+	case VIGIL_OUT_RATE_LIMITED:
+	case VIGIL_OUT_AUTH:
+	case VIGIL_OUT_QUOTA:
+	case VIGIL_OUT_MODEL_MISSING:
+	case VIGIL_OUT_CLIENT_ERROR:
+		return 0;
+	default:
+		return 1;
+	}
 }
 
 static inline const char *
@@ -1417,9 +1533,12 @@ vigil_effective_status(const struct vigil_provider *p)
 
 /*
  * Severity of a status for "worst of": healthy 0 < paused 1 < unknown 2 <
- * degraded 3 < misconfigured 4 < unhealthy 5 (an out-of-range value counts
- * as unknown).  A paused provider was switched off on purpose: it shows in
- * the overall status, but never above a provider we know nothing about.
+ * throttled 3 < degraded 4 < misconfigured 5 < exhausted 6 < unhealthy 7
+ * (an out-of-range value counts as unknown).  A paused provider was
+ * switched off on purpose: it shows in the overall status, but never above
+ * a provider we know nothing about.  Throttled comes back by itself, so it
+ * ranks under degraded; exhausted needs a human, so it ranks over
+ * misconfigured, under a provider that is down.
  */
 static inline int
 vigil_status_severity(unsigned st)
@@ -1427,11 +1546,35 @@ vigil_status_severity(unsigned st)
 	switch (st) {
 	case VIGIL_ST_HEALTHY:		return 0;
 	case VIGIL_ST_PAUSED:		return 1;
-	case VIGIL_ST_DEGRADED:		return 3;
-	case VIGIL_ST_MISCONFIGURED:	return 4;
-	case VIGIL_ST_UNHEALTHY:	return 5;
+	case VIGIL_ST_THROTTLED:	return 3;
+	case VIGIL_ST_DEGRADED:		return 4;
+	case VIGIL_ST_MISCONFIGURED:	return 5;
+	case VIGIL_ST_EXHAUSTED:	return 6;
+	case VIGIL_ST_UNHEALTHY:	return 7;
 	default:			return 2;	/* unknown */
 	}
+}
+
+/*
+ * May a router send p a request at wall-clock time now_wall (ns)?  The
+ * aggregator's word (stats.usable), except that a throttled provider is
+ * usable again from usable_at on, before the aggregator's next cycle says
+ * so, and a provider the aggregator never judged or that is paused is not
+ * (docs/aggregation.md, "Usable").  A router acts on it as: usable, send;
+ * not usable with usable_at, wait until then or fail over; needs_human,
+ * fail over and page.
+ */
+static inline int
+vigil_provider_usable(const struct vigil_provider *p, uint64_t now_wall)
+{
+	unsigned st = vigil_effective_status(p);
+
+	if (st == VIGIL_ST_PAUSED || st == VIGIL_ST_UNKNOWN)
+		return 0;
+	if (p->stats.usable)
+		return 1;
+	return st == VIGIL_ST_THROTTLED && p->stats.usable_at_wall_ns != 0 &&
+	    now_wall >= p->stats.usable_at_wall_ns;
 }
 
 /*

@@ -149,7 +149,7 @@ test_create_layout(void)
 	T_CHECK(h.alerts_off >= h.history_off + 5 * h.history_stride);
 	T_CHECK(h.route_off >= h.alerts_off + 64 + 64 * h.alert_entry);
 	T_CHECK(h.route_off + 8 + 16 + 24 <= h.size);
-	T_CHECK(h.sample_entry == 72 && h.history_entry == 64 &&
+	T_CHECK(h.sample_entry == 136 && h.history_entry == 64 &&
 	    h.alert_entry == 88);
 	T_CHECK(vigil_validate(s.base, s.size, err, sizeof(err)) == VIGIL_OK);
 	/* The object's size and mode. */
@@ -264,10 +264,13 @@ test_open_refusals(void)
 	T_CHECK(open_err(name, VIGIL_EMAGIC, name));
 	s.hdr->magic = VIGIL_MAGIC;
 
-	s.hdr->abi_major = 2;
+	s.hdr->abi_major = 1;		/* the old layout: refused */
 	s.hdr->abi_minor = 7;
 	T_CHECK(open_err(name, VIGIL_EABI,
-	    "segment ABI 2.7, this client reads ABI 1"));
+	    "segment ABI 1.7, this client reads ABI 2"));
+	s.hdr->abi_major = 3;
+	T_CHECK(open_err(name, VIGIL_EABI,
+	    "segment ABI 3.7, this client reads ABI 2"));
 	s.hdr->abi_major = VIGIL_ABI_MAJOR;
 	s.hdr->abi_minor = 3;		/* a newer minor is fine */
 	T_CHECK(vigil_open(&c, name) == VIGIL_OK);
@@ -290,7 +293,7 @@ test_open_refusals(void)
 	s.hdr->samples_off = saved;
 
 	saved = s.hdr->samples_stride;
-	s.hdr->samples_stride = 64;	/* smaller than its entries */
+	s.hdr->samples_stride = 128;	/* smaller than its entries */
 	T_CHECK(open_err(name, VIGIL_ECORRUPT, "rings outside the segment"));
 	s.hdr->samples_stride = saved;
 
@@ -315,11 +318,11 @@ test_open_refusals(void)
 	T_CHECK(open_err(name, VIGIL_ECORRUPT, "bad capacities"));
 	s.hdr->provider_cap = 2;
 
-	s.hdr->sample_entry = 68;	/* not a multiple of 8 */
+	s.hdr->sample_entry = 132;	/* not a multiple of 8 */
 	T_CHECK(open_err(name, VIGIL_ECORRUPT, "bad strides"));
-	s.hdr->sample_entry = 64;	/* smaller than seq + sample */
+	s.hdr->sample_entry = 128;	/* smaller than seq + sample */
 	T_CHECK(open_err(name, VIGIL_ECORRUPT, "bad strides"));
-	s.hdr->sample_entry = 72;
+	s.hdr->sample_entry = 136;
 	/* A stride that is not a multiple of 8 would misalign the atomic
 	 * words of every slot after the first. */
 	s.hdr->dir_stride = 196;
