@@ -169,10 +169,10 @@ test_silence_and_ring(void)
 	ev.wall_ns = 3000 * S;
 	T_CHECK(alert_update(&ax, &tr, 0, &ev, &a) == 1);
 	T_CHECK(!(a.flags & VIGIL_ALF_SILENCED));
-	T_CHECK(strcmp(alert_kind_name(VIGIL_AK_CIRCUIT_OPEN),
+	T_CHECK(strcmp(vigil_alert_kind_name(VIGIL_AK_CIRCUIT_OPEN),
 	    "circuit_open") == 0);
 	T_CHECK(strcmp(alert_level_name(VIGIL_AL_RESOLVED), "resolved") == 0);
-	T_CHECK(strcmp(alert_kind_name(99), "invalid") == 0);
+	T_CHECK(strcmp(vigil_alert_kind_name(99), "invalid") == 0);
 }
 
 /*
