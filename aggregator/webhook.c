@@ -303,7 +303,9 @@ webhook_free(struct webhook *wh)
 /*
  * The JSON body of an alert:
  *   {"id", "provider", "kind", "level", "figure", "value", "threshold",
- *    "at" (RFC 3339 UTC), "wall_ns", "text"}
+ *    "needs_human", "at" (RFC 3339 UTC), "wall_ns", "text"}
+ * needs_human: a raise of a kind only a human resolves (quota, auth,
+ * misconfigured).
  * fig names the figure value and threshold are in (alert_fig_name: the
  * record has no field for it); NULL is "value".  Returns its length, or
  * -1 if it does not fit len.
@@ -339,6 +341,8 @@ webhook_body(const struct vigil_alert *a, const char *fig, char *buf,
 	    cJSON_AddStringToObject(o, "figure", fig) == NULL ||
 	    cJSON_AddNumberToObject(o, "value", a->value) == NULL ||
 	    cJSON_AddNumberToObject(o, "threshold", a->threshold) == NULL ||
+	    cJSON_AddBoolToObject(o, "needs_human", a->level !=
+	    VIGIL_AL_RESOLVED && vigil_alert_needs_human(a->kind)) == NULL ||
 	    cJSON_AddStringToObject(o, "at", at) == NULL ||
 	    cJSON_AddNumberToObject(o, "wall_ns", (double)a->wall_ns) == NULL ||
 	    cJSON_AddStringToObject(o, "text", text) == NULL)

@@ -620,6 +620,14 @@ vigil_outcome_counts(unsigned o)
 	}
 }
 
+/* Alerts that only a human resolves: our key, our credit, our config. */
+static inline int
+vigil_alert_needs_human(unsigned kind)
+{
+	return kind == VIGIL_AK_QUOTA || kind == VIGIL_AK_AUTH ||
+	    kind == VIGIL_AK_MISCONFIGURED;
+}
+
 static inline const char *
 vigil_alert_level_name(unsigned v)
 {
