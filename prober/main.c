@@ -603,9 +603,10 @@ schedule(struct event *ev, uint32_t ms)
 
 /*
  * Time for a check, unless the provider asked for a wait that is not
- * over (a generation check's 429 since this timer was set, or a resume
- * or set_interval during the wait): then at its end.  SCHED_MIN_MS of
- * slack: libevent's clock is coarser than ours.
+ * over (a generation check's 429 since this timer was set, a resume or
+ * set_interval during the wait, or libevent's coarse clock firing the
+ * timer a few ms early): then at its end.  A provider's reset is exact,
+ * and a check a millisecond early is one more 429.
  */
 static void
 check_timer_cb(evutil_socket_t fd, short what, void *arg)
@@ -617,7 +618,7 @@ check_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (pr->paused)
 		return;
-	if ((hold = check_hold_ms(&pr->chk, now_mono_ns())) > SCHED_MIN_MS)
+	if ((hold = check_hold_ms(&pr->chk, now_mono_ns())) > 0)
 		schedule(pr->ev_check, hold);
 	else
 		start_check(pr, 0);
@@ -826,7 +827,7 @@ gen_timer_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (pr->paused)
 		return;
-	if ((hold = check_hold_ms(&pr->chk, now_mono_ns())) > SCHED_MIN_MS)
+	if ((hold = check_hold_ms(&pr->chk, now_mono_ns())) > 0)
 		schedule(pr->ev_gen, hold);
 	else if (probe_xfer_start(&pr->gen) == -1)
 		schedule(pr->ev_gen, sched_jitter(pr->cp.gen_interval_ms,

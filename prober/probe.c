@@ -392,8 +392,11 @@ probe_xfer_sample(const struct probe_xfer *x, int kind, CURLcode cc,
 	    sizeof(s->error));
 	if (s->http_status == 0)
 		return;
+	/* Rounded up: a wait that counts from the answer must not end
+	 * before the provider's own moment does. */
 	hdr_ms = x->hdr_mono_ns > x->start_mono_ns ?
-	    (x->hdr_mono_ns - x->start_mono_ns) / 1000000 : elapsed_us / 1000;
+	    (x->hdr_mono_ns - x->start_mono_ns + 999999) / 1000000 :
+	    elapsed_us / 1000 + 1;
 	rl_parse(&x->hdr, s->wall_ns, hdr_ms > UINT32_MAX ? UINT32_MAX :
 	    (uint32_t)hdr_ms, &rl);
 	memcpy(s->rl, rl.rl, sizeof(s->rl));

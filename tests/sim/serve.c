@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cJSON.h>
 #include <event2/buffer.h>
@@ -50,6 +51,7 @@ struct pend {
 	enum pend_act			 act;
 	enum pend_state			 state;
 	struct sim_reply		 r;
+	struct sim_rl_ans		 rla;		/* its rate-limit headers */
 	int				 truncated;
 	long				 drip;		/* bytes per second */
 	size_t				 limit;		/* bytes to send */
@@ -71,7 +73,8 @@ static void	pend_drip(struct pend *);
 static void	pend_flushed(struct evhttp_connection *, void *);
 static void	pend_arm(struct pend *, long);
 static int	build_reply(struct sim *, struct sim_provider *,
-		    struct evhttp_request *, const char *, struct sim_reply *);
+		    struct evhttp_request *, const char *, struct sim_reply *,
+		    struct sim_rl_ans *);
 static const char *reason(int);
 static cJSON	*provider_json(const struct sim_provider *, int);
 static cJSON	*sim_json(const struct sim *);
@@ -289,10 +292,8 @@ pend_start(struct pend *pd)
 	char num[32];
 
 	evhttp_add_header(h, "Content-Type", pd->r.ctype);
-	if (pd->r.retry_after > 0) {
-		snprintf(num, sizeof(num), "%ld", pd->r.retry_after);
-		evhttp_add_header(h, "Retry-After", num);
-	}
+	sim_rl_headers(h, pd->p->kind, &pd->rla, pd->r.retry_after,
+	    pd->p->faults.retry_after_form, sim_rl_now_ms(CLOCK_REALTIME));
 	sim_counters_status(&pd->p->ctr, pd->r.status);
 	if (!pd->truncated && pd->drip == 0) {
 		evhttp_connection_set_closecb(pd->evcon, NULL, NULL);
@@ -378,20 +379,25 @@ pend_flushed(struct evhttp_connection *evcon, void *arg)
 }
 
 /*
- * The answer the faults call for, before timing: a forced status, an
- * error drawn with error_rate, or the kind's own answer, which garbage
- * and wrong_shape replace; then padded to body_bytes.  Returns 0, or -1
- * when out of memory.
+ * The answer the faults call for, before timing: the rate limit's 429
+ * (ratelimit.c; every answer spends from its window), a forced status,
+ * an error drawn with error_rate, or the kind's own answer, which
+ * garbage and wrong_shape replace; then padded to body_bytes.  Returns
+ * 0, or -1 when out of memory.
  */
 static int
 build_reply(struct sim *s, struct sim_provider *p, struct evhttp_request *req,
-    const char *path, struct sim_reply *r)
+    const char *path, struct sim_reply *r, struct sim_rl_ans *rla)
 {
 	const struct sim_faults *f = &p->faults;
 	char *nb;
 	int rc;
 
-	if (f->status != 0) {
+	if (sim_rl_take(&p->rls, &f->ratelimit, sim_rl_now_ms(CLOCK_MONOTONIC),
+	    rla)) {
+		p->ctr.rate_limited++;
+		rc = sim_kind_error(p->kind, 429, 0, r);
+	} else if (f->status != 0) {
 		p->ctr.injected++;
 		rc = sim_kind_error(p->kind, f->status, f->retry_after, r);
 	} else if (f->error_rate > 0 && sim_rand01(&s->rng) < f->error_rate) {
@@ -462,7 +468,7 @@ sim_serve(struct sim *s, struct sim_provider *p, struct evhttp_request *req,
 		pd->act = ACT_REPLY;
 		pd->truncated = f->truncated;
 		pd->drip = f->drip_bytes_per_s;
-		if (build_reply(s, p, req, path, &pd->r) == -1) {
+		if (build_reply(s, p, req, path, &pd->r, &pd->rla) == -1) {
 			pend_free(pd);
 			evhttp_send_error(req, 500, "out of memory");
 			return;
@@ -496,7 +502,7 @@ sim_serve(struct sim *s, struct sim_provider *p, struct evhttp_request *req,
 static cJSON *
 provider_json(const struct sim_provider *p, int full)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject(), *rl;
 	char base[SIM_NAME_MAX + 2];
 
 	if (o == NULL)
@@ -521,6 +527,9 @@ provider_json(const struct sim_provider *p, int full)
 	}
 	cJSON_AddItemToObject(o, "faults", sim_faults_json(&p->faults));
 	cJSON_AddItemToObject(o, "counters", sim_counters_json(&p->ctr));
+	if ((rl = sim_rl_state_json(&p->rls, &p->faults.ratelimit,
+	    sim_rl_now_ms(CLOCK_MONOTONIC))) != NULL)
+		cJSON_AddItemToObject(o, "ratelimit", rl);
 	return o;
 }
 
