@@ -1,6 +1,8 @@
 /*
  * test_ratelimit.c - prober/ratelimit.c: every header form a provider
- * uses to say how long to wait and how much is left, and garbage in each.
+ * uses to say how long to wait and how much is left, and garbage in each;
+ * and vigil-sim's side (tests/sim/ratelimit.c): its window, and that
+ * what it writes the prober reads back.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -9,6 +11,7 @@
 #include <vigil/vigil.h>
 
 #include "../../prober/ratelimit.h"
+#include "../sim/sim.h"
 #include "t.h"
 
 /* 1700000000 is Tue, 14 Nov 2023 22:13:20 GMT. */
@@ -466,6 +469,73 @@ test_parse_garbage(void)
 	    r.rl[VIGIL_RL_TOKENS].remaining == UINT32_MAX);
 }
 
+/* What vigil-sim writes, the prober reads to the same moment. */
+static void
+test_sim_forms(void)
+{
+	static const long durs[] = { 0, 1, 12, 999, 1000, 1500, 20002, 59999,
+	    60000, 90000, 360000, 3599999, 3600000, 7384500, 86400000 };
+	char buf[64];
+	uint64_t ms;
+	int64_t t;
+	struct rl_when w;
+	size_t i;
+
+	for (i = 0; i < sizeof(durs) / sizeof(durs[0]); i++) {
+		T_CHECK(sim_rl_duration(durs[i], buf, sizeof(buf)) == 0);
+		T_CHECKF(rl_parse_duration(buf, &ms) == 0 &&
+		    ms == (uint64_t)durs[i], "%ld -> %s", durs[i], buf);
+	}
+	T_CHECK(sim_rl_duration(90000, buf, sizeof(buf)) == 0 &&
+	    strcmp(buf, "1m30s") == 0);
+	T_CHECK(sim_rl_duration(360000, buf, sizeof(buf)) == 0 &&
+	    strcmp(buf, "6m0s") == 0);
+	T_CHECK(sim_rl_duration(12, buf, sizeof(buf)) == 0 &&
+	    strcmp(buf, "12ms") == 0);
+	T_CHECK(sim_rl_duration(1500, buf, sizeof(buf)) == 0 &&
+	    strcmp(buf, "1.5s") == 0);
+	T_CHECK(sim_rl_rfc3339(T0_S, buf, sizeof(buf)) == 0 &&
+	    strcmp(buf, "2023-11-14T22:13:20Z") == 0 &&
+	    rl_parse_rfc3339(buf, &t) == 0 && t == T0_S * 1000);
+	T_CHECK(sim_rl_httpdate(T0_S + 30, buf, sizeof(buf)) == 0 &&
+	    strcmp(buf, "Tue, 14 Nov 2023 22:13:50 GMT") == 0 &&
+	    rl_parse_retry_after(buf, &w) == 0 && w.abs &&
+	    w.ms == (T0_S + 30) * 1000);
+}
+
+/* The sim's window: counts down, 429 when spent, resets. */
+static void
+test_sim_window(void)
+{
+	struct sim_rl_conf c;
+	struct sim_rl_state st;
+	struct sim_rl_ans a;
+	uint64_t now = 5000;
+
+	memset(&c, 0, sizeof(c));
+	memset(&st, 0, sizeof(st));
+	T_CHECK(sim_rl_take(&st, &c, now, &a) == 0 && !a.on);
+	c.requests = 2;
+	c.tokens = 25;
+	c.request_tokens = 10;
+	c.window_s = 10;
+	T_CHECK(sim_rl_take(&st, &c, now, &a) == 0 && a.on &&
+	    a.req_rem == 1 && a.tok_rem == 15 && a.reset_ms == 10000);
+	T_CHECK(sim_rl_take(&st, &c, now + 4000, &a) == 0 &&
+	    a.req_rem == 0 && a.tok_rem == 5 && a.reset_ms == 6000);
+	T_CHECK(sim_rl_take(&st, &c, now + 5000, &a) == 1 && a.limited &&
+	    a.req_rem == 0 && a.reset_ms == 5000);
+	/* The window is over: a new one. */
+	T_CHECK(sim_rl_take(&st, &c, now + 10000, &a) == 0 &&
+	    a.req_rem == 1 && a.reset_ms == 10000);
+	/* Tokens run out before requests. */
+	c.requests = 100;
+	T_CHECK(sim_rl_take(&st, &c, now + 11000, &a) == 0 &&
+	    a.req_rem == 99 && a.reset_ms == 10000);	/* new settings */
+	T_CHECK(sim_rl_take(&st, &c, now + 11000, &a) == 0 && a.tok_rem == 5);
+	T_CHECK(sim_rl_take(&st, &c, now + 11000, &a) == 1 && a.req_rem == 98);
+}
+
 int
 main(void)
 {
@@ -478,5 +548,7 @@ main(void)
 	T_RUN(test_parse_openai);
 	T_RUN(test_parse_anthropic);
 	T_RUN(test_parse_garbage);
+	T_RUN(test_sim_forms);
+	T_RUN(test_sim_window);
 	return t_done();
 }
