@@ -116,7 +116,8 @@ check_sample(struct check *c, const struct check_conf *cf,
 	 * the hold, any other answer lifts it (an ok to a probe_now during
 	 * the wait); a failure without an answer says nothing. */
 	if (o == VIGIL_OUT_RATE_LIMITED)
-		c->hold_mono_ns = s->mono_ns + check_wait(c, cf, s, rnd) * NS_MS;
+		c->hold_mono_ns = s->mono_ns +
+		    check_wait(c, cf, s, rnd) * NS_MS;
 	else {
 		s->retry_after_ms = 0;
 		s->flags &= (uint8_t)~VIGIL_SF_RETRY_HINT;
@@ -138,7 +139,7 @@ check_sample(struct check *c, const struct check_conf *cf,
 	else if (c->rule != VIGIL_OUT_RATE_LIMITED &&
 	    (vigil_outcome_counts((unsigned)c->rule) ||
 	    !vigil_outcome_counts((unsigned)o)))
-		c->rule = o;	/* ok (its counts is 1) or a failure gives way */
+		c->rule = o;	/* ok (counts 1) or a failure gives way */
 }
 
 /* How long the provider still wants us to wait, from now_mono_ns. */

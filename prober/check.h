@@ -21,7 +21,8 @@
 
 struct check_conf {
 	uint32_t	interval_ms;	/* configured interval */
-	uint32_t	fast_percent;	/* interval % while circuit not closed */
+	uint32_t	fast_percent;	/* interval % while circuit is not
+					   closed */
 	uint32_t	confirm_max;	/* confirm quickly up to this many */
 	uint32_t	retry_max_ms;	/* retry_after_max: the longest wait */
 };
@@ -30,10 +31,10 @@ struct check {
 	/* Across checks. */
 	uint32_t	fails;		/* failures in a row that count */
 	uint32_t	backoff;	/* 429s without a hint in a row */
-	uint64_t	hold_mono_ns;	/* no check before this (rate limited) */
+	uint64_t	hold_mono_ns;	/* no check before (rate limited) */
 	int		rq_known;	/* the newest requests headroom: */
 	uint32_t	rq_remaining;
-	uint64_t	rq_until_mono_ns; /* good until its reset (0: no reset) */
+	uint64_t	rq_until_mono_ns; /* good until its reset (0: none) */
 	/* The check running. */
 	uint32_t	nsamples;
 	int		any_ok;
@@ -50,8 +51,8 @@ void		check_init(struct check *);
 void		check_begin(struct check *);
 void		check_sample(struct check *, const struct check_conf *,
 		    struct vigil_sample *, int, uint32_t);
-void		check_decide(const struct check *, const struct check_conf *, int,
-		    uint64_t, uint32_t, struct check_next *);
+void		check_decide(const struct check *, const struct check_conf *,
+		    int, uint64_t, uint32_t, struct check_next *);
 uint32_t	check_hold_ms(const struct check *, uint64_t);
 uint32_t	check_headroom(const struct check *, uint64_t);
 

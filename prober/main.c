@@ -626,7 +626,7 @@ check_timer_cb(evutil_socket_t fd, short what, void *arg)
 
 /*
  * Start a check: one request, or for a confirmation next_count of them at
- * once (sched_next_count), the extra ones on fresh connections.  Each
+ * once (check_decide), the extra ones on fresh connections.  Each
  * gives its own sample, published in the order the requests started
  * (check_ended holds one that ends before an earlier one): the segment's
  * samples and history stay in time order.  check_end runs once the last

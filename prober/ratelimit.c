@@ -186,8 +186,8 @@ rl_parse_duration(const char *v, uint64_t *ms)
 		const char	*u;
 		uint64_t	 ns;
 	} units[] = {	/* the longer of two with one first letter first */
-		{ "ms", NS_MS }, { "h", 3600000 * NS_MS }, { "m", 60000 * NS_MS },
-		{ "s", 1000 * NS_MS }, { "us", 1000 }, { "\xc2\xb5s", 1000 },
+		{ "ms", NS_MS }, { "h", 3600000 * NS_MS },
+		{ "m", 60000 * NS_MS }, { "s", 1000 * NS_MS }, { "us", 1000 }, { "\xc2\xb5s", 1000 },
 		{ "\xce\xbcs", 1000 }, { "ns", 1 },
 	};
 	char buf[RL_VAL_MAX];

@@ -51,7 +51,7 @@ struct pend {
 	enum pend_act			 act;
 	enum pend_state			 state;
 	struct sim_reply		 r;
-	struct sim_rl_ans		 rla;		/* its rate-limit headers */
+	struct sim_rl_ans		 rla;		/* rate-limit headers */
 	int				 truncated;
 	long				 drip;		/* bytes per second */
 	size_t				 limit;		/* bytes to send */

@@ -81,7 +81,7 @@ struct sim_counters {
 	uint64_t	truncated;
 	uint64_t	client_closed;	/* client left before we finished */
 	uint64_t	held;		/* now waiting: hang, latency, drip */
-	uint64_t	rate_limited;	/* 429s of the rate limit (ratelimit.c) */
+	uint64_t	rate_limited;	/* the rate limit's 429s */
 	struct sim_status_count by_status[SIM_MAX_STATUS];
 	int		nstatus;
 };

@@ -410,12 +410,14 @@ test_parse_anthropic(void)
 	feed(&c, "retry-after: 3\r\n");
 	feed(&c, "anthropic-ratelimit-requests-limit: 50\r\n");
 	feed(&c, "anthropic-ratelimit-requests-remaining: 0\r\n");
-	feed(&c, "anthropic-ratelimit-requests-reset: 2023-11-14T22:13:25Z\r\n");
+	feed(&c, "anthropic-ratelimit-requests-reset: "
+	    "2023-11-14T22:13:25Z\r\n");
 	rl_parse(&c, T0_NS, 40, &r);
 	T_CHECK(r.rl[VIGIL_RL_REQUESTS].reset_ms == 5000);
 	T_CHECK(rl_hint(&r, &ms) == 1 && ms == 3040);
 	/* A reset due already (our clock ahead) is reported, as 1 ms. */
-	feed(&c, "anthropic-ratelimit-requests-reset: 2023-11-14T22:13:00Z\r\n");
+	feed(&c, "anthropic-ratelimit-requests-reset: "
+	    "2023-11-14T22:13:00Z\r\n");
 	feed(&c, "retry-after: 9\r\n");
 	rl_parse(&c, T0_NS, 40, &r);
 	T_CHECK(r.rl[VIGIL_RL_REQUESTS].reset_ms == 1);
