@@ -62,10 +62,10 @@ static int	in_list(const char *, const char *const *);
 static void	google_details(const cJSON *, struct ebody *);
 static void	body_read(const cJSON *, struct ebody *);
 static struct verdict rule_openai(long, const struct ebody *);
-static struct verdict rule_anthropic(long, const struct ebody *);
+static struct verdict rule_anthropic(const struct ebody *);
 static struct verdict rule_google(long, const struct ebody *);
-static struct verdict rule_deepseek(long, const struct ebody *);
-static struct verdict rule_qwen(long, const struct ebody *);
+static struct verdict rule_deepseek(const struct ebody *);
+static struct verdict rule_qwen(const struct ebody *);
 static struct verdict rule_message(long, const struct ebody *);
 static struct verdict body_verdict(int, long, const struct ebody *);
 static const char *body_token(const struct ebody *);
@@ -297,12 +297,11 @@ rule_openai(long st, const struct ebody *b)
  * when the message names the model, else a wrong path.
  */
 static struct verdict
-rule_anthropic(long st, const struct ebody *b)
+rule_anthropic(const struct ebody *b)
 {
 	const char *t = b->type;
 	size_t n;
 
-	(void)st;
 	if (b->detail != NULL && (n = strlen(b->detail)) >= 20 &&
 	    strcmp(b->detail + n - 20, "_spend_limit_reached") == 0)
 		return (struct verdict){ VIGIL_OUT_QUOTA, b->detail };
@@ -373,7 +372,7 @@ rule_google(long st, const struct ebody *b)
  * one anyway) but names the error better than its code.
  */
 static struct verdict
-rule_deepseek(long st, const struct ebody *b)
+rule_deepseek(const struct ebody *b)
 {
 	static const struct {
 		const char	*name;
@@ -398,7 +397,7 @@ rule_deepseek(long st, const struct ebody *b)
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (has(b->message, names[i].name))
 			return (struct verdict){ names[i].out, names[i].label };
-	return rule_openai(st, b);
+	return (struct verdict){ -1, NULL };
 }
 
 /*
@@ -408,7 +407,7 @@ rule_deepseek(long st, const struct ebody *b)
  * DataInspectionFailed is content moderation of our request.
  */
 static struct verdict
-rule_qwen(long st, const struct ebody *b)
+rule_qwen(const struct ebody *b)
 {
 	const char *c = b->code;
 
@@ -428,7 +427,7 @@ rule_qwen(long st, const struct ebody *b)
 		return (struct verdict){ VIGIL_OUT_CLIENT_ERROR, c };
 	if (eq(c, "ModelNotFound"))
 		return (struct verdict){ VIGIL_OUT_MODEL_MISSING, c };
-	return rule_openai(st, b);
+	return (struct verdict){ -1, NULL };
 }
 
 /*
@@ -449,31 +448,33 @@ rule_message(long st, const struct ebody *b)
 	return (struct verdict){ -1, NULL };
 }
 
-/* What the body of an error answer says, by kind; out -1: nothing. */
+/*
+ * What the body of an error answer says, by kind; out -1: nothing.
+ * OpenAI's codes are tried for every kind (an OpenAI-compatible
+ * gateway can sit behind any of them), after the kind's own.
+ */
 static struct verdict
 body_verdict(int kind, long st, const struct ebody *b)
 {
-	struct verdict v;
+	struct verdict v = { -1, NULL };
 
 	switch (kind) {
 	case VIGIL_KIND_ANTHROPIC:
-		v = rule_anthropic(st, b);
+		v = rule_anthropic(b);
 		break;
 	case VIGIL_KIND_GOOGLE:
 		v = rule_google(st, b);
 		break;
 	case VIGIL_KIND_DEEPSEEK:
-		v = rule_deepseek(st, b);
+		v = rule_deepseek(b);
 		break;
 	case VIGIL_KIND_QWEN:
-		v = rule_qwen(st, b);
+		v = rule_qwen(b);
 		break;
 	default:
-		v = rule_openai(st, b);
 		break;
 	}
-	if (v.out == -1 && kind != VIGIL_KIND_OPENAI &&
-	    kind != VIGIL_KIND_DEEPSEEK && kind != VIGIL_KIND_QWEN)
+	if (v.out == -1)
 		v = rule_openai(st, b);
 	if (v.out == -1)
 		v = rule_message(st, b);
