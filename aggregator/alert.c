@@ -23,21 +23,14 @@
 static void	alert_emit(struct alert_ctx *, const struct alert_event *, int,
 		    struct vigil_alert *);
 
-const char *
-alert_kind_name(int k)
-{
-	static const char *const n[VIGIL_AK_COUNT] = { "error_rate",
-	    "latency", "down", "circuit_open", "misconfigured", "degrading" };
-
-	return k >= 0 && k < VIGIL_AK_COUNT ? n[k] : "invalid";
-}
-
 /* As in the webhook's "figure" and the log: snake_case, with the unit. */
 const char *
 alert_fig_name(int f)
 {
 	static const char *const n[ALERT_FIG_COUNT] = { "error_rate",
-	    "p95_ms", "consecutive_failures", "consecutive_auth_failures" };
+	    "p95_ms", "consecutive_failures", "consecutive_auth_failures",
+	    "consecutive_answers", "throttled_seconds",
+	    "ratelimit_remaining_fraction" };
 
 	return f >= 0 && f < ALERT_FIG_COUNT ? n[f] : "value";
 }

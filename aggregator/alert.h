@@ -29,6 +29,9 @@ enum alert_fig {
 	ALERT_FIG_P95_MS,		/* milliseconds */
 	ALERT_FIG_FAILURES,		/* failures in a row */
 	ALERT_FIG_AUTH,			/* auth answers (401/403) in a row */
+	ALERT_FIG_ANSWERS,		/* answers of the alert's kind in a row */
+	ALERT_FIG_THROTTLED_S,		/* seconds throttled */
+	ALERT_FIG_HEADROOM,		/* rate-limit remaining / limit, 0..1 */
 	ALERT_FIG_COUNT
 };
 
@@ -60,7 +63,6 @@ struct alert_event {
 	uint64_t wall_ns;
 };
 
-const char	*alert_kind_name(int);
 const char	*alert_fig_name(int);
 const char	*alert_level_name(int);
 int		 alert_update(struct alert_ctx *, struct alert_track *, int,

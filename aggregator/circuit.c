@@ -200,8 +200,9 @@ route_cmp(const void *a, const void *b)
 
 /*
  * Sort the n candidates into the routing order and write their indexes
- * to out; returns how many were written.  Left out: open circuits and
- * providers whose status is unknown, paused or misconfigured.  Closed
+ * to out; returns how many were written.  Left out: every provider that
+ * is not usable (status_usable(): open circuits; unknown, paused,
+ * misconfigured, exhausted; throttled until usable_at).  Closed
  * circuits come before half-open ones; then by score, then by index.
  * O(n log n).
  */
@@ -211,10 +212,7 @@ route_order(struct route_cand *cand, size_t n, uint32_t *out)
 	size_t i, k = 0;
 
 	for (i = 0; i < n; i++) {
-		if (cand[i].circuit == VIGIL_CB_OPEN ||
-		    cand[i].status == VIGIL_ST_UNKNOWN ||
-		    cand[i].status == VIGIL_ST_PAUSED ||
-		    cand[i].status == VIGIL_ST_MISCONFIGURED)
+		if (!cand[i].usable)
 			continue;
 		cand[k++] = cand[i];
 	}

@@ -37,6 +37,7 @@ struct route_cand {
 	uint32_t idx;
 	uint8_t circuit;
 	uint8_t status;
+	uint8_t usable;			/* status_usable() */
 	double score;
 };
 

@@ -30,6 +30,14 @@ static void	agg_restore_alerts(struct agg *, struct agg_prov *, int);
 static uint32_t	agg_hold(const struct conf *);
 static void	agg_counters_in(struct vigil_stats *,
 		    const struct persist_counters *);
+static double	agg_uptime_total(const struct vigil_stats *);
+static uint64_t	agg_usable_at(const struct agg_prov *, uint64_t, uint64_t);
+static int	agg_throttled_level(const struct agg *,
+		    const struct agg_prov *, uint64_t, double *);
+static int	agg_headroom_level(const struct agg *,
+		    const struct agg_prov *, uint64_t, double *);
+static int	agg_due(const struct agg *, const struct agg_prov *,
+		    uint64_t);
 
 /* FNV-1a of the name, mixed with the slot's creation time. */
 uint64_t
@@ -140,9 +148,104 @@ agg_counters_in(struct vigil_stats *s, const struct persist_counters *c)
 	s->last_ok_wall_ns = c->last_ok_wall_ns;
 	s->last_error_wall_ns = c->last_error_wall_ns;
 	s->circuit_opens = (uint32_t)c->circuit_opens;
-	if (s->samples_total > 0)
-		s->uptime_total = (double)s->checks_total[VIGIL_OUT_OK] /
-		    s->samples_total;
+	s->uptime_total = agg_uptime_total(s);
+}
+
+/* ok / answers that count, since start; 0 before the first. */
+static double
+agg_uptime_total(const struct vigil_stats *s)
+{
+	uint64_t n = 0;
+	int i;
+
+	for (i = 0; i < VIGIL_OUT_COUNT; i++)
+		if (vigil_outcome_counts((unsigned)i))
+			n += s->checks_total[i];
+	return n > 0 ? (double)s->checks_total[VIGIL_OUT_OK] / n : 0.0;
+}
+
+/*
+ * When p is expected back (stats.usable_at_wall_ns): throttled, at the
+ * prober's next check after the 429 (the provider's Retry-After or reset,
+ * or the prober's backoff: sample.retry_after_ms; else one interval);
+ * unhealthy with its circuit open, when the circuit goes half_open and
+ * lets a trial request through.  0 (null) otherwise: usable now, or only
+ * a human can say.
+ */
+static uint64_t
+agg_usable_at(const struct agg_prov *p, uint64_t now, uint64_t wall)
+{
+	if (p->st.status == VIGIL_ST_THROTTLED)
+		return p->usable_at;
+	if (p->st.status == VIGIL_ST_UNHEALTHY &&
+	    p->cb.state == VIGIL_CB_OPEN && p->cb.until_ns > now)
+		return wall + (p->cb.until_ns - now);
+	return 0;
+}
+
+/* Throttled for throttled_warning or longer: 1, with the seconds. */
+static int
+agg_throttled_level(const struct agg *a, const struct agg_prov *p,
+    uint64_t wall, double *secs)
+{
+	uint64_t since = p->s.reason_since_wall_ns;
+
+	*secs = 0.0;
+	if (p->st.status != VIGIL_ST_THROTTLED || since == 0 || wall < since)
+		return 0;
+	*secs = (wall - since) / 1e9;
+	return a->conf.throttled_warning_ms > 0 && wall - since >=
+	    (uint64_t)a->conf.throttled_warning_ms * 1000000u;
+}
+
+/*
+ * Rate-limit headroom: 1 when a resource's remaining / limit, from the
+ * newest answer that reported it and before its reset, is under
+ * ratelimit_warning; *frac is the lowest such fraction (1 if none).
+ */
+static int
+agg_headroom_level(const struct agg *a, const struct agg_prov *p,
+    uint64_t wall, double *frac)
+{
+	const struct vigil_ratelimit *r;
+	double f;
+	int k;
+
+	*frac = 1.0;
+	for (k = 0; k < VIGIL_RL_COUNT; k++) {
+		r = &p->s.ratelimit[k];
+		if (r->limit == 0 || (r->reset_wall_ns != 0 &&
+		    wall >= r->reset_wall_ns))
+			continue;
+		f = (double)r->remaining / r->limit;
+		if (f < *frac)
+			*frac = f;
+	}
+	return *frac * 100.0 < (double)a->conf.ratelimit_warning;
+}
+
+/*
+ * Does p's judgement change with the wall clock alone?  A throttled
+ * provider reaching usable_at or throttled_warning, a rate-limit reset
+ * passing under a ratelimit_low warning.  Checked every tick, so that
+ * usable turns true within a tick of usable_at.
+ */
+static int
+agg_due(const struct agg *a, const struct agg_prov *p, uint64_t wall)
+{
+	double v;
+
+	if (p->paused)
+		return 0;
+	if (p->st.status == VIGIL_ST_THROTTLED && !p->st.usable &&
+	    p->usable_at != 0 && wall >= p->usable_at)
+		return 1;
+	if (!a->conf.monitoring_enabled)
+		return 0;
+	return agg_throttled_level(a, p, wall, &v) !=
+	    p->at[VIGIL_AK_THROTTLED].level ||
+	    agg_headroom_level(a, p, wall, &v) !=
+	    p->at[VIGIL_AK_RATELIMIT_LOW].level;
 }
 
 /*
@@ -250,6 +353,8 @@ agg_attach(struct agg *a, uint32_t idx, const struct vigil_provider_info *in)
 	p->ident = agg_ident(in->name, in->added_wall_ns);
 	p->paused = (in->flags & VIGIL_PF_PAUSED) != 0;
 	p->last_outcome = -1;
+	p->last_failure = -1;
+	p->interval_ms = in->interval_ms;
 	window_init(&p->win);
 	circuit_init(&p->cb);
 	ring_writer_init(&p->hist, seg_history_ring(a->seg, idx),
@@ -268,9 +373,15 @@ agg_attach(struct agg *a, uint32_t idx, const struct vigil_provider_info *in)
 			p->cb.until_ns = now + circuit_cooldown_ns(
 			    p->cb.streak ? p->cb.streak : 1, &a->conf);
 		p->st.status = old.status;
+		p->st.reason = old.reason;
+		p->st.usable = old.usable;
 		p->tr.trend = old.trend;
 		if (old.samples_total > 0)
-			p->last_outcome = old.last.outcome;
+			p->last_outcome = old.last.outcome < VIGIL_OUT_COUNT ?
+			    old.last.outcome : VIGIL_OUT_OTHER;
+		if (old.consecutive_failures > 0)
+			p->last_failure = old.last_error_outcome;
+		p->usable_at = old.usable_at_wall_ns;
 		/* Conditions already alerted stay active: no repeat. */
 		agg_restore_alerts(a, p, 1);
 		agg_rebuild(a, p, now);
@@ -348,6 +459,7 @@ agg_sync_dir(struct agg *a, uint64_t now, int force)
 			agg_retire(a, p);
 		if (!p->used)
 			agg_attach(a, i, &in);
+		p->interval_ms = in.interval_ms;
 		if (p->paused != ((in.flags & VIGIL_PF_PAUSED) != 0)) {
 			p->paused = (in.flags & VIGIL_PF_PAUSED) != 0;
 			p->dirty = 1;
@@ -375,11 +487,20 @@ agg_judge(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall,
 	in.win = p->s.win;
 	in.consecutive_failures = p->s.consecutive_failures;
 	in.last_outcome = p->last_outcome;
+	in.last_failure = p->last_failure;
 	in.paused = p->paused;
 	in.circuit = p->cb.state;
+	in.usable_at = p->usable_at;
+	in.now_wall = wall;
 	status_eval(&p->st, &in, &a->conf);
 	trend_eval(&p->tr, p->s.win, &a->conf, now);
 	p->s.status = p->st.status;
+	if (p->s.reason != p->st.reason || p->s.reason_since_wall_ns == 0)
+		p->s.reason_since_wall_ns = wall;
+	p->s.reason = p->st.reason;
+	p->s.usable = p->st.usable;
+	p->s.needs_human = p->st.needs_human;
+	p->s.usable_at_wall_ns = agg_usable_at(p, now, wall);
 	p->s.trend = p->tr.trend;
 	if (p->s.circuit != p->cb.state) {
 		p->s.circuit = p->cb.state;
@@ -452,9 +573,9 @@ agg_alerts(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall)
 	 * moments before for a hard failure, whose confirmation requests
 	 * are made at once; much earlier on a ramp of random errors).
 	 */
+	/* Answers about us reset the failures in a row (agg_sample). */
 	lvl = 0;
-	if (c->down_after > 0 && p->last_outcome != VIGIL_OUT_RATE_LIMITED &&
-	    p->last_outcome != VIGIL_OUT_AUTH) {
+	if (c->down_after > 0) {
 		if (p->s.consecutive_failures >= c->down_after)
 			lvl = 2;
 		else if (c->down_after >= 2 &&
@@ -467,9 +588,42 @@ agg_alerts(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall)
 	agg_alert(a, p, &ev, VIGIL_AK_CIRCUIT_OPEN, p->cb.state !=
 	    VIGIL_CB_CLOSED ? 2 : 0, p->cb.by == CIRCUIT_BY_RATE ?
 	    ALERT_FIG_ERROR_RATE : ALERT_FIG_FAILURES, v, t);
-	agg_alert(a, p, &ev, VIGIL_AK_MISCONFIGURED, p->st.status ==
-	    VIGIL_ST_MISCONFIGURED ? 2 : 0, ALERT_FIG_AUTH,
-	    (double)p->auth_run, 1.0);
+	/* What only a human fixes: critical at the first such answer. */
+	agg_alert(a, p, &ev, VIGIL_AK_AUTH, p->st.reason == VIGIL_RS_AUTH ?
+	    2 : 0, ALERT_FIG_AUTH, (double)p->run, 1.0);
+	agg_alert(a, p, &ev, VIGIL_AK_QUOTA, p->st.reason == VIGIL_RS_QUOTA ?
+	    2 : 0, ALERT_FIG_ANSWERS, (double)p->run, 1.0);
+	agg_alert(a, p, &ev, VIGIL_AK_MISCONFIGURED, p->st.reason ==
+	    VIGIL_RS_CLIENT_ERROR || p->st.reason == VIGIL_RS_MODEL_MISSING ?
+	    2 : 0, ALERT_FIG_ANSWERS, (double)p->run, 1.0);
+	lvl = agg_throttled_level(a, p, wall, &v);
+	agg_alert(a, p, &ev, VIGIL_AK_THROTTLED, lvl, ALERT_FIG_THROTTLED_S,
+	    v, c->throttled_warning_ms / 1000.0);
+	lvl = agg_headroom_level(a, p, wall, &v);
+	agg_alert(a, p, &ev, VIGIL_AK_RATELIMIT_LOW, lvl, ALERT_FIG_HEADROOM,
+	    v, c->ratelimit_warning / 100.0);
+}
+
+/*
+ * The rate-limit headroom the sample's answer reported, resource by
+ * resource: a resource it did not report keeps the last value seen.
+ */
+static void
+agg_ratelimit(struct vigil_stats *s, const struct vigil_sample *smp)
+{
+	const struct vigil_rl_sample *r;
+	int k;
+
+	for (k = 0; k < VIGIL_RL_COUNT; k++) {
+		r = &smp->rl[k];
+		if (r->limit == 0)
+			continue;
+		s->ratelimit[k].limit = r->limit;
+		s->ratelimit[k].remaining = r->remaining < r->limit ?
+		    r->remaining : r->limit;
+		s->ratelimit[k].reset_wall_ns = r->reset_ms == 0 ? 0 :
+		    smp->wall_ns + (uint64_t)r->reset_ms * 1000000u;
+	}
 }
 
 /*
@@ -485,7 +639,7 @@ agg_sample(struct agg *a, struct agg_prov *p, const struct vigil_sample *smp,
 	struct vigil_history hr;
 	unsigned out = smp->outcome < VIGIL_OUT_COUNT ? smp->outcome :
 	    VIGIL_OUT_OTHER;
-	int ok = out == VIGIL_OUT_OK, w;
+	int ok = out == VIGIL_OUT_OK, counts = vigil_outcome_counts(out), w;
 	/*
 	 * A confirmation's extra requests count (counters, failures in a
 	 * row, circuit, history) but stay out of the windows and the
@@ -510,6 +664,11 @@ agg_sample(struct agg *a, struct agg_prov *p, const struct vigil_sample *smp,
 		s->consecutive_failures = 0;
 		s->consecutive_successes++;
 	} else {
+		/*
+		 * An answer about us (quota, auth, our request, our share)
+		 * is still an answer: the provider is up, so it ends a run
+		 * of failures, and starts none.
+		 */
 		s->last_error_wall_ns = smp->wall_ns;
 		s->last_error_outcome = (uint8_t)out;
 		memset(s->last_error, 0, sizeof(s->last_error));
@@ -519,13 +678,21 @@ agg_sample(struct agg *a, struct agg_prov *p, const struct vigil_sample *smp,
 			snprintf(s->last_error, sizeof(s->last_error), "%s",
 			    vigil_outcome_name(out));
 		s->consecutive_successes = 0;
-		s->consecutive_failures++;
+		if (counts) {
+			s->consecutive_failures++;
+			p->last_failure = (int)out;
+		} else
+			s->consecutive_failures = 0;
 	}
-	s->uptime_total = (double)s->checks_total[VIGIL_OUT_OK] /
-	    s->samples_total;
+	s->uptime_total = agg_uptime_total(s);
 	s->last = *smp;
+	s->last.outcome = (uint8_t)out;
+	p->run = p->last_outcome == (int)out ? p->run + 1 : 1;
 	p->last_outcome = (int)out;
-	p->auth_run = out == VIGIL_OUT_AUTH ? p->auth_run + 1 : 0;
+	p->usable_at = out != VIGIL_OUT_RATE_LIMITED ? 0 : smp->wall_ns +
+	    (uint64_t)(smp->retry_after_ms != 0 ? smp->retry_after_ms :
+	    p->interval_ms) * 1000000u;
+	agg_ratelimit(s, smp);
 	a->samples++;
 	/* The hold waits for a trusted error rate: windowed samples. */
 	if (p->hold > 0 && !p->paused && windowed)
@@ -535,7 +702,7 @@ agg_sample(struct agg *a, struct agg_prov *p, const struct vigil_sample *smp,
 	for (w = 0; w < VIGIL_NWINDOWS; w++)
 		window_get(&p->win, w, &s->win[w]);
 	w = status_window(s->win, a->conf.min_samples);
-	if (!p->paused)
+	if (!p->paused && counts)
 		circuit_sample(&p->cb, ok, windowed, w >= 0 ? &s->win[w] :
 		    NULL, now, &a->conf);
 	/* Alerts carry the sample's times, both clocks of one instant, so
@@ -560,6 +727,7 @@ agg_sample(struct agg *a, struct agg_prov *p, const struct vigil_sample *smp,
 		hr.status = s->status;
 		hr.circuit = s->circuit;
 		hr.trend = s->trend;
+		hr.reason = s->reason;
 		ring_push(&p->hist, &hr, VIGIL_WORDS(struct vigil_history));
 		p->hist_last_mono = smp->mono_ns;
 	}
@@ -587,6 +755,7 @@ agg_route(struct agg *a, uint64_t wall)
 		a->cand[n].idx = i;
 		a->cand[n].circuit = p->cb.state;
 		a->cand[n].status = p->st.status;
+		a->cand[n].usable = p->st.usable;
 		a->cand[n].score = p->s.score;
 		n++;
 	}
@@ -670,7 +839,7 @@ agg_tick(struct agg *a, uint64_t now, uint64_t wall)
 		if (!p->paused && circuit_tick(&p->cb, now))
 			changed = 1;
 		if (changed || p->s.status != (p->paused ? VIGIL_ST_PAUSED :
-		    p->st.status))
+		    p->st.status) || agg_due(a, p, wall))
 			agg_judge(a, p, now, wall, 0);
 	}
 	agg_flush(a, now, wall);

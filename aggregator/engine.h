@@ -32,7 +32,10 @@ struct agg_prov {
 	uint64_t ident;
 	int paused;
 	int last_outcome;		/* -1: none yet */
-	uint32_t auth_run;		/* auth answers in a row */
+	int last_failure;		/* newest failure that counts, -1 */
+	uint32_t run;			/* answers of last_outcome in a row */
+	uint32_t interval_ms;		/* the directory's, for usable_at */
+	uint64_t usable_at;		/* throttled: back at, wall ns; 0 */
 	struct vigil_cursor cur;
 	struct window win;
 	struct status_state st;

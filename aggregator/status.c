@@ -1,17 +1,22 @@
 /*
  * status.c - healthy, degraded, unhealthy, misconfigured, unknown, paused.
  *
- * The rules, in order (docs/aggregation.md, "Status"):
- *   paused         the directory slot has VIGIL_PF_PAUSED;
- *   unknown        no sample in the 15-minute window;
- *   misconfigured  the newest sample's outcome is auth (401/403);
- *   unhealthy      error-rate level critical, or down_after consecutive
- *                  failures while the newest is not rate_limited, or the
- *                  circuit is open;
- *   degraded       error-rate or latency level warning (or more), or the
- *                  newest sample is rate_limited, or the circuit is
- *                  half_open;
- *   healthy        otherwise.
+ * The rules, in order (docs/aggregation.md, "Status"), with the reason:
+ *   1 paused         the directory slot has VIGIL_PF_PAUSED;
+ *   2 unknown        no answer in the 15-minute window;
+ *   3 exhausted      the newest answer is quota (reason quota);
+ *     misconfigured  the newest answer is auth or client_error (reason
+ *                    auth, client_error); these three need a human;
+ *   4 throttled      the newest answer is rate_limited (rate_limited);
+ *   5 unhealthy      error-rate level critical (errors), or down_after
+ *                    failures in a row, or the circuit is open (outage);
+ *   6 degraded       the newest answer is model_missing (model_missing,
+ *                    needs a human), error-rate level warning (errors),
+ *                    latency level warning (slow), or the circuit is
+ *                    half_open (outage: recovering);
+ *   7 healthy        otherwise (no reason).
+ * errors and outage read overloaded when the newest failure was.
+ * Answers about us (vigil_outcome_counts() 0) are not in the rates.
  * Rates are judged on the shortest window holding min_samples samples.
  * Hysteresis: a level is entered at its threshold and left only once the
  * value is below STATUS_HYST (90%) of it, so a rate hovering at 50%
@@ -58,17 +63,96 @@ status_level(int prev, double v, double warn, double crit)
 	return 0;
 }
 
+/* Answers in window w: those that count, and those about us. */
+static uint32_t
+status_answers(const struct vigil_window *w)
+{
+	uint32_t n = 0;
+	int i;
+
+	for (i = 0; i < VIGIL_OUT_COUNT; i++)
+		n += w->by_outcome[i];
+	return n;
+}
+
+/*
+ * May a router send now (docs/aggregation.md, "Usable")?  The same rule
+ * decides who is in the routing order (route_order), so the two cannot
+ * disagree: a circuit that is not open, on a provider that is healthy,
+ * degraded or unhealthy (the circuit is the judge of "down"); a throttled
+ * one from usable_at on; never one unknown, paused, misconfigured or
+ * exhausted.
+ */
+int
+status_usable(unsigned status, int circuit, uint64_t usable_at,
+    uint64_t now_wall)
+{
+	switch (status) {
+	case VIGIL_ST_HEALTHY:
+	case VIGIL_ST_DEGRADED:
+	case VIGIL_ST_UNHEALTHY:
+		return circuit != VIGIL_CB_OPEN;
+	case VIGIL_ST_THROTTLED:
+		return usable_at != 0 && now_wall >= usable_at;
+	default:
+		return 0;
+	}
+}
+
+/* Failing or erring: overloaded when that is what it said last. */
+static uint8_t
+status_fail_reason(const struct status_input *in, uint8_t otherwise)
+{
+	return in->last_failure == VIGIL_OUT_OVERLOADED ?
+	    VIGIL_RS_OVERLOADED : otherwise;
+}
+
+/*
+ * The status and reason of what the windows say: unhealthy, degraded or
+ * healthy (the rules 5 to 7 of the header comment).
+ */
+static void
+status_from_windows(struct status_state *st, const struct status_input *in,
+    const struct conf *c)
+{
+	int down = c->down_after > 0 &&
+	    in->consecutive_failures >= c->down_after;
+
+	if (st->er_level >= 2 || down || in->circuit == VIGIL_CB_OPEN) {
+		st->status = VIGIL_ST_UNHEALTHY;
+		st->reason = status_fail_reason(in, down ||
+		    in->circuit == VIGIL_CB_OPEN ? VIGIL_RS_OUTAGE :
+		    VIGIL_RS_ERRORS);
+	} else if (in->last_outcome == VIGIL_OUT_MODEL_MISSING) {
+		st->status = VIGIL_ST_DEGRADED;
+		st->reason = VIGIL_RS_MODEL_MISSING;
+		st->needs_human = 1;
+	} else if (st->er_level >= 1) {
+		st->status = VIGIL_ST_DEGRADED;
+		st->reason = status_fail_reason(in, VIGIL_RS_ERRORS);
+	} else if (st->lat_level >= 1) {
+		st->status = VIGIL_ST_DEGRADED;
+		st->reason = VIGIL_RS_SLOW;
+	} else if (in->circuit == VIGIL_CB_HALF_OPEN) {
+		st->status = VIGIL_ST_DEGRADED;
+		st->reason = VIGIL_RS_OUTAGE;	/* recovering from it */
+	} else {
+		st->status = VIGIL_ST_HEALTHY;
+		st->reason = VIGIL_RS_NONE;
+	}
+}
+
 /*
  * Evaluate st from in and the thresholds of c; st holds the previous
- * levels on entry (zeroed for a new provider).  Returns 1 if the status
- * changed.  O(1).
+ * levels on entry (zeroed for a new provider).  Returns 1 if the status,
+ * the reason or usable changed.  O(1).
  */
 int
 status_eval(struct status_state *st, const struct status_input *in,
     const struct conf *c)
 {
 	const struct vigil_window *w;
-	uint8_t old = st->status;
+	uint8_t old = st->status, oreason = st->reason, ousable = st->usable;
 	double lw;
 
 	st->win = status_window(in->win, c->min_samples);
@@ -89,22 +173,30 @@ status_eval(struct status_state *st, const struct status_input *in,
 		st->lat_level = 0;
 	}
 
+	st->reason = VIGIL_RS_NONE;
+	st->needs_human = 0;
 	if (in->paused)
 		st->status = VIGIL_ST_PAUSED;
-	else if (in->last_outcome < 0 || in->win[VIGIL_WIN_15M].samples == 0)
+	else if (in->last_outcome < 0 ||
+	    status_answers(&in->win[VIGIL_WIN_15M]) == 0)
 		st->status = VIGIL_ST_UNKNOWN;
-	else if (in->last_outcome == VIGIL_OUT_AUTH)
+	else if (in->last_outcome == VIGIL_OUT_QUOTA) {
+		st->status = VIGIL_ST_EXHAUSTED;
+		st->reason = VIGIL_RS_QUOTA;
+		st->needs_human = 1;
+	} else if (in->last_outcome == VIGIL_OUT_AUTH ||
+	    in->last_outcome == VIGIL_OUT_CLIENT_ERROR) {
 		st->status = VIGIL_ST_MISCONFIGURED;
-	else if (st->er_level >= 2 || (c->down_after > 0 &&
-	    in->consecutive_failures >= c->down_after &&
-	    in->last_outcome != VIGIL_OUT_RATE_LIMITED) ||
-	    in->circuit == VIGIL_CB_OPEN)
-		st->status = VIGIL_ST_UNHEALTHY;
-	else if (st->er_level >= 1 || st->lat_level >= 1 ||
-	    in->last_outcome == VIGIL_OUT_RATE_LIMITED ||
-	    in->circuit == VIGIL_CB_HALF_OPEN)
-		st->status = VIGIL_ST_DEGRADED;
-	else
-		st->status = VIGIL_ST_HEALTHY;
-	return st->status != old;
+		st->reason = in->last_outcome == VIGIL_OUT_AUTH ?
+		    VIGIL_RS_AUTH : VIGIL_RS_CLIENT_ERROR;
+		st->needs_human = 1;
+	} else if (in->last_outcome == VIGIL_OUT_RATE_LIMITED) {
+		st->status = VIGIL_ST_THROTTLED;
+		st->reason = VIGIL_RS_RATE_LIMITED;
+	} else
+		status_from_windows(st, in, c);
+	st->usable = (uint8_t)status_usable(st->status, in->circuit,
+	    in->usable_at, in->now_wall);
+	return st->status != old || st->reason != oreason ||
+	    st->usable != ousable;
 }

@@ -173,7 +173,11 @@ window_advance(struct window *w, uint64_t now_ns)
  * older than the newest slice (probes may finish out of order) goes into
  * its own slice and into the windows that still hold that slice; one
  * older than 15 minutes is dropped.  Latency is kept for ok samples only
- * (a timeout's latency is the timeout, not the provider's speed).
+ * (a timeout's latency is the timeout, not the provider's speed).  An
+ * outcome about us, not the provider (vigil_outcome_counts() 0: rate
+ * limited, auth, quota, model_missing, client_error) is counted in
+ * by_outcome only: it is not one of `samples`, so it moves neither the
+ * error rate nor the uptime.
  * Returns 0, or -1 when dropped (too old, or out of memory).
  */
 int
@@ -184,6 +188,7 @@ window_add(struct window *w, const struct vigil_sample *smp)
 	int k, ok = smp->outcome == VIGIL_OUT_OK;
 	unsigned out = smp->outcome < VIGIL_OUT_COUNT ? smp->outcome :
 	    VIGIL_OUT_OTHER;
+	uint32_t counts = (uint32_t)vigil_outcome_counts(out);
 
 	window_advance(w, smp->mono_ns);
 	if (w->cur - sid >= WIN_NSLICES) {
@@ -197,7 +202,7 @@ window_add(struct window *w, const struct vigil_sample *smp)
 		w->dropped++;
 		return -1;
 	}
-	s->samples++;
+	s->samples += counts;
 	s->by_outcome[out]++;
 	if (ok) {
 		s->ok++;
@@ -210,7 +215,7 @@ window_add(struct window *w, const struct vigil_sample *smp)
 
 		if (w->cur - sid >= window_span[k])
 			continue;
-		a->samples++;
+		a->samples += counts;
 		a->by_outcome[out]++;
 		if (!ok)
 			continue;
@@ -225,7 +230,8 @@ window_add(struct window *w, const struct vigil_sample *smp)
 
 /*
  * Window k as the segment publishes it.  error_rate = (samples - ok) /
- * samples (every outcome but ok is a failure), uptime = ok / samples,
+ * samples (every outcome that counts but ok is a failure), uptime = ok /
+ * samples,
  * both 0 with no samples; latencies in ms over the ok samples.
  * O(histogram buckets): one pass for the three percentiles.
  */

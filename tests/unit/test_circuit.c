@@ -5,6 +5,7 @@
 
 #include "t.h"
 #include "../../aggregator/circuit.h"
+#include "../../aggregator/status.h"
 
 #define S	UINT64_C(1000000000)
 
@@ -127,28 +128,47 @@ test_error_rate(void)
 static void
 test_route(void)
 {
-	struct route_cand c[6];
-	uint32_t out[6];
-	size_t n;
+	static const struct {
+		uint8_t circuit, status;
+		double p95, rate;
+	} in[8] = {
+		{ VIGIL_CB_CLOSED, VIGIL_ST_HEALTHY, 300, 0 },
+		{ VIGIL_CB_OPEN, VIGIL_ST_UNHEALTHY, 50, 1 },
+		{ VIGIL_CB_CLOSED, VIGIL_ST_HEALTHY, 100, 0 },
+		{ VIGIL_CB_HALF_OPEN, VIGIL_ST_DEGRADED, 10, 0 },
+		{ VIGIL_CB_CLOSED, VIGIL_ST_DEGRADED, 100, 0.2 },
+		{ VIGIL_CB_CLOSED, VIGIL_ST_UNKNOWN, 0, 0 },
+		{ VIGIL_CB_CLOSED, VIGIL_ST_EXHAUSTED, 20, 0 },
+		{ VIGIL_CB_CLOSED, VIGIL_ST_THROTTLED, 20, 0 },
+	};
+	struct route_cand c[8];
+	uint32_t out[8];
+	size_t n, i;
 
 	memset(c, 0, sizeof(c));
-	c[0] = (struct route_cand){ 0, VIGIL_CB_CLOSED, VIGIL_ST_HEALTHY,
-	    circuit_score(300, 0) };
-	c[1] = (struct route_cand){ 1, VIGIL_CB_OPEN, VIGIL_ST_UNHEALTHY,
-	    circuit_score(50, 1) };
-	c[2] = (struct route_cand){ 2, VIGIL_CB_CLOSED, VIGIL_ST_HEALTHY,
-	    circuit_score(100, 0) };
-	c[3] = (struct route_cand){ 3, VIGIL_CB_HALF_OPEN, VIGIL_ST_DEGRADED,
-	    circuit_score(10, 0) };
-	c[4] = (struct route_cand){ 4, VIGIL_CB_CLOSED, VIGIL_ST_DEGRADED,
-	    circuit_score(100, 0.2) };
-	c[5] = (struct route_cand){ 5, VIGIL_CB_CLOSED, VIGIL_ST_UNKNOWN,
-	    circuit_score(0, 0) };
-	n = route_order(c, 6, out);
+	for (i = 0; i < 8; i++) {
+		c[i].idx = (uint32_t)i;
+		c[i].circuit = in[i].circuit;
+		c[i].status = in[i].status;
+		c[i].score = circuit_score(in[i].p95, in[i].rate);
+		/* Throttled with no usable_at yet: out, like exhausted. */
+		c[i].usable = (uint8_t)status_usable(in[i].status,
+		    in[i].circuit, 0, 1000);
+	}
+	n = route_order(c, 8, out);
 	T_CHECK(n == 4);
 	T_CHECK(out[0] == 2 && out[1] == 0 && out[2] == 4 && out[3] == 3);
 	T_CHECK(circuit_score(0, 0) == 1e9);
 	T_CHECK(fabs(circuit_score(100, 0.1) - (200 + 100)) < 1e-9);
+	/* Throttled is usable from usable_at on, not before. */
+	T_CHECK(!status_usable(VIGIL_ST_THROTTLED, VIGIL_CB_CLOSED, 2000,
+	    1999));
+	T_CHECK(status_usable(VIGIL_ST_THROTTLED, VIGIL_CB_CLOSED, 2000,
+	    2000));
+	T_CHECK(!status_usable(VIGIL_ST_MISCONFIGURED, VIGIL_CB_CLOSED, 0,
+	    0));
+	T_CHECK(!status_usable(VIGIL_ST_PAUSED, VIGIL_CB_CLOSED, 0, 0));
+	T_CHECK(status_usable(VIGIL_ST_UNHEALTHY, VIGIL_CB_CLOSED, 0, 0));
 }
 
 /*

@@ -739,9 +739,10 @@ test_alert_units(void)
 		    x->threshold == 4000, "latency critical %g %g",
 		    x ? x->value : -1, x ? x->threshold : -1);
 	}
-	/* misconfigured: auth answers in a row against 1 */
-	T_FIG(al, nal, "key", VIGIL_AK_MISCONFIGURED, VIGIL_AL_CRITICAL, 1,
-	    1);
+	/* auth: auth answers in a row against 1, and no misconfigured */
+	T_FIG(al, nal, "key", VIGIL_AK_AUTH, VIGIL_AL_CRITICAL, 1, 1);
+	T_CHECK(find_alert(al, nal, "key", VIGIL_AK_MISCONFIGURED,
+	    VIGIL_AL_CRITICAL) == NULL);
 	/* hard recovers: down resolved at 0 failures in a row */
 	for (i = 0; i < 120; i++, t++) {
 		push(&f, 0, base + t * S, VIGIL_OUT_OK, 100000);
@@ -751,6 +752,167 @@ test_alert_units(void)
 	T_FIG(al, nal, "hard", VIGIL_AK_DOWN, VIGIL_AL_RESOLVED, 0, 4);
 	T_FIG(al, nal, "hard", VIGIL_AK_CIRCUIT_OPEN, VIGIL_AL_RESOLVED, 0,
 	    5);
+	agg_free(&a);
+	fix_close(&f);
+}
+
+/* A prober's sample at second t of a run: both clocks from t. */
+static void
+push_at(struct fix *f, uint32_t idx, uint64_t mono0, uint64_t wall0,
+    uint64_t t_ms, int outcome, uint16_t status, uint32_t retry_ms,
+    const struct vigil_rl_sample *rl)
+{
+	struct vigil_sample s;
+
+	memset(&s, 0, sizeof(s));
+	s.mono_ns = mono0 + t_ms * 1000000u;
+	s.wall_ns = wall0 + t_ms * 1000000u;
+	s.latency_us = 100000;
+	s.outcome = (uint8_t)outcome;
+	s.http_status = status;
+	s.retry_after_ms = retry_ms;
+	if (rl != NULL)
+		s.rl[VIGIL_RL_REQUESTS] = *rl;
+	if (outcome != VIGIL_OUT_OK)
+		snprintf(s.error, sizeof(s.error), "http:%u", status);
+	ring_push(&f->rw[idx], &s, VIGIL_WORDS(struct vigil_sample));
+}
+
+static int
+count_kind(const struct vigil_alert *a, size_t n, const char *prov,
+    int kind, int level)
+{
+	size_t i;
+	int k = 0;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(a[i].provider, prov) == 0 && a[i].kind == kind &&
+		    (level < 0 || a[i].level == level))
+			k++;
+	return k;
+}
+
+/*
+ * Issue 16 end to end through the engine: an out-of-credit provider is
+ * exhausted (not usable, needs a human, circuit closed, error rate 0, one
+ * quota alert and no outage alert); a 429 with a retry wait is throttled
+ * and usable again at usable_at; rate-limit headroom under the warning
+ * raises ratelimit_low until the reset; overloaded counts as a failure.
+ */
+static void
+test_llm_states(void)
+{
+	struct fix f;
+	struct agg a;
+	struct conf c;
+	struct vigil_alert al[256];
+	struct vigil_provider p;
+	struct vigil_rl_sample low = { 100, 5, 10000 };
+	uint64_t m0 = now_mono_ns(), w0 = UINT64_C(1764000000) * S, t;
+	size_t nal;
+	char err[256];
+	int i;
+
+	fix_open(&f, 14);
+	add_provider(&f, 0, "broke");
+	add_provider(&f, 1, "busy");
+	add_provider(&f, 2, "tight");
+	add_provider(&f, 3, "over");
+	settings_defaults(&c);
+	c.throttled_warning_ms = 10000;
+	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
+	for (t = 0; t < 20000; t += 1000) {
+		for (i = 0; i < 4; i++)
+			push_at(&f, (uint32_t)i, m0, w0, t, VIGIL_OUT_OK, 200,
+			    0, NULL);
+		agg_tick(&a, m0 + (t + 500) * 1000000u, w0 + (t + 500) *
+		    1000000u);
+	}
+	/* 30 s: broke out of credit, busy 429 every 5 s (retry 5 s),
+	 * tight short of requests, over overloaded. */
+	for (; t < 50000; t += 1000) {
+		push_at(&f, 0, m0, w0, t, VIGIL_OUT_QUOTA, 429, 0, NULL);
+		if (t % 5000 == 0)
+			push_at(&f, 1, m0, w0, t, VIGIL_OUT_RATE_LIMITED, 429,
+			    5000, NULL);
+		if (t == 20000)
+			push_at(&f, 2, m0, w0, t, VIGIL_OUT_OK, 200, 0, &low);
+		push_at(&f, 3, m0, w0, t, VIGIL_OUT_OVERLOADED, 529, 0,
+		    NULL);
+		agg_tick(&a, m0 + (t + 500) * 1000000u, w0 + (t + 500) *
+		    1000000u);
+		if (t == 20000) {
+			T_CHECK(vigil_snapshot(&f.cl, 1, &p) == VIGIL_OK);
+			T_CHECK(p.stats.status == VIGIL_ST_THROTTLED);
+			T_CHECK(p.stats.usable_at_wall_ns == w0 + 25000 *
+			    UINT64_C(1000000));
+			T_CHECK(!p.stats.usable && !vigil_provider_usable(&p,
+			    w0 + 24999 * UINT64_C(1000000)));
+			/* the reader's answer turns at usable_at itself */
+			T_CHECK(vigil_provider_usable(&p, w0 + 25000 *
+			    UINT64_C(1000000)));
+			T_CHECK(vigil_snapshot(&f.cl, 2, &p) == VIGIL_OK);
+			T_CHECK(p.stats.ratelimit[VIGIL_RL_REQUESTS].limit ==
+			    100 && p.stats.ratelimit[VIGIL_RL_REQUESTS]
+			    .remaining == 5 && p.stats.ratelimit[
+			    VIGIL_RL_REQUESTS].reset_wall_ns == w0 + 30000 *
+			    UINT64_C(1000000));
+		}
+		if (t == 24000) {
+			/* a tick at usable_at, no new sample: usable */
+			agg_tick(&a, m0 + 25000 * UINT64_C(1000000), w0 +
+			    25000 * UINT64_C(1000000));
+			T_CHECK(vigil_snapshot(&f.cl, 1, &p) == VIGIL_OK);
+			T_CHECK(p.stats.status == VIGIL_ST_THROTTLED &&
+			    p.stats.usable);
+			T_CHECK(p.stats.route_rank != UINT32_MAX);
+		}
+	}
+	T_CHECK(vigil_snapshot(&f.cl, 0, &p) == VIGIL_OK);
+	T_CHECKF(p.stats.status == VIGIL_ST_EXHAUSTED, "%s",
+	    vigil_status_name(p.stats.status));
+	T_CHECK(p.stats.reason == VIGIL_RS_QUOTA && p.stats.needs_human);
+	T_CHECK(!p.stats.usable && p.stats.usable_at_wall_ns == 0);
+	T_CHECK(!vigil_provider_usable(&p, w0 + t * 1000000u));
+	T_CHECK(p.stats.circuit == VIGIL_CB_CLOSED);
+	T_CHECK(p.stats.win[VIGIL_WIN_1M].error_rate == 0.0);
+	T_CHECK(p.stats.win[VIGIL_WIN_1M].by_outcome[VIGIL_OUT_QUOTA] >= 30);
+	T_CHECK(p.stats.consecutive_failures == 0);
+	T_CHECK(p.stats.route_rank == UINT32_MAX);
+	T_CHECK(vigil_snapshot(&f.cl, 3, &p) == VIGIL_OK);
+	T_CHECK(p.stats.status == VIGIL_ST_UNHEALTHY &&
+	    p.stats.reason == VIGIL_RS_OVERLOADED);
+	T_CHECK(p.stats.circuit == VIGIL_CB_OPEN && !p.stats.usable);
+	T_CHECK(p.stats.usable_at_wall_ns > w0 + t * 1000000u);
+	nal = all_alerts(&f, al, 256);
+	T_CHECK(count_kind(al, nal, "broke", VIGIL_AK_QUOTA,
+	    VIGIL_AL_CRITICAL) == 1);
+	T_CHECK(count_kind(al, nal, "broke", VIGIL_AK_DOWN, -1) == 0);
+	T_CHECK(count_kind(al, nal, "broke", VIGIL_AK_CIRCUIT_OPEN, -1) == 0);
+	T_CHECK(count_kind(al, nal, "broke", VIGIL_AK_ERROR_RATE, -1) == 0);
+	T_CHECK(count_kind(al, nal, "busy", VIGIL_AK_DOWN, -1) == 0);
+	T_CHECK(count_kind(al, nal, "busy", VIGIL_AK_CIRCUIT_OPEN, -1) == 0);
+	/* throttled since 20 s, the warning at 10 s of it */
+	T_FIG(al, nal, "busy", VIGIL_AK_THROTTLED, VIGIL_AL_WARNING, 10, 10);
+	T_FIG(al, nal, "tight", VIGIL_AK_RATELIMIT_LOW, VIGIL_AL_WARNING,
+	    0.05, 0.10);
+	/* reset at 30 s: the headroom warning resolved by a tick */
+	T_CHECK(count_kind(al, nal, "tight", VIGIL_AK_RATELIMIT_LOW,
+	    VIGIL_AL_RESOLVED) == 1);
+	T_CHECK(count_kind(al, nal, "over", VIGIL_AK_DOWN,
+	    VIGIL_AL_CRITICAL) == 1);
+	/* credit back: healthy, quota resolved */
+	for (i = 0; i < 3; i++, t += 1000) {
+		push_at(&f, 0, m0, w0, t, VIGIL_OUT_OK, 200, 0, NULL);
+		agg_tick(&a, m0 + (t + 500) * 1000000u, w0 + (t + 500) *
+		    1000000u);
+	}
+	T_CHECK(vigil_snapshot(&f.cl, 0, &p) == VIGIL_OK);
+	T_CHECK(p.stats.status == VIGIL_ST_HEALTHY && p.stats.usable &&
+	    !p.stats.needs_human && p.stats.reason == VIGIL_RS_NONE);
+	nal = all_alerts(&f, al, 256);
+	T_CHECK(count_kind(al, nal, "broke", VIGIL_AK_QUOTA,
+	    VIGIL_AL_RESOLVED) == 1);
 	agg_free(&a);
 	fix_close(&f);
 }
@@ -765,5 +927,6 @@ main(void)
 	T_RUN(test_jitter);
 	T_RUN(test_degrading);
 	T_RUN(test_alert_units);
+	T_RUN(test_llm_states);
 	return t_done();
 }

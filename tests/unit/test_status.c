@@ -21,6 +21,8 @@ mkwin(struct vigil_window *w, uint32_t n, double r, double p95)
 		w[k].error_rate = n ? (double)(n - w[k].ok) / n : 0;
 		w[k].uptime = 1 - w[k].error_rate;
 		w[k].p95_ms = p95;
+		w[k].by_outcome[VIGIL_OUT_OK] = w[k].ok;
+		w[k].by_outcome[VIGIL_OUT_TIMEOUT] = n - w[k].ok;
 	}
 }
 
@@ -79,15 +81,18 @@ test_outcomes(void)
 	memset(&st, 0, sizeof(st));
 	T_CHECK(eval(&st, 100, 0.01, 100, VIGIL_OUT_AUTH, 1) ==
 	    VIGIL_ST_MISCONFIGURED);
+	T_CHECK(st.reason == VIGIL_RS_AUTH && st.needs_human && !st.usable);
 	T_CHECK(eval(&st, 100, 0.01, 100, VIGIL_OUT_RATE_LIMITED, 1) ==
-	    VIGIL_ST_DEGRADED);
+	    VIGIL_ST_THROTTLED);
+	T_CHECK(st.reason == VIGIL_RS_RATE_LIMITED && !st.needs_human);
 	/* rate limited is not "down", even many in a row */
 	T_CHECK(eval(&st, 100, 0.03, 100, VIGIL_OUT_RATE_LIMITED, 3) ==
-	    VIGIL_ST_DEGRADED);
+	    VIGIL_ST_THROTTLED);
 	T_CHECK(eval(&st, 100, 0.03, 100, VIGIL_OUT_TIMEOUT, 3) ==
 	    VIGIL_ST_HEALTHY);
 	T_CHECK(eval(&st, 100, 0.03, 100, VIGIL_OUT_TIMEOUT, 4) ==
 	    VIGIL_ST_UNHEALTHY);
+	T_CHECK(st.reason == VIGIL_RS_OUTAGE && st.usable);
 	memset(&st, 0, sizeof(st));
 	{
 		struct vigil_window w[VIGIL_NWINDOWS];
@@ -100,6 +105,100 @@ test_outcomes(void)
 		in.paused = 1;
 		status_eval(&st, &in, &C);
 		T_CHECK(st.status == VIGIL_ST_PAUSED);
+	}
+}
+
+/* Evaluate with every input given. */
+static int
+eval_in(struct status_state *st, int last, int last_failure, int circuit,
+    uint64_t usable_at, uint64_t now, double r)
+{
+	struct vigil_window w[VIGIL_NWINDOWS];
+	struct status_input in;
+
+	mkwin(w, 100, r, 100);
+	memset(&in, 0, sizeof(in));
+	in.win = w;
+	in.last_outcome = last;
+	in.last_failure = last_failure;
+	in.circuit = circuit;
+	in.usable_at = usable_at;
+	in.now_wall = now;
+	status_eval(st, &in, &C);
+	return st->status;
+}
+
+/*
+ * Issue 16's table: what each answer about us makes of a provider, with
+ * its reason, usable and needs_human; overloaded names the failure.
+ */
+static void
+test_reasons(void)
+{
+	static const struct {
+		int last, last_failure, circuit;
+		uint64_t usable_at, now;
+		double rate;
+		int status, reason, usable, human;
+	} tl[] = {
+		{ VIGIL_OUT_QUOTA, -1, VIGIL_CB_CLOSED, 0, 5, 0,
+		    VIGIL_ST_EXHAUSTED, VIGIL_RS_QUOTA, 0, 1 },
+		{ VIGIL_OUT_AUTH, -1, VIGIL_CB_CLOSED, 0, 5, 0,
+		    VIGIL_ST_MISCONFIGURED, VIGIL_RS_AUTH, 0, 1 },
+		{ VIGIL_OUT_CLIENT_ERROR, -1, VIGIL_CB_CLOSED, 0, 5, 0,
+		    VIGIL_ST_MISCONFIGURED, VIGIL_RS_CLIENT_ERROR, 0, 1 },
+		{ VIGIL_OUT_MODEL_MISSING, -1, VIGIL_CB_CLOSED, 0, 5, 0,
+		    VIGIL_ST_DEGRADED, VIGIL_RS_MODEL_MISSING, 1, 1 },
+		/* throttled: usable from usable_at on */
+		{ VIGIL_OUT_RATE_LIMITED, -1, VIGIL_CB_CLOSED, 10, 9, 0,
+		    VIGIL_ST_THROTTLED, VIGIL_RS_RATE_LIMITED, 0, 0 },
+		{ VIGIL_OUT_RATE_LIMITED, -1, VIGIL_CB_CLOSED, 10, 10, 0,
+		    VIGIL_ST_THROTTLED, VIGIL_RS_RATE_LIMITED, 1, 0 },
+		/* quota wins over an open circuit from before */
+		{ VIGIL_OUT_QUOTA, VIGIL_OUT_TIMEOUT, VIGIL_CB_OPEN, 0, 5, 1.0,
+		    VIGIL_ST_EXHAUSTED, VIGIL_RS_QUOTA, 0, 1 },
+		{ VIGIL_OUT_OVERLOADED, VIGIL_OUT_OVERLOADED, VIGIL_CB_OPEN, 0,
+		    5, 1.0, VIGIL_ST_UNHEALTHY, VIGIL_RS_OVERLOADED, 0, 0 },
+		{ VIGIL_OUT_HTTP_5XX, VIGIL_OUT_HTTP_5XX, VIGIL_CB_OPEN, 0, 5,
+		    1.0, VIGIL_ST_UNHEALTHY, VIGIL_RS_OUTAGE, 0, 0 },
+		{ VIGIL_OUT_OK, VIGIL_OUT_OVERLOADED, VIGIL_CB_CLOSED, 0, 5,
+		    0.6, VIGIL_ST_DEGRADED, VIGIL_RS_OVERLOADED, 1, 0 },
+		{ VIGIL_OUT_OK, VIGIL_OUT_TIMEOUT, VIGIL_CB_CLOSED, 0, 5, 0.6,
+		    VIGIL_ST_DEGRADED, VIGIL_RS_ERRORS, 1, 0 },
+		{ VIGIL_OUT_OK, VIGIL_OUT_TIMEOUT, VIGIL_CB_HALF_OPEN, 0, 5, 0,
+		    VIGIL_ST_DEGRADED, VIGIL_RS_OUTAGE, 1, 0 },
+		{ VIGIL_OUT_OK, -1, VIGIL_CB_CLOSED, 0, 5, 0,
+		    VIGIL_ST_HEALTHY, VIGIL_RS_NONE, 1, 0 },
+	};
+	struct status_state st;
+	size_t i;
+
+	for (i = 0; i < sizeof(tl) / sizeof(tl[0]); i++) {
+		memset(&st, 0, sizeof(st));
+		eval_in(&st, tl[i].last, tl[i].last_failure, tl[i].circuit,
+		    tl[i].usable_at, tl[i].now, tl[i].rate);
+		T_CHECKF(st.status == tl[i].status && st.reason ==
+		    tl[i].reason && st.usable == tl[i].usable &&
+		    st.needs_human == tl[i].human, "row %zu: %s %s usable %d "
+		    "human %d", i, vigil_status_name(st.status),
+		    vigil_reason_name(st.reason) ? vigil_reason_name(
+		    st.reason) : "none", st.usable, st.needs_human);
+	}
+	/* usable turning true is a change the caller must write */
+	memset(&st, 0, sizeof(st));
+	eval_in(&st, VIGIL_OUT_RATE_LIMITED, -1, VIGIL_CB_CLOSED, 10, 9, 0);
+	{
+		struct vigil_window w[VIGIL_NWINDOWS];
+		struct status_input in;
+
+		mkwin(w, 100, 0, 100);
+		memset(&in, 0, sizeof(in));
+		in.win = w;
+		in.last_outcome = VIGIL_OUT_RATE_LIMITED;
+		in.last_failure = -1;
+		in.usable_at = 10;
+		in.now_wall = 10;
+		T_CHECK(status_eval(&st, &in, &C) == 1 && st.usable);
 	}
 }
 
@@ -245,6 +344,7 @@ main(void)
 	settings_defaults(&C);
 	T_RUN(test_thresholds);
 	T_RUN(test_outcomes);
+	T_RUN(test_reasons);
 	T_RUN(test_min_samples);
 	T_RUN(test_hysteresis);
 	T_RUN(test_circuit_floor);

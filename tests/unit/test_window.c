@@ -78,7 +78,9 @@ check(const struct window *w, const struct tl *t, uint64_t now, int k)
 		sid = t->mono[i] / WIN_SLICE_NS;
 		if (sid > c || c - sid >= window_span[k])
 			continue;
-		n++;
+		/* Answers about us are counted by class only. */
+		if (vigil_outcome_counts(t->outcome[i]))
+			n++;
 		by[t->outcome[i]]++;
 		if (t->outcome[i] == VIGIL_OUT_OK) {
 			lat[ok++] = t->lat[i];
@@ -180,6 +182,10 @@ test_timeline(void)
 			out = VIGIL_OUT_HTTP_5XX;
 		else if (i % 13 == 0)
 			out = VIGIL_OUT_RATE_LIMITED;
+		else if (i % 17 == 2)
+			out = VIGIL_OUT_QUOTA;
+		else if (i % 19 == 4)
+			out = VIGIL_OUT_OVERLOADED;
 		now = T0 + (uint64_t)i * 3 * S + (uint64_t)(i % 3) * S / 3;
 		add(w, &t, now, out, lat);
 		for (k = 0; k < VIGIL_NWINDOWS; k++)
