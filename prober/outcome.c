@@ -41,12 +41,12 @@
 /* What an error body says: pointers into its parsed tree, or NULL. */
 struct ebody {
 	const char	*type;		/* error.type */
-	const char	*code;		/* error.code, or DashScope's "code" */
-	const char	*status;	/* error.status (Google's canonical code) */
-	const char	*message;	/* error.message, or the top "message" */
-	const char	*detail;	/* error.details.error_code (Anthropic) */
+	const char	*code;		/* error.code, or DashScope's code */
+	const char	*status;	/* error.status (Google) */
+	const char	*message;	/* error.message, or the top one */
+	const char	*detail;	/* error.details.error_code */
 	const char	*reason;	/* ErrorInfo reason (Google) */
-	int		 per_day;	/* a QuotaFailure names a per-day quota */
+	int		 per_day;	/* a per-day quota was violated */
 };
 
 /* A rule's answer: the outcome and the token that decided it. */

@@ -240,8 +240,9 @@ def test_control(port, rows):
     # error_rate with a mode: that fraction gets the mode, the rest the
     # kind's own answer.
     ctl(port, "POST", "/reset-counters")
-    st, o = ctl(port, "POST", "/oa", {"clear": True, "error_rate": 0.5,
-                                     "error_mode": "openai_insufficient_quota"})
+    st, o = ctl(port, "POST", "/oa",
+                {"clear": True, "error_rate": 0.5,
+                 "error_mode": "openai_insufficient_quota"})
     seen = {}
     method, path, h, b = endpoints("oa", "openai")[0]
     for _ in range(40):

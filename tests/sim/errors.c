@@ -107,7 +107,7 @@ const struct sim_err_row sim_err_rows[] = {
 	    "ram\":null,\"code\":\"organization_usage_limit_exceeded\"}}",
 	    "quota", "http:429 organization_usage_lim",
 	    "https://platform.openai.com/docs/guides/error-codes" },
-	/* 429 - Rate limit reached for requests, with the x-ratelimit-* headers */
+	/* 429 - Rate limit reached for requests, x-ratelimit-* headers */
 	{ "openai_rate_limit_requests", SIM_KIND_OPENAI, 429, 20,
 	    {
 		{ "x-ratelimit-limit-requests", "3" },
@@ -347,7 +347,7 @@ const struct sim_err_row sim_err_rows[] = {
 	    "ect in Google AI Studio.\",\"status\":\"FAILED_PRECONDITION\"}}",
 	    "quota", "http:400 FAILED_PRECONDITION",
 	    "https://ai.google.dev/gemini-api/docs/troubleshooting" },
-	/* 429 RESOURCE_EXHAUSTED on a per-minute quota, RetryInfo in the body */
+	/* 429 RESOURCE_EXHAUSTED, a per-minute quota, RetryInfo */
 	{ "google_rate_limit", SIM_KIND_GOOGLE, 429, 0,
 	    { { NULL, NULL } },
 	    "{\"error\":{\"code\":429,\"message\":\"You exceeded your current"

@@ -31,15 +31,15 @@ struct sim_err_hdr {
 };
 
 struct sim_err_row {
-	const char		*mode;		/* "openai_insufficient_quota" */
-	int			 kind;		/* enum sim_kind = enum vigil_kind */
+	const char		*mode;	/* "openai_insufficient_quota" */
+	int			 kind;	/* enum sim_kind (= vigil_kind) */
 	int			 status;
-	int			 retry_after;	/* Retry-After, s; 0 = none */
+	int			 retry_after; /* Retry-After, s; 0 none */
 	struct sim_err_hdr	 hdr[SIM_ERR_HDRS];
-	const char		*body;		/* JSON, Content-Type JSON */
-	const char		*outcome;	/* vigil_outcome_name() wanted */
-	const char		*error;		/* the sample's error code */
-	const char		*source;	/* where it is documented */
+	const char		*body;	/* JSON */
+	const char		*outcome; /* vigil_outcome_name() wanted */
+	const char		*error;	/* the sample's error code */
+	const char		*source; /* where it is documented */
 };
 
 extern const struct sim_err_row	sim_err_rows[];

@@ -260,9 +260,9 @@ test_edges(void)
 		{ VIGIL_KIND_OPENAI, 429, "{\"error\":null}",
 		    VIGIL_OUT_RATE_LIMITED, "http:429" },
 		/* a one-element array of the error (Vertex AI does this) */
-		{ VIGIL_KIND_GOOGLE, 429, "[{\"error\":{\"code\":429,\"status\":"
-		    "\"RESOURCE_EXHAUSTED\",\"message\":\"Resource exhausted."
-		    "\"}}]", VIGIL_OUT_RATE_LIMITED,
+		{ VIGIL_KIND_GOOGLE, 429, "[{\"error\":{\"code\":429,"
+		    "\"status\":\"RESOURCE_EXHAUSTED\",\"message\":"
+		    "\"Resource exhausted.\"}}]", VIGIL_OUT_RATE_LIMITED,
 		    "http:429 RESOURCE_EXHAUSTED" },
 		/* wrong types everywhere */
 		{ VIGIL_KIND_OPENAI, 429, "{\"error\":{\"type\":5,\"code\":[1],"
@@ -270,17 +270,20 @@ test_edges(void)
 		    VIGIL_OUT_RATE_LIMITED, "http:429" },
 		{ VIGIL_KIND_GOOGLE, 429, "{\"error\":{\"status\":"
 		    "\"RESOURCE_EXHAUSTED\",\"details\":[1,\"x\",{\"@type\":5},"
-		    "{\"@type\":\"type.googleapis.com/google.rpc.QuotaFailure\","
-		    "\"violations\":{\"quotaId\":\"PerDay\"}},{\"@type\":"
+		    "{\"@type\":\"type.googleapis.com/google.rpc."
+		    "QuotaFailure\",\"violations\":{\"quotaId\":\"PerDay\"}},"
+		    "{\"@type\":"
 		    "\"type.googleapis.com/google.rpc.QuotaFailure\","
 		    "\"violations\":[7,{\"quotaId\":9}]}]}}",
 		    VIGIL_OUT_RATE_LIMITED, "http:429 RESOURCE_EXHAUSTED" },
 		{ VIGIL_KIND_ANTHROPIC, 429, "{\"type\":\"error\",\"error\":"
-		    "{\"type\":\"rate_limit_error\",\"details\":{\"error_code\":"
-		    "3}}}", VIGIL_OUT_RATE_LIMITED, "http:429 rate_limit_error" },
+		    "{\"type\":\"rate_limit_error\",\"details\":"
+		    "{\"error_code\":3}}}", VIGIL_OUT_RATE_LIMITED,
+		    "http:429 rate_limit_error" },
 		/* a known status, a body we do not know */
 		{ VIGIL_KIND_OPENAI, 429, "{\"error\":{\"type\":\"mystery\","
-		    "\"code\":\"x9\"}}", VIGIL_OUT_RATE_LIMITED, "http:429 x9" },
+		    "\"code\":\"x9\"}}", VIGIL_OUT_RATE_LIMITED,
+		    "http:429 x9" },
 		{ VIGIL_KIND_OPENAI, 401, "{\"foo\":1}", VIGIL_OUT_AUTH,
 		    "http:401" },
 		{ VIGIL_KIND_GOOGLE, 400, "{\"error\":{\"code\":400}}",
@@ -318,8 +321,9 @@ test_edges(void)
 		{ VIGIL_KIND_OPENAI, 500, "{\"error\":{\"type\":"
 		    "\"insufficient_quota\",\"code\":\"insufficient_quota\"}}",
 		    VIGIL_OUT_HTTP_5XX, "http:500 insufficient_quota" },
-		{ VIGIL_KIND_OPENAI, 503, "{\"error\":{\"message\":\"That model "
-		    "is currently overloaded with other requests.\",\"type\":"
+		{ VIGIL_KIND_OPENAI, 503, "{\"error\":{\"message\":"
+		    "\"That model is currently overloaded with other "
+		    "requests.\",\"type\":"
 		    "\"server_error\",\"param\":null,\"code\":null}}",
 		    VIGIL_OUT_OVERLOADED, "http:503 overloaded" },
 		{ VIGIL_KIND_OPENAI, 503, "{\"error\":{\"message\":\"slow\","
@@ -327,7 +331,8 @@ test_edges(void)
 		    VIGIL_OUT_OVERLOADED, "http:503 slow_down" },
 		/* a 4xx never becomes overloaded */
 		{ VIGIL_KIND_ANTHROPIC, 429, "{\"type\":\"error\",\"error\":"
-		    "{\"type\":\"overloaded_error\",\"message\":\"Overloaded\"}}",
+		    "{\"type\":\"overloaded_error\",\"message\":"
+		    "\"Overloaded\"}}",
 		    VIGIL_OUT_RATE_LIMITED, "http:429 overloaded_error" },
 		/* 402 is billing whatever the body says */
 		{ VIGIL_KIND_GOOGLE, 402, "{\"error\":{\"code\":402,\"status\":"
@@ -340,20 +345,23 @@ test_edges(void)
 		{ VIGIL_KIND_ANTHROPIC, 404, "{\"type\":\"error\",\"error\":"
 		    "{\"type\":\"not_found_error\",\"message\":\"Not Found\"}}",
 		    VIGIL_OUT_CLIENT_ERROR, "http:404 not_found_error" },
-		{ VIGIL_KIND_GOOGLE, 404, "{\"error\":{\"code\":404,\"message\":"
-		    "\"Method not found.\",\"status\":\"NOT_FOUND\"}}",
+		{ VIGIL_KIND_GOOGLE, 404, "{\"error\":{\"code\":404,"
+		    "\"message\":\"Method not found.\",\"status\":"
+		    "\"NOT_FOUND\"}}",
 		    VIGIL_OUT_CLIENT_ERROR, "http:404 NOT_FOUND" },
-		{ VIGIL_KIND_OPENAI, 404, "{\"error\":{\"message\":\"Invalid URL "
-		    "(GET /v1/x)\",\"type\":\"invalid_request_error\","
+		{ VIGIL_KIND_OPENAI, 404, "{\"error\":{\"message\":"
+		    "\"Invalid URL (GET /v1/x)\",\"type\":"
+		    "\"invalid_request_error\","
 		    "\"param\":null,\"code\":null}}", VIGIL_OUT_CLIENT_ERROR,
 		    "http:404 invalid_request_error" },
-		{ VIGIL_KIND_DEEPSEEK, 400, "{\"error\":{\"message\":\"Model Not "
-		    "Exist\",\"type\":\"invalid_request_error\",\"param\":null,"
+		{ VIGIL_KIND_DEEPSEEK, 400, "{\"error\":{\"message\":"
+		    "\"Model Not Exist\",\"type\":\"invalid_request_error\","
+		    "\"param\":null,"
 		    "\"code\":\"invalid_request_error\"}}",
 		    VIGIL_OUT_MODEL_MISSING, "http:400 model_not_found" },
 		/* an OpenAI-shaped answer on a generic endpoint */
-		{ VIGIL_KIND_HTTP, 429, "{\"error\":{\"message\":\"m\",\"type\":"
-		    "\"insufficient_quota\",\"param\":null,\"code\":"
+		{ VIGIL_KIND_HTTP, 429, "{\"error\":{\"message\":\"m\","
+		    "\"type\":\"insufficient_quota\",\"param\":null,\"code\":"
 		    "\"insufficient_quota\"}}", VIGIL_OUT_QUOTA,
 		    "http:429 insufficient_quota" },
 		{ VIGIL_KIND_CURSOR, 401, "{\"error\":\"Unauthorized\","
@@ -368,8 +376,9 @@ test_edges(void)
 		    "\"generativelanguage.googleapis.com/generate_requests_per_"
 		    "model_per_day\",\"quotaId\":\"x\"}]}]}}", VIGIL_OUT_QUOTA,
 		    "http:429 RESOURCE_EXHAUSTED/day" },
-		{ VIGIL_KIND_GOOGLE, 429, "{\"error\":{\"code\":429,\"message\":"
-		    "\"Your prepayment credits are depleted.\",\"status\":"
+		{ VIGIL_KIND_GOOGLE, 429, "{\"error\":{\"code\":429,"
+		    "\"message\":\"Your prepayment credits are depleted.\","
+		    "\"status\":"
 		    "\"RESOURCE_EXHAUSTED\"}}", VIGIL_OUT_QUOTA,
 		    "http:429 RESOURCE_EXHAUSTED" },
 		{ VIGIL_KIND_GOOGLE, 403, "{\"error\":{\"code\":403,\"status\":"
@@ -377,11 +386,13 @@ test_edges(void)
 		    "\"type.googleapis.com/google.rpc.ErrorInfo\",\"reason\":"
 		    "\"BILLING_DISABLED\"}]}}", VIGIL_OUT_QUOTA,
 		    "http:403 BILLING_DISABLED" },
-		{ VIGIL_KIND_QWEN, 429, "{\"code\":\"Throttling.AllocationQuota\","
-		    "\"message\":\"Free allocated quota exceeded.\"}",
+		{ VIGIL_KIND_QWEN, 429, "{\"code\":"
+		    "\"Throttling.AllocationQuota\",\"message\":"
+		    "\"Free allocated quota exceeded.\"}",
 		    VIGIL_OUT_QUOTA, "http:429 Throttling.AllocationQ" },
-		{ VIGIL_KIND_QWEN, 403, "{\"error\":{\"message\":\"Access denied "
-		    "due to overdue account\",\"type\":\"access_denied\","
+		{ VIGIL_KIND_QWEN, 403, "{\"error\":{\"message\":"
+		    "\"Access denied due to overdue account\",\"type\":"
+		    "\"access_denied\","
 		    "\"code\":\"access_denied\"}}", VIGIL_OUT_QUOTA,
 		    "http:403 overdue" },
 		{ VIGIL_KIND_QWEN, 403, "{\"error\":{\"message\":\"Access "
