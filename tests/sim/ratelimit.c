@@ -13,6 +13,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <cJSON.h>
@@ -48,6 +49,14 @@ static int	rl_conf_parse(const cJSON *, struct sim_rl_conf *, char *,
 		    size_t);
 static void	rl_resource(struct evkeyvalq *, const char *const[3],
 		    const char *, long, long, const char *);
+
+/* Is name a rate-limit header (x-ratelimit-*, anthropic-ratelimit-*)? */
+int
+sim_rl_header(const char *name)
+{
+	return strncasecmp(name, "x-ratelimit-", 12) == 0 ||
+	    strncasecmp(name, "anthropic-ratelimit-", 20) == 0;
+}
 
 /* Is name one of the fault fields this file parses? */
 int

@@ -52,6 +52,7 @@ struct sim_rl_ans {
 };
 
 int	sim_rl_field(const char *);
+int	sim_rl_header(const char *);
 int	sim_rl_parse(const cJSON *, struct sim_rl_conf *, int *, char *,
 	    size_t);
 void	sim_rl_json(cJSON *, const struct sim_rl_conf *, int);
