@@ -338,8 +338,10 @@ rl_parse_retry_after(const char *v, struct rl_when *w)
 	if (!isalpha((unsigned char)buf[0]) ||
 	    (t = curl_getdate(buf, NULL)) == (time_t)-1)
 		return -1;
+	/* curl reads a year of nine digits: far enough to saturate. */
 	w->abs = 1;
-	w->ms = (int64_t)t * 1000;
+	w->ms = t > INT64_MAX / 1000 ? INT64_MAX : t < INT64_MIN / 1000 ?
+	    INT64_MIN : (int64_t)t * 1000;
 	return 0;
 }
 
@@ -375,10 +377,10 @@ rl_parse_retry_after_ms(const char *v, struct rl_when *w)
 uint32_t
 rl_when_ms(const struct rl_when *w, uint64_t wall_ns, uint32_t hdr_ms)
 {
-	int64_t d;
+	int64_t d, base = (int64_t)(wall_ns / NS_MS);
 
 	if (w->abs)
-		d = w->ms - (int64_t)(wall_ns / NS_MS);
+		d = w->ms <= base ? 0 : w->ms - base;
 	else
 		d = w->ms > INT64_MAX - hdr_ms ? INT64_MAX : w->ms + hdr_ms;
 	return d <= 0 ? 0 : sat32((uint64_t)d);

@@ -216,6 +216,12 @@ test_retry_after(void)
 	T_CHECK(rl_parse_retry_after("Tue Nov 14 22:13:50 2023", &w) == 0 &&
 	    w.abs && w.ms == (T0_S + 30) * 1000);
 
+	/* A year curl reads but no clock reaches: saturated, not wrapped
+	 * (fuzz_headers found it). */
+	T_CHECK(rl_parse_retry_after("Tue, 14 Nov 777777778 22:13:50 GMT",
+	    &w) == 0 && w.abs && w.ms == INT64_MAX &&
+	    rl_when_ms(&w, T0_NS, 10) == UINT32_MAX);
+
 	T_CHECK(rl_parse_retry_after("", &w) == -1);
 	T_CHECK(rl_parse_retry_after("soon", &w) == -1);
 	T_CHECK(rl_parse_retry_after("Tue", &w) == -1);
