@@ -395,7 +395,7 @@ main(int argc, char *argv[])
 		{ "recent", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct seg_caps caps = { 64, 256, 256, 1024 };
+	struct seg_caps caps = { 64, 256, 256, 1024, 0 };
 	struct pollfd pfd = { 0, POLLIN, 0 };
 	const char *name = NULL;
 	char err[256], line[512];

@@ -37,7 +37,7 @@ static char	*render(struct fix *, struct api_result *);
 static void
 fix_open(struct fix *f, int n)
 {
-	struct seg_caps caps = { 4, 64, 64, 64 };
+	struct seg_caps caps = { 4, 64, 64, 64, 0 };
 	char err[256];
 
 	memset(f, 0, sizeof(*f));

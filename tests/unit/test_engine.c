@@ -33,7 +33,7 @@ static void	push_flags(struct fix *, uint32_t, uint64_t, int, uint32_t,
 static void
 fix_open(struct fix *f, int n)
 {
-	struct seg_caps caps = { 4, 64, 64, 64 };
+	struct seg_caps caps = { 4, 64, 64, 64, 0 };
 	char err[256];
 	uint32_t i;
 
