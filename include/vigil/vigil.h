@@ -228,6 +228,10 @@ enum vigil_alert_level {
 					   connection): counted, not windowed */
 #define VIGIL_SF_RETRY_HINT	0x08u	/* retry_after_ms came from the
 					   provider's headers, not a backoff */
+#define VIGIL_SF_CATALOGUE	0x10u	/* not a request: the models-list
+					   check's verdict on model `model`:
+					   outcome ok = listed, model_missing
+					   = not listed */
 
 /* Alert flags. */
 #define VIGIL_ALF_SILENCED	0x01u	/* recorded, not delivered */
