@@ -19,6 +19,7 @@
 #include <event2/event.h>
 
 #include "curlev.h"
+#include "evtime.h"
 #include "log.h"
 #include "ring.h"
 #include "webhook.h"
@@ -188,7 +189,6 @@ static void
 wh_kick(struct webhook *wh)
 {
 	struct wh_item *best, *it;
-	struct timeval tv;
 	uint64_t now = now_mono_ns(), next = 0, d;
 	size_t i;
 
@@ -219,9 +219,7 @@ wh_kick(struct webhook *wh)
 	if (next == 0 || wh->inflight >= WEBHOOK_INFLIGHT)
 		return;
 	d = next > now ? next - now : 0;
-	tv.tv_sec = (time_t)(d / 1000000000u);
-	tv.tv_usec = (suseconds_t)(d % 1000000000u / 1000u);
-	evtimer_add(wh->retry_timer, &tv);
+	evtime_add_ms(wh->retry_timer, (d + 999999u) / 1000000u);
 }
 
 /*

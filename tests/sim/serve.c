@@ -32,6 +32,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "errors.h"
 #include "log.h"
 #include "sim.h"
 
@@ -75,6 +76,7 @@ static int	build_reply(struct sim *, struct sim_provider *,
 static const char *reason(int);
 static cJSON	*provider_json(const struct sim_provider *, int);
 static cJSON	*sim_json(const struct sim *);
+static cJSON	*modes_json(void);
 static void	 counters_reset(struct sim_provider *);
 
 static const char *
@@ -288,11 +290,15 @@ pend_start(struct pend *pd)
 	struct evbuffer *b;
 	char num[32];
 
+	int i;
+
 	evhttp_add_header(h, "Content-Type", pd->r.ctype);
 	if (pd->r.retry_after > 0) {
 		snprintf(num, sizeof(num), "%ld", pd->r.retry_after);
 		evhttp_add_header(h, "Retry-After", num);
 	}
+	for (i = 0; i < pd->r.nhdrs; i++)
+		evhttp_add_header(h, pd->r.hdrs[i].name, pd->r.hdrs[i].value);
 	sim_counters_status(&pd->p->ctr, pd->r.status);
 	if (!pd->truncated && pd->drip == 0) {
 		evhttp_connection_set_closecb(pd->evcon, NULL, NULL);
@@ -378,10 +384,11 @@ pend_flushed(struct evhttp_connection *evcon, void *arg)
 }
 
 /*
- * The answer the faults call for, before timing: a forced status, an
- * error drawn with error_rate, or the kind's own answer, which garbage
- * and wrong_shape replace; then padded to body_bytes.  Returns 0, or -1
- * when out of memory.
+ * The answer the faults call for, before timing: an error mode's
+ * documented answer (every request, or error_rate of them), a forced
+ * status, an error drawn with error_rate, or the kind's own answer,
+ * which garbage and wrong_shape replace; then padded to body_bytes.
+ * Returns 0, or -1 when out of memory.
  */
 static int
 build_reply(struct sim *s, struct sim_provider *p, struct evhttp_request *req,
@@ -391,10 +398,15 @@ build_reply(struct sim *s, struct sim_provider *p, struct evhttp_request *req,
 	char *nb;
 	int rc;
 
-	if (f->status != 0) {
+	if (f->error_mode != 0 && (f->error_rate == 0 ||
+	    sim_rand01(&s->rng) < f->error_rate)) {
+		p->ctr.injected++;
+		rc = sim_err_reply(f->error_mode, f->retry_after, r);
+	} else if (f->status != 0) {
 		p->ctr.injected++;
 		rc = sim_kind_error(p->kind, f->status, f->retry_after, r);
-	} else if (f->error_rate > 0 && sim_rand01(&s->rng) < f->error_rate) {
+	} else if (f->error_mode == 0 && f->error_rate > 0 &&
+	    sim_rand01(&s->rng) < f->error_rate) {
 		p->ctr.injected++;
 		rc = sim_kind_error(p->kind, f->error_status != 0 ?
 		    f->error_status : 500, f->retry_after, r);
@@ -554,6 +566,43 @@ sim_json(const struct sim *s)
 	return o;
 }
 
+/*
+ * GET /_sim/_modes: every error mode with its answer and what vigil
+ * must make of it (tests/sim/errors.c).  Header values are the
+ * templates ("@retry": errors.h).
+ */
+static cJSON *
+modes_json(void)
+{
+	const struct sim_err_row *row;
+	cJSON *arr, *o, *h;
+	size_t i;
+	int k;
+
+	if ((arr = cJSON_CreateArray()) == NULL)
+		return NULL;
+	for (i = 0; i < sim_err_nrows; i++) {
+		row = &sim_err_rows[i];
+		if ((o = cJSON_CreateObject()) == NULL)
+			break;
+		cJSON_AddStringToObject(o, "mode", row->mode);
+		cJSON_AddStringToObject(o, "kind", sim_kind_name(row->kind));
+		cJSON_AddNumberToObject(o, "status", row->status);
+		cJSON_AddNumberToObject(o, "retry_after", row->retry_after);
+		if ((h = cJSON_AddObjectToObject(o, "headers")) != NULL)
+			for (k = 0; k < SIM_ERR_HDRS &&
+			    row->hdr[k].name != NULL; k++)
+				cJSON_AddStringToObject(h, row->hdr[k].name,
+				    row->hdr[k].value);
+		cJSON_AddStringToObject(o, "body", row->body);
+		cJSON_AddStringToObject(o, "outcome", row->outcome);
+		cJSON_AddStringToObject(o, "error", row->error);
+		cJSON_AddStringToObject(o, "source", row->source);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
 /* Zero a provider's counters but held, which is still true. */
 static void
 counters_reset(struct sim_provider *p)
@@ -577,6 +626,8 @@ counters_reset(struct sim_provider *p)
  *   DELETE /_sim/NAME		clear the faults
  *   POST /_sim/NAME/reset	clear the faults
  *   POST /_sim/NAME/reset-counters	zero the counters
+ *   GET  /_sim/_modes		the error modes (no provider name starts
+ *				with _)
  * Bad JSON or a bad field: 400; unknown provider: 404; wrong method 405.
  */
 void
@@ -586,7 +637,7 @@ sim_control(struct sim *s, struct evhttp_request *req, const char *rest)
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	struct sim_provider *p;
 	const char *name, *slash, *op;
-	char err[160];
+	char err[4096];		/* room for the list of error modes */
 	cJSON *o;
 	size_t i, nlen;
 	int get = cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD;
@@ -628,6 +679,20 @@ sim_control(struct sim *s, struct evhttp_request *req, const char *rest)
 	}
 	if (rest[0] != '/') {
 		sim_send_error(req, 404, "not found");
+		return;
+	}
+	if (strcmp(rest, "/_modes") == 0) {
+		if (!get) {
+			evhttp_add_header(evhttp_request_get_output_headers(
+			    req), "Allow", "GET, HEAD");
+			sim_send_error(req, 405, "method not allowed");
+			return;
+		}
+		if ((o = modes_json()) == NULL) {
+			sim_send_error(req, 500, "out of memory");
+			return;
+		}
+		sim_send_json(req, 200, o);
 		return;
 	}
 	name = rest + 1;

@@ -31,7 +31,7 @@ classify(int cc, long status, int body_ok, int capped, int kind,
 	r.kind = kind;
 	r.body = body;
 	r.body_len = body ? strlen(body) : 0;
-	return outcome_classify(&r, err, 20);
+	return outcome_classify(&r, err, VIGIL_ERR_MAX);
 }
 
 static void
@@ -99,24 +99,39 @@ test_outcome_table(void)
 		{ CURLE_OK, 400, -1, 0, VIGIL_KIND_GOOGLE,
 		    "{\"error\":{\"code\":400,\"message\":\"API key not valid. "
 		    "Please pass a valid API key.\"}}",
-		    VIGIL_OUT_AUTH, "http:400" },
+		    VIGIL_OUT_AUTH, "http:400 API_KEY_INVALID" },
 		{ CURLE_OK, 400, -1, 0, VIGIL_KIND_GOOGLE,
-		    "{\"error\":{\"details\":[{\"reason\":\"API_KEY_INVALID\"}]}}",
-		    VIGIL_OUT_AUTH, "http:400" },
-		/* the same body from another kind is just a 400 */
+		    "{\"error\":{\"details\":[{\"@type\":\"type.googleapis."
+		    "com/google.rpc.ErrorInfo\",\"reason\":\"API_KEY_INVALID\"}]}}",
+		    VIGIL_OUT_AUTH, "http:400 API_KEY_INVALID" },
+		/* the same words from another kind, not JSON: just a 400 */
 		{ CURLE_OK, 400, -1, 0, VIGIL_KIND_OPENAI,
-		    "API_KEY_INVALID", VIGIL_OUT_OTHER, "http:400" },
+		    "API_KEY_INVALID", VIGIL_OUT_CLIENT_ERROR, "http:400" },
 		{ CURLE_OK, 400, -1, 0, VIGIL_KIND_GOOGLE, "{\"error\":1}",
-		    VIGIL_OUT_OTHER, "http:400" },
+		    VIGIL_OUT_CLIENT_ERROR, "http:400" },
 		{ CURLE_OK, 404, -1, 0, 1, NULL,
-		    VIGIL_OUT_OTHER, "http:404" },
+		    VIGIL_OUT_CLIENT_ERROR, "http:404" },
+		/* the body decides (tests/unit/test_classify.c has them all) */
+		{ CURLE_OK, 429, -1, 0, VIGIL_KIND_OPENAI,
+		    "{\"error\":{\"type\":\"insufficient_quota\",\"code\":"
+		    "\"insufficient_quota\"}}",
+		    VIGIL_OUT_QUOTA, "http:429 insufficient_quota" },
+		{ CURLE_OK, 402, -1, 0, VIGIL_KIND_DEEPSEEK, NULL,
+		    VIGIL_OUT_QUOTA, "http:402" },
+		{ CURLE_OK, 529, -1, 0, VIGIL_KIND_ANTHROPIC,
+		    "{\"type\":\"error\",\"error\":{\"type\":"
+		    "\"overloaded_error\",\"message\":\"Overloaded\"}}",
+		    VIGIL_OUT_OVERLOADED, "http:529 overloaded_error" },
+		{ CURLE_OK, 404, -1, 0, VIGIL_KIND_OPENAI,
+		    "{\"error\":{\"code\":\"model_not_found\"}}",
+		    VIGIL_OUT_MODEL_MISSING, "http:404 model_not_found" },
 		{ CURLE_OK, 301, -1, 0, 1, NULL,
 		    VIGIL_OUT_OTHER, "http:301" },
 		{ CURLE_OK, 0, -1, 0, 1, NULL,
 		    VIGIL_OUT_OTHER, "http:0" },
 	};
 	int seen[VIGIL_OUT_COUNT] = { 0 };
-	char err[20];
+	char err[VIGIL_ERR_MAX];
 	size_t i;
 	int got;
 
