@@ -4,10 +4,11 @@
  * vigil-api polls the segment every API_POLL_MS: it diffs each provider's
  * status, circuit, trend, what a router acts on (usable, reason,
  * needs_human, usable_at) and its rate-limit headroom against the
- * previous poll and reads new alerts through its own alert-ring cursor.  Every change becomes an
- * event with an id, monotonic per vigil-api process, kept in a ring of
- * the last API_EVENT_RING events so that a client that reconnects with
- * Last-Event-ID gets what it missed (or a "gap" event when they are gone).
+ * previous poll and reads new alerts through its own alert-ring cursor.
+ * Every change becomes an event with an id, monotonic per vigil-api
+ * process, kept in a ring of the last API_EVENT_RING events so that a
+ * client that reconnects with Last-Event-ID gets what it missed (or a
+ * "gap" event when they are gone).
  *
  * Clients are never waited for: an event is appended to each client's
  * output buffer, and a client whose buffer holds more than API_CLIENT_MAX

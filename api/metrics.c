@@ -45,7 +45,7 @@ struct xl {
 struct mout {
 	struct api_wbuf		 m_w;
 	struct api_ctx		*m_ctx;
-	uint64_t		 m_wall;	/* the scrape's wall-clock time */
+	uint64_t		 m_wall;	/* the scrape's wall time */
 	char			 m_name[64];	/* "NAME{" of the family */
 	size_t			 m_nlen;
 };

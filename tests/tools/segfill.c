@@ -374,7 +374,8 @@ set_status(int p, const char *s)
 		return -1;
 	stats[p].status = (uint8_t)v;
 	stats[p].updated_wall_ns = v == VIGIL_ST_UNKNOWN ? 0 : now_wall_ns();
-	if (((info[p].flags & VIGIL_PF_PAUSED) != 0) != (v == VIGIL_ST_PAUSED)) {
+	if (((info[p].flags & VIGIL_PF_PAUSED) != 0) !=
+	    (v == VIGIL_ST_PAUSED)) {
 		info[p].flags ^= VIGIL_PF_PAUSED;
 		seqlock_write(seg_dir_slot(&seg, (uint32_t)p), &info[p],
 		    VIGIL_WORDS(struct vigil_provider_info));
