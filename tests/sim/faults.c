@@ -187,6 +187,12 @@ sim_faults_parse(const cJSON *o, struct sim_faults *f, char *err,
 	cJSON_ArrayForEach(v, o) {
 		if (v->string != NULL && strcmp(v->string, "clear") == 0)
 			continue;
+		if (v->string != NULL && sim_rl_field(v->string)) {
+			if (sim_rl_parse(v, &tmp.ratelimit,
+			    &tmp.retry_after_form, err, errlen) == -1)
+				return -1;
+			continue;
+		}
 		if (v->string == NULL || (d = fld_find(v->string)) == NULL) {
 			snprintf(err, errlen, "unknown field '%.40s'",
 			    v->string != NULL ? v->string : "");
@@ -236,6 +242,7 @@ sim_faults_json(const struct sim_faults *f)
 			break;
 		}
 	}
+	sim_rl_json(o, &f->ratelimit, f->retry_after_form);
 	return o;
 }
 
@@ -275,6 +282,7 @@ sim_counters_json(const struct sim_counters *c)
 	cJSON_AddNumberToObject(o, "truncated", (double)c->truncated);
 	cJSON_AddNumberToObject(o, "client_closed", (double)c->client_closed);
 	cJSON_AddNumberToObject(o, "held", (double)c->held);
+	cJSON_AddNumberToObject(o, "rate_limited", (double)c->rate_limited);
 	if ((bs = cJSON_AddObjectToObject(o, "by_status")) != NULL)
 		for (i = 0; i < c->nstatus; i++) {
 			snprintf(k, sizeof(k), "%d", c->by_status[i].status);

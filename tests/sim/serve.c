@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cJSON.h>
 #include <event2/buffer.h>
@@ -51,6 +52,7 @@ struct pend {
 	enum pend_act			 act;
 	enum pend_state			 state;
 	struct sim_reply		 r;
+	struct sim_rl_ans		 rla;		/* rate-limit headers */
 	int				 truncated;
 	long				 drip;		/* bytes per second */
 	size_t				 limit;		/* bytes to send */
@@ -72,7 +74,8 @@ static void	pend_drip(struct pend *);
 static void	pend_flushed(struct evhttp_connection *, void *);
 static void	pend_arm(struct pend *, long);
 static int	build_reply(struct sim *, struct sim_provider *,
-		    struct evhttp_request *, const char *, struct sim_reply *);
+		    struct evhttp_request *, const char *, struct sim_reply *,
+		    struct sim_rl_ans *);
 static const char *reason(int);
 static cJSON	*provider_json(const struct sim_provider *, int);
 static cJSON	*sim_json(const struct sim *);
@@ -289,16 +292,17 @@ pend_start(struct pend *pd)
 	struct evkeyvalq *h = evhttp_request_get_output_headers(pd->req);
 	struct evbuffer *b;
 	char num[32];
-
 	int i;
 
 	evhttp_add_header(h, "Content-Type", pd->r.ctype);
-	if (pd->r.retry_after > 0) {
-		snprintf(num, sizeof(num), "%ld", pd->r.retry_after);
-		evhttp_add_header(h, "Retry-After", num);
-	}
+	sim_rl_headers(h, pd->p->kind, &pd->rla, pd->r.retry_after,
+	    pd->p->faults.retry_after_form, sim_rl_now_ms(CLOCK_REALTIME));
+	/* An error mode's own headers; its rate-limit ones give way to
+	 * the rate limit's while that is on (one of each name). */
 	for (i = 0; i < pd->r.nhdrs; i++)
-		evhttp_add_header(h, pd->r.hdrs[i].name, pd->r.hdrs[i].value);
+		if (!pd->rla.on || !sim_rl_header(pd->r.hdrs[i].name))
+			evhttp_add_header(h, pd->r.hdrs[i].name,
+			    pd->r.hdrs[i].value);
 	sim_counters_status(&pd->p->ctr, pd->r.status);
 	if (!pd->truncated && pd->drip == 0) {
 		evhttp_connection_set_closecb(pd->evcon, NULL, NULL);
@@ -384,7 +388,8 @@ pend_flushed(struct evhttp_connection *evcon, void *arg)
 }
 
 /*
- * The answer the faults call for, before timing: an error mode's
+ * The answer the faults call for, before timing: the rate limit's 429
+ * (ratelimit.c; every answer spends from its window), an error mode's
  * documented answer (every request, or error_rate of them), a forced
  * status, an error drawn with error_rate, or the kind's own answer,
  * which garbage and wrong_shape replace; then padded to body_bytes.
@@ -392,13 +397,17 @@ pend_flushed(struct evhttp_connection *evcon, void *arg)
  */
 static int
 build_reply(struct sim *s, struct sim_provider *p, struct evhttp_request *req,
-    const char *path, struct sim_reply *r)
+    const char *path, struct sim_reply *r, struct sim_rl_ans *rla)
 {
 	const struct sim_faults *f = &p->faults;
 	char *nb;
 	int rc;
 
-	if (f->error_mode != 0 && (f->error_rate == 0 ||
+	if (sim_rl_take(&p->rls, &f->ratelimit, sim_rl_now_ms(CLOCK_MONOTONIC),
+	    rla)) {
+		p->ctr.rate_limited++;
+		rc = sim_kind_error(p->kind, 429, 0, r);
+	} else if (f->error_mode != 0 && (f->error_rate == 0 ||
 	    sim_rand01(&s->rng) < f->error_rate)) {
 		p->ctr.injected++;
 		rc = sim_err_reply(f->error_mode, f->retry_after, r);
@@ -474,7 +483,7 @@ sim_serve(struct sim *s, struct sim_provider *p, struct evhttp_request *req,
 		pd->act = ACT_REPLY;
 		pd->truncated = f->truncated;
 		pd->drip = f->drip_bytes_per_s;
-		if (build_reply(s, p, req, path, &pd->r) == -1) {
+		if (build_reply(s, p, req, path, &pd->r, &pd->rla) == -1) {
 			pend_free(pd);
 			evhttp_send_error(req, 500, "out of memory");
 			return;
@@ -508,7 +517,7 @@ sim_serve(struct sim *s, struct sim_provider *p, struct evhttp_request *req,
 static cJSON *
 provider_json(const struct sim_provider *p, int full)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject(), *rl;
 	char base[SIM_NAME_MAX + 2];
 
 	if (o == NULL)
@@ -533,6 +542,9 @@ provider_json(const struct sim_provider *p, int full)
 	}
 	cJSON_AddItemToObject(o, "faults", sim_faults_json(&p->faults));
 	cJSON_AddItemToObject(o, "counters", sim_counters_json(&p->ctr));
+	if ((rl = sim_rl_state_json(&p->rls, &p->faults.ratelimit,
+	    sim_rl_now_ms(CLOCK_MONOTONIC))) != NULL)
+		cJSON_AddItemToObject(o, "ratelimit", rl);
 	return o;
 }
 

@@ -18,6 +18,8 @@
 
 #include <cJSON.h>
 
+#include "ratelimit.h"
+
 struct bufferevent;
 struct event_base;
 struct evhttp;
@@ -61,6 +63,8 @@ struct sim_faults {
 	long	body_bytes;		/* pad the body to this size */
 	long	drip_bytes_per_s;	/* send the body this slowly */
 	int	error_mode;		/* 1 + row of errors.c, 0 = none */
+	struct sim_rl_conf ratelimit;	/* ratelimit.c: off when requests 0 */
+	int	retry_after_form;	/* enum sim_ra_form */
 };
 
 struct sim_status_count {
@@ -78,6 +82,7 @@ struct sim_counters {
 	uint64_t	truncated;
 	uint64_t	client_closed;	/* client left before we finished */
 	uint64_t	held;		/* now waiting: hang, latency, drip */
+	uint64_t	rate_limited;	/* the rate limit's 429s */
 	struct sim_status_count by_status[SIM_MAX_STATUS];
 	int		nstatus;
 };
@@ -102,6 +107,7 @@ struct sim_provider {
 	struct evhttp_bound_socket *bound;	/* NULL while down */
 	struct sim_faults	 faults;
 	struct sim_counters	 ctr;
+	struct sim_rl_state	 rls;		/* its rate-limit window */
 	struct sim_listen	 own;		/* own listener's counters */
 };
 
