@@ -7,7 +7,9 @@ and vigil-api, and the test reads every endpoint over HTTP.
 
 Providers (250 ms interval):
 
-  good     openai     healthy
+  good     openai     healthy, with a rate limit far from spent (vigil-sim
+                      counts its requests and tokens down in OpenAI's
+                      x-ratelimit-* headers)
   fail     anthropic  the sim answers 500: unhealthy, with alerts
   badkey   google     our key is not the sim's: 401, misconfigured
   flip     deepseek   healthy, then made to fail and recover through
@@ -156,10 +158,20 @@ def test_integration(v, t_start):
     # What a router acts on, as the aggregator judged it.
     g, f, b = ps["good"], ps["fail"], ps["badkey"]
     ok(g["usable"] is True and g["reason"] is None and
-       g["needs_human"] is False and g["usable_at"] is None and
-       isinstance(g["ratelimit"], dict),
+       g["needs_human"] is False and g["usable_at"] is None,
        "good: usable, no reason, no human needed",
        {k: g[k] for k in ("usable", "reason", "needs_human", "usable_at")})
+    rl = g["ratelimit"]
+    ok(sorted(rl) == ["requests", "tokens"] and
+       rl["requests"]["limit"] == 100000 and
+       0 < rl["requests"]["remaining"] < 100000 and
+       rl["tokens"]["limit"] == 1000000 and
+       0 < rl["tokens"]["remaining"] < 1000000 and
+       all(r["reset_at"] for r in rl.values()) and
+       f["ratelimit"] == {},
+       "good: the sim's rate-limit headers as headroom (requests and "
+       "tokens counting down, a reset); fail reports none", (rl,
+                                                            f["ratelimit"]))
     ok(b["usable"] is False and b["reason"] == "auth" and
        b["needs_human"] is True and b["usable_at"] is None and
        b["reason_since"] is not None,
@@ -427,6 +439,15 @@ def test_metrics(v):
        "/metrics: good is up, fail is not",
        [ln for ln in txt.splitlines()
         if ln.startswith("vigil_provider_up{")])
+    lim = {(lb.get("provider"), lb.get("resource")): v for n, lb, v in
+           harness.prom_samples(txt) if n == "vigil_ratelimit_limit"}
+    rst = [float(v) for n, lb, v in harness.prom_samples(txt)
+           if n == "vigil_ratelimit_reset_seconds"]
+    ok(lim == {("good", "requests"): "100000",
+               ("good", "tokens"): "1000000"} and len(rst) == 2 and
+       all(0 < x <= 3600 for x in rst),
+       "/metrics: good's rate limits by resource, with their resets, and "
+       "no other provider's (promtool checked them above)", (lim, rst))
     ok('vigil_provider_usable{provider="good"} 1' in txt and
        'vigil_provider_usable{provider="badkey"} 0' in txt and
        'vigil_provider_needs_human{provider="badkey"} 1' in txt and
@@ -589,6 +610,9 @@ def main():
                                 "badkey:google:sk-live-right",
                                 "flip:deepseek:sk-live-flip"])
         sim.fault("fail", {"status": 500})
+        sim.fault("good", {"ratelimit": {"requests": 100000,
+                                         "tokens": 1000000,
+                                         "window_s": 3600}})
         v = harness.Vigil("apilive")
         v.write_conf([{"name": n, "kind": k, "base_url": sim.base(n),
                        "key": "sk-live-wrong" if n == "badkey" else

@@ -294,6 +294,19 @@ def live_chain(b, tmp):
                        after["overall"] == "unhealthy" and quiet, detail)
         harness.result("live: all within 8 s, no refresh, no reload (%.2f s)"
                        % dt, dt < 8 and quiet, detail)
+        # Rate limits from the sim's headers, through the prober, the
+        # aggregator and a ratelimit event, to good's tile.
+        nfetch = b.js(FETCHES)
+        sim.fault("good", {"ratelimit": {"requests": 1000,
+                                         "window_s": 3600}})
+        got = b.wait_js("(function(){var h=%s;return !!(h&&h.requests&&"
+                        "/^[0-9]+\\/1000\\|fill$/.test(h.requests));})()"
+                        % (HEADROOM % "good"), True, timeout=10)
+        harness.result("live: good's tile shows the sim's requests "
+                       "headroom from the events",
+                       got is True and b.js(FETCHES) == nfetch and
+                       b.js("window.vigilTestMark") == 43,
+                       b.js(HEADROOM % "good"))
     finally:
         if v is not None:
             v.cleanup()
