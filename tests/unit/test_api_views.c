@@ -51,7 +51,7 @@ static cJSON	*provider_of(cJSON *, const char *);
 static void
 fix_open(struct fix *f, int n)
 {
-	struct seg_caps caps = { 4, 64, 64, 64 };
+	struct seg_caps caps = { 4, 64, 64, 64, 0 };
 	struct vigil_stats st;
 	char err[256];
 	uint32_t i;
