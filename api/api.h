@@ -41,6 +41,40 @@ struct api_query {
 	} kv[API_QUERY_MAX];
 };
 
+/* One model of a provider as the views read it: name cleaned. */
+struct api_model {
+	char name[VIGIL_MODEL_MAX];
+	struct vigil_model_stats s;
+};
+
+/*
+ * The models of the providers of one snapshot (api_models_read): those
+ * of snapshot entry i are m[first[i] .. first[i] + count[i]), its daily
+ * token budget budget[i].  Grown on demand, kept between requests.
+ */
+struct api_models {
+	struct api_model *m;
+	size_t n, cap;
+	uint32_t *first, *count;
+	uint64_t *budget;
+	size_t pcap;			/* entries of first, count, budget */
+};
+
+/* One provider's part of an api_models. */
+struct api_pmodels {
+	const struct api_model *m;
+	uint32_t n;
+	uint64_t budget;		/* 0: none */
+};
+
+/*
+ * Bytes of one event (events.c): a change event's state is a provider
+ * with its models, so the limit grows with the segment's model slots.
+ * A model's JSON is under 1 KiB at its widest (test_api_views.c).
+ */
+#define API_EVENT_BASE_MAX	4096
+#define API_EVENT_MODEL_MAX	1024
+
 /* Everything the request handlers share.  One per process. */
 struct api_ctx {
 	struct vigil_client vc;
@@ -53,6 +87,7 @@ struct api_ctx {
 	struct vigil_sample *samples;	/* sample_cap entries, reused */
 	int prometheus;
 	uint64_t started_wall_ns;
+	struct api_models models;	/* of snap, when a view reads them */
 };
 
 /* ---- util.c: pure functions ---- */
@@ -69,6 +104,11 @@ size_t		 api_text_clean(char *, size_t);
 void		 api_clean_provider(struct vigil_provider *);
 void		 api_clean_alert(struct vigil_alert *);
 void		 api_clean_sample(struct vigil_sample *);
+void		 api_clean_model(struct api_model *);
+unsigned	 api_model_status(const struct vigil_model_stats *);
+int		 api_model_usable(const struct vigil_model_stats *);
+int		 api_model_checked(const struct vigil_model_stats *);
+uint64_t	 api_tokens_today(const struct vigil_stats *, uint64_t);
 int		 api_time_parse(const char *, uint64_t *);
 size_t		 api_time_format(uint64_t, char *, size_t);
 int		 api_step_parse(const char *, uint32_t *);
@@ -134,8 +174,14 @@ struct api_result {
 };
 
 int	api_snapshot(struct api_ctx *);
+int	api_models_read(const struct vigil_client *,
+	    const struct vigil_provider *, size_t, struct api_models *);
+struct api_pmodels api_models_of(const struct api_models *, size_t);
+void	api_models_free(struct api_models *);
 int	api_provider_json(struct api_ctx *, struct evbuffer *,
-	    const struct vigil_provider *, uint64_t);
+	    const struct vigil_provider *, const struct api_pmodels *,
+	    uint64_t);
+int	api_model_json(struct evbuffer *, const struct api_model *);
 void	api_error_json(struct evbuffer *, const char *, const char *,
 	    const char *);
 void	api_view_health(struct api_ctx *, struct evbuffer *,

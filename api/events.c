@@ -3,8 +3,9 @@
  *
  * vigil-api polls the segment every API_POLL_MS: it diffs each provider's
  * status, circuit, trend, what a router acts on (usable, reason,
- * needs_human, usable_at) and its rate-limit headroom against the
- * previous poll and reads new alerts through its own alert-ring cursor.
+ * needs_human, usable_at), its rate-limit headroom and each of its
+ * models' status, reason and usable against the previous poll and reads
+ * new alerts through its own alert-ring cursor.
  * Every change becomes an event with an id, monotonic per vigil-api
  * process, kept in a ring of the last API_EVENT_RING events so that a
  * client that reconnects with Last-Event-ID gets what it missed (or a
@@ -47,7 +48,6 @@
 #define API_POLL_MS		150
 #define API_KEEPALIVE_S		15
 #define API_EVENT_RING		1024	/* power of two */
-#define API_EVENT_MAX		4096	/* bytes of one formatted event */
 #define API_CLIENT_MAX		(256 * 1024)
 #define API_CLIENTS_MAX		256
 #define API_WS_CLIENTS_MAX	256
@@ -75,6 +75,16 @@ struct prev_state {
 	uint32_t rl_limit[VIGIL_RL_COUNT];
 };
 
+/*
+ * A model slot at the previous poll.  The name's hash tells a model
+ * from the one a reload put in its slot: that one starts a new
+ * baseline, not a change.
+ */
+struct mprev_state {
+	uint64_t name_hash;
+	uint8_t status, reason, usable, valid;
+};
+
 /* The router's fields of a change event, copied from its state. */
 static const char *const router_keys[] = { "usable", "reason",
     "reason_since", "needs_human", "usable_at", "usable_in_s",
@@ -99,7 +109,10 @@ static struct {
 	struct api_event *ring;
 	uint64_t next_id;		/* id of the next event, from 1 */
 	struct prev_state *prev;	/* provider_cap entries */
+	struct mprev_state *mprev;	/* provider_cap x model_cap */
 	struct vigil_provider *snap;	/* our own snapshot buffer */
+	struct api_models models;	/* of snap */
+	size_t event_max;		/* bytes of one formatted event */
 	struct vigil_alert *alerts;
 	struct vigil_cursor alert_cur;
 	int primed;
@@ -137,13 +150,21 @@ static ssize_t	ws_send_cb(wslay_event_context_ptr, const uint8_t *, size_t,
 static void	ws_msg_cb(wslay_event_context_ptr,
 		    const struct wslay_event_on_msg_recv_arg *, void *);
 static void	client_closed(struct evhttp_connection *, void *);
-static void	change_event(const struct vigil_provider *, const char *,
-		    const char *, const char *, cJSON *);
+static void	change_event(const struct vigil_provider *,
+		    const struct api_pmodels *, const char *, const char *,
+		    const char *, cJSON *);
+static uint64_t	name_hash(const char *);
+static void	model_event(const struct vigil_provider *,
+		    const struct api_model *, const struct mprev_state *,
+		    cJSON *);
+static void	diff_models(const struct vigil_provider *,
+		    const struct api_pmodels *, int);
 static unsigned	rl_level(const struct vigil_ratelimit *);
 static void	diff_router(struct prev_state *,
-		    const struct vigil_provider *, int);
+		    const struct vigil_provider *, const struct api_pmodels *,
+		    int);
 static void	diff_ratelimit(struct prev_state *,
-		    const struct vigil_provider *);
+		    const struct vigil_provider *, const struct api_pmodels *);
 
 /*
  * Allocate the ring and the state tables, position the alert cursor at
@@ -163,10 +184,14 @@ api_events_init(struct api_ctx *ctx)
 	TAILQ_INIT(&ev.clients);
 	ev.ring = calloc(API_EVENT_RING, sizeof(*ev.ring));
 	ev.prev = calloc(cap, sizeof(*ev.prev));
+	ev.mprev = calloc((size_t)cap * ctx->vc.lay.model_cap,
+	    sizeof(*ev.mprev));
 	ev.snap = calloc(cap, sizeof(*ev.snap));
+	ev.event_max = API_EVENT_BASE_MAX + (size_t)ctx->vc.lay.model_cap *
+	    API_EVENT_MODEL_MAX;
 	ev.alerts = calloc(ctx->vc.lay.alert_cap, sizeof(*ev.alerts));
-	if (ev.ring == NULL || ev.prev == NULL || ev.snap == NULL ||
-	    ev.alerts == NULL)
+	if (ev.ring == NULL || ev.prev == NULL || ev.mprev == NULL ||
+	    ev.snap == NULL || ev.alerts == NULL)
 		return -1;
 	ev.alert_cur.next = VIGIL_LOAD_ACQ(&vigil__alert_ring(&ctx->vc)->head);
 	ev.poll_ev = event_new(ctx->base, -1, EV_PERSIST, poll_cb, NULL);
@@ -195,7 +220,9 @@ api_events_shutdown(void)
 			free(ev.ring[i].text);
 	free(ev.ring);
 	free(ev.prev);
+	free(ev.mprev);
 	free(ev.snap);
+	api_models_free(&ev.models);
 	free(ev.alerts);
 	memset(&ev, 0, sizeof(ev));
 }
@@ -211,8 +238,9 @@ api_events_last_id(void)
  * event carries "overall", the overall status of the poll that raised it
  * (vigil_overall_status, as /health/integration computes it).  The data is
  * o serialised on one line (JSON has no raw newlines), so one "data:"
- * line suffices.  An event over API_EVENT_MAX bytes (it cannot be: the
- * strings are bounded) or out of memory is dropped, its id unused.
+ * line suffices.  An event over ev.event_max bytes (API_EVENT_BASE_MAX
+ * and API_EVENT_MODEL_MAX per model slot; it cannot be: the strings are
+ * bounded) or out of memory is dropped, its id unused.
  * Takes ownership of o.
  */
 static void
@@ -232,7 +260,7 @@ emit(const char *type, cJSON *o)
 	if (s == NULL)
 		return;
 	len = strlen(s) + 64 + strlen(type);
-	if (len > API_EVENT_MAX || (text = malloc(len)) == NULL) {
+	if (len > ev.event_max || (text = malloc(len)) == NULL) {
 		log_warnx("event %s of %zu bytes dropped", type, strlen(s));
 		free(s);
 		return;
@@ -258,13 +286,13 @@ emit(const char *type, cJSON *o)
  * A change of p.  Besides the change (from and to when given, else the
  * names of what changed) it carries what a router acts on at top level
  * (usable, reason, needs_human, usable_at, ratelimit) and p's whole state
- * as /health/integration shows it ("state"), so that a client (the
- * dashboard) redraws every field of the provider from the event, not
- * only the one that changed.  Takes ownership of changed.
+ * as /health/integration shows it ("state", its models pm included), so
+ * that a client (the dashboard) redraws every field of the provider from
+ * the event, not only the one that changed.  Takes ownership of changed.
  */
 static void
-change_event(const struct vigil_provider *p, const char *type,
-    const char *from, const char *to, cJSON *changed)
+change_event(const struct vigil_provider *p, const struct api_pmodels *pm,
+    const char *type, const char *from, const char *to, cJSON *changed)
 {
 	cJSON *o = cJSON_CreateObject(), *state = NULL, *it;
 	struct evbuffer *b = evbuffer_new();
@@ -292,8 +320,8 @@ change_event(const struct vigil_provider *p, const char *type,
 	 * The router's fields are taken from it, parsed, so that the top
 	 * level and the state cannot disagree on a value or its format.
 	 */
-	if (b != NULL && api_provider_json(ev.ctx, b, p, ev.snap_at_ns) == 0 &&
-	    evbuffer_add(b, "", 1) == 0) {
+	if (b != NULL && api_provider_json(ev.ctx, b, p, pm, ev.snap_at_ns) ==
+	    0 && evbuffer_add(b, "", 1) == 0) {
 		raw = (const char *)evbuffer_pullup(b, -1);
 		state = cJSON_Parse(raw);
 	}
@@ -335,7 +363,7 @@ rl_level(const struct vigil_ratelimit *r)
  */
 static void
 diff_router(struct prev_state *ps, const struct vigil_provider *p,
-    int usable)
+    const struct api_pmodels *pm, int usable)
 {
 	const struct vigil_stats *st = &p->stats;
 	cJSON *changed;
@@ -355,13 +383,14 @@ diff_router(struct prev_state *ps, const struct vigil_provider *p,
 		    cJSON_CreateString("needs_human"));
 	if (ps->usable_at != st->usable_at_wall_ns)
 		cJSON_AddItemToArray(changed, cJSON_CreateString("usable_at"));
-	change_event(p, "usable", NULL, NULL, changed);
+	change_event(p, pm, "usable", NULL, NULL, changed);
 }
 
 /* A "ratelimit" event naming the resources that appeared, went, changed
  * their limit or their level (rl_level). */
 static void
-diff_ratelimit(struct prev_state *ps, const struct vigil_provider *p)
+diff_ratelimit(struct prev_state *ps, const struct vigil_provider *p,
+    const struct api_pmodels *pm)
 {
 	const struct vigil_ratelimit *rl = p->stats.ratelimit;
 	cJSON *changed = NULL;
@@ -377,13 +406,124 @@ diff_ratelimit(struct prev_state *ps, const struct vigil_provider *p)
 		    cJSON_CreateString(vigil_rl_name(k)));
 	}
 	if (changed != NULL)
-		change_event(p, "ratelimit", NULL, NULL, changed);
+		change_event(p, pm, "ratelimit", NULL, NULL, changed);
+}
+
+/* FNV-1a of a model's name. */
+static uint64_t
+name_hash(const char *s)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * UINT64_C(0x100000001b3);
+	return h;
 }
 
 /*
- * One poll: snapshot every provider, diff against the previous poll,
- * read new alerts.  The first poll only records the baseline.  A busy
- * segment is simply retried at the next tick.  O(providers + new alerts).
+ * A "model" event: model am of p changed its status, reason or usable
+ * since mp.  It names what changed (from and to for the status) and
+ * carries the model's new status, reason and usable at top level and
+ * its whole state as an element of providers[].models[] ("state"), so
+ * that a client redraws the model's row from the event alone.  A change
+ * the model causes in its provider (degraded) is the provider's own
+ * status or usable event, raised first by the same poll.  Takes
+ * ownership of changed.
+ */
+static void
+model_event(const struct vigil_provider *p, const struct api_model *am,
+    const struct mprev_state *mp, cJSON *changed)
+{
+	cJSON *o = cJSON_CreateObject();
+	struct evbuffer *b = evbuffer_new();
+	unsigned st = api_model_status(&am->s);
+	const char *rs = st != VIGIL_ST_UNKNOWN ?
+	    vigil_reason_name(am->s.reason) : NULL;
+	char at[32];
+
+	api_time_format(now_wall_ns(), at, sizeof(at));
+	cJSON_AddStringToObject(o, "type", "model");
+	cJSON_AddStringToObject(o, "provider", p->info.name);
+	cJSON_AddStringToObject(o, "model", am->name);
+	if (mp->status != st) {
+		cJSON_AddStringToObject(o, "from",
+		    vigil_status_name(mp->status));
+		cJSON_AddStringToObject(o, "to", vigil_status_name(st));
+	}
+	cJSON_AddItemToObject(o, "changed", changed);
+	cJSON_AddStringToObject(o, "status", vigil_status_name(st));
+	if (rs != NULL)
+		cJSON_AddStringToObject(o, "reason", rs);
+	else
+		cJSON_AddNullToObject(o, "reason");
+	cJSON_AddBoolToObject(o, "usable", api_model_usable(&am->s));
+	cJSON_AddStringToObject(o, "provider_status",
+	    vigil_status_name(vigil_effective_status(p)));
+	cJSON_AddStringToObject(o, "at", at);
+	if (b != NULL && api_model_json(b, am) == 0 &&
+	    evbuffer_add(b, "", 1) == 0)
+		cJSON_AddRawToObject(o, "state",
+		    (const char *)evbuffer_pullup(b, -1));
+	else
+		cJSON_AddNullToObject(o, "state");
+	if (b != NULL)
+		evbuffer_free(b);
+	emit("model", o);
+}
+
+/*
+ * p's models against the previous poll: a "model" event for each whose
+ * status, reason or usable moved.  A slot whose model is new (first
+ * poll, a reload that renamed or added it) only records its baseline:
+ * the provider's next event carries the new list in its state.
+ */
+static void
+diff_models(const struct vigil_provider *p, const struct api_pmodels *pm,
+    int fresh)
+{
+	struct mprev_state *base = &ev.mprev[(size_t)p->idx *
+	    ev.ctx->vc.lay.model_cap];
+	uint32_t k;
+
+	for (k = 0; k < pm->n; k++) {
+		const struct api_model *am = &pm->m[k];
+		struct mprev_state *mp = &base[k];
+		uint64_t h = name_hash(am->name);
+		uint8_t st = (uint8_t)api_model_status(&am->s);
+		uint8_t rs = st != VIGIL_ST_UNKNOWN ? am->s.reason : 0;
+		uint8_t us = (uint8_t)api_model_usable(&am->s);
+		cJSON *changed;
+
+		if (!fresh && mp->valid && mp->name_hash == h &&
+		    (mp->status != st || mp->reason != rs ||
+		    mp->usable != us) &&
+		    (changed = cJSON_CreateArray()) != NULL) {
+			if (mp->status != st)
+				cJSON_AddItemToArray(changed,
+				    cJSON_CreateString("status"));
+			if (mp->reason != rs)
+				cJSON_AddItemToArray(changed,
+				    cJSON_CreateString("reason"));
+			if (mp->usable != us)
+				cJSON_AddItemToArray(changed,
+				    cJSON_CreateString("usable"));
+			model_event(p, am, mp, changed);
+		}
+		mp->name_hash = h;
+		mp->status = st;
+		mp->reason = rs;
+		mp->usable = us;
+		mp->valid = 1;
+	}
+	for (; k < ev.ctx->vc.lay.model_cap; k++)
+		base[k].valid = 0;
+}
+
+/*
+ * One poll: snapshot every provider and its models, diff against the
+ * previous poll, read new alerts.  The first poll only records the
+ * baseline.  A busy segment is simply retried at the next tick.
+ * O(providers + models + new alerts).
  */
 static void
 poll_cb(evutil_socket_t fd, short what, void *arg)
@@ -393,6 +533,7 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 	size_t n, i;
 	unsigned k;
 	uint8_t st, usable;
+	int same;
 
 	(void)fd;
 	(void)what;
@@ -402,33 +543,38 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	ev.snap_at_ns = vigil_now_mono_ns();
 	wall = now_wall_ns();
+	for (i = 0; i < n; i++)
+		api_clean_provider(&ev.snap[i]);
+	if (api_models_read(vc, ev.snap, n, &ev.models) != VIGIL_OK)
+		return;
 	ev.overall = vigil_status_name(vigil_overall_status(vc, ev.snap, n,
 	    ev.snap_at_ns));
 	for (i = 0; i < n; i++) {
 		struct vigil_provider *p = &ev.snap[i];
 		struct prev_state *ps = &ev.prev[p->idx];
-
-		api_clean_provider(p);
+		struct api_pmodels pm = api_models_of(&ev.models, i);
 
 		st = (uint8_t)vigil_effective_status(p);
 		usable = (uint8_t)vigil_provider_usable(p, wall);
-		if (ps->valid && strcmp(ps->name, p->info.name) == 0 &&
-		    ev.primed) {
+		same = ps->valid && strcmp(ps->name, p->info.name) == 0 &&
+		    ev.primed;
+		if (same) {
 			if (ps->status != st)
-				change_event(p, "status",
+				change_event(p, &pm, "status",
 				    vigil_status_name(ps->status),
 				    vigil_status_name(st), NULL);
 			if (ps->circuit != p->stats.circuit)
-				change_event(p, "circuit",
+				change_event(p, &pm, "circuit",
 				    vigil_circuit_name(ps->circuit),
 				    vigil_circuit_name(p->stats.circuit), NULL);
 			if (ps->trend != p->stats.trend)
-				change_event(p, "trend",
+				change_event(p, &pm, "trend",
 				    vigil_trend_name(ps->trend),
 				    vigil_trend_name(p->stats.trend), NULL);
-			diff_router(ps, p, usable);
-			diff_ratelimit(ps, p);
+			diff_router(ps, p, &pm, usable);
+			diff_ratelimit(ps, p, &pm);
 		}
+		diff_models(p, &pm, !same);
 		memcpy(ps->name, p->info.name, sizeof(ps->name));
 		ps->status = st;
 		ps->circuit = p->stats.circuit;

@@ -12,7 +12,9 @@
  * quantile, le, outcome, status or resource): the provider's kind is in one
  * vigil_provider_info series, joined in PromQL when wanted.  Repeating
  * kind="..." on each of a provider's 64 series cost 14% of the bytes,
- * and at 1,000 providers a scrape's time is its bytes.
+ * and at 1,000 providers a scrape's time is its bytes.  Per-model series
+ * (issue 17) carry provider="...",model="..." and their own window,
+ * quantile or status, 27 a model.
  */
 #include <math.h>
 #include <stddef.h>
@@ -26,6 +28,7 @@
 #include "ring.h"
 
 #define LBL_MAX		(2 * VIGIL_NAME_MAX + 16)
+#define MLBL_MAX	(2 * VIGIL_NAME_MAX + 2 * VIGIL_MODEL_MAX + 24)
 #define PREC		6	/* decimals of a value: 1 us, ratios to 1e-6 */
 #define NQUANT		3	/* p50, p95, p99 */
 
@@ -33,6 +36,12 @@
 struct lbl {
 	size_t	len;
 	char	s[LBL_MAX];
+};
+
+/* provider="...",model="..." of one model, escaped once per scrape. */
+struct mlbl {
+	size_t	len;
+	char	s[MLBL_MAX];
 };
 
 /* ",EXTRA} ": the rest of a series' labels, e.g. ,window="1m"} . */
@@ -58,7 +67,9 @@ enum mval { MV_NONE, MV_U8, MV_U32, MV_U64, MV_FIXED };
  * A metric family: its HELP and TYPE, and the function that writes one
  * provider's samples.  The generic rows (row_stat, row_window) read the
  * value at mf_off in the provider's vigil_stats or in each of its
- * vigil_window, stored as mf_val; the others know their fields.
+ * vigil_window, stored as mf_val; the model rows (row_mstat, row_mwindow)
+ * likewise in each of the provider's models' vigil_model_stats or
+ * vigil_model_window; the others know their fields.
  */
 struct mfam {
 	const char	*mf_name;
@@ -71,6 +82,8 @@ struct mfam {
 
 static struct lbl	*lbls;		/* provider_cap entries, kept */
 static size_t		 nlbls;
+static struct mlbl	*mlbls;		/* one per model of the snapshot */
+static size_t		 nmlbls;
 
 /* The label tails, built once: see xl_tables. */
 static struct xl	 wx[VIGIL_NWINDOWS], qx[VIGIL_NWINDOWS][NQUANT];
@@ -97,6 +110,17 @@ static void	row_status(struct mout *, const struct mfam *, size_t);
 static void	row_up(struct mout *, const struct mfam *, size_t);
 static void	row_usable(struct mout *, const struct mfam *, size_t);
 static void	row_window(struct mout *, const struct mfam *, size_t);
+static void	row_budget(struct mout *, const struct mfam *, size_t);
+static void	row_today(struct mout *, const struct mfam *, size_t);
+static void	row_mlisted(struct mout *, const struct mfam *, size_t);
+static void	row_mstat(struct mout *, const struct mfam *, size_t);
+static void	row_mstatus(struct mout *, const struct mfam *, size_t);
+static void	row_mtokens(struct mout *, const struct mfam *, size_t);
+static void	row_mttft(struct mout *, const struct mfam *, size_t);
+static void	row_musable(struct mout *, const struct mfam *, size_t);
+static void	row_mwindow(struct mout *, const struct mfam *, size_t);
+static int	mlabels_prepare(struct api_ctx *);
+static void	mseries(struct mout *, size_t, const struct xl *);
 static void	series(struct mout *, size_t, const struct xl *);
 static void	series_as(struct mout *, const char *, size_t, size_t,
 		    const struct xl *);
@@ -110,6 +134,8 @@ static void	xl_tables(void);
 #define ST_OFF(f)	offsetof(struct vigil_stats, f)
 #define WIN_OFF(f)	offsetof(struct vigil_window, f)
 #define RL_OFF(f)	offsetof(struct vigil_ratelimit, f)
+#define MS_OFF(f)	offsetof(struct vigil_model_stats, f)
+#define MW_OFF(f)	offsetof(struct vigil_model_window, f)
 
 /*
  * The per-provider families in the order of the exposition.  The names
@@ -192,6 +218,44 @@ static const struct mfam fams[] = {
 	{ "vigil_ratelimit_reset_seconds", "gauge", "Seconds until the "
 	    "resource's rate limit resets (0 once passed); no series when "
 	    "the provider reported no reset.", row_rl_reset, 0, MV_NONE },
+	/* The billed generation checks' tokens (gen_budget). */
+	{ "vigil_probe_tokens_today", "gauge", "Input and output tokens "
+	    "the provider's generation checks used in the current UTC "
+	    "day.", row_today, 0, MV_NONE },
+	{ "vigil_probe_token_budget", "gauge", "Tokens the provider's "
+	    "generation checks may use in a UTC day (gen_budget); no series "
+	    "without a budget.", row_budget, 0, MV_NONE },
+	/* Per model: provider="...",model="..." (docs/http-api.md). */
+	{ "vigil_model_status", "gauge", "The model's status on the "
+	    "provider: one series per status value, 1 for the current one.",
+	    row_mstatus, 0, MV_NONE },
+	{ "vigil_model_usable", "gauge", "1 if the aggregator says a router "
+	    "may send the model requests on this provider now (the provider "
+	    "must be usable too), else 0.", row_musable, 0, MV_NONE },
+	{ "vigil_model_listed", "gauge", "1 if the provider's models list "
+	    "had the model at its last check, 0 if not; no series before a "
+	    "list check said.", row_mlisted, 0, MV_NONE },
+	{ "vigil_model_error_ratio", "gauge", "Failed generation checks of "
+	    "the model over all that count in the rolling window (0..1).",
+	    row_mwindow, MW_OFF(error_rate), MV_FIXED },
+	{ "vigil_model_window_samples", "gauge", "Generation checks of the "
+	    "model that count in the rolling window.", row_mwindow,
+	    MW_OFF(samples), MV_U32 },
+	/* A summary for the same reason as vigil_latency_seconds. */
+	{ "vigil_model_ttft_seconds", "summary", "Time to the first content "
+	    "token of the model's generation checks, quantiles over the "
+	    "rolling window, in seconds (no _sum or _count).", row_mttft, 0,
+	    MV_NONE },
+	{ "vigil_model_tokens_per_second", "gauge", "Output tokens per "
+	    "second of the model's answers that reported usage, over the "
+	    "rolling window; 0 when none did.", row_mwindow,
+	    MW_OFF(tokens_per_s), MV_FIXED },
+	{ "vigil_model_checks_total", "counter", "Generation checks of the "
+	    "model since vigil started.", row_mstat, MS_OFF(checks_total),
+	    MV_U64 },
+	{ "vigil_probe_tokens_total", "counter", "Input and output tokens "
+	    "the model's generation checks used since vigil started.",
+	    row_mtokens, 0, MV_NONE },
 };
 
 static void
@@ -237,6 +301,46 @@ labels_prepare(struct api_ctx *ctx)
 		    sizeof(lbls[i].s) - 1 : (size_t)n;
 	}
 	return 0;
+}
+
+/*
+ * Read the models of the snapshot (api_models_read) and build each
+ * one's label set, provider's and model's names escaped, into a table
+ * that grows with the models and is kept.  Returns a client error or
+ * VIGIL_ESYS (memory), VIGIL_OK.
+ */
+static int
+mlabels_prepare(struct api_ctx *ctx)
+{
+	char esc[2 * VIGIL_MODEL_MAX + 1];
+	struct api_models *ms = &ctx->models;
+	struct api_pmodels pm;
+	struct mlbl *l;
+	size_t i, j;
+	uint32_t k;
+	int rc, n;
+
+	if ((rc = api_models_read(&ctx->vc, ctx->snap, ctx->nsnap, ms)) !=
+	    VIGIL_OK)
+		return rc;
+	if (nmlbls < ms->n) {
+		if ((l = realloc(mlbls, ms->n * sizeof(*mlbls))) == NULL)
+			return VIGIL_ESYS;
+		mlbls = l;
+		nmlbls = ms->n;
+	}
+	for (i = 0, j = 0; i < ctx->nsnap; i++) {
+		pm = api_models_of(ms, i);
+		for (k = 0; k < pm.n; k++, j++) {
+			api_prom_escape(pm.m[k].name, esc, sizeof(esc));
+			l = &mlbls[j];
+			n = snprintf(l->s, sizeof(l->s), "%.*s,model=\"%s\"",
+			    (int)lbls[i].len, lbls[i].s, esc);
+			l->len = n < 0 ? 0 : (size_t)n >= sizeof(l->s) ?
+			    sizeof(l->s) - 1 : (size_t)n;
+		}
+	}
+	return VIGIL_OK;
 }
 
 /* ",NAME=\"VALUE\"} " into x (names and values from fixed tables). */
@@ -307,6 +411,19 @@ series_as(struct mout *m, const char *name, size_t nlen, size_t i,
 {
 	api_wb_mem(&m->m_w, name, nlen);
 	api_wb_mem(&m->m_w, lbls[i].s, lbls[i].len);
+	if (x != NULL)
+		api_wb_mem(&m->m_w, x->s, x->len);
+	else
+		api_wb_lit(&m->m_w, "} ");
+}
+
+/* The family's name and model j's labels (j indexes the snapshot's
+ * models, ctx->models.m, as mlbls does). */
+static void
+mseries(struct mout *m, size_t j, const struct xl *x)
+{
+	api_wb_mem(&m->m_w, m->m_name, m->m_nlen);
+	api_wb_mem(&m->m_w, mlbls[j].s, mlbls[j].len);
 	if (x != NULL)
 		api_wb_mem(&m->m_w, x->s, x->len);
 	else
@@ -558,7 +675,150 @@ row_restarts(struct mout *m, const struct mfam *f, size_t i)
 	val_u64(&m->m_w, m->m_ctx->snap[i].info.restarts);
 }
 
-/* The families that are not per provider; snap_rc is api_snapshot's. */
+static void
+row_today(struct mout *m, const struct mfam *f, size_t i)
+{
+	(void)f;
+	series(m, i, NULL);
+	val_u64(&m->m_w, api_tokens_today(&m->m_ctx->snap[i].stats,
+	    m->m_wall));
+}
+
+static void
+row_budget(struct mout *m, const struct mfam *f, size_t i)
+{
+	struct api_pmodels pm = api_models_of(&m->m_ctx->models, i);
+
+	(void)f;
+	if (pm.budget == 0)
+		return;
+	series(m, i, NULL);
+	val_u64(&m->m_w, pm.budget);
+}
+
+/* ---- each model's samples of a model family (provider i's models) ---- */
+
+/* A field of each model's stats. */
+static void
+row_mstat(struct mout *m, const struct mfam *f, size_t i)
+{
+	struct api_pmodels pm = api_models_of(&m->m_ctx->models, i);
+	size_t j0 = m->m_ctx->models.first[i];
+	uint32_t k;
+
+	for (k = 0; k < pm.n; k++) {
+		mseries(m, j0 + k, NULL);
+		val_at(&m->m_w, &pm.m[k].s, f);
+	}
+}
+
+/* A field of each of each model's windows, window="...". */
+static void
+row_mwindow(struct mout *m, const struct mfam *f, size_t i)
+{
+	struct api_pmodels pm = api_models_of(&m->m_ctx->models, i);
+	size_t j0 = m->m_ctx->models.first[i];
+	uint32_t k;
+	unsigned j;
+
+	for (k = 0; k < pm.n; k++)
+		for (j = 0; j < VIGIL_NWINDOWS; j++) {
+			mseries(m, j0 + k, &wx[j]);
+			val_at(&m->m_w, &pm.m[k].s.win[j], f);
+		}
+}
+
+/* One series per status, 1 for the current (api_model_status). */
+static void
+row_mstatus(struct mout *m, const struct mfam *f, size_t i)
+{
+	struct api_pmodels pm = api_models_of(&m->m_ctx->models, i);
+	size_t j0 = m->m_ctx->models.first[i];
+	unsigned st, cur;
+	uint32_t k;
+
+	(void)f;
+	for (k = 0; k < pm.n; k++) {
+		cur = api_model_status(&pm.m[k].s);
+		for (st = 0; st < VIGIL_ST_COUNT; st++) {
+			mseries(m, j0 + k, &sx[st]);
+			val_bool(&m->m_w, st == cur);
+		}
+	}
+}
+
+static void
+row_musable(struct mout *m, const struct mfam *f, size_t i)
+{
+	struct api_pmodels pm = api_models_of(&m->m_ctx->models, i);
+	size_t j0 = m->m_ctx->models.first[i];
+	uint32_t k;
+
+	(void)f;
+	for (k = 0; k < pm.n; k++) {
+		mseries(m, j0 + k, NULL);
+		val_bool(&m->m_w, api_model_usable(&pm.m[k].s));
+	}
+}
+
+/* 1 listed, 0 not; nothing while unknown (listed 2). */
+static void
+row_mlisted(struct mout *m, const struct mfam *f, size_t i)
+{
+	struct api_pmodels pm = api_models_of(&m->m_ctx->models, i);
+	size_t j0 = m->m_ctx->models.first[i];
+	uint32_t k;
+
+	(void)f;
+	for (k = 0; k < pm.n; k++) {
+		if (pm.m[k].s.listed > 1)
+			continue;
+		mseries(m, j0 + k, NULL);
+		val_bool(&m->m_w, pm.m[k].s.listed == 1);
+	}
+}
+
+/* TTFT p50, p95, p99 of each window, in seconds. */
+static void
+row_mttft(struct mout *m, const struct mfam *f, size_t i)
+{
+	struct api_pmodels pm = api_models_of(&m->m_ctx->models, i);
+	size_t j0 = m->m_ctx->models.first[i];
+	unsigned j, q;
+	uint32_t k;
+
+	(void)f;
+	for (k = 0; k < pm.n; k++)
+		for (j = 0; j < VIGIL_NWINDOWS; j++) {
+			const struct vigil_model_window *w = &pm.m[k].s.win[j];
+			const double qv[NQUANT] = { w->ttft_p50_ms,
+			    w->ttft_p95_ms, w->ttft_p99_ms };
+
+			for (q = 0; q < NQUANT; q++) {
+				mseries(m, j0 + k, &qx[j][q]);
+				val_fixed(&m->m_w, qv[q] / 1000.0);
+			}
+		}
+}
+
+/* Input plus output tokens since start. */
+static void
+row_mtokens(struct mout *m, const struct mfam *f, size_t i)
+{
+	struct api_pmodels pm = api_models_of(&m->m_ctx->models, i);
+	size_t j0 = m->m_ctx->models.first[i];
+	uint32_t k;
+
+	(void)f;
+	for (k = 0; k < pm.n; k++) {
+		mseries(m, j0 + k, NULL);
+		val_u64(&m->m_w, pm.m[k].s.tokens_in_total +
+		    pm.m[k].s.tokens_out_total);
+	}
+}
+
+/* The families that are not per provider; snap_rc is api_snapshot's, or
+ * the models' read (mlabels_prepare). */
 static void
 globals(struct mout *m, int snap_rc)
 {
@@ -589,8 +849,9 @@ globals(struct mout *m, int snap_rc)
 /*
  * Build the exposition.  404 when Prometheus is disabled (configure
  * prometheus=false, --no-prometheus, ENABLE_PROMETHEUS_METRICS=false).
- * O(providers * families), about 60 lines per provider, written through
- * an api_wbuf: no allocation per provider, no printf per value.  The
+ * O((providers + models) * families), about 60 lines per provider and
+ * 27 per model, written through an api_wbuf: no allocation per
+ * provider, no printf per value.  The
  * format wants a family's samples together: family by family, each
  * over every provider.
  */
@@ -612,7 +873,11 @@ api_view_metrics(struct api_ctx *ctx, struct evbuffer *out,
 	}
 	xl_tables();
 	rc = api_snapshot(ctx);
-	if (rc != VIGIL_OK || labels_prepare(ctx) == -1)
+	if (rc == VIGIL_OK && labels_prepare(ctx) == -1)
+		rc = VIGIL_ESYS;
+	if (rc == VIGIL_OK)
+		rc = mlabels_prepare(ctx);
+	if (rc != VIGIL_OK)
 		ctx->nsnap = 0;
 	r->ctype = "text/plain; version=0.0.4; charset=utf-8";
 	r->code = 200;

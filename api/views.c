@@ -30,8 +30,13 @@ static void	 router_write(struct api_wbuf *, const struct vigil_provider *,
 		    uint64_t);
 static void	 ratelimit_write(struct api_wbuf *, const struct vigil_stats *);
 static void	 retry_write(struct api_wbuf *, const struct vigil_sample *);
+static void	 model_write(struct api_wbuf *, const struct api_model *);
+static void	 models_write(struct api_wbuf *, const struct vigil_provider *,
+		    const struct api_pmodels *, uint64_t);
+static int	 models_grow(struct api_models *, size_t, size_t);
 static void	 provider_write(struct api_ctx *, struct api_wbuf *,
-		    const struct vigil_provider *, uint64_t, uint64_t, int);
+		    const struct vigil_provider *, const struct api_pmodels *,
+		    uint64_t, uint64_t, int);
 static void	 wb_finish(struct api_wbuf *, struct evbuffer *,
 		    struct api_result *);
 static void	 put_json(struct evbuffer *, cJSON *);
@@ -40,7 +45,7 @@ static int	 bad_param(struct evbuffer *, struct api_result *,
 static const struct vigil_provider *find_snap(const struct api_ctx *,
 		    const char *);
 static int	 snapshot_or_503(struct api_ctx *, struct evbuffer *,
-		    struct api_result *);
+		    struct api_result *, int);
 struct bucket;
 static void	 bucket_emit(const struct bucket *, const char *, int, cJSON *,
 		    struct evbuffer *);
@@ -149,6 +154,109 @@ api_snapshot(struct api_ctx *ctx)
 	for (i = 0; i < ctx->nsnap; i++)
 		api_clean_provider(&ctx->snap[i]);
 	return rc;
+}
+
+/* Room for providers entries of first/count/budget and models models. */
+static int
+models_grow(struct api_models *ms, size_t providers, size_t models)
+{
+	void *p;
+	size_t cap;
+
+	if (providers > ms->pcap) {
+		if ((p = realloc(ms->first, providers * sizeof(*ms->first))) ==
+		    NULL)
+			return -1;
+		ms->first = p;
+		if ((p = realloc(ms->count, providers * sizeof(*ms->count))) ==
+		    NULL)
+			return -1;
+		ms->count = p;
+		if ((p = realloc(ms->budget, providers *
+		    sizeof(*ms->budget))) == NULL)
+			return -1;
+		ms->budget = p;
+		ms->pcap = providers;
+	}
+	if (models > ms->cap) {
+		cap = ms->cap > 0 ? ms->cap : 64;
+		while (cap < models)
+			cap *= 2;
+		if ((p = realloc(ms->m, cap * sizeof(*ms->m))) == NULL)
+			return -1;
+		ms->m = p;
+		ms->cap = cap;
+	}
+	return 0;
+}
+
+/*
+ * The models of the n providers of snap (docs/http-api.md, models[]):
+ * each one's model block (names, token budget: vigild's) and each
+ * model's stats block (the aggregator's), strings cleaned, into ms.
+ * A block read after its provider's snapshot may be a little newer than
+ * it: a model judged since shows its new status a poll early.  Returns
+ * VIGIL_OK, a client error (VIGIL_EBUSY: a writer held a block for every
+ * retry) or VIGIL_ESYS when memory ran out.  O(providers + models).
+ */
+int
+api_models_read(const struct vigil_client *vc,
+    const struct vigil_provider *snap, size_t n, struct api_models *ms)
+{
+	struct vigil_models vm;
+	struct api_model *am;
+	uint32_t k;
+	size_t i;
+	int rc;
+
+	ms->n = 0;
+	if (models_grow(ms, n, 0) == -1)
+		return VIGIL_ESYS;
+	for (i = 0; i < n; i++) {
+		ms->first[i] = (uint32_t)ms->n;
+		ms->count[i] = 0;
+		ms->budget[i] = 0;
+		if ((rc = vigil_models(vc, snap[i].idx, &vm)) != VIGIL_OK)
+			return rc;
+		if (models_grow(ms, n, ms->n + vm.head.count) == -1)
+			return VIGIL_ESYS;
+		for (k = 0; k < vm.head.count; k++) {
+			am = &ms->m[ms->n + k];
+			memcpy(am->name, vm.names[k].name, sizeof(am->name));
+			if ((rc = vigil_model_stats(vc, snap[i].idx, k,
+			    &am->s)) != VIGIL_OK)
+				return rc;
+			api_clean_model(am);
+		}
+		ms->n += vm.head.count;
+		ms->count[i] = vm.head.count;
+		ms->budget[i] = vm.head.token_budget;
+	}
+	return VIGIL_OK;
+}
+
+/* Snapshot entry i's models in ms (none before a read). */
+struct api_pmodels
+api_models_of(const struct api_models *ms, size_t i)
+{
+	struct api_pmodels pm = { NULL, 0, 0 };
+
+	if (ms->first == NULL || i >= ms->pcap)
+		return pm;
+	pm.m = ms->m + ms->first[i];
+	pm.n = ms->count[i];
+	pm.budget = ms->budget[i];
+	return pm;
+}
+
+void
+api_models_free(struct api_models *ms)
+{
+	free(ms->m);
+	free(ms->first);
+	free(ms->count);
+	free(ms->budget);
+	memset(ms, 0, sizeof(*ms));
 }
 
 /*
@@ -311,8 +419,8 @@ retry_write(struct api_wbuf *w, const struct vigil_sample *sm)
 }
 
 /*
- * One provider as in /health/integration; full adds the detail of
- * /health/integration/providers/{name}.  The object is left open (no
+ * One provider as in /health/integration, with its models pm; full adds
+ * the detail of /health/integration/providers/{name}.  The object is left open (no
  * closing brace) so that the provider view can append its samples.
  * Status, staleness and usable are vigil.h's read model, judged at now
  * (the CLOCK_MONOTONIC time of the snapshot p comes from) and wall (the
@@ -320,7 +428,8 @@ retry_write(struct api_wbuf *w, const struct vigil_sample *sm)
  */
 static void
 provider_write(struct api_ctx *ctx, struct api_wbuf *w,
-    const struct vigil_provider *p, uint64_t now, uint64_t wall, int full)
+    const struct vigil_provider *p, const struct api_pmodels *pm,
+    uint64_t now, uint64_t wall, int full)
 {
 	static const char *const wkey[VIGIL_NWINDOWS] = { "\"1m\":",
 	    "\"5m\":", "\"15m\":" };
@@ -403,6 +512,7 @@ provider_write(struct api_ctx *ctx, struct api_wbuf *w,
 	api_wb_u64(w, st->consecutive_failures);
 	api_wb_lit(w, ",\"updated_at\":");
 	api_wb_jtime(w, st->updated_wall_ns);
+	models_write(w, p, pm, wall);
 	if (!full)
 		return;
 	api_wb_lit(w, ",\"consecutive_successes\":");
@@ -440,6 +550,123 @@ provider_write(struct api_ctx *ctx, struct api_wbuf *w,
 	api_wb_lit(w, "}");
 }
 
+/*
+ * One model as an element of providers[].models[] (docs/http-api.md):
+ * its status and usable by api_model_status and api_model_usable, the
+ * newest generation check (null fields before the first), and its
+ * windows of generation checks: TTFT quantiles (the first content
+ * token) and output tokens per second.
+ */
+static void
+model_write(struct api_wbuf *w, const struct api_model *am)
+{
+	static const char *const wkey[VIGIL_NWINDOWS] = { "\"1m\":",
+	    "\"5m\":", "\"15m\":" };
+	const struct vigil_model_stats *s = &am->s;
+	unsigned st = api_model_status(s), i;
+	const char *reason = st != VIGIL_ST_UNKNOWN ?
+	    vigil_reason_name(s->reason) : NULL;
+	int checked = api_model_checked(s);
+
+	api_wb_lit(w, "{\"name\":");
+	api_wb_jstr(w, am->name);
+	api_wb_lit(w, ",\"status\":");
+	api_wb_jstr(w, vigil_status_name(st));
+	api_wb_lit(w, ",\"reason\":");
+	if (reason != NULL)
+		api_wb_jstr(w, reason);
+	else
+		api_wb_lit(w, "null");
+	api_wb_str(w, api_model_usable(s) ? ",\"usable\":true" :
+	    ",\"usable\":false");
+	api_wb_str(w, s->listed == 1 ? ",\"listed\":true" : s->listed == 0 ?
+	    ",\"listed\":false" : ",\"listed\":null");
+	api_wb_lit(w, ",\"last_outcome\":");
+	if (checked)
+		api_wb_jstr(w, vigil_outcome_name(s->last_outcome));
+	else
+		api_wb_lit(w, "null");
+	api_wb_lit(w, ",\"last_error\":");
+	if (s->last_error[0] != '\0')
+		api_wb_jstr(w, s->last_error);
+	else
+		api_wb_lit(w, "null");
+	api_wb_lit(w, ",\"last_check_at\":");
+	api_wb_jtime(w, checked ? s->last_wall_ns : 0);
+	api_wb_lit(w, ",\"windows\":{");
+	for (i = 0; i < VIGIL_NWINDOWS; i++) {
+		const struct vigil_model_window *mw = &s->win[i];
+
+		if (i > 0)
+			api_wb_lit(w, ",");
+		api_wb_str(w, wkey[i]);
+		api_wb_lit(w, "{\"samples\":");
+		api_wb_u64(w, mw->samples);
+		api_wb_lit(w, ",\"error_rate\":");
+		api_wb_jnum(w, mw->error_rate);
+		api_wb_lit(w, ",\"ttft_ms\":{\"p50\":");
+		api_wb_jnum(w, mw->ttft_p50_ms);
+		api_wb_lit(w, ",\"p95\":");
+		api_wb_jnum(w, mw->ttft_p95_ms);
+		api_wb_lit(w, ",\"p99\":");
+		api_wb_jnum(w, mw->ttft_p99_ms);
+		api_wb_lit(w, "},\"tokens_per_s\":");
+		api_wb_jnum(w, mw->tokens_per_s);
+		api_wb_lit(w, "}");
+	}
+	api_wb_lit(w, "},\"checks_total\":");
+	api_wb_u64(w, s->checks_total);
+	api_wb_lit(w, ",\"tokens_in_total\":");
+	api_wb_u64(w, s->tokens_in_total);
+	api_wb_lit(w, ",\"tokens_out_total\":");
+	api_wb_u64(w, s->tokens_out_total);
+	api_wb_lit(w, ",\"updated_at\":");
+	api_wb_jtime(w, s->updated_wall_ns);
+	api_wb_lit(w, "}");
+}
+
+/*
+ * The provider's billed generation checks and its models: "tokens"
+ * {used_today (the aggregator's count for the UTC day of wall), budget
+ * (gen_budget, null for none)} and "models" ([] for none).
+ */
+static void
+models_write(struct api_wbuf *w, const struct vigil_provider *p,
+    const struct api_pmodels *pm, uint64_t wall)
+{
+	uint32_t k;
+
+	api_wb_lit(w, ",\"tokens\":{\"used_today\":");
+	api_wb_u64(w, api_tokens_today(&p->stats, wall));
+	api_wb_lit(w, ",\"budget\":");
+	if (pm->budget != 0)
+		api_wb_u64(w, pm->budget);
+	else
+		api_wb_lit(w, "null");
+	api_wb_lit(w, "},\"models\":[");
+	for (k = 0; k < pm->n; k++) {
+		if (k > 0)
+			api_wb_lit(w, ",");
+		model_write(w, &pm->m[k]);
+	}
+	api_wb_lit(w, "]");
+}
+
+/*
+ * One model exactly as an element of providers[].models[], appended to
+ * out: the "state" of a model event.  Returns 0, or -1 when memory ran
+ * out.
+ */
+int
+api_model_json(struct evbuffer *out, const struct api_model *am)
+{
+	struct api_wbuf w;
+
+	api_wb_begin(&w, out);
+	model_write(&w, am);
+	return api_wb_end(&w);
+}
+
 static const struct vigil_provider *
 find_snap(const struct api_ctx *ctx, const char *name)
 {
@@ -455,28 +682,37 @@ find_snap(const struct api_ctx *ctx, const char *name)
  * One provider exactly as an element of /health/integration's
  * providers[], appended to out: the "state" of a change event, so that a
  * client updates everything it shows from the event alone.  p's strings
- * must have been cleaned (api_clean_provider); now is the CLOCK_MONOTONIC
+ * must have been cleaned (api_clean_provider), pm are its models
+ * (api_models_read); now is the CLOCK_MONOTONIC
  * time of p's snapshot.  Returns 0, or -1 when memory ran out (out may
  * then hold part of it).
  */
 int
 api_provider_json(struct api_ctx *ctx, struct evbuffer *out,
-    const struct vigil_provider *p, uint64_t now)
+    const struct vigil_provider *p, const struct api_pmodels *pm,
+    uint64_t now)
 {
 	struct api_wbuf w;
 
 	api_wb_begin(&w, out);
-	provider_write(ctx, &w, p, now, now_wall_ns(), 0);
+	provider_write(ctx, &w, p, pm, now, now_wall_ns(), 0);
 	api_wb_lit(&w, "}");
 	return api_wb_end(&w);
 }
 
+/*
+ * api_snapshot, and with models the models of every provider in it
+ * (api_models_read); 503 busy when a writer held a block.
+ */
 static int
 snapshot_or_503(struct api_ctx *ctx, struct evbuffer *out,
-    struct api_result *r)
+    struct api_result *r, int models)
 {
 	int rc = api_snapshot(ctx);
 
+	if (rc == VIGIL_OK && models)
+		rc = api_models_read(&ctx->vc, ctx->snap, ctx->nsnap,
+		    &ctx->models);
 	if (rc == VIGIL_OK)
 		return 0;
 	api_error_json(out, "busy", NULL, vigil_strerror(rc));
@@ -537,7 +773,7 @@ api_view_integration(struct api_ctx *ctx, const struct api_query *q,
 	size_t i;
 
 	(void)q;		/* no parameters: main.c's route table */
-	if (snapshot_or_503(ctx, out, r) == -1)
+	if (snapshot_or_503(ctx, out, r, 1) == -1)
 		return;
 	wall = now_wall_ns();
 	api_wb_begin(&w, out);
@@ -550,10 +786,12 @@ api_view_integration(struct api_ctx *ctx, const struct api_query *q,
 	    ",\"aggregator_stale\":true" : ",\"aggregator_stale\":false");
 	api_wb_lit(&w, ",\"providers\":[");
 	for (i = 0; i < ctx->nsnap; i++) {
+		struct api_pmodels pm = api_models_of(&ctx->models, i);
+
 		if (i > 0)
 			api_wb_lit(&w, ",");
-		provider_write(ctx, &w, &ctx->snap[i], ctx->snap_at_ns, wall,
-		    0);
+		provider_write(ctx, &w, &ctx->snap[i], &pm, ctx->snap_at_ns,
+		    wall, 0);
 		api_wb_lit(&w, "}");
 	}
 	api_wb_lit(&w, "]}\n");
@@ -569,12 +807,14 @@ api_view_provider(struct api_ctx *ctx, const char *name,
     const struct api_query *q, struct evbuffer *out, struct api_result *r)
 {
 	const struct vigil_provider *p;
+	struct api_pmodels pm;
 	struct vigil_cursor cur;
 	struct api_wbuf w;
 	const char *v;
 	char *end, msg[96];
 	unsigned long want = 50;
 	size_t n, i;
+	int rc;
 
 	if ((v = api_query_get(q, "samples")) != NULL) {
 		want = strtoul(v, &end, 10);
@@ -586,7 +826,7 @@ api_view_provider(struct api_ctx *ctx, const char *name,
 			return;
 		}
 	}
-	if (snapshot_or_503(ctx, out, r) == -1)
+	if (snapshot_or_503(ctx, out, r, 0) == -1)
 		return;
 	if ((p = find_snap(ctx, name)) == NULL) {
 		snprintf(msg, sizeof(msg), "no provider named \"%.32s\"", name);
@@ -595,12 +835,20 @@ api_view_provider(struct api_ctx *ctx, const char *name,
 		r->ctype = CT_JSON;
 		return;
 	}
+	if ((rc = api_models_read(&ctx->vc, p, 1, &ctx->models)) !=
+	    VIGIL_OK) {
+		api_error_json(out, "busy", NULL, vigil_strerror(rc));
+		r->code = 503;
+		r->ctype = CT_JSON;
+		return;
+	}
+	pm = api_models_of(&ctx->models, 0);
 	vigil_samples_tail(&ctx->vc, p->idx, &cur, want);
 	n = vigil_read_samples(&ctx->vc, p->idx, &cur, ctx->samples, want);
 	for (i = 0; i < n; i++)
 		api_clean_sample(&ctx->samples[i]);
 	api_wb_begin(&w, out);
-	provider_write(ctx, &w, p, ctx->snap_at_ns, now_wall_ns(), 1);
+	provider_write(ctx, &w, p, &pm, ctx->snap_at_ns, now_wall_ns(), 1);
 	api_wb_lit(&w, ",\"samples\":[");
 	for (i = 0; i < n; i++) {
 		const struct vigil_sample *sm = &ctx->samples[i];
@@ -661,7 +909,7 @@ api_view_graph(struct api_ctx *ctx, const struct api_query *q,
 		bad_param(out, r, "format", "format must be json or dot");
 		return;
 	}
-	if (snapshot_or_503(ctx, out, r) == -1)
+	if (snapshot_or_503(ctx, out, r, 0) == -1)
 		return;
 	vigil_ok = !vigil_aggregator_stale(&ctx->vc, ctx->snap_at_ns);
 	wall = now_wall_ns();
@@ -983,7 +1231,7 @@ api_view_history(struct api_ctx *ctx, const struct api_query *q,
 		    "name ([A-Za-z0-9_.-], at most 31 bytes)");
 		return;
 	}
-	if (snapshot_or_503(ctx, out, r) == -1)
+	if (snapshot_or_503(ctx, out, r, 0) == -1)
 		return;
 	if (prov != NULL && find_snap(ctx, prov) == NULL) {
 		snprintf(msg, sizeof(msg), "no provider named \"%.32s\"", prov);

@@ -531,7 +531,12 @@ test_state_size(void)
 		p.stats.ratelimit[k].remaining = UINT32_MAX;
 		p.stats.ratelimit[k].reset_wall_ns = f.now + 3600 * SEC;
 	}
-	T_CHECK(api_provider_json(&f.ctx, eb, &p, now_mono_ns()) == 0);
+	{
+		struct api_pmodels none = { NULL, 0, 0 };
+
+		T_CHECK(api_provider_json(&f.ctx, eb, &p, &none,
+		    now_mono_ns()) == 0);
+	}
 	len = evbuffer_get_length(eb);
 	s = body(eb);
 	T_CHECK((o = cJSON_Parse(s)) != NULL);
