@@ -108,6 +108,7 @@ void		 api_clean_model(struct api_model *);
 unsigned	 api_model_status(const struct vigil_model_stats *);
 int		 api_model_usable(const struct vigil_model_stats *);
 int		 api_model_checked(const struct vigil_model_stats *);
+int		 api_model_listed(const struct vigil_model_stats *);
 uint64_t	 api_tokens_today(const struct vigil_stats *, uint64_t);
 int		 api_time_parse(const char *, uint64_t *);
 size_t		 api_time_format(uint64_t, char *, size_t);

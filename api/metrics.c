@@ -14,7 +14,7 @@
  * kind="..." on each of a provider's 64 series cost 14% of the bytes,
  * and at 1,000 providers a scrape's time is its bytes.  Per-model series
  * (issue 17) carry provider="...",model="..." and their own window,
- * quantile or status, 27 a model.
+ * quantile or status, 30 a model.
  */
 #include <math.h>
 #include <stddef.h>
@@ -761,7 +761,7 @@ row_musable(struct mout *m, const struct mfam *f, size_t i)
 	}
 }
 
-/* 1 listed, 0 not; nothing while unknown (listed 2). */
+/* 1 listed, 0 not; nothing while unknown (api_model_listed). */
 static void
 row_mlisted(struct mout *m, const struct mfam *f, size_t i)
 {
@@ -771,10 +771,12 @@ row_mlisted(struct mout *m, const struct mfam *f, size_t i)
 
 	(void)f;
 	for (k = 0; k < pm.n; k++) {
-		if (pm.m[k].s.listed > 1)
+		int l = api_model_listed(&pm.m[k].s);
+
+		if (l < 0)
 			continue;
 		mseries(m, j0 + k, NULL);
-		val_bool(&m->m_w, pm.m[k].s.listed == 1);
+		val_bool(&m->m_w, l == 1);
 	}
 }
 
@@ -850,7 +852,7 @@ globals(struct mout *m, int snap_rc)
  * Build the exposition.  404 when Prometheus is disabled (configure
  * prometheus=false, --no-prometheus, ENABLE_PROMETHEUS_METRICS=false).
  * O((providers + models) * families), about 60 lines per provider and
- * 27 per model, written through an api_wbuf: no allocation per
+ * 30 per model, written through an api_wbuf: no allocation per
  * provider, no printf per value.  The
  * format wants a family's samples together: family by family, each
  * over every provider.

@@ -284,6 +284,17 @@ api_model_usable(const struct vigil_model_stats *s)
 	return s->usable != 0 && api_model_status(s) != VIGIL_ST_UNKNOWN;
 }
 
+/* Was the model in the provider's models list at its last check: 1, 0,
+ * or -1 not known (no list check yet, or a block never written, whose
+ * zeroed field would read "no"). */
+int
+api_model_listed(const struct vigil_model_stats *s)
+{
+	if (s->updated_wall_ns == 0 || s->listed > 1)
+		return -1;
+	return s->listed;
+}
+
 /* 1 once a generation check of the model was counted: before that its
  * last_outcome is a zeroed field, not an "ok". */
 int

@@ -579,8 +579,9 @@ model_write(struct api_wbuf *w, const struct api_model *am)
 		api_wb_lit(w, "null");
 	api_wb_str(w, api_model_usable(s) ? ",\"usable\":true" :
 	    ",\"usable\":false");
-	api_wb_str(w, s->listed == 1 ? ",\"listed\":true" : s->listed == 0 ?
-	    ",\"listed\":false" : ",\"listed\":null");
+	api_wb_str(w, api_model_listed(s) == 1 ? ",\"listed\":true" :
+	    api_model_listed(s) == 0 ? ",\"listed\":false" :
+	    ",\"listed\":null");
 	api_wb_lit(w, ",\"last_outcome\":");
 	if (checked)
 		api_wb_jstr(w, vigil_outcome_name(s->last_outcome));

@@ -3,6 +3,7 @@
  * aggregator, for vigil-api's tests and for poking at the API by hand.
  *
  *	segfill --shm NAME [--providers N] [--beat-ms MS] [--recent]
+ *	    [--models N]
  *
  * Creates segment NAME with N providers, 1 to 4096 (openai anthropic google
  * deepseek qwen cursor, then pN...; bench/bench_api.sh uses 1,000), fills directory slots, stats blocks, sample
@@ -13,6 +14,11 @@
  * --recent ends the history now instead of in the previous hour (t0 is
  * then not hour-aligned), so that the dashboard's 15-minute sparklines
  * have data, and varies its latency per provider: for screenshots.
+ * --models N (1 to 64) gives every provider N models (mfill(): the names
+ * of model_names[], then "-K" suffixed past them, a budget of 20000
+ * tokens, and windows, statuses and totals by formulas mirrored in the
+ * tests); without it no provider has models until the commands below
+ * name some.
  *
  * Commands on stdin, one per line, each answered "ok" or "error: ...":
  *	status NAME healthy|degraded|unhealthy|misconfigured|unknown|paused
@@ -40,7 +46,27 @@
  *	beat on|off			(the aggregator heartbeat)
  *	hostile NAME keep|rename	(strings no config allows: see
  *					 hostile() for the bytes)
+ *	models NAME BUDGET [M1,M2...]	(vigild's model block: the names
+ *					 in order, "-" or none: no models,
+ *					 and gen_budget; a renamed slot's
+ *					 stats start empty, as the
+ *					 aggregator's)
+ *	model NAME MODEL STATUS REASON USABLE LISTED
+ *					(the aggregator's judgement of a
+ *					 model: status, reason or none,
+ *					 usable 0|1, listed 1 yes, 0 no,
+ *					 2 unknown)
+ *	mwin NAME MODEL TTFT_MS ERR SAMPLES TOKENS_S
+ *					(every window of the model: TTFT
+ *					 p50 TTFT_MS, p95 1.5x, p99 2x, error
+ *					 rate ERR, SAMPLES, tokens/s)
+ *	mcheck NAME MODEL OUTCOME IN OUT [ERROR]
+ *					(a generation check of the model:
+ *					 its sample, its totals, the
+ *					 provider's tokens of the day)
  *	quit
+ * Model commands publish the provider's stats block too, as the
+ * aggregator writes a provider's models with its stats.
  * EOF on stdin, SIGTERM or SIGINT: unlink the segment and exit.
  */
 #include <getopt.h>
@@ -77,6 +103,10 @@ static const int rs0[6] = { VIGIL_RS_NONE, VIGIL_RS_SLOW, VIGIL_RS_OUTAGE,
     VIGIL_RS_NONE, VIGIL_RS_AUTH, VIGIL_RS_NONE };
 static const int us0[6] = { 1, 1, 0, 1, 0, 0 };
 static const int nh0[6] = { 0, 0, 0, 0, 1, 0 };
+/* --models: the first names of a provider's models. */
+static const char *const model_names[] = { "gpt-4o-mini",
+    "claude-sonnet-4-5", "gemini-2.5-flash", "deepseek-chat", "qwen-plus" };
+#define NMODEL_NAMES	(sizeof(model_names) / sizeof(model_names[0]))
 
 static volatile sig_atomic_t	stop;
 static struct segment		seg;
@@ -86,6 +116,13 @@ static struct ring_writer	samples[MAXP], history[MAXP], alerts;
 static int			nprov = 6;
 static uint64_t			alert_id;
 static int			recent;
+static int			nmodels;	/* --models */
+/* Provider p's models: names and stats of slot m at [p * mcap + m]. */
+static uint32_t			 mcap;
+static uint32_t			 mcount[MAXP];
+static uint64_t			 mbudget[MAXP];
+static char			(*mnames)[VIGIL_MODEL_MAX];
+static struct vigil_model_stats	*mstats;
 
 static void	on_signal(int);
 static int	find(const char *);
@@ -100,6 +137,14 @@ static int	judge(int, int, char **);
 static int	ratelimit(int, char **);
 static int	hist(int, char **);
 static void	rl_fill(struct vigil_stats *, int, uint64_t);
+static void	models_publish(int);
+static void	model_publish(int, uint32_t);
+static void	mfill(int, uint64_t);
+static int	find_model(int, const char *);
+static int	cmd_models(int, int, char **);
+static int	cmd_model(int, int, char **);
+static int	cmd_mwin(int, int, char **);
+static int	cmd_mcheck(int, int, char **);
 
 static void
 on_signal(int sig)
@@ -284,6 +329,8 @@ fill(uint64_t t0)
 		st->reason_since_wall_ns = rs0[i % 6] != VIGIL_RS_NONE ?
 		    t0 : 0;
 		rl_fill(st, i, now);
+		if (nmodels > 0)
+			mfill(i, now);
 		seqlock_write(seg_stats(&seg, (uint32_t)i), st,
 		    VIGIL_WORDS(struct vigil_stats));
 	}
@@ -318,6 +365,105 @@ rl_fill(struct vigil_stats *st, int i, uint64_t now)
 		st->ratelimit[k].remaining = rem[i][k];
 		st->ratelimit[k].reset_wall_ns = now + 60000000000ull;
 	}
+}
+
+/* vigild's model block of provider p: its names and budget. */
+static void
+models_publish(int p)
+{
+	size_t words = seg_models_words(&seg);
+	struct vigil_models_head *h;
+	uint64_t *blk;
+
+	if ((blk = calloc(words, sizeof(uint64_t))) == NULL)
+		abort();
+	h = (struct vigil_models_head *)(void *)blk;
+	h->count = mcount[p];
+	h->token_budget = mbudget[p];
+	h->generation = info[p].generation;
+	memcpy(h + 1, mnames[(size_t)p * mcap], (size_t)mcap *
+	    VIGIL_MODEL_MAX);
+	seqlock_write(seg_models(&seg, (uint32_t)p), blk, words);
+	free(blk);
+}
+
+/* The aggregator's stats block of provider p's model m. */
+static void
+model_publish(int p, uint32_t m)
+{
+	struct vigil_model_stats *ms = &mstats[(size_t)p * mcap + m];
+
+	ms->updated_wall_ns = now_wall_ns();
+	seqlock_write(seg_model_stats(&seg, (uint32_t)p, m), ms,
+	    VIGIL_WORDS(struct vigil_model_stats));
+}
+
+/*
+ * --models: provider i's nmodels models, a budget of 20000 and 1234
+ * tokens used today.  Model k: TTFT p50 300 + 50k + 10 (i % 6) ms (p95
+ * 1.5x, p99 2x), error rate 0.01k, 5/15/45 samples, 40 + 5k tokens/s,
+ * 50 + k checks, 1000 (k + 1) tokens in and 100 (k + 1) out, listed,
+ * healthy and usable; but anthropic's (i % 6 == 1) model 1 is degraded,
+ * slow, and google's (i % 6 == 2) model 0 is unhealthy, model_missing,
+ * not listed, its last check a 404.
+ */
+static void
+mfill(int i, uint64_t now)
+{
+	uint32_t k, w;
+
+	mcount[i] = (uint32_t)nmodels;
+	mbudget[i] = 20000;
+	stats[i].probe_tokens_today = 1234;
+	stats[i].probe_tokens_day = now / (86400ull * 1000000000ull);
+	for (k = 0; k < mcount[i]; k++) {
+		struct vigil_model_stats *ms = &mstats[(size_t)i * mcap + k];
+		char *name = mnames[(size_t)i * mcap + k];
+		double ttft = 300 + 50 * k + 10 * (i % 6);
+
+		if (k < NMODEL_NAMES)
+			snprintf(name, VIGIL_MODEL_MAX, "%s", model_names[k]);
+		else
+			snprintf(name, VIGIL_MODEL_MAX, "%s-%u",
+			    model_names[k % NMODEL_NAMES], k);
+		memset(ms, 0, sizeof(*ms));
+		for (w = 0; w < VIGIL_NWINDOWS; w++) {
+			struct vigil_model_window *mw = &ms->win[w];
+
+			mw->samples = w == 0 ? 5 : w == 1 ? 15 : 45;
+			mw->error_rate = 0.01 * k;
+			mw->ok = mw->samples - (uint32_t)(mw->samples *
+			    mw->error_rate + 0.5);
+			mw->ttft_p50_ms = ttft;
+			mw->ttft_p95_ms = ttft * 1.5;
+			mw->ttft_p99_ms = ttft * 2;
+			mw->tokens_per_s = 40 + 5 * k;
+		}
+		ms->checks_total = 50 + k;
+		ms->tokens_in_total = 1000 * (k + 1);
+		ms->tokens_out_total = 100 * (k + 1);
+		ms->last_wall_ns = now - (uint64_t)k * 1000000000ull;
+		ms->last_http_status = 200;
+		ms->listed = 1;
+		ms->status = VIGIL_ST_HEALTHY;
+		ms->usable = 1;
+		if (i % 6 == 1 && k == 1) {
+			ms->status = VIGIL_ST_DEGRADED;
+			ms->reason = VIGIL_RS_SLOW;
+		}
+		if (i % 6 == 2 && k == 0) {
+			ms->status = VIGIL_ST_UNHEALTHY;
+			ms->reason = VIGIL_RS_MODEL_MISSING;
+			ms->usable = 0;
+			ms->listed = 0;
+			ms->last_outcome = VIGIL_OUT_MODEL_MISSING;
+			ms->last_http_status = 404;
+			snprintf(ms->last_error, sizeof(ms->last_error),
+			    "http:404 model_not_found");
+		}
+		model_publish(i, k);
+	}
+	models_publish(i);
 }
 
 /*
@@ -465,6 +611,167 @@ hist(int p, char **argv)
 	return 0;
 }
 
+/* Provider p's model called name: its slot, or -1. */
+static int
+find_model(int p, const char *name)
+{
+	uint32_t k;
+
+	for (k = 0; k < mcount[p]; k++)
+		if (strcmp(mnames[(size_t)p * mcap + k], name) == 0)
+			return (int)k;
+	return -1;
+}
+
+/*
+ * models NAME BUDGET [M1,M2...]: as vigild publishes a reload.  A slot
+ * whose name changed starts empty (never judged), as the aggregator
+ * resets it, and the block of a slot past the new count is cleared.
+ */
+static int
+cmd_models(int p, int argc, char **argv)
+{
+	char list[512], *save = NULL, *t;
+	uint32_t k, n = 0;
+
+	if (argc != 3 && argc != 4)
+		return -1;
+	snprintf(list, sizeof(list), "%s", argc == 4 ? argv[3] : "-");
+	for (t = strtok_r(list, ",", &save); t != NULL && strcmp(t, "-") != 0;
+	    t = strtok_r(NULL, ",", &save)) {
+		char *name = mnames[(size_t)p * mcap + n];
+
+		if (n == mcap || strlen(t) >= VIGIL_MODEL_MAX)
+			return -1;
+		if (n >= mcount[p] || strcmp(name, t) != 0) {
+			snprintf(name, VIGIL_MODEL_MAX, "%s", t);
+			memset(&mstats[(size_t)p * mcap + n], 0,
+			    sizeof(*mstats));
+			mstats[(size_t)p * mcap + n].listed = 2;
+			seqlock_write(seg_model_stats(&seg, (uint32_t)p, n),
+			    &mstats[(size_t)p * mcap + n],
+			    VIGIL_WORDS(struct vigil_model_stats));
+		}
+		n++;
+	}
+	for (k = n; k < mcount[p]; k++) {
+		memset(mnames[(size_t)p * mcap + k], 0, VIGIL_MODEL_MAX);
+		memset(&mstats[(size_t)p * mcap + k], 0, sizeof(*mstats));
+		seqlock_write(seg_model_stats(&seg, (uint32_t)p, k),
+		    &mstats[(size_t)p * mcap + k],
+		    VIGIL_WORDS(struct vigil_model_stats));
+	}
+	mcount[p] = n;
+	mbudget[p] = strtoull(argv[2], NULL, 10);
+	info[p].generation++;
+	models_publish(p);
+	seqlock_write(seg_dir_slot(&seg, (uint32_t)p), &info[p],
+	    VIGIL_WORDS(struct vigil_provider_info));
+	atomic_fetch_add_explicit(&seg.hdr->dir_gen, 1, memory_order_release);
+	return 0;
+}
+
+/* model NAME MODEL STATUS REASON USABLE LISTED */
+static int
+cmd_model(int p, int argc, char **argv)
+{
+	struct vigil_model_stats *ms;
+	int m, st, rs;
+
+	if (argc != 7 || (m = find_model(p, argv[2])) == -1 ||
+	    (st = lookup(argv[3], vigil_status_name, VIGIL_ST_COUNT)) == -1 ||
+	    (rs = reason_of(argv[4])) == -1)
+		return -1;
+	ms = &mstats[(size_t)p * mcap + (uint32_t)m];
+	ms->status = (uint8_t)st;
+	ms->reason = (uint8_t)rs;
+	ms->usable = (uint8_t)(atoi(argv[5]) != 0);
+	ms->listed = (uint8_t)(atoi(argv[6]) > 1 ? 2 : atoi(argv[6]) != 0);
+	model_publish(p, (uint32_t)m);
+	return 0;
+}
+
+/* mwin NAME MODEL TTFT_MS ERR SAMPLES TOKENS_S */
+static int
+cmd_mwin(int p, int argc, char **argv)
+{
+	struct vigil_model_stats *ms;
+	double ttft, err;
+	uint32_t w, n;
+	int m;
+
+	if (argc != 7 || (m = find_model(p, argv[2])) == -1 ||
+	    (ttft = atof(argv[3])) < 0 || (err = atof(argv[4])) < 0 ||
+	    err > 1)
+		return -1;
+	ms = &mstats[(size_t)p * mcap + (uint32_t)m];
+	n = (uint32_t)strtoul(argv[5], NULL, 10);
+	for (w = 0; w < VIGIL_NWINDOWS; w++) {
+		struct vigil_model_window *mw = &ms->win[w];
+
+		mw->samples = n;
+		mw->ok = n - (uint32_t)(n * err + 0.5);
+		mw->error_rate = err;
+		mw->ttft_p50_ms = ttft;
+		mw->ttft_p95_ms = ttft * 1.5;
+		mw->ttft_p99_ms = ttft * 2;
+		mw->tokens_per_s = atof(argv[6]);
+	}
+	model_publish(p, (uint32_t)m);
+	return 0;
+}
+
+/*
+ * mcheck NAME MODEL OUTCOME IN OUT [ERROR]: what a generation check
+ * leaves: its sample in the ring (model m + 1, generation), the model's
+ * totals and newest check, and the provider's tokens of the UTC day.
+ */
+static int
+cmd_mcheck(int p, int argc, char **argv)
+{
+	struct vigil_model_stats *ms;
+	struct vigil_sample s;
+	uint64_t day;
+	int m, o;
+
+	if ((argc != 6 && argc != 7) || (m = find_model(p, argv[2])) == -1 ||
+	    (o = lookup(argv[3], vigil_outcome_name, VIGIL_OUT_COUNT)) == -1)
+		return -1;
+	memset(&s, 0, sizeof(s));
+	s.wall_ns = now_wall_ns();
+	s.mono_ns = now_mono_ns();
+	s.latency_us = 900000;
+	s.ttfb_us = 300000;
+	s.outcome = (uint8_t)o;
+	s.http_status = o == VIGIL_OUT_OK ? 200 : o == VIGIL_OUT_MODEL_MISSING ?
+	    404 : 500;
+	s.flags = VIGIL_SF_GENERATION;
+	s.tokens_in = (uint32_t)strtoul(argv[4], NULL, 10);
+	s.tokens_out = (uint32_t)strtoul(argv[5], NULL, 10);
+	s.model = (uint16_t)(m + 1);
+	if (o != VIGIL_OUT_OK)
+		snprintf(s.error, sizeof(s.error), "%s", argc == 7 ? argv[6] :
+		    "http:500");
+	ring_push(&samples[p], &s, VIGIL_WORDS(struct vigil_sample));
+	ms = &mstats[(size_t)p * mcap + (uint32_t)m];
+	ms->checks_total++;
+	ms->tokens_in_total += s.tokens_in;
+	ms->tokens_out_total += s.tokens_out;
+	ms->last_wall_ns = s.wall_ns;
+	ms->last_http_status = s.http_status;
+	ms->last_outcome = (uint8_t)o;
+	if (o != VIGIL_OUT_OK)
+		memcpy(ms->last_error, s.error, sizeof(ms->last_error));
+	model_publish(p, (uint32_t)m);
+	day = s.wall_ns / (86400ull * 1000000000ull);
+	if (stats[p].probe_tokens_day != day) {
+		stats[p].probe_tokens_day = day;
+		stats[p].probe_tokens_today = 0;
+	}
+	stats[p].probe_tokens_today += (uint64_t)s.tokens_in + s.tokens_out;
+	return 0;
+}
+
 /* One stdin command; 0 ok, -1 error, 1 quit. */
 static int
 command(char *line)
@@ -519,6 +826,18 @@ command(char *line)
 		while (v-- > 0)
 			push_alert(p, VIGIL_AK_DOWN, VIGIL_AL_WARNING,
 			    now_wall_ns());
+	} else if (strcmp(argv[0], "models") == 0) {
+		if (cmd_models(p, argc, argv) == -1)
+			return -1;
+	} else if (strcmp(argv[0], "model") == 0) {
+		if (cmd_model(p, argc, argv) == -1)
+			return -1;
+	} else if (strcmp(argv[0], "mwin") == 0) {
+		if (cmd_mwin(p, argc, argv) == -1)
+			return -1;
+	} else if (strcmp(argv[0], "mcheck") == 0) {
+		if (cmd_mcheck(p, argc, argv) == -1)
+			return -1;
 	} else if (strcmp(argv[0], "hostile") == 0) {
 		if (strcmp(argv[2], "keep") != 0 &&
 		    strcmp(argv[2], "rename") != 0)
@@ -559,6 +878,7 @@ main(int argc, char *argv[])
 		{ "providers", required_argument, NULL, 'n' },
 		{ "beat-ms", required_argument, NULL, 'b' },
 		{ "recent", no_argument, NULL, 'r' },
+		{ "models", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct seg_caps caps = { 64, 256, 256, 1024, 0 };
@@ -584,23 +904,36 @@ main(int argc, char *argv[])
 		case 'r':
 			recent = 1;
 			break;
+		case 'm':
+			nmodels = atoi(optarg);
+			break;
 		default:
 			goto usage;
 		}
 	}
-	if (name == NULL || nprov < 1 || nprov > MAXP || beat_ms < 10) {
+	if (name == NULL || nprov < 1 || nprov > MAXP || beat_ms < 10 ||
+	    nmodels < 0 || nmodels > VIGIL_MAX_MODELS) {
 usage:
 		fprintf(stderr, "usage: segfill --shm NAME [--providers N] "
-		    "[--beat-ms MS] [--recent]\n");
+		    "[--beat-ms MS] [--recent] [--models N]\n");
 		return 2;
 	}
 	if (nprov > 64)
 		caps.providers = (uint32_t)nprov;
+	if (nmodels > SEG_MODELS)
+		caps.models = (uint32_t)nmodels;
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 	if (seg_create(&seg, name, &caps, 0600, err, sizeof(err)) == -1) {
 		fprintf(stderr, "segfill: %s\n", err);
+		return 1;
+	}
+	mcap = seg.hdr->model_cap;
+	mnames = calloc((size_t)nprov * mcap, VIGIL_MODEL_MAX);
+	mstats = calloc((size_t)nprov * mcap, sizeof(*mstats));
+	if (mnames == NULL || mstats == NULL) {
+		fprintf(stderr, "segfill: out of memory\n");
 		return 1;
 	}
 	t0 = (now_wall_ns() / 1000000000ull / 3600 * 3600 - 3600) *
@@ -653,5 +986,7 @@ usage:
 	}
 	shm_unlink(name);
 	seg_close(&seg);
+	free(mnames);
+	free(mstats);
 	return 0;
 }

@@ -311,6 +311,58 @@ test_names_and_ranks(void)
 	T_CHECK(api_round3(182.40000001) == 182.4);
 }
 
+/*
+ * A model's read model (api/util.c): unknown until the aggregator wrote
+ * its block or for a value out of range, usable only when said and
+ * known, listed unknown in a zeroed block, last_outcome meaningful only
+ * once checked; the tokens of the day only in their day; a model's
+ * strings cleaned.
+ */
+static void
+test_model_rules(void)
+{
+	const uint64_t day = 86400ull * 1000000000ull;
+	struct vigil_model_stats s;
+	struct vigil_stats st;
+	struct api_model am;
+
+	memset(&s, 0, sizeof(s));
+	T_CHECK(api_model_status(&s) == VIGIL_ST_UNKNOWN);
+	T_CHECK(api_model_listed(&s) == -1);	/* zeroed: not "no" */
+	T_CHECK(!api_model_checked(&s));
+	s.usable = 1;
+	s.status = VIGIL_ST_HEALTHY;
+	T_CHECK(!api_model_usable(&s));		/* never written */
+	s.updated_wall_ns = 1;
+	T_CHECK(api_model_status(&s) == VIGIL_ST_HEALTHY);
+	T_CHECK(api_model_usable(&s));
+	T_CHECK(api_model_listed(&s) == 0);
+	s.listed = 1;
+	T_CHECK(api_model_listed(&s) == 1);
+	s.listed = 2;
+	T_CHECK(api_model_listed(&s) == -1);
+	s.status = VIGIL_ST_COUNT;
+	T_CHECK(api_model_status(&s) == VIGIL_ST_UNKNOWN);
+	T_CHECK(!api_model_usable(&s));
+	s.checks_total = 1;
+	T_CHECK(!api_model_checked(&s));
+	s.last_wall_ns = 5;
+	T_CHECK(api_model_checked(&s));
+
+	memset(&st, 0, sizeof(st));
+	st.probe_tokens_today = 40;
+	st.probe_tokens_day = 20000;
+	T_CHECK(api_tokens_today(&st, 20000 * day) == 40);
+	T_CHECK(api_tokens_today(&st, 20001 * day - 1) == 40);
+	T_CHECK(api_tokens_today(&st, 20001 * day) == 0);
+
+	memset(&am, 'x', sizeof(am.name));	/* unterminated */
+	memcpy(am.s.last_error, "a\x01\xc3\xa9\xff", 6);
+	api_clean_model(&am);
+	T_CHECK(strlen(am.name) == sizeof(am.name) - 1);
+	T_CHECK(strcmp(am.s.last_error, "a?\xc3\xa9?") == 0);
+}
+
 /* api_fmt_fixed against printf's "%.*f" with trailing zeros trimmed. */
 static void
 fixed_ref(double v, unsigned prec, char *out, size_t len)
@@ -493,6 +545,7 @@ main(void)
 	T_RUN(test_step_parse);
 	T_RUN(test_prom_escape);
 	T_RUN(test_names_and_ranks);
+	T_RUN(test_model_rules);
 	T_RUN(test_fmt_numbers);
 	T_RUN(test_wbuf);
 	return t_done();

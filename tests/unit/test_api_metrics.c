@@ -10,7 +10,11 @@
  * and no _sum/_count.  The router's series: vigil_provider_usable through
  * the read model (a throttled provider turns usable at usable_at),
  * vigil_provider_needs_human, and the rate-limit families for the
- * resources reported only.  Also: 404 when Prometheus is off.
+ * resources reported only.  The models (issue 17): each per-model
+ * family with provider= and model= (escaped), the status of a model
+ * never judged, listed left out while unknown, the day's probe tokens
+ * and the budget, and no model series for a provider without models.
+ * Also: 404 when Prometheus is off.
  */
 #include <sys/mman.h>
 
@@ -31,6 +35,9 @@ struct fix {
 
 static void	add_provider(struct fix *, uint32_t, const char *, unsigned);
 static void	add_stats(struct fix *, uint32_t, unsigned);
+static void	add_models(struct fix *, uint32_t, uint64_t, const char *,
+		    const char *);
+static void	add_mstats(struct fix *, uint32_t, uint32_t, unsigned);
 static char	*golden_read(const char *);
 static size_t	count_lines(const char *, const char *);
 static void	fix_close(struct fix *);
@@ -133,6 +140,58 @@ add_stats(struct fix *f, uint32_t idx, unsigned seed)
 	    VIGIL_WORDS(struct vigil_stats));
 }
 
+/* What vigild does: provider idx's model block, up to two names (NULL:
+ * fewer) and the budget. */
+static void
+add_models(struct fix *f, uint32_t idx, uint64_t budget, const char *m0,
+    const char *m1)
+{
+	struct vigil_models vm;
+
+	memset(&vm, 0, sizeof(vm));
+	vm.head.token_budget = budget;
+	vm.head.generation = 1;
+	if (m0 != NULL)
+		snprintf(vm.names[vm.head.count++].name, VIGIL_MODEL_MAX, "%s",
+		    m0);
+	if (m1 != NULL)
+		snprintf(vm.names[vm.head.count++].name, VIGIL_MODEL_MAX, "%s",
+		    m1);
+	seqlock_write(seg_models(&f->seg, idx), &vm,
+	    seg_models_words(&f->seg));
+}
+
+/* What the aggregator does: model m's stats, every field distinct. */
+static void
+add_mstats(struct fix *f, uint32_t idx, uint32_t m, unsigned seed)
+{
+	struct vigil_model_stats ms;
+	unsigned j;
+
+	memset(&ms, 0, sizeof(ms));
+	ms.updated_wall_ns = 3000 + seed;
+	ms.last_wall_ns = 2900 + seed;
+	ms.checks_total = 40 + seed;
+	ms.tokens_in_total = 1000 * seed;
+	ms.tokens_out_total = 10 * seed + 1;
+	for (j = 0; j < VIGIL_NWINDOWS; j++) {
+		ms.win[j].samples = 10 * (j + 1) + seed;
+		ms.win[j].ok = ms.win[j].samples - 1;
+		ms.win[j].error_rate = 0.02 * (j + 1) + seed / 1e6;
+		ms.win[j].ttft_p50_ms = 150.5 * (j + 1) + seed;
+		ms.win[j].ttft_p95_ms = 250.25 * (j + 1) + seed;
+		ms.win[j].ttft_p99_ms = 350.125 * (j + 1) + seed;
+		ms.win[j].tokens_per_s = 30.5 * (j + 1) + seed;
+	}
+	ms.status = (uint8_t)(seed % 2 ? VIGIL_ST_HEALTHY :
+	    VIGIL_ST_DEGRADED);
+	ms.reason = (uint8_t)(seed % 2 ? VIGIL_RS_NONE : VIGIL_RS_SLOW);
+	ms.usable = 1;
+	ms.listed = (uint8_t)(seed % 3);
+	seqlock_write(seg_model_stats(&f->seg, idx, m), &ms,
+	    VIGIL_WORDS(struct vigil_model_stats));
+}
+
 /* The whole file at path, NUL-terminated (caller frees), or NULL. */
 static char *
 golden_read(const char *path)
@@ -202,10 +261,11 @@ count_lines(const char *text, const char *needle)
 static void
 test_layout(void)
 {
-	/* Every per-provider series but the info one: see api/metrics.c. */
+	/* Every per-provider series but the info one: see api/metrics.c.
+	 * No models, no budget: vigil_probe_tokens_today only. */
 	const size_t per_provider = 1 + 1 + 1 + 1 + VIGIL_ST_COUNT + 1 + 1 +
 	    1 + 3 * VIGIL_NWINDOWS + 3 * VIGIL_NWINDOWS + 1 +
-	    (VIGIL_PROM_BUCKETS + 2) + VIGIL_OUT_COUNT + 4 + 1;
+	    (VIGIL_PROM_BUCKETS + 2) + VIGIL_OUT_COUNT + 4 + 1 + 1;
 	struct api_result r;
 	struct fix f;
 	const char *p, *nl;
@@ -252,6 +312,11 @@ test_layout(void)
 	T_CHECK(strstr(txt, "vigil_latency_seconds_sum") == NULL);
 	T_CHECK(strstr(txt, "vigil_latency_seconds_count") == NULL);
 	T_CHECK(count_lines(txt, "vigil_check_duration_seconds_count{") == 3);
+	/* No models: their families are there, empty. */
+	T_CHECK(strstr(txt, "# TYPE vigil_model_ttft_seconds summary\n") !=
+	    NULL);
+	T_CHECK(count_lines(txt, "model=") == 0);
+	T_CHECK(count_lines(txt, "vigil_probe_token_budget{") == 0);
 
 	/* Each sample line: NAME{...} VALUE, its labels closed. */
 	for (p = txt; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
@@ -292,6 +357,13 @@ test_golden(void)
 	add_stats(&f, 0, 1);
 	add_stats(&f, 1, 2);
 	add_stats(&f, 3, 3);
+	/* Models: two of alpha's (one named with a quote), one of gamma's;
+	 * the quoted provider has none, and no budget. */
+	add_models(&f, 0, 20000, "gpt-4o", "m\"x\\y");
+	add_mstats(&f, 0, 0, 1);
+	add_mstats(&f, 0, 1, 2);
+	add_models(&f, 3, 50, "deepseek-chat", NULL);
+	add_mstats(&f, 3, 0, 3);
 	txt = render(&f, &r);
 	T_CHECK(r.code == 200);
 	/* The version into its placeholder. */
@@ -402,6 +474,94 @@ test_router(void)
 	fix_close(&f);
 }
 
+/*
+ * The models of a live snapshot: the per-model series of each model
+ * with provider= and model=, a model never judged (unknown, not usable,
+ * no listed series), the tokens of the day (0 when the count is of an
+ * earlier day) and the budget, the checks and tokens counters.
+ */
+static void
+test_models(void)
+{
+	/* status, usable, listed, error, samples, TTFT, tokens/s, checks,
+	 * tokens. */
+	const size_t per_model = VIGIL_ST_COUNT + 1 + 1 + 3 + 3 +
+	    3 * VIGIL_NWINDOWS + 3 + 1 + 1;
+	struct vigil_stats st;
+	struct api_result r;
+	struct fix f;
+	uint64_t now = now_wall_ns();
+	char *txt;
+
+	fix_open(&f, 4);
+	add_provider(&f, 0, "oa", VIGIL_KIND_OPENAI);
+	add_provider(&f, 1, "old", VIGIL_KIND_OPENAI);
+	add_provider(&f, 2, "none", VIGIL_KIND_OPENAI);
+	memset(&st, 0, sizeof(st));
+	st.updated_wall_ns = now;
+	st.status = VIGIL_ST_DEGRADED;
+	st.probe_tokens_today = 40;
+	st.probe_tokens_day = now / (86400 * 1000000000ull);
+	seqlock_write(seg_stats(&f.seg, 0), &st,
+	    VIGIL_WORDS(struct vigil_stats));
+	st.probe_tokens_day--;		/* yesterday's: none today */
+	seqlock_write(seg_stats(&f.seg, 1), &st,
+	    VIGIL_WORDS(struct vigil_stats));
+	add_models(&f, 0, 50, "gpt-4o", "o3-mini");
+	add_mstats(&f, 0, 0, 1);	/* healthy, listed 1 */
+	/* o3-mini: named, never judged (a zeroed block). */
+	add_models(&f, 1, 50, "gpt-4o", NULL);
+	add_mstats(&f, 1, 0, 2);	/* degraded, slow, listed 2 */
+	txt = render(&f, &r);
+	T_CHECK(r.code == 200);
+	T_CHECKF(count_lines(txt, "{provider=\"oa\",model=\"gpt-4o\"") ==
+	    per_model, "%zu", count_lines(txt, "{provider=\"oa\",model="
+	    "\"gpt-4o\""));
+	/* o3-mini: no listed series while unknown. */
+	T_CHECK(count_lines(txt, "{provider=\"oa\",model=\"o3-mini\"") ==
+	    per_model - 1);
+	T_CHECK(count_lines(txt, "{provider=\"old\",model=\"gpt-4o\"") ==
+	    per_model - 1);
+	T_CHECK(count_lines(txt, "{provider=\"none\",model=") == 0);
+	T_CHECK(strstr(txt, "\nvigil_model_status{provider=\"oa\","
+	    "model=\"gpt-4o\",status=\"healthy\"} 1\n") != NULL);
+	T_CHECK(strstr(txt, "\nvigil_model_status{provider=\"oa\","
+	    "model=\"o3-mini\",status=\"unknown\"} 1\n") != NULL);
+	T_CHECK(strstr(txt, "\nvigil_model_status{provider=\"old\","
+	    "model=\"gpt-4o\",status=\"degraded\"} 1\n") != NULL);
+	T_CHECK(strstr(txt, "\nvigil_model_usable{provider=\"oa\","
+	    "model=\"gpt-4o\"} 1\n") != NULL);
+	T_CHECK(strstr(txt, "\nvigil_model_usable{provider=\"oa\","
+	    "model=\"o3-mini\"} 0\n") != NULL);
+	T_CHECK(strstr(txt, "\nvigil_model_listed{provider=\"oa\","
+	    "model=\"gpt-4o\"} 1\n") != NULL);
+	T_CHECK(strstr(txt, "\nvigil_model_ttft_seconds{provider=\"oa\","
+	    "model=\"gpt-4o\",window=\"5m\",quantile=\"0.95\"} 0.5015\n")
+	    != NULL);
+	T_CHECK(strstr(txt, "\nvigil_model_error_ratio{provider=\"oa\","
+	    "model=\"gpt-4o\",window=\"15m\"} 0.060001\n") != NULL);
+	T_CHECK(strstr(txt, "\nvigil_model_window_samples{provider=\"oa\","
+	    "model=\"gpt-4o\",window=\"1m\"} 11\n") != NULL);
+	T_CHECK(strstr(txt, "\nvigil_model_tokens_per_second{provider="
+	    "\"oa\",model=\"gpt-4o\",window=\"1m\"} 31.5\n") !=
+	    NULL);
+	T_CHECK(strstr(txt, "\nvigil_model_checks_total{provider=\"oa\","
+	    "model=\"gpt-4o\"} 41\n") != NULL);
+	T_CHECK(strstr(txt, "\nvigil_probe_tokens_total{provider=\"oa\","
+	    "model=\"gpt-4o\"} 1011\n") != NULL);
+	T_CHECK(strstr(txt, "\nvigil_probe_tokens_today{provider=\"oa\"} "
+	    "40\n") != NULL);
+	T_CHECK(strstr(txt, "\nvigil_probe_tokens_today{provider=\"old\"} "
+	    "0\n") != NULL);
+	T_CHECK(strstr(txt, "\nvigil_probe_token_budget{provider=\"oa\"} "
+	    "50\n") != NULL);
+	T_CHECK(count_lines(txt, "vigil_probe_token_budget{") == 2);
+	T_CHECK(strstr(txt, "# TYPE vigil_probe_tokens_total counter\n") !=
+	    NULL);
+	free(txt);
+	fix_close(&f);
+}
+
 static void
 test_disabled(void)
 {
@@ -425,6 +585,7 @@ main(void)
 	T_RUN(test_layout);
 	T_RUN(test_golden);
 	T_RUN(test_router);
+	T_RUN(test_models);
 	T_RUN(test_disabled);
 	return t_done();
 }

@@ -10,8 +10,12 @@
  * usable_at with milliseconds and usable_in_s, ratelimit per resource
  * reported and {} when none, a sample's retry wait, the history's reason
  * (JSON and CSV) and its buckets counting only the outcomes that count,
- * the DOT colours of the new statuses, an alert's needs_human, and the
- * size of a change event's state at its worst.
+ * the DOT colours of the new statuses, an alert's needs_human, the
+ * models (issue 17: providers[].models[] and tokens in both views, a
+ * model never judged or checked, [] and a null budget without models,
+ * the day's tokens only for today, the hostile bytes of a model's
+ * strings) and the size of a change event's state at its worst, models
+ * in every slot.
  */
 #include <sys/mman.h>
 
@@ -39,6 +43,10 @@ static void	fix_open(struct fix *, int);
 static void	fix_close(struct fix *);
 static void	put_provider(struct fix *, uint32_t, const char *, unsigned);
 static void	put_stats(struct fix *, uint32_t, const struct vigil_stats *);
+static void	put_models(struct fix *, uint32_t, uint64_t, uint32_t,
+		    const char *const *);
+static void	put_mstats(struct fix *, uint32_t, uint32_t,
+		    const struct vigil_model_stats *);
 static void	put_history(struct fix *, uint32_t, uint64_t, unsigned,
 		    unsigned, unsigned);
 static char	*body(struct evbuffer *);
@@ -150,6 +158,32 @@ put_stats(struct fix *f, uint32_t idx, const struct vigil_stats *st)
 {
 	seqlock_write(seg_stats(&f->seg, idx), st,
 	    VIGIL_WORDS(struct vigil_stats));
+}
+
+/* What vigild does: provider idx's model block. */
+static void
+put_models(struct fix *f, uint32_t idx, uint64_t budget, uint32_t n,
+    const char *const *names)
+{
+	struct vigil_models vm;
+	uint32_t k;
+
+	memset(&vm, 0, sizeof(vm));
+	vm.head.count = n;
+	vm.head.token_budget = budget;
+	for (k = 0; k < n; k++)
+		memcpy(vm.names[k].name, names[k], strlen(names[k]) <
+		    VIGIL_MODEL_MAX ? strlen(names[k]) + 1 : VIGIL_MODEL_MAX);
+	seqlock_write(seg_models(&f->seg, idx), &vm,
+	    seg_models_words(&f->seg));
+}
+
+static void
+put_mstats(struct fix *f, uint32_t idx, uint32_t m,
+    const struct vigil_model_stats *ms)
+{
+	seqlock_write(seg_model_stats(&f->seg, idx, m), ms,
+	    VIGIL_WORDS(struct vigil_model_stats));
 }
 
 static void
@@ -359,6 +393,140 @@ test_provider_retry(void)
 	fix_close(&f);
 }
 
+/* The model called name in provider p's models[]. */
+static cJSON *
+model_of(cJSON *p, const char *name)
+{
+	cJSON *m;
+
+	cJSON_ArrayForEach(m, cJSON_GetObjectItem(p, "models"))
+		if (strcmp(cJSON_GetObjectItem(m, "name")->valuestring,
+		    name) == 0)
+			return m;
+	return NULL;
+}
+
+static double
+num_of(cJSON *o, const char *key)
+{
+	cJSON *v = cJSON_GetObjectItem(o, key);
+
+	return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+
+/*
+ * "thr" has two models: gpt-4o judged degraded and slow, checked, not
+ * listed on the list's last check, a hostile error code; o3 named, never
+ * judged.  Its tokens are of today, "broke"'s of yesterday; "fine" has
+ * no models.  The same in /health/integration and the provider view.
+ */
+static void
+test_models(void)
+{
+	static const char *const names[] = { "gpt-4o", "o3" };
+	struct vigil_model_stats ms;
+	struct vigil_stats st;
+	struct api_result r;
+	struct fix f;
+	cJSON *doc, *p, *m, *w, *t;
+	int round;
+	unsigned j;
+
+	fix_open(&f, 6);
+	put_models(&f, 0, 50, 2, names);
+	memset(&ms, 0, sizeof(ms));
+	ms.updated_wall_ns = f.now;
+	ms.last_wall_ns = 1796305865ull * SEC;
+	ms.checks_total = 7;
+	ms.tokens_in_total = 120;
+	ms.tokens_out_total = 20;
+	for (j = 0; j < VIGIL_NWINDOWS; j++) {
+		ms.win[j].samples = 5 * (j + 1);
+		ms.win[j].error_rate = 0.2;
+		ms.win[j].ttft_p50_ms = 800;
+		ms.win[j].ttft_p95_ms = 2100.5 + j;
+		ms.win[j].ttft_p99_ms = 2500;
+		ms.win[j].tokens_per_s = 42.125;
+	}
+	ms.status = VIGIL_ST_DEGRADED;
+	ms.reason = VIGIL_RS_SLOW;
+	ms.usable = 1;
+	ms.listed = 0;
+	ms.last_outcome = VIGIL_OUT_OVERLOADED;
+	memcpy(ms.last_error, "e\"\x01\xff", 5);
+	put_mstats(&f, 0, 0, &ms);
+	memset(&st, 0, sizeof(st));
+	st.updated_wall_ns = f.now;
+	st.status = VIGIL_ST_THROTTLED;
+	st.probe_tokens_today = 40;
+	st.probe_tokens_day = f.now / (86400 * SEC);
+	put_stats(&f, 0, &st);
+	put_models(&f, 1, 20000, 1, names + 1);
+	st.status = VIGIL_ST_EXHAUSTED;
+	st.probe_tokens_day--;
+	put_stats(&f, 1, &st);
+
+	for (round = 0; round < 2; round++) {
+		doc = round == 0 ? view(&f, "integration", NULL, &r) :
+		    view(&f, "provider/thr", "samples=0", &r);
+		T_CHECK(r.code == 200);
+		p = round == 0 ? provider_of(doc, "thr") : doc;
+		t = cJSON_GetObjectItem(p, "tokens");
+		T_CHECK(num_of(t, "used_today") == 40);
+		T_CHECK(num_of(t, "budget") == 50);
+		T_CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(p, "models")) ==
+		    2);
+		m = model_of(p, "gpt-4o");
+		T_CHECK(m != NULL && strcmp(str_of(m, "status"), "degraded") ==
+		    0);
+		T_CHECK(strcmp(str_of(m, "reason"), "slow") == 0);
+		T_CHECK(cJSON_IsTrue(cJSON_GetObjectItem(m, "usable")));
+		T_CHECK(cJSON_IsFalse(cJSON_GetObjectItem(m, "listed")));
+		T_CHECK(strcmp(str_of(m, "last_outcome"), "overloaded") == 0);
+		/* Cleaned as every string of the segment: one byte for one. */
+		T_CHECKF(strcmp(str_of(m, "last_error"), "e\"??") == 0, "%s",
+		    str_of(m, "last_error"));
+		T_CHECK(strcmp(str_of(m, "last_check_at"),
+		    "2026-12-03T13:51:05Z") == 0);
+		T_CHECK(num_of(m, "checks_total") == 7);
+		T_CHECK(num_of(m, "tokens_in_total") == 120);
+		T_CHECK(num_of(m, "tokens_out_total") == 20);
+		w = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "windows"), "5m");
+		T_CHECK(num_of(w, "samples") == 10);
+		T_CHECK(num_of(w, "error_rate") == 0.2);
+		T_CHECK(num_of(w, "tokens_per_s") == 42.125);
+		T_CHECK(num_of(cJSON_GetObjectItem(w, "ttft_ms"), "p95") ==
+		    2101.5);
+		T_CHECK(num_of(cJSON_GetObjectItem(w, "ttft_ms"), "p50") ==
+		    800);
+		/* o3: named by vigild, never written by the aggregator. */
+		m = model_of(p, "o3");
+		T_CHECK(m != NULL && strcmp(str_of(m, "status"), "unknown") ==
+		    0);
+		T_CHECK(cJSON_IsNull(cJSON_GetObjectItem(m, "reason")));
+		T_CHECK(cJSON_IsFalse(cJSON_GetObjectItem(m, "usable")));
+		T_CHECK(cJSON_IsNull(cJSON_GetObjectItem(m, "listed")));
+		T_CHECK(cJSON_IsNull(cJSON_GetObjectItem(m, "last_outcome")));
+		T_CHECK(cJSON_IsNull(cJSON_GetObjectItem(m, "last_error")));
+		T_CHECK(cJSON_IsNull(cJSON_GetObjectItem(m, "last_check_at")));
+		T_CHECK(cJSON_IsNull(cJSON_GetObjectItem(m, "updated_at")));
+		cJSON_Delete(doc);
+	}
+	doc = view(&f, "integration", NULL, &r);
+	p = provider_of(doc, "broke");
+	t = cJSON_GetObjectItem(p, "tokens");
+	T_CHECK(num_of(t, "used_today") == 0 && num_of(t, "budget") == 20000);
+	T_CHECK(strcmp(str_of(model_of(p, "o3"), "status"), "unknown") == 0);
+	p = provider_of(doc, "fine");
+	t = cJSON_GetObjectItem(p, "tokens");
+	T_CHECK(num_of(t, "used_today") == 0);
+	T_CHECK(cJSON_IsNull(cJSON_GetObjectItem(t, "budget")));
+	T_CHECK(cJSON_IsArray(cJSON_GetObjectItem(p, "models")) &&
+	    cJSON_GetArraySize(cJSON_GetObjectItem(p, "models")) == 0);
+	cJSON_Delete(doc);
+	fix_close(&f);
+}
+
 /*
  * Raw records carry their reason; a bucket's errors and error rate are
  * over the outcomes that count (a 429 is about us), its worst reason is
@@ -495,11 +663,14 @@ test_state_size(void)
 {
 	struct vigil_provider p;
 	struct evbuffer *eb = evbuffer_new();
+	struct api_model *am;
+	struct api_pmodels pm;
 	struct fix f;
 	unsigned k, j;
+	uint32_t cap;
 	cJSON *o;
 	char *s;
-	size_t len;
+	size_t len, mlen;
 
 	fix_open(&f, 5);
 	memset(&p, 0, sizeof(p));
@@ -531,23 +702,65 @@ test_state_size(void)
 		p.stats.ratelimit[k].remaining = UINT32_MAX;
 		p.stats.ratelimit[k].reset_wall_ns = f.now + 3600 * SEC;
 	}
-	{
-		struct api_pmodels none = { NULL, 0, 0 };
-
-		T_CHECK(api_provider_json(&f.ctx, eb, &p, &none,
-		    now_mono_ns()) == 0);
+	/* Every model slot used, each model at its widest: quotes for
+	 * names and error codes, every number at its longest. */
+	cap = f.ctx.vc.lay.model_cap;
+	T_CHECK((am = calloc(cap, sizeof(*am))) != NULL);
+	for (k = 0; k < cap; k++) {
+		memset(am[k].name, '"', sizeof(am[k].name) - 1);
+		memset(am[k].s.last_error, '"', sizeof(am[k].s.last_error) - 1);
+		am[k].s.updated_wall_ns = am[k].s.last_wall_ns = f.now;
+		am[k].s.checks_total = UINT64_MAX;
+		am[k].s.tokens_in_total = am[k].s.tokens_out_total =
+		    UINT64_MAX;
+		am[k].s.status = VIGIL_ST_MISCONFIGURED;
+		am[k].s.reason = VIGIL_RS_CLIENT_ERROR;
+		am[k].s.listed = 1;
+		am[k].s.last_outcome = VIGIL_OUT_MODEL_MISSING;
+		for (j = 0; j < VIGIL_NWINDOWS; j++) {
+			am[k].s.win[j].samples = UINT32_MAX;
+			am[k].s.win[j].error_rate = 0.123456;
+			am[k].s.win[j].ttft_p50_ms = 1e9 + 0.123;
+			am[k].s.win[j].ttft_p95_ms = 1e9 + 0.123;
+			am[k].s.win[j].ttft_p99_ms = 1e9 + 0.123;
+			am[k].s.win[j].tokens_per_s = 1e9 + 0.123;
+		}
 	}
+	p.stats.probe_tokens_today = UINT64_MAX;
+	p.stats.probe_tokens_day = f.now / (86400 * SEC);
+	pm.m = am;
+	pm.n = cap;
+	pm.budget = UINT64_MAX;
+	T_CHECK(api_model_json(eb, &am[0]) == 0);
+	mlen = evbuffer_get_length(eb);
+	s = body(eb);
+	T_CHECK((o = cJSON_Parse(s)) != NULL);
+	cJSON_Delete(o);
+	free(s);
+	/* A model event: its state, and under 400 bytes of names, type,
+	 * ids and times. */
+	T_CHECKF(mlen + 400 < API_EVENT_BASE_MAX, "%zu bytes", mlen);
+	eb = evbuffer_new();
+	T_CHECK(api_provider_json(&f.ctx, eb, &p, &pm, now_mono_ns()) == 0);
 	len = evbuffer_get_length(eb);
 	s = body(eb);
 	T_CHECK((o = cJSON_Parse(s)) != NULL);
 	cJSON_Delete(o);
 	/* The router's fields (usable..ratelimit) are under 700 bytes of
-	 * it: state + them again + 600 bytes of type, ids and names fit in
-	 * 4096 when the state is under 2600. */
-	T_CHECKF(len < 2600, "%zu bytes", len);
+	 * the provider: its state + them again + 600 bytes of type, ids and
+	 * names fit in API_EVENT_BASE_MAX when the provider's part of the
+	 * state is under 2600, and each model takes less than
+	 * API_EVENT_MODEL_MAX. */
+	T_CHECKF(len - cap * (mlen + 1) < 2600, "%zu bytes", len -
+	    cap * (mlen + 1));
+	T_CHECKF(mlen + 1 < API_EVENT_MODEL_MAX, "%zu bytes", mlen);
+	T_CHECK(len + 700 + 600 < API_EVENT_BASE_MAX + cap *
+	    API_EVENT_MODEL_MAX);
 	if (getenv("VIGIL_TEST_VERBOSE") != NULL)
-		fprintf(stderr, "# the largest state: %zu bytes\n", len);
+		fprintf(stderr, "# the largest state: %zu bytes, a model "
+		    "%zu of it\n", len, mlen);
 	free(s);
+	free(am);
 	fix_close(&f);
 }
 
@@ -557,6 +770,7 @@ main(void)
 	T_RUN(test_integration);
 	T_RUN(test_usable_at_passed);
 	T_RUN(test_provider_retry);
+	T_RUN(test_models);
 	T_RUN(test_history);
 	T_RUN(test_graph_alerts);
 	T_RUN(test_state_size);
