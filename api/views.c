@@ -30,6 +30,8 @@ static void	 router_write(struct api_wbuf *, const struct vigil_provider *,
 		    uint64_t);
 static void	 ratelimit_write(struct api_wbuf *, const struct vigil_stats *);
 static void	 retry_write(struct api_wbuf *, const struct vigil_sample *);
+static void	 sample_model_write(struct api_wbuf *,
+		    const struct vigil_sample *, const struct api_pmodels *);
 static void	 model_write(struct api_wbuf *, const struct api_model *);
 static void	 models_write(struct api_wbuf *, const struct vigil_provider *,
 		    const struct api_pmodels *, uint64_t);
@@ -416,6 +418,34 @@ retry_write(struct api_wbuf *w, const struct vigil_sample *sm)
 	api_wb_str(w, (sm->flags & VIGIL_SF_RETRY_HINT) != 0 ?
 	    ",\"retry_source\":\"provider\"" :
 	    ",\"retry_source\":\"backoff\"");
+}
+
+/*
+ * What a sample says of a model, closing the sample's object: "model",
+ * the name of the model it checked (by its index in pm: a sample older
+ * than a reload that changed the list may name the model now in that
+ * slot) or null; "generation" (a generation check) and "catalogue" (the
+ * models-list check's verdict on the model, not a request); the tokens
+ * its answer reported.
+ */
+static void
+sample_model_write(struct api_wbuf *w, const struct vigil_sample *sm,
+    const struct api_pmodels *pm)
+{
+	api_wb_lit(w, ",\"model\":");
+	if (sm->model > 0 && sm->model <= pm->n)
+		api_wb_jstr(w, pm->m[sm->model - 1].name);
+	else
+		api_wb_lit(w, "null");
+	api_wb_str(w, (sm->flags & VIGIL_SF_GENERATION) != 0 ?
+	    ",\"generation\":true" : ",\"generation\":false");
+	api_wb_str(w, (sm->flags & VIGIL_SF_CATALOGUE) != 0 ?
+	    ",\"catalogue\":true" : ",\"catalogue\":false");
+	api_wb_lit(w, ",\"tokens_in\":");
+	api_wb_u64(w, sm->tokens_in);
+	api_wb_lit(w, ",\"tokens_out\":");
+	api_wb_u64(w, sm->tokens_out);
+	api_wb_lit(w, "}");
 }
 
 /*
@@ -872,7 +902,8 @@ api_view_provider(struct api_ctx *ctx, const char *name,
 		api_wb_str(&w, (sm->flags & VIGIL_SF_MANUAL) != 0 ?
 		    ",\"manual\":true" : ",\"manual\":false");
 		api_wb_str(&w, (sm->flags & VIGIL_SF_CONFIRM) != 0 ?
-		    ",\"confirm\":true}" : ",\"confirm\":false}");
+		    ",\"confirm\":true" : ",\"confirm\":false");
+		sample_model_write(&w, sm, &pm);
 	}
 	api_wb_lit(&w, "],\"samples_unread_lost\":");
 	api_wb_u64(&w, cur.lost);

@@ -521,6 +521,194 @@ def test_router(seg, port):
         w.close()
 
 
+def model_of(p, name):
+    return ([m for m in p.get("models", []) if m["name"] == name] or
+            [None])[0]
+
+
+def test_models(seg, port):
+    """A provider's models (issue 17) from segfill's model commands, as
+    vigild and the aggregator write them: providers[].models[] and tokens
+    in /health/integration and the provider view (with each sample's
+    model), the per-model families of /metrics, and the model event
+    (SSE and WebSocket) when a model's status, reason or usable moves,
+    none for a list that changed."""
+    st, ct, doc = get_json(port, "/health/integration")
+    result("models: none yet, every provider has models [] and a null "
+           "budget",
+           all(p["models"] == [] and p["tokens"] == {"used_today": 0,
+                                                     "budget": None}
+               for p in doc["providers"]), doc["providers"][0])
+    sse = SSE(port)
+    sse.events(0, 0.5)
+    seen = len(sse.parse())
+    w = WS(port) if ws_frame_ok(port) == 101 else None
+    cmds = ["models openai 50 gpt-4o,o3-mini",
+            "model openai gpt-4o healthy none 1 1",
+            "mwin openai gpt-4o 420 0.1 10 55.5",
+            "mcheck openai gpt-4o ok 12 8",
+            "mcheck openai gpt-4o ok 12 8",
+            "models google 20000 gemini-2.5-flash",
+            "model google gemini-2.5-flash unhealthy model_missing 0 0",
+            "mcheck google gemini-2.5-flash model_missing 5 0 "
+            "http:404_model_not_found"]
+    rs = [seg.cmd(c) for c in cmds]
+    result("segfill: model commands", rs == ["ok"] * len(cmds), rs)
+    result("segfill: model commands refuse an unknown model or status",
+           seg.cmd("model openai nosuch healthy none 1 1") != "ok" and
+           seg.cmd("model openai gpt-4o fine none 1 1") != "ok" and
+           seg.cmd("mcheck openai gpt-4o bogus 1 1") != "ok")
+    d, seen = next_event(sse, seen, ("model",), 2)
+    result("event model: none for models named or judged before the "
+           "poll saw them (a new list is a baseline)", d is None, d)
+
+    st, ct, doc = get_json(port, "/health/integration")
+    oa = [p for p in doc["providers"] if p["name"] == "openai"][0]
+    go = [p for p in doc["providers"] if p["name"] == "google"][0]
+    g4 = model_of(oa, "gpt-4o") or {}
+    o3 = model_of(oa, "o3-mini") or {}
+    gm = model_of(go, "gemini-2.5-flash") or {}
+    w5 = g4.get("windows", {}).get("5m", {})
+    result("/health/integration: openai's models in order, tokens of the "
+           "day and budget",
+           [m["name"] for m in oa["models"]] == ["gpt-4o", "o3-mini"] and
+           oa["tokens"] == {"used_today": 40, "budget": 50} and
+           go["tokens"] == {"used_today": 5, "budget": 20000}, oa)
+    result("/health/integration: a judged and checked model",
+           g4.get("status") == "healthy" and g4.get("reason") is None and
+           g4.get("usable") is True and g4.get("listed") is True and
+           g4.get("last_outcome") == "ok" and g4.get("last_error") is None
+           and g4.get("checks_total") == 2 and
+           g4.get("tokens_in_total") == 24 and
+           g4.get("tokens_out_total") == 16 and
+           (g4.get("last_check_at") or "").endswith("Z") and
+           w5 == {"samples": 10, "error_rate": 0.1,
+                  "ttft_ms": {"p50": 420, "p95": 630, "p99": 840},
+                  "tokens_per_s": 55.5} and
+           sorted(g4.get("windows", {})) == ["15m", "1m", "5m"], g4)
+    result("/health/integration: a model named, never judged or checked",
+           o3.get("status") == "unknown" and o3.get("usable") is False and
+           o3.get("listed") is None and o3.get("last_outcome") is None and
+           o3.get("last_check_at") is None and
+           o3.get("checks_total") == 0, o3)
+    result("/health/integration: a missing model",
+           gm.get("status") == "unhealthy" and
+           gm.get("reason") == "model_missing" and
+           gm.get("usable") is False and gm.get("listed") is False and
+           gm.get("last_outcome") == "model_missing" and
+           gm.get("last_error") == "http:404_model_not_found", gm)
+    st, ct, pv = get_json(port, "/health/integration/providers/openai"
+                          "?samples=3")
+    result("provider view: the same models and tokens, and its samples "
+           "name the model they checked",
+           st == 200 and pv["models"] == oa["models"] and
+           pv["tokens"] == oa["tokens"] and
+           [(x["model"], x["generation"], x["tokens_in"],
+             x["tokens_out"]) for x in pv["samples"][-2:]] ==
+           [("gpt-4o", True, 12, 8)] * 2 and
+           pv["samples"][0]["model"] is None and
+           pv["samples"][0]["catalogue"] is False,
+           (pv.get("models"), pv.get("samples")))
+
+    st, ct, hdrs, data = get(port, "/metrics")
+    text = data.decode()
+    smp = {(n, tuple(sorted(lb.items()))): v
+           for n, lb, v in prom_samples(text)}
+
+    def mval(name, **lb):
+        return smp.get((name, tuple(sorted(lb.items()))))
+    want = {
+        ("vigil_model_status", (("model", "gpt-4o"), ("provider", "openai"),
+                                ("status", "healthy"))): "1",
+        ("vigil_model_status", (("model", "o3-mini"), ("provider", "openai"),
+                                ("status", "unknown"))): "1",
+        ("vigil_model_status", (("model", "gemini-2.5-flash"),
+                                ("provider", "google"),
+                                ("status", "unhealthy"))): "1",
+    }
+    result("metrics: the model families with provider and model",
+           all(smp.get(k) == v for k, v in want.items()) and
+           mval("vigil_model_usable", provider="openai",
+                model="gpt-4o") == "1" and
+           mval("vigil_model_usable", provider="google",
+                model="gemini-2.5-flash") == "0" and
+           mval("vigil_model_listed", provider="google",
+                model="gemini-2.5-flash") == "0" and
+           mval("vigil_model_listed", provider="openai",
+                model="o3-mini") is None and
+           mval("vigil_model_ttft_seconds", provider="openai",
+                model="gpt-4o", window="5m", quantile="0.95") == "0.63" and
+           mval("vigil_model_error_ratio", provider="openai",
+                model="gpt-4o", window="1m") == "0.1" and
+           mval("vigil_model_tokens_per_second", provider="openai",
+                model="gpt-4o", window="15m") == "55.5" and
+           mval("vigil_model_window_samples", provider="openai",
+                model="gpt-4o", window="5m") == "10" and
+           mval("vigil_model_checks_total", provider="openai",
+                model="gpt-4o") == "2" and
+           mval("vigil_probe_tokens_total", provider="openai",
+                model="gpt-4o") == "40" and
+           mval("vigil_probe_tokens_today", provider="openai") == "40" and
+           mval("vigil_probe_token_budget", provider="openai") == "50" and
+           mval("vigil_probe_token_budget", provider="qwen") is None and
+           mval("vigil_probe_tokens_today", provider="qwen") == "0",
+           [l for l in text.splitlines() if 'provider="openai",model=' in l
+            or "probe_token" in l][:40])
+    promtool = shutil.which("promtool")
+    if promtool:
+        p = subprocess.run([promtool, "check", "metrics"], input=data,
+                           capture_output=True)
+        result("promtool check metrics, with models", p.returncode == 0,
+               p.stdout.decode() + p.stderr.decode())
+
+    # A model turns degraded: one model event, and not the others'.
+    seg.cmd("model openai gpt-4o degraded slow 1 1")
+    d, seen = next_event(sse, seen, ("model",))
+    d = d or {}
+    stt = d.get("state") or {}
+    result("event model: status and reason moved, from and to, the "
+           "model's state as /health/integration lists it",
+           d.get("type") == "model" and d.get("provider") == "openai" and
+           d.get("model") == "gpt-4o" and
+           d.get("changed") == ["status", "reason"] and
+           d.get("from") == "healthy" and d.get("to") == "degraded" and
+           d.get("status") == "degraded" and d.get("reason") == "slow" and
+           d.get("usable") is True and stt.get("name") == "gpt-4o" and
+           stt.get("status") == "degraded" and
+           stt.get("windows") == g4.get("windows") and
+           d.get("overall") and isinstance(d.get("id"), int), d)
+    wd = {}
+    try:
+        while w is not None and wd.get("type") != "model":
+            wd = w.recv_text(3)
+    except (socket.timeout, EOFError, ValueError) as e:
+        wd = {"error": str(e)}
+    result("ws: the same model event", w is None or
+           (wd.get("model") == "gpt-4o" and wd.get("id") == d.get("id")),
+           wd)
+    seg.cmd("model openai gpt-4o degraded slow 0 1")
+    d, seen = next_event(sse, seen, ("model",))
+    result("event model: usable alone", (d or {}).get("changed") ==
+           ["usable"] and d.get("usable") is False and "from" not in d, d)
+    seg.cmd("mwin openai gpt-4o 900 0.5 10 20")
+    seg.cmd("models openai 50 gpt-4o,o3-mini,o4-mini")
+    d, seen = next_event(sse, seen, ("model",), 1.5)
+    result("event model: none for new windows or a longer list", d is None,
+           d)
+    seg.cmd("status openai degraded")
+    d, seen = next_event(sse, seen, ("status",))
+    result("a provider's event carries its models in its state",
+           [m["name"] for m in ((d or {}).get("state") or {}).get(
+               "models", [])] == ["gpt-4o", "o3-mini", "o4-mini"], d)
+    seg.cmd("status openai healthy")
+    seg.cmd("model openai gpt-4o healthy none 1 1")
+    seg.cmd("mwin openai gpt-4o 420 0.1 10 55.5")
+    d, seen = next_event(sse, seen, ("model",))
+    sse.close()
+    if w is not None:
+        w.close()
+
+
 def test_child(shm):
     """vigild's way: fds 3, 4, 5 and the configure handshake."""
     segfd = os.open("/dev/shm" + shm, os.O_RDONLY)
@@ -618,11 +806,17 @@ def test_hostile(shm):
         seg = Segfill(shm)
         srv = ApiServer(shm)
         port = srv.port
+        r0 = seg.cmd("models google 50 gemini-2.5-flash,other")
         sse = SSE(port)
         sse.events(0, 0.5)
         r1 = seg.cmd("hostile google keep")
         r2 = seg.cmd("hostile openai rename")
-        result("segfill hostile", r1 == "ok" and r2 == "ok", (r1, r2))
+        # The renamed model is a new baseline for the poll (150 ms); then
+        # its change is an event that names it.
+        time.sleep(0.5)
+        r3 = seg.cmd("model google #0 unhealthy errors 0 1")
+        result("segfill hostile", r0 == r1 == r2 == r3 == "ok",
+               (r0, r1, r2, r3))
 
         def integration():
             st, ct, hdrs, data = get(port, "/health/integration")
@@ -632,11 +826,14 @@ def test_hostile(shm):
             provs = {p["name"]: p for p in json.loads(text)["providers"]}
             g = provs.get("google", {})
             h = provs.get(HOSTILE_NAME, {})
+            gm = g.get("models") or [{}]
             return (h.get("host") == HOSTILE_HOST and
                     g.get("host") == HOSTILE_HOST and
                     g["last_error"]["code"] == HOSTILE_ERROR and
-                    h["last_error"]["code"] == HOSTILE_ERROR), \
-                sorted(provs)
+                    h["last_error"]["code"] == HOSTILE_ERROR and
+                    gm[0].get("name") == HOSTILE_NAME and
+                    gm[0].get("last_error") == HOSTILE_ERROR), \
+                (sorted(provs), gm)
         hostile_check("hostile: /health/integration valid UTF-8 JSON, "
                       "strings cleaned", integration)
 
@@ -658,9 +855,12 @@ def test_hostile(shm):
                    not PROM_LINE.fullmatch(l)]
             info = [lb for n, lb, v in prom_samples(text)
                     if n == "vigil_provider_info"]
+            usable = [lb for n, lb, v in prom_samples(text)
+                      if n == "vigil_model_usable"]
             return (not bad and
-                    {"provider": HOSTILE_NAME, "kind": "openai"} in info), \
-                (bad[:3], info)
+                    {"provider": HOSTILE_NAME, "kind": "openai"} in info and
+                    {"provider": "google", "model": HOSTILE_NAME} in
+                    usable), (bad[:3], info, usable)
         hostile_check("hostile: /metrics label values escaped", metrics)
 
         def dot():
@@ -708,7 +908,10 @@ def test_hostile(shm):
             evs = sse.events(1000, 3)
             provs = [json.loads(e["data"]).get("provider") for e in evs
                      if e.get("event") == "alert"]
-            return HOSTILE_NAME in provs and "google" in provs, provs
+            models = [json.loads(e["data"]).get("model") for e in evs
+                      if e.get("event") == "model"]
+            return (HOSTILE_NAME in provs and "google" in provs and
+                    models == [HOSTILE_NAME]), (provs, models)
         hostile_check("hostile: event stream", events)
     finally:
         if sse is not None:
@@ -988,6 +1191,8 @@ def run(seg, srv, port, shm):
     expect_400(port, aurl + "?level=fatal", "level")
     expect_400(port, aurl + "?since=soon", "since")
     expect_400(port, aurl + "?limit=0", "limit")
+
+    test_models(seg, port)
 
     # metrics
     st, ct, hdrs, data = get(port, "/metrics")

@@ -53,7 +53,8 @@
  *					 aggregator's)
  *	model NAME MODEL STATUS REASON USABLE LISTED
  *					(the aggregator's judgement of a
- *					 model: status, reason or none,
+ *					 model (MODEL: a name, or #K for
+ *					 slot K): status, reason or none,
  *					 usable 0|1, listed 1 yes, 0 no,
  *					 2 unknown)
  *	mwin NAME MODEL TTFT_MS ERR SAMPLES TOKENS_S
@@ -473,8 +474,10 @@ mfill(int i, uint64_t now)
  * short) and one valid "\u00e9" that must survive.  The host, the last
  * error and a new sample's error always; the name too with rename (then
  * the provider is no longer addressable by its old name).  An alert
- * carries the provider's (new) name.  tests/e2e/test_api.py expects
- * exactly these bytes.
+ * carries the provider's (new) name.  When p has models, its first
+ * takes the name's bytes as its name and the error's as its last error
+ * (then it is addressable as #0 only).
+ * tests/e2e/test_api.py expects exactly these bytes.
  */
 static void
 hostile(int p, int rename)
@@ -505,6 +508,14 @@ hostile(int p, int rename)
 	memcpy(stats[p].last_error, error, sizeof(error));
 	push_alert(p, VIGIL_AK_DOWN, VIGIL_AL_CRITICAL, s.wall_ns);
 	stats[p].alerts_total++;
+	if (mcount[p] > 0) {
+		struct vigil_model_stats *ms = &mstats[(size_t)p * mcap];
+
+		memcpy(mnames[(size_t)p * mcap], name, sizeof(name));
+		memcpy(ms->last_error, error, sizeof(error));
+		models_publish(p);
+		model_publish(p, 0);
+	}
 }
 
 /*
@@ -611,12 +622,16 @@ hist(int p, char **argv)
 	return 0;
 }
 
-/* Provider p's model called name: its slot, or -1. */
+/* Provider p's model called name, or "#K" for slot K: its slot, or -1. */
 static int
 find_model(int p, const char *name)
 {
 	uint32_t k;
 
+	if (name[0] == '#') {
+		k = (uint32_t)strtoul(name + 1, NULL, 10);
+		return k < mcount[p] ? (int)k : -1;
+	}
 	for (k = 0; k < mcount[p]; k++)
 		if (strcmp(mnames[(size_t)p * mcap + k], name) == 0)
 			return (int)k;
