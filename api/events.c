@@ -473,9 +473,11 @@ model_event(const struct vigil_provider *p, const struct api_model *am,
 
 /*
  * p's models against the previous poll: a "model" event for each whose
- * status, reason or usable moved.  A slot whose model is new (first
- * poll, a reload that renamed or added it) only records its baseline:
- * the provider's next event carries the new list in its state.
+ * status, reason or usable moved, and a "models" event when the list
+ * itself changed (a reload named, renamed or dropped a model): changed
+ * ["models"], and the list now in its state's models.  A
+ * model new in its slot only records its baseline, and so does every
+ * model of a provider seen for the first time (fresh).
  */
 static void
 diff_models(const struct vigil_provider *p, const struct api_pmodels *pm,
@@ -483,7 +485,9 @@ diff_models(const struct vigil_provider *p, const struct api_pmodels *pm,
 {
 	struct mprev_state *base = &ev.mprev[(size_t)p->idx *
 	    ev.ctx->vc.lay.model_cap];
+	cJSON *changed;
 	uint32_t k;
+	int listed = 0;
 
 	for (k = 0; k < pm->n; k++) {
 		const struct api_model *am = &pm->m[k];
@@ -492,10 +496,10 @@ diff_models(const struct vigil_provider *p, const struct api_pmodels *pm,
 		uint8_t st = (uint8_t)api_model_status(&am->s);
 		uint8_t rs = st != VIGIL_ST_UNKNOWN ? am->s.reason : 0;
 		uint8_t us = (uint8_t)api_model_usable(&am->s);
-		cJSON *changed;
 
-		if (!fresh && mp->valid && mp->name_hash == h &&
-		    (mp->status != st || mp->reason != rs ||
+		if (!mp->valid || mp->name_hash != h)
+			listed = 1;
+		else if (!fresh && (mp->status != st || mp->reason != rs ||
 		    mp->usable != us) &&
 		    (changed = cJSON_CreateArray()) != NULL) {
 			if (mp->status != st)
@@ -515,8 +519,14 @@ diff_models(const struct vigil_provider *p, const struct api_pmodels *pm,
 		mp->usable = us;
 		mp->valid = 1;
 	}
-	for (; k < ev.ctx->vc.lay.model_cap; k++)
+	for (; k < ev.ctx->vc.lay.model_cap; k++) {
+		listed |= base[k].valid;
 		base[k].valid = 0;
+	}
+	if (fresh || !listed || (changed = cJSON_CreateArray()) == NULL)
+		return;
+	cJSON_AddItemToArray(changed, cJSON_CreateString("models"));
+	change_event(p, pm, "models", NULL, NULL, changed);
 }
 
 /*

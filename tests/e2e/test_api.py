@@ -532,7 +532,7 @@ def test_models(seg, port):
     in /health/integration and the provider view (with each sample's
     model), the per-model families of /metrics, and the model event
     (SSE and WebSocket) when a model's status, reason or usable moves,
-    none for a list that changed."""
+    the models event when the list changed."""
     st, ct, doc = get_json(port, "/health/integration")
     result("models: none yet, every provider has models [] and a null "
            "budget",
@@ -552,15 +552,25 @@ def test_models(seg, port):
             "model google gemini-2.5-flash unhealthy model_missing 0 0",
             "mcheck google gemini-2.5-flash model_missing 5 0 "
             "http:404_model_not_found"]
-    rs = [seg.cmd(c) for c in cmds]
+    # In one write: segfill runs them in one go, between two polls of
+    # vigil-api, which sees the models judged as they appear.
+    seg.proc.stdin.write("".join(c + "\n" for c in cmds))
+    seg.proc.stdin.flush()
+    rs = [seg.proc.stdout.readline().strip() for c in cmds]
     result("segfill: model commands", rs == ["ok"] * len(cmds), rs)
     result("segfill: model commands refuse an unknown model or status",
            seg.cmd("model openai nosuch healthy none 1 1") != "ok" and
            seg.cmd("model openai gpt-4o fine none 1 1") != "ok" and
            seg.cmd("mcheck openai gpt-4o bogus 1 1") != "ok")
-    d, seen = next_event(sse, seen, ("model",), 2)
-    result("event model: none for models named or judged before the "
-           "poll saw them (a new list is a baseline)", d is None, d)
+    time.sleep(1)
+    evs = sse.events(seen + 1, 1)
+    got = [(e.get("event"), json.loads(e["data"]).get("provider"))
+           for e in evs[seen:] if e.get("event") in ("model", "models")]
+    seen = len(evs)
+    result("events: a models event for each new list, no model event for "
+           "models new in their slot (a baseline)",
+           sorted(set(got)) == [("models", "google"), ("models", "openai")]
+           and all(k == "models" for k, _ in got), got)
 
     st, ct, doc = get_json(port, "/health/integration")
     oa = [p for p in doc["providers"] if p["name"] == "openai"][0]
@@ -691,10 +701,21 @@ def test_models(seg, port):
     result("event model: usable alone", (d or {}).get("changed") ==
            ["usable"] and d.get("usable") is False and "from" not in d, d)
     seg.cmd("mwin openai gpt-4o 900 0.5 10 20")
+    d, seen = next_event(sse, seen, ("model", "models"), 1.5)
+    result("event model: none for new windows alone", d is None, d)
     seg.cmd("models openai 50 gpt-4o,o3-mini,o4-mini")
-    d, seen = next_event(sse, seen, ("model",), 1.5)
-    result("event model: none for new windows or a longer list", d is None,
-           d)
+    d, seen = next_event(sse, seen, ("model", "models"))
+    d = d or {}
+    result("event models: a longer list, the provider's state with it, no "
+           "model event for the new model",
+           d.get("type") == "models" and d.get("provider") == "openai" and
+           d.get("changed") == ["models"] and
+           [m["name"] for m in (d.get("state") or {}).get("models", [])] ==
+           ["gpt-4o", "o3-mini", "o4-mini"] and
+           (d.get("state") or {}).get("models", [{}])[-1].get("status") ==
+           "unknown", d)
+    d, seen = next_event(sse, seen, ("model", "models"), 1)
+    result("event models: once", d is None, d)
     seg.cmd("status openai degraded")
     d, seen = next_event(sse, seen, ("status",))
     result("a provider's event carries its models in its state",
