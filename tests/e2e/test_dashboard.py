@@ -5,8 +5,10 @@ protocol (the stdlib WebSocket client in harness.py).
 Starts segfill, vigil-api and `chromium --headless=new` on free ports,
 loads the dashboard, and asserts that a provider tile shows the status in
 the segment and what a router acts on (usable, reason, a countdown to
-usable_at, needs_human, rate-limit headroom), and that it follows status,
-circuit and those changes and a new alert without a reload: the page's window object survives, its 10 s
+usable_at, needs_human, rate-limit headroom) and a row per model (status,
+TTFT p95, error rate, usable), and that it follows status, circuit,
+those changes, a model's and a new list of models, and a new alert
+without a reload: the page's window object survives, its 10 s
 refresh timer is switched off before it loads, and no /health/integration
 fetch happens between the change and the tile update, so only the
 EventSource can have changed the tile.
@@ -14,7 +16,8 @@ EventSource can have changed the tile.
     test_dashboard.py [--screenshot FILE]
 
 --screenshot also writes a 1280x900 PNG of the page with realistic data
-(segfill --recent: sparklines over the last 15 minutes) to FILE.  Without
+(segfill --recent --models 3: sparklines over the last 15 minutes, three
+models a provider) to FILE.  Without
 chromium the test fails (make deps-test installs it).  Every process started
 here is stopped by pid in a finally block.
 """
@@ -151,6 +154,63 @@ HEADROOM = "(function(){var t=document.getElementById('tile-%s');" \
 HUMAN = "(function(){var t=document.getElementById('tile-%s');" \
         "if(!t)return null;var m=t.querySelector('.human');" \
         "return t.dataset.needsHuman+'/'+(m?m.textContent:'');})()"
+
+
+# A tile's model rows: ["name|status|TTFT p95|errors|usable"].
+MODELS = "(function(){var t=document.getElementById('tile-%s');" \
+         "if(!t)return null;var r=[];" \
+         "t.querySelectorAll('table.models tr[data-model]')" \
+         ".forEach(function(x){r.push([x.dataset.model," \
+         "x.querySelector('.mstatus').textContent," \
+         "x.querySelector('.mttft').textContent," \
+         "x.querySelector('.merr').textContent,x.dataset.usable]" \
+         ".join('|'));});return r;})()"
+# Before the page loads: openai's models as vigild and the aggregator
+# would leave them (segfill's commands).
+MODEL_SETUP = ["models openai 50 gpt-4o,o3-mini",
+               "model openai gpt-4o healthy none 1 1",
+               "mwin openai gpt-4o 420 0.1 10 55.5",
+               "mcheck openai gpt-4o ok 12 8",
+               "mcheck openai gpt-4o ok 12 8"]
+
+
+def models_live(b, seg):
+    """A row per model from the segment, then a model's status and
+    usable, and a longer list, from the event stream alone."""
+    got = b.js(MODELS % "openai")
+    harness.result("tile openai: a row per model, name, status, TTFT p95 "
+                   "and error rate (5m), usable",
+                   got == ["gpt-4o|healthy|630 ms|10.0%|1",
+                           "o3-mini|unknown|-|-|0"], got)
+    f = b.js(FIELDS % "openai")
+    harness.result("tile openai: tokens of the day against the budget",
+                   f and f.get("tokens today") == "40 / 50", f)
+    harness.result("tile google: no models, no rows, no tokens",
+                   b.js(MODELS % "google") == [] and
+                   "tokens today" not in (b.js(FIELDS % "google") or {}),
+                   b.js(FIELDS % "google"))
+    nfetch = b.js(FETCHES)
+    seg.cmd("model openai gpt-4o degraded slow 1 1")
+    want = ["gpt-4o|degraded|630 ms|10.0%|1", "o3-mini|unknown|-|-|0"]
+    got = b.wait_js(MODELS % "openai", want, timeout=10)
+    harness.result("tile openai: gpt-4o degraded, live",
+                   got == want and quiet(b, nfetch), got)
+    seg.cmd("model openai gpt-4o unhealthy model_missing 0 0")
+    want = ["gpt-4o|unhealthy|630 ms|10.0%|0", "o3-mini|unknown|-|-|0"]
+    got = b.wait_js(MODELS % "openai", want, timeout=10)
+    struck = b.js("document.querySelector('#tile-openai tr[data-model="
+                  "\"gpt-4o\"]').className")
+    harness.result("tile openai: gpt-4o missing, not usable, struck "
+                   "through, live", got == want and struck == "nouse" and
+                   quiet(b, nfetch), (got, struck))
+    seg.cmd("models openai 50 gpt-4o,o3-mini,o4-mini")
+    got = b.wait_js("%s.length" % (MODELS % "openai"), 3, timeout=10)
+    harness.result("tile openai: a third model from a new list, live",
+                   got == 3 and b.js(MODELS % "openai")[2] ==
+                   "o4-mini|unknown|-|-|0" and quiet(b, nfetch),
+                   b.js(MODELS % "openai"))
+    seg.cmd("model openai gpt-4o healthy none 1 1")
+    b.wait_js(MODELS % "openai" + "[0]", "gpt-4o|healthy|630 ms|10.0%|1")
 
 
 def quiet(b, nfetch):
@@ -343,6 +403,8 @@ def main():
     seg = srv = b = None
     try:
         seg = harness.Segfill(shm)
+        for c in MODEL_SETUP:
+            seg.cmd(c)
         srv = harness.ApiServer(shm)
         b = Browser(exe)
         base = "http://127.0.0.1:%d/" % srv.port
@@ -377,6 +439,7 @@ def main():
         harness.result("tile openai back to healthy without a reload", ok, got)
         seg.cmd("circuit openai closed")
         router_live(b, seg)
+        models_live(b, seg)
         nalerts = b.js("document.querySelectorAll('#alertlist li').length")
         seg.cmd("alert deepseek latency critical")
         got = b.wait_js("(function(){var l=document.querySelector("
@@ -395,8 +458,10 @@ def main():
             srv = None
             seg.stop()
             seg = None
-            # --recent: sparklines have the last 15 minutes.
-            seg = harness.Segfill(shm + "-shot", ["--recent"])
+            # --recent: sparklines have the last 15 minutes; three
+            # models a provider, one slow, one missing (segfill's mfill).
+            seg = harness.Segfill(shm + "-shot", ["--recent", "--models",
+                                                  "3"])
             srv = harness.ApiServer(shm + "-shot")
             screenshot(b, "http://127.0.0.1:%d/" % srv.port, seg, shot)
             harness.result("screenshot written to %s" % shot,
