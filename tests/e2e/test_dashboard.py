@@ -320,7 +320,10 @@ def live_chain(b, tmp):
         harness.result("live: good and flip settle healthy",
                        harness.wait_for(settled, 20, 0.2))
         b.call("Page.navigate", url="http://127.0.0.1:%d/" % v.port)
-        b.wait_js("document.getElementById('live').textContent", "live")
+        # Page.navigate returns before the new document has its header:
+        # until then there is no #live to read.
+        b.wait_js("(function(){var e=document.getElementById('live');"
+                  "return e?e.textContent:null;})()", "live")
         got = b.wait_js("(function(){var f=%s;return f&&f.status+'/'+"
                         "f.overall;})()" % (FIELDS % "flip"),
                         "healthy/healthy")
