@@ -126,6 +126,12 @@ static void	cell_note(struct table *, size_t, const msgpack_object *,
 		    const struct tcol *);
 static void	cell_usable(struct table *, size_t, const msgpack_object *,
 		    const struct tcol *);
+static void	tokens_detail(const msgpack_object *);
+static void	models_detail(struct ctx *, const msgpack_object *);
+static void	cell_listed(struct table *, size_t, const msgpack_object *,
+		    const struct tcol *);
+static void	cell_mlast(struct table *, size_t, const msgpack_object *,
+		    const struct tcol *);
 static void	router_detail(struct ctx *, const msgpack_object *,
 		    uint64_t);
 static void	cell_alert(struct table *, size_t, const msgpack_object *,
@@ -955,6 +961,94 @@ router_detail(struct ctx *x, const msgpack_object *p, uint64_t now)
 	}
 }
 
+/* "tokens: 40 of 20000 today": the billed generation checks' tokens of
+ * the UTC day against gen_budget; nothing from a vigild that does not
+ * say. */
+static void
+tokens_detail(const msgpack_object *p)
+{
+	const msgpack_object *tk = mp_get(p, "tokens");
+
+	if (tk == NULL || tk->type != MSGPACK_OBJECT_MAP)
+		return;
+	if (mp_uint_of(tk, "budget") != 0)
+		printf("      tokens: %" PRIu64 " of %" PRIu64 " today\n",
+		    mp_uint_of(tk, "used_today"), mp_uint_of(tk, "budget"));
+	else
+		printf("      tokens: %" PRIu64 " today, no budget\n",
+		    mp_uint_of(tk, "used_today"));
+}
+
+/* LISTED: yes, no, or "-" while no list check said. */
+static void
+cell_listed(struct table *t, size_t col, const msgpack_object *m,
+    const struct tcol *c)
+{
+	const msgpack_object *v = mp_get(m, "listed");
+
+	(void)c;
+	if (v == NULL || v->type != MSGPACK_OBJECT_BOOLEAN)
+		table_set(t, col, "-");
+	else if (v->via.boolean)
+		table_set(t, col, "yes");
+	else {
+		table_set(t, col, "no");
+		table_color(t, col, "31");
+	}
+}
+
+/* LAST CHECK of a model: "ok 3s ago", or the error's code; "never". */
+static void
+cell_mlast(struct table *t, size_t col, const msgpack_object *m,
+    const struct tcol *c)
+{
+	char b[64], e[64], age[32];
+
+	(void)c;
+	if (mp_uint_of(m, "last_check_at_ns") == 0) {
+		table_set(t, col, "never");
+		return;
+	}
+	fmt_age(age, sizeof(age), fmt_now_ns(), mp_uint_of(m,
+	    "last_check_at_ns"));
+	mp_str_of(m, "last_outcome", b, sizeof(b));
+	mp_str_of(m, "last_error", e, sizeof(e));
+	if (strcmp(b, "ok") != 0 && e[0] != '\0' && strcmp(e, "-") != 0)
+		table_set(t, col, "%s %s %s", b, e, age);
+	else
+		table_set(t, col, "%s %s", b, age);
+	table_color(t, col, fmt_word_color(b));
+}
+
+/*
+ * The provider's models, one row each: status, usable, reason, TTFT p95
+ * and error rate of the 5-minute window, whether the models list has it,
+ * the newest generation check.  Nothing when it has none.
+ */
+static void
+models_detail(struct ctx *x, const msgpack_object *p)
+{
+	static const struct tcol mcols[] = {
+		{ "MODEL", TBL_LEFT, cell_str, "name", NULL, NULL, NULL },
+		{ "STATUS", TBL_LEFT, cell_word, "status", NULL, NULL, NULL },
+		{ "USABLE", TBL_LEFT, cell_usable, NULL, NULL, NULL, NULL },
+		{ "REASON", TBL_LEFT, cell_word, "reason", NULL, NULL, NULL },
+		{ "TTFT p95 5m", TBL_RIGHT, cell_fmt, "ttft_p95_ms", "5m",
+		    fmt_ms, NULL },
+		{ "ERR 5m", TBL_RIGHT, cell_fmt, "error_rate", "5m",
+		    fmt_rate, NULL },
+		{ "LISTED", TBL_LEFT, cell_listed, NULL, NULL, NULL, NULL },
+		{ "LAST CHECK", TBL_LEFT, cell_mlast, NULL, NULL, NULL, NULL },
+	};
+	const msgpack_object *ms = mp_get(p, "models");
+
+	if (ms == NULL || ms->type != MSGPACK_OBJECT_ARRAY ||
+	    ms->via.array.size == 0)
+		return;
+	putchar('\n');
+	(void)show_list(x, ms, mcols, NCOLS(mcols), "");
+}
+
 /* One provider, systemctl status style. */
 static void
 status_detail(struct ctx *x, const msgpack_object *p, uint64_t now)
@@ -1014,6 +1108,7 @@ status_detail(struct ctx *x, const msgpack_object *p, uint64_t now)
 		fmt_age(age, sizeof(age), now, until);
 		printf("    silenced: until %s (%s)\n", when, age);
 	}
+	tokens_detail(p);
 	putchar('\n');
 	if ((t = table_of(wcols, NCOLS(wcols))) == NULL)
 		return;
@@ -1024,6 +1119,7 @@ status_detail(struct ctx *x, const msgpack_object *p, uint64_t now)
 	}
 	table_print(t, stdout, x->x_color);
 	table_free(t);
+	models_detail(x, p);
 }
 
 /* The whole table, or (sa_name) one provider in detail. */
@@ -1063,9 +1159,15 @@ cmd_status(struct ctx *x, const struct cmd *c, int argc, char **argv)
 	const struct show_arg sa = { .sa_name = argc == 2 ? argv[1] : NULL,
 	    .sa_own_json = 1 };
 
+	struct args a = { 0 };
+	int rc;
+
 	if (argc > 2)
 		return usage_cmd(c, "status takes at most one provider");
-	return run_show(x, "status", NULL, show_status, &sa);
+	/* One provider: vigild sends it alone, its models in full. */
+	if (argc == 2 && (rc = provider_arg(c, argv[1], &a)) != CTL_EXIT_OK)
+		return rc;
+	return run_show(x, "status", argc == 2 ? &a : NULL, show_status, &sa);
 }
 
 static int
@@ -1430,6 +1532,7 @@ show_history(struct ctx *x, const msgpack_object *res,
 		{ "TIME", TBL_LEFT, cell_fmt, "at_ns", NULL,
 		    NULL, fmt_time },
 		{ "STATUS", TBL_LEFT, cell_word, "status", NULL, NULL, NULL },
+		{ "REASON", TBL_LEFT, cell_word, "reason", NULL, NULL, NULL },
 		{ "CIRCUIT", TBL_LEFT, cell_word, "circuit", NULL, NULL, NULL },
 		{ "OUTCOME", TBL_LEFT, cell_word, "outcome", NULL, NULL, NULL },
 		{ "HTTP", TBL_RIGHT, cell_uint_or_dash, "http_status", NULL,

@@ -22,7 +22,8 @@
  *
  *   hello, version  R {} -> {"protocol": 1, "version": str, "pid": uint}
  *   ping            R {} -> {}
- *   status          R {} -> {"status": str, "generated_at_ns": uint,
+ *   status          R {"provider"?: name} -> {"status": str,
+ *                       "generated_at_ns": uint,
  *                       "providers": [{"name", "kind", "status",
  *                       "circuit", "trend", "stale": bool, "paused": bool,
  *                       "usable": bool, "reason": nil | str,
@@ -35,10 +36,22 @@
  *                       "http_status", "latency_ms"}, "last_error": str,
  *                       "windows": {"1m"|"5m"|"15m": {"samples",
  *                       "error_rate", "uptime", "p50_ms", "p95_ms",
- *                       "p99_ms"}}}]}
+ *                       "p99_ms"}}, "tokens": {"used_today", "budget"
+ *                       (0: none)}, "models": [{"name", "status",
+ *                       "reason": nil | str, "usable": bool}]}]}
  *                       status, stale: vigil.h's read model
  *                       (vigil_overall_status, vigil_effective_status,
- *                       vigil_provider_stale), as /health/integration
+ *                       vigil_provider_stale), as /health/integration.
+ *                       With "provider" (not "all") only that provider
+ *                       (not_found if none), and each of its models also
+ *                       "listed": nil | bool, "last_outcome": nil | str,
+ *                       "last_error", "last_check_at_ns",
+ *                       "checks_total", "tokens_in_total",
+ *                       "tokens_out_total", "windows": {"1m"|"5m"|"15m":
+ *                       {"samples", "error_rate", "ttft_p50_ms",
+ *                       "ttft_p95_ms", "ttft_p99_ms", "tokens_per_s"}}:
+ *                       every model in full would take a 1,000-provider
+ *                       reply past the frame's 1 MiB
  *   providers       R {} -> [{"name", "kind", "host", "slot",
  *                       "interval_ms", "timeout_ms", "paused": bool,
  *                       "state": str, "pid", "restarts", "writer_epoch",
@@ -54,7 +67,8 @@
  *                       {"provider", "step", "points": [{"at_ns",
  *                       "outcome", "http_status", "latency_ms", "p50_ms",
  *                       "p95_ms", "p99_ms", "error_rate", "uptime",
- *                       "samples_1m", "status", "circuit"}]}
+ *                       "samples_1m", "status", "circuit", "reason":
+ *                       nil | str}]}
  *                       (a step keeps the newest record of each bucket)
  *   probe_now       M {"provider": name|"all"} -> one: the sample
  *                       {"outcome", "http_status", "latency_ms", "error",
@@ -199,8 +213,13 @@ static void	ctl_forward(struct ctl_conn *, uint64_t, const char *,
 static void	ctl_sub_done(void *, int, const msgpack_object *,
 		    const char *, const char *);
 static void	ctl_wait_finish(struct ctl_wait *);
+static void	pack_model(msgpack_packer *, const char *,
+		    const struct vigil_model_stats *, int);
+static void	pack_models(msgpack_packer *, const struct vigil_provider *,
+		    int);
+static void	pack_reason(msgpack_packer *, const char *, unsigned);
 static void	pack_provider_status(msgpack_packer *,
-		    const struct vigil_provider *, uint64_t);
+		    const struct vigil_provider *, uint64_t, int);
 static void	ctl_pack_result(msgpack_packer *, const msgpack_object *);
 static void	pause_resume(struct ctl_conn *, uint64_t,
 		    const msgpack_object *, int);
@@ -1088,16 +1107,117 @@ op_ping(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
 	ctl_ok_empty(c, id);
 }
 
+/* key, then a reason's name, or nil for none. */
+static void
+pack_reason(msgpack_packer *pk, const char *key, unsigned reason)
+{
+	const char *s = vigil_reason_name(reason);
+
+	mp_str(pk, key);
+	if (s == NULL)
+		msgpack_pack_nil(pk);
+	else
+		mp_str(pk, s);
+}
+
 /*
- * One provider of the status reply.  Its status, staleness and usable are
- * vigil.h's read model (vigil_effective_status, vigil_provider_stale,
- * vigil_provider_usable) at now, the same functions vigil-api uses:
- * vigilctl prints these, so that it and /health/integration cannot
- * disagree.  Rate-limit resources never reported are left out.
+ * One model of the status reply: name, status, reason, usable; full adds
+ * its list check, newest generation check, totals and windows.  The
+ * rules are those of vigil-api's models[] (api/util.c, docs/http-api.md)
+ * so that vigilctl and /health/integration agree: a status the
+ * aggregator never wrote (or out of range) is unknown, with no reason
+ * and not usable; listed is nil until a list check said, or in a block
+ * never written; last_outcome is nil before the first check.
+ */
+static void
+pack_model(msgpack_packer *pk, const char *name,
+    const struct vigil_model_stats *s, int full)
+{
+	static const char *const wn[VIGIL_NWINDOWS] = { "1m", "5m", "15m" };
+	unsigned st = s->updated_wall_ns == 0 || s->status >= VIGIL_ST_COUNT ?
+	    VIGIL_ST_UNKNOWN : s->status;
+	int checked = s->checks_total > 0 && s->last_wall_ns != 0, w;
+
+	msgpack_pack_map(pk, full ? 12 : 4);
+	mp_kv_str(pk, "name", name);
+	mp_kv_str(pk, "status", vigil_status_name(st));
+	pack_reason(pk, "reason", st != VIGIL_ST_UNKNOWN ? s->reason :
+	    VIGIL_RS_NONE);
+	mp_kv_bool(pk, "usable", s->usable != 0 && st != VIGIL_ST_UNKNOWN);
+	if (!full)
+		return;
+	mp_str(pk, "listed");
+	if (s->updated_wall_ns == 0 || s->listed > 1)
+		msgpack_pack_nil(pk);
+	else if (s->listed)
+		msgpack_pack_true(pk);
+	else
+		msgpack_pack_false(pk);
+	mp_str(pk, "last_outcome");
+	if (checked)
+		mp_str(pk, vigil_outcome_name(s->last_outcome));
+	else
+		msgpack_pack_nil(pk);
+	mp_kv_str(pk, "last_error", s->last_error);
+	mp_kv_uint(pk, "last_check_at_ns", checked ? s->last_wall_ns : 0);
+	mp_kv_uint(pk, "checks_total", s->checks_total);
+	mp_kv_uint(pk, "tokens_in_total", s->tokens_in_total);
+	mp_kv_uint(pk, "tokens_out_total", s->tokens_out_total);
+	mp_str(pk, "windows");
+	msgpack_pack_map(pk, VIGIL_NWINDOWS);
+	for (w = 0; w < VIGIL_NWINDOWS; w++) {
+		mp_str(pk, wn[w]);
+		msgpack_pack_map(pk, 6);
+		mp_kv_uint(pk, "samples", s->win[w].samples);
+		mp_kv_double(pk, "error_rate", s->win[w].error_rate);
+		mp_kv_double(pk, "ttft_p50_ms", s->win[w].ttft_p50_ms);
+		mp_kv_double(pk, "ttft_p95_ms", s->win[w].ttft_p95_ms);
+		mp_kv_double(pk, "ttft_p99_ms", s->win[w].ttft_p99_ms);
+		mp_kv_double(pk, "tokens_per_s", s->win[w].tokens_per_s);
+	}
+}
+
+/*
+ * "tokens" (the generation checks' tokens in the current UTC day, 0
+ * when the aggregator's count is of an earlier day, and the budget) and
+ * "models" of p, from its model block (ours) and each model's stats
+ * block (the aggregator's; one it held busy reads as never written).
+ */
+static void
+pack_models(msgpack_packer *pk, const struct vigil_provider *p, int full)
+{
+	struct vigil_models vm;
+	struct vigil_model_stats ms;
+	uint64_t day = now_wall_ns() / (UINT64_C(86400) * 1000000000u);
+	uint32_t k;
+
+	if (vigil_models(&vd->cli, p->idx, &vm) != VIGIL_OK)
+		memset(&vm.head, 0, sizeof(vm.head));
+	mp_str(pk, "tokens");
+	msgpack_pack_map(pk, 2);
+	mp_kv_uint(pk, "used_today", p->stats.probe_tokens_day == day ?
+	    p->stats.probe_tokens_today : 0);
+	mp_kv_uint(pk, "budget", vm.head.token_budget);
+	mp_str(pk, "models");
+	msgpack_pack_array(pk, vm.head.count);
+	for (k = 0; k < vm.head.count; k++) {
+		if (vigil_model_stats(&vd->cli, p->idx, k, &ms) != VIGIL_OK)
+			memset(&ms, 0, sizeof(ms));
+		pack_model(pk, vm.names[k].name, &ms, full);
+	}
+}
+
+/*
+ * One provider of the status reply (full: its models in full).  Its
+ * status, staleness and usable are vigil.h's read model
+ * (vigil_effective_status, vigil_provider_stale, vigil_provider_usable)
+ * at now, the same functions vigil-api uses: vigilctl prints these, so
+ * that it and /health/integration cannot disagree.  Rate-limit
+ * resources never reported are left out.
  */
 static void
 pack_provider_status(msgpack_packer *pk, const struct vigil_provider *p,
-    uint64_t now)
+    uint64_t now, int full)
 {
 	static const char *const wn[VIGIL_NWINDOWS] = { "1m", "5m", "15m" };
 	const struct vigil_stats *st = &p->stats;
@@ -1108,7 +1228,7 @@ pack_provider_status(msgpack_packer *pk, const struct vigil_provider *p,
 
 	for (w = 0; w < VIGIL_RL_COUNT; w++)
 		nrl += st->ratelimit[w].limit != 0;
-	msgpack_pack_map(pk, 18);
+	msgpack_pack_map(pk, 20);
 	mp_kv_str(pk, "name", p->info.name);
 	mp_kv_str(pk, "kind", vigil_kind_name(p->info.kind));
 	mp_kv_str(pk, "status", vigil_status_name(vigil_effective_status(p)));
@@ -1117,11 +1237,7 @@ pack_provider_status(msgpack_packer *pk, const struct vigil_provider *p,
 	mp_kv_bool(pk, "stale", vigil_provider_stale(&vd->cli, p, now));
 	mp_kv_bool(pk, "paused", (p->info.flags & VIGIL_PF_PAUSED) != 0);
 	mp_kv_bool(pk, "usable", vigil_provider_usable(p, now_wall_ns()));
-	mp_str(pk, "reason");
-	if (reason == NULL)
-		msgpack_pack_nil(pk);
-	else
-		mp_str(pk, reason);
+	pack_reason(pk, "reason", st->reason);
 	mp_kv_uint(pk, "reason_since_ns", reason != NULL ?
 	    st->reason_since_wall_ns : 0);
 	mp_kv_bool(pk, "needs_human", st->needs_human != 0);
@@ -1163,19 +1279,31 @@ pack_provider_status(msgpack_packer *pk, const struct vigil_provider *p,
 		mp_kv_double(pk, "p95_ms", st->win[w].p95_ms);
 		mp_kv_double(pk, "p99_ms", st->win[w].p99_ms);
 	}
+	pack_models(pk, p, full);
 }
 
+/*
+ * Every provider, or with "provider" (a name; "all" is every one) only
+ * that one, its models in full.  The overall status is of every provider
+ * either way.
+ */
 static void
 op_status(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
 {
 	struct vigil_provider *snap;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
+	char name[VIGIL_NAME_MAX];
 	uint64_t now;
-	size_t n, i;
-	int rc;
+	size_t n, i, one = SIZE_MAX;
+	int rc, want;
 
-	(void)a;
+	if ((want = mp_get_str(a, "provider", name, sizeof(name))) == -2) {
+		ctl_error(c, id, "bad_argument", "\"provider\" must be a "
+		    "string of at most %zu bytes", sizeof(name) - 1);
+		return;
+	}
+	want = want == 0 && strcmp(name, "all") != 0;
 	if ((snap = calloc(vd->seg.lay.provider_cap, sizeof(*snap))) ==
 	    NULL) {
 		ctl_error(c, id, "internal", "out of memory");
@@ -1187,6 +1315,14 @@ op_status(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
 		ctl_error(c, id, "busy", "segment: %s", vigil_strerror(rc));
 		return;
 	}
+	for (i = 0; want && i < n; i++)
+		if (strcmp(snap[i].info.name, name) == 0)
+			one = i;
+	if (want && one == SIZE_MAX) {
+		free(snap);
+		ctl_error(c, id, "not_found", "no provider \"%s\"", name);
+		return;
+	}
 	now = vigil_now_mono_ns();
 	msgpack_sbuffer_init(&sb);
 	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
@@ -1196,9 +1332,14 @@ op_status(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
 	    &vd->cli, snap, n, now)));
 	mp_kv_uint(&pk, "generated_at_ns", now_wall_ns());
 	mp_str(&pk, "providers");
-	msgpack_pack_array(&pk, (uint32_t)n);
-	for (i = 0; i < n; i++)
-		pack_provider_status(&pk, &snap[i], now);
+	if (one != SIZE_MAX) {
+		msgpack_pack_array(&pk, 1);
+		pack_provider_status(&pk, &snap[one], now, 1);
+	} else {
+		msgpack_pack_array(&pk, (uint32_t)n);
+		for (i = 0; i < n; i++)
+			pack_provider_status(&pk, &snap[i], now, 0);
+	}
 	ctl_send(c, &sb);
 	msgpack_sbuffer_destroy(&sb);
 	free(snap);
@@ -1379,7 +1520,7 @@ op_history(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
 	mp_str(&pk, "points");
 	msgpack_pack_array(&pk, (uint32_t)(out - first));
 	for (i = first; i < out; i++) {
-		msgpack_pack_map(&pk, 12);
+		msgpack_pack_map(&pk, 13);
 		mp_kv_uint(&pk, "at_ns", h[i].wall_ns);
 		mp_kv_str(&pk, "outcome", vigil_outcome_name(h[i].outcome));
 		mp_kv_uint(&pk, "http_status", h[i].http_status);
@@ -1392,6 +1533,7 @@ op_history(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
 		mp_kv_uint(&pk, "samples_1m", h[i].samples_1m);
 		mp_kv_str(&pk, "status", vigil_status_name(h[i].status));
 		mp_kv_str(&pk, "circuit", vigil_circuit_name(h[i].circuit));
+		pack_reason(&pk, "reason", h[i].reason);
 	}
 	ctl_send(c, &sb);
 	msgpack_sbuffer_destroy(&sb);

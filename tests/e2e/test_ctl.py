@@ -185,11 +185,13 @@ def test_read(h):
         or vigilctl(h, "history", "a", "--since", "1h", "--step", "1m")
     ok(r.returncode == 0 and re.match(r"a, step 1m, \d+ points?\n",
                                       r.stdout) and
-       re.search(r"^TIME\s+STATUS\s+CIRCUIT\s+OUTCOME", r.stdout, re.M),
+       re.search(r"^TIME\s+STATUS\s+REASON\s+CIRCUIT\s+OUTCOME", r.stdout,
+                 re.M),
        "vigilctl history --since 1h --step 1m: a table", show(r))
     r, j = jctl(h, "history", "--limit", "3", "a")
     ok(r.returncode == 0 and j is not None and j["provider"] == "a" and
-       j["step"] == "raw" and 1 <= len(j["points"]) <= 3,
+       j["step"] == "raw" and 1 <= len(j["points"]) <= 3 and
+       all("reason" in x for x in j["points"]),
        "vigilctl --json history --limit 3 (options before the provider)",
        show(r))
     r = vigilctl(h, "history", "a", "--step", "2m")
@@ -207,6 +209,89 @@ def test_read(h):
     r = vigilctl(h, "raw", "status", "{}")
     ok(r.returncode == 0 and "providers" in json.loads(r.stdout),
        "vigilctl raw status {}", show(r))
+
+
+# ---- models (issue 17) -------------------------------------------------------
+
+MODELS_A = ["gpt-4o", "gpt-4o-mini"]
+STATUSES = {"unknown", "healthy", "degraded", "unhealthy", "misconfigured",
+            "paused", "throttled", "exhausted"}
+MODEL_FULL = {"name", "status", "reason", "usable", "listed",
+              "last_outcome", "last_error", "last_check_at_ns",
+              "checks_total", "tokens_in_total", "tokens_out_total",
+              "windows"}
+MWIN = {"samples", "error_rate", "ttft_p50_ms", "ttft_p95_ms",
+        "ttft_p99_ms", "tokens_per_s"}
+
+
+def test_models(h):
+    """a's models as vigild publishes them (models, gen_budget) and the
+    aggregator judges them: the status reply with each provider's models
+    in brief and tokens, one provider's in full, vigilctl's models table
+    and tokens line, --json; b has none."""
+    raw_st = h.call("status")["result"]
+    ps = {p["name"]: p for p in raw_st["providers"]}
+    a, b = ps.get("a", {}), ps.get("b", {})
+    ok([m["name"] for m in a.get("models", [])] == MODELS_A and
+       all(set(m) == {"name", "status", "reason", "usable"} and
+           m["status"] in STATUSES and isinstance(m["usable"], bool)
+           for m in a["models"]) and
+       a.get("tokens", {}).get("budget") == 5000 and
+       isinstance(a["tokens"].get("used_today"), int),
+       "raw status: a's models in brief, in order, and its tokens against "
+       "gen_budget", a.get("models"))
+    ok(b.get("models") == [] and b.get("tokens", {}).get("budget") == 20000,
+       "raw status: b has no models, the default budget", b.get("tokens"))
+    r = h.call("status", {"provider": "a"})
+    one = (r.get("result") or {}).get("providers", [])
+    ok(r.get("ok") and len(one) == 1 and one[0]["name"] == "a" and
+       [m["name"] for m in one[0]["models"]] == MODELS_A and
+       all(set(m) == MODEL_FULL and set(m["windows"]) == {"1m", "5m", "15m"}
+           and all(set(w) == MWIN for w in m["windows"].values())
+           for m in one[0]["models"]) and
+       r["result"]["status"] == raw_st["status"],
+       "raw status {provider: a}: a alone, its models in full, the overall "
+       "status of all", r)
+    r = h.call("status", {"provider": "nosuch"})
+    ok(code_of(r) == "not_found", "raw status of an unknown provider: "
+       "not_found", r)
+    r = h.call("status", {"provider": 7})
+    ok(code_of(r) == "bad_argument", "raw status, provider not a string: "
+       "bad_argument", r)
+    r = h.call("status", {"provider": "all"})
+    ok(len((r.get("result") or {}).get("providers", [])) == 2,
+       "raw status {provider: all}: every provider", r)
+
+    r = vigilctl(h, "status", "a")
+    lines = r.stdout.splitlines()
+    head = [x for x in lines if x.startswith("MODEL")]
+    rows = {x.split()[0]: x.split() for x in
+            lines[lines.index(head[0]) + 1:]} if head else {}
+    ok(r.returncode == 0 and head and all(
+        c in head[0] for c in ("STATUS", "USABLE", "REASON", "TTFT p95 5m",
+                               "ERR 5m", "LISTED", "LAST CHECK")) and
+       sorted(rows) == sorted(MODELS_A) and
+       all(rows[m][1] in STATUSES and rows[m][2] in ("yes", "no")
+           for m in MODELS_A),
+       "vigilctl status a: a row per model with status and usable",
+       show(r))
+    ok(re.search(r"^      tokens: \d+ of 5000 today$", r.stdout, re.M),
+       "vigilctl status a: the tokens of the day against the budget",
+       show(r))
+    r = vigilctl(h, "status", "b")
+    ok(r.returncode == 0 and not re.search(r"^MODEL", r.stdout, re.M) and
+       re.search(r"^      tokens: \d+ of 20000 today$", r.stdout, re.M),
+       "vigilctl status b: no models table", show(r))
+    r, j = jctl(h, "status", "a")
+    ok(r.returncode == 0 and j is not None and
+       [m["name"] for m in j.get("models", [])] == MODELS_A and
+       all(set(m) == MODEL_FULL for m in j["models"]),
+       "vigilctl --json status a: its models in full", show(r))
+    r, j = jctl(h, "status")
+    ja = [p for p in (j or {}).get("providers", []) if p["name"] == "a"]
+    ok(r.returncode == 0 and ja and
+       [m["name"] for m in ja[0]["models"]] == MODELS_A,
+       "vigilctl --json status: the models in brief", show(r))
 
 
 # ---- vigilctl, mutating, and their effect ---------------------------------
@@ -864,7 +949,8 @@ def main():
                                     "b:anthropic:" + KEY_B])
         h.write_conf([
             {"name": "a", "kind": "openai", "base_url": h.sim.base("a"),
-             "key": KEY_A},
+             "key": KEY_A, "extra": ["models = " + ", ".join(MODELS_A),
+                                     "gen_budget = 5000"]},
             {"name": "b", "kind": "anthropic", "base_url": h.sim.base("b"),
              "key": KEY_B}], interval="1s", timeout="500ms",
             extra="webhook_url = http://127.0.0.1:%d/hook" % hook.port)
@@ -875,7 +961,8 @@ def main():
                 for n in ("a", "b")), 15):
             ok(False, "both providers checked within 15 s",
                h.logtext()[-2000:])
-        for t in (test_read, test_probe, test_router, test_pause_resume,
+        for t in (test_read, test_models, test_probe, test_router,
+                  test_pause_resume,
                   test_interval,
                   test_silence, test_protocol_errors, test_cli_errors,
                   test_silence_webhook, test_pause_failing, test_reload,
