@@ -242,6 +242,19 @@ models_judge(struct agg_models *ms, const struct conf *c, uint64_t now,
 	return changed;
 }
 
+/* Models whose reason is model_missing. */
+uint32_t
+models_missing(const struct agg_models *ms)
+{
+	uint32_t i, n = 0;
+
+	for (i = 0; i < ms->count; i++)
+		if (ms->m[i].used && ms->m[i].s.reason ==
+		    VIGIL_RS_MODEL_MISSING)
+			n++;
+	return n;
+}
+
 /*
  * The worst model by vigil_status_severity (unknown ones aside): its
  * status, and its reason in *reason.  VIGIL_ST_HEALTHY when none is

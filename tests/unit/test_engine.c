@@ -974,7 +974,9 @@ test_models(void)
 	struct conf c;
 	struct vigil_provider p;
 	struct vigil_model_stats ms;
+	struct vigil_alert al[64];
 	uint64_t m0 = now_mono_ns(), w0 = UINT64_C(1764000000) * S, t;
+	size_t nal;
 	char err[256];
 
 	fix_open(&f, 15);
@@ -1028,6 +1030,11 @@ test_models(void)
 	    "%s", vigil_status_name(p.stats.status));
 	T_CHECK(p.stats.circuit == VIGIL_CB_CLOSED &&
 	    p.stats.win[VIGIL_WIN_1M].error_rate == 0.0);
+	nal = all_alerts(&f, al, 64);
+	T_FIG(al, nal, "multi", VIGIL_AK_MODEL_MISSING, VIGIL_AL_CRITICAL, 1,
+	    1);
+	T_CHECK(count_kind(al, nal, "multi", VIGIL_AK_DOWN, -1) == 0 &&
+	    count_kind(al, nal, "multi", VIGIL_AK_MISCONFIGURED, -1) == 0);
 	/* listed again and answering: the provider is healthy again */
 	t += 1000;
 	push_model(&f, 0, m0, w0, t, 2, VIGIL_SF_CATALOGUE, VIGIL_OUT_OK, 0,
@@ -1037,6 +1044,9 @@ test_models(void)
 	agg_tick(&a, m0 + (t + 500) * 1000000u, w0 + (t + 500) * 1000000u);
 	T_CHECK(vigil_snapshot(&f.cl, 0, &p) == VIGIL_OK);
 	T_CHECK(p.stats.status == VIGIL_ST_HEALTHY && !p.stats.needs_human);
+	nal = all_alerts(&f, al, 64);
+	T_CHECK(count_kind(al, nal, "multi", VIGIL_AK_MODEL_MISSING,
+	    VIGIL_AL_RESOLVED) == 1);
 	/* a renamed model starts afresh */
 	set_models(&f, 0, "gpt-4o-mini", "gpt-5-mini", 2);
 	agg_tick(&a, m0 + (t + 1600) * 1000000u, w0 + (t + 1600) * 1000000u);
