@@ -160,6 +160,7 @@ LINKS		 = \
 		   test_settings= \
 		   test_sim=tests/sim \
 		   test_status=aggregator \
+		   test_stream=prober \
 		   test_trend=aggregator \
 		   test_window=aggregator \
 		   curlloop= \
