@@ -145,6 +145,7 @@ LINKS		 = \
 		   test_engine=aggregator \
 		   test_fdpass= \
 		   test_frame= \
+		   test_gen=prober \
 		   test_hist= \
 		   test_log= \
 		   test_persist=aggregator \

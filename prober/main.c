@@ -382,7 +382,7 @@ setup(struct prober *pr, char *err, size_t errlen)
 			    (unsigned)pr->cp.kind));
 		else if (kind_gen_url(pr->cp.kind, pr->cp.base_url, pr->cp.gen_model,
 		    url, sizeof(url)) == -1 || kind_gen_body(pr->cp.kind,
-		    pr->cp.gen_model, body, sizeof(body)) == -1) {
+		    pr->cp.gen_model, NULL, NULL, body, sizeof(body)) == -1) {
 			snprintf(err, errlen, "generation URL too long");
 			return -1;
 		} else {
