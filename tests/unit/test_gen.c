@@ -4,14 +4,20 @@
  * request of each model family (kinds.c), and the daily token budget
  * (models.c).
  */
+#include <sys/stat.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cJSON.h>
 
 #include <vigil/vigil.h>
+
+#include "conf.h"
+#include "settings.h"
 
 #include "../../prober/kinds.h"
 #include "../../prober/models.h"
@@ -258,6 +264,77 @@ test_budget(void)
 	T_CHECK(b.used == UINT64_MAX && !budget_allows(&b, t0));
 }
 
+static void
+put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL || fputs(text, f) == EOF || fclose(f) != 0) {
+		perror(path);
+		exit(2);
+	}
+}
+
+/* gen_body, gen_prompt, gen_expect as vigil.conf takes them. */
+static void
+test_conf_keys(void)
+{
+	char dir[] = "/tmp/test_gen.XXXXXX", path[256], conf[256];
+	char text[1024], err[CONF_ERR_MAX], buf[SETTINGS_GEN_BODY_MAX + 1];
+	char big[SETTINGS_GEN_BODY_MAX + 16];
+	static const struct {
+		const char *body, *extra, *want;	/* want: NULL ok */
+	} tab[] = {
+		{ "{\"max_tokens\":2}", "", NULL },
+		{ "[1]", "", "gen_body: \"" },
+		{ "{", "", "not a JSON object" },
+		{ "{}", "gen_expect = ^(pong\n", "gen_expect" },
+		{ "{}", "gen_expect = ^[Pp]ong$\ngen_prompt = Say pong", NULL },
+		{ "{}", "gen_prompt = a\x01b", "gen_prompt" },
+	};
+	struct conf c;
+	size_t i;
+
+	if (mkdtemp(dir) == NULL) {
+		T_CHECK(0);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/body.json", dir);
+	snprintf(conf, sizeof(conf), "%s/vigil.conf", dir);
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		put(path, tab[i].body);
+		snprintf(text, sizeof(text), "[vigil]\n[provider \"p\"]\n"
+		    "kind = openai\nbase_url = http://127.0.0.1:9\n"
+		    "gen_body = %s\n%s\n", path, tab[i].extra);
+		put(conf, text);
+		if (tab[i].want == NULL) {
+			T_CHECKF(conf_load(&c, conf, err, sizeof(err)) == 0,
+			    "row %zu: %s", i, err);
+			conf_free(&c);
+		} else
+			T_CHECKF(conf_load(&c, conf, err, sizeof(err)) == -1 &&
+			    strstr(err, tab[i].want) != NULL, "row %zu: %s", i,
+			    err);
+	}
+	put(path, " {\"a\": [1, 2]}\n");
+	T_CHECK(settings_gen_body_read(path, buf, sizeof(buf), err,
+	    sizeof(err)) == 0 && strcmp(buf, " {\"a\": [1, 2]}\n") == 0);
+	memset(big, ' ', sizeof(big) - 1);
+	big[0] = '{';
+	big[sizeof(big) - 2] = '}';
+	big[sizeof(big) - 1] = '\0';
+	put(path, big);
+	T_CHECK(settings_gen_body_read(path, buf, sizeof(buf), err,
+	    sizeof(err)) == -1 && strstr(err, "longer") != NULL);
+	T_CHECK(settings_gen_body_read(dir, buf, sizeof(buf), err,
+	    sizeof(err)) == -1 && strstr(err, "regular") != NULL);
+	unlink(path);
+	T_CHECK(settings_gen_body_read(path, buf, sizeof(buf), err,
+	    sizeof(err)) == -1 && strstr(err, "cannot open") != NULL);
+	unlink(conf);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -265,5 +342,6 @@ main(void)
 	T_RUN(test_families);
 	T_RUN(test_gen_body);
 	T_RUN(test_budget);
+	T_RUN(test_conf_keys);
 	return t_done();
 }
