@@ -160,6 +160,7 @@ LINKS		 = \
 		   test_segment= \
 		   test_settings= \
 		   test_sim=tests/sim \
+		   test_sim_gen=prober,tests/sim \
 		   test_status=aggregator \
 		   test_stream=prober \
 		   test_trend=aggregator \
