@@ -180,6 +180,7 @@ LINKS		 = \
 		   fuzz_persist=aggregator \
 		   fuzz_query=api \
 		   fuzz_segment= \
+		   fuzz_stream=prober \
 		   fuzz_validate=prober
 link_row	 = $(filter $(1)=%,$(LINKS))
 link_dirs	 = $(if $(call link_row,$(1)),$(subst $(comma),$(space),$(patsubst $(1)=%,%,$(call link_row,$(1)))),$(error $(1) has no row in the Makefile's LINKS: add "$(1)=DIR,..." naming the role dirs it links, or "$(1)=" for libvigil.a alone))
