@@ -39,6 +39,9 @@ static void	gen_done(struct probe_xfer *, CURLcode, void *);
 static int	gen_prepare(struct prober *, uint32_t);
 static int	gen_budget_ok(struct prober *);
 static uint32_t	gen_spacing_ms(const struct prober *);
+static void	gen_last_tokens(struct prober *);
+
+#define GEN_LOOK_BACK	512	/* samples read back at start */
 
 /*
  * The models, gen_body, gen_expect and the generation transfer.  Runs
@@ -55,6 +58,7 @@ gen_setup(struct prober *pr, char *err, size_t errlen)
 	memset(pr->gen_last, -1, sizeof(pr->gen_last));
 	memset(pr->was_listed, MODEL_UNKNOWN, sizeof(pr->was_listed));
 	budget_init(&pr->budget, pr->cp.gen_budget);
+	gen_last_tokens(pr);
 	if ((n = settings_models(pr->cp.models, pr->models, VIGIL_MAX_MODELS,
 	    why, sizeof(why))) == -1) {
 		snprintf(err, errlen, "models: %s", why);
@@ -139,6 +143,34 @@ gen_teardown(struct prober *pr)
 	if (pr->expect_on)
 		regfree(&pr->expect);
 	pr->expect_on = 0;
+}
+
+/*
+ * The estimate of the next check's tokens after a restart: the newest
+ * generation sample that reported usage, in our own ring (a prober
+ * that starts afresh would otherwise guess 1 and run one check over a
+ * budget the segment says is nearly spent).  The newest GEN_LOOK_BACK
+ * samples at most.
+ */
+static void
+gen_last_tokens(struct prober *pr)
+{
+	struct vigil_sample buf[64];
+	struct vigil_cursor cur;
+	uint64_t tokens;
+	size_t n, i;
+
+	vigil_samples_tail(&pr->cli, pr->slot, &cur, GEN_LOOK_BACK);
+	while ((n = vigil_read_samples(&pr->cli, pr->slot, &cur, buf,
+	    sizeof(buf) / sizeof(buf[0]))) > 0)
+		for (i = 0; i < n; i++) {
+			tokens = (uint64_t)buf[i].tokens_in + buf[i].tokens_out;
+			/* Only the estimate: the day's count is the
+			 * segment's (gen_budget_ok). */
+			if ((buf[i].flags & VIGIL_SF_GENERATION) && tokens > 0)
+				pr->budget.last = tokens > UINT32_MAX ?
+				    UINT32_MAX : (uint32_t)tokens;
+		}
 }
 
 /*

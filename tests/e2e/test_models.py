@@ -13,6 +13,8 @@ gen_model alone), and the test reads the samples back from the segment
          overloaded (http 200, error sse:overloaded_error);
   bud    openai, gen_budget = 50, 20 tokens a check (15 in, 5 out):
          exactly two generation checks that UTC day, then one log line;
+         the aggregator's probe_tokens_today is 40, and a prober killed
+         and restarted resumes from it (no third check);
   exp    openai, gen_model alone with gen_expect = ^OK$ against the
          sim's "pong": bad_response body:unexpected, model 0;
   body   qwen with gen_body (a file), gen_prompt, gen_expect = ^pong$:
@@ -158,6 +160,26 @@ def test_budget(h):
     ok(len([s for s in samples(h)["bud"] if not s["generation"] and
             s["model"] == 0]) >= 4,
        "bud: the models-list checks go on")
+
+    # The aggregator counts the same tokens into the segment; a prober
+    # that restarts goes on from that count, not from zero.
+    def today():
+        return h.providers(0)["bud"].get("stats", {}).get(
+            "probe_tokens_today")
+    ok(wait_for(lambda: today() == 40, 10),
+       "bud: the segment's probe_tokens_today is the prober's 40", today())
+    pid = h.providers(0)["bud"]["pid"]
+    harness.kill_pid(pid)
+    ok(wait_for(lambda: h.providers(0)["bud"]["pid"] not in (0, pid) and
+                h.logtext().count("prober bud: token budget spent") == 2,
+                15),
+       "bud: the restarted prober resumes the day's count from the "
+       "segment: spent at once", h.logtext().count(
+           "prober bud: token budget spent"))
+    time.sleep(1)
+    g = gen(samples(h)["bud"])
+    ok(len(g) == 2, "bud: still two generation checks after the restart",
+       len(g))
 
 
 def test_expect(h):
