@@ -738,8 +738,8 @@ check_end(struct prober *pr)
 	if (pr->chk.nsamples == 0) {
 		log_warnx("cannot start a check; retrying in one interval");
 		if (!pr->paused)
-			prober_schedule(pr->ev_check, sched_jitter(pr->cp.interval_ms,
-			    prober_rnd32()));
+			prober_schedule(pr->ev_check, sched_jitter(
+			    pr->cp.interval_ms, prober_rnd32()));
 		return;
 	}
 	check_decide(&pr->chk, &pr->cc, circuit_closed(pr), now_mono_ns(),

@@ -614,7 +614,8 @@ event_status(const cJSON *root, const struct ebody *b)
 		long		 st;
 	} types[] = {
 		/* Anthropic's error types (its errors page) */
-		{ "invalid_request_error", 400 }, { "authentication_error", 401 },
+		{ "invalid_request_error", 400 },
+		{ "authentication_error", 401 },
 		{ "billing_error", 402 }, { "permission_error", 403 },
 		{ "not_found_error", 404 }, { "request_too_large", 413 },
 		{ "rate_limit_error", 429 }, { "api_error", 500 },

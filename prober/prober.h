@@ -50,7 +50,7 @@ struct prober {
 	struct event_base	*base;
 	struct probe_engine	 eng;
 	struct probe_xfer	 check;
-	struct probe_xfer	 extra[SCHED_CONFIRM_PAR - 1]; /* confirmation */
+	struct probe_xfer	 extra[SCHED_CONFIRM_PAR - 1]; /* confirming */
 	struct probe_xfer	 gen;
 	int			 gen_on;
 	struct event		*ev_check;

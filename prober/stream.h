@@ -21,7 +21,7 @@
 #include <vigil/vigil.h>
 
 #define STREAM_LINE_MAX		(64 * 1024)	/* a longer line is garbage */
-#define STREAM_EVENT_MAX	(64 * 1024)	/* data of one event, likewise */
+#define STREAM_EVENT_MAX	(64 * 1024)	/* one event's data, likewise */
 #define STREAM_TEXT_MAX		1024		/* answer text kept for
 						   gen_expect */
 
@@ -42,7 +42,7 @@ struct stream {
 	uint32_t	 tokens_out;
 	int		 err_out;	/* first error event's outcome */
 	char		 err[VIGIL_ERR_MAX];	/* and its code, "sse:..." */
-	char		 text[STREAM_TEXT_MAX + 1]; /* content text, NUL-ended */
+	char		 text[STREAM_TEXT_MAX + 1]; /* the content, NUL-ended */
 	size_t		 tlen;
 	/* Parser state. */
 	char		*line;		/* the line being read */

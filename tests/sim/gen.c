@@ -99,8 +99,9 @@ gfld_find(const char *name, int in_model)
 int
 sim_gen_field(const char *name)
 {
-	return gfld_find(name, 0) != NULL || strcmp(name, "model_faults") == 0 ||
-	    strcmp(name, "models") == 0 || strcmp(name, "drop_models") == 0;
+	return gfld_find(name, 0) != NULL ||
+	    strcmp(name, "model_faults") == 0 || strcmp(name, "models") == 0 ||
+	    strcmp(name, "drop_models") == 0;
 }
 
 /* A model name: 1..63 of [A-Za-z0-9._:/@+-], as vigil's models take. */
@@ -165,8 +166,8 @@ stream_parse(const cJSON *v, struct sim_stream_conf *c, int in_model,
 	case G_TEXT:
 		if (!cJSON_IsString(v) || strlen(v->valuestring) >=
 		    SIM_TEXT_MAX) {
-			snprintf(err, errlen, "%s: expected a string of at most "
-			    "%d characters", d->name, SIM_TEXT_MAX - 1);
+			snprintf(err, errlen, "%s: expected a string of at "
+			    "most %d characters", d->name, SIM_TEXT_MAX - 1);
 			return -1;
 		}
 		for (i = 0; v->valuestring[i] != '\0'; i++)
@@ -259,9 +260,9 @@ sim_gen_parse(const cJSON *v, struct sim_gen_conf *g, char *err,
 	cJSON_ArrayForEach(m, v) {
 		if (!name_ok(m->string) || !cJSON_IsObject(m) ||
 		    g->nmodel == SIM_MODEL_FAULTS) {
-			snprintf(err, errlen, "model_faults: at most %d models, "
-			    "each a name of [A-Za-z0-9._:/@+-] to an object",
-			    SIM_MODEL_FAULTS);
+			snprintf(err, errlen, "model_faults: at most %d "
+			    "models, each a name of [A-Za-z0-9._:/@+-] to an "
+			    "object", SIM_MODEL_FAULTS);
 			return -1;
 		}
 		mc = &g->model[g->nmodel++];
@@ -557,9 +558,10 @@ stream_google(struct sb *b, const char *model,
 		snprintf(u, sizeof(u), ",\"usageMetadata\":{"
 		    "\"promptTokenCount\":%ld,\"totalTokenCount\":%ld}", in,
 		    in);
-	seg_add(b, t, "data: {\"candidates\":[{\"content\":{\"parts\":[{\"text\":"
-	    "\"%s\"}],\"role\":\"model\"}%s,\"index\":0}]%s,\"modelVersion\":"
-	    "\"%s\"}\r\n\r\n", c->text[0] != '\0' ? c->text : "pong",
+	seg_add(b, t, "data: {\"candidates\":[{\"content\":{\"parts\":"
+	    "[{\"text\":\"%s\"}],\"role\":\"model\"}%s,\"index\":0}]%s,"
+	    "\"modelVersion\":\"%s\"}\r\n\r\n",
+	    c->text[0] != '\0' ? c->text : "pong",
 	    last ? ",\"finishReason\":\"MAX_TOKENS\"" : "", u, model);
 	if (err != NULL)
 		seg_add(b, t, "data: %s\r\n\r\n", err->body);

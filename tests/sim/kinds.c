@@ -780,8 +780,8 @@ cursor_list(const struct ask *a)
 
 	n = list_names(a, defs, 3, names, sizeof(names) / sizeof(names[0]));
 	if ((o = cJSON_CreateObject()) != NULL)
-		cJSON_AddItemToObject(o, "models", cJSON_CreateStringArray(names,
-		    (int)n));
+		cJSON_AddItemToObject(o, "models",
+		    cJSON_CreateStringArray(names, (int)n));
 	return o;
 }
 

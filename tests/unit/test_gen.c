@@ -73,8 +73,9 @@ test_catalogue(void)
 	T_CHECK(v[0] == MODEL_LISTED && v[1] == MODEL_UNKNOWN);
 
 	T_CHECK(listed(VIGIL_KIND_GOOGLE, "{\"models\":[{\"name\":"
-	    "\"models/gemini-2.0-flash\"},{\"name\":\"models/gemini-1.5-pro\"}],"
-	    "\"nextPageToken\":\"\"}", gg, 3, v) == 0);
+	    "\"models/gemini-2.0-flash\"},{\"name\":"
+	    "\"models/gemini-1.5-pro\"}],\"nextPageToken\":\"\"}", gg, 3,
+	    v) == 0);
 	T_CHECK(v[0] == MODEL_LISTED && v[1] == MODEL_LISTED &&
 	    v[2] == MODEL_UNLISTED);
 	T_CHECK(listed(VIGIL_KIND_GOOGLE, "{\"models\":[],\"nextPageToken\":"

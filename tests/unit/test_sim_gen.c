@@ -134,10 +134,11 @@ test_stream_error(void)
 		int want;
 		int token;
 	} tab[] = {
-		{ SIM_KIND_ANTHROPIC, "{\"stream_error\":\"anthropic_overloaded\"}",
-		    VIGIL_OUT_OVERLOADED, 0 },
-		{ SIM_KIND_ANTHROPIC, "{\"stream_error\":\"anthropic_overloaded\","
-		    "\"stream_error_after\":1}", VIGIL_OUT_OVERLOADED, 1 },
+		{ SIM_KIND_ANTHROPIC, "{\"stream_error\":"
+		    "\"anthropic_overloaded\"}", VIGIL_OUT_OVERLOADED, 0 },
+		{ SIM_KIND_ANTHROPIC, "{\"stream_error\":"
+		    "\"anthropic_overloaded\",\"stream_error_after\":1}",
+		    VIGIL_OUT_OVERLOADED, 1 },
 		{ SIM_KIND_ANTHROPIC, "{\"stream_error\":"
 		    "\"anthropic_rate_limit\"}", VIGIL_OUT_RATE_LIMITED, 0 },
 		{ SIM_KIND_OPENAI, "{\"stream_error\":"

@@ -180,8 +180,8 @@ test_pieces(void)
 
 			stream_init(&s, tab[i].kind);
 			stream_init(&w, tab[i].kind);
-			T_CHECKF(feed(&s, text, steps[k]) == 1, "kind %d step %zu",
-			    tab[i].kind, steps[k]);
+			T_CHECKF(feed(&s, text, steps[k]) == 1,
+			    "kind %d step %zu", tab[i].kind, steps[k]);
 			feed(&w, text, 0);
 			T_CHECK(s.flags == w.flags && s.tokens_in ==
 			    w.tokens_in && s.tokens_out == w.tokens_out &&
@@ -256,24 +256,30 @@ test_error_events(void)
 	} tab[] = {
 		{ VIGIL_KIND_ANTHROPIC, an_overloaded, VIGIL_OUT_OVERLOADED,
 		    "sse:overloaded_error" },
-		{ VIGIL_KIND_ANTHROPIC, "event: error\ndata: {\"type\":\"error\","
+		{ VIGIL_KIND_ANTHROPIC,
+		    "event: error\ndata: {\"type\":\"error\","
 		    "\"error\":{\"type\":\"rate_limit_error\",\"message\":"
 		    "\"Number of request tokens has exceeded your per-minute "
 		    "rate limit\"}}\n\n", VIGIL_OUT_RATE_LIMITED,
 		    "sse:rate_limit_error" },
-		{ VIGIL_KIND_ANTHROPIC, "event: error\ndata: {\"type\":\"error\","
-		    "\"error\":{\"type\":\"api_error\",\"message\":\"Internal "
-		    "server error\"}}\n\n", VIGIL_OUT_HTTP_5XX, "sse:api_error" },
-		{ VIGIL_KIND_OPENAI, "data: {\"error\":{\"message\":\"The server "
+		{ VIGIL_KIND_ANTHROPIC,
+		    "event: error\ndata: {\"type\":\"error\","
+		    "\"error\":{\"type\":\"api_error\",\"message\":"
+		    "\"Internal server error\"}}\n\n", VIGIL_OUT_HTTP_5XX,
+		    "sse:api_error" },
+		{ VIGIL_KIND_OPENAI,
+		    "data: {\"error\":{\"message\":\"The server "
 		    "is overloaded, please try again later.\",\"type\":"
 		    "\"server_error\",\"param\":null,\"code\":"
 		    "\"server_is_overloaded\"}}\n\n", VIGIL_OUT_OVERLOADED,
 		    "sse:server_is_overloaded" },
-		{ VIGIL_KIND_OPENAI, "data: {\"error\":{\"message\":\"Rate limit "
+		{ VIGIL_KIND_OPENAI,
+		    "data: {\"error\":{\"message\":\"Rate limit "
 		    "reached\",\"type\":\"requests\",\"param\":null,\"code\":"
 		    "\"rate_limit_exceeded\"}}\n\n", VIGIL_OUT_RATE_LIMITED,
 		    "sse:rate_limit_exceeded" },
-		{ VIGIL_KIND_OPENAI, "data: {\"error\":{\"message\":\"The server "
+		{ VIGIL_KIND_OPENAI,
+		    "data: {\"error\":{\"message\":\"The server "
 		    "had an error while processing your request.\",\"type\":"
 		    "\"server_error\",\"param\":null,\"code\":null}}\n\n",
 		    VIGIL_OUT_HTTP_5XX, "sse:server_error" },
@@ -329,7 +335,8 @@ test_broken(void)
 		{ VIGIL_KIND_OPENAI, oa_role, "body:cut" },
 		{ VIGIL_KIND_ANTHROPIC, an_start, "body:cut" },
 		{ VIGIL_KIND_GOOGLE, "data: {\"candidates\": [{\"content\": "
-		    "{\"parts\": [{\"text\": \"Po\"}]}}]}\r\n\r\n", "body:cut" },
+		    "{\"parts\": [{\"text\": \"Po\"}]}}]}\r\n\r\n",
+		    "body:cut" },
 		/* an event the stream never ended: discarded */
 		{ VIGIL_KIND_OPENAI, "data: [DONE]", "body:shape" },
 		/* not a stream */
