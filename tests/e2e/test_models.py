@@ -9,6 +9,7 @@ gen_model alone), and the test reads the samples back from the segment
          once, then the first token 200 ms later: the generation
          sample's TTFT is 1000 ms +/- 50 ms, not the first byte's ~0;
   ping   anthropic: the same with ping events;
+  long   deepseek: keep-alives for 5 s, past the 1.5 s timeout: timeout;
   ov     anthropic: `event: error` overloaded_error after the 200: outcome
          overloaded (http 200, error sse:overloaded_error);
   bud    openai, gen_budget = 50, 20 tokens a check (15 in, 5 out):
@@ -51,6 +52,7 @@ SIM_FAULTS = {
            "first_token_ms": 200},
     "ping": {"keepalive_ms": 800, "keepalive_every_ms": 100,
              "first_token_ms": 200},
+    "long": {"keepalive_ms": 5000, "keepalive_every_ms": 100},
     "ov": {"stream_error": "anthropic_overloaded"},
     "bud": {"tokens_in": 15, "tokens_out": 5},
     "body": {"tokens_in": 7, "tokens_out": 2},
@@ -58,7 +60,7 @@ SIM_FAULTS = {
                              {"error_mode": "openai_model_not_found"}}},
     "cut": {"stream_cut": True},
 }
-KINDS = {"ka": "deepseek", "ping": "anthropic", "ov": "anthropic",
+KINDS = {"ka": "deepseek", "ping": "anthropic", "long": "deepseek", "ov": "anthropic",
          "bud": "openai", "exp": "openai", "body": "qwen", "cat": "openai",
          "cut": "google"}
 
@@ -74,6 +76,7 @@ def provider_lines(tmp):
     return {
         "ka": ["models = deepseek-chat"] + slow,
         "ping": ["models = claude-sonnet-4-0"] + slow,
+        "long": ["models = deepseek-chat"] + slow,
         "ov": ["models = claude-sonnet-4-0", "gen_interval = 300ms"],
         "bud": ["models = gpt-4o-mini", "gen_interval = 200ms",
                 "gen_budget = 50"],
@@ -126,6 +129,16 @@ def test_ttft(h):
         ok(ttft and all(950 <= t <= 1050 for t in ttft),
            "%s: TTFT is the first content token, 1000 ms +/- 50 ms after "
            "keep-alives (not the first byte)" % name, ttft)
+
+
+def test_keepalive_timeout(h):
+    ok(wait_for(lambda: len(gen(samples(h)["long"])) >= 2, 20),
+       "long: generation checks ran")
+    g = gen(samples(h)["long"])
+    ok(g and all(s["outcome"] == "timeout" and s["error"] == "curl:28" and
+                 s["ttfb_ms"] == 0 for s in g),
+       "long: keep-alives past the timeout are a timeout, no TTFT",
+       [(s["outcome"], s["error"], s["ttfb_ms"]) for s in g])
 
 
 def test_overloaded(h):
@@ -268,6 +281,7 @@ def main():
         h.write_conf(provs, interval="500ms", timeout="400ms")
         h.start(wait_providers=names)
         test_ttft(h)
+        test_keepalive_timeout(h)
         test_overloaded(h)
         test_budget(h)
         test_expect(h)
