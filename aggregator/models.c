@@ -132,7 +132,11 @@ models_sample(struct agg_models *ms, const struct vigil_sample *smp,
 		md->s.listed = out == VIGIL_OUT_OK ? 1 : 0;
 		return 0;
 	}
-	window_add_lat(&md->win, smp, smp->ttfb_us);
+	/* An ok answer with no content token (a reasoning model that spent
+	 * its tokens thinking) has no time to the first token: it counts,
+	 * but stays out of the TTFT percentiles. */
+	window_add_lat(&md->win, smp, smp->ttfb_us != 0 ? smp->ttfb_us :
+	    WINDOW_NO_LAT);
 	md->s.checks_total++;
 	md->s.tokens_in_total += smp->tokens_in;
 	md->s.tokens_out_total += smp->tokens_out;
