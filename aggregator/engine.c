@@ -298,7 +298,8 @@ agg_rebuild(struct agg *a, struct agg_prov *p, uint64_t now)
 			    smp.model <= p->models.count &&
 			    p->models.m[smp.model - 1].used)
 				window_add_lat(&p->models.m[smp.model - 1].win,
-				    &smp, smp.ttfb_us);
+				    &smp, smp.ttfb_us != 0 ? smp.ttfb_us :
+				    WINDOW_NO_LAT);
 		} else if ((smp.flags & VIGIL_SF_CONFIRM) == 0)
 			window_add(&p->win, &smp);
 	}
@@ -629,8 +630,13 @@ agg_alerts(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall)
 	agg_alert(a, p, &ev, VIGIL_AK_QUOTA, p->st.reason == VIGIL_RS_QUOTA ?
 	    2 : 0, ALERT_FIG_ANSWERS, (double)p->run, 1.0);
 	agg_alert(a, p, &ev, VIGIL_AK_MISCONFIGURED, p->st.reason ==
-	    VIGIL_RS_CLIENT_ERROR || p->st.reason == VIGIL_RS_MODEL_MISSING ?
-	    2 : 0, ALERT_FIG_ANSWERS, (double)p->run, 1.0);
+	    VIGIL_RS_CLIENT_ERROR ? 2 : 0, ALERT_FIG_ANSWERS, (double)p->run,
+	    1.0);
+	/* A model gone (the catalogue, or a 404 for it): how many. */
+	lvl = p->st.reason == VIGIL_RS_MODEL_MISSING;
+	agg_alert(a, p, &ev, VIGIL_AK_MODEL_MISSING, lvl ? 2 : 0,
+	    ALERT_FIG_MODELS, (double)models_missing(&p->models) + (lvl &&
+	    p->last_outcome == VIGIL_OUT_MODEL_MISSING ? 1 : 0), 1.0);
 	lvl = agg_throttled_level(a, p, wall, &v);
 	agg_alert(a, p, &ev, VIGIL_AK_THROTTLED, lvl, ALERT_FIG_THROTTLED_S,
 	    v, c->throttled_warning_ms / 1000.0);

@@ -206,6 +206,7 @@ enum vigil_alert_kind {
 	VIGIL_AK_AUTH,			/* critical, needs a human */
 	VIGIL_AK_THROTTLED,		/* warning after throttled_warning */
 	VIGIL_AK_RATELIMIT_LOW,		/* warning under ratelimit_warning */
+	VIGIL_AK_MODEL_MISSING,		/* critical: a model is gone */
 	VIGIL_AK_COUNT
 };
 
@@ -668,7 +669,7 @@ vigil_alert_kind_name(unsigned v)
 {
 	static const char *const n[VIGIL_AK_COUNT] = { "error_rate",
 	    "latency", "down", "circuit_open", "misconfigured", "degrading",
-	    "quota", "auth", "throttled", "ratelimit_low" };
+	    "quota", "auth", "throttled", "ratelimit_low", "model_missing" };
 	return v < VIGIL_AK_COUNT ? n[v] : "invalid";
 }
 
@@ -717,7 +718,7 @@ static inline int
 vigil_alert_needs_human(unsigned kind)
 {
 	return kind == VIGIL_AK_QUOTA || kind == VIGIL_AK_AUTH ||
-	    kind == VIGIL_AK_MISCONFIGURED;
+	    kind == VIGIL_AK_MISCONFIGURED || kind == VIGIL_AK_MODEL_MISSING;
 }
 
 static inline const char *

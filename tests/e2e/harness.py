@@ -597,6 +597,9 @@ class Vigil(Harness):
 
     def cleanup(self):
         self.stop()
+        if self.sim is not None:       # a restartable vigild's simulator
+            self.sim.stop()
+            self.sim = None
         bad = [ln for ln in self.logtext().splitlines()
                if "Sanitizer" in ln or "runtime error:" in ln]
         ok(not bad, "%s: no sanitizer report in vigild's log" % self.tag,
@@ -709,6 +712,22 @@ def http_get(port, path, timeout=5.0):
     finally:
         c.close()
 
+
+
+def request(port, method, path, headers=None, body=None, timeout=10):
+    """One request on a new connection to 127.0.0.1:port: (status,
+    headers with lower-case names, body bytes).  A dict or list body is
+    sent as JSON."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        data = r.read()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+    finally:
+        c.close()
 
 
 def get(port, path, method="GET", headers=None, body=None):

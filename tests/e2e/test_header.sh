@@ -262,7 +262,8 @@ if [ -x "$segfill" ]; then
 	"$status" "$shm" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	if [ $rc -eq 0 ] && grep -q '^3 providers' "$tmp/out" &&
-	    grep -Eq '^openai +healthy +closed +[0-9]+ ms' "$tmp/out" &&
+	    grep -Eq '^openai +healthy +closed +(yes|no) +[0-9]+ ms' \
+	    "$tmp/out" &&
 	    grep -q '^anthropic ' "$tmp/out" && grep -q '^google ' "$tmp/out" &&
 	    grep -q '^routing order:' "$tmp/out"; then
 		echo "ok - vigil-status: prints every provider of a segment"

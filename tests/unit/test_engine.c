@@ -974,7 +974,9 @@ test_models(void)
 	struct conf c;
 	struct vigil_provider p;
 	struct vigil_model_stats ms;
+	struct vigil_alert al[64];
 	uint64_t m0 = now_mono_ns(), w0 = UINT64_C(1764000000) * S, t;
+	size_t nal;
 	char err[256];
 
 	fix_open(&f, 15);
@@ -1001,6 +1003,15 @@ test_models(void)
 	T_CHECKF(fabs(ms.win[VIGIL_WIN_1M].tokens_per_s - 100.0) < 1e-6,
 	    "tok/s %g", ms.win[VIGIL_WIN_1M].tokens_per_s);
 	T_CHECK(ms.tokens_out_total == 500 && ms.tokens_in_total == 100);
+	/* an ok answer with no content token: counted, no TTFT of 0 */
+	push_model(&f, 0, m0, w0, t, 1, VIGIL_SF_GENERATION, VIGIL_OUT_OK, 0,
+	    900000, 0);
+	agg_tick(&a, m0 + (t + 300) * 1000000u, w0 + (t + 300) * 1000000u);
+	T_CHECK(vigil_model_stats(&f.cl, 0, 0, &ms) == VIGIL_OK);
+	T_CHECKF(ms.checks_total == 11 && ms.win[VIGIL_WIN_1M].ok == 11 &&
+	    ms.win[VIGIL_WIN_1M].ttft_p50_ms >= 290.0, "%llu %u %g",
+	    (unsigned long long)ms.checks_total, ms.win[VIGIL_WIN_1M].ok,
+	    ms.win[VIGIL_WIN_1M].ttft_p50_ms);
 	T_CHECK(vigil_model_stats(&f.cl, 0, 1, &ms) == VIGIL_OK);
 	T_CHECK(ms.status == VIGIL_ST_UNKNOWN && ms.listed == 2);
 	T_CHECK(vigil_snapshot(&f.cl, 0, &p) == VIGIL_OK);
@@ -1028,6 +1039,11 @@ test_models(void)
 	    "%s", vigil_status_name(p.stats.status));
 	T_CHECK(p.stats.circuit == VIGIL_CB_CLOSED &&
 	    p.stats.win[VIGIL_WIN_1M].error_rate == 0.0);
+	nal = all_alerts(&f, al, 64);
+	T_FIG(al, nal, "multi", VIGIL_AK_MODEL_MISSING, VIGIL_AL_CRITICAL, 1,
+	    1);
+	T_CHECK(count_kind(al, nal, "multi", VIGIL_AK_DOWN, -1) == 0 &&
+	    count_kind(al, nal, "multi", VIGIL_AK_MISCONFIGURED, -1) == 0);
 	/* listed again and answering: the provider is healthy again */
 	t += 1000;
 	push_model(&f, 0, m0, w0, t, 2, VIGIL_SF_CATALOGUE, VIGIL_OUT_OK, 0,
@@ -1037,13 +1053,16 @@ test_models(void)
 	agg_tick(&a, m0 + (t + 500) * 1000000u, w0 + (t + 500) * 1000000u);
 	T_CHECK(vigil_snapshot(&f.cl, 0, &p) == VIGIL_OK);
 	T_CHECK(p.stats.status == VIGIL_ST_HEALTHY && !p.stats.needs_human);
+	nal = all_alerts(&f, al, 64);
+	T_CHECK(count_kind(al, nal, "multi", VIGIL_AK_MODEL_MISSING,
+	    VIGIL_AL_RESOLVED) == 1);
 	/* a renamed model starts afresh */
 	set_models(&f, 0, "gpt-4o-mini", "gpt-5-mini", 2);
 	agg_tick(&a, m0 + (t + 1600) * 1000000u, w0 + (t + 1600) * 1000000u);
 	T_CHECK(vigil_model_stats(&f.cl, 0, 1, &ms) == VIGIL_OK);
 	T_CHECK(ms.status == VIGIL_ST_UNKNOWN && ms.checks_total == 0);
 	T_CHECK(vigil_model_stats(&f.cl, 0, 0, &ms) == VIGIL_OK);
-	T_CHECK(ms.checks_total == 10);
+	T_CHECK(ms.checks_total == 11);
 	agg_free(&a);
 	fix_close(&f);
 }
