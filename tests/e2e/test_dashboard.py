@@ -307,7 +307,9 @@ def live_chain(b, tmp):
                                 "flip:deepseek:sk-dash-flip"])
         v = harness.Vigil("dash")
         v.write_conf([{"name": n, "kind": k, "base_url": sim.base(n),
-                       "key": "sk-dash-" + n}
+                       "key": "sk-dash-" + n,
+                       "extra": ["models = gpt-4o, gpt-4o-mini"]
+                       if n == "good" else []}
                       for n, k in (("good", "openai"), ("flip", "deepseek"))],
                      [], "250ms", "200ms")
         v.start(["good", "flip"])
@@ -357,6 +359,27 @@ def live_chain(b, tmp):
                        after["overall"] == "unhealthy" and quiet, detail)
         harness.result("live: all within 8 s, no refresh, no reload (%.2f s)"
                        % dt, dt < 8 and quiet, detail)
+        # good's models, judged from the sim's models list (and the
+        # generation checks, if one ran): a row each, healthy; then the
+        # sim drops gpt-4o from its list, and the row turns unhealthy
+        # and not usable from the events alone.
+        names = "(function(){var r=%s;return r&&r.map(function(x){" \
+                "var f=x.split('|');return f[0]+'|'+f[1]+'|'+f[4];})" \
+                ".join(' ');})()" % (MODELS % "good")
+        want = "gpt-4o|healthy|1 gpt-4o-mini|healthy|1"
+        got = b.wait_js(names, want, timeout=10)
+        harness.result("live: good's models from vigild and the aggregator, "
+                       "a healthy row each", got == want, got)
+        nfetch = b.js(FETCHES)
+        sim.fault("good", {"drop_models": ["gpt-4o"]})
+        want = "gpt-4o|unhealthy|0 gpt-4o-mini|healthy|1"
+        got = b.wait_js(names, want, timeout=10)
+        harness.result("live: a model dropped from the sim's list turns its "
+                       "row unhealthy, not usable, from the events",
+                       got == want and b.js(FETCHES) == nfetch and
+                       b.js("window.vigilTestMark") == 43,
+                       (got, b.js(FIELDS % "good")))
+        sim.fault("good", {"drop_models": []})
         # Rate limits from the sim's headers, through the prober, the
         # aggregator and a ratelimit event, to good's tile.
         nfetch = b.js(FETCHES)
