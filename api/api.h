@@ -57,7 +57,7 @@ struct api_models {
 	size_t n, cap;
 	uint32_t *first, *count;
 	uint64_t *budget;
-	size_t pcap;			/* entries of first, count, budget */
+	size_t pcap;			/* of first, count, budget */
 };
 
 /* One provider's part of an api_models. */

@@ -82,7 +82,7 @@ struct mfam {
 
 static struct lbl	*lbls;		/* provider_cap entries, kept */
 static size_t		 nlbls;
-static struct mlbl	*mlbls;		/* one per model of the snapshot */
+static struct mlbl	*mlbls;		/* per model of the snapshot */
 static size_t		 nmlbls;
 
 /* The label tails, built once: see xl_tables. */

@@ -33,8 +33,9 @@ static void	 retry_write(struct api_wbuf *, const struct vigil_sample *);
 static void	 sample_model_write(struct api_wbuf *,
 		    const struct vigil_sample *, const struct api_pmodels *);
 static void	 model_write(struct api_wbuf *, const struct api_model *);
-static void	 models_write(struct api_wbuf *, const struct vigil_provider *,
-		    const struct api_pmodels *, uint64_t);
+static void	 models_write(struct api_wbuf *,
+		    const struct vigil_provider *, const struct api_pmodels *,
+		    uint64_t);
 static int	 models_grow(struct api_models *, size_t, size_t);
 static void	 provider_write(struct api_ctx *, struct api_wbuf *,
 		    const struct vigil_provider *, const struct api_pmodels *,
@@ -450,8 +451,9 @@ sample_model_write(struct api_wbuf *w, const struct vigil_sample *sm,
 
 /*
  * One provider as in /health/integration, with its models pm; full adds
- * the detail of /health/integration/providers/{name}.  The object is left open (no
- * closing brace) so that the provider view can append its samples.
+ * the detail of /health/integration/providers/{name}.  The object is
+ * left open (no closing brace) so that the provider view can append its
+ * samples.
  * Status, staleness and usable are vigil.h's read model, judged at now
  * (the CLOCK_MONOTONIC time of the snapshot p comes from) and wall (the
  * wall-clock time of the reply).

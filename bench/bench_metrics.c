@@ -40,8 +40,8 @@
 #define NMODELS	5
 
 static int	cmp_u64(const void *, const void *);
-static pid_t	segfill_start(const char *, const char *, unsigned, unsigned,
-		    FILE **);
+static pid_t	segfill_start(const char *, const char *, unsigned,
+		    unsigned, FILE **);
 static uint64_t	median(uint64_t *, size_t);
 static void	one(const char *, unsigned);
 static void	ctx_open(struct api_ctx *, const char *);

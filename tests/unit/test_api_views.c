@@ -491,7 +491,8 @@ test_models(void)
 		T_CHECK(num_of(m, "checks_total") == 7);
 		T_CHECK(num_of(m, "tokens_in_total") == 120);
 		T_CHECK(num_of(m, "tokens_out_total") == 20);
-		w = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "windows"), "5m");
+		w = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "windows"),
+		    "5m");
 		T_CHECK(num_of(w, "samples") == 10);
 		T_CHECK(num_of(w, "error_rate") == 0.2);
 		T_CHECK(num_of(w, "tokens_per_s") == 42.125);
