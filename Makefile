@@ -8,7 +8,7 @@ DESTDIR		?=
 SAN		?=
 BUILD		?= build$(if $(SAN),/$(SAN))
 CC		?= cc
-PKGS		 = libcurl libevent libevent_openssl msgpack libcjson inih libssl libcrypto
+PKGS		 = libcurl libevent libevent_openssl msgpack libcjson inih libssl libcrypto zlib
 VERSION		 = 0.1.0
 
 CFLAGS_BASE	 = -std=c11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE \
@@ -134,6 +134,7 @@ LINKS		 = \
 		   test_alert=aggregator \
 		   test_api=api \
 		   test_api_metrics=api \
+		   test_cache=api \
 		   test_circuit=aggregator \
 		   test_conf= \
 		   test_control_peer=supervisor \
@@ -165,6 +166,7 @@ LINKS		 = \
 		   segfill=api \
 		   bench_hist= \
 		   bench_metrics=api \
+		   bench_plainhttp= \
 		   bench_ring= \
 		   bench_seqlock= \
 		   fuzz_conf= \
