@@ -24,13 +24,32 @@ static const char *ows(const char *);
 static int	qvalue(const char *, const char *);
 static size_t	name_hash(const char *);
 
-/* The beat before dir_gen, both with acquire: a body rendered after
- * these loads holds at least everything published up to them. */
+/*
+ * The generation of the segment now (cache.h).  The beat is loaded first,
+ * with acquire: it pairs with the aggregator's release store after its
+ * writes, so a sum taken after seeing a new beat includes every write of
+ * that publish, and a body rendered after these loads holds at least
+ * what they count.  A write in progress (an odd word) or one that lands
+ * after the sum moves the next sum: the body rendered meanwhile is then
+ * replaced, never kept under the newer generation.
+ */
 void
-api_gen_read(const struct vigil_client *vc, struct api_gen *g)
+api_gen_read(struct api_watch *w, const struct vigil_client *vc,
+    struct api_gen *g)
 {
-	g->g_beat = vc->hdr != NULL ?
+	uint64_t beat, sum = 0;
+	uint32_t i;
+
+	beat = vc->hdr != NULL ?
 	    VIGIL_LOAD_ACQ(&vc->hdr->aggregator_beat_ns) : 0;
+	if (!w->w_valid || beat != w->w_beat) {
+		for (i = 0; i < vc->lay.provider_cap; i++)
+			sum += VIGIL_LOAD_ACQ(&vigil__stats_block(vc, i)->seq);
+		w->w_beat = beat;
+		w->w_data = sum;
+		w->w_valid = 1;
+	}
+	g->g_data = w->w_data;
 	g->g_dir = vigil_dir_gen(vc);
 	g->g_own = 0;
 }
@@ -38,7 +57,7 @@ api_gen_read(const struct vigil_client *vc, struct api_gen *g)
 static int
 gen_equal(const struct api_gen *a, const struct api_gen *b)
 {
-	return a->g_beat == b->g_beat && a->g_dir == b->g_dir &&
+	return a->g_data == b->g_data && a->g_dir == b->g_dir &&
 	    a->g_own == b->g_own;
 }
 
@@ -56,10 +75,10 @@ api_cached_fresh(const struct api_cached *c, const struct api_gen *g,
  * Keep what eb holds (eb is left as it was) as c's body, rendered under
  * g at now, with Content-Type ctype (a static string).  The old bodies
  * lose the cache's reference; responses still sending them keep theirs.
- * The ETag names the generation and the render's offset from the beat,
- * so that two renders of the same generation (the maximum age passed)
- * never share one: a strong ETag promises the same bytes.  Returns 0,
- * or -1 when memory ran out (c is then empty).
+ * The ETag names the generation and the render's instant, so that two
+ * renders of the same generation (the maximum age passed) never share
+ * one: a strong ETag promises the same bytes.  Returns 0, or -1 when
+ * memory ran out (c is then empty).
  */
 int
 api_cached_store(struct api_cached *c, struct evbuffer *eb,
@@ -83,11 +102,11 @@ api_cached_store(struct api_cached *c, struct evbuffer *eb,
 	c->c_at = now;
 	c->c_ctype = ctype;
 	snprintf(c->c_etag, sizeof(c->c_etag), "\"%llx-%llx-%llx\"",
-	    (unsigned long long)g->g_beat, (unsigned long long)g->g_dir,
-	    (unsigned long long)(now - g->g_beat));
+	    (unsigned long long)g->g_data, (unsigned long long)g->g_dir,
+	    (unsigned long long)now);
 	snprintf(c->c_etag_gz, sizeof(c->c_etag_gz), "\"%llx-%llx-%llx-gz\"",
-	    (unsigned long long)g->g_beat, (unsigned long long)g->g_dir,
-	    (unsigned long long)(now - g->g_beat));
+	    (unsigned long long)g->g_data, (unsigned long long)g->g_dir,
+	    (unsigned long long)now);
 	return 0;
 }
 

@@ -3,14 +3,21 @@
  * segment and served by reference.
  *
  * A view without query parameters depends only on the segment and on the
- * clock.  The segment changes when the aggregator publishes (it writes
- * the stats blocks it changed, then stores aggregator_beat_ns with
- * release: aggregator/engine.c, agg_flush) or when vigild changes the
- * directory (dir_gen).  So a body rendered under one (beat, dir_gen) is
- * the answer to every request until either moves; what depends on the
- * clock alone (generated_at, the stale flags, the heartbeat's age) is
- * bounded by API_CACHE_MAX_AGE_NS, which only matters while the
- * aggregator is not beating: it beats every tick of the same length.
+ * clock.  The segment's content changes when the aggregator publishes:
+ * each tick it writes the stats blocks that changed (each write moves
+ * the block's sequence word by 2), then stores aggregator_beat_ns with
+ * release (aggregator/engine.c, agg_flush); and when vigild changes the
+ * directory (dir_gen).  So the generation of the data is the sum of the
+ * stats blocks' sequence words, summed again only when the beat has
+ * moved (a write is always followed by a beat, so no write is missed;
+ * O(provider_cap) loads once a tick, not per request), with dir_gen.  A
+ * body rendered under one generation answers every request until it
+ * moves: the next request after a publish that changed something gets a
+ * new render, and a tick that changed nothing (most of them, with few
+ * providers) costs no render at all.  What depends on the clock alone
+ * (generated_at, the stale flags, the heartbeat's age, the overall
+ * status once the aggregator is stale) is bounded by
+ * API_CACHE_MAX_AGE_NS: never more than that behind the clock.
  *
  * Bodies are immutable and reference-counted: a response holds a
  * reference (evbuffer_add_reference) until the kernel has taken the
@@ -30,9 +37,16 @@
 
 struct evbuffer;
 
-/* A body older than this is rendered again even when the generation has
- * not moved: the aggregator's tick (aggregator/main.c, AGG_TICK_MS). */
-#define API_CACHE_MAX_AGE_NS	UINT64_C(50000000)
+/*
+ * A body older than this is rendered again even when the generation has
+ * not moved, for what depends on the clock: a stale flag shows at most
+ * this late (the shortest staleness limit is 3 intervals of a provider,
+ * 5 s for the aggregator), the heartbeat's age and generated_at are at
+ * most this old.  One render a second is nothing; one per tick (50 ms)
+ * would be 20 renders and gzips a second of an unchanged 3.8 MB /metrics
+ * at 1,000 providers, each a 10 ms stall of the event loop.
+ */
+#define API_CACHE_MAX_AGE_NS	UINT64_C(1000000000)
 /* Smaller bodies go out plain: gzip's header and a client's inflate
  * cost more than the few hundred bytes they would save. */
 #define API_GZIP_MIN		1024
@@ -51,9 +65,16 @@ struct api_body {
 /* What a body was rendered under.  g_own is a view's own word (a
  * provider's sample ring head), 0 for the others. */
 struct api_gen {
-	uint64_t	 g_beat;	/* aggregator_beat_ns */
+	uint64_t	 g_data;	/* the stats blocks' sequence words, summed */
 	uint64_t	 g_dir;		/* dir_gen */
 	uint64_t	 g_own;
+};
+
+/* The last publish seen: the beat, and g_data as summed under it. */
+struct api_watch {
+	uint64_t	 w_beat;
+	uint64_t	 w_data;
+	int		 w_valid;
 };
 
 /* One view's cached answer: only 200s are kept. */
@@ -87,7 +108,8 @@ struct api_names {
 	uint64_t	 ns_dir;	/* the dir_gen of every entry */
 };
 
-void	 api_gen_read(const struct vigil_client *, struct api_gen *);
+void	 api_gen_read(struct api_watch *, const struct vigil_client *,
+	    struct api_gen *);
 int	 api_cached_fresh(const struct api_cached *, const struct api_gen *,
 	    uint64_t);
 int	 api_cached_store(struct api_cached *, struct evbuffer *,

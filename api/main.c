@@ -85,6 +85,7 @@ static struct seg_watch		 layout_watch;
 /* The views kept per generation (cache.h): those without parameters. */
 static struct api_cached	 cache_integration, cache_metrics, cache_graph;
 static struct api_names		 cache_providers;
+static struct api_watch		 cache_watch;
 
 static void	usage(void) __attribute__((noreturn));
 static const struct route *route_find(const char *);
@@ -456,7 +457,7 @@ route_cached(struct evhttp_request *req, const struct route *rt,
 	struct api_result r;
 	struct api_gen g;
 
-	api_gen_read(&ctx.vc, &g);
+	api_gen_read(&cache_watch, &ctx.vc, &g);
 	switch (rt->rt_id) {
 	case RT_INTEGRATION:
 		c = &cache_integration;
@@ -510,6 +511,7 @@ cache_free(void)
 	api_cached_drop(&cache_metrics);
 	api_cached_drop(&cache_graph);
 	api_names_clear(&cache_providers);
+	memset(&cache_watch, 0, sizeof(cache_watch));
 }
 
 /*
