@@ -28,6 +28,7 @@
 
 #include "child.h"
 #include "engine.h"
+#include "evtime.h"
 #include "frame.h"
 #include "log.h"
 #include "persist.h"
@@ -207,8 +208,6 @@ load_state(struct aggd *d)
 static void
 add_events(struct aggd *d)
 {
-	struct timeval tv;
-
 	d->ev_tick = event_new(d->base, -1, EV_PERSIST, tick_cb, d);
 	d->ev_persist = event_new(d->base, -1, EV_PERSIST, persist_cb, d);
 	d->ev_term = evsignal_new(d->base, SIGTERM, signal_cb, d);
@@ -216,14 +215,9 @@ add_events(struct aggd *d)
 	if (d->ev_tick == NULL || d->ev_persist == NULL ||
 	    d->ev_term == NULL || d->ev_int == NULL)
 		fatalx("event_new failed");
-	tv.tv_sec = d->tick_ms / 1000;
-	tv.tv_usec = (d->tick_ms % 1000) * 1000;
-	event_add(d->ev_tick, &tv);
-	if (d->agg.conf.state_dir[0] != '\0' && !d->persist_off) {
-		tv.tv_sec = d->agg.conf.persist_interval_ms / 1000;
-		tv.tv_usec = (d->agg.conf.persist_interval_ms % 1000) * 1000;
-		event_add(d->ev_persist, &tv);
-	}
+	evtime_add_ms(d->ev_tick, d->tick_ms);
+	if (d->agg.conf.state_dir[0] != '\0' && !d->persist_off)
+		evtime_add_ms(d->ev_persist, d->agg.conf.persist_interval_ms);
 	event_add(d->ev_term, NULL);
 	event_add(d->ev_int, NULL);
 }

@@ -19,6 +19,7 @@
 #include <event2/event.h>
 
 #include "curlev.h"
+#include "evtime.h"
 #include "log.h"
 #include "ring.h"
 #include "webhook.h"
@@ -188,7 +189,6 @@ static void
 wh_kick(struct webhook *wh)
 {
 	struct wh_item *best, *it;
-	struct timeval tv;
 	uint64_t now = now_mono_ns(), next = 0, d;
 	size_t i;
 
@@ -219,9 +219,7 @@ wh_kick(struct webhook *wh)
 	if (next == 0 || wh->inflight >= WEBHOOK_INFLIGHT)
 		return;
 	d = next > now ? next - now : 0;
-	tv.tv_sec = (time_t)(d / 1000000000u);
-	tv.tv_usec = (suseconds_t)(d % 1000000000u / 1000u);
-	evtimer_add(wh->retry_timer, &tv);
+	evtime_add_ms(wh->retry_timer, (d + 999999u) / 1000000u);
 }
 
 /*
@@ -303,7 +301,9 @@ webhook_free(struct webhook *wh)
 /*
  * The JSON body of an alert:
  *   {"id", "provider", "kind", "level", "figure", "value", "threshold",
- *    "at" (RFC 3339 UTC), "wall_ns", "text"}
+ *    "needs_human", "at" (RFC 3339 UTC), "wall_ns", "text"}
+ * needs_human: a raise of a kind only a human resolves (quota, auth,
+ * misconfigured).
  * fig names the figure value and threshold are in (alert_fig_name: the
  * record has no field for it); NULL is "value".  Returns its length, or
  * -1 if it does not fit len.
@@ -339,6 +339,8 @@ webhook_body(const struct vigil_alert *a, const char *fig, char *buf,
 	    cJSON_AddStringToObject(o, "figure", fig) == NULL ||
 	    cJSON_AddNumberToObject(o, "value", a->value) == NULL ||
 	    cJSON_AddNumberToObject(o, "threshold", a->threshold) == NULL ||
+	    cJSON_AddBoolToObject(o, "needs_human", a->level !=
+	    VIGIL_AL_RESOLVED && vigil_alert_needs_human(a->kind)) == NULL ||
 	    cJSON_AddStringToObject(o, "at", at) == NULL ||
 	    cJSON_AddNumberToObject(o, "wall_ns", (double)a->wall_ns) == NULL ||
 	    cJSON_AddStringToObject(o, "text", text) == NULL)

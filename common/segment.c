@@ -69,6 +69,8 @@ seg_layout(const struct seg_caps *caps, struct vigil_header *h, char *err,
 	h->sample_cap = seg_pow2(caps->samples);
 	h->history_cap = seg_pow2(caps->history);
 	h->alert_cap = seg_pow2(caps->alerts);
+	h->history_keep = caps->history;
+	h->alert_keep = caps->alerts;
 	h->sample_entry = 8 + sizeof(struct vigil_sample);
 	h->history_entry = 8 + sizeof(struct vigil_history);
 	h->alert_entry = 8 + sizeof(struct vigil_alert);

@@ -18,6 +18,7 @@
 
 #include <vigil/vigil.h>
 
+#include "addr.h"
 #include "frame.h"
 #include "log.h"
 #include "settings.h"
@@ -791,37 +792,18 @@ set_url(const char *s, int allow_query, char *host, size_t hostlen,
 	return 0;
 }
 
-/* host:port, host a name, an IPv4 address or [IPv6]; port 0-65535. */
+/*
+ * A numeric A.B.C.D:PORT or [IPv6]:PORT: what vigild will bind, checked
+ * by the parser that binds it (addr.c), so --check-config cannot accept
+ * an address that vigild then fails to listen on.
+ */
 static int
 set_check_listen(const char *s, char *why, size_t len)
 {
-	const char *colon, *p, *h = s, *he;
-	uint32_t port;
+	struct sockaddr_storage ss;
+	socklen_t sl;
 
-	if (*s == '[') {
-		h = s + 1;
-		if ((he = strchr(h, ']')) == NULL || he == h || he[1] != ':')
-			goto bad;
-		for (p = h; p < he; p++)
-			if (!isxdigit((unsigned char)*p) && *p != ':' &&
-			    *p != '.')
-				goto bad;
-		colon = he + 1;
-	} else {
-		if ((colon = strrchr(s, ':')) == NULL || colon == s)
-			goto bad;
-		for (p = s; p < colon; p++)
-			if (!isalnum((unsigned char)*p) && *p != '.' &&
-			    *p != '-' && *p != '_')
-				goto bad;
-	}
-	if (settings_parse_uint(colon + 1, &port) == -1 || port > 65535)
-		goto bad;
-	return 0;
-bad:
-	snprintf(why, len, "expected HOST:PORT (e.g. 127.0.0.1:9470 or "
-	    "[::1]:9470)");
-	return -1;
+	return addr_parse(s, &ss, &sl, why, len);
 }
 
 static int

@@ -29,6 +29,7 @@
 
 #include <vigil/vigil.h>
 
+#include "check.h"
 #include "child.h"
 #include "frame.h"
 #include "kinds.h"
@@ -59,7 +60,7 @@ struct prober {
 	uint32_t		 slot;
 	uint64_t		 epoch;
 	char			 key[KEY_MAX];	/* the secret */
-	uint32_t		 fast_percent;
+	struct check_conf	 cc;		/* the rules' settings */
 	int			 paused;
 
 	struct segment		 seg;
@@ -81,19 +82,13 @@ struct prober {
 
 	int			 manual;	/* running check is probe_now */
 	int			 last_outcome;	/* -1: none yet */
-	uint32_t		 fails;		/* consecutive failed checks */
-	uint32_t		 confirm_max;	/* confirm quickly up to */
+	struct check		 chk;		/* check.c's state machine */
 	uint32_t		 next_count;	/* requests of the next check */
 	uint32_t		 nreq;		/* requests of this check */
 	uint32_t		 running;	/* of them not done yet */
 	uint32_t		 npub;		/* published, in start order */
 	struct vigil_sample	 pend[SCHED_CONFIRM_PAR]; /* done, held */
-	uint32_t		 pend_retry[SCHED_CONFIRM_PAR];
 	uint8_t			 req_state[SCHED_CONFIRM_PAR]; /* REQ_* */
-	uint32_t		 nsamples;	/* samples this check gave */
-	int			 any_ok;	/* one of them was ok */
-	int			 worst;		/* else the outcome that rules */
-	uint32_t		 retry_ms;	/* largest Retry-After among them */
 	uint64_t		 waiters[MAX_WAITERS];
 	int			 nwaiters;
 	int			 exit_code;
@@ -128,8 +123,7 @@ static void	check_done(struct probe_xfer *, CURLcode, void *);
 static void	extra_done(struct probe_xfer *, CURLcode, void *);
 static void	check_ended(struct prober *, uint32_t, struct probe_xfer *,
 		    CURLcode, uint8_t);
-static void	check_publish(struct prober *, const struct vigil_sample *,
-		    uint32_t);
+static void	check_publish(struct prober *, struct vigil_sample *);
 static void	check_end(struct prober *);
 static void	gen_done(struct probe_xfer *, CURLcode, void *);
 static void	schedule(struct event *, uint32_t);
@@ -223,6 +217,7 @@ prober_run(const char *name)
 
 	memset(&pr, 0, sizeof(pr));
 	pr.last_outcome = -1;
+	check_init(&pr.chk);
 	pr.next_count = 1;
 	snprintf(pr.cp.name, sizeof(pr.cp.name), "%s", name);
 	/*
@@ -320,8 +315,10 @@ apply_configure(const msgpack_object *a, void *arg, char *err, size_t errlen)
 	}
 	if (rc == 0)
 		pr->paused = b;
-	pr->fast_percent = c.fast_probe_percent;
-	pr->confirm_max = settings_confirm_failures(&c);
+	pr->cc.interval_ms = pr->cp.interval_ms;
+	pr->cc.fast_percent = c.fast_probe_percent;
+	pr->cc.confirm_max = settings_confirm_failures(&c);
+	pr->cc.retry_max_ms = c.retry_after_max_ms;
 	log_setlevel(c.log_level);
 	log_secret(pr->key);
 	return 0;
@@ -568,7 +565,7 @@ op_set_interval(struct child *ch, uint64_t id, const msgpack_object *args,
 	}
 	log_info("interval %u -> %llu ms", pr->cp.interval_ms,
 	    (unsigned long long)v);
-	pr->cp.interval_ms = (uint32_t)v;
+	pr->cp.interval_ms = pr->cc.interval_ms = (uint32_t)v;
 	pr->next_count = 1;
 	if (!pr->paused && pr->running == 0)
 		schedule(pr->ev_check, sched_jitter(pr->cp.interval_ms,
@@ -604,20 +601,32 @@ schedule(struct event *ev, uint32_t ms)
 	evtimer_add(ev, &tv);
 }
 
+/*
+ * Time for a check, unless the provider asked for a wait that is not
+ * over (a generation check's 429 since this timer was set, a resume or
+ * set_interval during the wait, or libevent's coarse clock firing the
+ * timer a few ms early): then at its end.  A provider's reset is exact,
+ * and a check a millisecond early is one more 429.
+ */
 static void
 check_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct prober *pr = arg;
+	uint32_t hold;
 
 	(void)fd;
 	(void)what;
-	if (!pr->paused)
+	if (pr->paused)
+		return;
+	if ((hold = check_hold_ms(&pr->chk, now_mono_ns())) > 0)
+		schedule(pr->ev_check, hold);
+	else
 		start_check(pr, 0);
 }
 
 /*
  * Start a check: one request, or for a confirmation next_count of them at
- * once (sched_next_count), the extra ones on fresh connections.  Each
+ * once (check_decide), the extra ones on fresh connections.  Each
  * gives its own sample, published in the order the requests started
  * (check_ended holds one that ends before an earlier one): the segment's
  * samples and history stay in time order.  check_end runs once the last
@@ -636,10 +645,7 @@ start_check(struct prober *pr, int manual)
 	pr->nreq = pr->running = n;
 	pr->npub = 0;
 	memset(pr->req_state, REQ_RUNNING, sizeof(pr->req_state));
-	pr->nsamples = 0;
-	pr->any_ok = 0;
-	pr->worst = VIGIL_OUT_OK;
-	pr->retry_ms = 0;
+	check_begin(&pr->chk);
 	if (probe_xfer_start(&pr->check) == -1)
 		check_ended(pr, 0, NULL, CURLE_OK, 0);
 	for (i = 1; i < n; i++)
@@ -726,15 +732,13 @@ check_ended(struct prober *pr, uint32_t i, struct probe_xfer *x, CURLcode cc,
 		return;
 	pr->req_state[i] = REQ_GONE;
 	if (x != NULL) {
-		probe_xfer_sample(x, pr->cp.kind, cc, &pr->pend[i],
-		    &pr->pend_retry[i]);
+		probe_xfer_sample(x, pr->cp.kind, cc, &pr->pend[i]);
 		pr->pend[i].flags |= flags;
 		pr->req_state[i] = REQ_DONE;
 	}
 	while (pr->npub < pr->nreq && pr->req_state[pr->npub] != REQ_RUNNING) {
 		if (pr->req_state[pr->npub] == REQ_DONE) {
-			check_publish(pr, &pr->pend[pr->npub],
-			    pr->pend_retry[pr->npub]);
+			check_publish(pr, &pr->pend[pr->npub]);
 			pr->req_state[pr->npub] = REQ_GONE;
 		}
 		pr->npub++;
@@ -743,17 +747,16 @@ check_ended(struct prober *pr, uint32_t i, struct probe_xfer *x, CURLcode cc,
 }
 
 /*
- * Publish a sample: the ring, probe_now waiters, a log line on a change
- * of outcome; count it into the check.  What rules the check when none
- * of its requests was ok: a 429 (Retry-After is honoured), else an auth
- * failure (neither is confirmed), else the last failure.
+ * Publish a sample: count it into the check (check.c: for a 429, the
+ * wait goes into the sample), then the ring, probe_now waiters, a log
+ * line on a change of outcome.
  */
 static void
-check_publish(struct prober *pr, const struct vigil_sample *s,
-    uint32_t retry_ms)
+check_publish(struct prober *pr, struct vigil_sample *s)
 {
 	int i;
 
+	check_sample(&pr->chk, &pr->cc, s, 1, rnd32());
 	ring_push(&pr->ring, s, VIGIL_WORDS(struct vigil_sample));
 	ring_beat(&pr->ring, now_mono_ns());
 
@@ -769,52 +772,39 @@ check_publish(struct prober *pr, const struct vigil_sample *s,
 		log_debug("%s %s (http %u, %u us)",
 		    vigil_outcome_name(s->outcome), s->error, s->http_status,
 		    s->latency_us);
+	if (s->outcome == VIGIL_OUT_RATE_LIMITED &&
+	    s->outcome != pr->last_outcome)
+		log_info("rate limited: next check in %u ms (%s)",
+		    s->retry_after_ms, (s->flags & VIGIL_SF_RETRY_HINT) ?
+		    "the provider's headers" : "backoff");
 	pr->last_outcome = s->outcome;
-	pr->fails = s->outcome == VIGIL_OUT_OK ? 0 : pr->fails + 1;
-
-	pr->nsamples++;
-	if (s->outcome == VIGIL_OUT_OK)
-		pr->any_ok = 1;
-	else if (pr->worst != VIGIL_OUT_RATE_LIMITED &&
-	    (pr->worst != VIGIL_OUT_AUTH ||
-	    s->outcome == VIGIL_OUT_RATE_LIMITED))
-		pr->worst = s->outcome;
-	if (retry_ms > pr->retry_ms)
-		pr->retry_ms = retry_ms;
 }
 
 /*
  * One request of the check is done.  After the last, schedule the next
- * check (sched_next_ms and sched_next_count have the rules): an ok among
- * the requests clears the failure before it.
+ * check (check.c's check_decide has the rules): an ok among the requests
+ * clears the failure before it.
  */
 static void
 check_end(struct prober *pr)
 {
-	struct sched_in in;
+	struct check_next nx;
 
 	if (pr->running == 0 || --pr->running > 0)
 		return;
 	pr->manual = 0;
-	if (pr->nsamples == 0) {
+	if (pr->chk.nsamples == 0) {
 		log_warnx("cannot start a check; retrying in one interval");
 		if (!pr->paused)
 			schedule(pr->ev_check, sched_jitter(pr->cp.interval_ms,
 			    rnd32()));
 		return;
 	}
-	memset(&in, 0, sizeof(in));
-	in.interval_ms = pr->cp.interval_ms;
-	in.fast_percent = pr->fast_percent;
-	in.circuit_closed = circuit_closed(pr);
-	in.outcome = pr->any_ok ? VIGIL_OUT_OK : pr->worst;
-	in.fails = pr->fails;
-	in.confirm_max = pr->confirm_max;
-	in.retry_after_ms = pr->retry_ms;
-	in.rnd = rnd32();
+	check_decide(&pr->chk, &pr->cc, circuit_closed(pr), now_mono_ns(),
+	    rnd32(), &nx);
 	if (!pr->paused) {
-		schedule(pr->ev_check, sched_next_ms(&in));
-		pr->next_count = sched_next_count(&in);
+		schedule(pr->ev_check, nx.delay_ms);
+		pr->next_count = nx.count;
 	}
 	/*
 	 * Start-up (configure, the first connection and its handshake)
@@ -826,35 +816,46 @@ check_end(struct prober *pr)
 	}
 }
 
+/* Time for a generation check, unless the provider asked us to wait. */
 static void
 gen_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct prober *pr = arg;
+	uint32_t hold;
 
 	(void)fd;
 	(void)what;
-	if (!pr->paused && probe_xfer_start(&pr->gen) == -1)
+	if (pr->paused)
+		return;
+	if ((hold = check_hold_ms(&pr->chk, now_mono_ns())) > 0)
+		schedule(pr->ev_gen, hold);
+	else if (probe_xfer_start(&pr->gen) == -1)
 		schedule(pr->ev_gen, sched_jitter(pr->cp.gen_interval_ms,
 		    rnd32()));
 }
 
-/* A generation check ended: its own sample, its own slower schedule. */
+/*
+ * A generation check ended: its own sample, its own slower schedule.
+ * A 429 holds the checks too (check_sample: one provider, one limit),
+ * and the generation check waits at least as long.
+ */
 static void
 gen_done(struct probe_xfer *x, CURLcode cc, void *arg)
 {
 	struct prober *pr = arg;
 	struct vigil_sample s;
-	uint32_t retry_ms;
+	uint32_t d, hold;
 
-	probe_xfer_sample(x, pr->cp.kind, cc, &s, &retry_ms);
+	probe_xfer_sample(x, pr->cp.kind, cc, &s);
+	check_sample(&pr->chk, &pr->cc, &s, 0, rnd32());
 	ring_push(&pr->ring, &s, VIGIL_WORDS(struct vigil_sample));
 	ring_beat(&pr->ring, now_mono_ns());
 	log_debug("generation: %s %s (ttft %u us)",
 	    vigil_outcome_name(s.outcome), s.error, s.ttfb_us);
 	if (!pr->paused) {
-		uint32_t d = sched_jitter(pr->cp.gen_interval_ms, rnd32());
-		if (retry_ms > d)
-			d = retry_ms;
+		d = sched_jitter(pr->cp.gen_interval_ms, rnd32());
+		if ((hold = check_hold_ms(&pr->chk, now_mono_ns())) > d)
+			d = hold;
 		schedule(pr->ev_gen, d);
 	}
 }

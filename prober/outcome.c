@@ -1,5 +1,5 @@
 /*
- * outcome.c - map (curl result, HTTP status, validator) to an outcome.
+ * outcome.c - map (curl result, HTTP status, error body) to an outcome.
  *
  * Transport-level choices, written down because DESIGN.md leaves them open:
  *   - RECV_ERROR, SEND_ERROR, GOT_NOTHING (connection reset or closed
@@ -12,16 +12,64 @@
  *     FILESIZE_EXCEEDED and a WRITE_ERROR caused by our body cap:
  *     "bad_response".  The peer answered, and the answer is broken.
  *   - a WRITE_ERROR we did not cause: "other".
- * Error codes are short: "curl:N", "http:N", "body:shape", "body:too_big".
+ *
+ * An HTTP error is classified from each kind's documented error body
+ * first, its status second (docs/aggregation.md, "Outcomes", has the
+ * table and tests/sim/errors.c the fixtures with their sources).  A 429
+ * can be a rate limit that ends by itself or an account out of credit
+ * that never will; a 400 can be our request or their billing: only the
+ * body tells.  The body is untrusted: it is parsed with cJSON (which
+ * bounds nesting), only when it is short, and nothing is assumed of its
+ * shape; whatever is not recognised falls back to the status's class.
+ *
+ * Error codes are short: "curl:N", "body:shape", "body:too_big", and
+ * "http:N" followed, when the body named one, by the token that decided
+ * (or the body's own error code): "http:429 insufficient_quota".  The
+ * token is cut to fit and reduced to [A-Za-z0-9._:/-].
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <cJSON.h>
 #include <curl/curl.h>
 
 #include <vigil/vigil.h>
 
 #include "outcome.h"
+
+/* What an error body says: pointers into its parsed tree, or NULL. */
+struct ebody {
+	const char	*type;		/* error.type */
+	const char	*code;		/* error.code, or DashScope's code */
+	const char	*status;	/* error.status (Google) */
+	const char	*message;	/* error.message, or the top one */
+	const char	*detail;	/* error.details.error_code */
+	const char	*reason;	/* ErrorInfo reason (Google) */
+	int		 per_day;	/* a per-day quota was violated */
+};
+
+/* A rule's answer: the outcome and the token that decided it. */
+struct verdict {
+	int		 out;		/* -1: the body decided nothing */
+	const char	*label;
+};
+
+static const char *jstr(const cJSON *, const char *);
+static int	eq(const char *, const char *);
+static int	has(const char *, const char *);
+static int	in_list(const char *, const char *const *);
+static void	google_details(const cJSON *, struct ebody *);
+static void	body_read(const cJSON *, struct ebody *);
+static struct verdict rule_openai(long, const struct ebody *);
+static struct verdict rule_anthropic(const struct ebody *);
+static struct verdict rule_google(long, const struct ebody *);
+static struct verdict rule_deepseek(const struct ebody *);
+static struct verdict rule_qwen(const struct ebody *);
+static struct verdict rule_message(long, const struct ebody *);
+static struct verdict body_verdict(int, long, const struct ebody *);
+static const char *body_token(const struct ebody *);
+static void	err_http(char *, size_t, long, const char *);
 
 /* The outcome of a transfer that curl failed, from its result code. */
 int
@@ -65,25 +113,425 @@ outcome_curl_class(int cc)
 	}
 }
 
-/* Google answers a bad key with 400, not 401; its body says so. */
+
+/*
+ * The class of an HTTP status when its body says nothing we know, for
+ * kind.  5xx is the provider's failure, except the two statuses that
+ * their kind documents as capacity: Anthropic's 529 and DeepSeek's 503
+ * ("Server Overloaded").  429 is a rate limit, 401 and 403 our key, 402
+ * (Payment Required) billing wherever it is used.  Every other 4xx is
+ * our request, except 408 (the server gave up waiting for us: no
+ * verdict on either side).  1xx, 3xx (redirects are not followed) and
+ * 0: "other".
+ */
 int
-outcome_google_key_invalid(const char *body, size_t len)
+outcome_status_class(int kind, long st)
 {
-	if (body == NULL || len == 0)
-		return 0;
-	return memmem(body, len, "API_KEY_INVALID", 15) != NULL ||
-	    memmem(body, len, "API key not valid", 17) != NULL;
+	if (st >= 200 && st <= 299)
+		return VIGIL_OUT_OK;
+	if ((kind == VIGIL_KIND_ANTHROPIC && st == 529) ||
+	    (kind == VIGIL_KIND_DEEPSEEK && st == 503))
+		return VIGIL_OUT_OVERLOADED;
+	if (st >= 500 && st <= 599)
+		return VIGIL_OUT_HTTP_5XX;
+	switch (st) {
+	case 429:
+		return VIGIL_OUT_RATE_LIMITED;
+	case 401:
+	case 403:
+		return VIGIL_OUT_AUTH;
+	case 402:
+		return VIGIL_OUT_QUOTA;
+	case 408:
+		return VIGIL_OUT_OTHER;
+	default:
+		break;
+	}
+	if (st >= 400 && st <= 499)
+		return VIGIL_OUT_CLIENT_ERROR;
+	return VIGIL_OUT_OTHER;
+}
+
+/* o[key] when it is a string, else NULL. */
+static const char *
+jstr(const cJSON *o, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+static int
+eq(const char *s, const char *lit)
+{
+	return s != NULL && strcmp(s, lit) == 0;
+}
+
+/* Does s contain needle, ignoring case? */
+static int
+has(const char *s, const char *needle)
+{
+	return s != NULL && strcasestr(s, needle) != NULL;
+}
+
+/* Is s one of the NULL-terminated list? */
+static int
+in_list(const char *s, const char *const *list)
+{
+	for (; s != NULL && *list != NULL; list++)
+		if (strcmp(s, *list) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Google's error.details[]: the ErrorInfo reason (API_KEY_INVALID ...)
+ * and whether a QuotaFailure violation names a per-day quota (quotaId
+ * "GenerateRequestsPerDayPerProjectPerModel-FreeTier", quotaMetric
+ * "..._per_day"): a daily quota is over until the next day, a
+ * per-minute one within a minute.
+ */
+static void
+google_details(const cJSON *details, struct ebody *b)
+{
+	const cJSON *d, *viol, *v;
+	const char *t;
+
+	cJSON_ArrayForEach(d, details) {
+		if (!cJSON_IsObject(d) || (t = jstr(d, "@type")) == NULL)
+			continue;
+		if (has(t, "google.rpc.ErrorInfo") && b->reason == NULL)
+			b->reason = jstr(d, "reason");
+		if (!has(t, "google.rpc.QuotaFailure"))
+			continue;
+		viol = cJSON_GetObjectItemCaseSensitive(d, "violations");
+		if (!cJSON_IsArray(viol))
+			continue;
+		cJSON_ArrayForEach(v, viol) {
+			if (!cJSON_IsObject(v))
+				continue;
+			if (has(jstr(v, "quotaId"), "PerDay") ||
+			    has(jstr(v, "quotaMetric"), "per_day"))
+				b->per_day = 1;
+		}
+	}
+}
+
+/*
+ * Pick the fields out of a parsed body.  The shapes: OpenAI and its
+ * compatible modes {"error": {"message", "type", "param", "code"}};
+ * Anthropic {"type": "error", "error": {"type", "message", "details"}};
+ * Google {"error": {"code": N, "message", "status", "details": [...]}},
+ * sometimes inside a one-element array; DashScope's native API
+ * {"code", "message", "request_id"}.  Anything else leaves b empty.
+ */
+static void
+body_read(const cJSON *root, struct ebody *b)
+{
+	const cJSON *e, *d;
+
+	memset(b, 0, sizeof(*b));
+	if (cJSON_IsArray(root))
+		root = cJSON_GetArrayItem(root, 0);
+	if (!cJSON_IsObject(root))
+		return;
+	e = cJSON_GetObjectItemCaseSensitive(root, "error");
+	if (!cJSON_IsObject(e)) {
+		b->code = jstr(root, "code");
+		b->message = jstr(root, "message");
+		return;
+	}
+	b->type = jstr(e, "type");
+	b->code = jstr(e, "code");
+	b->status = jstr(e, "status");
+	b->message = jstr(e, "message");
+	d = cJSON_GetObjectItemCaseSensitive(e, "details");
+	if (cJSON_IsObject(d))
+		b->detail = jstr(d, "error_code");
+	else if (cJSON_IsArray(d))
+		google_details(d, b);
+}
+
+/*
+ * OpenAI's error codes, shared by every OpenAI-compatible API: the
+ * billing codes of a 429 (error.type insufficient_quota, error.code
+ * naming which limit), the rate limits, capacity, a missing model and a
+ * wrong key.  slow_down was a 503 before it became a 429: as a 5xx it
+ * is their capacity, as a 429 our rate.
+ */
+static struct verdict
+rule_openai(long st, const struct ebody *b)
+{
+	static const char *const quota[] = { "insufficient_quota",
+	    "credit_balance_exhausted", "organization_spend_limit_exceeded",
+	    "project_spend_limit_exceeded",
+	    "organization_usage_limit_exceeded", "billing_not_active",
+	    "billing_hard_limit_reached", NULL };
+	struct verdict v = { -1, NULL };
+
+	if (in_list(b->code, quota))
+		v = (struct verdict){ VIGIL_OUT_QUOTA, b->code };
+	else if (in_list(b->type, quota))
+		v = (struct verdict){ VIGIL_OUT_QUOTA, b->type };
+	else if (eq(b->code, "model_not_found"))
+		v = (struct verdict){ VIGIL_OUT_MODEL_MISSING, b->code };
+	else if (eq(b->code, "slow_down"))
+		v = (struct verdict){ st >= 500 ? VIGIL_OUT_OVERLOADED :
+		    VIGIL_OUT_RATE_LIMITED, b->code };
+	else if (eq(b->code, "rate_limit_exceeded"))
+		v = (struct verdict){ VIGIL_OUT_RATE_LIMITED, b->code };
+	else if (eq(b->code, "server_is_overloaded"))
+		v = (struct verdict){ VIGIL_OUT_OVERLOADED, b->code };
+	else if (eq(b->code, "invalid_api_key"))
+		v = (struct verdict){ VIGIL_OUT_AUTH, b->code };
+	return v;
+}
+
+/*
+ * Anthropic's error.type, and what its messages and details add: a
+ * monthly tier cap is a 429 rate_limit_error whose
+ * error.details.error_code is enforced_spend_limit_reached (no
+ * retry-after: it ends on the first of the month); a spend limit of
+ * our own or an empty credit balance is a 400 invalid_request_error
+ * told apart by its message only.  not_found_error is a missing model
+ * when the message names the model, else a wrong path.
+ */
+static struct verdict
+rule_anthropic(const struct ebody *b)
+{
+	const char *t = b->type;
+	size_t n;
+
+	if (b->detail != NULL && (n = strlen(b->detail)) >= 20 &&
+	    strcmp(b->detail + n - 20, "_spend_limit_reached") == 0)
+		return (struct verdict){ VIGIL_OUT_QUOTA, b->detail };
+	if (eq(t, "billing_error"))
+		return (struct verdict){ VIGIL_OUT_QUOTA, t };
+	if (has(b->message, "credit balance is too low"))
+		return (struct verdict){ VIGIL_OUT_QUOTA,
+		    "credit_balance_too_low" };
+	if (has(b->message, "reached your specified") ||
+	    has(b->message, "reached your API usage limits"))
+		return (struct verdict){ VIGIL_OUT_QUOTA, "usage_limits" };
+	if (eq(t, "authentication_error") || eq(t, "permission_error"))
+		return (struct verdict){ VIGIL_OUT_AUTH, t };
+	if (eq(t, "rate_limit_error"))
+		return (struct verdict){ VIGIL_OUT_RATE_LIMITED, t };
+	if (eq(t, "overloaded_error"))
+		return (struct verdict){ VIGIL_OUT_OVERLOADED, t };
+	if (eq(t, "not_found_error"))
+		return (struct verdict){ has(b->message, "model") ?
+		    VIGIL_OUT_MODEL_MISSING : VIGIL_OUT_CLIENT_ERROR, t };
+	return (struct verdict){ -1, NULL };
+}
+
+/*
+ * Gemini's canonical status and details.  A bad key is a 400
+ * INVALID_ARGUMENT whose ErrorInfo reason is API_KEY_INVALID; billing
+ * not enabled (or the free tier not offered where we are) is a 400
+ * FAILED_PRECONDITION; RESOURCE_EXHAUSTED is a rate limit unless a
+ * violated quota is per day, the prepaid credit is gone, or the status
+ * is 402.
+ */
+static struct verdict
+rule_google(long st, const struct ebody *b)
+{
+	const char *s = b->status;
+
+	if (b->reason != NULL && strncmp(b->reason, "API_KEY_", 8) == 0)
+		return (struct verdict){ VIGIL_OUT_AUTH, b->reason };
+	if (has(b->message, "API key not valid"))
+		return (struct verdict){ VIGIL_OUT_AUTH, "API_KEY_INVALID" };
+	if (eq(b->reason, "BILLING_DISABLED"))
+		return (struct verdict){ VIGIL_OUT_QUOTA, b->reason };
+	if (eq(s, "FAILED_PRECONDITION"))
+		return (struct verdict){ VIGIL_OUT_QUOTA, s };
+	if (eq(s, "RESOURCE_EXHAUSTED")) {
+		if (b->per_day)
+			return (struct verdict){ VIGIL_OUT_QUOTA,
+			    "RESOURCE_EXHAUSTED/day" };
+		if (st == 402 || has(b->message, "prepay") ||
+		    has(b->message, "credits are depleted"))
+			return (struct verdict){ VIGIL_OUT_QUOTA, s };
+		return (struct verdict){ VIGIL_OUT_RATE_LIMITED, s };
+	}
+	if (eq(s, "PERMISSION_DENIED") || eq(s, "UNAUTHENTICATED"))
+		return (struct verdict){ VIGIL_OUT_AUTH, s };
+	if (eq(s, "UNAVAILABLE"))
+		return (struct verdict){ VIGIL_OUT_OVERLOADED, s };
+	if (eq(s, "NOT_FOUND"))
+		return (struct verdict){ has(b->message, "model") ?
+		    VIGIL_OUT_MODEL_MISSING : VIGIL_OUT_CLIENT_ERROR, s };
+	return (struct verdict){ -1, NULL };
+}
+
+/*
+ * DeepSeek speaks OpenAI's shape but its codes say little (a 402 is
+ * type unknown_error, code invalid_request_error): its messages carry
+ * the documented error names.  "Server Error" decides nothing (a 5xx is
+ * one anyway) but names the error better than its code.
+ */
+static struct verdict
+rule_deepseek(const struct ebody *b)
+{
+	static const struct {
+		const char	*name;
+		int		 out;
+		const char	*label;
+	} names[] = {
+		{ "Insufficient Balance", VIGIL_OUT_QUOTA,
+		    "insufficient_balance" },
+		{ "Authentication Fails", VIGIL_OUT_AUTH,
+		    "authentication_fails" },
+		{ "Rate Limit Reached", VIGIL_OUT_RATE_LIMITED,
+		    "rate_limit_reached" },
+		{ "Server Overloaded", VIGIL_OUT_OVERLOADED,
+		    "server_overloaded" },
+		{ "Invalid Parameters", VIGIL_OUT_CLIENT_ERROR,
+		    "invalid_parameters" },
+		{ "Invalid Format", VIGIL_OUT_CLIENT_ERROR, "invalid_format" },
+		{ "Server Error", VIGIL_OUT_HTTP_5XX, "server_error" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (has(b->message, names[i].name))
+			return (struct verdict){ names[i].out, names[i].label };
+	return (struct verdict){ -1, NULL };
+}
+
+/*
+ * DashScope (Qwen), native codes and their compatible-mode twins:
+ * Arrearage (an overdue account, 400 or 403) is billing, Throttling.*
+ * and limit_requests are rate limits except a free quota used up,
+ * DataInspectionFailed is content moderation of our request.
+ */
+static struct verdict
+rule_qwen(const struct ebody *b)
+{
+	const char *c = b->code;
+
+	if (eq(c, "Arrearage") || eq(b->type, "Arrearage"))
+		return (struct verdict){ VIGIL_OUT_QUOTA, "Arrearage" };
+	if (has(b->message, "overdue") || has(b->message, "good standing"))
+		return (struct verdict){ VIGIL_OUT_QUOTA, "overdue" };
+	if (eq(c, "InvalidApiKey"))
+		return (struct verdict){ VIGIL_OUT_AUTH, c };
+	if (c != NULL && strncmp(c, "Throttling", 10) == 0 &&
+	    has(b->message, "free allocated quota"))
+		return (struct verdict){ VIGIL_OUT_QUOTA, c };
+	if ((c != NULL && strncmp(c, "Throttling", 10) == 0) ||
+	    eq(c, "limit_requests") || eq(c, "limit_burst_rate"))
+		return (struct verdict){ VIGIL_OUT_RATE_LIMITED, c };
+	if (eq(c, "DataInspectionFailed") || eq(c, "data_inspection_failed"))
+		return (struct verdict){ VIGIL_OUT_CLIENT_ERROR, c };
+	if (eq(c, "ModelNotFound"))
+		return (struct verdict){ VIGIL_OUT_MODEL_MISSING, c };
+	return (struct verdict){ -1, NULL };
+}
+
+/*
+ * Last, for every kind: a message that says overloaded, or that the
+ * model does not exist.
+ */
+static struct verdict
+rule_message(long st, const struct ebody *b)
+{
+	const char *m = b->message;
+
+	if (has(m, "overloaded"))
+		return (struct verdict){ VIGIL_OUT_OVERLOADED, "overloaded" };
+	if ((st == 400 || st == 404) && has(m, "model") &&
+	    (has(m, "not found") || has(m, "not exist")))
+		return (struct verdict){ VIGIL_OUT_MODEL_MISSING,
+		    "model_not_found" };
+	return (struct verdict){ -1, NULL };
+}
+
+/*
+ * What the body of an error answer says, by kind; out -1: nothing.
+ * OpenAI's codes are tried for every kind (an OpenAI-compatible
+ * gateway can sit behind any of them), after the kind's own.
+ */
+static struct verdict
+body_verdict(int kind, long st, const struct ebody *b)
+{
+	struct verdict v = { -1, NULL };
+
+	switch (kind) {
+	case VIGIL_KIND_ANTHROPIC:
+		v = rule_anthropic(b);
+		break;
+	case VIGIL_KIND_GOOGLE:
+		v = rule_google(st, b);
+		break;
+	case VIGIL_KIND_DEEPSEEK:
+		v = rule_deepseek(b);
+		break;
+	case VIGIL_KIND_QWEN:
+		v = rule_qwen(b);
+		break;
+	default:
+		break;
+	}
+	if (v.out == -1)
+		v = rule_openai(st, b);
+	if (v.out == -1)
+		v = rule_message(st, b);
+	return v;
+}
+
+/* The body's own most specific error code, for the error string. */
+static const char *
+body_token(const struct ebody *b)
+{
+	if (b->detail != NULL)
+		return b->detail;
+	if (b->reason != NULL)
+		return b->reason;
+	if (b->code != NULL && b->code[0] != '\0')
+		return b->code;
+	if (b->type != NULL && b->type[0] != '\0')
+		return b->type;
+	return b->status;
+}
+
+/* "http:N" or "http:N TOKEN", the token reduced to [A-Za-z0-9._:/-]. */
+static void
+err_http(char *err, size_t errlen, long st, const char *tok)
+{
+	char t[VIGIL_ERR_MAX];
+	size_t i;
+
+	if (tok == NULL || tok[0] == '\0') {
+		snprintf(err, errlen, "http:%ld", st);
+		return;
+	}
+	for (i = 0; i < sizeof(t) - 1 && tok[i] != '\0'; i++)
+		t[i] = isalnum((unsigned char)tok[i]) ||
+		    strchr("._:/-", tok[i]) != NULL ? tok[i] : '_';
+	t[i] = '\0';
+	snprintf(err, errlen, "http:%ld %s", st, t);
 }
 
 /*
  * Classify a finished check.  Pure.  Writes a short error code to err
  * ("" for ok) and returns the enum vigil_outcome.  Order matters: a curl
  * failure wins over any status (a timeout after the headers is still a
- * timeout), then the status, then the body's shape.
+ * timeout), then a 2xx's body shape; then an error's body, then its
+ * status.  The body may overrule the status within the 4xx (never to
+ * overloaded or http_5xx): a 429 that says insufficient_quota is quota,
+ * a 400 that says the credit balance is too low is quota, a 403
+ * Arrearage is quota.  A 5xx stays the provider's failure: the body
+ * only tells whether it is capacity (overloaded).  A 402 is billing
+ * whatever else its body says.
  */
 int
 outcome_classify(const struct probe_result *r, char *err, size_t errlen)
 {
+	struct verdict v = { -1, NULL };
+	struct ebody b;
+	cJSON *root = NULL;
 	long st = r->http_status;
 	int out;
 
@@ -107,16 +555,25 @@ outcome_classify(const struct probe_result *r, char *err, size_t errlen)
 		snprintf(err, errlen, "body:shape");
 		return VIGIL_OUT_BAD_RESPONSE;
 	}
-	snprintf(err, errlen, "http:%ld", st);
-	if (st >= 500 && st <= 599)
-		return VIGIL_OUT_HTTP_5XX;
-	if (st == 429)
-		return VIGIL_OUT_RATE_LIMITED;
-	if (st == 401 || st == 403)
-		return VIGIL_OUT_AUTH;
-	if (st == 400 && r->kind == VIGIL_KIND_GOOGLE &&
-	    outcome_google_key_invalid(r->body, r->body_len))
-		return VIGIL_OUT_AUTH;
-	/* Other 4xx, 1xx and 3xx (redirects are not followed), 0. */
-	return VIGIL_OUT_OTHER;
+	out = outcome_status_class(r->kind, st);
+	memset(&b, 0, sizeof(b));
+	if (st >= 400 && st <= 599 && r->body != NULL && r->body_len > 0 &&
+	    r->body_len <= OUTCOME_BODY_PARSE_MAX &&
+	    (root = cJSON_ParseWithLength(r->body, r->body_len)) != NULL) {
+		body_read(root, &b);
+		v = body_verdict(r->kind, st, &b);
+	}
+	if (v.out != -1) {
+		if (st == 402)
+			out = VIGIL_OUT_QUOTA;
+		else if (st >= 500)
+			out = v.out == VIGIL_OUT_OVERLOADED ? v.out : out;
+		else if (v.out != VIGIL_OUT_OVERLOADED &&
+		    v.out != VIGIL_OUT_HTTP_5XX)
+			out = v.out;
+	}
+	err_http(err, errlen, st, v.label != NULL ? v.label :
+	    body_token(&b));
+	cJSON_Delete(root);
+	return out;
 }

@@ -6,6 +6,14 @@
 
 #include <stddef.h>
 
+/*
+ * Error bodies longer than this are not parsed: every provider's
+ * documented error body is under 4 KiB, and parsing a megabyte of
+ * something else on every failed check is work for nothing.  Such an
+ * answer is classified by its status alone.
+ */
+#define OUTCOME_BODY_PARSE_MAX	(64 * 1024)
+
 struct probe_result {
 	int		 curl_code;	/* CURLcode of the transfer */
 	long		 http_status;	/* 0 when no response */
@@ -18,6 +26,6 @@ struct probe_result {
 
 int	outcome_classify(const struct probe_result *, char *, size_t);
 int	outcome_curl_class(int);
-int	outcome_google_key_invalid(const char *, size_t);
+int	outcome_status_class(int, long);
 
 #endif /* VIGIL_PROBER_OUTCOME_H */

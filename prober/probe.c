@@ -20,8 +20,8 @@
 #include "kinds.h"
 #include "outcome.h"
 #include "probe.h"
+#include "ratelimit.h"
 #include "ring.h"
-#include "sched.h"
 
 static void	probe_done(CURL *, CURLcode, void *);
 static size_t	write_cb(char *, size_t, size_t, void *);
@@ -113,26 +113,21 @@ write_cb(char *p, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
-/* Remember Retry-After of the final response (a new status line resets). */
+/*
+ * Keep the rate-limit headers of the final response (ratelimit.c reads
+ * only its few names, each value bounded; a new status line, of an
+ * interim 1xx or a proxy, starts over) and when its status line came:
+ * the relative waits count from there.
+ */
 static size_t
 header_cb(char *p, size_t size, size_t nmemb, void *arg)
 {
 	struct probe_xfer *x = arg;
-	size_t n = size * nmemb, vlen;
-	const char *v;
+	size_t n = size * nmemb;
 
 	if (n >= 5 && strncmp(p, "HTTP/", 5) == 0)
-		x->retry_after[0] = '\0';
-	else if (n > 12 && strncasecmp(p, "retry-after:", 12) == 0) {
-		v = p + 12;
-		vlen = n - 12;
-		while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n'))
-			vlen--;
-		if (vlen >= sizeof(x->retry_after))
-			vlen = sizeof(x->retry_after) - 1;
-		memcpy(x->retry_after, v, vlen);
-		x->retry_after[vlen] = '\0';
-	}
+		x->hdr_mono_ns = now_mono_ns();
+	rl_capture_line(&x->hdr, p, n);
 	return n;
 }
 
@@ -272,7 +267,8 @@ probe_xfer_start(struct probe_xfer *x)
 	x->received = 0;
 	x->capped = 0;
 	x->first_event_ns = 0;
-	x->retry_after[0] = '\0';
+	x->hdr_mono_ns = 0;
+	rl_capture_reset(&x->hdr);
 	if (x->body != NULL)
 		x->body[0] = '\0';
 	x->start_wall_ns = now_wall_ns();
@@ -319,20 +315,23 @@ us32(curl_off_t v)
 
 /*
  * Fill s from a finished transfer: times, phases (from curl, each from
- * the start), status, bytes, and the outcome with its short error code.
- * *retry_ms receives a 429's Retry-After in ms (0: none).
+ * the start), status, bytes, the outcome with its short error code, and
+ * what the headers say about rate limits: rl[] on every answer; for a
+ * rate-limited one the provider's hint (rl_hint) in retry_after_ms with
+ * VIGIL_SF_RETRY_HINT, which check.c turns into the wait.
  */
 void
 probe_xfer_sample(const struct probe_xfer *x, int kind, CURLcode cc,
-    struct vigil_sample *s, uint32_t *retry_ms)
+    struct vigil_sample *s)
 {
 	struct probe_result r;
+	struct rl_result rl;
 	curl_off_t t;
 	long status = 0;
-	uint64_t elapsed_us;
+	uint64_t elapsed_us, hdr_ms;
+	uint32_t hint;
 
 	memset(s, 0, sizeof(*s));
-	*retry_ms = 0;
 	s->wall_ns = x->start_wall_ns;
 	s->mono_ns = x->start_mono_ns;
 	elapsed_us = (now_mono_ns() - x->start_mono_ns) / 1000;
@@ -391,7 +390,18 @@ probe_xfer_sample(const struct probe_xfer *x, int kind, CURLcode cc,
 		    kind_validate_body(kind, x->body, x->len);
 	s->outcome = (uint8_t)outcome_classify(&r, s->error,
 	    sizeof(s->error));
-	if (status == 429 && x->retry_after[0] != '\0' &&
-	    sched_parse_retry_after(x->retry_after, time(NULL), retry_ms) == -1)
-		*retry_ms = 0;
+	if (s->http_status == 0)
+		return;
+	/* Rounded up: a wait that counts from the answer must not end
+	 * before the provider's own moment does. */
+	hdr_ms = x->hdr_mono_ns > x->start_mono_ns ?
+	    (x->hdr_mono_ns - x->start_mono_ns + 999999) / 1000000 :
+	    elapsed_us / 1000 + 1;
+	rl_parse(&x->hdr, s->wall_ns, hdr_ms > UINT32_MAX ? UINT32_MAX :
+	    (uint32_t)hdr_ms, &rl);
+	memcpy(s->rl, rl.rl, sizeof(s->rl));
+	if (s->outcome == VIGIL_OUT_RATE_LIMITED && rl_hint(&rl, &hint)) {
+		s->retry_after_ms = hint;
+		s->flags |= VIGIL_SF_RETRY_HINT;
+	}
 }

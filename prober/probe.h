@@ -18,6 +18,8 @@
 
 #include <vigil/vigil.h>
 
+#include "ratelimit.h"
+
 #define PROBE_BODY_MAX	(1u << 20)	/* read at most 1 MiB of a body */
 
 struct curlev;
@@ -53,7 +55,8 @@ struct probe_xfer {
 	uint64_t		 start_mono_ns;
 	uint64_t		 start_wall_ns;
 	uint64_t		 first_event_ns; /* gen: first "data:" seen */
-	char			 retry_after[64];
+	uint64_t		 hdr_mono_ns;	/* the final status line came */
+	struct rl_capture	 hdr;		/* its rate-limit headers */
 	probe_done_fn		 done;
 	void			*arg;
 };
@@ -68,6 +71,6 @@ int	probe_xfer_start(struct probe_xfer *);
 void	probe_xfer_abort(struct probe_xfer *);
 void	probe_xfer_free(struct probe_xfer *);
 void	probe_xfer_sample(const struct probe_xfer *, int, CURLcode,
-	    struct vigil_sample *, uint32_t *);
+	    struct vigil_sample *);
 
 #endif /* VIGIL_PROBER_PROBE_H */

@@ -6,9 +6,10 @@
  * Runs in the foreground (systemd style): reads the configuration,
  * creates the shared-memory segment and fills its header and directory,
  * starts one vigil-prober per enabled provider, vigil-aggregator and
- * vigil-api (roles.c, proc.c), serves the control socket (control.c),
- * restarts crashed children with backoff, reloads on SIGHUP, and stops
- * everything on SIGTERM or SIGINT (exit 0, segment and socket removed).
+ * vigil-api (roles.c, directory.c, proc.c), serves the control socket
+ * (control.c), restarts crashed children with backoff, reloads on SIGHUP
+ * (reload.c), and stops everything on SIGTERM or SIGINT (exit 0, segment
+ * and socket removed).
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -217,7 +218,7 @@ make_segment(void)
 		shm_unlink(vd->conf.shm_name);
 		fatal("segment: shm_open %s read-only", vd->conf.shm_name);
 	}
-	if (roles_dir_init() == -1)
+	if (dir_init() == -1)
 		fatalx("out of memory");
 	log_info("segment %s: %u provider slots, %llu bytes",
 	    vd->conf.shm_name, vd->seg.lay.provider_cap,

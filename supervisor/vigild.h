@@ -2,8 +2,10 @@
  * vigild.h - the supervisor's shared state and its modules.
  *
  * main.c	command line, start-up, signals, sd_notify, shutdown
- * roles.c	the table of roles, their configure requests, the provider
- *		directory in the segment, reload
+ * roles.c	the table of roles, their configure requests and hooks,
+ *		the spawner, live log levels, start-up
+ * directory.c	the provider directory in the segment, the providers
+ * reload.c	re-reading the configuration
  * proc.c	the generic process module (fork/exec, handshake, restart)
  * control.c	the control socket (msgpack, SO_PEERCRED authorization)
  */
@@ -57,19 +59,30 @@ extern struct vigild	*vd;
 
 /* roles.c */
 int		 roles_start(void);
-struct provider	*provider_find(const char *);
-int		 provider_pause(struct provider *, int);
-int		 provider_set_interval(struct provider *, uint32_t);
-int		 vigild_reload(char *, size_t);
-int		 vigild_resolve_user(const char *, struct proc_env *, char *,
-		    size_t);
-int		 roles_dir_init(void);
 void		 roles_check_ready(void);
 int		 roles_listen(const char *, char *, size_t);
-uint32_t	 roles_min_interval(void);
 void		 roles_watchdog(void);
+void		 roles_push_log_level(void);
+struct proc	*roles_new_prober(const char *, struct provider *);
+
+/* directory.c */
+int		 dir_init(void);
+void		 dir_fill(struct provider *, int);
+void		 dir_new_writer(struct provider *);
+void		 dir_set_pid(struct provider *, uint32_t, uint32_t);
+struct provider	*provider_find(const char *);
+struct provider	*provider_add(const struct conf_provider *);
+void		 provider_stopped(struct proc *);
+int		 provider_pause(struct provider *, int);
+int		 provider_set_interval(struct provider *, uint32_t);
+uint32_t	 roles_min_interval(void);
+
+/* reload.c */
+int		 vigild_reload(char *, size_t);
 
 /* main.c */
+int		 vigild_resolve_user(const char *, struct proc_env *, char *,
+		    size_t);
 void		 vigild_shutdown(void);
 void		 vigild_notify(const char *);
 

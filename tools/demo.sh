@@ -60,7 +60,16 @@ rm -f "$RUN/sim.json"
     -f 'qwen={"error_rate":0.2,"error_status":503}' \
     >/dev/null 2>"$RUN/sim.log" &
 sim=$!
-trap 'kill "$sim" 2>/dev/null; wait "$sim" 2>/dev/null; exit 0' EXIT INT TERM
+# Ctrl-C reaches the simulator too (same process group): it may be gone
+# already, so its kill and wait may fail, which set -e must not turn into
+# make's "Error 1".  Ctrl-C is a normal end (status 0); any other exit
+# keeps its status.
+stop_sim() {
+	kill "$sim" 2>/dev/null || true
+	wait "$sim" 2>/dev/null || true
+}
+trap 'rc=$?; stop_sim; exit $rc' EXIT
+trap 'exit 0' INT TERM
 
 i=0
 while [ ! -s "$RUN/sim.json" ]; do

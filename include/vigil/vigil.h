@@ -435,7 +435,10 @@ struct vigil_header {
 	uint32_t history_entry;
 	uint32_t alert_entry;
 	uint32_t supervisor_pid;
-	uint64_t reserved0[14];		/* 256 bytes to here */
+	uint32_t history_keep;		/* records a reader is shown per */
+	uint32_t alert_keep;		/* ring (history_retention,
+					   alert_retention): <= the cap */
+	uint64_t reserved0[13];		/* 256 bytes to here */
 
 	/* Written by the supervisor. */
 	VIGIL_A64 dir_gen;		/* bumped on any directory change */
@@ -485,6 +488,8 @@ struct vigil_layout {
 	uint32_t sample_entry;
 	uint32_t history_entry;
 	uint32_t alert_entry;
+	uint32_t history_keep;
+	uint32_t alert_keep;
 };
 
 /*
@@ -618,6 +623,14 @@ vigil_outcome_counts(unsigned o)
 	default:
 		return 1;
 	}
+}
+
+/* Alerts that only a human resolves: our key, our credit, our config. */
+static inline int
+vigil_alert_needs_human(unsigned kind)
+{
+	return kind == VIGIL_AK_QUOTA || kind == VIGIL_AK_AUTH ||
+	    kind == VIGIL_AK_MISCONFIGURED;
 }
 
 static inline const char *
@@ -841,7 +854,8 @@ vigil__layout_fields(size_t *n)
 		VIGIL__LF(history_off), VIGIL__LF(history_stride),
 		VIGIL__LF(alerts_off), VIGIL__LF(route_off),
 		VIGIL__LF(sample_entry), VIGIL__LF(history_entry),
-		VIGIL__LF(alert_entry)
+		VIGIL__LF(alert_entry), VIGIL__LF(history_keep),
+		VIGIL__LF(alert_keep)
 	};
 	*n = sizeof(f) / sizeof(f[0]);
 	return f;
@@ -905,7 +919,9 @@ vigil_layout_valid(const struct vigil_layout *l, size_t mapped,
 		*why = "segment truncated";
 	else if (!vigil__pow2(l->sample_cap) || !vigil__pow2(l->history_cap)
 	    || !vigil__pow2(l->alert_cap) || l->provider_cap == 0 ||
-	    l->provider_cap > VIGIL_MAX_PROVIDERS)
+	    l->provider_cap > VIGIL_MAX_PROVIDERS ||
+	    l->history_keep == 0 || l->history_keep > l->history_cap ||
+	    l->alert_keep == 0 || l->alert_keep > l->alert_cap)
 		*why = "bad capacities";
 	else if (l->dir_stride < 8 + sizeof(struct vigil_provider_info) ||
 	    l->stats_stride < 8 + sizeof(struct vigil_stats) ||
@@ -1414,6 +1430,23 @@ vigil_prober_age_ns(const struct vigil_client *c, uint32_t idx)
 	return vigil_prober_age_at(c, idx, vigil_now_mono_ns());
 }
 
+/*
+ * A ring keeps its capacity (a power of two) but shows readers only the
+ * newest `keep` records (history_retention, alert_retention): a cursor
+ * further back moves up to them, the records it skips counted as lost.
+ */
+static inline void
+vigil__keep(const struct vigil_ring_ctl *r, struct vigil_cursor *cur,
+    uint32_t keep)
+{
+	uint64_t head = VIGIL_LOAD_ACQ(&r->head);
+
+	if (head > cur->next && head - cur->next > keep) {
+		cur->lost += head - cur->next - keep;
+		cur->next = head - keep;
+	}
+}
+
 /* Read up to max new history records of provider idx. */
 static inline size_t
 vigil_read_history(const struct vigil_client *c, uint32_t idx,
@@ -1425,6 +1458,7 @@ vigil_read_history(const struct vigil_client *c, uint32_t idx,
 	if (idx >= c->lay.provider_cap)
 		return 0;
 	r = vigil__history_ring(c, idx);
+	vigil__keep(r, cur, c->lay.history_keep);
 	while (n < max && vigil_ring_next(r, (const unsigned char *)(r + 1),
 	    c->lay.history_cap, c->lay.history_entry, cur, &out[n],
 	    VIGIL_WORDS(struct vigil_history)))
@@ -1442,6 +1476,7 @@ vigil_read_alerts(const struct vigil_client *c, struct vigil_cursor *cur,
 
 	if (c->lay.alert_cap == 0)
 		return 0;			/* not attached */
+	vigil__keep(r, cur, c->lay.alert_keep);
 	while (n < max && vigil_ring_next(r, (const unsigned char *)(r + 1),
 	    c->lay.alert_cap, c->lay.alert_entry, cur, &out[n],
 	    VIGIL_WORDS(struct vigil_alert))) {

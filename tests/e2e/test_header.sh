@@ -27,6 +27,9 @@ cat >"$tmp/prog.c" <<'PROG'
 	printf("check failed line %d: %s\n", __LINE__, #c); return 1; } \
 } while (0)
 
+/* ABI 2: stats 1024 bytes (stride 1088), samples 128 (entry 136). */
+#define SAMPLES	2048
+#define ROUTE	2880
 static uint64_t seg[4096 / 8];
 
 static void
@@ -67,19 +70,21 @@ main(void)
 	h.sample_cap = 2;
 	h.history_cap = 2;
 	h.alert_cap = 2;
-	h.sample_entry = 72;
+	h.sample_entry = 8 + sizeof(struct vigil_sample);
 	h.history_entry = 64;
 	h.alert_entry = 88;
 	h.dir_off = 768;
 	h.dir_stride = 192;
 	h.stats_off = 960;
-	h.stats_stride = 832;
-	h.samples_off = 1792;
-	h.samples_stride = 256;
-	h.history_off = 2048;
+	h.stats_stride = 1088;
+	h.samples_off = SAMPLES;
+	h.samples_stride = 384;
+	h.history_off = 2432;
 	h.history_stride = 192;
-	h.alerts_off = 2240;
-	h.route_off = 2496;
+	h.alerts_off = 2624;
+	h.route_off = ROUTE;
+	h.history_keep = 2;
+	h.alert_keep = 2;
 	put(0, &h, offsetof(struct vigil_header, dir_gen));
 	put64(0, VIGIL_MAGIC);
 	CHECK(vigil_validate(seg, sizeof(seg), err, sizeof(err)) == VIGIL_OK);
@@ -95,12 +100,12 @@ main(void)
 	put(960 + 8, &st, sizeof(st));
 	memset(&sm, 0, sizeof(sm));
 	sm.latency_us = 123;
-	put64(1792 + 64, 2);			/* record 0 published */
-	put(1792 + 64 + 8, &sm, sizeof(sm));
-	put64(1792, 1);				/* head */
+	put64(SAMPLES + 64, 2);			/* record 0 published */
+	put(SAMPLES + 64 + 8, &sm, sizeof(sm));
+	put64(SAMPLES, 1);			/* head */
 	memset(&rh, 0, sizeof(rh));
 	rh.count = 1;
-	put(2496 + 8, &rh, sizeof(rh));		/* idx[0] = 0 already */
+	put(ROUTE + 8, &rh, sizeof(rh));		/* idx[0] = 0 already */
 
 	CHECK(vigil_attach(&c, seg, sizeof(seg)) == VIGIL_OK);
 	CHECK(vigil_capacity(&c) == 1);
@@ -147,16 +152,16 @@ main(void)
 	CHECK(vigil_attach(&c2, seg, sizeof(seg)) == VIGIL_ECORRUPT);
 	CHECK(vigil_capacity(&c2) == 0);
 	CHECK(vigil_find(&c2, "p0", &idx) == VIGIL_ENOENT);
-	put64(offsetof(struct vigil_header, samples_off), 1792);
+	put64(offsetof(struct vigil_header, samples_off), SAMPLES);
 	put64(offsetof(struct vigil_header, dir_off), 768);
 	CHECK(vigil_layout_changed(&c, NULL, 0) == 0);
 	cur.next = cur.lost = 0;
 
 	/* ABI check with a clear error. */
-	put(8, "\002\0\0\0\001\0\0\0", 8);	/* ABI 2.1 */
+	put(8, "\003\0\0\0\001\0\0\0", 8);	/* ABI 3.1 */
 	CHECK(vigil_validate(seg, sizeof(seg), err, sizeof(err)) ==
 	    VIGIL_EABI);
-	CHECK(strcmp(err, "segment ABI 2.1, this client reads ABI 1") == 0);
+	CHECK(strcmp(err, "segment ABI 3.1, this client reads ABI 2") == 0);
 
 	CHECK(vigil_open(&c, missing) == VIGIL_ESYS);
 	CHECK(strstr(c.err, missing) != NULL);

@@ -10,9 +10,10 @@
 
 #include <cJSON.h>
 
+#include "errors.h"
 #include "sim.h"
 
-enum fld_type { FLD_MS, FLD_LONG, FLD_PROB, FLD_STATUS, FLD_BOOL };
+enum fld_type { FLD_MS, FLD_LONG, FLD_PROB, FLD_STATUS, FLD_BOOL, FLD_MODE };
 
 struct fld {
 	const char	*name;
@@ -41,6 +42,7 @@ static const struct fld flds[] = {
 	F(wrong_shape, FLD_BOOL, 0),
 	F(body_bytes, FLD_LONG, SIM_MAX_BODY_BYTES),
 	F(drip_bytes_per_s, FLD_LONG, 1L << 30),
+	F(error_mode, FLD_MODE, 0),
 };
 #define NFLDS	(sizeof(flds) / sizeof(flds[0]))
 
@@ -49,6 +51,8 @@ static const struct fld flds[] = {
 static const struct fld	*fld_find(const char *);
 static int		 fld_set(const struct fld *, const cJSON *,
 			    struct sim_faults *, char *, size_t);
+static int		 mode_set(const struct fld *, const cJSON *, int *,
+			    char *, size_t);
 
 void
 sim_faults_clear(struct sim_faults *f)
@@ -109,6 +113,8 @@ fld_set(const struct fld *d, const cJSON *v, struct sim_faults *f, char *err,
 		}
 		*(int *)p = (int)x;
 		return 0;
+	case FLD_MODE:
+		return mode_set(d, v, (int *)p, err, errlen);
 	case FLD_MS:
 	case FLD_LONG:
 		x = cJSON_IsNumber(v) ? v->valuedouble : -1;
@@ -120,6 +126,34 @@ fld_set(const struct fld *d, const cJSON *v, struct sim_faults *f, char *err,
 		*(long *)p = (long)x;
 		return 0;
 	}
+	return -1;
+}
+
+/*
+ * An error mode by name (errors.c), "" or null for none.  An unknown
+ * name is refused with the list of modes, cut to errlen.
+ */
+static int
+mode_set(const struct fld *d, const cJSON *v, int *mode, char *err,
+    size_t errlen)
+{
+	int m, n;
+
+	if (cJSON_IsNull(v) || (cJSON_IsString(v) &&
+	    v->valuestring[0] == '\0')) {
+		*mode = 0;
+		return 0;
+	}
+	if (cJSON_IsString(v) && (m = sim_err_find(v->valuestring)) != 0) {
+		*mode = m;
+		return 0;
+	}
+	n = snprintf(err, errlen, "%s: %s%.40s%s; modes: ", d->name,
+	    cJSON_IsString(v) ? "unknown mode '" : "expected a mode name",
+	    cJSON_IsString(v) ? v->valuestring : "",
+	    cJSON_IsString(v) ? "'" : "");
+	if (n > 0 && (size_t)n < errlen)
+		sim_err_list(err + n, errlen - (size_t)n);
 	return -1;
 }
 
@@ -153,6 +187,12 @@ sim_faults_parse(const cJSON *o, struct sim_faults *f, char *err,
 	cJSON_ArrayForEach(v, o) {
 		if (v->string != NULL && strcmp(v->string, "clear") == 0)
 			continue;
+		if (v->string != NULL && sim_rl_field(v->string)) {
+			if (sim_rl_parse(v, &tmp.ratelimit,
+			    &tmp.retry_after_form, err, errlen) == -1)
+				return -1;
+			continue;
+		}
 		if (v->string == NULL || (d = fld_find(v->string)) == NULL) {
 			snprintf(err, errlen, "unknown field '%.40s'",
 			    v->string != NULL ? v->string : "");
@@ -189,12 +229,20 @@ sim_faults_json(const struct sim_faults *f)
 			cJSON_AddNumberToObject(o, flds[i].name,
 			    *(const int *)p);
 			break;
+		case FLD_MODE:
+			if (sim_err_row(*(const int *)p) != NULL)
+				cJSON_AddStringToObject(o, flds[i].name,
+				    sim_err_row(*(const int *)p)->mode);
+			else
+				cJSON_AddNullToObject(o, flds[i].name);
+			break;
 		default:
 			cJSON_AddNumberToObject(o, flds[i].name,
 			    (double)*(const long *)p);
 			break;
 		}
 	}
+	sim_rl_json(o, &f->ratelimit, f->retry_after_form);
 	return o;
 }
 
@@ -234,6 +282,7 @@ sim_counters_json(const struct sim_counters *c)
 	cJSON_AddNumberToObject(o, "truncated", (double)c->truncated);
 	cJSON_AddNumberToObject(o, "client_closed", (double)c->client_closed);
 	cJSON_AddNumberToObject(o, "held", (double)c->held);
+	cJSON_AddNumberToObject(o, "rate_limited", (double)c->rate_limited);
 	if ((bs = cJSON_AddObjectToObject(o, "by_status")) != NULL)
 		for (i = 0; i < c->nstatus; i++) {
 			snprintf(k, sizeof(k), "%d", c->by_status[i].status);

@@ -112,6 +112,9 @@ sim_reply_free(struct sim_reply *r)
 	free(r->body);
 	r->body = NULL;
 	r->len = 0;
+	free(r->hdrs);
+	r->hdrs = NULL;
+	r->nhdrs = 0;
 }
 
 static int

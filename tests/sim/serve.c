@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cJSON.h>
 #include <event2/buffer.h>
@@ -32,6 +33,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "errors.h"
 #include "log.h"
 #include "sim.h"
 
@@ -50,6 +52,7 @@ struct pend {
 	enum pend_act			 act;
 	enum pend_state			 state;
 	struct sim_reply		 r;
+	struct sim_rl_ans		 rla;		/* rate-limit headers */
 	int				 truncated;
 	long				 drip;		/* bytes per second */
 	size_t				 limit;		/* bytes to send */
@@ -71,10 +74,12 @@ static void	pend_drip(struct pend *);
 static void	pend_flushed(struct evhttp_connection *, void *);
 static void	pend_arm(struct pend *, long);
 static int	build_reply(struct sim *, struct sim_provider *,
-		    struct evhttp_request *, const char *, struct sim_reply *);
+		    struct evhttp_request *, const char *, struct sim_reply *,
+		    struct sim_rl_ans *);
 static const char *reason(int);
 static cJSON	*provider_json(const struct sim_provider *, int);
 static cJSON	*sim_json(const struct sim *);
+static cJSON	*modes_json(void);
 static void	 counters_reset(struct sim_provider *);
 
 static const char *
@@ -287,12 +292,17 @@ pend_start(struct pend *pd)
 	struct evkeyvalq *h = evhttp_request_get_output_headers(pd->req);
 	struct evbuffer *b;
 	char num[32];
+	int i;
 
 	evhttp_add_header(h, "Content-Type", pd->r.ctype);
-	if (pd->r.retry_after > 0) {
-		snprintf(num, sizeof(num), "%ld", pd->r.retry_after);
-		evhttp_add_header(h, "Retry-After", num);
-	}
+	sim_rl_headers(h, pd->p->kind, &pd->rla, pd->r.retry_after,
+	    pd->p->faults.retry_after_form, sim_rl_now_ms(CLOCK_REALTIME));
+	/* An error mode's own headers; its rate-limit ones give way to
+	 * the rate limit's while that is on (one of each name). */
+	for (i = 0; i < pd->r.nhdrs; i++)
+		if (!pd->rla.on || !sim_rl_header(pd->r.hdrs[i].name))
+			evhttp_add_header(h, pd->r.hdrs[i].name,
+			    pd->r.hdrs[i].value);
 	sim_counters_status(&pd->p->ctr, pd->r.status);
 	if (!pd->truncated && pd->drip == 0) {
 		evhttp_connection_set_closecb(pd->evcon, NULL, NULL);
@@ -378,23 +388,34 @@ pend_flushed(struct evhttp_connection *evcon, void *arg)
 }
 
 /*
- * The answer the faults call for, before timing: a forced status, an
- * error drawn with error_rate, or the kind's own answer, which garbage
- * and wrong_shape replace; then padded to body_bytes.  Returns 0, or -1
- * when out of memory.
+ * The answer the faults call for, before timing: the rate limit's 429
+ * (ratelimit.c; every answer spends from its window), an error mode's
+ * documented answer (every request, or error_rate of them), a forced
+ * status, an error drawn with error_rate, or the kind's own answer,
+ * which garbage and wrong_shape replace; then padded to body_bytes.
+ * Returns 0, or -1 when out of memory.
  */
 static int
 build_reply(struct sim *s, struct sim_provider *p, struct evhttp_request *req,
-    const char *path, struct sim_reply *r)
+    const char *path, struct sim_reply *r, struct sim_rl_ans *rla)
 {
 	const struct sim_faults *f = &p->faults;
 	char *nb;
 	int rc;
 
-	if (f->status != 0) {
+	if (sim_rl_take(&p->rls, &f->ratelimit, sim_rl_now_ms(CLOCK_MONOTONIC),
+	    rla)) {
+		p->ctr.rate_limited++;
+		rc = sim_kind_error(p->kind, 429, 0, r);
+	} else if (f->error_mode != 0 && (f->error_rate == 0 ||
+	    sim_rand01(&s->rng) < f->error_rate)) {
+		p->ctr.injected++;
+		rc = sim_err_reply(f->error_mode, f->retry_after, r);
+	} else if (f->status != 0) {
 		p->ctr.injected++;
 		rc = sim_kind_error(p->kind, f->status, f->retry_after, r);
-	} else if (f->error_rate > 0 && sim_rand01(&s->rng) < f->error_rate) {
+	} else if (f->error_mode == 0 && f->error_rate > 0 &&
+	    sim_rand01(&s->rng) < f->error_rate) {
 		p->ctr.injected++;
 		rc = sim_kind_error(p->kind, f->error_status != 0 ?
 		    f->error_status : 500, f->retry_after, r);
@@ -462,7 +483,7 @@ sim_serve(struct sim *s, struct sim_provider *p, struct evhttp_request *req,
 		pd->act = ACT_REPLY;
 		pd->truncated = f->truncated;
 		pd->drip = f->drip_bytes_per_s;
-		if (build_reply(s, p, req, path, &pd->r) == -1) {
+		if (build_reply(s, p, req, path, &pd->r, &pd->rla) == -1) {
 			pend_free(pd);
 			evhttp_send_error(req, 500, "out of memory");
 			return;
@@ -496,7 +517,7 @@ sim_serve(struct sim *s, struct sim_provider *p, struct evhttp_request *req,
 static cJSON *
 provider_json(const struct sim_provider *p, int full)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject(), *rl;
 	char base[SIM_NAME_MAX + 2];
 
 	if (o == NULL)
@@ -521,6 +542,9 @@ provider_json(const struct sim_provider *p, int full)
 	}
 	cJSON_AddItemToObject(o, "faults", sim_faults_json(&p->faults));
 	cJSON_AddItemToObject(o, "counters", sim_counters_json(&p->ctr));
+	if ((rl = sim_rl_state_json(&p->rls, &p->faults.ratelimit,
+	    sim_rl_now_ms(CLOCK_MONOTONIC))) != NULL)
+		cJSON_AddItemToObject(o, "ratelimit", rl);
 	return o;
 }
 
@@ -554,6 +578,43 @@ sim_json(const struct sim *s)
 	return o;
 }
 
+/*
+ * GET /_sim/_modes: every error mode with its answer and what vigil
+ * must make of it (tests/sim/errors.c).  Header values are the
+ * templates ("@retry": errors.h).
+ */
+static cJSON *
+modes_json(void)
+{
+	const struct sim_err_row *row;
+	cJSON *arr, *o, *h;
+	size_t i;
+	int k;
+
+	if ((arr = cJSON_CreateArray()) == NULL)
+		return NULL;
+	for (i = 0; i < sim_err_nrows; i++) {
+		row = &sim_err_rows[i];
+		if ((o = cJSON_CreateObject()) == NULL)
+			break;
+		cJSON_AddStringToObject(o, "mode", row->mode);
+		cJSON_AddStringToObject(o, "kind", sim_kind_name(row->kind));
+		cJSON_AddNumberToObject(o, "status", row->status);
+		cJSON_AddNumberToObject(o, "retry_after", row->retry_after);
+		if ((h = cJSON_AddObjectToObject(o, "headers")) != NULL)
+			for (k = 0; k < SIM_ERR_HDRS &&
+			    row->hdr[k].name != NULL; k++)
+				cJSON_AddStringToObject(h, row->hdr[k].name,
+				    row->hdr[k].value);
+		cJSON_AddStringToObject(o, "body", row->body);
+		cJSON_AddStringToObject(o, "outcome", row->outcome);
+		cJSON_AddStringToObject(o, "error", row->error);
+		cJSON_AddStringToObject(o, "source", row->source);
+		cJSON_AddItemToArray(arr, o);
+	}
+	return arr;
+}
+
 /* Zero a provider's counters but held, which is still true. */
 static void
 counters_reset(struct sim_provider *p)
@@ -577,6 +638,8 @@ counters_reset(struct sim_provider *p)
  *   DELETE /_sim/NAME		clear the faults
  *   POST /_sim/NAME/reset	clear the faults
  *   POST /_sim/NAME/reset-counters	zero the counters
+ *   GET  /_sim/_modes		the error modes (no provider name starts
+ *				with _)
  * Bad JSON or a bad field: 400; unknown provider: 404; wrong method 405.
  */
 void
@@ -586,7 +649,7 @@ sim_control(struct sim *s, struct evhttp_request *req, const char *rest)
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	struct sim_provider *p;
 	const char *name, *slash, *op;
-	char err[160];
+	char err[4096];		/* room for the list of error modes */
 	cJSON *o;
 	size_t i, nlen;
 	int get = cmd == EVHTTP_REQ_GET || cmd == EVHTTP_REQ_HEAD;
@@ -628,6 +691,20 @@ sim_control(struct sim *s, struct evhttp_request *req, const char *rest)
 	}
 	if (rest[0] != '/') {
 		sim_send_error(req, 404, "not found");
+		return;
+	}
+	if (strcmp(rest, "/_modes") == 0) {
+		if (!get) {
+			evhttp_add_header(evhttp_request_get_output_headers(
+			    req), "Allow", "GET, HEAD");
+			sim_send_error(req, 405, "method not allowed");
+			return;
+		}
+		if ((o = modes_json()) == NULL) {
+			sim_send_error(req, 500, "out of memory");
+			return;
+		}
+		sim_send_json(req, 200, o);
 		return;
 	}
 	name = rest + 1;

@@ -18,6 +18,8 @@
 
 #include <cJSON.h>
 
+#include "ratelimit.h"
+
 struct bufferevent;
 struct event_base;
 struct evhttp;
@@ -60,6 +62,9 @@ struct sim_faults {
 	int	wrong_shape;		/* 200, JSON of the wrong shape */
 	long	body_bytes;		/* pad the body to this size */
 	long	drip_bytes_per_s;	/* send the body this slowly */
+	int	error_mode;		/* 1 + row of errors.c, 0 = none */
+	struct sim_rl_conf ratelimit;	/* ratelimit.c: off when requests 0 */
+	int	retry_after_form;	/* enum sim_ra_form */
 };
 
 struct sim_status_count {
@@ -77,6 +82,7 @@ struct sim_counters {
 	uint64_t	truncated;
 	uint64_t	client_closed;	/* client left before we finished */
 	uint64_t	held;		/* now waiting: hang, latency, drip */
+	uint64_t	rate_limited;	/* the rate limit's 429s */
 	struct sim_status_count by_status[SIM_MAX_STATUS];
 	int		nstatus;
 };
@@ -101,6 +107,7 @@ struct sim_provider {
 	struct evhttp_bound_socket *bound;	/* NULL while down */
 	struct sim_faults	 faults;
 	struct sim_counters	 ctr;
+	struct sim_rl_state	 rls;		/* its rate-limit window */
 	struct sim_listen	 own;		/* own listener's counters */
 };
 
@@ -119,12 +126,19 @@ struct sim {
 /* kinds.c */
 int		 sim_kind_from_name(const char *);
 const char	*sim_kind_name(int);
+/* A header of a reply beyond Content-Type and Retry-After. */
+struct sim_hdr {
+	const char	*name;
+	char		 value[64];
+};
 struct sim_reply {
 	int		 status;
 	const char	*ctype;
 	char		*body;		/* malloc'd */
 	size_t		 len;
 	long		 retry_after;	/* seconds, 0 = no header */
+	struct sim_hdr	*hdrs;		/* malloc'd, nhdrs of them */
+	int		 nhdrs;
 };
 int	sim_kind_answer(const struct sim_provider *, struct evhttp_request *,
 	    const char *, struct sim_reply *);
@@ -142,6 +156,9 @@ void	sim_counters_status(struct sim_counters *, int);
 uint64_t sim_rand(uint64_t *);
 double	sim_rand01(uint64_t *);
 long	sim_faults_delay(const struct sim_faults *, uint64_t *);
+
+/* errors.c (the table itself is in errors.h) */
+int	sim_err_reply(int, long, struct sim_reply *);
 
 /* table.c */
 struct sim_provider *sim_add(struct sim *, const char *, int, const char *,

@@ -54,7 +54,45 @@ sample_json(const struct vigil_sample *s)
 	cJSON_AddBoolToObject(o, "confirm", (s->flags & VIGIL_SF_CONFIRM) != 0);
 	cJSON_AddBoolToObject(o, "generation",
 	    (s->flags & VIGIL_SF_GENERATION) != 0);
+	cJSON_AddNumberToObject(o, "retry_after_ms", s->retry_after_ms);
+	cJSON_AddBoolToObject(o, "retry_hint",
+	    (s->flags & VIGIL_SF_RETRY_HINT) != 0);
 	return o;
+}
+
+/* ABI 2: what a router acts on, and the rate-limit headroom. */
+static void
+stats_llm_json(cJSON *sj, const struct vigil_stats *st)
+{
+	const char *rs = vigil_reason_name(st->reason);
+	cJSON *rl, *r;
+	int k;
+
+	cJSON_AddBoolToObject(sj, "usable", st->usable != 0);
+	if (rs != NULL)
+		cJSON_AddStringToObject(sj, "reason", rs);
+	else
+		cJSON_AddNullToObject(sj, "reason");
+	cJSON_AddBoolToObject(sj, "needs_human", st->needs_human != 0);
+	cJSON_AddNumberToObject(sj, "usable_at_wall_ns",
+	    (double)st->usable_at_wall_ns);
+	cJSON_AddNumberToObject(sj, "error_rate_1m",
+	    st->win[VIGIL_WIN_1M].error_rate);
+	cJSON_AddNumberToObject(sj, "consecutive_failures",
+	    st->consecutive_failures);
+	cJSON_AddStringToObject(sj, "last_outcome",
+	    vigil_outcome_name(st->last.outcome));
+	rl = cJSON_AddObjectToObject(sj, "ratelimit");
+	for (k = 0; k < VIGIL_RL_COUNT; k++) {
+		if (st->ratelimit[k].limit == 0)
+			continue;
+		r = cJSON_AddObjectToObject(rl, vigil_rl_name((unsigned)k));
+		cJSON_AddNumberToObject(r, "limit", st->ratelimit[k].limit);
+		cJSON_AddNumberToObject(r, "remaining",
+		    st->ratelimit[k].remaining);
+		cJSON_AddNumberToObject(r, "reset_wall_ns",
+		    (double)st->ratelimit[k].reset_wall_ns);
+	}
 }
 
 int
@@ -174,6 +212,7 @@ main(int argc, char *argv[])
 			    (double)st.samples_total);
 			cJSON_AddNumberToObject(sj, "silenced_until_ns",
 			    (double)st.silenced_until_wall_ns);
+			stats_llm_json(sj, &st);
 		}
 		vigil_samples_tail(&c, i, &cur, (uint64_t)nsamp);
 		n = vigil_read_samples(&c, i, &cur, buf, (size_t)nsamp);

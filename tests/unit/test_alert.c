@@ -214,6 +214,25 @@ test_figures(void)
 	    strstr(body, "\"value\":5,\"threshold\":5") != NULL &&
 	    strstr(body, "circuit_open critical (consecutive_failures 5, "
 	    "threshold 5)") != NULL, "%s", body);
+	T_CHECK(strstr(body, "\"needs_human\":false") != NULL);
+	/* quota needs a human while raised, not once resolved */
+	memset(&tr, 0, sizeof(tr));
+	ev.kind = VIGIL_AK_QUOTA;
+	ev.figure = ALERT_FIG_ANSWERS;
+	ev.value = 1;
+	ev.threshold = 1;
+	T_CHECK(alert_update(&ax, &tr, 2, &ev, NULL) == 1);
+	T_CHECK(webhook_body(&got[ngot - 1], gotfig[ngot - 1], body,
+	    sizeof(body)) > 0);
+	T_CHECKF(strstr(body, "\"kind\":\"quota\"") != NULL &&
+	    strstr(body, "\"needs_human\":true") != NULL &&
+	    strstr(body, "\"figure\":\"consecutive_answers\"") != NULL,
+	    "%s", body);
+	T_CHECK(alert_update(&ax, &tr, 0, &ev, NULL) == 1);
+	T_CHECK(webhook_body(&got[ngot - 1], gotfig[ngot - 1], body,
+	    sizeof(body)) > 0);
+	T_CHECKF(strstr(body, "\"needs_human\":false") != NULL &&
+	    strstr(body, "\"level\":\"resolved\"") != NULL, "%s", body);
 }
 
 int

@@ -16,6 +16,7 @@
 
 #include "conf.h"
 #include "log.h"
+#include "settings.h"
 #include "t.h"
 
 static char tdir[] = "/tmp/test_conf.XXXXXX";
@@ -29,22 +30,19 @@ static const char *const env_vars[] = {
 	"HEALTH_MONITORING_ENABLED", "CREDENTIALS_DIRECTORY"
 };
 
-/* Every [vigil] and provider key: docs and the default file must name them. */
-static const char *const all_keys[] = {
-	"interval", "timeout", "history_retention", "alert_retention",
-	"sample_capacity", "max_providers", "warning_error_rate",
-	"critical_error_rate", "latency_warning", "min_samples", "down_after",
-	"circuit_failures", "circuit_successes", "circuit_cooldown",
-	"circuit_cooldown_max", "fast_probe_percent", "alert_cooldown",
-	"persist_interval", "webhook_timeout", "webhook_retries", "watchdog",
-	"listen",
-	"control_socket", "state_dir", "shm_name", "webhook_url", "user",
-	"admin_group", "read_group", "prometheus", "monitoring_enabled",
-	"allow_fast_probes", "log_level",
-	"kind", "base_url", "api_key_file", "api_key_env",
-	"api_key_credential", "check_path", "ca_file", "gen_model",
-	"gen_interval", "enabled"
-};
+/*
+ * Every [vigil] and provider key, from the one table (common/settings.c):
+ * the docs and the default file must name them.
+ */
+static const char *
+key_name(size_t i)
+{
+	if (i < SV_COUNT)
+		return settings_vigil[i].name;
+	if (i < SV_COUNT + SP_COUNT)
+		return settings_provider[i - SV_COUNT].name;
+	return NULL;
+}
 
 /* Write text to a fresh file in tdir; returns its path (static buffer). */
 static const char *
@@ -1108,13 +1106,13 @@ test_packaged_conf(void)
 		T_CHECK(0);
 		return;
 	}
-	for (i = 0; i < sizeof(all_keys) / sizeof(all_keys[0]); i++) {
+	for (i = 0; key_name(i) != NULL; i++) {
 		char want[64];
 
 		/* commented out, as ";key =" at the start of a line */
-		snprintf(want, sizeof(want), "\n;%s =", all_keys[i]);
+		snprintf(want, sizeof(want), "\n;%s =", key_name(i));
 		T_CHECKF(strstr(text, want) != NULL, "packaging/vigil.conf "
-		    "lacks %s", all_keys[i]);
+		    "lacks %s", key_name(i));
 	}
 }
 
@@ -1130,10 +1128,10 @@ test_man_page(void)
 		T_CHECK(0);
 		return;
 	}
-	for (i = 0; i < sizeof(all_keys) / sizeof(all_keys[0]); i++) {
-		snprintf(want, sizeof(want), "\n.It Cm %s", all_keys[i]);
+	for (i = 0; key_name(i) != NULL; i++) {
+		snprintf(want, sizeof(want), "\n.It Cm %s", key_name(i));
 		T_CHECKF(strstr(text, want) != NULL, "vigil.conf.5 lacks %s",
-		    all_keys[i]);
+		    key_name(i));
 	}
 	for (i = 0; i < sizeof(env_vars) / sizeof(env_vars[0]); i++) {
 		snprintf(want, sizeof(want), "\n.It Ev %s", env_vars[i]);

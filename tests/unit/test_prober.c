@@ -1,6 +1,7 @@
 /*
  * test_prober.c - the prober's pure parts: outcome classes, body
- * validators, Retry-After, scheduling rules, URLs and headers per kind.
+ * validators, scheduling delays, URLs and headers per kind (Retry-After
+ * and rate-limit headers: test_ratelimit; confirmations: test_check).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -31,7 +32,7 @@ classify(int cc, long status, int body_ok, int capped, int kind,
 	r.kind = kind;
 	r.body = body;
 	r.body_len = body ? strlen(body) : 0;
-	return outcome_classify(&r, err, 20);
+	return outcome_classify(&r, err, VIGIL_ERR_MAX);
 }
 
 static void
@@ -99,24 +100,39 @@ test_outcome_table(void)
 		{ CURLE_OK, 400, -1, 0, VIGIL_KIND_GOOGLE,
 		    "{\"error\":{\"code\":400,\"message\":\"API key not valid. "
 		    "Please pass a valid API key.\"}}",
-		    VIGIL_OUT_AUTH, "http:400" },
+		    VIGIL_OUT_AUTH, "http:400 API_KEY_INVALID" },
 		{ CURLE_OK, 400, -1, 0, VIGIL_KIND_GOOGLE,
-		    "{\"error\":{\"details\":[{\"reason\":\"API_KEY_INVALID\"}]}}",
-		    VIGIL_OUT_AUTH, "http:400" },
-		/* the same body from another kind is just a 400 */
+		    "{\"error\":{\"details\":[{\"@type\":\"type.googleapis."
+		    "com/google.rpc.ErrorInfo\",\"reason\":\"API_KEY_INVALID\"}]}}",
+		    VIGIL_OUT_AUTH, "http:400 API_KEY_INVALID" },
+		/* the same words from another kind, not JSON: just a 400 */
 		{ CURLE_OK, 400, -1, 0, VIGIL_KIND_OPENAI,
-		    "API_KEY_INVALID", VIGIL_OUT_OTHER, "http:400" },
+		    "API_KEY_INVALID", VIGIL_OUT_CLIENT_ERROR, "http:400" },
 		{ CURLE_OK, 400, -1, 0, VIGIL_KIND_GOOGLE, "{\"error\":1}",
-		    VIGIL_OUT_OTHER, "http:400" },
+		    VIGIL_OUT_CLIENT_ERROR, "http:400" },
 		{ CURLE_OK, 404, -1, 0, 1, NULL,
-		    VIGIL_OUT_OTHER, "http:404" },
+		    VIGIL_OUT_CLIENT_ERROR, "http:404" },
+		/* the body decides (tests/unit/test_classify.c has them all) */
+		{ CURLE_OK, 429, -1, 0, VIGIL_KIND_OPENAI,
+		    "{\"error\":{\"type\":\"insufficient_quota\",\"code\":"
+		    "\"insufficient_quota\"}}",
+		    VIGIL_OUT_QUOTA, "http:429 insufficient_quota" },
+		{ CURLE_OK, 402, -1, 0, VIGIL_KIND_DEEPSEEK, NULL,
+		    VIGIL_OUT_QUOTA, "http:402" },
+		{ CURLE_OK, 529, -1, 0, VIGIL_KIND_ANTHROPIC,
+		    "{\"type\":\"error\",\"error\":{\"type\":"
+		    "\"overloaded_error\",\"message\":\"Overloaded\"}}",
+		    VIGIL_OUT_OVERLOADED, "http:529 overloaded_error" },
+		{ CURLE_OK, 404, -1, 0, VIGIL_KIND_OPENAI,
+		    "{\"error\":{\"code\":\"model_not_found\"}}",
+		    VIGIL_OUT_MODEL_MISSING, "http:404 model_not_found" },
 		{ CURLE_OK, 301, -1, 0, 1, NULL,
 		    VIGIL_OUT_OTHER, "http:301" },
 		{ CURLE_OK, 0, -1, 0, 1, NULL,
 		    VIGIL_OUT_OTHER, "http:0" },
 	};
 	int seen[VIGIL_OUT_COUNT] = { 0 };
-	char err[20];
+	char err[VIGIL_ERR_MAX];
 	size_t i;
 	int got;
 
@@ -223,29 +239,6 @@ test_validate_stream(void)
 }
 
 static void
-test_retry_after(void)
-{
-	time_t now = 1700000000;
-	uint32_t ms = 12345;
-
-	T_CHECK(sched_parse_retry_after("5", now, &ms) == 0 && ms == 5000);
-	T_CHECK(sched_parse_retry_after(" 30 \r", now, &ms) == 0 &&
-	    ms == 30000);
-	T_CHECK(sched_parse_retry_after("0", now, &ms) == 0 && ms == 0);
-	T_CHECK(sched_parse_retry_after("99999999999999999999", now, &ms)
-	    == 0 && ms == 86400000);
-	/* 1700000000 is Tue, 14 Nov 2023 22:13:20 GMT */
-	T_CHECK(sched_parse_retry_after("Tue, 14 Nov 2023 22:13:50 GMT", now,
-	    &ms) == 0 && ms == 30000);
-	T_CHECK(sched_parse_retry_after("Tue, 14 Nov 2023 22:00:00 GMT", now,
-	    &ms) == 0 && ms == 0);
-	T_CHECK(sched_parse_retry_after("", now, &ms) == -1);
-	T_CHECK(sched_parse_retry_after("soon", now, &ms) == -1);
-	T_CHECK(sched_parse_retry_after("-5", now, &ms) == -1);
-	T_CHECK(sched_parse_retry_after("5s", now, &ms) == -1);
-}
-
-static void
 test_jitter_bounds(void)
 {
 	uint32_t i, d, lo = UINT32_MAX, hi = 0;
@@ -272,6 +265,7 @@ test_jitter_bounds(void)
 	T_CHECK(sched_jitter(UINT32_MAX, UINT32_MAX) >= UINT32_MAX / 100 * 94);
 }
 
+/* The delay rules (whether a check confirms is check.c's: test_check). */
 static void
 test_sched_rules(void)
 {
@@ -282,98 +276,27 @@ test_sched_rules(void)
 	in.interval_ms = 30000;
 	in.fast_percent = 25;
 	in.circuit_closed = 1;
-	in.outcome = VIGIL_OUT_OK;
-	in.fails = 0;
-	in.confirm_max = 5;
 	in.rnd = 1234;
 	d = sched_next_ms(&in);
 	T_CHECK(d >= 28500 && d <= 31500);
 
-	/* A failure after a success: confirm within 1 s. */
-	in.outcome = VIGIL_OUT_TIMEOUT;
-	in.fails = 1;
+	/* A confirmation: within 1 s, an eighth of a short interval. */
+	in.confirming = 1;
 	T_CHECK(sched_next_ms(&in) == 1000);
 	in.interval_ms = 1000;
 	T_CHECK(sched_next_ms(&in) == 125);
-	/* Failures keep being confirmed quickly up to confirm_max... */
-	in.fails = 4;
-	T_CHECK(sched_next_ms(&in) == 125);
-	/* ...and then the plain interval. */
+	in.interval_ms = 200;	/* never under SCHED_MIN_MS */
+	T_CHECK(sched_next_ms(&in) == SCHED_MIN_MS);
 	in.interval_ms = 30000;
-	in.fails = 5;
-	d = sched_next_ms(&in);
-	T_CHECK(d >= 28500 && d <= 31500);
-	/* No burst on our own bad key. */
-	in.outcome = VIGIL_OUT_AUTH;
-	in.fails = 1;
-	d = sched_next_ms(&in);
-	T_CHECK(d >= 28500 && d <= 31500);
-	in.outcome = VIGIL_OUT_TIMEOUT;
-	in.fails = 5;
+	in.confirming = 0;
 
 	/* Circuit not closed: fast_percent of the interval. */
 	in.circuit_closed = 0;
 	d = sched_next_ms(&in);
 	T_CHECKF(d >= 7125 && d <= 7875, "%u", d);
-	in.circuit_closed = 1;
-
-	/* 429 with Retry-After: at least that, capped at 10 intervals. */
-	in.outcome = VIGIL_OUT_RATE_LIMITED;
-	in.fails = 1;
-	in.retry_after_ms = 120000;
-	T_CHECK(sched_next_ms(&in) == 120000);
-	in.retry_after_ms = 3600000;
-	T_CHECK(sched_next_ms(&in) == 300000);
-	in.retry_after_ms = 1000;	/* shorter than the interval: interval */
-	d = sched_next_ms(&in);
-	T_CHECK(d >= 28500 && d <= 31500);
-	in.retry_after_ms = 0;
-	d = sched_next_ms(&in);
-	T_CHECK(d >= 28500 && d <= 31500);
-}
-
-/* How many requests a check makes at once: a confirmation asks for the
- * failures still missing, at most SCHED_CONFIRM_PAR, else one. */
-static void
-test_sched_count(void)
-{
-	struct sched_in in;
-
-	memset(&in, 0, sizeof(in));
-	in.interval_ms = 1000;
-	in.circuit_closed = 1;
-	in.confirm_max = 5;
-	in.outcome = VIGIL_OUT_OK;
-	T_CHECK(sched_next_count(&in) == 1);
-	in.outcome = VIGIL_OUT_CONNECT;
-	in.fails = 1;
-	T_CHECK(sched_next_count(&in) == 4);
-	in.fails = 3;
-	T_CHECK(sched_next_count(&in) == 2);
-	in.fails = 4;
-	T_CHECK(sched_next_count(&in) == 1);
-	in.fails = 5;		/* confirmed: the plain interval, one */
-	T_CHECK(sched_next_count(&in) == 1);
-	in.confirm_max = 100;	/* never more than SCHED_CONFIRM_PAR */
-	in.fails = 1;
-	T_CHECK(sched_next_count(&in) == SCHED_CONFIRM_PAR);
-	in.fails = 99;
-	T_CHECK(sched_next_count(&in) == 1);
-	in.fails = 97;
-	T_CHECK(sched_next_count(&in) == 3);
-	/* Not confirmed, so one: our key, a 429. */
-	in.fails = 1;
-	in.outcome = VIGIL_OUT_AUTH;
-	T_CHECK(sched_next_count(&in) == 1);
-	in.outcome = VIGIL_OUT_RATE_LIMITED;
-	T_CHECK(sched_next_count(&in) == 1);
-	/* confirm_max 0 or 1: nothing to confirm. */
-	in.outcome = VIGIL_OUT_HTTP_5XX;
-	in.confirm_max = 1;
-	T_CHECK(sched_next_count(&in) == 1);
-	in.confirm_max = 0;
-	in.fails = 0;
-	T_CHECK(sched_next_count(&in) == 1);
+	/* ...and a confirmation is sooner still. */
+	in.confirming = 1;
+	T_CHECK(sched_next_ms(&in) == 1000);
 }
 
 static void
@@ -504,10 +427,8 @@ main(void)
 	T_RUN(test_validators_good);
 	T_RUN(test_validators_bad);
 	T_RUN(test_validate_stream);
-	T_RUN(test_retry_after);
 	T_RUN(test_jitter_bounds);
 	T_RUN(test_sched_rules);
-	T_RUN(test_sched_count);
 	T_RUN(test_urls);
 	T_RUN(test_headers);
 	return t_done();

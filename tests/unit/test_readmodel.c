@@ -205,8 +205,8 @@ static void
 test_severity(void)
 {
 	static const unsigned order[] = { VIGIL_ST_HEALTHY, VIGIL_ST_PAUSED,
-	    VIGIL_ST_UNKNOWN, VIGIL_ST_DEGRADED, VIGIL_ST_MISCONFIGURED,
-	    VIGIL_ST_UNHEALTHY };
+	    VIGIL_ST_UNKNOWN, VIGIL_ST_THROTTLED, VIGIL_ST_DEGRADED,
+	    VIGIL_ST_MISCONFIGURED, VIGIL_ST_EXHAUSTED, VIGIL_ST_UNHEALTHY };
 	size_t i;
 
 	for (i = 1; i < sizeof(order) / sizeof(order[0]); i++)
@@ -220,10 +220,44 @@ test_severity(void)
 	T_CHECK(VIGIL_PROBER_STALE_INTERVALS == 3);
 }
 
+/*
+ * vigil_provider_usable: the aggregator's word, but never paused or
+ * unknown, and a throttled provider from usable_at on.
+ */
+static void
+test_usable(void)
+{
+	struct vigil_provider p;
+
+	memset(&p, 0, sizeof(p));
+	p.info.flags = VIGIL_PF_IN_USE | VIGIL_PF_ENABLED;
+	p.stats.updated_wall_ns = 1;
+	p.stats.status = VIGIL_ST_HEALTHY;
+	p.stats.usable = 1;
+	T_CHECK(vigil_provider_usable(&p, 100));
+	p.info.flags |= VIGIL_PF_PAUSED;
+	T_CHECK(!vigil_provider_usable(&p, 100));
+	p.info.flags &= ~VIGIL_PF_PAUSED;
+	p.stats.updated_wall_ns = 0;		/* never aggregated */
+	T_CHECK(!vigil_provider_usable(&p, 100));
+	p.stats.updated_wall_ns = 1;
+	p.stats.status = VIGIL_ST_THROTTLED;
+	p.stats.usable = 0;
+	p.stats.usable_at_wall_ns = 100;
+	T_CHECK(!vigil_provider_usable(&p, 99));
+	T_CHECK(vigil_provider_usable(&p, 100));
+	p.stats.usable_at_wall_ns = 0;		/* no time: not usable */
+	T_CHECK(!vigil_provider_usable(&p, 100));
+	p.stats.status = VIGIL_ST_EXHAUSTED;
+	p.stats.usable_at_wall_ns = 50;		/* ignored: not throttled */
+	T_CHECK(!vigil_provider_usable(&p, 100));
+}
+
 int
 main(void)
 {
 	T_RUN(test_cases);
+	T_RUN(test_usable);
 	T_RUN(test_severity);
 	return t_done();
 }

@@ -630,6 +630,57 @@ test_history_alerts(void)
 }
 
 /*
+ * history_retention = 6 keeps 6 records, not the ring's 8 (issue 15:
+ * "history_retention = 1000 keeps 1,024"): every reader goes through
+ * vigil_read_history/alerts, which show the newest `keep` only.
+ */
+static void
+test_retention(void)
+{
+	struct seg_caps caps = { 1, 8, 6, 5 };
+	struct segment s;
+	struct vigil_client c;
+	struct vigil_cursor cur = { 0, 0 };
+	struct vigil_history h, hout[8];
+	struct vigil_alert a, aout[8];
+	struct ring_writer hw, aw;
+	char name[64], err[256];
+	int i;
+
+	seg_name(name, sizeof(name));
+	T_CHECK(seg_create(&s, name, &caps, 0600, err, sizeof(err)) == 0);
+	T_CHECK(s.hdr->history_cap == 8 && s.hdr->history_keep == 6);
+	T_CHECK(s.hdr->alert_cap == 8 && s.hdr->alert_keep == 5);
+	T_CHECK(vigil_open(&c, name) == VIGIL_OK);
+	ring_writer_init(&hw, seg_history_ring(&s, 0), s.hdr->history_cap,
+	    s.hdr->history_entry);
+	ring_writer_init(&aw, seg_alert_ring(&s), s.hdr->alert_cap,
+	    s.hdr->alert_entry);
+	for (i = 0; i < 7; i++) {
+		memset(&h, 0, sizeof(h));
+		h.p95_us = (uint32_t)i;
+		ring_push(&hw, &h, VIGIL_WORDS(h));
+		memset(&a, 0, sizeof(a));
+		a.id = (uint64_t)i + 1;
+		ring_push(&aw, &a, VIGIL_WORDS(a));
+	}
+	T_CHECK(vigil_read_history(&c, 0, &cur, hout, 8) == 6);
+	T_CHECK(cur.lost == 1 && hout[0].p95_us == 1 && hout[5].p95_us == 6);
+	cur.next = cur.lost = 0;
+	T_CHECK(vigil_read_alerts(&c, &cur, aout, 8) == 5);
+	T_CHECK(cur.lost == 2 && aout[0].id == 3 && aout[4].id == 7);
+	vigil_close(&c);
+	/* A keep over the cap, or 0, is a corrupt layout. */
+	s.hdr->history_keep = 9;
+	T_CHECK(open_err(name, VIGIL_ECORRUPT, "bad capacities"));
+	s.hdr->history_keep = 0;
+	T_CHECK(open_err(name, VIGIL_ECORRUPT, "bad capacities"));
+	s.hdr->history_keep = 6;
+	shm_unlink(name);
+	seg_close(&s);
+}
+
+/*
  * What a reader sees after mapping: a service-uid process can rewrite the
  * header (the segment is mapped read-write by probers and the
  * aggregator).  Each layout field in turn gets 0, a huge value and a
@@ -657,7 +708,8 @@ static const struct lay_field lay_fields[] = {
 	LAY_FIELD(history_off), LAY_FIELD(history_stride),
 	LAY_FIELD(alerts_off), LAY_FIELD(route_off),
 	LAY_FIELD(sample_entry), LAY_FIELD(history_entry),
-	LAY_FIELD(alert_entry)
+	LAY_FIELD(alert_entry), LAY_FIELD(history_keep),
+	LAY_FIELD(alert_keep)
 };
 
 /* Every read a reader does, against what test_layout_private wrote. */
@@ -875,6 +927,7 @@ main(void)
 	T_RUN(test_directory);
 	T_RUN(test_route_order);
 	T_RUN(test_history_alerts);
+	T_RUN(test_retention);
 	T_RUN(test_layout_private);
 	T_RUN(test_names);
 	return t_done();

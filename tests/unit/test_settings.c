@@ -49,8 +49,8 @@ static const struct {
 	const char *good[4];
 	const char *bad[4];
 } strs[] = {
-	{ "listen", { "127.0.0.1:9470", "[::1]:0", "localhost:80" },
-	    { "127.0.0.1", ":1", "a b:1", "127.0.0.1:65536" } },
+	{ "listen", { "127.0.0.1:9470", "[::1]:0", "0.0.0.0:80" },
+	    { "127.0.0.1", "localhost:80", "a b:1", "127.0.0.1:65536" } },
 	{ "state_dir", { "", "/tmp/vigil-state" }, { "var/lib", "/a\tb" } },
 	{ "webhook_url", { "", "https://h.example/hook?t=1" },
 	    { "ftp://x", "https://", "https://u:p@h/" } },
