@@ -4,9 +4,11 @@
     /usr/bin/python3 bench/api_table.py RESULTS [--json FILE]
 
 RESULTS has one line per wrk run: providers case bytes server kind round
-req/s p99_ms, where server is api, plain or nginx, kind c32 (or the
-connections used) or c1 (one kept-alive connection), case a path with
-"+gzip" when the request accepted gzip.  Prints the medians over the
+req/s p99_ms cpu_us, where server is api, plain, nginx or id (vigil-api
+asked without gzip in a gzip case), kind c32 (or the connections used),
+c1 (one kept-alive connection) or cold (the first request after a
+change), case a path with "+gzip" when the request accepted gzip, and
+cpu_us the server's CPU time per request.  Prints the medians over the
 rounds with their spread ((max - min) / median), the ratios vigil-api /
 plain evhttp and vigil-api / nginx, the p99 over one connection, gzip's
 bytes and rate against vigil-api's own plain ones, a warning when
@@ -33,7 +35,9 @@ def load(path):
     with open(path) as f:
         for ln in f:
             p = ln.split()
-            if len(p) != 8:
+            if len(p) == 8:
+                p.append("0")
+            if len(p) != 9:
                 continue
             key = (int(p[0]), p[1])
             if key not in runs:
@@ -41,7 +45,7 @@ def load(path):
                 order.append(key)
             kind = p[4] if p[4] in ("c1", "cold") else "cN"
             runs[key].setdefault((p[3], kind), []).append(
-                (float(p[6]), float(p[7])))
+                (float(p[6]), float(p[7]), float(p[8])))
     return order, runs
 
 
@@ -50,10 +54,13 @@ def summarise(order, runs):
     for key in order:
         r = runs[key]
         c = {"providers": key[0], "case": key[1], "bytes": r["bytes"]}
-        for s in ("api", "plain", "nginx"):
+        for s in ("api", "plain", "nginx", "id"):
+            if (s, "cN") not in r and s == "id":
+                continue
             v = [x[0] for x in r.get((s, "cN"), [])]
             c[s] = {"rps": median(v), "spread": spread(v), "runs": v,
-                    "p99_ms": median([x[1] for x in r.get((s, "cN"), [])])}
+                    "p99_ms": median([x[1] for x in r.get((s, "cN"), [])]),
+                    "cpu_us": median([x[2] for x in r.get((s, "cN"), [])])}
             c1 = [x[1] for x in r.get((s, "c1"), [])]
             if c1:
                 c[s]["p99_c1_ms"] = median(c1)
@@ -66,6 +73,12 @@ def summarise(order, runs):
             if c["plain"]["rps"] else 0.0
         c["api_nginx"] = c["api"]["rps"] / c["nginx"]["rps"] \
             if c["nginx"]["rps"] else 0.0
+        # The same ratios from CPU time per request: what the rates would
+        # say if nothing else had run on the server's CPU.
+        c["cpu_plain"] = c["plain"]["cpu_us"] / c["api"]["cpu_us"] \
+            if c["api"]["cpu_us"] else 0.0
+        c["cpu_nginx"] = c["nginx"]["cpu_us"] / c["api"]["cpu_us"] \
+            if c["api"]["cpu_us"] else 0.0
         cases.append(c)
     return cases
 
@@ -90,16 +103,18 @@ def acceptance(cases):
             if c is None:
                 continue
             row("%s, %d providers: req/s vs plain evhttp" % (p, n),
-                "%.2fx" % c["api_plain"], ">= 0.95x",
-                c["api_plain"] >= 0.95)
+                "%.2fx (by CPU per request %.2fx)" % (c["api_plain"],
+                                                      c["cpu_plain"]),
+                ">= 0.95x", c["api_plain"] >= 0.95)
             if n == 6:
                 row("%s, 6 providers: req/s vs nginx" % p,
-                    "%.2fx" % c["api_nginx"], ">= 0.6x",
+                    "%.2fx (by CPU per request %.2fx)" % (
+                        c["api_nginx"], c["cpu_nginx"]), ">= 0.6x",
                     c["api_nginx"] >= 0.6)
             g = find(cases, n, p + "+gzip")
             if g is not None:
-                x = g["api"]["rps"] / c["api"]["rps"] \
-                    if c["api"]["rps"] else 0.0
+                base = g["id"] if "id" in g else c["api"]
+                x = g["api"]["rps"] / base["rps"] if base["rps"] else 0.0
                 row("%s, %d providers: gzip req/s vs its own plain req/s"
                     % (p, n), "%.1fx" % x, ">= 3x", x >= 3)
     c = find(cases, 1000, "/metrics")
@@ -125,8 +140,9 @@ def warnings(cases):
     out = []
     for c in cases:
         for s, what in (("nginx", "WARNING: nginx's"), ("api", "note: "
-                        "vigil-api's"), ("plain", "note: plain evhttp's")):
-            if c[s]["spread"] <= NGINX_SPREAD_WARN:
+                        "vigil-api's"), ("plain", "note: plain evhttp's"),
+                        ("id", "note: vigil-api's (without gzip)")):
+            if s not in c or c[s]["spread"] <= NGINX_SPREAD_WARN:
                 continue
             out.append("%s rate varied by %.0f%% between rounds for %d %s "
                        "(%s req/s)%s" % (
@@ -155,6 +171,28 @@ def show(cases, rows, warn):
             pct(c["api"]["spread"]), c["plain"]["rps"],
             pct(c["plain"]["spread"]), c["nginx"]["rps"],
             pct(c["nginx"]["spread"]), c["api_plain"], c["api_nginx"]))
+    print()
+    print("server CPU time per request, us (median of the rounds): what "
+          "the rates would say on a quiet machine; cpu ratio = the other "
+          "server's / vigil-api's")
+    print("%-5s %-25s %9s %9s %9s %11s %11s" % (
+        "prov", "case", "vigil-api", "plain", "nginx", "plain/api",
+        "nginx/api"))
+    for c in cases:
+        print("%-5d %-25s %9.2f %9.2f %9.2f %11.2f %11.2f" % (
+            c["providers"], c["case"], c["api"]["cpu_us"],
+            c["plain"]["cpu_us"], c["nginx"]["cpu_us"], c["cpu_plain"],
+            c["cpu_nginx"]))
+    gz = [c for c in cases if "id" in c]
+    if gz:
+        print()
+        print("gzip against vigil-api's own plain answer, in the same "
+              "rounds (median req/s)")
+        for c in gz:
+            print("%-5d %-25s %9.0f gzip %9.0f plain  %5.1fx" % (
+                c["providers"], c["case"], c["api"]["rps"],
+                c["id"]["rps"], c["api"]["rps"] / c["id"]["rps"]
+                if c["id"]["rps"] else 0.0))
     print()
     print("p99 in ms: under %s connections (median of the rounds), and "
           "over one kept-alive connection (wrk -c1, a Prometheus scrape)" %

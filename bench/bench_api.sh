@@ -151,18 +151,28 @@ http {
 EOF
 $ON_S "$NGINX" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e \
     "$tmp/nginx/logs/error.log" &
-pids="$pids $!"
+ngxpid=$!
+pids="$pids $ngxpid"
 
-# "Requests/sec" and the 99% latency (ms) of one wrk run on the client
-# CPU: measure URL CONNECTIONS SECONDS [HEADER].
+# CPU time of PID in ns (/proc/PID/schedstat: time on a CPU, exact).
+cpu_ns() {
+	cut -d' ' -f1 "/proc/$1/schedstat"
+}
+
+# "Requests/sec", the 99% latency (ms) of one wrk run on the client CPU,
+# and the server's CPU time per request (us), which another process on
+# the machine hardly moves: the figure to trust when the rates are
+# noisy.  measure URL CONNECTIONS SECONDS HEADER PID.
 measure() {
-	if [ -n "${4:-}" ]; then
+	c0=$(cpu_ns "$5")
+	if [ -n "$4" ]; then
 		$ON_C wrk -t1 -c"$2" -d"$3s" --latency -H "$4" "$1" \
 		    > "$tmp/wrk.out" 2>&1
 	else
 		$ON_C wrk -t1 -c"$2" -d"$3s" --latency "$1" > "$tmp/wrk.out" 2>&1
 	fi
-	awk '
+	c1=$(cpu_ns "$5")
+	awk -v cpu=$((c1 - c0)) '
 	function ms(v) {
 		if (v ~ /us$/) return v * 0.001;
 		if (v ~ /ms$/) return v + 0;
@@ -170,12 +180,42 @@ measure() {
 		return v;
 	}
 	/^Requests\/sec:/ { rps = $2 }
+	/ requests in / { n = $1 }
 	$1 == "99%" { p99 = ms($2) }
 	/Non-2xx/ { bad = $NF }
 	END {
 		if (bad != "") { print "error: non-2xx " bad; exit 1 }
-		printf "%.0f %.3f\n", rps, p99
+		per = n > 0 ? cpu / 1000 / n : 0
+		printf "%.0f %.3f %.3f\n", rps, p99, per
 	}' "$tmp/wrk.out"
+}
+
+# The words of list $2 rotated left by $1: each round starts with
+# another server.
+rotate() {
+	k=$1
+	shift
+	set -- $*
+	while [ "$k" -gt 0 ]; do
+		first=$1
+		shift
+		set -- "$@" "$first"
+		k=$((k - 1))
+	done
+	echo "$@"
+}
+
+# A server's URL, request header and pid into u, h and p: api (with
+# the case's Accept-Encoding), id (vigil-api without it, in the gzip
+# cases: the rate gzip is set against, in the same rounds), plain and
+# nginx (its worker).
+server() {
+	case $1 in
+	api)	u=$u_api; h=$hdr; p=$apipid ;;
+	id)	u=$u_api; h=""; p=$apipid ;;
+	plain)	u=$u_plain; h=""; p=$plainpid ;;
+	nginx)	u=$u_nginx; h=""; p=$ngxworker ;;
+	esac
 }
 
 # The first request after a change: what a Prometheus scrape pays when
@@ -201,10 +241,18 @@ cold() {
 		t=$($ON_C curl -fsS -o /dev/null -w '%{time_total}' \
 		    ${5:+-H "$5"} "$4")
 		echo "$1 $2 $3 api cold $k 0 $(awk -v t="$t" \
-		    'BEGIN { printf "%.3f", t * 1000 }')" >> "$res"
+		    'BEGIN { printf "%.3f", t * 1000 }') 0" >> "$res"
 	done
 }
 
+ngxworker=""
+tries=0
+until [ -n "$ngxworker" ]; do	# the worker does the serving
+	ngxworker=$(pgrep -P "$ngxpid" | head -1 || true)
+	tries=$((tries + 1))
+	[ $tries -lt 100 ] || { echo "nginx did not start" >&2; exit 1; }
+	[ -n "$ngxworker" ] || sleep 0.1
+done
 echo "bench_api: $pinning; $ROUNDS rounds of ${SECS}s, $CONNS connections"
 echo "bench_api: before the run: $(cpu_busy); load $(cut -d' ' -f1-3 \
     /proc/loadavg)"
@@ -263,32 +311,25 @@ for n in 6 1000; do
 		u_api="http://127.0.0.1:$aport$path"
 		u_plain="http://127.0.0.1:$pport/$name"
 		u_nginx="http://127.0.0.1:$nport/$name"
-		for s in api plain nginx; do	# warm each up
-			eval "u=\$u_$s"
-			[ "$s" = api ] && h=$hdr || h=""
-			measure "$u" "$CONNS" 1 "$h" > /dev/null ||
+		servers="api plain nginx"
+		[ -n "$hdr" ] && servers="$servers id"
+		for s in $servers; do	# warm each up
+			server "$s"
+			measure "$u" "$CONNS" 1 "$h" "$p" > /dev/null ||
 			    { echo "$s $c: warm-up failed" >&2; exit 1; }
 		done
 		r=1
 		while [ $r -le "$ROUNDS" ]; do
-			case $((r % 3)) in
-			1) order="api plain nginx" ;;
-			2) order="plain nginx api" ;;
-			0) order="nginx api plain" ;;
-			esac
-			for s in $order; do
-				eval "u=\$u_$s"
-				[ "$s" = api ] && h=$hdr || h=""
-				m=$(measure "$u" "$CONNS" "$SECS" "$h") ||
+			for s in $(rotate $((r - 1)) $servers); do
+				server "$s"
+				m=$(measure "$u" "$CONNS" "$SECS" "$h" "$p") ||
 				    { echo "$s $c: $m" >&2; exit 1; }
 				echo "$n $c $bytes $s c$CONNS $r $m" >> "$res"
 			done
 			# One kept-alive connection: a Prometheus scrape.
-			for s in $( [ $((r % 2)) = 1 ] && echo api nginx ||
-			    echo nginx api); do
-				eval "u=\$u_$s"
-				[ "$s" = api ] && h=$hdr || h=""
-				m=$(measure "$u" 1 "$SECS" "$h") ||
+			for s in $(rotate $((r % 2)) api nginx); do
+				server "$s"
+				m=$(measure "$u" 1 "$SECS" "$h" "$p") ||
 				    { echo "$s $c: $m" >&2; exit 1; }
 				echo "$n $c $bytes $s c1 $r $m" >> "$res"
 			done

@@ -8,8 +8,10 @@
  * Every PATH=BODYFILE is read once at start and answered for GET PATH
  * with the -H headers (the bench passes vigil-api's own, so that both
  * send the same bytes), by evbuffer reference (no copy per request),
- * with the same libevent tuning as vigil-api (TCP_NODELAY, a 4 MB single
- * write); -Z adds Content-Encoding: gzip to the bodies named after it.
+ * with the same libevent set-up as vigil-api (TCP_NODELAY, a 4 MB single
+ * write, the 10 s connection timeout that re-arms a timer on every read
+ * and write, the header and body limits): the front vigil-api must
+ * have.  -Z adds Content-Encoding: gzip to the bodies named after it.
  * Any other path: 404.  It does nothing vigil-api does per request
  * beyond that: no URI check, no routing table, no segment, no cache
  * lookup, so vigil-api's rate over this one's is what its own work
@@ -157,6 +159,7 @@ int
 main(int argc, char *argv[])
 {
 	const char *listen = NULL, *portfile = NULL;
+	struct timeval to = { 10, 0 };
 	struct evconnlistener *lev;
 	struct event *sigterm, *sigint;
 	struct event_base *base;
@@ -194,6 +197,9 @@ main(int argc, char *argv[])
 	    LEV_OPT_CLOSE_ON_FREE, -1, lfd)) == NULL ||
 	    evhttp_bind_listener(http, lev) == NULL)
 		return 1;
+	evhttp_set_max_headers_size(http, 12 * 1024);
+	evhttp_set_max_body_size(http, 1024);
+	evhttp_set_timeout_tv(http, &to);
 	evhttp_set_gencb(http, answer, NULL);
 	evhttp_set_bevcb(http, conn_bev, NULL);
 	sigterm = evsignal_new(base, SIGTERM, on_signal, base);
