@@ -234,7 +234,7 @@ run: all
 
 # Every benchmark, one at a time (build/bench/bench_*, bench_api.sh,
 # bench_scale.py, bench_detect.py); prints each figure beside its
-# baseline and rewrites docs/performance.md.  About 17 minutes.
+# baseline and rewrites docs/performance.md.  About 23 minutes.
 bench: all deps-bench
 	@BUILD=$(BUILD) VIGIL_BUILD=$(BUILD) /usr/bin/python3 bench/report.py
 
