@@ -134,6 +134,7 @@ LINKS		 = \
 		   test_alert=aggregator \
 		   test_api=api \
 		   test_api_metrics=api \
+		   test_api_views=api \
 		   test_cache=api \
 		   test_circuit=aggregator \
 		   test_classify=prober,tests/sim \

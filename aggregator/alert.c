@@ -30,7 +30,7 @@ alert_fig_name(int f)
 	static const char *const n[ALERT_FIG_COUNT] = { "error_rate",
 	    "p95_ms", "consecutive_failures", "consecutive_auth_failures",
 	    "consecutive_answers", "throttled_seconds",
-	    "ratelimit_remaining_fraction" };
+	    "ratelimit_remaining_fraction", "models_missing" };
 
 	return f >= 0 && f < ALERT_FIG_COUNT ? n[f] : "value";
 }

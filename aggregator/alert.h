@@ -32,6 +32,7 @@ enum alert_fig {
 	ALERT_FIG_ANSWERS,		/* answers of the alert's kind in a row */
 	ALERT_FIG_THROTTLED_S,		/* seconds throttled */
 	ALERT_FIG_HEADROOM,		/* rate-limit remaining / limit, 0..1 */
+	ALERT_FIG_MODELS,		/* models missing */
 	ALERT_FIG_COUNT
 };
 

@@ -38,6 +38,9 @@ static int	agg_headroom_level(const struct agg *,
 		    const struct agg_prov *, uint64_t, double *);
 static int	agg_due(const struct agg *, const struct agg_prov *,
 		    uint64_t);
+static void	agg_tokens(struct vigil_stats *, const struct vigil_sample *);
+static void	agg_models_read(struct agg *, struct agg_prov *);
+static void	agg_models_flush(struct agg *, struct agg_prov *, uint64_t);
 
 /* FNV-1a of the name, mixed with the slot's creation time. */
 uint64_t
@@ -112,8 +115,10 @@ agg_free(struct agg *a)
 	uint32_t i;
 
 	if (a->p != NULL)
-		for (i = 0; i < a->cap; i++)
+		for (i = 0; i < a->cap; i++) {
 			window_free(&a->p[i].win);
+			models_free(&a->p[i].models);
+		}
 	free(a->p);
 	free(a->cand);
 	free(a->route);
@@ -287,9 +292,16 @@ agg_rebuild(struct agg *a, struct agg_prov *p, uint64_t now)
 	/* window_add drops what is older than 15 minutes before the
 	 * newest; window_advance then expires by the clock. */
 	while (c.next < end && vigil_read_samples(&a->cl, p->idx, &c, &smp,
-	    1) == 1)
-		if ((smp.flags & VIGIL_SF_CONFIRM) == 0)
+	    1) == 1) {
+		if (smp.model != 0) {
+			if (!(smp.flags & VIGIL_SF_CATALOGUE) &&
+			    smp.model <= p->models.count &&
+			    p->models.m[smp.model - 1].used)
+				window_add_lat(&p->models.m[smp.model - 1].win,
+				    &smp, smp.ttfb_us);
+		} else if ((smp.flags & VIGIL_SF_CONFIRM) == 0)
 			window_add(&p->win, &smp);
+	}
 	window_advance(&p->win, now);
 }
 
@@ -357,6 +369,7 @@ agg_attach(struct agg *a, uint32_t idx, const struct vigil_provider_info *in)
 	p->interval_ms = in->interval_ms;
 	window_init(&p->win);
 	circuit_init(&p->cb);
+	agg_models_read(a, p);
 	ring_writer_init(&p->hist, seg_history_ring(a->seg, idx),
 	    h->history_cap, h->history_entry);
 
@@ -422,7 +435,23 @@ agg_retire(struct agg *a, struct agg_prov *p)
 {
 	(void)a;
 	window_free(&p->win);
+	models_free(&p->models);
 	memset(p, 0, sizeof(*p));
+}
+
+/* Follow the provider's model block (vigild's); judge again on a change. */
+static void
+agg_models_read(struct agg *a, struct agg_prov *p)
+{
+	struct vigil_models vm;
+
+	if (vigil_models(&a->cl, p->idx, &vm) != VIGIL_OK)
+		return;
+	if (p->models.m != NULL && vm.head.generation ==
+	    p->models.generation && vm.head.count == p->models.count)
+		return;
+	if (models_sync(&p->models, &vm, a->seg->lay.model_cap) != 0)
+		p->dirty = 1;
 }
 
 /*
@@ -460,6 +489,7 @@ agg_sync_dir(struct agg *a, uint64_t now, int force)
 		if (!p->used)
 			agg_attach(a, i, &in);
 		p->interval_ms = in.interval_ms;
+		agg_models_read(a, p);
 		if (p->paused != ((in.flags & VIGIL_PF_PAUSED) != 0)) {
 			p->paused = (in.flags & VIGIL_PF_PAUSED) != 0;
 			p->dirty = 1;
@@ -478,6 +508,8 @@ agg_judge(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall,
     int from_sample)
 {
 	struct status_input in;
+	unsigned worst;
+	uint8_t mreason;
 	int k;
 
 	(void)from_sample;
@@ -492,7 +524,10 @@ agg_judge(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall,
 	in.circuit = p->cb.state;
 	in.usable_at = p->usable_at;
 	in.now_wall = wall;
+	models_judge(&p->models, &a->conf, now, wall);
 	status_eval(&p->st, &in, &a->conf);
+	worst = (unsigned)models_worst(&p->models, &mreason);
+	status_models_floor(&p->st, worst, mreason);
 	trend_eval(&p->tr, p->s.win, &a->conf, now);
 	p->s.status = p->st.status;
 	if (p->s.reason != p->st.reason || p->s.reason_since_wall_ns == 0)
@@ -594,14 +629,34 @@ agg_alerts(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall)
 	agg_alert(a, p, &ev, VIGIL_AK_QUOTA, p->st.reason == VIGIL_RS_QUOTA ?
 	    2 : 0, ALERT_FIG_ANSWERS, (double)p->run, 1.0);
 	agg_alert(a, p, &ev, VIGIL_AK_MISCONFIGURED, p->st.reason ==
-	    VIGIL_RS_CLIENT_ERROR || p->st.reason == VIGIL_RS_MODEL_MISSING ?
-	    2 : 0, ALERT_FIG_ANSWERS, (double)p->run, 1.0);
+	    VIGIL_RS_CLIENT_ERROR ? 2 : 0, ALERT_FIG_ANSWERS, (double)p->run,
+	    1.0);
+	/* A model gone (the catalogue, or a 404 for it): how many. */
+	lvl = p->st.reason == VIGIL_RS_MODEL_MISSING;
+	agg_alert(a, p, &ev, VIGIL_AK_MODEL_MISSING, lvl ? 2 : 0,
+	    ALERT_FIG_MODELS, (double)models_missing(&p->models) + (lvl &&
+	    p->last_outcome == VIGIL_OUT_MODEL_MISSING ? 1 : 0), 1.0);
 	lvl = agg_throttled_level(a, p, wall, &v);
 	agg_alert(a, p, &ev, VIGIL_AK_THROTTLED, lvl, ALERT_FIG_THROTTLED_S,
 	    v, c->throttled_warning_ms / 1000.0);
 	lvl = agg_headroom_level(a, p, wall, &v);
 	agg_alert(a, p, &ev, VIGIL_AK_RATELIMIT_LOW, lvl, ALERT_FIG_HEADROOM,
 	    v, c->ratelimit_warning / 100.0);
+}
+
+/* Generation checks' tokens in the UTC day of the sample (gen_budget). */
+static void
+agg_tokens(struct vigil_stats *s, const struct vigil_sample *smp)
+{
+	uint64_t day = smp->wall_ns / (UINT64_C(86400) * 1000000000u);
+
+	if (smp->tokens_in == 0 && smp->tokens_out == 0)
+		return;
+	if (s->probe_tokens_day != day) {
+		s->probe_tokens_day = day;
+		s->probe_tokens_today = 0;
+	}
+	s->probe_tokens_today += (uint64_t)smp->tokens_in + smp->tokens_out;
 }
 
 /*
@@ -649,6 +704,19 @@ agg_sample(struct agg *a, struct agg_prov *p, const struct vigil_sample *smp,
 	 */
 	int windowed = (smp->flags & VIGIL_SF_CONFIRM) == 0;
 
+	agg_tokens(s, smp);
+	/* A model's samples are the model's (models.c): the provider's
+	 * windows, failures in a row and circuit are its own checks'. */
+	if (smp->model != 0) {
+		if (!(smp->flags & VIGIL_SF_CATALOGUE)) {
+			s->samples_total++;
+			s->checks_total[out]++;
+			a->samples++;
+		}
+		models_sample(&p->models, smp, &a->conf, smp->wall_ns);
+		agg_judge(a, p, smp->mono_ns, smp->wall_ns, 1);
+		return 0;
+	}
 	if (windowed)
 		window_add(&p->win, smp);
 	s->samples_total++;
@@ -778,6 +846,25 @@ agg_route(struct agg *a, uint64_t wall)
 	a->route_valid = 1;
 }
 
+/* The model stats blocks of p that changed. */
+static void
+agg_models_flush(struct agg *a, struct agg_prov *p, uint64_t wall)
+{
+	uint32_t m;
+
+	for (m = 0; m < p->models.cap; m++) {
+		struct agg_model *md = &p->models.m[m];
+
+		if (!md->dirty)
+			continue;
+		if (md->used)
+			md->s.updated_wall_ns = wall;
+		seqlock_write(seg_model_stats(a->seg, p->idx, m), &md->s,
+		    VIGIL_WORDS(struct vigil_model_stats));
+		md->dirty = 0;
+	}
+}
+
 /* Write every changed stats block, the routing block and the beat. */
 void
 agg_flush(struct agg *a, uint64_t now, uint64_t wall)
@@ -797,6 +884,7 @@ agg_flush(struct agg *a, uint64_t now, uint64_t wall)
 		p->s.reserved[AGG_RSV_STREAK] = p->cb.streak;
 		seqlock_write(seg_stats(a->seg, i), &p->s,
 		    VIGIL_WORDS(struct vigil_stats));
+		agg_models_flush(a, p, wall);
 		p->dirty = 0;
 	}
 	atomic_store_explicit(&a->seg->hdr->aggregator_beat_ns, now,

@@ -13,6 +13,7 @@
 #include "settings.h"
 #include "alert.h"
 #include "circuit.h"
+#include "models.h"
 #include "persist.h"
 #include "ring.h"
 #include "segment.h"
@@ -36,6 +37,7 @@ struct agg_prov {
 	uint32_t run;			/* answers of last_outcome in a row */
 	uint32_t interval_ms;		/* the directory's, for usable_at */
 	uint64_t usable_at;		/* throttled: back at, wall ns; 0 */
+	struct agg_models models;
 	struct vigil_cursor cur;
 	struct window win;
 	struct status_state st;

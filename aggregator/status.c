@@ -99,6 +99,27 @@ status_usable(unsigned status, int circuit, uint64_t usable_at,
 	}
 }
 
+/*
+ * The provider's models (aggregator/models.c): one that is not well
+ * makes a healthy provider degraded, with that model's reason (and needs
+ * a human when the reason does), never worse: its other models work.
+ * worst is the worst model's status (models_worst).  Returns 1 if st
+ * changed.
+ */
+int
+status_models_floor(struct status_state *st, unsigned worst, uint8_t reason)
+{
+	if (st->status != VIGIL_ST_HEALTHY || worst == VIGIL_ST_HEALTHY ||
+	    worst == VIGIL_ST_UNKNOWN || worst == VIGIL_ST_PAUSED)
+		return 0;
+	st->status = VIGIL_ST_DEGRADED;
+	st->reason = reason;
+	st->needs_human = reason == VIGIL_RS_MODEL_MISSING ||
+	    reason == VIGIL_RS_QUOTA || reason == VIGIL_RS_AUTH ||
+	    reason == VIGIL_RS_CLIENT_ERROR;
+	return 1;
+}
+
 /* Failing or erring: overloaded when that is what it said last. */
 static uint8_t
 status_fail_reason(const struct status_input *in, uint8_t otherwise)

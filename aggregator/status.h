@@ -43,5 +43,6 @@ int	status_level(int, double, double, double);
 int	status_eval(struct status_state *, const struct status_input *,
 	    const struct conf *);
 int	status_usable(unsigned, int, uint64_t, uint64_t);
+int	status_models_floor(struct status_state *, unsigned, uint8_t);
 
 #endif /* VIGIL_AGG_STATUS_H */

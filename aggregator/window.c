@@ -102,6 +102,8 @@ window_sub(struct win_acc *a, const struct win_slice *s)
 	for (i = 0; i < VIGIL_OUT_COUNT; i++)
 		a->by_outcome[i] -= s->by_outcome[i];
 	a->lat_sum_us -= s->lat_sum_us;
+	a->tok_out -= s->tok_out;
+	a->stream_us -= s->stream_us;
 	for (i = 0; i < s->nlat; i++)
 		hist_del(&a->h, s->lat[i]);
 }
@@ -183,7 +185,21 @@ window_advance(struct window *w, uint64_t now_ns)
 int
 window_add(struct window *w, const struct vigil_sample *smp)
 {
+	return window_add_lat(w, smp, smp->latency_us);
+}
+
+/*
+ * window_add, keeping lat_us as the sample's latency: a model's windows
+ * keep its time to the first token (aggregator/models.c).  An ok answer
+ * that reported output tokens also adds them, and its time from the
+ * first token to the end, to the throughput (window_tokens_per_s).
+ */
+int
+window_add_lat(struct window *w, const struct vigil_sample *smp,
+    uint32_t lat_us)
+{
 	uint64_t sid = smp->mono_ns / WIN_SLICE_NS + 1;
+	uint64_t tok = 0, sus = 0;
 	struct win_slice *s;
 	int k, ok = smp->outcome == VIGIL_OUT_OK;
 	unsigned out = smp->outcome < VIGIL_OUT_COUNT ? smp->outcome :
@@ -198,17 +214,23 @@ window_add(struct window *w, const struct vigil_sample *smp)
 	s = &w->slice[sid % WIN_NSLICES];
 	if (s->id != sid)
 		window_slice_reset(s, sid);
-	if (ok && window_slice_push(s, smp->latency_us) == -1) {
+	if (ok && window_slice_push(s, lat_us) == -1) {
 		w->dropped++;
 		return -1;
 	}
+	if (ok && smp->tokens_out > 0 && smp->latency_us > smp->ttfb_us) {
+		tok = smp->tokens_out;
+		sus = smp->latency_us - smp->ttfb_us;
+	}
+	s->tok_out += tok;
+	s->stream_us += sus;
 	s->samples += counts;
 	s->by_outcome[out]++;
 	if (ok) {
 		s->ok++;
-		s->lat_sum_us += smp->latency_us;
-		if (smp->latency_us > s->lat_max_us)
-			s->lat_max_us = smp->latency_us;
+		s->lat_sum_us += lat_us;
+		if (lat_us > s->lat_max_us)
+			s->lat_max_us = lat_us;
 	}
 	for (k = 0; k < VIGIL_NWINDOWS; k++) {
 		struct win_acc *a = &w->acc[k];
@@ -217,15 +239,27 @@ window_add(struct window *w, const struct vigil_sample *smp)
 			continue;
 		a->samples += counts;
 		a->by_outcome[out]++;
+		a->tok_out += tok;
+		a->stream_us += sus;
 		if (!ok)
 			continue;
 		a->ok++;
-		a->lat_sum_us += smp->latency_us;
-		if (smp->latency_us > a->lat_max_us)
-			a->lat_max_us = smp->latency_us;
-		hist_add(&a->h, smp->latency_us);
+		a->lat_sum_us += lat_us;
+		if (lat_us > a->lat_max_us)
+			a->lat_max_us = lat_us;
+		hist_add(&a->h, lat_us);
 	}
 	return 0;
+}
+
+/* Output tokens per second in window k over the answers with usage. */
+double
+window_tokens_per_s(const struct window *w, int k)
+{
+	const struct win_acc *a = &w->acc[k];
+
+	return a->stream_us > 0 ? (double)a->tok_out * 1e6 / a->stream_us :
+	    0.0;
 }
 
 /*

@@ -27,6 +27,8 @@ struct win_slice {
 	uint64_t lat_sum_us;
 	uint32_t lat_max_us;
 	uint32_t nlat;		/* latencies held (the ok samples) */
+	uint64_t tok_out;	/* output tokens of ok answers with usage */
+	uint64_t stream_us;	/* their time from first token to the end */
 	uint32_t caplat;
 	uint32_t *lat;		/* to subtract them from the histograms */
 };
@@ -37,6 +39,8 @@ struct win_acc {
 	uint32_t by_outcome[VIGIL_OUT_COUNT];
 	uint64_t lat_sum_us;
 	uint32_t lat_max_us;
+	uint64_t tok_out;
+	uint64_t stream_us;
 	struct hist h;		/* latencies of the ok samples */
 };
 
@@ -52,6 +56,9 @@ extern const uint32_t	window_span[VIGIL_NWINDOWS];
 void		window_init(struct window *);
 void		window_free(struct window *);
 int		window_add(struct window *, const struct vigil_sample *);
+int		window_add_lat(struct window *, const struct vigil_sample *,
+		    uint32_t);
+double		window_tokens_per_s(const struct window *, int);
 void		window_advance(struct window *, uint64_t);
 void		window_get(const struct window *, int, struct vigil_window *);
 int		window_prom_bucket(uint32_t);

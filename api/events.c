@@ -2,11 +2,13 @@
  * events.c - live events: change detection, the event ring, SSE clients.
  *
  * vigil-api polls the segment every API_POLL_MS: it diffs each provider's
- * status, circuit and trend against the previous poll and reads new
- * alerts through its own alert-ring cursor.  Every change becomes an
- * event with an id, monotonic per vigil-api process, kept in a ring of
- * the last API_EVENT_RING events so that a client that reconnects with
- * Last-Event-ID gets what it missed (or a "gap" event when they are gone).
+ * status, circuit, trend, what a router acts on (usable, reason,
+ * needs_human, usable_at) and its rate-limit headroom against the
+ * previous poll and reads new alerts through its own alert-ring cursor.
+ * Every change becomes an event with an id, monotonic per vigil-api
+ * process, kept in a ring of the last API_EVENT_RING events so that a
+ * client that reconnects with Last-Event-ID gets what it missed (or a
+ * "gap" event when they are gone).
  *
  * Clients are never waited for: an event is appended to each client's
  * output buffer, and a client whose buffer holds more than API_CLIENT_MAX
@@ -67,7 +69,16 @@ struct api_event {
 struct prev_state {
 	char name[VIGIL_NAME_MAX];
 	uint8_t status, circuit, trend, valid;
+	uint8_t usable, reason, needs_human;
+	uint8_t rl_level[VIGIL_RL_COUNT];	/* rl_level() */
+	uint64_t usable_at;
+	uint32_t rl_limit[VIGIL_RL_COUNT];
 };
+
+/* The router's fields of a change event, copied from its state. */
+static const char *const router_keys[] = { "usable", "reason",
+    "reason_since", "needs_human", "usable_at", "usable_in_s",
+    "ratelimit" };
 
 struct client {
 	TAILQ_ENTRY(client) entry;
@@ -127,7 +138,12 @@ static void	ws_msg_cb(wslay_event_context_ptr,
 		    const struct wslay_event_on_msg_recv_arg *, void *);
 static void	client_closed(struct evhttp_connection *, void *);
 static void	change_event(const struct vigil_provider *, const char *,
-		    const char *, const char *);
+		    const char *, const char *, cJSON *);
+static unsigned	rl_level(const struct vigil_ratelimit *);
+static void	diff_router(struct prev_state *,
+		    const struct vigil_provider *, int);
+static void	diff_ratelimit(struct prev_state *,
+		    const struct vigil_provider *);
 
 /*
  * Allocate the ring and the state tables, position the alert cursor at
@@ -239,40 +255,129 @@ emit(const char *type, cJSON *o)
 }
 
 /*
- * A status, circuit or trend change of p.  Besides the change it carries
- * p's whole state as /health/integration shows it ("state"), so that a
- * client (the dashboard) redraws every field of the provider from the
- * event, not only the one that changed.
+ * A change of p.  Besides the change (from and to when given, else the
+ * names of what changed) it carries what a router acts on at top level
+ * (usable, reason, needs_human, usable_at, ratelimit) and p's whole state
+ * as /health/integration shows it ("state"), so that a client (the
+ * dashboard) redraws every field of the provider from the event, not
+ * only the one that changed.  Takes ownership of changed.
  */
 static void
 change_event(const struct vigil_provider *p, const char *type,
-    const char *from, const char *to)
+    const char *from, const char *to, cJSON *changed)
 {
-	cJSON *o = cJSON_CreateObject();
+	cJSON *o = cJSON_CreateObject(), *state = NULL, *it;
 	struct evbuffer *b = evbuffer_new();
+	const char *raw = NULL;
 	char at[32];
+	size_t k;
 
 	api_time_format(now_wall_ns(), at, sizeof(at));
 	cJSON_AddStringToObject(o, "type", type);
 	cJSON_AddStringToObject(o, "provider", p->info.name);
-	cJSON_AddStringToObject(o, "from", from);
-	cJSON_AddStringToObject(o, "to", to);
+	if (from != NULL && to != NULL) {
+		cJSON_AddStringToObject(o, "from", from);
+		cJSON_AddStringToObject(o, "to", to);
+	}
+	if (changed != NULL)
+		cJSON_AddItemToObject(o, "changed", changed);
 	cJSON_AddStringToObject(o, "status",
 	    vigil_status_name(vigil_effective_status(p)));
 	cJSON_AddStringToObject(o, "circuit",
 	    vigil_circuit_name(p->stats.circuit));
 	cJSON_AddStringToObject(o, "trend", vigil_trend_name(p->stats.trend));
 	cJSON_AddStringToObject(o, "at", at);
-	/* The state's JSON is written by views.c; "raw" copies it as is. */
+	/*
+	 * The state's JSON is written by views.c; "raw" copies it as is.
+	 * The router's fields are taken from it, parsed, so that the top
+	 * level and the state cannot disagree on a value or its format.
+	 */
 	if (b != NULL && api_provider_json(ev.ctx, b, p, ev.snap_at_ns) == 0 &&
-	    evbuffer_add(b, "", 1) == 0)
-		cJSON_AddRawToObject(o, "state",
-		    (const char *)evbuffer_pullup(b, -1));
+	    evbuffer_add(b, "", 1) == 0) {
+		raw = (const char *)evbuffer_pullup(b, -1);
+		state = cJSON_Parse(raw);
+	}
+	for (k = 0; k < sizeof(router_keys) / sizeof(router_keys[0]); k++)
+		if ((it = cJSON_GetObjectItemCaseSensitive(state,
+		    router_keys[k])) != NULL)
+			cJSON_AddItemToObject(o, router_keys[k],
+			    cJSON_Duplicate(it, 1));
+	if (raw != NULL)
+		cJSON_AddRawToObject(o, "state", raw);
 	else
 		cJSON_AddNullToObject(o, "state");
+	cJSON_Delete(state);
 	if (b != NULL)
 		evbuffer_free(b);
 	emit(type, o);
+}
+
+/*
+ * How full a rate-limit resource is, coarsely: 0 when nothing is left,
+ * else 1 + the per-cent remaining.  Remaining tokens move with every
+ * answer; an event per answer would flood the stream and push the
+ * replay window out, so an event says when the level moves.
+ */
+static unsigned
+rl_level(const struct vigil_ratelimit *r)
+{
+	if (r->limit == 0 || r->remaining == 0)
+		return 0;
+	if (r->remaining >= r->limit)
+		return 101;
+	return 1 + (unsigned)((uint64_t)r->remaining * 100 / r->limit);
+}
+
+/*
+ * A "usable" event when what a router acts on changed: usable (judged at
+ * the poll's wall time, so a throttled provider's usable_at passing is
+ * an event too), reason, needs_human or usable_at.
+ */
+static void
+diff_router(struct prev_state *ps, const struct vigil_provider *p,
+    int usable)
+{
+	const struct vigil_stats *st = &p->stats;
+	cJSON *changed;
+
+	if (ps->usable == usable && ps->reason == st->reason &&
+	    ps->needs_human == (st->needs_human != 0) &&
+	    ps->usable_at == st->usable_at_wall_ns)
+		return;
+	if ((changed = cJSON_CreateArray()) == NULL)
+		return;
+	if (ps->usable != usable)
+		cJSON_AddItemToArray(changed, cJSON_CreateString("usable"));
+	if (ps->reason != st->reason)
+		cJSON_AddItemToArray(changed, cJSON_CreateString("reason"));
+	if (ps->needs_human != (st->needs_human != 0))
+		cJSON_AddItemToArray(changed,
+		    cJSON_CreateString("needs_human"));
+	if (ps->usable_at != st->usable_at_wall_ns)
+		cJSON_AddItemToArray(changed, cJSON_CreateString("usable_at"));
+	change_event(p, "usable", NULL, NULL, changed);
+}
+
+/* A "ratelimit" event naming the resources that appeared, went, changed
+ * their limit or their level (rl_level). */
+static void
+diff_ratelimit(struct prev_state *ps, const struct vigil_provider *p)
+{
+	const struct vigil_ratelimit *rl = p->stats.ratelimit;
+	cJSON *changed = NULL;
+	unsigned k;
+
+	for (k = 0; k < VIGIL_RL_COUNT; k++) {
+		if (ps->rl_limit[k] == rl[k].limit &&
+		    ps->rl_level[k] == rl_level(&rl[k]))
+			continue;
+		if (changed == NULL && (changed = cJSON_CreateArray()) == NULL)
+			return;
+		cJSON_AddItemToArray(changed,
+		    cJSON_CreateString(vigil_rl_name(k)));
+	}
+	if (changed != NULL)
+		change_event(p, "ratelimit", NULL, NULL, changed);
 }
 
 /*
@@ -284,8 +389,10 @@ static void
 poll_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct vigil_client *vc = &ev.ctx->vc;
+	uint64_t wall;
 	size_t n, i;
-	uint8_t st;
+	unsigned k;
+	uint8_t st, usable;
 
 	(void)fd;
 	(void)what;
@@ -294,6 +401,7 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 	    VIGIL_OK)
 		return;
 	ev.snap_at_ns = vigil_now_mono_ns();
+	wall = now_wall_ns();
 	ev.overall = vigil_status_name(vigil_overall_status(vc, ev.snap, n,
 	    ev.snap_at_ns));
 	for (i = 0; i < n; i++) {
@@ -303,25 +411,37 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 		api_clean_provider(p);
 
 		st = (uint8_t)vigil_effective_status(p);
+		usable = (uint8_t)vigil_provider_usable(p, wall);
 		if (ps->valid && strcmp(ps->name, p->info.name) == 0 &&
 		    ev.primed) {
 			if (ps->status != st)
 				change_event(p, "status",
 				    vigil_status_name(ps->status),
-				    vigil_status_name(st));
+				    vigil_status_name(st), NULL);
 			if (ps->circuit != p->stats.circuit)
 				change_event(p, "circuit",
 				    vigil_circuit_name(ps->circuit),
-				    vigil_circuit_name(p->stats.circuit));
+				    vigil_circuit_name(p->stats.circuit), NULL);
 			if (ps->trend != p->stats.trend)
 				change_event(p, "trend",
 				    vigil_trend_name(ps->trend),
-				    vigil_trend_name(p->stats.trend));
+				    vigil_trend_name(p->stats.trend), NULL);
+			diff_router(ps, p, usable);
+			diff_ratelimit(ps, p);
 		}
 		memcpy(ps->name, p->info.name, sizeof(ps->name));
 		ps->status = st;
 		ps->circuit = p->stats.circuit;
 		ps->trend = p->stats.trend;
+		ps->usable = usable;
+		ps->reason = p->stats.reason;
+		ps->needs_human = p->stats.needs_human != 0;
+		ps->usable_at = p->stats.usable_at_wall_ns;
+		for (k = 0; k < VIGIL_RL_COUNT; k++) {
+			ps->rl_limit[k] = p->stats.ratelimit[k].limit;
+			ps->rl_level[k] = (uint8_t)rl_level(
+			    &p->stats.ratelimit[k]);
+		}
 		ps->valid = 1;
 	}
 	ev.primed = 1;
@@ -347,6 +467,9 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 			    api_round3(al->value));
 			cJSON_AddNumberToObject(o, "threshold",
 			    api_round3(al->threshold));
+			cJSON_AddBoolToObject(o, "needs_human",
+			    al->level != VIGIL_AL_RESOLVED &&
+			    vigil_alert_needs_human(al->kind));
 			cJSON_AddStringToObject(o, "at", at);
 			emit("alert", o);
 		}

@@ -9,7 +9,7 @@
  * are a public interface (packaging/prometheus, packaging/grafana).
  *
  * Per-provider series carry only provider="..." (plus their own window,
- * quantile, le, outcome or status): the provider's kind is in one
+ * quantile, le, outcome, status or resource): the provider's kind is in one
  * vigil_provider_info series, joined in PromQL when wanted.  Repeating
  * kind="..." on each of a provider's 64 series cost 14% of the bytes,
  * and at 1,000 providers a scrape's time is its bytes.
@@ -23,6 +23,7 @@
 #include <event2/buffer.h>
 
 #include "api.h"
+#include "ring.h"
 
 #define LBL_MAX		(2 * VIGIL_NAME_MAX + 16)
 #define PREC		6	/* decimals of a value: 1 us, ratios to 1e-6 */
@@ -44,6 +45,7 @@ struct xl {
 struct mout {
 	struct api_wbuf		 m_w;
 	struct api_ctx		*m_ctx;
+	uint64_t		 m_wall;	/* the scrape's wall time */
 	char			 m_name[64];	/* "NAME{" of the family */
 	size_t			 m_nlen;
 };
@@ -74,6 +76,7 @@ static size_t		 nlbls;
 static struct xl	 wx[VIGIL_NWINDOWS], qx[VIGIL_NWINDOWS][NQUANT];
 static struct xl	 sx[VIGIL_ST_COUNT], ox[VIGIL_OUT_COUNT];
 static struct xl	 bx[VIGIL_PROM_BUCKETS], kx[VIGIL_KIND_COUNT + 1];
+static struct xl	 rx[VIGIL_RL_COUNT];
 
 static void	family(struct api_wbuf *, const char *, const char *,
 		    const char *);
@@ -83,12 +86,16 @@ static void	row_checks(struct mout *, const struct mfam *, size_t);
 static void	row_duration(struct mout *, const struct mfam *, size_t);
 static void	row_info(struct mout *, const struct mfam *, size_t);
 static void	row_latency(struct mout *, const struct mfam *, size_t);
+static void	row_human(struct mout *, const struct mfam *, size_t);
 static void	row_rank(struct mout *, const struct mfam *, size_t);
+static void	row_rl(struct mout *, const struct mfam *, size_t);
+static void	row_rl_reset(struct mout *, const struct mfam *, size_t);
 static void	row_restarts(struct mout *, const struct mfam *, size_t);
 static void	row_stale(struct mout *, const struct mfam *, size_t);
 static void	row_stat(struct mout *, const struct mfam *, size_t);
 static void	row_status(struct mout *, const struct mfam *, size_t);
 static void	row_up(struct mout *, const struct mfam *, size_t);
+static void	row_usable(struct mout *, const struct mfam *, size_t);
 static void	row_window(struct mout *, const struct mfam *, size_t);
 static void	series(struct mout *, size_t, const struct xl *);
 static void	series_as(struct mout *, const char *, size_t, size_t,
@@ -102,6 +109,7 @@ static void	xl_tables(void);
 
 #define ST_OFF(f)	offsetof(struct vigil_stats, f)
 #define WIN_OFF(f)	offsetof(struct vigil_window, f)
+#define RL_OFF(f)	offsetof(struct vigil_ratelimit, f)
 
 /*
  * The per-provider families in the order of the exposition.  The names
@@ -113,9 +121,15 @@ static const struct mfam fams[] = {
 	{ "vigil_provider_info", "gauge", "The provider's kind; always 1.  "
 	    "Add kind to a series with * on(provider) group_left(kind) "
 	    "vigil_provider_info.", row_info, 0, MV_NONE },
-	{ "vigil_provider_up", "gauge", "1 if the provider is usable "
-	    "(healthy or degraded, circuit not open), else 0.", row_up, 0,
-	    MV_NONE },
+	{ "vigil_provider_up", "gauge", "1 if the provider is up (healthy "
+	    "or degraded, circuit not open), else 0; whether a router may "
+	    "send is vigil_provider_usable.", row_up, 0, MV_NONE },
+	{ "vigil_provider_usable", "gauge", "1 if a router may send the "
+	    "provider a request now (the read model's "
+	    "vigil_provider_usable), else 0.", row_usable, 0, MV_NONE },
+	{ "vigil_provider_needs_human", "gauge", "1 if the provider will "
+	    "not come back by itself (quota, auth, our config): page a "
+	    "human.", row_human, 0, MV_NONE },
 	{ "vigil_provider_status", "gauge", "The provider's status: one "
 	    "series per status value, 1 for the current one.", row_status, 0,
 	    MV_NONE },
@@ -167,6 +181,17 @@ static const struct mfam fams[] = {
 	    ST_OFF(samples_lost), MV_U64 },
 	{ "vigil_consecutive_failures", "gauge", "Failed checks in a row, "
 	    "now.", row_stat, ST_OFF(consecutive_failures), MV_U32 },
+	/* Only the resources the provider's answers reported. */
+	{ "vigil_ratelimit_limit", "gauge", "The provider's rate limit per "
+	    "resource (requests, tokens, input_tokens, output_tokens), as "
+	    "its newest answer reporting it said.", row_rl, RL_OFF(limit),
+	    MV_U32 },
+	{ "vigil_ratelimit_remaining", "gauge", "What is left of the "
+	    "resource's rate limit until its reset, as the newest answer "
+	    "reporting it said.", row_rl, RL_OFF(remaining), MV_U32 },
+	{ "vigil_ratelimit_reset_seconds", "gauge", "Seconds until the "
+	    "resource's rate limit resets (0 once passed); no series when "
+	    "the provider reported no reset.", row_rl_reset, 0, MV_NONE },
 };
 
 static void
@@ -251,6 +276,8 @@ xl_tables(void)
 		xl_set(&sx[k], "status", vigil_status_name(k));
 	for (k = 0; k < VIGIL_OUT_COUNT; k++)
 		xl_set(&ox[k], "outcome", vigil_outcome_name(k));
+	for (k = 0; k < VIGIL_RL_COUNT; k++)
+		xl_set(&rx[k], "resource", vigil_rl_name(k));
 	for (k = 0; k < VIGIL_PROM_BUCKETS - 1; k++) {
 		snprintf(v, sizeof(v), "%g", vigil_prom_bounds[k]);
 		xl_set(&bx[k], "le", v);
@@ -383,6 +410,54 @@ row_up(struct mout *m, const struct mfam *f, size_t i)
 	(void)f;
 	series(m, i, NULL);
 	val_bool(&m->m_w, api_provider_up(&m->m_ctx->snap[i]));
+}
+
+static void
+row_usable(struct mout *m, const struct mfam *f, size_t i)
+{
+	(void)f;
+	series(m, i, NULL);
+	val_bool(&m->m_w, vigil_provider_usable(&m->m_ctx->snap[i],
+	    m->m_wall));
+}
+
+static void
+row_human(struct mout *m, const struct mfam *f, size_t i)
+{
+	(void)f;
+	series(m, i, NULL);
+	val_bool(&m->m_w, m->m_ctx->snap[i].stats.needs_human != 0);
+}
+
+/* A field of each reported rate-limit resource, resource="...". */
+static void
+row_rl(struct mout *m, const struct mfam *f, size_t i)
+{
+	const struct vigil_ratelimit *rl = m->m_ctx->snap[i].stats.ratelimit;
+	unsigned k;
+
+	for (k = 0; k < VIGIL_RL_COUNT; k++) {
+		if (rl[k].limit == 0)
+			continue;
+		series(m, i, &rx[k]);
+		val_at(&m->m_w, &rl[k], f);
+	}
+}
+
+static void
+row_rl_reset(struct mout *m, const struct mfam *f, size_t i)
+{
+	const struct vigil_ratelimit *rl = m->m_ctx->snap[i].stats.ratelimit;
+	unsigned k;
+
+	(void)f;
+	for (k = 0; k < VIGIL_RL_COUNT; k++) {
+		if (rl[k].limit == 0 || rl[k].reset_wall_ns == 0)
+			continue;
+		series(m, i, &rx[k]);
+		val_fixed(&m->m_w, rl[k].reset_wall_ns > m->m_wall ?
+		    (rl[k].reset_wall_ns - m->m_wall) / 1e9 : 0);
+	}
 }
 
 /* One series per status, 1 for the current (unknown if never written). */
@@ -542,6 +617,7 @@ api_view_metrics(struct api_ctx *ctx, struct evbuffer *out,
 	r->ctype = "text/plain; version=0.0.4; charset=utf-8";
 	r->code = 200;
 	m.m_ctx = ctx;
+	m.m_wall = now_wall_ns();
 	api_wb_begin(&m.m_w, out);
 	globals(&m, rc);
 	for (f = fams; f < fams + sizeof(fams) / sizeof(fams[0]); f++) {

@@ -22,10 +22,16 @@
 #define CT_DOT	"text/vnd.graphviz; charset=utf-8"
 
 static void	 add_time(cJSON *, const char *, uint64_t);
+static void	 add_reason(cJSON *, const char *, unsigned);
 static void	 window_write(struct api_wbuf *, const struct vigil_window *,
 		    int);
+static void	 jtime_ms(struct api_wbuf *, uint64_t);
+static void	 router_write(struct api_wbuf *, const struct vigil_provider *,
+		    uint64_t);
+static void	 ratelimit_write(struct api_wbuf *, const struct vigil_stats *);
+static void	 retry_write(struct api_wbuf *, const struct vigil_sample *);
 static void	 provider_write(struct api_ctx *, struct api_wbuf *,
-		    const struct vigil_provider *, uint64_t, int);
+		    const struct vigil_provider *, uint64_t, uint64_t, int);
 static void	 wb_finish(struct api_wbuf *, struct evbuffer *,
 		    struct api_result *);
 static void	 put_json(struct evbuffer *, cJSON *);
@@ -53,6 +59,18 @@ add_time(cJSON *o, const char *key, uint64_t wall_ns)
 		cJSON_AddNullToObject(o, key);
 	else
 		cJSON_AddStringToObject(o, key, buf);
+}
+
+/* A reason's name, or null for none (vigil_reason_name). */
+static void
+add_reason(cJSON *o, const char *key, unsigned reason)
+{
+	const char *s = vigil_reason_name(reason);
+
+	if (s == NULL)
+		cJSON_AddNullToObject(o, key);
+	else
+		cJSON_AddStringToObject(o, key, s);
 }
 
 /* Commit a hand-written JSON body: 200, or 503 when memory ran out. */
@@ -178,15 +196,131 @@ window_write(struct api_wbuf *w, const struct vigil_window *win, int full)
 }
 
 /*
+ * An RFC 3339 UTC time with milliseconds ("2026-11-28T12:00:31.700Z"),
+ * quoted, or null for 0.  For the times a router waits for (usable_at, a
+ * rate limit's reset): cut to the second, it would come back early.
+ */
+static void
+jtime_ms(struct api_wbuf *w, uint64_t wall_ns)
+{
+	char buf[32];
+	unsigned ms;
+	size_t n;
+
+	if (wall_ns == 0 || (n = api_time_format(wall_ns, buf,
+	    sizeof(buf))) == 0) {
+		api_wb_lit(w, "null");
+		return;
+	}
+	ms = (unsigned)(wall_ns / 1000000 % 1000);
+	buf[n - 1] = '.';		/* over the 'Z' */
+	buf[n] = (char)('0' + ms / 100);
+	buf[n + 1] = (char)('0' + ms / 10 % 10);
+	buf[n + 2] = (char)('0' + ms % 10);
+	buf[n + 3] = 'Z';
+	api_wb_lit(w, "\"");
+	api_wb_mem(w, buf, n + 4);
+	api_wb_lit(w, "\"");
+}
+
+/*
+ * The rate-limit headroom the provider's answers reported, per resource
+ * ("requests": {"limit", "remaining", "reset_at"}); {} when none did.
+ * A resource with limit 0 was never reported.
+ */
+static void
+ratelimit_write(struct api_wbuf *w, const struct vigil_stats *st)
+{
+	unsigned k;
+	int first = 1;
+
+	api_wb_lit(w, ",\"ratelimit\":{");
+	for (k = 0; k < VIGIL_RL_COUNT; k++) {
+		const struct vigil_ratelimit *r = &st->ratelimit[k];
+
+		if (r->limit == 0)
+			continue;
+		if (!first)
+			api_wb_lit(w, ",");
+		first = 0;
+		api_wb_jstr(w, vigil_rl_name(k));
+		api_wb_lit(w, ":{\"limit\":");
+		api_wb_u64(w, r->limit);
+		api_wb_lit(w, ",\"remaining\":");
+		api_wb_u64(w, r->remaining);
+		api_wb_lit(w, ",\"reset_at\":");
+		jtime_ms(w, r->reset_wall_ns);
+		api_wb_lit(w, "}");
+	}
+	api_wb_lit(w, "}");
+}
+
+/*
+ * What a router acts on (docs/aggregation.md, "Usable"): usable is
+ * vigil_provider_usable() at wall (a throttled provider turns usable at
+ * usable_at before the aggregator says so), the rest as the aggregator
+ * wrote it.  usable_in_s counts down to usable_at (0 once passed, null
+ * without one) for a client that would rather not trust its own clock.
+ */
+static void
+router_write(struct api_wbuf *w, const struct vigil_provider *p,
+    uint64_t wall)
+{
+	const struct vigil_stats *st = &p->stats;
+	const char *reason = vigil_reason_name(st->reason);
+
+	api_wb_str(w, vigil_provider_usable(p, wall) ? ",\"usable\":true" :
+	    ",\"usable\":false");
+	api_wb_lit(w, ",\"reason\":");
+	if (reason != NULL)
+		api_wb_jstr(w, reason);
+	else
+		api_wb_lit(w, "null");
+	api_wb_lit(w, ",\"reason_since\":");
+	api_wb_jtime(w, reason != NULL ? st->reason_since_wall_ns : 0);
+	api_wb_str(w, st->needs_human ? ",\"needs_human\":true" :
+	    ",\"needs_human\":false");
+	api_wb_lit(w, ",\"usable_at\":");
+	jtime_ms(w, st->usable_at_wall_ns);
+	api_wb_lit(w, ",\"usable_in_s\":");
+	if (st->usable_at_wall_ns == 0)
+		api_wb_lit(w, "null");
+	else
+		api_wb_jnum(w, st->usable_at_wall_ns > wall ?
+		    (st->usable_at_wall_ns - wall) / 1e9 : 0);
+	ratelimit_write(w, st);
+}
+
+/*
+ * A sample's wait before the prober's next check when it was told to
+ * wait (rate limited): retry_after_ms, and whether the provider said so
+ * ("provider": Retry-After or a reset header) or the prober backs off.
+ */
+static void
+retry_write(struct api_wbuf *w, const struct vigil_sample *sm)
+{
+	if (sm->retry_after_ms == 0) {
+		api_wb_lit(w, ",\"retry_after_ms\":null,\"retry_source\":null");
+		return;
+	}
+	api_wb_lit(w, ",\"retry_after_ms\":");
+	api_wb_u64(w, sm->retry_after_ms);
+	api_wb_str(w, (sm->flags & VIGIL_SF_RETRY_HINT) != 0 ?
+	    ",\"retry_source\":\"provider\"" :
+	    ",\"retry_source\":\"backoff\"");
+}
+
+/*
  * One provider as in /health/integration; full adds the detail of
  * /health/integration/providers/{name}.  The object is left open (no
  * closing brace) so that the provider view can append its samples.
- * Status and staleness are vigil.h's read model, judged at now (the
- * CLOCK_MONOTONIC time of the snapshot p comes from).
+ * Status, staleness and usable are vigil.h's read model, judged at now
+ * (the CLOCK_MONOTONIC time of the snapshot p comes from) and wall (the
+ * wall-clock time of the reply).
  */
 static void
 provider_write(struct api_ctx *ctx, struct api_wbuf *w,
-    const struct vigil_provider *p, uint64_t now, int full)
+    const struct vigil_provider *p, uint64_t now, uint64_t wall, int full)
 {
 	static const char *const wkey[VIGIL_NWINDOWS] = { "\"1m\":",
 	    "\"5m\":", "\"15m\":" };
@@ -209,6 +343,7 @@ provider_write(struct api_ctx *ctx, struct api_wbuf *w,
 	    ",\"stale\":true" : ",\"stale\":false");
 	api_wb_str(w, (p->info.flags & VIGIL_PF_PAUSED) != 0 ?
 	    ",\"paused\":true" : ",\"paused\":false");
+	router_write(w, p, wall);
 	if (st->last.wall_ns != 0) {
 		api_wb_lit(w, ",\"last_check\":{\"at\":");
 		api_wb_jtime(w, st->last.wall_ns);
@@ -231,6 +366,7 @@ provider_write(struct api_ctx *ctx, struct api_wbuf *w,
 			api_wb_u64(w, st->last.bytes);
 			api_wb_lit(w, ",\"error\":");
 			api_wb_jstr(w, st->last.error);
+			retry_write(w, &st->last);
 		}
 		api_wb_lit(w, "}");
 	} else
@@ -330,7 +466,7 @@ api_provider_json(struct api_ctx *ctx, struct evbuffer *out,
 	struct api_wbuf w;
 
 	api_wb_begin(&w, out);
-	provider_write(ctx, &w, p, now, 0);
+	provider_write(ctx, &w, p, now, now_wall_ns(), 0);
 	api_wb_lit(&w, "}");
 	return api_wb_end(&w);
 }
@@ -397,24 +533,27 @@ api_view_integration(struct api_ctx *ctx, const struct api_query *q,
     struct evbuffer *out, struct api_result *r)
 {
 	struct api_wbuf w;
+	uint64_t wall;
 	size_t i;
 
 	(void)q;		/* no parameters: main.c's route table */
 	if (snapshot_or_503(ctx, out, r) == -1)
 		return;
+	wall = now_wall_ns();
 	api_wb_begin(&w, out);
 	api_wb_lit(&w, "{\"status\":");
 	api_wb_jstr(&w, vigil_status_name(vigil_overall_status(&ctx->vc,
 	    ctx->snap, ctx->nsnap, ctx->snap_at_ns)));
 	api_wb_lit(&w, ",\"generated_at\":");
-	api_wb_jtime(&w, now_wall_ns());
+	api_wb_jtime(&w, wall);
 	api_wb_str(&w, vigil_aggregator_stale(&ctx->vc, ctx->snap_at_ns) ?
 	    ",\"aggregator_stale\":true" : ",\"aggregator_stale\":false");
 	api_wb_lit(&w, ",\"providers\":[");
 	for (i = 0; i < ctx->nsnap; i++) {
 		if (i > 0)
 			api_wb_lit(&w, ",");
-		provider_write(ctx, &w, &ctx->snap[i], ctx->snap_at_ns, 0);
+		provider_write(ctx, &w, &ctx->snap[i], ctx->snap_at_ns, wall,
+		    0);
 		api_wb_lit(&w, "}");
 	}
 	api_wb_lit(&w, "]}\n");
@@ -461,7 +600,7 @@ api_view_provider(struct api_ctx *ctx, const char *name,
 	for (i = 0; i < n; i++)
 		api_clean_sample(&ctx->samples[i]);
 	api_wb_begin(&w, out);
-	provider_write(ctx, &w, p, ctx->snap_at_ns, 1);
+	provider_write(ctx, &w, p, ctx->snap_at_ns, now_wall_ns(), 1);
 	api_wb_lit(&w, ",\"samples\":[");
 	for (i = 0; i < n; i++) {
 		const struct vigil_sample *sm = &ctx->samples[i];
@@ -480,6 +619,7 @@ api_view_provider(struct api_ctx *ctx, const char *name,
 		api_wb_jnum(&w, sm->ttfb_us / 1000.0);
 		api_wb_lit(&w, ",\"error\":");
 		api_wb_jstr(&w, sm->error);
+		retry_write(&w, sm);
 		api_wb_str(&w, (sm->flags & VIGIL_SF_MANUAL) != 0 ?
 		    ",\"manual\":true" : ",\"manual\":false");
 		api_wb_str(&w, (sm->flags & VIGIL_SF_CONFIRM) != 0 ?
@@ -501,12 +641,17 @@ void
 api_view_graph(struct api_ctx *ctx, const struct api_query *q,
     struct evbuffer *out, struct api_result *r)
 {
-	static const char *const colour[VIGIL_ST_COUNT] = { "gray",
-	    "green", "orange", "red", "purple", "lightblue" };
+	static const char *const colour[] = { "gray", "green", "orange",
+	    "red", "purple", "lightblue", "gold", "magenta" };
 	const char *fmt = api_query_get(q, "format");
 	int dot, vigil_ok;
 	cJSON *o, *nodes, *edges, *n, *e;
+	uint64_t wall;
 	size_t i;
+
+	/* A status without a colour printed "(null)" into the DOT. */
+	_Static_assert(sizeof(colour) / sizeof(colour[0]) == VIGIL_ST_COUNT,
+	    "a colour per status");
 
 	if (fmt == NULL || strcmp(fmt, "json") == 0)
 		dot = 0;
@@ -519,6 +664,7 @@ api_view_graph(struct api_ctx *ctx, const struct api_query *q,
 	if (snapshot_or_503(ctx, out, r) == -1)
 		return;
 	vigil_ok = !vigil_aggregator_stale(&ctx->vc, ctx->snap_at_ns);
+	wall = now_wall_ns();
 	r->code = 200;
 	if (dot) {
 		r->ctype = CT_DOT;
@@ -554,7 +700,7 @@ api_view_graph(struct api_ctx *ctx, const struct api_query *q,
 	}
 	r->ctype = CT_JSON;
 	o = cJSON_CreateObject();
-	add_time(o, "generated_at", now_wall_ns());
+	add_time(o, "generated_at", wall);
 	nodes = cJSON_AddArrayToObject(o, "nodes");
 	edges = cJSON_AddArrayToObject(o, "edges");
 	n = cJSON_CreateObject();
@@ -590,6 +736,9 @@ api_view_graph(struct api_ctx *ctx, const struct api_query *q,
 		    vigil_circuit_name(p->stats.circuit));
 		cJSON_AddBoolToObject(e, "stale",
 		    vigil_provider_stale(&ctx->vc, p, ctx->snap_at_ns));
+		cJSON_AddBoolToObject(e, "usable", vigil_provider_usable(p,
+		    wall));
+		add_reason(e, "reason", p->stats.reason);
 		cJSON_AddItemToArray(edges, e);
 		e = cJSON_CreateObject();
 		cJSON_AddStringToObject(e, "from", "vigil");
@@ -600,12 +749,17 @@ api_view_graph(struct api_ctx *ctx, const struct api_query *q,
 	put_json(out, o);
 }
 
-/* One aggregated bucket of history records. */
+/*
+ * One aggregated bucket of history records: count of all, and of those
+ * whose outcome says something about the provider (vigil_outcome_counts:
+ * a 429 or a spent quota is about us) counted and errors, as the
+ * aggregator's windows count them.
+ */
 struct bucket {
 	uint64_t start_s;
-	uint32_t count, errors, nlat;
+	uint32_t count, counted, errors, nlat;
 	double lat_sum, lat_max;
-	unsigned worst;
+	unsigned worst, worst_reason;
 };
 
 static void
@@ -613,7 +767,8 @@ bucket_emit(const struct bucket *b, const char *name, int csv, cJSON *arr,
     struct evbuffer *out)
 {
 	char at[32], field[2 * VIGIL_NAME_MAX + 2];
-	double er = b->count ? (double)b->errors / b->count : 0;
+	const char *wr = vigil_reason_name(b->worst_reason);
+	double er = b->counted ? (double)b->errors / b->counted : 0;
 
 	api_time_format(b->start_s * 1000000000ull, at, sizeof(at));
 	if (csv) {
@@ -625,7 +780,8 @@ bucket_emit(const struct bucket *b, const char *name, int csv, cJSON *arr,
 			    b->nlat, b->lat_max);
 		else
 			evbuffer_add_printf(out, ",,");
-		evbuffer_add_printf(out, "%s\r\n", vigil_status_name(b->worst));
+		evbuffer_add_printf(out, "%s,%s\r\n",
+		    vigil_status_name(b->worst), wr != NULL ? wr : "");
 	} else {
 		cJSON *o = cJSON_CreateObject(), *l;
 
@@ -646,6 +802,7 @@ bucket_emit(const struct bucket *b, const char *name, int csv, cJSON *arr,
 		}
 		cJSON_AddStringToObject(o, "worst_status",
 		    vigil_status_name(b->worst));
+		add_reason(o, "worst_reason", b->worst_reason);
 		cJSON_AddItemToArray(arr, o);
 	}
 }
@@ -655,18 +812,20 @@ raw_emit(const struct vigil_history *h, const char *name, int csv,
     cJSON *arr, struct evbuffer *out)
 {
 	char at[32], field[2 * VIGIL_NAME_MAX + 2];
+	const char *rs = vigil_reason_name(h->reason);
 
 	api_time_format(h->wall_ns, at, sizeof(at));
 	if (csv) {
 		api_csv_field(name, field, sizeof(field));
 		evbuffer_add_printf(out, "%s,%s,%.3f,%.3f,%s,%u,%s,%s,%s,"
-		    "%.6g,%.6g,%.3f,%.3f,%.3f,%u\r\n", field, at,
+		    "%.6g,%.6g,%.3f,%.3f,%.3f,%u,%s\r\n", field, at,
 		    h->wall_ns / 1e9, h->latency_us / 1000.0,
 		    vigil_outcome_name(h->outcome), h->http_status,
 		    vigil_status_name(h->status),
 		    vigil_circuit_name(h->circuit), vigil_trend_name(h->trend),
 		    h->error_ppm / 1e6, h->uptime_ppm / 1e6, h->p50_us / 1000.0,
-		    h->p95_us / 1000.0, h->p99_us / 1000.0, h->samples_1m);
+		    h->p95_us / 1000.0, h->p99_us / 1000.0, h->samples_1m,
+		    rs != NULL ? rs : "");
 	} else {
 		cJSON *o = cJSON_CreateObject();
 
@@ -680,6 +839,7 @@ raw_emit(const struct vigil_history *h, const char *name, int csv,
 		cJSON_AddNumberToObject(o, "http_status", h->http_status);
 		cJSON_AddStringToObject(o, "status",
 		    vigil_status_name(h->status));
+		add_reason(o, "reason", h->reason);
 		cJSON_AddStringToObject(o, "circuit",
 		    vigil_circuit_name(h->circuit));
 		cJSON_AddStringToObject(o, "trend", vigil_trend_name(h->trend));
@@ -701,8 +861,10 @@ raw_emit(const struct vigil_history *h, const char *name, int csv,
 /*
  * One provider's history between from and to (ns, inclusive), raw or in
  * step-second buckets aligned to the epoch.  Latency in a bucket is over
- * its "ok" records only (a timeout's latency is the timeout); the worst
- * status uses vigil_status_severity.  O(history_cap).
+ * its "ok" records only (a timeout's latency is the timeout); errors and
+ * the error rate over the records whose outcome counts (struct bucket);
+ * the worst status uses vigil_status_severity, and the worst reason is
+ * that record's.  O(history_cap).
  */
 static void
 history_one(struct api_ctx *ctx, const struct vigil_provider *p,
@@ -736,20 +898,26 @@ history_one(struct api_ctx *ctx, const struct vigil_provider *p,
 			memset(&b, 0, sizeof(b));
 			b.start_s = s;
 			b.worst = h->status;
+			b.worst_reason = h->reason;
 			open = 1;
 		}
 		b.count++;
-		if (h->outcome != VIGIL_OUT_OK)
-			b.errors++;
-		else {
+		if (vigil_outcome_counts(h->outcome))
+			b.counted++;
+		if (h->outcome != VIGIL_OUT_OK) {
+			if (vigil_outcome_counts(h->outcome))
+				b.errors++;
+		} else {
 			b.nlat++;
 			b.lat_sum += h->latency_us / 1000.0;
 			if (h->latency_us / 1000.0 > b.lat_max)
 				b.lat_max = h->latency_us / 1000.0;
 		}
 		if (vigil_status_severity(h->status) >
-		    vigil_status_severity(b.worst))
+		    vigil_status_severity(b.worst)) {
 			b.worst = h->status;
+			b.worst_reason = h->reason;
+		}
 	}
 	if (open)
 		bucket_emit(&b, p->info.name, csv, arr, out);
@@ -835,11 +1003,11 @@ api_view_history(struct api_ctx *ctx, const struct api_query *q,
 			evbuffer_add_printf(out, "provider,at,unix,latency_ms,"
 			    "outcome,http_status,status,circuit,trend,"
 			    "error_rate,uptime,p50_ms,p95_ms,p99_ms,"
-			    "samples_1m\r\n");
+			    "samples_1m,reason\r\n");
 		else
 			evbuffer_add_printf(out, "provider,at,unix,count,"
 			    "errors,error_rate,mean_latency_ms,max_latency_ms,"
-			    "worst_status\r\n");
+			    "worst_status,worst_reason\r\n");
 	} else {
 		r->ctype = CT_JSON;
 		o = cJSON_CreateObject();
@@ -958,6 +1126,9 @@ api_view_alerts(struct api_ctx *ctx, const struct api_query *q,
 		    api_round3(al->threshold));
 		cJSON_AddBoolToObject(e, "silenced",
 		    (al->flags & VIGIL_ALF_SILENCED) != 0);
+		cJSON_AddBoolToObject(e, "needs_human",
+		    al->level != VIGIL_AL_RESOLVED &&
+		    vigil_alert_needs_human(al->kind));
 		cJSON_AddItemToArray(a, e);
 	}
 	cJSON_AddNumberToObject(o, "lost", (double)cur.lost);

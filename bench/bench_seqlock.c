@@ -51,7 +51,7 @@ report(const char *what, double t, double base)
 int
 main(void)
 {
-	struct seg_caps caps = { PROVIDERS, 16, 16, 16 };
+	struct seg_caps caps = { PROVIDERS, 16, 16, 16, 0 };
 	struct vigil_header h;
 	struct vigil_client c;
 	struct vigil_provider_info pi;

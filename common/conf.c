@@ -622,7 +622,8 @@ conf_validate_provider(struct conf_ctx *x, size_t i)
 	struct conf *c = x->c;
 	struct conf_provider *p = &c->providers[i];
 	int *lines = x->plines[i].line;
-	char a[16], b[16];
+	char a[16], b[16], why[128];
+	static char models[VIGIL_MAX_MODELS][VIGIL_MODEL_MAX];
 
 	if (lines[SP_KIND] == 0)
 		return conf_err(x, p->line, "kind", "missing in [provider "
@@ -645,6 +646,11 @@ conf_validate_provider(struct conf_ctx *x, size_t i)
 		    "%s is below 10s (set allow_fast_probes = yes in [vigil] "
 		    "to go down to 100ms)", a);
 	}
+	if (settings_models(p->models, models, c->max_models, why,
+	    sizeof(why)) == -1)
+		return conf_err(x, lines[SP_MODELS], "models", "%s%s", why,
+		    strstr(why, "more than") != NULL ? " (max_models in "
+		    "[vigil])" : "");
 	if (lines[SP_TIMEOUT] == 0)
 		p->timeout_ms = c->timeout_ms;
 	if (p->timeout_ms > p->interval_ms) {

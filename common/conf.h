@@ -30,6 +30,8 @@ struct conf_provider {
 	char ca_file[PATH_MAX];		/* extra CA bundle (tests: self-signed) */
 	char gen_model[64];		/* generation check model, "" = off */
 	uint32_t gen_interval_ms;	/* generation check interval */
+	char models[1024];		/* "a, b": settings_models() splits */
+	uint32_t gen_budget;		/* generation tokens a UTC day */
 	uint32_t interval_ms;		/* resolved: own value or [vigil]'s */
 	uint32_t timeout_ms;
 	int enabled;
@@ -63,6 +65,7 @@ struct conf {
 	uint32_t retry_after_max_ms;	/* 15 min: cap on a rate-limit wait */
 	uint32_t throttled_warning_ms;	/* 5 min throttled: warning */
 	uint32_t ratelimit_warning;	/* percent, 10: headroom warning */
+	uint32_t max_models;		/* 8 model slots per provider */
 	char listen[128];		/* 127.0.0.1:9470 */
 	char control_socket[PATH_MAX];	/* /run/vigil/control.sock */
 	char state_dir[PATH_MAX];	/* /var/lib/vigil */

@@ -61,6 +61,11 @@ seg_layout(const struct seg_caps *caps, struct vigil_header *h, char *err,
 		    1u << 20);
 		return -1;
 	}
+	if (caps->models > VIGIL_MAX_MODELS) {
+		snprintf(err, errlen, "model slots out of range 1..%u",
+		    VIGIL_MAX_MODELS);
+		return -1;
+	}
 
 	memset(h, 0, sizeof(*h));
 	h->abi_major = VIGIL_ABI_MAJOR;
@@ -71,6 +76,7 @@ seg_layout(const struct seg_caps *caps, struct vigil_header *h, char *err,
 	h->alert_cap = seg_pow2(caps->alerts);
 	h->history_keep = caps->history;
 	h->alert_keep = caps->alerts;
+	h->model_cap = caps->models ? caps->models : SEG_MODELS;
 	h->sample_entry = 8 + sizeof(struct vigil_sample);
 	h->history_entry = 8 + sizeof(struct vigil_history);
 	h->alert_entry = 8 + sizeof(struct vigil_alert);
@@ -83,6 +89,16 @@ seg_layout(const struct seg_caps *caps, struct vigil_header *h, char *err,
 	h->stats_off = off = align_up(off, cl);
 	h->stats_stride = align_up(8 + sizeof(struct vigil_stats), cl);
 	off += h->stats_stride * h->provider_cap;
+
+	h->models_off = off = align_up(off, cl);
+	h->models_stride = align_up(8 + sizeof(struct vigil_models_head) +
+	    (uint64_t)h->model_cap * sizeof(struct vigil_model_info), cl);
+	off += h->models_stride * h->provider_cap;
+
+	h->model_stats_off = off = align_up(off, cl);
+	h->model_stats_stride = align_up(8 + sizeof(struct vigil_model_stats),
+	    cl);
+	off += h->model_stats_stride * h->provider_cap * h->model_cap;
 
 	h->samples_off = off = align_up(off, cl);
 	h->samples_stride = align_up(sizeof(struct vigil_ring_ctl) +
@@ -373,6 +389,35 @@ seg_stats(const struct segment *s, uint32_t i)
 		return NULL;
 	return (struct vigil_seqblock *)(void *)(s->base + s->lay.stats_off +
 	    (uint64_t)i * s->lay.stats_stride);
+}
+
+/* Provider i's model block (the supervisor's). */
+struct vigil_seqblock *
+seg_models(const struct segment *s, uint32_t i)
+{
+	if (i >= s->lay.provider_cap)
+		return NULL;
+	return (struct vigil_seqblock *)(void *)(s->base + s->lay.models_off +
+	    (uint64_t)i * s->lay.models_stride);
+}
+
+/* Words of a model block's payload: the head and model_cap names. */
+size_t
+seg_models_words(const struct segment *s)
+{
+	return (sizeof(struct vigil_models_head) + (size_t)s->lay.model_cap *
+	    sizeof(struct vigil_model_info)) / 8;
+}
+
+/* Provider i's model m stats block (the aggregator's). */
+struct vigil_seqblock *
+seg_model_stats(const struct segment *s, uint32_t i, uint32_t m)
+{
+	if (i >= s->lay.provider_cap || m >= s->lay.model_cap)
+		return NULL;
+	return (struct vigil_seqblock *)(void *)(s->base +
+	    s->lay.model_stats_off + ((uint64_t)i * s->lay.model_cap + m) *
+	    s->lay.model_stats_stride);
 }
 
 struct vigil_ring_ctl *

@@ -21,7 +21,10 @@ struct seg_caps {
 	uint32_t samples;	/* per sample ring, rounded up to a power of 2 */
 	uint32_t history;	/* per history ring, rounded up likewise */
 	uint32_t alerts;	/* alert ring, rounded up likewise */
+	uint32_t models;	/* model slots per provider; 0: SEG_MODELS */
 };
+
+#define SEG_MODELS	8	/* model slots per provider, by default */
 
 /*
  * A mapped segment.  hdr is the live header, written by others too (every
@@ -79,6 +82,10 @@ int		seg_watch_say(struct seg_watch *, uint64_t, char *, size_t);
 
 struct vigil_seqblock	*seg_dir_slot(const struct segment *, uint32_t);
 struct vigil_seqblock	*seg_stats(const struct segment *, uint32_t);
+struct vigil_seqblock	*seg_models(const struct segment *, uint32_t);
+struct vigil_seqblock	*seg_model_stats(const struct segment *, uint32_t,
+			    uint32_t);
+size_t			 seg_models_words(const struct segment *);
 struct vigil_ring_ctl	*seg_sample_ring(const struct segment *, uint32_t);
 struct vigil_ring_ctl	*seg_history_ring(const struct segment *, uint32_t);
 struct vigil_ring_ctl	*seg_alert_ring(const struct segment *);

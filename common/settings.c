@@ -47,6 +47,7 @@ static int	set_check_envname(const char *, char *, size_t);
 static int	set_check_cred(const char *, char *, size_t);
 static int	set_check_httppath(const char *, char *, size_t);
 static int	set_check_model(const char *, char *, size_t);
+static int	set_check_models(const char *, char *, size_t);
 
 #define VOFF(f)	offsetof(struct conf, f)
 #define VSZ(f)	sizeof(((struct conf *)0)->f)
@@ -162,6 +163,9 @@ const struct setting settings_vigil[SV_COUNT] = {
 	 * ratelimit_low warning. */
 	[SV_RL_WARN] = NUM("ratelimit_warning", ratelimit_warning, ST_PCT, 1,
 	    100, 10, R_AGG_PROBER, 0),
+	/* Model slots per provider in the segment: sized at start. */
+	[SV_MAX_MODELS] = NUM("max_models", max_models, ST_UINT, 1,
+	    VIGIL_MAX_MODELS, 8, 0, 0),
 };
 
 /*
@@ -193,6 +197,14 @@ const struct setting settings_provider[SP_COUNT] = {
 	[SP_TIMEOUT] = PNUM("timeout", timeout_ms, ST_DUR, SETTINGS_FAST_MIN,
 	    SEC(300), SEC(10), SR_PROBER, 0),
 	[SP_ENABLED] = PNUM("enabled", enabled, ST_BOOL, 0, 1, 1, 0, 0),
+	/* The models the platform routes to: in the directory's model
+	 * block (vigild) and cycled by the generation check (prober).  At
+	 * most max_models (a rule in conf.c). */
+	[SP_MODELS] = PSTR("models", models, ST_STR, set_check_models,
+	    SR_PROBER, SF_QUOTE),
+	/* Input + output tokens a UTC day of the billed generation checks. */
+	[SP_GEN_BUDGET] = PNUM("gen_budget", gen_budget, ST_UINT, 1,
+	    1000000000, 20000, SR_PROBER, 0),
 };
 
 /*
@@ -948,6 +960,62 @@ set_check_httppath(const char *s, char *why, size_t len)
 			return -1;
 		}
 	return 0;
+}
+
+/* A models list: every item a model id, no duplicate. */
+static int
+set_check_models(const char *s, char *why, size_t len)
+{
+	static char names[VIGIL_MAX_MODELS][VIGIL_MODEL_MAX];
+
+	return settings_models(s, names, VIGIL_MAX_MODELS, why, len) == -1 ?
+	    -1 : 0;
+}
+
+int
+settings_models(const char *list, char (*out)[VIGIL_MODEL_MAX], size_t max,
+    char *why, size_t whylen)
+{
+	const char *p = list, *e;
+	size_t n = 0, len, i;
+	char item[VIGIL_MODEL_MAX];
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0')
+		return 0;
+	for (;;) {
+		e = strchr(p, ',');
+		len = e != NULL ? (size_t)(e - p) : strlen(p);
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == 0 || len >= sizeof(item)) {
+			snprintf(why, whylen, len == 0 ? "an empty model in "
+			    "the list" : "a model id longer than %d bytes",
+			    VIGIL_MODEL_MAX - 1);
+			return -1;
+		}
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if (set_check_model(item, why, whylen) == -1)
+			return -1;
+		for (i = 0; i < n; i++)
+			if (strcmp(out[i], item) == 0) {
+				snprintf(why, whylen, "model %s listed twice",
+				    item);
+				return -1;
+			}
+		if (n == max) {
+			snprintf(why, whylen, "more than %zu models", max);
+			return -1;
+		}
+		memcpy(out[n++], item, len + 1);
+		if (e == NULL)
+			return (int)n;
+		p = e + 1;
+		while (*p == ' ' || *p == '\t')
+			p++;
+	}
 }
 
 /* "" for off, or a model id such as gpt-4o-mini or models/gemini-pro. */

@@ -79,7 +79,7 @@ enum {
 	SV_WATCHDOG, SV_LISTEN, SV_CONTROL, SV_STATE_DIR, SV_SHM, SV_WEBHOOK,
 	SV_USER, SV_ADMIN_GROUP, SV_READ_GROUP, SV_PROMETHEUS, SV_MONITORING,
 	SV_FAST_PROBES, SV_LOG_LEVEL, SV_RETRY_MAX, SV_THROTTLED_WARN,
-	SV_RL_WARN,
+	SV_RL_WARN, SV_MAX_MODELS,
 	SV_COUNT
 };
 
@@ -87,7 +87,7 @@ enum {
 enum {
 	SP_KIND, SP_BASE_URL, SP_KEY_FILE, SP_KEY_ENV, SP_KEY_CRED,
 	SP_CHECK_PATH, SP_CA_FILE, SP_GEN_MODEL, SP_GEN_INTERVAL,
-	SP_INTERVAL, SP_TIMEOUT, SP_ENABLED,
+	SP_INTERVAL, SP_TIMEOUT, SP_ENABLED, SP_MODELS, SP_GEN_BUDGET,
 	SP_COUNT
 };
 
@@ -175,5 +175,13 @@ void	settings_fmt_dur(uint32_t ms, char *buf, size_t len);
 void	settings_quote(const char *s, char *out, size_t outlen);
 void	settings_copy(char *dst, const char *src, size_t size);
 int	settings_check_name(const char *s, char *why, size_t len);
+
+/*
+ * Split a `models` list ("a, b, c": commas, blanks around them) into
+ * out[0..max-1].  Returns the count, or -1 with why (a bad id, an empty
+ * item, a duplicate, more than max).
+ */
+int	settings_models(const char *list, char (*out)[VIGIL_MODEL_MAX],
+	    size_t max, char *why, size_t whylen);
 
 #endif /* VIGIL_SETTINGS_H */

@@ -195,6 +195,7 @@ fmt_word_color(const char *w)
 		{ "improving", "32" }, { "up", "32" },
 		{ "degraded", "33" }, { "half_open", "33" },
 		{ "degrading", "33" }, { "rate_limited", "33" },
+		{ "throttled", "33" }, { "errors", "33" }, { "slow", "33" },
 		{ "warning", "33" }, { "starting", "33" }, { "backoff", "33" },
 		{ "paused", "36" }, { "unknown", "2" }, { "resolved", "32" },
 		{ "unhealthy", "31" }, { "misconfigured", "31" },
@@ -202,6 +203,9 @@ fmt_word_color(const char *w)
 		{ "timeout", "31" }, { "dns", "31" }, { "connect", "31" },
 		{ "tls", "31" }, { "http_5xx", "31" }, { "auth", "31" },
 		{ "bad_response", "31" }, { "other", "31" },
+		{ "exhausted", "31" }, { "quota", "31" }, { "outage", "31" },
+		{ "overloaded", "31" }, { "model_missing", "31" },
+		{ "client_error", "31" },
 		{ "error", "31" } };
 	size_t i;
 

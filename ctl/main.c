@@ -124,6 +124,10 @@ static void	cell_last(struct table *, size_t, const msgpack_object *,
 		    const struct tcol *);
 static void	cell_note(struct table *, size_t, const msgpack_object *,
 		    const struct tcol *);
+static void	cell_usable(struct table *, size_t, const msgpack_object *,
+		    const struct tcol *);
+static void	router_detail(struct ctx *, const msgpack_object *,
+		    uint64_t);
 static void	cell_alert(struct table *, size_t, const msgpack_object *,
 		    const struct tcol *);
 static void	cell_key(struct table *, size_t, const msgpack_object *);
@@ -786,7 +790,41 @@ cell_last(struct table *t, size_t col, const msgpack_object *p,
 	table_color(t, col, fmt_word_color(b));
 }
 
-/* NOTE: what the status words do not say (stale, silenced, prober). */
+/*
+ * USABLE: may a router send now (vigil.h's vigil_provider_usable, as
+ * vigild judged it): "yes", "no", or when it is expected back, "in 4s".
+ * "-" from a vigild that does not say.
+ */
+static void
+cell_usable(struct table *t, size_t col, const msgpack_object *p,
+    const struct tcol *c)
+{
+	uint64_t at = mp_uint_of(p, "usable_at_ns"), now = fmt_now_ns();
+	char age[32];
+
+	(void)c;
+	if (mp_get(p, "usable") == NULL) {
+		table_set(t, col, "-");
+		return;
+	}
+	if (mp_bool_of(p, "usable")) {
+		table_set(t, col, "yes");
+		table_color(t, col, "32");
+	} else if (at > now) {
+		fmt_age(age, sizeof(age), now, at);
+		table_set(t, col, "%s", age);
+		table_color(t, col, "33");
+	} else {
+		table_set(t, col, "no");
+		table_color(t, col, "31");
+	}
+}
+
+/*
+ * NOTE: what the status words do not say (needs-human first: it will not
+ * come back by itself; stale, silenced, prober), in red when a human is
+ * needed.
+ */
 static void
 cell_note(struct table *t, size_t col, const msgpack_object *p,
     const struct tcol *c)
@@ -797,6 +835,9 @@ cell_note(struct table *t, size_t col, const msgpack_object *p,
 
 	(void)c;
 	note[0] = '\0';
+	if (mp_bool_of(p, "needs_human"))
+		off += (size_t)snprintf(note + off, sizeof(note) - off,
+		    "needs-human ");
 	if (mp_bool_of(p, "stale"))
 		off += (size_t)snprintf(note + off, sizeof(note) - off,
 		    "stale ");
@@ -813,6 +854,8 @@ cell_note(struct table *t, size_t col, const msgpack_object *p,
 	if (off > 0 && off < sizeof(note))
 		note[off - 1] = '\0';
 	table_set(t, col, "%s", note);
+	if (mp_bool_of(p, "needs_human"))
+		table_color(t, col, "31");
 }
 
 static void
@@ -821,6 +864,8 @@ status_table(struct ctx *x, const msgpack_object *res)
 	static const struct tcol cols[] = {
 		{ "NAME", TBL_LEFT, cell_str, "name", NULL, NULL, NULL },
 		{ "STATUS", TBL_LEFT, cell_word, "status", NULL, NULL, NULL },
+		{ "USABLE", TBL_LEFT, cell_usable, NULL, NULL, NULL, NULL },
+		{ "REASON", TBL_LEFT, cell_word, "reason", NULL, NULL, NULL },
 		{ "CIRCUIT", TBL_LEFT, cell_word, "circuit", NULL, NULL, NULL },
 		{ "TREND", TBL_LEFT, cell_str, "trend", NULL, NULL, NULL },
 		{ "1m p50/p95/p99 ms", TBL_RIGHT, cell_pcts, NULL, "1m",
@@ -850,6 +895,64 @@ status_table(struct ctx *x, const msgpack_object *res)
 		    n == 1 ? "" : "s", when);
 	if (n > 0)
 		(void)show_list(x, ps, cols, NCOLS(cols), "");
+}
+
+/*
+ * What a router acts on, in the detail view: usable and when it is
+ * expected back, the reason and since when, and the rate-limit
+ * headroom per resource reported.
+ */
+static void
+router_detail(struct ctx *x, const msgpack_object *p, uint64_t now)
+{
+	const msgpack_object *rl = mp_get(p, "ratelimit"), *k, *r;
+	uint64_t at = mp_uint_of(p, "usable_at_ns"), lim, rem;
+	char b[64], age[32], when[32], pct[16];
+	const char *lead = " rate limits:";
+	uint32_t i;
+
+	if (mp_bool_of(p, "usable"))
+		printf("      usable: %s\n", x->x_color ? "\033[32myes\033[0m" :
+		    "yes");
+	else
+		printf("      usable: %s%s\n", x->x_color ?
+		    "\033[31mno\033[0m" : "no", mp_bool_of(p, "needs_human") ?
+		    ", needs a human" : "");
+	if (at != 0) {
+		fmt_age(age, sizeof(age), now, at);
+		fmt_time(when, sizeof(when), at);
+		printf("   usable at: %s (%s)\n", when, age);
+	}
+	mp_str_of(p, "reason", b, sizeof(b));
+	if (strcmp(b, "-") != 0 && mp_uint_of(p, "reason_since_ns") != 0) {
+		fmt_age(age, sizeof(age), now, mp_uint_of(p,
+		    "reason_since_ns"));
+		printf("      reason: %s, since %s\n", b, age);
+	} else
+		printf("      reason: %s\n", b);
+	if (rl == NULL || rl->type != MSGPACK_OBJECT_MAP ||
+	    rl->via.map.size == 0) {
+		printf("%s none reported\n", lead);
+		return;
+	}
+	for (i = 0; i < rl->via.map.size; i++) {
+		k = &rl->via.map.ptr[i].key;
+		r = &rl->via.map.ptr[i].val;
+		if (k->type != MSGPACK_OBJECT_STR)
+			continue;
+		lim = mp_uint_of(r, "limit");
+		rem = mp_uint_of(r, "remaining");
+		fmt_rate(pct, sizeof(pct), lim != 0 ? (double)rem / lim : 0);
+		printf("%s %.*s %" PRIu64 "/%" PRIu64 " (%s)", lead,
+		    (int)k->via.str.size, k->via.str.ptr, rem, lim, pct);
+		if (mp_uint_of(r, "reset_at_ns") != 0) {
+			fmt_age(age, sizeof(age), now, mp_uint_of(r,
+			    "reset_at_ns"));
+			printf(", resets %s", age);
+		}
+		putchar('\n');
+		lead = "             ";
+	}
 }
 
 /* One provider, systemctl status style. */
@@ -888,6 +991,7 @@ status_detail(struct ctx *x, const msgpack_object *p, uint64_t now)
 	else
 		printf("%s (%s): %s%s\n", name, kind, b,
 		    mp_bool_of(p, "stale") ? ", stale" : "");
+	router_detail(x, p, now);
 	printf("     circuit: %s\n", mp_str_of(p, "circuit", b, sizeof(b)));
 	printf("       trend: %s\n", mp_str_of(p, "trend", b, sizeof(b)));
 	printf("      prober: %s%s\n", mp_str_of(p, "state", b, sizeof(b)),

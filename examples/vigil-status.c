@@ -6,11 +6,14 @@
  * A small client of the public header, and nothing else: it maps the
  * segment read-only, takes a consistent snapshot of every provider and
  * prints the overall status, then each provider's status, circuit,
- * 1-minute p95 latency and error rate (and "stale" when its data is),
- * then the routing order.  Status and staleness are the header's read
- * model (vigil_overall_status, vigil_effective_status,
- * vigil_provider_stale): what vigil's HTTP API and vigilctl say.  Exits 1 with the reason when the segment is missing
- * or of an ABI this header does not read, 2 on a usage error.
+ * whether a router may send it a request now (yes, "in N s" for a rate
+ * limit, "no: human" for what only a human fixes), 1-minute p95 latency
+ * and error rate (and "stale" when its data is), then the routing order.
+ * Status, staleness and usable are the header's read model
+ * (vigil_overall_status, vigil_effective_status, vigil_provider_stale,
+ * vigil_provider_usable): what vigil's HTTP API and vigilctl say.  Exits
+ * 1 with the reason when the segment is missing or of an ABI this header
+ * does not read, 2 on a usage error.
  *
  *	cc -std=c99 $(pkg-config --cflags vigil) -o vigil-status \
  *	    vigil-status.c -lrt
@@ -19,6 +22,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 static const char *
 provider_name(const struct vigil_provider *p, size_t n, uint32_t idx)
@@ -31,6 +35,26 @@ provider_name(const struct vigil_provider *p, size_t n, uint32_t idx)
 	return "?";
 }
 
+/*
+ * What a router does with p (docs/aggregation.md, "Usable"): send now,
+ * wait until usable_at (or fail over), or fail over and page a human.
+ */
+static const char *
+send_now(const struct vigil_provider *p, uint64_t wall, char *buf,
+    size_t len)
+{
+	if (vigil_provider_usable(p, wall))
+		return "yes";
+	if (p->stats.needs_human)
+		return "no: human";
+	if (p->stats.usable_at_wall_ns > wall) {
+		snprintf(buf, len, "in %.0f s", (double)(p->stats
+		    .usable_at_wall_ns - wall) / 1e9);
+		return buf;
+	}
+	return "no";
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -38,7 +62,8 @@ main(int argc, char *argv[])
 	struct vigil_provider *p;
 	const struct vigil_window *w;
 	uint32_t *order;
-	uint64_t age, now;
+	uint64_t age, now, wall;
+	char when[32];
 	size_t n, nroute, i;
 	int rc;
 
@@ -73,13 +98,15 @@ main(int argc, char *argv[])
 		printf("aggregator has not run yet\n");
 	else
 		printf("aggregator beat %.1f s ago\n", (double)age / 1e9);
-	printf("%-24s %-13s %-9s %10s %8s %8s\n", "PROVIDER", "STATUS",
-	    "CIRCUIT", "P95(1m)", "ERR(1m)", "SAMPLES");
+	wall = (uint64_t)time(NULL) * UINT64_C(1000000000);
+	printf("%-24s %-13s %-9s %-12s %10s %8s %8s\n", "PROVIDER", "STATUS",
+	    "CIRCUIT", "SEND", "P95(1m)", "ERR(1m)", "SAMPLES");
 	for (i = 0; i < n; i++) {
 		w = &p[i].stats.win[VIGIL_WIN_1M];
-		printf("%-24s %-13s %-9s", p[i].info.name,
+		printf("%-24s %-13s %-9s %-12s", p[i].info.name,
 		    vigil_status_name(vigil_effective_status(&p[i])),
-		    vigil_circuit_name(p[i].stats.circuit));
+		    vigil_circuit_name(p[i].stats.circuit),
+		    send_now(&p[i], wall, when, sizeof(when)));
 		if (w->samples == 0)
 			printf(" %10s %8s %8u", "-", "-", 0u);
 		else

@@ -25,6 +25,10 @@
  *   status          R {} -> {"status": str, "generated_at_ns": uint,
  *                       "providers": [{"name", "kind", "status",
  *                       "circuit", "trend", "stale": bool, "paused": bool,
+ *                       "usable": bool, "reason": nil | str,
+ *                       "reason_since_ns", "needs_human": bool,
+ *                       "usable_at_ns" (0: none), "ratelimit": {resource:
+ *                       {"limit", "remaining", "reset_at_ns"}},
  *                       "state": str (prober process: up, starting,
  *                       backoff, down, stopping), "silenced_until_ns",
  *                       "last_check": nil | {"at_ns", "outcome",
@@ -1085,10 +1089,11 @@ op_ping(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
 }
 
 /*
- * One provider of the status reply.  Its status and staleness are vigil.h's
- * read model (vigil_effective_status, vigil_provider_stale) at now, the
- * same functions vigil-api uses: vigilctl prints these, so that it and
- * /health/integration cannot disagree.
+ * One provider of the status reply.  Its status, staleness and usable are
+ * vigil.h's read model (vigil_effective_status, vigil_provider_stale,
+ * vigil_provider_usable) at now, the same functions vigil-api uses:
+ * vigilctl prints these, so that it and /health/integration cannot
+ * disagree.  Rate-limit resources never reported are left out.
  */
 static void
 pack_provider_status(msgpack_packer *pk, const struct vigil_provider *p,
@@ -1097,9 +1102,13 @@ pack_provider_status(msgpack_packer *pk, const struct vigil_provider *p,
 	static const char *const wn[VIGIL_NWINDOWS] = { "1m", "5m", "15m" };
 	const struct vigil_stats *st = &p->stats;
 	struct provider *pv = provider_find(p->info.name);
+	const char *reason = vigil_reason_name(st->reason);
+	uint32_t nrl = 0;
 	int w;
 
-	msgpack_pack_map(pk, 12);
+	for (w = 0; w < VIGIL_RL_COUNT; w++)
+		nrl += st->ratelimit[w].limit != 0;
+	msgpack_pack_map(pk, 18);
 	mp_kv_str(pk, "name", p->info.name);
 	mp_kv_str(pk, "kind", vigil_kind_name(p->info.kind));
 	mp_kv_str(pk, "status", vigil_status_name(vigil_effective_status(p)));
@@ -1107,6 +1116,27 @@ pack_provider_status(msgpack_packer *pk, const struct vigil_provider *p,
 	mp_kv_str(pk, "trend", vigil_trend_name(st->trend));
 	mp_kv_bool(pk, "stale", vigil_provider_stale(&vd->cli, p, now));
 	mp_kv_bool(pk, "paused", (p->info.flags & VIGIL_PF_PAUSED) != 0);
+	mp_kv_bool(pk, "usable", vigil_provider_usable(p, now_wall_ns()));
+	mp_str(pk, "reason");
+	if (reason == NULL)
+		msgpack_pack_nil(pk);
+	else
+		mp_str(pk, reason);
+	mp_kv_uint(pk, "reason_since_ns", reason != NULL ?
+	    st->reason_since_wall_ns : 0);
+	mp_kv_bool(pk, "needs_human", st->needs_human != 0);
+	mp_kv_uint(pk, "usable_at_ns", st->usable_at_wall_ns);
+	mp_str(pk, "ratelimit");
+	msgpack_pack_map(pk, nrl);
+	for (w = 0; w < VIGIL_RL_COUNT; w++) {
+		if (st->ratelimit[w].limit == 0)
+			continue;
+		mp_str(pk, vigil_rl_name((unsigned)w));
+		msgpack_pack_map(pk, 3);
+		mp_kv_uint(pk, "limit", st->ratelimit[w].limit);
+		mp_kv_uint(pk, "remaining", st->ratelimit[w].remaining);
+		mp_kv_uint(pk, "reset_at_ns", st->ratelimit[w].reset_wall_ns);
+	}
 	mp_kv_str(pk, "state", pv != NULL ? proc_state_name(
 	    pv->pv_proc->p_state) : "down");
 	mp_kv_uint(pk, "silenced_until_ns", st->silenced_until_wall_ns);

@@ -19,6 +19,8 @@
 #include "settings.h"
 #include "vigild.h"
 
+static void	dir_models(uint32_t, const struct conf_provider *, uint64_t);
+
 
 static void
 dir_publish(uint32_t slot)
@@ -104,7 +106,39 @@ dir_fill(struct provider *pv, int bump)
 		in->generation++;
 	snprintf(vd->dir_last[pv->pv_slot], VIGIL_NAME_MAX, "%s",
 	    pv->pv_conf.name);
+	dir_models(pv->pv_slot, &pv->pv_conf, in->generation);
 	dir_publish(pv->pv_slot);
+}
+
+/*
+ * The slot's model block: the provider's `models` in order and its
+ * token budget (cp NULL: none, for a retired slot).  Written before the
+ * slot itself is published, so a reader that sees the slot's generation
+ * finds its models.  conf_load has checked the list.
+ */
+static void
+dir_models(uint32_t slot, const struct conf_provider *cp, uint64_t gen)
+{
+	size_t words = seg_models_words(&vd->seg);
+	uint64_t *blk;
+	struct vigil_models_head *h;
+	char why[128];
+	int n;
+
+	if ((blk = calloc(words, sizeof(uint64_t))) == NULL) {
+		log_warn("models of slot %u", slot);
+		return;
+	}
+	h = (struct vigil_models_head *)(void *)blk;
+	h->generation = gen;
+	if (cp != NULL) {
+		n = settings_models(cp->models, (char (*)[VIGIL_MODEL_MAX])
+		    (void *)(h + 1), vd->seg.lay.model_cap, why, sizeof(why));
+		h->count = n > 0 ? (uint32_t)n : 0;
+		h->token_budget = cp->gen_budget;
+	}
+	seqlock_write(seg_models(&vd->seg, slot), blk, words);
+	free(blk);
 }
 
 static void
@@ -115,6 +149,7 @@ dir_retire(uint32_t slot)
 	in->flags = 0;
 	in->pid = 0;
 	in->generation++;
+	dir_models(slot, NULL, in->generation);
 	dir_publish(slot);
 }
 

@@ -199,6 +199,7 @@ make_segment(void)
 	    vd->conf.history_retention : SEG_DEFAULT_HISTORY;
 	caps.alerts = vd->conf.alert_retention ? vd->conf.alert_retention :
 	    SEG_DEFAULT_ALERTS;
+	caps.models = vd->conf.max_models;
 	if (seg_create(&vd->seg, vd->conf.shm_name, &caps, SEG_MODE, err,
 	    sizeof(err)) == -1) {
 		control_unlink();

@@ -94,6 +94,8 @@ extern "C" {
 #define VIGIL_CACHELINE		64
 #define VIGIL_READ_RETRIES	64	/* seqlock retries before VIGIL_EBUSY */
 #define VIGIL_MAX_PROVIDERS	4096	/* upper bound on provider_cap */
+#define VIGIL_MODEL_MAX		64	/* model name, NUL included */
+#define VIGIL_MAX_MODELS	64	/* upper bound on model_cap */
 
 /* Return codes of the client functions: 0 or a negative VIGIL_E*. */
 enum {
@@ -204,6 +206,7 @@ enum vigil_alert_kind {
 	VIGIL_AK_AUTH,			/* critical, needs a human */
 	VIGIL_AK_THROTTLED,		/* warning after throttled_warning */
 	VIGIL_AK_RATELIMIT_LOW,		/* warning under ratelimit_warning */
+	VIGIL_AK_MODEL_MISSING,		/* critical: a model is gone */
 	VIGIL_AK_COUNT
 };
 
@@ -226,6 +229,10 @@ enum vigil_alert_level {
 					   connection): counted, not windowed */
 #define VIGIL_SF_RETRY_HINT	0x08u	/* retry_after_ms came from the
 					   provider's headers, not a backoff */
+#define VIGIL_SF_CATALOGUE	0x10u	/* not a request: the models-list
+					   check's verdict on model `model`:
+					   outcome ok = listed, model_missing
+					   = not listed */
 
 /* Alert flags. */
 #define VIGIL_ALF_SILENCED	0x01u	/* recorded, not delivered */
@@ -268,6 +275,12 @@ struct vigil_sample {
 	uint8_t outcome;		/* enum vigil_outcome */
 	uint8_t flags;			/* VIGIL_SF_* */
 	struct vigil_rl_sample rl[VIGIL_RL_COUNT];
+	uint32_t tokens_in;		/* usage the answer reported (a */
+	uint32_t tokens_out;		/* generation check); 0: none */
+	uint16_t model;			/* the provider's model m + 1 that a
+					   generation check asked; 0: none */
+	uint16_t pad16;
+	uint32_t pad32;
 	char error[VIGIL_ERR_MAX];	/* short code, e.g. "curl:28" */
 };
 
@@ -377,7 +390,63 @@ struct vigil_stats {
 		uint32_t limit;		/* 0: not reported */
 		uint32_t remaining;
 	} ratelimit[VIGIL_RL_COUNT];	/* from the newest answer reporting it */
-	uint64_t reserved[11];		/* 1024 bytes in all */
+	uint64_t probe_tokens_today;	/* generation checks' tokens (in +
+					   out) in the UTC day below */
+	uint64_t probe_tokens_day;	/* that day: days since 1970-01-01 */
+	uint64_t reserved[7];		/* 1024 bytes in all */
+};
+
+/*
+ * The models a provider's platform routes to (`models = a, b` in its
+ * section).  One block per provider, written by the supervisor under a
+ * seqlock: the names, in configuration order (model m is names[m]), and
+ * the daily token budget of its billed generation checks.
+ */
+struct vigil_model_info {
+	char name[VIGIL_MODEL_MAX];
+};
+
+struct vigil_models_head {
+	uint32_t count;			/* names in use, <= model_cap */
+	uint32_t pad;
+	uint64_t token_budget;		/* gen_budget tokens a UTC day; 0 none */
+	uint64_t generation;		/* bumped when the list changes */
+	/* then struct vigil_model_info names[model_cap] */
+};
+
+/* One model's window of generation checks.  TTFT: the first content
+ * token (ms); tokens_per_s over the answers that reported usage. */
+struct vigil_model_window {
+	uint32_t samples;		/* checks that count */
+	uint32_t ok;
+	double error_rate;		/* 0..1 */
+	double ttft_p50_ms;
+	double ttft_p95_ms;
+	double ttft_p99_ms;
+	double tokens_per_s;		/* output tokens per second; 0 none */
+};
+
+/*
+ * One (provider, model)'s judgement.  Written by the aggregator under a
+ * seqlock, one block per model slot of each provider.
+ */
+struct vigil_model_stats {
+	uint64_t updated_wall_ns;	/* 0: never written */
+	uint64_t last_wall_ns;		/* newest check of this model */
+	uint64_t checks_total;
+	uint64_t tokens_in_total;	/* probe tokens, since start */
+	uint64_t tokens_out_total;
+	struct vigil_model_window win[VIGIL_NWINDOWS];
+	uint16_t last_http_status;
+	uint8_t status;			/* enum vigil_status */
+	uint8_t reason;			/* enum vigil_reason */
+	uint8_t usable;
+	uint8_t last_outcome;		/* enum vigil_outcome */
+	uint8_t listed;			/* in the provider's models list at its
+					   last check: 1 yes, 0 no, 2 unknown */
+	uint8_t pad;
+	char last_error[VIGIL_ERR_MAX];
+	uint64_t reserved[4];
 };
 
 /* Upper bounds, in seconds, of the Prometheus latency buckets; +Inf last. */
@@ -390,7 +459,9 @@ static const double vigil_prom_bounds[VIGIL_PROM_BUCKETS - 1] = {
 VIGIL_STATIC_ASSERT(sizeof(struct vigil_rl_sample) == 12, "rl layout");
 VIGIL_STATIC_ASSERT(offsetof(struct vigil_sample, rl) == 48,
     "sample layout");
-VIGIL_STATIC_ASSERT(sizeof(struct vigil_sample) == 128, "sample layout");
+VIGIL_STATIC_ASSERT(offsetof(struct vigil_sample, tokens_in) == 96,
+    "sample layout");
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_sample) == 144, "sample layout");
 VIGIL_STATIC_ASSERT(sizeof(struct vigil_history) == 56, "history layout");
 VIGIL_STATIC_ASSERT(sizeof(struct vigil_alert) == 80, "alert layout");
 VIGIL_STATIC_ASSERT(sizeof(struct vigil_provider_info) == 136,
@@ -399,6 +470,12 @@ VIGIL_STATIC_ASSERT(sizeof(struct vigil_window) == 120, "window layout");
 VIGIL_STATIC_ASSERT(offsetof(struct vigil_stats, win) == 312,
     "stats layout");
 VIGIL_STATIC_ASSERT(sizeof(struct vigil_stats) == 1024, "stats layout");
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_models_head) == 24,
+    "models layout");
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_model_window) == 48,
+    "model window layout");
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_model_stats) == 256,
+    "model stats layout");
 
 /* ------------------------------------------------------------------ */
 /* Segment layout                                                       */
@@ -438,7 +515,13 @@ struct vigil_header {
 	uint32_t history_keep;		/* records a reader is shown per */
 	uint32_t alert_keep;		/* ring (history_retention,
 					   alert_retention): <= the cap */
-	uint64_t reserved0[13];		/* 256 bytes to here */
+	uint64_t models_off;		/* provider_cap model blocks */
+	uint64_t models_stride;
+	uint64_t model_stats_off;	/* provider_cap x model_cap blocks */
+	uint64_t model_stats_stride;	/* one model's block */
+	uint32_t model_cap;		/* model slots per provider */
+	uint32_t pad0;
+	uint64_t reserved0[8];		/* 256 bytes to here */
 
 	/* Written by the supervisor. */
 	VIGIL_A64 dir_gen;		/* bumped on any directory change */
@@ -490,6 +573,11 @@ struct vigil_layout {
 	uint32_t alert_entry;
 	uint32_t history_keep;
 	uint32_t alert_keep;
+	uint64_t models_off;
+	uint64_t models_stride;
+	uint64_t model_stats_off;
+	uint64_t model_stats_stride;
+	uint32_t model_cap;
 };
 
 /*
@@ -581,7 +669,7 @@ vigil_alert_kind_name(unsigned v)
 {
 	static const char *const n[VIGIL_AK_COUNT] = { "error_rate",
 	    "latency", "down", "circuit_open", "misconfigured", "degrading",
-	    "quota", "auth", "throttled", "ratelimit_low" };
+	    "quota", "auth", "throttled", "ratelimit_low", "model_missing" };
 	return v < VIGIL_AK_COUNT ? n[v] : "invalid";
 }
 
@@ -630,7 +718,7 @@ static inline int
 vigil_alert_needs_human(unsigned kind)
 {
 	return kind == VIGIL_AK_QUOTA || kind == VIGIL_AK_AUTH ||
-	    kind == VIGIL_AK_MISCONFIGURED;
+	    kind == VIGIL_AK_MISCONFIGURED || kind == VIGIL_AK_MODEL_MISSING;
 }
 
 static inline const char *
@@ -855,7 +943,9 @@ vigil__layout_fields(size_t *n)
 		VIGIL__LF(alerts_off), VIGIL__LF(route_off),
 		VIGIL__LF(sample_entry), VIGIL__LF(history_entry),
 		VIGIL__LF(alert_entry), VIGIL__LF(history_keep),
-		VIGIL__LF(alert_keep)
+		VIGIL__LF(alert_keep), VIGIL__LF(models_off),
+		VIGIL__LF(models_stride), VIGIL__LF(model_stats_off),
+		VIGIL__LF(model_stats_stride), VIGIL__LF(model_cap)
 	};
 	*n = sizeof(f) / sizeof(f[0]);
 	return f;
@@ -921,19 +1011,27 @@ vigil_layout_valid(const struct vigil_layout *l, size_t mapped,
 	    || !vigil__pow2(l->alert_cap) || l->provider_cap == 0 ||
 	    l->provider_cap > VIGIL_MAX_PROVIDERS ||
 	    l->history_keep == 0 || l->history_keep > l->history_cap ||
-	    l->alert_keep == 0 || l->alert_keep > l->alert_cap)
+	    l->alert_keep == 0 || l->alert_keep > l->alert_cap ||
+	    l->model_cap == 0 || l->model_cap > VIGIL_MAX_MODELS)
 		*why = "bad capacities";
 	else if (l->dir_stride < 8 + sizeof(struct vigil_provider_info) ||
 	    l->stats_stride < 8 + sizeof(struct vigil_stats) ||
 	    l->sample_entry < 8 + sizeof(struct vigil_sample) ||
 	    l->history_entry < 8 + sizeof(struct vigil_history) ||
 	    l->alert_entry < 8 + sizeof(struct vigil_alert) ||
+	    l->models_stride < 8 + sizeof(struct vigil_models_head) +
+	    (uint64_t)l->model_cap * sizeof(struct vigil_model_info) ||
+	    l->model_stats_stride < 8 + sizeof(struct vigil_model_stats) ||
 	    l->sample_entry % 8 || l->history_entry % 8 || l->alert_entry % 8)
 		*why = "bad strides";
 	else if (!vigil__region_ok(l->size, l->dir_off, l->provider_cap,
 	    l->dir_stride) ||
 	    !vigil__region_ok(l->size, l->stats_off, l->provider_cap,
-	    l->stats_stride))
+	    l->stats_stride) ||
+	    !vigil__region_ok(l->size, l->models_off, l->provider_cap,
+	    l->models_stride) ||
+	    !vigil__region_ok(l->size, l->model_stats_off,
+	    (uint64_t)l->provider_cap * l->model_cap, l->model_stats_stride))
 		*why = "directory or stats outside the segment";
 	else if (l->samples_stride < sizeof(struct vigil_ring_ctl) +
 	    (uint64_t)l->sample_cap * l->sample_entry ||
@@ -1257,6 +1355,91 @@ vigil_provider_stats(const struct vigil_client *c, uint32_t idx,
 		out->last_error[VIGIL_ERR_MAX - 1] = '\0';
 	}
 	return rc;
+}
+
+/* Provider idx's models (struct vigil_models_head, then the names). */
+struct vigil_models {
+	struct vigil_models_head head;
+	struct vigil_model_info names[VIGIL_MAX_MODELS];
+};
+
+static inline const struct vigil_seqblock *
+vigil__models_block(const struct vigil_client *c, uint32_t idx)
+{
+	return (const struct vigil_seqblock *)(const void *)(c->base +
+	    c->lay.models_off + (uint64_t)idx * c->lay.models_stride);
+}
+
+static inline const struct vigil_seqblock *
+vigil__model_stats_block(const struct vigil_client *c, uint32_t idx,
+    uint32_t m)
+{
+	return (const struct vigil_seqblock *)(const void *)(c->base +
+	    c->lay.model_stats_off + ((uint64_t)idx * c->lay.model_cap + m) *
+	    c->lay.model_stats_stride);
+}
+
+/*
+ * The models of provider idx: out->head.count names, model m is
+ * out->names[m].name (NUL-terminated on copy; a count over model_cap is
+ * cut to it).  VIGIL_OK, VIGIL_ERANGE or VIGIL_EBUSY.
+ */
+static inline int
+vigil_models(const struct vigil_client *c, uint32_t idx,
+    struct vigil_models *out)
+{
+	size_t words;
+	uint32_t m;
+	int rc;
+
+	if (idx >= c->lay.provider_cap)
+		return VIGIL_ERANGE;
+	memset(out, 0, sizeof(*out));
+	words = (sizeof(struct vigil_models_head) + (size_t)c->lay.model_cap *
+	    sizeof(struct vigil_model_info)) / 8;
+	rc = vigil_seq_read(vigil__models_block(c, idx), out, words);
+	if (rc != VIGIL_OK)
+		return rc;
+	if (out->head.count > c->lay.model_cap)
+		out->head.count = c->lay.model_cap;
+	for (m = 0; m < c->lay.model_cap; m++)
+		out->names[m].name[VIGIL_MODEL_MAX - 1] = '\0';
+	return VIGIL_OK;
+}
+
+/* Model m of provider idx: its windows, status and reason. */
+static inline int
+vigil_model_stats(const struct vigil_client *c, uint32_t idx, uint32_t m,
+    struct vigil_model_stats *out)
+{
+	int rc;
+
+	if (idx >= c->lay.provider_cap || m >= c->lay.model_cap)
+		return VIGIL_ERANGE;
+	rc = vigil_seq_read(vigil__model_stats_block(c, idx, m), out,
+	    VIGIL_WORDS(struct vigil_model_stats));
+	if (rc == VIGIL_OK)
+		out->last_error[VIGIL_ERR_MAX - 1] = '\0';
+	return rc;
+}
+
+/* The index of model name among provider idx's models, in *m. */
+static inline int
+vigil_find_model(const struct vigil_client *c, uint32_t idx,
+    const char *name, uint32_t *m)
+{
+	struct vigil_models ms;
+	uint32_t i;
+	int rc;
+
+	if ((rc = vigil_models(c, idx, &ms)) != VIGIL_OK)
+		return rc;
+	for (i = 0; i < ms.head.count; i++)
+		if (strcmp(ms.names[i].name, name) == 0) {
+			*m = i;
+			return VIGIL_OK;
+		}
+	return VIGIL_ENOENT;
 }
 
 /*

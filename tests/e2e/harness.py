@@ -711,6 +711,22 @@ def http_get(port, path, timeout=5.0):
 
 
 
+def request(port, method, path, headers=None, body=None, timeout=10):
+    """One request on a new connection to 127.0.0.1:port: (status,
+    headers with lower-case names, body bytes).  A dict or list body is
+    sent as JSON."""
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        data = r.read()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+    finally:
+        c.close()
+
+
 def get(port, path, method="GET", headers=None, body=None):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     c.request(method, path, body=body, headers=headers or {})

@@ -35,6 +35,15 @@ NAMES = ["openai", "anthropic", "google", "deepseek", "qwen", "cursor"]
 STATUS0 = ["healthy", "degraded", "unhealthy", "healthy", "misconfigured",
            "paused"]
 CIRCUIT0 = ["closed", "closed", "open", "closed", "half_open", "closed"]
+# What a router reads (segfill's us0, rs0, nh0 and rl_fill); cursor is
+# paused, never usable whatever its stats say.
+USABLE0 = [True, True, False, True, False, False]
+REASON0 = [None, "slow", "outage", None, "auth", None]
+HUMAN0 = [False, False, False, False, True, False]
+RL0 = [{"requests": (500, 450), "tokens": (200000, 150000)},
+       {"requests": (50, 49), "input_tokens": (40000, 39000),
+        "output_tokens": (8000, 7990)}, {}, {}, {}, {}]
+RFC3339_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 
 def fetch_error(port, path):
@@ -336,6 +345,182 @@ def test_ws(seg, srv, port):
     w.close()
 
 
+def next_event(sse, seen, types, timeout=5):
+    """The first event of a type in types after the first `seen` events
+    of sse, as JSON, and the count seen so far; (None, count) when none
+    came within timeout."""
+    deadline = time.time() + timeout
+    while True:
+        evs = sse.events(seen + 1, max(0.01, deadline - time.time()))
+        for i in range(seen, len(evs)):
+            if evs[i].get("event") in types:
+                return json.loads(evs[i]["data"]), i + 1
+        seen = len(evs)
+        if time.time() >= deadline:
+            return None, seen
+
+
+def provider_doc(port, name):
+    st, ct, doc = get_json(port, "/health/integration")
+    return doc["status"], [p for p in doc["providers"]
+                           if p["name"] == name][0]
+
+
+def metric(port, name, provider):
+    st, ct, hdrs, data = get(port, "/metrics")
+    for n, lb, v in prom_samples(data.decode()):
+        if n == name and lb == {"provider": provider}:
+            return v
+    return None
+
+
+def test_router(seg, port):
+    """What a router acts on, live: usable, reason, needs_human,
+    usable_at and rate-limit headroom in the views, /metrics and the
+    events (SSE and WebSocket), a throttled provider turning usable at
+    usable_at with no write to the segment, and history that does not
+    count our own 429s and quotas as the provider's errors."""
+    sse = SSE(port)
+    sse.events(0, 0.5)
+    seen = len(sse.parse())
+    w = WS(port) if ws_frame_ok(port) == 101 else None
+
+    # Throttled for 30 s.
+    seg.cmd("judge deepseek throttled rate_limited 0 0 30")
+    d, seen = next_event(sse, seen, ("usable",))
+    d = d or {}
+    st = d.get("state") or {}
+    result("event usable: what changed, the router's fields at top level "
+           "and in the state",
+           d.get("changed") == ["usable", "reason", "usable_at"] and
+           d.get("usable") is False and d.get("reason") ==
+           "rate_limited" and d.get("needs_human") is False and
+           RFC3339_MS.match(d.get("usable_at") or "") and
+           0 < d.get("usable_in_s", 0) <= 30 and
+           d.get("ratelimit") == {} and d.get("status") == "throttled" and
+           all(st.get(k) == d.get(k) for k in
+               ("usable", "reason", "reason_since", "needs_human",
+                "usable_at", "usable_in_s", "ratelimit")), d)
+    wd = {}
+    try:
+        while w is not None and wd.get("type") != "usable":
+            wd = w.recv_text(3)
+    except (socket.timeout, EOFError, ValueError) as e:
+        wd = {"error": str(e)}
+    result("ws: the same usable event as JSON", w is None or
+           (wd.get("provider") == "deepseek" and
+            wd.get("usable_at") == d.get("usable_at")), wd)
+    overall, p = provider_doc(port, "deepseek")
+    result("/health/integration: throttled, not usable, rate_limited, "
+           "usable_at 30 s ahead",
+           p["status"] == "throttled" and p["usable"] is False and
+           p["reason"] == "rate_limited" and p["reason_since"] and
+           p["usable_at"] == d.get("usable_at") and
+           0 < p["usable_in_s"] <= 30 and overall == "unhealthy",
+           (overall, p))
+    st_, ct, hdrs, data = get(port, "/health/integration/graph?format=dot")
+    result("graph dot: throttled has its colour",
+           b"throttled\", fillcolor=gold" in data and b"(null)" not in data,
+           data[-400:])
+    seg.cmd("sample deepseek rate_limited 12 30000")
+    st_, ct, doc = get_json(port, "/health/integration/providers/deepseek"
+                            "?samples=1")
+    result("provider view: the prober's wait after a 429, from the "
+           "provider's headers",
+           doc["last_check"]["retry_after_ms"] == 30000 and
+           doc["last_check"]["retry_source"] == "provider" and
+           doc["samples"][-1]["retry_after_ms"] == 30000 and
+           doc["samples"][-1]["outcome"] == "rate_limited",
+           (doc["last_check"], doc["samples"][-1:]))
+    result("metrics: throttled deepseek not usable",
+           metric(port, "vigil_provider_usable", "deepseek") == "0")
+
+    # Out of credit: a human must act.
+    seg.cmd("judge deepseek exhausted quota 0 1")
+    d, seen = next_event(sse, seen, ("usable",))
+    d = d or {}
+    result("event usable: quota, needs_human, no usable_at",
+           d.get("changed") == ["reason", "needs_human", "usable_at"] and
+           d.get("reason") == "quota" and d.get("needs_human") is True and
+           d.get("usable_at") is None and d.get("usable_in_s") is None,
+           d)
+    result("metrics: exhausted deepseek needs a human",
+           metric(port, "vigil_provider_needs_human", "deepseek") == "1")
+
+    # usable_at passes: usable by the read model, announced, no write.
+    seg.cmd("judge deepseek throttled rate_limited 0 0 1")
+    d, seen = next_event(sse, seen, ("usable",))
+    d2, seen = next_event(sse, seen, ("usable",), 10)
+    d2 = d2 or {}
+    overall, p = provider_doc(port, "deepseek")
+    result("a throttled provider turns usable at usable_at, with an "
+           "event and no write to the segment",
+           (d or {}).get("usable") is False and
+           d2.get("changed") == ["usable"] and d2.get("usable") is True and
+           d2.get("usable_in_s") == 0 and p["usable"] is True and
+           p["status"] == "throttled" and
+           metric(port, "vigil_provider_usable", "deepseek") == "1",
+           (d, d2, p))
+
+    # Headroom: an event when a resource's per-cent level moves, not for
+    # every token (150,000 -> 150,100 of 200,000 stays at 75%).
+    seg.cmd("ratelimit openai tokens 200000 150100 30")
+    seg.cmd("ratelimit openai requests 500 0 30")
+    d, seen = next_event(sse, seen, ("ratelimit",))
+    d = d or {}
+    rl = d.get("ratelimit") or {}
+    result("event ratelimit: requests spent; tokens moved within a level "
+           "and raised none",
+           d.get("provider") == "openai" and
+           d.get("changed") == ["requests"] and
+           rl.get("requests", {}).get("remaining") == 0 and
+           rl.get("tokens", {}).get("remaining") == 150100, d)
+    seg.cmd("ratelimit deepseek input_tokens 1000 999 0")
+    d, seen = next_event(sse, seen, ("ratelimit",))
+    d = d or {}
+    result("event ratelimit: a resource reported for the first time, "
+           "without a reset",
+           d.get("provider") == "deepseek" and
+           d.get("changed") == ["input_tokens"] and
+           d.get("ratelimit") == {"input_tokens": {
+               "limit": 1000, "remaining": 999, "reset_at": None}}, d)
+    seg.cmd("ratelimit deepseek input_tokens 0 0 0")
+    d, seen = next_event(sse, seen, ("ratelimit",))
+    result("event ratelimit: a resource no longer reported",
+           (d or {}).get("ratelimit") == {}, d)
+
+    # History: our 429 and our quota are not the provider's errors.
+    t = int(time.time())
+    for h in ("rate_limited throttled rate_limited",
+              "quota exhausted quota", "http_5xx unhealthy errors"):
+        seg.cmd("hist deepseek " + h)
+    q = "/health/integration/history?provider=deepseek&from=%d" % (t - 1)
+    st_, ct, doc = get_json(port, q)
+    pts = doc["providers"][0]["points"]
+    result("history raw: the new outcomes, statuses and reasons",
+           [(x["outcome"], x["status"], x["reason"]) for x in pts] ==
+           [("rate_limited", "throttled", "rate_limited"),
+            ("quota", "exhausted", "quota"),
+            ("http_5xx", "unhealthy", "errors")], pts)
+    st_, ct, doc = get_json(port, q + "&step=1h")
+    b = doc["providers"][0]["points"]
+    result("history bucket: 3 records, 1 error, error rate over the "
+           "outcomes that count (1.0), worst unhealthy/errors",
+           len(b) == 1 and b[0]["count"] == 3 and b[0]["errors"] == 1 and
+           b[0]["error_rate"] == 1 and b[0]["worst_status"] == "unhealthy"
+           and b[0]["worst_reason"] == "errors", b)
+
+    # As it was, for the tests that follow.
+    seg.cmd("judge deepseek healthy none 1 0")
+    seg.cmd("ratelimit openai requests 500 450 60")
+    seg.cmd("ratelimit openai tokens 200000 150000 60")
+    d, seen = next_event(sse, seen, ("ratelimit",))
+    time.sleep(0.5)
+    sse.close()
+    if w is not None:
+        w.close()
+
+
 def test_child(shm):
     """vigild's way: fds 3, 4, 5 and the configure handshake."""
     segfd = os.open("/dev/shm" + shm, os.O_RDONLY)
@@ -502,7 +687,7 @@ def test_hostile(shm):
             rows = list(csv.reader(io.StringIO(text, newline="")))
             widths = {len(r) for r in rows}
             provs = {r[0] for r in rows[1:]}
-            return (widths == {9} and HOSTILE_NAME in provs and
+            return (widths == {10} and HOSTILE_NAME in provs and
                     "google" in provs), (widths, provs)
         hostile_check("hostile: history CSV fields quoted", history_csv)
 
@@ -593,6 +778,14 @@ def run(seg, srv, port, shm):
         ok = ok and p["last_check"]["latency_ms"] == 150 + i
         ok = ok and (p["route_rank"] is None) == (CIRCUIT0[i] == "open")
         ok = ok and p["consecutive_failures"] == (7 if i == 2 else 0)
+        ok = ok and p["usable"] is USABLE0[i] and \
+            p["reason"] == REASON0[i] and p["needs_human"] is HUMAN0[i]
+        ok = ok and (p["reason_since"] is None) == (REASON0[i] is None)
+        ok = ok and p["usable_at"] is None and p["usable_in_s"] is None
+        ok = ok and {k: (r["limit"], r["remaining"]) for k, r in
+                     p["ratelimit"].items()} == RL0[i]
+        ok = ok and all(RFC3339_MS.match(r["reset_at"])
+                        for r in p["ratelimit"].values())
     ok = ok and doc["status"] == "unhealthy"  # worst of the providers
     ok = ok and doc["generated_at"].endswith("Z")
     ok = ok and provs["openai"]["last_error"] is None and \
@@ -685,6 +878,7 @@ def run(seg, srv, port, shm):
     ok = ok and pts[0]["unix"] == t0 and pts[199]["unix"] == t0 + 1990
     ok = ok and pts[9]["outcome"] == "http_5xx" and pts[9]["http_status"] \
         == 503 and pts[3]["latency_ms"] == 103
+    ok = ok and pts[9]["reason"] == "errors" and pts[8]["reason"] is None
     result("history raw: 200 records from t0", ok, (st, len(pts)))
     st, ct, doc = get_json(port, base)
     result("history without provider: all", st == 200 and
@@ -710,11 +904,12 @@ def run(seg, srv, port, shm):
         exp = {}
         for j in range(200):
             b = (t0 + 10 * j) // size * size
-            e = exp.setdefault(b, [0, 0, [], "healthy"])
+            e = exp.setdefault(b, [0, 0, [], "healthy", None])
             e[0] += 1
             if j % 10 == 9:
                 e[1] += 1
                 e[3] = "degraded"
+                e[4] = "errors"
             else:
                 e[2].append(100 + j % 10)
         ok = st == 200 and [p["unix"] for p in pts] == sorted(exp)
@@ -725,7 +920,7 @@ def run(seg, srv, port, shm):
                 abs(p["latency_ms"]["mean"] - round(sum(e[2]) / len(e[2]),
                                                     3)) < 1e-9 and \
                 p["latency_ms"]["max"] == max(e[2]) and \
-                p["worst_status"] == e[3]
+                p["worst_status"] == e[3] and p["worst_reason"] == e[4]
         result("history step=%s buckets" % step, ok, pts[:2])
     st, ct, hdrs, data = get(port, base + "?provider=qwen&format=csv")
     rows = list(csv.DictReader(io.StringIO(data.decode())))
@@ -733,12 +928,15 @@ def run(seg, srv, port, shm):
         'attachment; filename="vigil-history-qwen-raw.csv"' == \
         hdrs.get("Content-Disposition") and len(rows) == 200 and \
         rows[0]["provider"] == "qwen" and float(rows[0]["unix"]) == t0 and \
-        rows[9]["outcome"] == "http_5xx"
+        rows[9]["outcome"] == "http_5xx" and rows[9]["reason"] == "errors" \
+        and rows[8]["reason"] == ""
     result("history csv raw", ok, (st, ct, hdrs.get("Content-Disposition")))
     st, ct, hdrs, data = get(port, base + "?format=csv&step=1h")
     rows = list(csv.DictReader(io.StringIO(data.decode())))
     result("history csv 1h, all providers", st == 200 and len(rows) == 6 and
-           all(r["count"] == "200" and r["errors"] == "20" for r in rows),
+           all(r["count"] == "200" and r["errors"] == "20" and
+               r["worst_status"] == "degraded" and
+               r["worst_reason"] == "errors" for r in rows),
            rows[:1])
     expect_400(port, base + "?step=2m", "step")
     expect_400(port, base + "?format=xml", "format")
@@ -760,6 +958,17 @@ def run(seg, srv, port, shm):
         list(range(1, 11)) and al[0]["provider"] == "openai" and \
         al[1]["kind"] == "latency" and al[2]["level"] == "resolved"
     result("alerts: all ten, oldest first", ok, al[:2])
+    # segfill's ten: kind j % 10 (every kind once), level j % 3.
+    kinds = ["error_rate", "latency", "down", "circuit_open",
+             "misconfigured", "degrading", "quota", "auth", "throttled",
+             "ratelimit_low"]
+    result("alerts: every kind, the new ones included, by name",
+           [a["kind"] for a in al] == kinds, [a["kind"] for a in al])
+    result("alerts: needs_human for quota, auth and misconfigured while "
+           "raised", [a["needs_human"] for a in al] ==
+           [k in ("quota", "auth", "misconfigured") and j % 3 != 2
+            for j, k in enumerate(kinds)],
+           [(a["kind"], a["level"], a["needs_human"]) for a in al])
     st, ct, doc = get_json(port, aurl + "?level=critical")
     result("alerts level=critical", [a["id"] for a in doc["alerts"]] ==
            [2, 5, 8])
@@ -800,11 +1009,51 @@ def run(seg, srv, port, shm):
                  'window="5m",quantile="0.95"} 0.15') in text
     ok = ok and ('vigil_window_samples{provider="openai",window="5m"} '
                  in text)
+    result("metrics content", ok, text[:400])
+    # What a router reads: usable by the read model, needs_human, the
+    # new statuses and outcomes, and rate limits for what was reported.
+    samples = prom_samples(text)
+
+    def series(name):
+        return {tuple(sorted(lb.items())): v for n, lb, v in samples
+                if n == name}
+    usable = {dict(k)["provider"]: v for k, v in
+              series("vigil_provider_usable").items()}
+    human = {dict(k)["provider"]: v for k, v in
+             series("vigil_provider_needs_human").items()}
+    result("metrics: vigil_provider_usable and vigil_provider_needs_human "
+           "per provider",
+           usable == {n: "1" if USABLE0[i] else "0"
+                      for i, n in enumerate(NAMES)} and
+           human == {n: "1" if HUMAN0[i] else "0"
+                     for i, n in enumerate(NAMES)}, (usable, human))
+    sts = {dict(k)["status"] for k in series("vigil_provider_status")}
+    outs = {dict(k)["outcome"] for k in series("vigil_checks_total")}
+    result("metrics: throttled and exhausted among the statuses, the new "
+           "outcomes among the checks",
+           {"throttled", "exhausted"} <= sts and
+           {"quota", "overloaded", "model_missing", "client_error"} <= outs,
+           (sts, outs))
+    lim = {(dict(k)["provider"], dict(k)["resource"]): int(v) for k, v in
+           series("vigil_ratelimit_limit").items()}
+    rem = {(dict(k)["provider"], dict(k)["resource"]): int(v) for k, v in
+           series("vigil_ratelimit_remaining").items()}
+    rst = {(dict(k)["provider"], dict(k)["resource"]): float(v) for k, v in
+           series("vigil_ratelimit_reset_seconds").items()}
+    want = {(NAMES[i], r): lr for i in range(len(NAMES))
+            for r, lr in RL0[i].items()}
+    result("metrics: rate-limit limit, remaining and reset for the "
+           "resources reported only",
+           lim == {k: v[0] for k, v in want.items()} and
+           rem == {k: v[1] for k, v in want.items()} and
+           set(rst) == set(want) and
+           all(0 < x <= 60 for x in rst.values()), (lim, rem, rst))
+    ok = True
     for line in text.splitlines():
         if line.startswith("# TYPE "):
             fam = line.split()[2]
             ok = ok and ("# HELP %s " % fam) in text
-    result("metrics content", ok, text[:400])
+    result("metrics: every family has HELP and TYPE", ok)
     # kind only on vigil_provider_info, which is there for every provider
     # with the directory's kind; no _sum/_count of the window summary.
     st, ct, doc = get_json(port, "/health/integration")
@@ -956,6 +1205,7 @@ def run(seg, srv, port, shm):
     seg.cmd("circuit openai closed")
     seg.cmd("trend openai stable")
 
+    test_router(seg, port)
     test_ws(seg, srv, port)
 
     # /health 503 when the aggregator heartbeat stops

@@ -7,7 +7,9 @@ and vigil-api, and the test reads every endpoint over HTTP.
 
 Providers (250 ms interval):
 
-  good     openai     healthy
+  good     openai     healthy, with a rate limit far from spent (vigil-sim
+                      counts its requests and tokens down in OpenAI's
+                      x-ratelimit-* headers)
   fail     anthropic  the sim answers 500: unhealthy, with alerts
   badkey   google     our key is not the sim's: 401, misconfigured
   flip     deepseek   healthy, then made to fail and recover through
@@ -100,7 +102,8 @@ def test_health(v):
 def check_provider_fields(p):
     bad = []
     for k in ("name", "kind", "host", "status", "circuit", "trend", "stale",
-              "last_check", "windows"):
+              "last_check", "windows", "usable", "reason", "reason_since",
+              "needs_human", "usable_at", "usable_in_s", "ratelimit"):
         if k not in p:
             bad.append(k)
     lc = p.get("last_check") or {}
@@ -152,14 +155,46 @@ def test_integration(v, t_start):
     ok(doc["status"] == "unhealthy" if ps["fail"]["status"] == "unhealthy"
        else doc["status"] in ("misconfigured", "unhealthy"),
        "overall status is the worst provider's", doc["status"])
+    # What a router acts on, as the aggregator judged it.
+    g, f, b = ps["good"], ps["fail"], ps["badkey"]
+    ok(g["usable"] is True and g["reason"] is None and
+       g["needs_human"] is False and g["usable_at"] is None,
+       "good: usable, no reason, no human needed",
+       {k: g[k] for k in ("usable", "reason", "needs_human", "usable_at")})
+    rl = g["ratelimit"]
+    ok(sorted(rl) == ["requests", "tokens"] and
+       rl["requests"]["limit"] == 100000 and
+       0 < rl["requests"]["remaining"] < 100000 and
+       rl["tokens"]["limit"] == 1000000 and
+       0 < rl["tokens"]["remaining"] < 1000000 and
+       all(r["reset_at"] for r in rl.values()) and
+       f["ratelimit"] == {},
+       "good: the sim's rate-limit headers as headroom (requests and "
+       "tokens counting down, a reset); fail reports none", (rl,
+                                                            f["ratelimit"]))
+    ok(b["usable"] is False and b["reason"] == "auth" and
+       b["needs_human"] is True and b["usable_at"] is None and
+       b["reason_since"] is not None,
+       "badkey: not usable, reason auth, needs a human, no usable_at",
+       {k: b[k] for k in ("usable", "reason", "needs_human", "usable_at",
+                          "reason_since")})
+    ok(f["reason"] in ("outage", "errors") and
+       (f["usable"] is False) == (f["circuit"] == "open"),
+       "fail: reason outage or errors, usable while its circuit is not "
+       "open", {k: f[k] for k in ("usable", "reason", "circuit")})
 
     # Sample counts against the rings.  Under a minute since start every
     # windowed sample is in every window, so 1m == 5m == 15m == the
     # ring's head less the confirmation's extra requests (flagged
-    # confirm, not windowed), up to the samples written between the two
-    # reads (the aggregator runs a cycle behind at most).
+    # confirm, not windowed) and the answers about us (vigil.h's
+    # vigil_outcome_counts: badkey's auth), up to the samples written
+    # between the two reads (the aggregator runs a cycle behind at most).
+    about_us = ("rate_limited", "auth", "quota", "model_missing",
+                "client_error")
+
     def windowed(r):
-        return r["head"] - sum(1 for s in r["samples"] if s["confirm"])
+        return r["head"] - sum(1 for s in r["samples"] if s["confirm"] or
+                               s["outcome"] in about_us)
     rings = v.ring(1 << 16)
     doc = json.loads(get(v, "/health/integration")[3])
     rings2 = v.ring(1 << 16)
@@ -170,7 +205,8 @@ def test_integration(v, t_start):
         ok(len(rings2[n]["samples"]) == rings2[n]["head"],
            "%s: the ring holds every sample so far" % n)
         h0, h1 = windowed(rings[n]), windowed(rings2[n])
-        ok(h0 - 3 <= w["1m"]["samples"] <= h1 and w["1m"]["samples"] > 0,
+        ok(h0 - 3 <= w["1m"]["samples"] <= h1 and
+           (w["1m"]["samples"] > 0) == (n != "badkey"),
            "%s: 1m samples %d consistent with the ring head less the "
            "confirmations' extra requests (%d..%d)" %
            (n, w["1m"]["samples"], h0, h1))
@@ -301,7 +337,7 @@ def test_history(v):
     rows = list(csv.reader(io.StringIO(data.decode(), newline="")))
     head = ("provider,at,unix,latency_ms,outcome,http_status,status,"
             "circuit,trend,error_rate,uptime,p50_ms,p95_ms,p99_ms,"
-            "samples_1m").split(",")
+            "samples_1m,reason").split(",")
     ok(st == 200 and ct.startswith("text/csv") and
        hd.get("content-disposition", "").startswith("attachment") and
        'filename="vigil-history-good-raw.csv"' in
@@ -319,7 +355,8 @@ def test_history(v):
     rows = list(csv.reader(io.StringIO(data.decode(), newline="")))
     ok(st == 200 and rows and rows[0] == [
         "provider", "at", "unix", "count", "errors", "error_rate",
-        "mean_latency_ms", "max_latency_ms", "worst_status"] and
+        "mean_latency_ms", "max_latency_ms", "worst_status",
+        "worst_reason"] and
        {r[0] for r in rows[1:]} == set(NAMES) and
        'filename="vigil-history-all-1m.csv"' in
        hd.get("content-disposition", ""),
@@ -390,7 +427,8 @@ def test_metrics(v):
                        capture_output=True, timeout=30)
     ok(r.returncode == 0, "promtool check metrics passes",
        (r.stdout[-500:], r.stderr[-500:]))
-    for fam in ("vigil_provider_up", "vigil_provider_status",
+    for fam in ("vigil_provider_up", "vigil_provider_usable",
+                "vigil_provider_needs_human", "vigil_provider_status",
                 "vigil_error_ratio", "vigil_latency_seconds",
                 "vigil_checks_total", "vigil_check_duration_seconds_bucket"):
         missing = [n for n in NAMES
@@ -401,6 +439,22 @@ def test_metrics(v):
        "/metrics: good is up, fail is not",
        [ln for ln in txt.splitlines()
         if ln.startswith("vigil_provider_up{")])
+    lim = {(lb.get("provider"), lb.get("resource")): v for n, lb, v in
+           harness.prom_samples(txt) if n == "vigil_ratelimit_limit"}
+    rst = [float(v) for n, lb, v in harness.prom_samples(txt)
+           if n == "vigil_ratelimit_reset_seconds"]
+    ok(lim == {("good", "requests"): "100000",
+               ("good", "tokens"): "1000000"} and len(rst) == 2 and
+       all(0 < x <= 3600 for x in rst),
+       "/metrics: good's rate limits by resource, with their resets, and "
+       "no other provider's (promtool checked them above)", (lim, rst))
+    ok('vigil_provider_usable{provider="good"} 1' in txt and
+       'vigil_provider_usable{provider="badkey"} 0' in txt and
+       'vigil_provider_needs_human{provider="badkey"} 1' in txt and
+       'vigil_provider_needs_human{provider="good"} 0' in txt,
+       "/metrics: good is usable; badkey is not and needs a human",
+       [ln for ln in txt.splitlines() if ln.startswith(
+           ("vigil_provider_usable{", "vigil_provider_needs_human{"))])
     ok('vigil_provider_status{provider="badkey",'
        'status="misconfigured"} 1' in txt,
        "/metrics: badkey's status series is misconfigured",
@@ -466,6 +520,14 @@ def test_events(v, sim):
            "/_sim/flip) with an id", se[:1] or evs)
         note("SSE: flip's status change %.2f s after the fault, detection "
              "included (4 checks at 250 ms)" % dt)
+        d = se[0][1] if se else {}
+        ok(d.get("reason") in ("outage", "errors") and
+           isinstance(d.get("usable"), bool) and
+           d.get("needs_human") is False and "usable_at" in d and
+           isinstance(d.get("ratelimit"), dict) and
+           d.get("state", {}).get("reason") == d.get("reason"),
+           "SSE: the status event carries the router's fields (reason "
+           "outage or errors)", d)
         # The WebSocket sees the same event.
         got = None
         end = time.time() + 10
@@ -509,6 +571,35 @@ def test_events(v, sim):
     finally:
         ws.close()
 
+    # Rate limited: throttled, a usable event with the reason and, as
+    # long as it is not usable, when it is expected back.
+    sse = harness.SSE(v.port)
+    try:
+        sse.events(0, 0.5)
+        sim.fault("flip", {"status": 429, "retry_after": 5})
+
+        def throttled(evs):
+            for e in evs:
+                d = json.loads(e["data"])
+                if e.get("event") == "usable" and \
+                        d.get("provider") == "flip" and \
+                        d.get("reason") == "rate_limited":
+                    return d
+            return None
+        d = throttled(wait_sse(sse, throttled, 10)) or {}
+        ok(d.get("status") == "throttled" and
+           d.get("needs_human") is False and
+           (d.get("usable") is True or d.get("usable_at") is not None),
+           "SSE: a 429 makes flip throttled: a usable event, reason "
+           "rate_limited, usable_at while not usable", d)
+        p = v.integration()["flip"]
+        ok(p["status"] in ("throttled", "healthy") and
+           p["circuit"] == "closed" and p["needs_human"] is False,
+           "a 429 never opens flip's circuit", p)
+    finally:
+        sim.fault("flip", {"clear": True})
+        sse.close()
+
 
 def main():
     tmp = tempfile.mkdtemp(prefix="vigil-api-live-sim-")
@@ -519,6 +610,9 @@ def main():
                                 "badkey:google:sk-live-right",
                                 "flip:deepseek:sk-live-flip"])
         sim.fault("fail", {"status": 500})
+        sim.fault("good", {"ratelimit": {"requests": 100000,
+                                         "tokens": 1000000,
+                                         "window_s": 3600}})
         v = harness.Vigil("apilive")
         v.write_conf([{"name": n, "kind": k, "base_url": sim.base(n),
                        "key": "sk-live-wrong" if n == "badkey" else

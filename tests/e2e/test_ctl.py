@@ -105,14 +105,15 @@ def test_read(h):
        and sorted(rows) == ["a", "b"],
        "vigilctl status: overall line and a row per provider", show(r))
     ok(head and all(c in head[0] for c in (
-        "STATUS", "CIRCUIT", "TREND", "1m p50/p95/p99 ms",
-        "5m p50/p95/p99 ms", "ERR 1m", "ERR 5m", "LAST CHECK")),
+        "STATUS", "USABLE", "REASON", "CIRCUIT", "TREND",
+        "1m p50/p95/p99 ms", "5m p50/p95/p99 ms", "ERR 1m", "ERR 5m",
+        "LAST CHECK")),
        "vigilctl status: every column", head)
-    ok(rows.get("a", [None])[1:2] == ["healthy"] and
-       rows["a"][2] == "closed" and
-       re.match(r"[0-9.]+/[0-9.]+/[0-9.]+$", rows["a"][4]) is not None,
-       "vigilctl status: a is healthy, closed, with p50/p95/p99",
-       rows.get("a"))
+    ok(rows.get("a", [None])[1:4] == ["healthy", "yes", "-"] and
+       rows["a"][4] == "closed" and
+       re.match(r"[0-9.]+/[0-9.]+/[0-9.]+$", rows["a"][6]) is not None,
+       "vigilctl status: a is healthy, usable, no reason, closed, with "
+       "p50/p95/p99", rows.get("a"))
     ok("\033[" not in r.stdout, "no colour when stdout is not a terminal")
     r2 = vigilctl(h, "--color", "always", "status")
     ok(r2.returncode == 0 and "\033[32mhealthy\033[0m" in r2.stdout,
@@ -141,11 +142,23 @@ def test_read(h):
         jp = None
     ok(r.returncode == 0 and isinstance(jp, list) and len(jp) == 2,
        "--json also works after the command", show(r))
+    ok(all(isinstance(p["usable"], bool) and
+           isinstance(p["needs_human"], bool) and
+           isinstance(p["usable_at_ns"], int) and
+           isinstance(p["ratelimit"], dict) and "reason" in p and
+           "reason_since_ns" in p for p in j["providers"]),
+       "vigilctl --json status: usable, reason, needs_human, usable_at_ns, "
+       "ratelimit", j["providers"][:1])
     r = vigilctl(h, "status", "a")
     ok(r.returncode == 0 and r.stdout.startswith("a (openai): ") and
        re.search(r"^WINDOW\s+SAMPLES\s+ERRORS\s+UPTIME", r.stdout, re.M)
        and re.search(r"^15m\s+\d+", r.stdout, re.M),
        "vigilctl status PROVIDER: the detail view", show(r))
+    ok(re.search(r"^      usable: yes$", r.stdout, re.M) and
+       re.search(r"^      reason: -$", r.stdout, re.M) and
+       re.search(r"^ rate limits: ", r.stdout, re.M),
+       "vigilctl status PROVIDER: usable, reason and rate limits",
+       show(r))
     r, j = jctl(h, "status", "b")
     ok(r.returncode == 0 and j is not None and j.get("name") == "b" and
        j.get("kind") == "anthropic", "vigilctl --json status PROVIDER",
@@ -230,6 +243,79 @@ def test_probe(h):
        r.stderr.startswith('vigilctl: not_found: no provider "nosuch"'),
        "vigilctl probe of an unknown provider: not_found, status 1",
        show(r))
+
+
+def status_row(h, name):
+    """vigilctl status's row of name, split on blanks, and the run."""
+    r = vigilctl(h, "status")
+    for line in r.stdout.splitlines():
+        if line.split()[:1] == [name]:
+            return line.split(), r
+    return [], r
+
+
+def test_router(h):
+    """What a router acts on, as vigilctl shows it: a 429 throttles b
+    (reason rate_limited, usable_at), a 401 makes it misconfigured and
+    needing a human; the table, the detail view and --json agree."""
+    def after(t, key, want):
+        """b's status once it judged a check made after t with key ==
+        want (an earlier test's 429 may still be in the status)."""
+        x = status_of(h, "b")
+        return x if x and x.get(key) == want and \
+            (x.get("last_check") or {}).get("at_ns", 0) >= t else None
+
+    try:
+        # A prober backing off from test_probe's 429 checks again only
+        # after its wait: allow for it.
+        t0 = time.time_ns()
+        h.sim.fault("b", {"clear": True, "status": 429, "retry_after": 30})
+        p = wait_for(lambda: after(t0, "reason", "rate_limited"), 30)
+        ok(p and p["status"] == "throttled" and p["circuit"] == "closed" and
+           p["needs_human"] is False,
+           "raw status: a 429 makes b throttled, reason rate_limited, "
+           "circuit closed", p)
+        row, r = status_row(h, "b")
+        ok(row[1:2] == ["throttled"] and "rate_limited" in row and
+           (row[2] in ("yes", "no") or row[2:3] == ["in"]),
+           "vigilctl status: b throttled, REASON rate_limited, USABLE "
+           "yes, no or in N", show(r))
+        r = vigilctl(h, "status", "b")
+        ok(r.returncode == 0 and
+           re.search(r"^      reason: rate_limited, since ", r.stdout,
+                     re.M) and
+           re.search(r"^      usable: (yes|no)$", r.stdout, re.M) and
+           (p is None or not p["usable_at_ns"] or
+            re.search(r"^   usable at: \d{4}-", r.stdout, re.M)),
+           "vigilctl status b: reason since, usable and usable at",
+           show(r))
+        r, j = jctl(h, "status", "b")
+        ok(j is not None and j["reason"] == "rate_limited" and
+           j["status"] == "throttled" and isinstance(j["usable"], bool),
+           "vigilctl --json status b: reason rate_limited", show(r))
+
+        t0 = time.time_ns()
+        h.sim.fault("b", {"clear": True, "status": 401})
+        p = wait_for(lambda: after(t0, "needs_human", True), 45)
+        ok(p and p["status"] == "misconfigured" and p["reason"] == "auth" and
+           p["usable"] is False and p["usable_at_ns"] == 0,
+           "raw status: a 401 makes b misconfigured, reason auth, not "
+           "usable, needs a human", p)
+        row, r = status_row(h, "b")
+        ok(row[1:4] == ["misconfigured", "no", "auth"] and
+           "needs-human" in row,
+           "vigilctl status: b not usable, auth, marked needs-human",
+           show(r))
+        r2 = vigilctl(h, "--color", "always", "status")
+        ok("\033[31mneeds-human" in r2.stdout,
+           "vigilctl status --color always: needs-human in red", show(r2))
+        r = vigilctl(h, "status", "b")
+        ok(re.search(r"^      usable: no, needs a human$", r.stdout, re.M),
+           "vigilctl status b: needs a human", show(r))
+    finally:
+        t0 = time.time_ns()
+        h.sim.fault("b", {"clear": True})
+        wait_for(lambda: after(t0, "status", "healthy"), 45)
 
 
 def send_one(h, obj):
@@ -789,7 +875,8 @@ def main():
                 for n in ("a", "b")), 15):
             ok(False, "both providers checked within 15 s",
                h.logtext()[-2000:])
-        for t in (test_read, test_probe, test_pause_resume, test_interval,
+        for t in (test_read, test_probe, test_router, test_pause_resume,
+                  test_interval,
                   test_silence, test_protocol_errors, test_cli_errors,
                   test_silence_webhook, test_pause_failing, test_reload,
                   test_shutdown):

@@ -4,8 +4,9 @@ protocol (the stdlib WebSocket client in harness.py).
 
 Starts segfill, vigil-api and `chromium --headless=new` on free ports,
 loads the dashboard, and asserts that a provider tile shows the status in
-the segment, and that it follows status and circuit changes and a new
-alert without a reload: the page's window object survives, its 10 s
+the segment and what a router acts on (usable, reason, a countdown to
+usable_at, needs_human, rate-limit headroom), and that it follows status,
+circuit and those changes and a new alert without a reload: the page's window object survives, its 10 s
 refresh timer is switched off before it loads, and no /health/integration
 fetch happens between the change and the tile update, so only the
 EventSource can have changed the tile.
@@ -140,6 +141,102 @@ FIELDS = "(function(){var t=document.getElementById('tile-%s');" \
          "r[s.textContent]=s.nextSibling.textContent;});return r;})()"
 
 
+# A tile's rate-limit rows: {resource: "remaining/limit|bar classes"}.
+HEADROOM = "(function(){var t=document.getElementById('tile-%s');" \
+           "if(!t)return null;var r={};" \
+           "t.querySelectorAll('.rlval').forEach(function(v){" \
+           "r[v.dataset.resource]=v.textContent+'|'+" \
+           "v.previousSibling.firstChild.className;});return r;})()"
+# The needs-human marker: the tile's data attribute and the badge's text.
+HUMAN = "(function(){var t=document.getElementById('tile-%s');" \
+        "if(!t)return null;var m=t.querySelector('.human');" \
+        "return t.dataset.needsHuman+'/'+(m?m.textContent:'');})()"
+
+
+def quiet(b, nfetch):
+    """No /health/integration fetch since nfetch and no reload."""
+    return b.js(FETCHES) == nfetch and b.js("window.vigilTestMark") == 42
+
+
+def router_live(b, seg):
+    """Reason, countdown, needs_human and headroom from the segment, and
+    following it through the event stream alone."""
+    f = b.js(FIELDS % "openai")
+    harness.result("tile openai: usable, no reason, no countdown",
+                   f and f.get("usable") == "yes" and
+                   f.get("reason") == "none" and f.get("back in") == "-",
+                   f)
+    hr = b.js(HEADROOM % "openai")
+    harness.result("tile openai: headroom of requests and tokens with bars",
+                   hr == {"requests": "450/500|fill",
+                          "tokens": "150000/200000|fill"}, hr)
+    hr = b.js(HEADROOM % "google")
+    harness.result("tile google: no headroom reported, no rows", hr == {},
+                   hr)
+    got = b.js(HUMAN % "qwen")
+    f = b.js(FIELDS % "qwen")
+    harness.result("tile qwen: marked as needing a human, reason auth",
+                   got == "1/needs a human" and f["reason"] == "auth" and
+                   f["usable"] == "no", (got, f))
+    harness.result("tile openai: no needs-human marker",
+                   b.js(HUMAN % "openai") == "0/", b.js(HUMAN % "openai"))
+
+    nfetch = b.js(FETCHES)
+    # Throttled for 4 s: the reason and a countdown, which runs down,
+    # and the tile turns usable at usable_at (an event with no write).
+    seg.cmd("judge deepseek throttled rate_limited 0 0 4")
+    done = "(function(){var f=%s;return f.status==='throttled'&&" \
+           "f.reason==='rate_limited'&&f.usable==='no'&&" \
+           "/^[0-9.]+ s$/.test(f['back in']);})()" % (FIELDS % "deepseek")
+    got = b.wait_js(done, True, timeout=10)
+    first = b.js(FIELDS % "deepseek")
+    harness.result("tile deepseek: throttled, reason rate_limited, not "
+                   "usable, a countdown, live", got is True and
+                   quiet(b, nfetch), first)
+    t0 = float(first["back in"].split()[0]) if got else 0
+    less = b.wait_js("parseFloat(%s['back in']) < %f" %
+                     (FIELDS % "deepseek", t0 - 0.5), True, timeout=10)
+    harness.result("tile deepseek: the countdown runs down by itself",
+                   less is True and quiet(b, nfetch),
+                   (first, b.js(FIELDS % "deepseek")))
+    back = "(function(){var f=%s;return f.usable==='yes'&&" \
+           "f['back in']==='now';})()" % (FIELDS % "deepseek")
+    got = b.wait_js(back, True, timeout=15)
+    harness.result("tile deepseek: usable at usable_at, from the events",
+                   got is True and quiet(b, nfetch),
+                   b.js(FIELDS % "deepseek"))
+
+    # Out of credit: the needs-human marker, live.
+    seg.cmd("judge deepseek exhausted quota 0 1")
+    got = b.wait_js(HUMAN % "deepseek", "1/needs a human", timeout=10)
+    f = b.js(FIELDS % "deepseek")
+    harness.result("tile deepseek: exhausted, quota, marked as needing a "
+                   "human, live", got == "1/needs a human" and
+                   f["status"] == "exhausted" and f["reason"] == "quota" and
+                   f["back in"] == "-" and quiet(b, nfetch), (got, f))
+
+    # Headroom appears, runs low, runs out, goes.
+    seg.cmd("ratelimit deepseek requests 60 3 30")
+    got = b.wait_js(HEADROOM % "deepseek", {"requests": "3/60|fill low"},
+                    timeout=10)
+    harness.result("tile deepseek: requests 3/60 with a low bar, live",
+                   got == {"requests": "3/60|fill low"} and
+                   quiet(b, nfetch), got)
+    seg.cmd("ratelimit deepseek requests 60 0 30")
+    got = b.wait_js(HEADROOM % "deepseek", {"requests": "0/60|fill out"},
+                    timeout=10)
+    harness.result("tile deepseek: requests spent, an empty bar, live",
+                   got == {"requests": "0/60|fill out"} and
+                   quiet(b, nfetch), got)
+    seg.cmd("judge deepseek healthy none 1 0")
+    seg.cmd("ratelimit deepseek requests 0 0 0")
+    got = b.wait_js("(function(){return %s+'/'+JSON.stringify(%s);})()" %
+                    (HUMAN % "deepseek", HEADROOM % "deepseek"), "0//{}",
+                    timeout=10)
+    harness.result("tile deepseek: healthy again, marker and headroom gone, "
+                   "live", got == "0//{}" and quiet(b, nfetch), got)
+
+
 def live_chain(b, tmp):
     """vigil-sim and vigild: a fault injected by POST /_sim/flip reaches
     flip's status, last check and error rate and the header badge through
@@ -197,6 +294,19 @@ def live_chain(b, tmp):
                        after["overall"] == "unhealthy" and quiet, detail)
         harness.result("live: all within 8 s, no refresh, no reload (%.2f s)"
                        % dt, dt < 8 and quiet, detail)
+        # Rate limits from the sim's headers, through the prober, the
+        # aggregator and a ratelimit event, to good's tile.
+        nfetch = b.js(FETCHES)
+        sim.fault("good", {"ratelimit": {"requests": 1000,
+                                         "window_s": 3600}})
+        got = b.wait_js("(function(){var h=%s;return !!(h&&h.requests&&"
+                        "/^[0-9]+\\/1000\\|fill$/.test(h.requests));})()"
+                        % (HEADROOM % "good"), True, timeout=10)
+        harness.result("live: good's tile shows the sim's requests "
+                       "headroom from the events",
+                       got is True and b.js(FETCHES) == nfetch and
+                       b.js("window.vigilTestMark") == 43,
+                       b.js(HEADROOM % "good"))
     finally:
         if v is not None:
             v.cleanup()
@@ -266,6 +376,7 @@ def main():
                               "healthy/healthy/open")
         harness.result("tile openai back to healthy without a reload", ok, got)
         seg.cmd("circuit openai closed")
+        router_live(b, seg)
         nalerts = b.js("document.querySelectorAll('#alertlist li').length")
         seg.cmd("alert deepseek latency critical")
         got = b.wait_js("(function(){var l=document.querySelector("
@@ -307,9 +418,10 @@ def screenshot(b, url, seg, path):
     b.call("Page.navigate", url=url)
     b.wait_js("document.querySelectorAll('#tiles svg polyline').length", 6)
     b.wait_js("document.getElementById('live').textContent", "live")
-    seg.cmd("status deepseek degraded")
-    seg.cmd("alert deepseek latency warning")
-    b.wait_js(TILE % "deepseek", "degraded/degraded/closed")
+    seg.cmd("judge deepseek throttled rate_limited 0 0 42")
+    seg.cmd("ratelimit deepseek requests 60 4 42")
+    seg.cmd("alert deepseek throttled warning")
+    b.wait_js(TILE % "deepseek", "throttled/throttled/closed")
     time.sleep(0.3)
     r = b.call("Page.captureScreenshot", format="png")
     with open(path, "wb") as f:

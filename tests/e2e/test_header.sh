@@ -85,6 +85,11 @@ main(void)
 	h.route_off = ROUTE;
 	h.history_keep = 2;
 	h.alert_keep = 2;
+	h.model_cap = 1;
+	h.models_off = 2944;
+	h.models_stride = 128;
+	h.model_stats_off = 3072;
+	h.model_stats_stride = 320;
 	put(0, &h, offsetof(struct vigil_header, dir_gen));
 	put64(0, VIGIL_MAGIC);
 	CHECK(vigil_validate(seg, sizeof(seg), err, sizeof(err)) == VIGIL_OK);
@@ -257,7 +262,8 @@ if [ -x "$segfill" ]; then
 	"$status" "$shm" >"$tmp/out" 2>"$tmp/err"
 	rc=$?
 	if [ $rc -eq 0 ] && grep -q '^3 providers' "$tmp/out" &&
-	    grep -Eq '^openai +healthy +closed +[0-9]+ ms' "$tmp/out" &&
+	    grep -Eq '^openai +healthy +closed +(yes|no) +[0-9]+ ms' \
+	    "$tmp/out" &&
 	    grep -q '^anthropic ' "$tmp/out" && grep -q '^google ' "$tmp/out" &&
 	    grep -q '^routing order:' "$tmp/out"; then
 		echo "ok - vigil-status: prints every provider of a segment"

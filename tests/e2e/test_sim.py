@@ -82,18 +82,7 @@ class Sim:
         return self.info["providers"][name]["port"]
 
 
-def req(port, method, path, headers=None, body=None, timeout=10):
-    """One request on a new connection: (status, headers, body bytes)."""
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body)
-        c.request(method, path, body=body, headers=headers or {})
-        r = c.getresponse()
-        data = r.read()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
-    finally:
-        c.close()
+req = harness.request
 
 
 def jget(port, path, headers=None):

@@ -34,18 +34,7 @@ PROV = {"openai": "oa", "anthropic": "an", "google": "gg",
         "deepseek": "ds", "qwen": "qw"}
 
 
-def req(port, method, path, headers=None, body=None, timeout=10):
-    """One request on a new connection: (status, headers, body bytes)."""
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        if isinstance(body, (dict, list)):
-            body = json.dumps(body)
-        c.request(method, path, body=body, headers=headers or {})
-        r = c.getresponse()
-        data = r.read()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
-    finally:
-        c.close()
+req = harness.request
 
 
 def ctl(port, method, path, body=None):

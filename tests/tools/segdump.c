@@ -57,6 +57,9 @@ sample_json(const struct vigil_sample *s)
 	cJSON_AddNumberToObject(o, "retry_after_ms", s->retry_after_ms);
 	cJSON_AddBoolToObject(o, "retry_hint",
 	    (s->flags & VIGIL_SF_RETRY_HINT) != 0);
+	cJSON_AddNumberToObject(o, "model", s->model);
+	cJSON_AddNumberToObject(o, "tokens_in", s->tokens_in);
+	cJSON_AddNumberToObject(o, "tokens_out", s->tokens_out);
 	return o;
 }
 
@@ -80,6 +83,8 @@ stats_llm_json(cJSON *sj, const struct vigil_stats *st)
 	    st->win[VIGIL_WIN_1M].error_rate);
 	cJSON_AddNumberToObject(sj, "consecutive_failures",
 	    st->consecutive_failures);
+	cJSON_AddNumberToObject(sj, "probe_tokens_today",
+	    (double)st->probe_tokens_today);
 	cJSON_AddStringToObject(sj, "last_outcome",
 	    vigil_outcome_name(st->last.outcome));
 	rl = cJSON_AddObjectToObject(sj, "ratelimit");
@@ -92,6 +97,53 @@ stats_llm_json(cJSON *sj, const struct vigil_stats *st)
 		    st->ratelimit[k].remaining);
 		cJSON_AddNumberToObject(r, "reset_wall_ns",
 		    (double)st->ratelimit[k].reset_wall_ns);
+	}
+}
+
+/* Issue 17: the provider's models (the supervisor's block) and each
+ * model's stats (the aggregator's). */
+static void
+models_json(cJSON *pj, const struct vigil_client *c, uint32_t i)
+{
+	struct vigil_models ms;
+	struct vigil_model_stats st;
+	const char *rs;
+	cJSON *arr, *mj;
+	uint32_t m;
+
+	if (vigil_models(c, i, &ms) != VIGIL_OK)
+		return;
+	cJSON_AddNumberToObject(pj, "token_budget",
+	    (double)ms.head.token_budget);
+	arr = cJSON_AddArrayToObject(pj, "models");
+	for (m = 0; m < ms.head.count; m++) {
+		mj = cJSON_CreateObject();
+		cJSON_AddItemToArray(arr, mj);
+		cJSON_AddStringToObject(mj, "name", ms.names[m].name);
+		if (vigil_model_stats(c, i, m, &st) != VIGIL_OK)
+			continue;
+		cJSON_AddBoolToObject(mj, "updated", st.updated_wall_ns != 0);
+		cJSON_AddStringToObject(mj, "status",
+		    vigil_status_name(st.status));
+		rs = vigil_reason_name(st.reason);
+		if (rs != NULL)
+			cJSON_AddStringToObject(mj, "reason", rs);
+		else
+			cJSON_AddNullToObject(mj, "reason");
+		cJSON_AddBoolToObject(mj, "usable", st.usable != 0);
+		cJSON_AddStringToObject(mj, "last_outcome",
+		    vigil_outcome_name(st.last_outcome));
+		cJSON_AddNumberToObject(mj, "listed", st.listed);
+		cJSON_AddNumberToObject(mj, "checks_total",
+		    (double)st.checks_total);
+		cJSON_AddNumberToObject(mj, "tokens_in_total",
+		    (double)st.tokens_in_total);
+		cJSON_AddNumberToObject(mj, "tokens_out_total",
+		    (double)st.tokens_out_total);
+		cJSON_AddNumberToObject(mj, "ttft_p95_ms_5m",
+		    st.win[VIGIL_WIN_5M].ttft_p95_ms);
+		cJSON_AddNumberToObject(mj, "error_rate_5m",
+		    st.win[VIGIL_WIN_5M].error_rate);
 	}
 }
 
@@ -214,6 +266,7 @@ main(int argc, char *argv[])
 			    (double)st.silenced_until_wall_ns);
 			stats_llm_json(sj, &st);
 		}
+		models_json(pj, &c, i);
 		vigil_samples_tail(&c, i, &cur, (uint64_t)nsamp);
 		n = vigil_read_samples(&c, i, &cur, buf, (size_t)nsamp);
 		sa = cJSON_AddArrayToObject(pj, "samples");

@@ -26,7 +26,19 @@
  *	alert NAME KIND LEVEL		(kind: error_rate latency down ...)
  *	burst NAME N			(N warning alerts at once, N <= 512:
  *					 a flood of events for slow clients)
- *	sample NAME OUTCOME LATENCY_MS
+ *	sample NAME OUTCOME LATENCY_MS [RETRY_AFTER_MS]
+ *	judge NAME STATUS REASON USABLE HUMAN [AT_S]
+ *					(what the aggregator publishes for a
+ *					 router, in one write: status as
+ *					 above, reason or none, usable and
+ *					 needs_human 0|1, usable_at AT_S
+ *					 seconds from now, 0 or absent: none)
+ *	ratelimit NAME RESOURCE LIMIT REMAINING RESET_S
+ *					(requests tokens input_tokens
+ *					 output_tokens; resets RESET_S from
+ *					 now, 0: not reported; LIMIT 0
+ *					 forgets the resource)
+ *	hist NAME OUTCOME STATUS REASON	(a history record now)
  *	beat on|off			(the aggregator heartbeat)
  *	hostile NAME keep|rename	(strings no config allows: see
  *					 hostile() for the bytes)
@@ -62,6 +74,11 @@ static const int st0[6] = { VIGIL_ST_HEALTHY, VIGIL_ST_DEGRADED,
     VIGIL_ST_PAUSED };
 static const int cb0[6] = { VIGIL_CB_CLOSED, VIGIL_CB_CLOSED, VIGIL_CB_OPEN,
     VIGIL_CB_CLOSED, VIGIL_CB_HALF_OPEN, VIGIL_CB_CLOSED };
+/* What a router reads, by index % 6: reason, usable, needs_human. */
+static const int rs0[6] = { VIGIL_RS_NONE, VIGIL_RS_SLOW, VIGIL_RS_OUTAGE,
+    VIGIL_RS_NONE, VIGIL_RS_AUTH, VIGIL_RS_NONE };
+static const int us0[6] = { 1, 1, 0, 1, 0, 0 };
+static const int nh0[6] = { 0, 0, 0, 0, 1, 0 };
 
 static volatile sig_atomic_t	stop;
 static struct segment		seg;
@@ -79,6 +96,12 @@ static void	fill(uint64_t);
 static void	push_alert(int, int, int, uint64_t);
 static int	command(char *);
 static void	hostile(int, int);
+static int	set_status(int, const char *);
+static int	reason_of(const char *);
+static int	judge(int, int, char **);
+static int	ratelimit(int, char **);
+static int	hist(int, char **);
+static void	rl_fill(struct vigil_stats *, int, uint64_t);
 
 static void
 on_signal(int sig)
@@ -194,6 +217,8 @@ fill(uint64_t t0)
 			h.http_status = j % 10 == 9 ? 503 : 200;
 			h.status = j % 10 == 9 ? VIGIL_ST_DEGRADED :
 			    VIGIL_ST_HEALTHY;
+			h.reason = j % 10 == 9 ? VIGIL_RS_ERRORS :
+			    VIGIL_RS_NONE;
 			h.p50_us = 100000;
 			h.p95_us = 108000;
 			h.p99_us = 109000;
@@ -255,6 +280,12 @@ fill(uint64_t t0)
 		    VIGIL_TR_DEGRADING : VIGIL_TR_STABLE;
 		st->route_rank = st->circuit == VIGIL_CB_OPEN ? UINT32_MAX :
 		    (uint32_t)i;
+		st->usable = (uint8_t)us0[i % 6];
+		st->reason = (uint8_t)rs0[i % 6];
+		st->needs_human = (uint8_t)nh0[i % 6];
+		st->reason_since_wall_ns = rs0[i % 6] != VIGIL_RS_NONE ?
+		    t0 : 0;
+		rl_fill(st, i, now);
 		seqlock_write(seg_stats(&seg, (uint32_t)i), st,
 		    VIGIL_WORDS(struct vigil_stats));
 	}
@@ -264,6 +295,31 @@ fill(uint64_t t0)
 		push_alert(j % nprov, j % VIGIL_AK_COUNT, j % VIGIL_AL_COUNT,
 		    t0 + (uint64_t)j * 60000000000ull);
 	atomic_fetch_add_explicit(&seg.hdr->dir_gen, 1, memory_order_release);
+}
+
+/*
+ * Rate-limit headroom as the newest answers reported it: openai its
+ * requests and tokens, anthropic its requests and input and output
+ * tokens (each resetting a minute after start), the others nothing.
+ */
+static void
+rl_fill(struct vigil_stats *st, int i, uint64_t now)
+{
+	static const uint32_t lim[2][VIGIL_RL_COUNT] = {
+		{ 500, 200000, 0, 0 }, { 50, 0, 40000, 8000 } };
+	static const uint32_t rem[2][VIGIL_RL_COUNT] = {
+		{ 450, 150000, 0, 0 }, { 49, 0, 39000, 7990 } };
+	int k;
+
+	if (i > 1)
+		return;
+	for (k = 0; k < VIGIL_RL_COUNT; k++) {
+		if (lim[i][k] == 0)
+			continue;
+		st->ratelimit[k].limit = lim[i][k];
+		st->ratelimit[k].remaining = rem[i][k];
+		st->ratelimit[k].reset_wall_ns = now + 60000000000ull;
+	}
 }
 
 /*
@@ -307,14 +363,118 @@ hostile(int p, int rename)
 	stats[p].alerts_total++;
 }
 
+/*
+ * Status s for provider p, as vigild and the aggregator leave it: the
+ * directory's paused flag follows, and unknown means never written.
+ */
+static int
+set_status(int p, const char *s)
+{
+	int v;
+
+	if ((v = lookup(s, vigil_status_name, VIGIL_ST_COUNT)) == -1)
+		return -1;
+	stats[p].status = (uint8_t)v;
+	stats[p].updated_wall_ns = v == VIGIL_ST_UNKNOWN ? 0 : now_wall_ns();
+	if (((info[p].flags & VIGIL_PF_PAUSED) != 0) !=
+	    (v == VIGIL_ST_PAUSED)) {
+		info[p].flags ^= VIGIL_PF_PAUSED;
+		seqlock_write(seg_dir_slot(&seg, (uint32_t)p), &info[p],
+		    VIGIL_WORDS(struct vigil_provider_info));
+	}
+	return 0;
+}
+
+/* A reason by name, "none" for VIGIL_RS_NONE; -1 if unknown. */
+static int
+reason_of(const char *s)
+{
+	unsigned i;
+
+	if (strcmp(s, "none") == 0)
+		return VIGIL_RS_NONE;
+	for (i = 1; i < VIGIL_RS_COUNT; i++)
+		if (strcmp(s, vigil_reason_name(i)) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* judge NAME STATUS REASON USABLE HUMAN [AT_S]: one seqlock write, so a
+ * reader sees all of it change at once, as the aggregator writes it. */
+static int
+judge(int p, int argc, char **argv)
+{
+	double at = argc > 6 ? atof(argv[6]) : 0;
+	uint64_t now = now_wall_ns();
+	int rs;
+
+	if (argc < 6 || (rs = reason_of(argv[3])) == -1 || at < 0 ||
+	    set_status(p, argv[2]) == -1)
+		return -1;
+	if (stats[p].reason != rs)
+		stats[p].reason_since_wall_ns = rs != VIGIL_RS_NONE ? now : 0;
+	stats[p].reason = (uint8_t)rs;
+	stats[p].usable = (uint8_t)(atoi(argv[4]) != 0);
+	stats[p].needs_human = (uint8_t)(atoi(argv[5]) != 0);
+	stats[p].usable_at_wall_ns = at > 0 ? now + (uint64_t)(at * 1e9) : 0;
+	return 0;
+}
+
+/* ratelimit NAME RESOURCE LIMIT REMAINING RESET_S */
+static int
+ratelimit(int argc, char **argv)
+{
+	struct vigil_ratelimit *r;
+	double reset;
+	int p, k;
+
+	if (argc != 6 || (p = find(argv[1])) == -1 ||
+	    (k = lookup(argv[2], vigil_rl_name, VIGIL_RL_COUNT)) == -1 ||
+	    (reset = atof(argv[5])) < 0)
+		return -1;
+	r = &stats[p].ratelimit[k];
+	memset(r, 0, sizeof(*r));
+	r->limit = (uint32_t)strtoul(argv[3], NULL, 10);
+	if (r->limit == 0)
+		return p;
+	r->remaining = (uint32_t)strtoul(argv[4], NULL, 10);
+	r->reset_wall_ns = reset > 0 ? now_wall_ns() + (uint64_t)(reset *
+	    1e9) : 0;
+	return p;
+}
+
+/* hist NAME OUTCOME STATUS REASON: one history record, now. */
+static int
+hist(int p, char **argv)
+{
+	struct vigil_history h;
+	int o, st, rs;
+
+	if ((o = lookup(argv[2], vigil_outcome_name, VIGIL_OUT_COUNT)) == -1 ||
+	    (st = lookup(argv[3], vigil_status_name, VIGIL_ST_COUNT)) == -1 ||
+	    (rs = reason_of(argv[4])) == -1)
+		return -1;
+	memset(&h, 0, sizeof(h));
+	h.wall_ns = now_wall_ns();
+	h.mono_ns = now_mono_ns();
+	h.latency_us = 123000;
+	h.outcome = (uint8_t)o;
+	h.http_status = o == VIGIL_OUT_OK ? 200 : 429;
+	h.status = (uint8_t)st;
+	h.reason = (uint8_t)rs;
+	h.samples_1m = 6;
+	ring_push(&history[p], &h, VIGIL_WORDS(struct vigil_history));
+	return 0;
+}
+
 /* One stdin command; 0 ok, -1 error, 1 quit. */
 static int
 command(char *line)
 {
-	char *argv[5], *save = NULL, *t;
+	char *argv[8], *save = NULL, *t;
 	int argc = 0, p, v, v2;
 
-	for (t = strtok_r(line, " \t\r\n", &save); t != NULL && argc < 5;
+	for (t = strtok_r(line, " \t\r\n", &save); t != NULL && argc < 8;
 	    t = strtok_r(NULL, " \t\r\n", &save))
 		argv[argc++] = t;
 	if (argc == 0)
@@ -323,21 +483,21 @@ command(char *line)
 		return 1;
 	if (strcmp(argv[0], "beat") == 0 && argc == 2)
 		return 0;	/* handled by the caller */
+	if (strcmp(argv[0], "ratelimit") == 0) {
+		if ((p = ratelimit(argc, argv)) == -1)
+			return -1;
+		goto publish;
+	}
 	if (argc < 3 || (p = find(argv[1])) == -1)
 		return -1;
 	if (strcmp(argv[0], "status") == 0) {
-		if ((v = lookup(argv[2], vigil_status_name, VIGIL_ST_COUNT)) ==
-		    -1)
+		if (set_status(p, argv[2]) == -1)
 			return -1;
-		stats[p].status = (uint8_t)v;
-		stats[p].updated_wall_ns = v == VIGIL_ST_UNKNOWN ? 0 :
-		    now_wall_ns();
-		if (((info[p].flags & VIGIL_PF_PAUSED) != 0) !=
-		    (v == VIGIL_ST_PAUSED)) {
-			info[p].flags ^= VIGIL_PF_PAUSED;
-			seqlock_write(seg_dir_slot(&seg, (uint32_t)p), &info[p],
-			    VIGIL_WORDS(struct vigil_provider_info));
-		}
+	} else if (strcmp(argv[0], "judge") == 0) {
+		if (judge(p, argc, argv) == -1)
+			return -1;
+	} else if (strcmp(argv[0], "hist") == 0 && argc == 5) {
+		return hist(p, argv);
 	} else if (strcmp(argv[0], "circuit") == 0) {
 		if ((v = lookup(argv[2], vigil_circuit_name, VIGIL_CB_COUNT)) ==
 		    -1)
@@ -366,7 +526,8 @@ command(char *line)
 		    strcmp(argv[2], "rename") != 0)
 			return -1;
 		hostile(p, strcmp(argv[2], "rename") == 0);
-	} else if (strcmp(argv[0], "sample") == 0 && argc == 4) {
+	} else if (strcmp(argv[0], "sample") == 0 &&
+	    (argc == 4 || argc == 5)) {
 		struct vigil_sample s;
 
 		if ((v = lookup(argv[2], vigil_outcome_name,
@@ -378,10 +539,15 @@ command(char *line)
 		s.latency_us = (uint32_t)(atof(argv[3]) * 1000);
 		s.outcome = (uint8_t)v;
 		s.http_status = v == VIGIL_OUT_OK ? 200 : 0;
+		if (argc == 5) {
+			s.retry_after_ms = (uint32_t)strtoul(argv[4], NULL, 10);
+			s.flags |= VIGIL_SF_RETRY_HINT;
+		}
 		ring_push(&samples[p], &s, VIGIL_WORDS(struct vigil_sample));
 		stats[p].last = s;
 	} else
 		return -1;
+publish:
 	seqlock_write(seg_stats(&seg, (uint32_t)p), &stats[p],
 	    VIGIL_WORDS(struct vigil_stats));
 	return 0;
@@ -397,7 +563,7 @@ main(int argc, char *argv[])
 		{ "recent", no_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct seg_caps caps = { 64, 256, 256, 1024 };
+	struct seg_caps caps = { 64, 256, 256, 1024, 0 };
 	struct pollfd pfd = { 0, POLLIN, 0 };
 	const char *name = NULL;
 	char err[256], line[512];

@@ -97,7 +97,7 @@ push(struct child *c, uint32_t idx, int outcome, uint32_t us)
 static void
 setup(struct child *c, int n)
 {
-	struct seg_caps caps = { 4, 64, 64, 64 };
+	struct seg_caps caps = { 4, 64, 64, 64, 0 };
 	struct sockaddr_in sin;
 	socklen_t sl = sizeof(sin);
 	char err[256];

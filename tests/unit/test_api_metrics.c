@@ -7,7 +7,10 @@
  * rendered.  The layout of issue 9: kind only on vigil_provider_info,
  * one per provider with its kind; every other per-provider series has
  * provider= and its own label only; the window summary has quantiles
- * and no _sum/_count.  Also: 404 when Prometheus is off.
+ * and no _sum/_count.  The router's series: vigil_provider_usable through
+ * the read model (a throttled provider turns usable at usable_at),
+ * vigil_provider_needs_human, and the rate-limit families for the
+ * resources reported only.  Also: 404 when Prometheus is off.
  */
 #include <sys/mman.h>
 
@@ -37,7 +40,7 @@ static char	*render(struct fix *, struct api_result *);
 static void
 fix_open(struct fix *f, int n)
 {
-	struct seg_caps caps = { 4, 64, 64, 64 };
+	struct seg_caps caps = { 4, 64, 64, 64, 0 };
 	char err[256];
 
 	memset(f, 0, sizeof(*f));
@@ -114,6 +117,18 @@ add_stats(struct fix *f, uint32_t idx, unsigned seed)
 	st.route_rank = seed == 2 ? UINT32_MAX : seed;
 	st.status = (uint8_t)(seed % VIGIL_ST_COUNT);
 	st.circuit = (uint8_t)(seed % 3);
+	st.usable = (uint8_t)(seed == 1);
+	st.needs_human = (uint8_t)(seed == 2);
+	st.reason = (uint8_t)(seed % VIGIL_RS_COUNT);
+	/* Resets long past (0 s to go) or not reported: the golden text
+	 * does not depend on the clock. */
+	if (seed == 2) {
+		st.ratelimit[VIGIL_RL_REQUESTS].limit = 60;
+		st.ratelimit[VIGIL_RL_REQUESTS].remaining = 0;
+		st.ratelimit[VIGIL_RL_REQUESTS].reset_wall_ns = 5000;
+		st.ratelimit[VIGIL_RL_OUTPUT_TOKENS].limit = 8000;
+		st.ratelimit[VIGIL_RL_OUTPUT_TOKENS].remaining = 7990;
+	}
 	seqlock_write(seg_stats(&f->seg, idx), &st,
 	    VIGIL_WORDS(struct vigil_stats));
 }
@@ -188,8 +203,8 @@ static void
 test_layout(void)
 {
 	/* Every per-provider series but the info one: see api/metrics.c. */
-	const size_t per_provider = 1 + 1 + VIGIL_ST_COUNT + 1 + 1 + 1 +
-	    3 * VIGIL_NWINDOWS + 3 * VIGIL_NWINDOWS + 1 +
+	const size_t per_provider = 1 + 1 + 1 + 1 + VIGIL_ST_COUNT + 1 + 1 +
+	    1 + 3 * VIGIL_NWINDOWS + 3 * VIGIL_NWINDOWS + 1 +
 	    (VIGIL_PROM_BUCKETS + 2) + VIGIL_OUT_COUNT + 4 + 1;
 	struct api_result r;
 	struct fix f;
@@ -307,6 +322,86 @@ test_golden(void)
 	fix_close(&f);
 }
 
+/* usable, needs_human and the rate-limit families of a live snapshot. */
+static void
+test_router(void)
+{
+	struct vigil_stats st;
+	struct api_result r;
+	struct fix f;
+	uint64_t now;
+	double reset;
+	char *txt, *p;
+
+	fix_open(&f, 3);
+	add_provider(&f, 0, "thr", VIGIL_KIND_OPENAI);
+	add_provider(&f, 1, "back", VIGIL_KIND_OPENAI);
+	add_provider(&f, 2, "broke", VIGIL_KIND_DEEPSEEK);
+	now = now_wall_ns();
+	/* Throttled until a minute from now; and one whose usable_at has
+	 * passed before the aggregator said so: usable, by the read model. */
+	memset(&st, 0, sizeof(st));
+	st.updated_wall_ns = now;
+	st.status = VIGIL_ST_THROTTLED;
+	st.reason = VIGIL_RS_RATE_LIMITED;
+	st.usable_at_wall_ns = now + 60000000000ull;
+	st.ratelimit[VIGIL_RL_REQUESTS].limit = 500;
+	st.ratelimit[VIGIL_RL_REQUESTS].remaining = 0;
+	st.ratelimit[VIGIL_RL_REQUESTS].reset_wall_ns = now + 30000000000ull;
+	st.ratelimit[VIGIL_RL_TOKENS].limit = 30000;
+	st.ratelimit[VIGIL_RL_TOKENS].remaining = 29000;
+	seqlock_write(seg_stats(&f.seg, 0), &st,
+	    VIGIL_WORDS(struct vigil_stats));
+	memset(st.ratelimit, 0, sizeof(st.ratelimit));
+	st.usable_at_wall_ns = now - 1000000;
+	seqlock_write(seg_stats(&f.seg, 1), &st,
+	    VIGIL_WORDS(struct vigil_stats));
+	memset(&st, 0, sizeof(st));
+	st.updated_wall_ns = now;
+	st.status = VIGIL_ST_EXHAUSTED;
+	st.reason = VIGIL_RS_QUOTA;
+	st.needs_human = 1;
+	seqlock_write(seg_stats(&f.seg, 2), &st,
+	    VIGIL_WORDS(struct vigil_stats));
+	txt = render(&f, &r);
+	T_CHECK(r.code == 200);
+	T_CHECK(strstr(txt, "\nvigil_provider_usable{provider=\"thr\"} 0\n")
+	    != NULL);
+	T_CHECK(strstr(txt, "\nvigil_provider_usable{provider=\"back\"} 1\n")
+	    != NULL);
+	T_CHECK(strstr(txt, "\nvigil_provider_usable{provider=\"broke\"} "
+	    "0\n") != NULL);
+	T_CHECK(strstr(txt, "\nvigil_provider_needs_human{provider=\"broke\"} "
+	    "1\n") != NULL);
+	T_CHECK(strstr(txt, "\nvigil_provider_needs_human{provider=\"thr\"} "
+	    "0\n") != NULL);
+	T_CHECK(strstr(txt, "vigil_provider_status{provider=\"thr\","
+	    "status=\"throttled\"} 1\n") != NULL);
+	T_CHECK(strstr(txt, "vigil_provider_status{provider=\"broke\","
+	    "status=\"exhausted\"} 1\n") != NULL);
+	T_CHECK(strstr(txt, "vigil_checks_total{provider=\"broke\","
+	    "outcome=\"quota\"} 0\n") != NULL);
+	/* The resources reported, and only those; no reset, no series. */
+	T_CHECK(count_lines(txt, "resource=") == 2 + 2 + 1);
+	T_CHECK(strstr(txt, "\nvigil_ratelimit_limit{provider=\"thr\","
+	    "resource=\"requests\"} 500\n") != NULL);
+	T_CHECK(strstr(txt, "\nvigil_ratelimit_remaining{provider=\"thr\","
+	    "resource=\"requests\"} 0\n") != NULL);
+	T_CHECK(strstr(txt, "\nvigil_ratelimit_remaining{provider=\"thr\","
+	    "resource=\"tokens\"} 29000\n") != NULL);
+	T_CHECK(strstr(txt, "vigil_ratelimit_reset_seconds{provider=\"thr\","
+	    "resource=\"tokens\"}") == NULL);
+	p = strstr(txt, "vigil_ratelimit_reset_seconds{provider=\"thr\","
+	    "resource=\"requests\"} ");
+	T_CHECK(p != NULL);
+	reset = p != NULL ? atof(strchr(p, '}') + 2) : -1;
+	T_CHECKF(reset > 0 && reset <= 30, "%g", reset);
+	T_CHECK(strstr(txt, "# TYPE vigil_ratelimit_reset_seconds gauge\n") !=
+	    NULL);
+	free(txt);
+	fix_close(&f);
+}
+
 static void
 test_disabled(void)
 {
@@ -329,6 +424,7 @@ main(void)
 {
 	T_RUN(test_layout);
 	T_RUN(test_golden);
+	T_RUN(test_router);
 	T_RUN(test_disabled);
 	return t_done();
 }

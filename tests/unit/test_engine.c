@@ -33,7 +33,7 @@ static void	push_flags(struct fix *, uint32_t, uint64_t, int, uint32_t,
 static void
 fix_open(struct fix *f, int n)
 {
-	struct seg_caps caps = { 4, 64, 64, 64 };
+	struct seg_caps caps = { 4, 64, 64, 64, 0 };
 	char err[256];
 	uint32_t i;
 
@@ -917,6 +917,147 @@ test_llm_states(void)
 	fix_close(&f);
 }
 
+/* vigild's part: provider idx's models block. */
+static void
+set_models(struct fix *f, uint32_t idx, const char *a, const char *b,
+    uint64_t gen)
+{
+	uint64_t blk[128];
+	struct vigil_models_head *h = (struct vigil_models_head *)(void *)blk;
+	struct vigil_model_info *nm = (struct vigil_model_info *)(h + 1);
+
+	memset(blk, 0, sizeof(blk));
+	h->count = b != NULL ? 2 : 1;
+	h->generation = gen;
+	h->token_budget = 20000;
+	snprintf(nm[0].name, VIGIL_MODEL_MAX, "%s", a);
+	if (b != NULL)
+		snprintf(nm[1].name, VIGIL_MODEL_MAX, "%s", b);
+	T_CHECK(seg_models_words(&f->seg) <= 128);
+	seqlock_write(seg_models(&f->seg, idx), blk, seg_models_words(&f->seg));
+	atomic_fetch_add(&f->seg.hdr->dir_gen, 1);
+}
+
+static void
+push_model(struct fix *f, uint32_t idx, uint64_t mono0, uint64_t wall0,
+    uint64_t t_ms, uint16_t model, uint8_t flags, int outcome,
+    uint32_t ttft_us, uint32_t lat_us, uint32_t tok_out)
+{
+	struct vigil_sample s;
+
+	memset(&s, 0, sizeof(s));
+	s.mono_ns = mono0 + t_ms * 1000000u;
+	s.wall_ns = wall0 + t_ms * 1000000u;
+	s.latency_us = lat_us;
+	s.ttfb_us = ttft_us;
+	s.outcome = (uint8_t)outcome;
+	s.flags = flags;
+	s.model = model;
+	s.tokens_in = tok_out ? 10 : 0;
+	s.tokens_out = tok_out;
+	s.http_status = outcome == VIGIL_OUT_OK ? 200 : 404;
+	ring_push(&f->rw[idx], &s, VIGIL_WORDS(struct vigil_sample));
+}
+
+/*
+ * Issue 17: per-model windows (TTFT, tokens per second, error rate), a
+ * model gone from the catalogue or answering model_not_found is
+ * unhealthy/model_missing and makes its provider degraded (not down),
+ * the other model healthy; model samples stay out of the provider's
+ * windows; tokens of the day add up.
+ */
+static void
+test_models(void)
+{
+	struct fix f;
+	struct agg a;
+	struct conf c;
+	struct vigil_provider p;
+	struct vigil_model_stats ms;
+	struct vigil_alert al[64];
+	uint64_t m0 = now_mono_ns(), w0 = UINT64_C(1764000000) * S, t;
+	size_t nal;
+	char err[256];
+
+	fix_open(&f, 15);
+	add_provider(&f, 0, "multi");
+	set_models(&f, 0, "gpt-4o-mini", "o3-mini", 1);
+	settings_defaults(&c);
+	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
+	for (t = 0; t < 20000; t += 1000) {
+		push_at(&f, 0, m0, w0, t, VIGIL_OUT_OK, 200, 0, NULL);
+		/* model 1: TTFT 300 ms, 50 tokens in 0.5 s after it */
+		if (t % 2000 == 0)
+			push_model(&f, 0, m0, w0, t + 100, 1,
+			    VIGIL_SF_GENERATION, VIGIL_OUT_OK, 300000, 800000,
+			    50);
+		agg_tick(&a, m0 + (t + 500) * 1000000u, w0 + (t + 500) *
+		    1000000u);
+	}
+	T_CHECK(vigil_model_stats(&f.cl, 0, 0, &ms) == VIGIL_OK);
+	T_CHECKF(ms.status == VIGIL_ST_HEALTHY && ms.usable &&
+	    ms.checks_total == 10, "%s %u %llu", vigil_status_name(ms.status),
+	    ms.usable, (unsigned long long)ms.checks_total);
+	T_CHECKF(fabs(ms.win[VIGIL_WIN_1M].ttft_p95_ms - 300.0) <= 3.0,
+	    "ttft p95 %g", ms.win[VIGIL_WIN_1M].ttft_p95_ms);
+	T_CHECKF(fabs(ms.win[VIGIL_WIN_1M].tokens_per_s - 100.0) < 1e-6,
+	    "tok/s %g", ms.win[VIGIL_WIN_1M].tokens_per_s);
+	T_CHECK(ms.tokens_out_total == 500 && ms.tokens_in_total == 100);
+	T_CHECK(vigil_model_stats(&f.cl, 0, 1, &ms) == VIGIL_OK);
+	T_CHECK(ms.status == VIGIL_ST_UNKNOWN && ms.listed == 2);
+	T_CHECK(vigil_snapshot(&f.cl, 0, &p) == VIGIL_OK);
+	T_CHECK(p.stats.status == VIGIL_ST_HEALTHY);
+	/* model samples stay out of the provider's windows */
+	T_CHECK(p.stats.win[VIGIL_WIN_1M].samples == 20);
+	T_CHECK(p.stats.probe_tokens_today == 600 &&
+	    p.stats.probe_tokens_day == w0 / (UINT64_C(86400) * S));
+	/* the catalogue lists model 1 only; model 2 answers 404 */
+	push_model(&f, 0, m0, w0, t, 1, VIGIL_SF_CATALOGUE, VIGIL_OUT_OK, 0,
+	    0, 0);
+	push_model(&f, 0, m0, w0, t, 2, VIGIL_SF_CATALOGUE,
+	    VIGIL_OUT_MODEL_MISSING, 0, 0, 0);
+	push_at(&f, 0, m0, w0, t, VIGIL_OUT_OK, 200, 0, NULL);
+	agg_tick(&a, m0 + (t + 500) * 1000000u, w0 + (t + 500) * 1000000u);
+	T_CHECK(vigil_model_stats(&f.cl, 0, 1, &ms) == VIGIL_OK);
+	T_CHECKF(ms.status == VIGIL_ST_UNHEALTHY && ms.reason ==
+	    VIGIL_RS_MODEL_MISSING && !ms.usable && ms.listed == 0, "%s",
+	    vigil_status_name(ms.status));
+	T_CHECK(vigil_model_stats(&f.cl, 0, 0, &ms) == VIGIL_OK);
+	T_CHECK(ms.status == VIGIL_ST_HEALTHY && ms.listed == 1);
+	T_CHECK(vigil_snapshot(&f.cl, 0, &p) == VIGIL_OK);
+	T_CHECKF(p.stats.status == VIGIL_ST_DEGRADED && p.stats.reason ==
+	    VIGIL_RS_MODEL_MISSING && p.stats.needs_human && p.stats.usable,
+	    "%s", vigil_status_name(p.stats.status));
+	T_CHECK(p.stats.circuit == VIGIL_CB_CLOSED &&
+	    p.stats.win[VIGIL_WIN_1M].error_rate == 0.0);
+	nal = all_alerts(&f, al, 64);
+	T_FIG(al, nal, "multi", VIGIL_AK_MODEL_MISSING, VIGIL_AL_CRITICAL, 1,
+	    1);
+	T_CHECK(count_kind(al, nal, "multi", VIGIL_AK_DOWN, -1) == 0 &&
+	    count_kind(al, nal, "multi", VIGIL_AK_MISCONFIGURED, -1) == 0);
+	/* listed again and answering: the provider is healthy again */
+	t += 1000;
+	push_model(&f, 0, m0, w0, t, 2, VIGIL_SF_CATALOGUE, VIGIL_OUT_OK, 0,
+	    0, 0);
+	push_model(&f, 0, m0, w0, t, 2, VIGIL_SF_GENERATION, VIGIL_OUT_OK,
+	    200000, 400000, 0);
+	agg_tick(&a, m0 + (t + 500) * 1000000u, w0 + (t + 500) * 1000000u);
+	T_CHECK(vigil_snapshot(&f.cl, 0, &p) == VIGIL_OK);
+	T_CHECK(p.stats.status == VIGIL_ST_HEALTHY && !p.stats.needs_human);
+	nal = all_alerts(&f, al, 64);
+	T_CHECK(count_kind(al, nal, "multi", VIGIL_AK_MODEL_MISSING,
+	    VIGIL_AL_RESOLVED) == 1);
+	/* a renamed model starts afresh */
+	set_models(&f, 0, "gpt-4o-mini", "gpt-5-mini", 2);
+	agg_tick(&a, m0 + (t + 1600) * 1000000u, w0 + (t + 1600) * 1000000u);
+	T_CHECK(vigil_model_stats(&f.cl, 0, 1, &ms) == VIGIL_OK);
+	T_CHECK(ms.status == VIGIL_ST_UNKNOWN && ms.checks_total == 0);
+	T_CHECK(vigil_model_stats(&f.cl, 0, 0, &ms) == VIGIL_OK);
+	T_CHECK(ms.checks_total == 10);
+	agg_free(&a);
+	fix_close(&f);
+}
+
 int
 main(void)
 {
@@ -928,5 +1069,6 @@ main(void)
 	T_RUN(test_degrading);
 	T_RUN(test_alert_units);
 	T_RUN(test_llm_states);
+	T_RUN(test_models);
 	return t_done();
 }

@@ -250,7 +250,7 @@ bind_free(int *port)
 static void
 ctx_init(struct ctx *c)
 {
-	struct seg_caps caps = { 4, 64, 4, 4 };
+	struct seg_caps caps = { 4, 64, 4, 4, 0 };
 	char name[64], err[256];
 	int lfd;
 

@@ -159,7 +159,7 @@ case_write(struct segment *s, const struct rm_case *k)
 static void
 test_cases(void)
 {
-	struct seg_caps caps = { 4, 8, 8, 8 };
+	struct seg_caps caps = { 4, 8, 8, 8, 0 };
 	struct vigil_provider snap[4];
 	struct vigil_client c;
 	struct segment s;

@@ -298,7 +298,7 @@ static void
 test_pow2(void)
 {
 	struct vigil_header h;
-	struct seg_caps caps = { 3, 1000, 1025, 2 };
+	struct seg_caps caps = { 3, 1000, 1025, 2, 0 };
 	char err[128];
 
 	T_CHECK(seg_pow2(1) == 1);
@@ -342,7 +342,7 @@ test_entry_index(void)
 static void
 test_cursor_start(void)
 {
-	struct seg_caps caps = { 2, 8, 4, 4 };
+	struct seg_caps caps = { 2, 8, 4, 4, 0 };
 	struct vigil_header h;
 	struct vigil_client c;
 	struct vigil_cursor cur = { 0, 0 };

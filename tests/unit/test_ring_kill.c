@@ -104,7 +104,7 @@ static void
 seg_setup(struct segment *s, struct vigil_client *c, uint32_t samples)
 {
 	static int serial;
-	struct seg_caps caps = { 2, samples, 16, 16 };
+	struct seg_caps caps = { 2, samples, 16, 16, 0 };
 	struct vigil_provider_info pi;
 	char name[64], err[256];
 	int rc;
@@ -378,7 +378,7 @@ test_kill_holding_seqlock(void)
 	seqlock_write(seg_stats(&s, 0), blk, STW);
 	T_CHECK(vigil_snapshot(&c, 0, &p) == VIGIL_OK);
 	T_CHECK(p.info.generation == 2);
-	T_CHECK(p.stats.updated_wall_ns == 3 && p.stats.reserved[7] == 3);
+	T_CHECK(p.stats.updated_wall_ns == 3 && p.stats.reserved[6] == 3);
 	T_CHECK(vigil_find(&c, "kill-test", &idx) == VIGIL_OK && idx == 0);
 	close(fds[0]);
 	vigil_close(&c);

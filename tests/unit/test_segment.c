@@ -114,7 +114,7 @@ mapping_perms(const void *p, char *perms)
 static void
 test_create_layout(void)
 {
-	struct seg_caps caps = { 5, 100, 1000, 50 };
+	struct seg_caps caps = { 5, 100, 1000, 50, 0 };
 	struct vigil_header h;
 	struct segment s;
 	struct vigil_client c;
@@ -149,7 +149,7 @@ test_create_layout(void)
 	T_CHECK(h.alerts_off >= h.history_off + 5 * h.history_stride);
 	T_CHECK(h.route_off >= h.alerts_off + 64 + 64 * h.alert_entry);
 	T_CHECK(h.route_off + 8 + 16 + 24 <= h.size);
-	T_CHECK(h.sample_entry == 136 && h.history_entry == 64 &&
+	T_CHECK(h.sample_entry == 152 && h.history_entry == 64 &&
 	    h.alert_entry == 88);
 	T_CHECK(vigil_validate(s.base, s.size, err, sizeof(err)) == VIGIL_OK);
 	/* The object's size and mode. */
@@ -191,7 +191,7 @@ test_create_layout(void)
 static void
 test_stale_and_foreign(void)
 {
-	struct seg_caps caps = { 2, 8, 8, 8 };
+	struct seg_caps caps = { 2, 8, 8, 8, 0 };
 	struct segment s, s2;
 	struct vigil_client c;
 	char name[64], err[256], buf[16];
@@ -245,7 +245,7 @@ test_stale_and_foreign(void)
 static void
 test_open_refusals(void)
 {
-	struct seg_caps caps = { 2, 8, 8, 8 };
+	struct seg_caps caps = { 2, 8, 8, 8, 0 };
 	struct segment s;
 	struct vigil_client c;
 	char name[64], err[256];
@@ -318,11 +318,11 @@ test_open_refusals(void)
 	T_CHECK(open_err(name, VIGIL_ECORRUPT, "bad capacities"));
 	s.hdr->provider_cap = 2;
 
-	s.hdr->sample_entry = 132;	/* not a multiple of 8 */
+	s.hdr->sample_entry = 148;	/* not a multiple of 8 */
 	T_CHECK(open_err(name, VIGIL_ECORRUPT, "bad strides"));
-	s.hdr->sample_entry = 128;	/* smaller than seq + sample */
+	s.hdr->sample_entry = 144;	/* smaller than seq + sample */
 	T_CHECK(open_err(name, VIGIL_ECORRUPT, "bad strides"));
-	s.hdr->sample_entry = 136;
+	s.hdr->sample_entry = 152;
 	/* A stride that is not a multiple of 8 would misalign the atomic
 	 * words of every slot after the first. */
 	s.hdr->dir_stride = 196;
@@ -381,7 +381,7 @@ test_open_refusals(void)
 static void
 test_read_only_mapping(void)
 {
-	struct seg_caps caps = { 2, 8, 8, 8 };
+	struct seg_caps caps = { 2, 8, 8, 8, 0 };
 	struct segment s, ro, rw;
 	struct vigil_client c;
 	char name[64], err[256], perms[8];
@@ -419,7 +419,7 @@ test_read_only_mapping(void)
 static void
 test_directory(void)
 {
-	struct seg_caps caps = { 4, 8, 8, 8 };
+	struct seg_caps caps = { 4, 8, 8, 8, 0 };
 	struct segment s;
 	struct vigil_client c;
 	struct vigil_provider_info pi;
@@ -525,7 +525,7 @@ test_directory(void)
 static void
 test_route_order(void)
 {
-	struct seg_caps caps = { 5, 8, 8, 8 };
+	struct seg_caps caps = { 5, 8, 8, 8, 0 };
 	struct segment s;
 	struct vigil_client c;
 	struct vigil_route_head rh;
@@ -573,7 +573,7 @@ test_route_order(void)
 static void
 test_history_alerts(void)
 {
-	struct seg_caps caps = { 2, 8, 4, 4 };
+	struct seg_caps caps = { 2, 8, 4, 4, 0 };
 	struct segment s;
 	struct vigil_client c;
 	struct vigil_cursor cur = { 0, 0 };
@@ -637,7 +637,7 @@ test_history_alerts(void)
 static void
 test_retention(void)
 {
-	struct seg_caps caps = { 1, 8, 6, 5 };
+	struct seg_caps caps = { 1, 8, 6, 5, 0 };
 	struct segment s;
 	struct vigil_client c;
 	struct vigil_cursor cur = { 0, 0 };
@@ -681,6 +681,81 @@ test_retention(void)
 }
 
 /*
+ * Issue 17's model blocks: the supervisor's names and budget, the
+ * aggregator's per-model stats; a count past model_cap and a name with
+ * no NUL are cut on copy; model_cap out of range is a corrupt layout.
+ */
+static void
+test_models(void)
+{
+	struct seg_caps caps = { 2, 8, 8, 8, 3 };
+	struct segment s;
+	struct vigil_client c;
+	struct vigil_models ms;
+	struct vigil_model_stats st;
+	uint64_t blk[(sizeof(struct vigil_models_head) + 3 *
+	    sizeof(struct vigil_model_info)) / 8];
+	struct vigil_models_head *h = (struct vigil_models_head *)(void *)blk;
+	struct vigil_model_info *names = (struct vigil_model_info *)(h + 1);
+	char name[64], err[256];
+	uint32_t m = 9;
+
+	seg_name(name, sizeof(name));
+	T_CHECK(seg_create(&s, name, &caps, 0600, err, sizeof(err)) == 0);
+	T_CHECK(s.lay.model_cap == 3 && seg_models_words(&s) ==
+	    sizeof(blk) / 8);
+	T_CHECK(vigil_open(&c, name) == VIGIL_OK);
+	memset(blk, 0, sizeof(blk));
+	h->count = 2;
+	h->token_budget = 20000;
+	snprintf(names[0].name, VIGIL_MODEL_MAX, "gpt-4o-mini");
+	snprintf(names[1].name, VIGIL_MODEL_MAX, "o3-mini");
+	seqlock_write(seg_models(&s, 1), blk, seg_models_words(&s));
+	T_CHECK(vigil_models(&c, 1, &ms) == VIGIL_OK);
+	T_CHECK(ms.head.count == 2 && ms.head.token_budget == 20000 &&
+	    strcmp(ms.names[1].name, "o3-mini") == 0);
+	T_CHECK(vigil_find_model(&c, 1, "o3-mini", &m) == VIGIL_OK && m == 1);
+	T_CHECK(vigil_find_model(&c, 1, "gpt-5", &m) == VIGIL_ENOENT);
+	T_CHECK(vigil_models(&c, 0, &ms) == VIGIL_OK && ms.head.count == 0);
+	T_CHECK(vigil_models(&c, 2, &ms) == VIGIL_ERANGE);
+	/* A writer's garbage: count past the cap, a name with no NUL. */
+	h->count = 1000;
+	memset(names[2].name, 'x', VIGIL_MODEL_MAX);
+	seqlock_write(seg_models(&s, 1), blk, seg_models_words(&s));
+	T_CHECK(vigil_models(&c, 1, &ms) == VIGIL_OK && ms.head.count == 3);
+	T_CHECK(strlen(ms.names[2].name) == VIGIL_MODEL_MAX - 1);
+	/* Per-model stats. */
+	memset(&st, 0, sizeof(st));
+	st.status = VIGIL_ST_DEGRADED;
+	st.reason = VIGIL_RS_MODEL_MISSING;
+	st.win[VIGIL_WIN_5M].ttft_p95_ms = 812.5;
+	memset(st.last_error, 'e', sizeof(st.last_error));
+	seqlock_write(seg_model_stats(&s, 1, 2), &st, VIGIL_WORDS(st));
+	memset(&st, 0, sizeof(st));
+	T_CHECK(vigil_model_stats(&c, 1, 2, &st) == VIGIL_OK);
+	T_CHECK(st.status == VIGIL_ST_DEGRADED && st.win[VIGIL_WIN_5M]
+	    .ttft_p95_ms == 812.5 && strlen(st.last_error) ==
+	    VIGIL_ERR_MAX - 1);
+	T_CHECK(vigil_model_stats(&c, 1, 3, &st) == VIGIL_ERANGE);
+	T_CHECK(seg_model_stats(&s, 1, 3) == NULL);
+	vigil_close(&c);
+	s.hdr->model_cap = 0;
+	T_CHECK(open_err(name, VIGIL_ECORRUPT, "bad capacities"));
+	s.hdr->model_cap = VIGIL_MAX_MODELS + 1;
+	T_CHECK(open_err(name, VIGIL_ECORRUPT, "bad capacities"));
+	s.hdr->model_cap = 3;
+	caps.models = VIGIL_MAX_MODELS + 1;
+	{
+		struct vigil_header hh;
+
+		T_CHECK(seg_layout(&caps, &hh, err, sizeof(err)) == -1 &&
+		    strstr(err, "model slots") != NULL);
+	}
+	shm_unlink(name);
+	seg_close(&s);
+}
+
+/*
  * What a reader sees after mapping: a service-uid process can rewrite the
  * header (the segment is mapped read-write by probers and the
  * aggregator).  Each layout field in turn gets 0, a huge value and a
@@ -709,7 +784,9 @@ static const struct lay_field lay_fields[] = {
 	LAY_FIELD(alerts_off), LAY_FIELD(route_off),
 	LAY_FIELD(sample_entry), LAY_FIELD(history_entry),
 	LAY_FIELD(alert_entry), LAY_FIELD(history_keep),
-	LAY_FIELD(alert_keep)
+	LAY_FIELD(alert_keep), LAY_FIELD(models_off),
+	LAY_FIELD(models_stride), LAY_FIELD(model_stats_off),
+	LAY_FIELD(model_stats_stride), LAY_FIELD(model_cap)
 };
 
 /* Every read a reader does, against what test_layout_private wrote. */
@@ -761,7 +838,7 @@ reads_intact(const struct vigil_client *c, const struct segment *child,
 static void
 test_layout_private(void)
 {
-	struct seg_caps caps = { 3, 8, 4, 4 };
+	struct seg_caps caps = { 3, 8, 4, 4, 0 };
 	struct segment s, child;
 	struct vigil_client c;
 	struct vigil_stats st;
@@ -928,6 +1005,7 @@ main(void)
 	T_RUN(test_route_order);
 	T_RUN(test_history_alerts);
 	T_RUN(test_retention);
+	T_RUN(test_models);
 	T_RUN(test_layout_private);
 	T_RUN(test_names);
 	return t_done();

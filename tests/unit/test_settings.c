@@ -61,6 +61,8 @@ static const struct {
 	{ "gen_model", { "", "gpt-4o-mini", "m@1+x", "models/g:1" },
 	    { "a b", "a\"b", "a\\b" } },
 	{ "kind", { "openai", "http", "google" }, { "gemini", "OpenAI" } },
+	{ "models", { "", "gpt-4o-mini, o3-mini", "a,b" },
+	    { "a,,b", "a, a", "a b", "," } },
 	{ "control_socket", { "/run/x.sock" }, { "x.sock" } },
 	{ "shm_name", { "/v" }, { "v" } },
 	{ "user", { "vigil" }, { "-x" } },
@@ -511,6 +513,34 @@ test_decode_required(void)
 	msgpack_sbuffer_destroy(&sb);
 }
 
+/* The models list: split, trimmed, checked; max_models enforced. */
+static void
+test_models_list(void)
+{
+	char out[4][VIGIL_MODEL_MAX], why[128];
+	struct conf c;
+	char err[CONF_ERR_MAX];
+
+	T_CHECK(settings_models(" gpt-4o-mini ,o3-mini,\tclaude-3-5-haiku ",
+	    out, 4, why, sizeof(why)) == 3);
+	T_CHECK(strcmp(out[0], "gpt-4o-mini") == 0 &&
+	    strcmp(out[1], "o3-mini") == 0 &&
+	    strcmp(out[2], "claude-3-5-haiku") == 0);
+	T_CHECK(settings_models("", out, 4, why, sizeof(why)) == 0);
+	T_CHECK(settings_models("a,b,c,d,e", out, 4, why, sizeof(why)) == -1 &&
+	    strstr(why, "more than 4") != NULL);
+	T_CHECK(settings_models("a, ,b", out, 4, why, sizeof(why)) == -1 &&
+	    strstr(why, "empty") != NULL);
+	T_CHECK(settings_models("a,a", out, 4, why, sizeof(why)) == -1 &&
+	    strstr(why, "twice") != NULL);
+	/* vigil.conf: more models than max_models is refused with its line */
+	T_CHECK(conf_load(&c, wconf("[vigil]\nmax_models = 2\n[provider "
+	    "\"p\"]\nkind = openai\nbase_url = http://127.0.0.1:9\n"
+	    "models = a, b, c\n"), err, sizeof(err)) == -1);
+	T_CHECKF(strstr(err, ":6: models: more than 2 models (max_models") !=
+	    NULL, "%s", err);
+}
+
 int
 main(void)
 {
@@ -535,6 +565,7 @@ main(void)
 	T_RUN(test_pack_roundtrip);
 	T_RUN(test_differ);
 	T_RUN(test_decode_required);
+	T_RUN(test_models_list);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tdir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", tdir);
