@@ -10,10 +10,15 @@
  * directory (dir_gen).  So the generation of the data is the sum of the
  * stats blocks' sequence words, summed again only when the beat has
  * moved (a write is always followed by a beat, so no write is missed;
- * O(provider_cap) loads once a tick, not per request), with dir_gen.  A
- * body rendered under one generation answers every request until it
- * moves: the next request after a publish that changed something gets a
- * new render, and a tick that changed nothing (most of them, with few
+ * O(provider_cap) loads once a tick, not per request), with dir_gen.
+ * The rest of what the aggregator writes moves these too: a provider's
+ * model stats blocks are written only with its stats block, the route
+ * block's order is each stats block's route_rank, and the model names
+ * are the supervisor's, published with the directory (dir_gen); were
+ * one of them written alone, the maximum age below would still bound
+ * it.  A body rendered under one generation answers every request until
+ * it moves: the next request after a publish that changed something gets
+ * a new render, and a tick that changed nothing (most of them, with few
  * providers) costs no render at all.  What depends on the clock alone
  * (generated_at, the stale flags, the heartbeat's age, the overall
  * status once the aggregator is stale) is bounded by
