@@ -147,6 +147,7 @@ LINKS		 = \
 		   test_engine=aggregator \
 		   test_fdpass= \
 		   test_frame= \
+		   test_gen=prober \
 		   test_hist= \
 		   test_log= \
 		   test_persist=aggregator \
@@ -161,7 +162,9 @@ LINKS		 = \
 		   test_segment= \
 		   test_settings= \
 		   test_sim=tests/sim \
+		   test_sim_gen=prober,tests/sim \
 		   test_status=aggregator \
+		   test_stream=prober \
 		   test_trend=aggregator \
 		   test_window=aggregator \
 		   curlloop= \
@@ -180,6 +183,7 @@ LINKS		 = \
 		   fuzz_persist=aggregator \
 		   fuzz_query=api \
 		   fuzz_segment= \
+		   fuzz_stream=prober \
 		   fuzz_validate=prober
 link_row	 = $(filter $(1)=%,$(LINKS))
 link_dirs	 = $(if $(call link_row,$(1)),$(subst $(comma),$(space),$(patsubst $(1)=%,%,$(call link_row,$(1)))),$(error $(1) has no row in the Makefile's LINKS: add "$(1)=DIR,..." naming the role dirs it links, or "$(1)=" for libvigil.a alone))

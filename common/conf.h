@@ -32,6 +32,9 @@ struct conf_provider {
 	uint32_t gen_interval_ms;	/* generation check interval */
 	char models[1024];		/* "a, b": settings_models() splits */
 	uint32_t gen_budget;		/* generation tokens a UTC day */
+	char gen_body[PATH_MAX];	/* the generation request's JSON */
+	char gen_prompt[256];		/* its user message, "" = "ping" */
+	char gen_expect[256];		/* ERE the answer must match */
 	uint32_t interval_ms;		/* resolved: own value or [vigil]'s */
 	uint32_t timeout_ms;
 	int enabled;

@@ -11,10 +11,18 @@
  * --check-config accepts every child accepts.  Library code: never
  * logs, never exits.
  */
+#include <sys/stat.h>
+
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <cJSON.h>
 
 #include <vigil/vigil.h>
 
@@ -48,6 +56,9 @@ static int	set_check_cred(const char *, char *, size_t);
 static int	set_check_httppath(const char *, char *, size_t);
 static int	set_check_model(const char *, char *, size_t);
 static int	set_check_models(const char *, char *, size_t);
+static int	set_check_genbody(const char *, char *, size_t);
+static int	set_check_prompt(const char *, char *, size_t);
+static int	set_check_regex(const char *, char *, size_t);
 
 #define VOFF(f)	offsetof(struct conf, f)
 #define VSZ(f)	sizeof(((struct conf *)0)->f)
@@ -205,6 +216,15 @@ const struct setting settings_provider[SP_COUNT] = {
 	/* Input + output tokens a UTC day of the billed generation checks. */
 	[SP_GEN_BUDGET] = PNUM("gen_budget", gen_budget, ST_UINT, 1,
 	    1000000000, 20000, SR_PROBER, 0),
+	/* The generation request's body, a JSON file read at the prober's
+	 * start: checked here (conf_load) and again by the prober. */
+	[SP_GEN_BODY] = PSTR("gen_body", gen_body, ST_STR, set_check_genbody,
+	    SR_PROBER, SF_QUOTE),
+	[SP_GEN_PROMPT] = PSTR("gen_prompt", gen_prompt, ST_STR,
+	    set_check_prompt, SR_PROBER, SF_QUOTE),
+	/* A POSIX extended regex, compiled here to be checked. */
+	[SP_GEN_EXPECT] = PSTR("gen_expect", gen_expect, ST_STR,
+	    set_check_regex, SR_PROBER, SF_QUOTE),
 };
 
 /*
@@ -1034,3 +1054,128 @@ set_check_model(const char *s, char *why, size_t len)
 	return 0;
 }
 
+
+/* "" for none, or an absolute path to a JSON object (see below). */
+static int
+set_check_genbody(const char *s, char *why, size_t len)
+{
+	char *buf;
+	int rc;
+
+	if (*s == '\0')
+		return 0;
+	if (set_check_abspath(s, why, len) == -1)
+		return -1;
+	if ((buf = malloc(SETTINGS_GEN_BODY_MAX + 1)) == NULL) {
+		snprintf(why, len, "out of memory");
+		return -1;
+	}
+	rc = settings_gen_body_read(s, buf, SETTINGS_GEN_BODY_MAX + 1, why,
+	    len);
+	free(buf);
+	return rc;
+}
+
+int
+settings_gen_body_read(const char *path, char *buf, size_t len, char *why,
+    size_t whylen)
+{
+	struct stat sb;
+	cJSON *o;
+	size_t n = 0;
+	ssize_t r;
+	int fd;
+
+	/* O_NONBLOCK: a FIFO put there cannot hang a reload. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		snprintf(why, whylen, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		snprintf(why, whylen, "not a regular file");
+		return -1;
+	}
+	while (n + 1 < len && (r = read(fd, buf + n, len - 1 - n)) != 0) {
+		if (r == -1) {
+			if (errno == EINTR)
+				continue;
+			snprintf(why, whylen, "cannot read: %s",
+			    strerror(errno));
+			close(fd);
+			return -1;
+		}
+		n += (size_t)r;
+	}
+	/* One byte more tells a file that did not fit. */
+	if (n + 1 >= len || n > SETTINGS_GEN_BODY_MAX ||
+	    (n + 1 < len && read(fd, buf + n, 1) > 0)) {
+		close(fd);
+		snprintf(why, whylen, "longer than %d bytes",
+		    SETTINGS_GEN_BODY_MAX);
+		return -1;
+	}
+	close(fd);
+	buf[n] = '\0';
+	if ((o = cJSON_ParseWithLength(buf, n)) == NULL || !cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		snprintf(why, whylen, "not a JSON object");
+		return -1;
+	}
+	cJSON_Delete(o);
+	return 0;
+}
+
+/*
+ * "" for the default ("ping"), or one line of text: UTF-8 without
+ * control characters (it goes into a JSON string).
+ */
+static int
+set_check_prompt(const char *s, char *why, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	int more;
+
+	while (*p != '\0') {
+		if (*p < 0x20 || *p == 0x7f)
+			goto bad;
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		if (*p >= 0xc2 && *p <= 0xdf)
+			more = 1;
+		else if (*p >= 0xe0 && *p <= 0xef)
+			more = 2;
+		else if (*p >= 0xf0 && *p <= 0xf4)
+			more = 3;
+		else
+			goto bad;
+		for (p++; more > 0; more--, p++)
+			if ((*p & 0xc0) != 0x80)
+				goto bad;
+	}
+	return 0;
+bad:
+	snprintf(why, len, "expected one line of UTF-8 text");
+	return -1;
+}
+
+/* "" for none, or a POSIX extended regular expression. */
+static int
+set_check_regex(const char *s, char *why, size_t len)
+{
+	char msg[128];
+	regex_t re;
+	int rc;
+
+	if (*s == '\0')
+		return 0;
+	if ((rc = regcomp(&re, s, REG_EXTENDED | REG_NOSUB)) != 0) {
+		regerror(rc, &re, msg, sizeof(msg));
+		snprintf(why, len, "not a POSIX extended regex: %s", msg);
+		return -1;
+	}
+	regfree(&re);
+	return 0;
+}

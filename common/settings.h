@@ -34,6 +34,9 @@
 #define SF_REQUIRED	0x02u	/* no default: a provider must give it */
 #define SF_LIVE		0x04u	/* applied without a restart (set_log_level) */
 
+/* The largest gen_body file (settings_gen_body_read). */
+#define SETTINGS_GEN_BODY_MAX	(16 * 1024)
+
 /* Confirmations a prober runs at most (settings_confirm_failures). */
 #define SETTINGS_CONFIRM_MAX	100
 #define SETTINGS_FAST_MIN	100	/* ms: interval floor, allow_fast_probes */
@@ -88,6 +91,7 @@ enum {
 	SP_KIND, SP_BASE_URL, SP_KEY_FILE, SP_KEY_ENV, SP_KEY_CRED,
 	SP_CHECK_PATH, SP_CA_FILE, SP_GEN_MODEL, SP_GEN_INTERVAL,
 	SP_INTERVAL, SP_TIMEOUT, SP_ENABLED, SP_MODELS, SP_GEN_BUDGET,
+	SP_GEN_BODY, SP_GEN_PROMPT, SP_GEN_EXPECT,
 	SP_COUNT
 };
 
@@ -183,5 +187,14 @@ int	settings_check_name(const char *s, char *why, size_t len);
  */
 int	settings_models(const char *list, char (*out)[VIGIL_MODEL_MAX],
 	    size_t max, char *why, size_t whylen);
+
+/*
+ * Read gen_body's file at path into buf (NUL-terminated): a regular
+ * file of at most SETTINGS_GEN_BODY_MAX bytes holding one JSON object.
+ * Returns 0, or -1 with why.  conf_load checks it with this, and the
+ * prober reads it with this at its start.
+ */
+int	settings_gen_body_read(const char *path, char *buf, size_t len,
+	    char *why, size_t whylen);
 
 #endif /* VIGIL_SETTINGS_H */

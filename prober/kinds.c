@@ -6,6 +6,7 @@
  * The secret goes into a header only, never into a URL (URLs get logged).
  */
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,8 @@ static int	join_url(const char *, const char *, const char *, char *,
 		    size_t);
 static struct curl_slist *append_secret(struct curl_slist *, const char *,
 		    const char *);
+static int	add_bool_if_absent(cJSON *, const char *, int);
+static cJSON	*gen_default(int, const char *, const char *);
 
 /* The models-list path of each kind, indexed by enum vigil_kind. */
 static const char *const kind_paths[VIGIL_KIND_COUNT] = {
@@ -118,7 +121,11 @@ kind_model_ok(const char *m)
 	return 1;
 }
 
-/* The generation check's URL.  Returns 0, or -1 (unsupported, too long). */
+/*
+ * The generation check's URL.  Gemini's names the model ("models/" is
+ * the path's own, so a configured "models/gemini-x" is not doubled).
+ * Returns 0, or -1 (unsupported, too long).
+ */
 int
 kind_gen_url(int kind, const char *base, const char *model, char *buf,
     size_t len)
@@ -138,6 +145,8 @@ kind_gen_url(int kind, const char *base, const char *model, char *buf,
 	case VIGIL_KIND_GOOGLE:
 		if (!kind_model_ok(model))
 			return -1;
+		if (strncmp(model, "models/", 7) == 0)
+			model += 7;
 		snprintf(path, sizeof(path), "/v1beta/models/%s", model);
 		return join_url(base, path, ":streamGenerateContent?alt=sse",
 		    buf, len);
@@ -147,26 +156,131 @@ kind_gen_url(int kind, const char *base, const char *model, char *buf,
 }
 
 /*
- * The generation check's JSON body: one user message "ping", one output
- * token, streamed.  model must pass kind_model_ok (no escaping needed).
- * Returns 0, or -1.
+ * Does model think before it answers, so that one output token may be
+ * all reasoning (litellm#26987: max_tokens 1 makes them fail)?  OpenAI's
+ * o-series (o1, o3, o4-mini ...) and gpt-5 family, which take
+ * max_completion_tokens and refuse max_tokens; Gemini 2.5 and later,
+ * whose thinking counts into maxOutputTokens.  A gateway's "openai/o3"
+ * is judged by what follows the last '/'.
  */
 int
-kind_gen_body(int kind, const char *model, char *buf, size_t len)
+kind_gen_reasoning(int kind, const char *model)
 {
-	int n;
+	const char *m = strrchr(model, '/');
+
+	m = m != NULL ? m + 1 : model;
+	switch (kind) {
+	case VIGIL_KIND_OPENAI:
+		return (m[0] == 'o' && isdigit((unsigned char)m[1])) ||
+		    strncmp(m, "gpt-5", 5) == 0;
+	case VIGIL_KIND_GOOGLE:
+		return strncmp(m, "gemini-2.5", 10) == 0 ||
+		    (strncmp(m, "gemini-", 7) == 0 &&
+		    isdigit((unsigned char)m[7]) && m[7] >= '3');
+	default:
+		return 0;
+	}
+}
+
+/* Add name: true (stream) when the object has no such member. */
+static int
+add_bool_if_absent(cJSON *o, const char *name, int val)
+{
+	if (cJSON_GetObjectItemCaseSensitive(o, name) != NULL)
+		return 0;
+	return cJSON_AddBoolToObject(o, name, val) != NULL ? 0 : -1;
+}
+
+/*
+ * The default body: one user message, the fewest output tokens the
+ * model accepts (kind_gen_reasoning: KIND_GEN_REASONING_TOKENS in the
+ * parameter the model takes), streamed, with the usage asked for
+ * (OpenAI's stream_options.include_usage; the others report it
+ * anyway).
+ */
+static cJSON *
+gen_default(int kind, const char *model, const char *prompt)
+{
+	cJSON *o, *msgs, *m, *c, *p, *gc, *so;
+	int reasoning = kind_gen_reasoning(kind, model);
+	int n = reasoning ? KIND_GEN_REASONING_TOKENS : 1;
+
+	if ((o = cJSON_CreateObject()) == NULL)
+		return NULL;
+	if (kind == VIGIL_KIND_GOOGLE) {
+		msgs = cJSON_AddArrayToObject(o, "contents");
+		c = cJSON_CreateObject();
+		cJSON_AddItemToArray(msgs, c);
+		cJSON_AddStringToObject(c, "role", "user");
+		p = cJSON_CreateObject();
+		cJSON_AddItemToArray(cJSON_AddArrayToObject(c, "parts"), p);
+		cJSON_AddStringToObject(p, "text", prompt);
+		gc = cJSON_AddObjectToObject(o, "generationConfig");
+		cJSON_AddNumberToObject(gc, "maxOutputTokens", n);
+		return o;
+	}
+	cJSON_AddStringToObject(o, "model", model);
+	msgs = cJSON_AddArrayToObject(o, "messages");
+	m = cJSON_CreateObject();
+	cJSON_AddItemToArray(msgs, m);
+	cJSON_AddStringToObject(m, "role", "user");
+	cJSON_AddStringToObject(m, "content", prompt);
+	cJSON_AddNumberToObject(o, reasoning ? "max_completion_tokens" :
+	    "max_tokens", n);
+	cJSON_AddBoolToObject(o, "stream", 1);
+	if (kind != VIGIL_KIND_ANTHROPIC) {
+		so = cJSON_AddObjectToObject(o, "stream_options");
+		cJSON_AddBoolToObject(so, "include_usage", 1);
+	}
+	return o;
+}
+
+/*
+ * The generation check's JSON body for model, into buf.  prompt: the
+ * user message (NULL or "": "ping").  tmpl: the operator's gen_body
+ * (a JSON object; NULL: none), taken as it is except that, where the
+ * body names the model (every kind but Gemini, whose URL does), "model"
+ * is set to the one checked and "stream" to true, and an OpenAI-style
+ * body without stream_options asks for the usage.  model must pass
+ * kind_model_ok.  Returns 0, or -1 (bad model or template, too long).
+ */
+int
+kind_gen_body(int kind, const char *model, const char *prompt,
+    const char *tmpl, char *buf, size_t len)
+{
+	cJSON *o, *so;
+	int rc = -1;
 
 	if (!kind_gen_supported(kind) || !kind_model_ok(model))
 		return -1;
-	if (kind == VIGIL_KIND_GOOGLE)
-		n = snprintf(buf, len, "{\"contents\":[{\"role\":\"user\","
-		    "\"parts\":[{\"text\":\"ping\"}]}],\"generationConfig\":"
-		    "{\"maxOutputTokens\":1}}");
-	else
-		n = snprintf(buf, len, "{\"model\":\"%s\",\"messages\":"
-		    "[{\"role\":\"user\",\"content\":\"ping\"}],"
-		    "\"max_tokens\":1,\"stream\":true}", model);
-	return (n < 0 || (size_t)n >= len) ? -1 : 0;
+	if (prompt == NULL || prompt[0] == '\0')
+		prompt = "ping";
+	if (tmpl == NULL)
+		o = gen_default(kind, model, prompt);
+	else if ((o = cJSON_Parse(tmpl)) != NULL && !cJSON_IsObject(o)) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	if (o == NULL)
+		return -1;
+	if (tmpl != NULL && kind != VIGIL_KIND_GOOGLE) {
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "model");
+		cJSON_DeleteItemFromObjectCaseSensitive(o, "stream");
+		if (cJSON_AddStringToObject(o, "model", model) == NULL ||
+		    cJSON_AddBoolToObject(o, "stream", 1) == NULL)
+			goto out;
+		if (kind != VIGIL_KIND_ANTHROPIC &&
+		    cJSON_GetObjectItemCaseSensitive(o, "stream_options") ==
+		    NULL && ((so = cJSON_AddObjectToObject(o,
+		    "stream_options")) == NULL ||
+		    add_bool_if_absent(so, "include_usage", 1) == -1))
+			goto out;
+	}
+	rc = cJSON_PrintPreallocated(o, buf, (int)(len > INT_MAX ? INT_MAX :
+	    len), 0) ? 0 : -1;
+out:
+	cJSON_Delete(o);
+	return rc;
 }
 
 /* Standard base64 with padding.  Returns 0, or -1 when out is too small. */

@@ -36,64 +36,12 @@
 #include "log.h"
 #include "priv.h"
 #include "probe.h"
+#include "prober.h"
 #include "ring.h"
 #include "sched.h"
 #include "segment.h"
 #include "settings.h"
 #include "spawner.h"
-
-#define SEG_FD		3
-#define MAX_WAITERS	16		/* probe_now requests on one check */
-#define KEY_MAX		4096
-#define MIN_INTERVAL_MS	SETTINGS_FAST_MIN
-#define BEAT_MS		1000
-
-/* A request of a check: running; done, its sample held in pend[]; gone
- * (published, or it never started). */
-#define REQ_RUNNING	0
-#define REQ_DONE	1
-#define REQ_GONE	2
-
-struct prober {
-	struct conf_provider	 cp;		/* settings.h; interval_ms may
-						   change (set_interval) */
-	uint32_t		 slot;
-	uint64_t		 epoch;
-	char			 key[KEY_MAX];	/* the secret */
-	struct check_conf	 cc;		/* the rules' settings */
-	int			 paused;
-
-	struct segment		 seg;
-	struct vigil_client	 cli;
-	struct ring_writer	 ring;
-
-	struct event_base	*base;
-	struct probe_engine	 eng;
-	struct probe_xfer	 check;
-	struct probe_xfer	 extra[SCHED_CONFIRM_PAR - 1]; /* confirmation */
-	struct probe_xfer	 gen;
-	int			 gen_on;
-	struct event		*ev_check;
-	struct event		*ev_gen;
-	struct event		*ev_beat;
-	struct event		*ev_term;
-	struct event		*ev_int;
-	struct child		 ch;		/* fd 4, vigild */
-
-	int			 manual;	/* running check is probe_now */
-	int			 last_outcome;	/* -1: none yet */
-	struct check		 chk;		/* check.c's state machine */
-	uint32_t		 next_count;	/* requests of the next check */
-	uint32_t		 nreq;		/* requests of this check */
-	uint32_t		 running;	/* of them not done yet */
-	uint32_t		 npub;		/* published, in start order */
-	struct vigil_sample	 pend[SCHED_CONFIRM_PAR]; /* done, held */
-	uint8_t			 req_state[SCHED_CONFIRM_PAR]; /* REQ_* */
-	uint64_t		 waiters[MAX_WAITERS];
-	int			 nwaiters;
-	int			 exit_code;
-	int			 trimmed;	/* malloc_trim after start-up */
-};
 
 static char	procname[64];
 static uint32_t	rnd_state;
@@ -116,20 +64,17 @@ static void	op_set_interval(struct child *, uint64_t,
 static void	signal_cb(evutil_socket_t, short, void *);
 static void	beat_cb(evutil_socket_t, short, void *);
 static void	check_timer_cb(evutil_socket_t, short, void *);
-static void	gen_timer_cb(evutil_socket_t, short, void *);
 static void	start_check(struct prober *, int);
 static int	start_extra(struct prober *, struct probe_xfer *);
+static int	check_url(const struct prober *, char *, size_t);
 static void	check_done(struct probe_xfer *, CURLcode, void *);
 static void	extra_done(struct probe_xfer *, CURLcode, void *);
 static void	check_ended(struct prober *, uint32_t, struct probe_xfer *,
 		    CURLcode, uint8_t);
 static void	check_publish(struct prober *, struct vigil_sample *);
 static void	check_end(struct prober *);
-static void	gen_done(struct probe_xfer *, CURLcode, void *);
-static void	schedule(struct event *, uint32_t);
 static int	circuit_closed(struct prober *);
 static void	quit(struct prober *, int);
-static uint32_t	rnd32(void);
 
 /* After configure (docs/internals.md); ping and set_log_level are
  * common/child.c's. */
@@ -145,8 +90,8 @@ static const struct child_op prober_ops[] = {
  * Jitter needs no secrecy, only spread: xorshift32, seeded once from
  * arc4random (which is a getrandom system call per use in glibc).
  */
-static uint32_t
-rnd32(void)
+uint32_t
+prober_rnd32(void)
 {
 	rnd_state ^= rnd_state << 13;
 	rnd_state ^= rnd_state >> 17;
@@ -332,7 +277,7 @@ static int
 setup(struct prober *pr, char *err, size_t errlen)
 {
 	struct probe_opts o;
-	char url[KIND_URL_MAX], body[KIND_GENBODY_MAX];
+	char url[KIND_URL_MAX];
 	const struct vigil_layout *h;
 
 	if (seg_map_fd(&pr->seg, SEG_FD, 1, err, errlen) == -1)
@@ -358,8 +303,9 @@ setup(struct prober *pr, char *err, size_t errlen)
 
 	if (probe_engine_init(&pr->eng, pr->base, err, errlen) == -1)
 		return -1;
-	if (kind_check_url(pr->cp.kind, pr->cp.base_url, pr->cp.check_path, url,
-	    sizeof(url)) == -1) {
+	if (gen_setup(pr, err, errlen) == -1)
+		return -1;
+	if (check_url(pr, url, sizeof(url)) == -1) {
 		snprintf(err, errlen, "check URL too long");
 		return -1;
 	}
@@ -367,6 +313,7 @@ setup(struct prober *pr, char *err, size_t errlen)
 	o.url = url;
 	o.ca_file = pr->cp.ca_file;
 	o.timeout_ms = pr->cp.timeout_ms;
+	o.kind = pr->cp.kind;
 	if ((o.headers = kind_headers(pr->cp.kind, pr->key, 0)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -374,33 +321,6 @@ setup(struct prober *pr, char *err, size_t errlen)
 	if (probe_xfer_init(&pr->check, &pr->eng, &o, check_done, pr, err,
 	    errlen) == -1)
 		return -1;
-
-	if (pr->cp.gen_model[0] != '\0') {
-		if (!kind_gen_supported(pr->cp.kind))
-			log_warnx("kind %s has no generation check; "
-			    "gen_model ignored", vigil_kind_name(
-			    (unsigned)pr->cp.kind));
-		else if (kind_gen_url(pr->cp.kind, pr->cp.base_url, pr->cp.gen_model,
-		    url, sizeof(url)) == -1 || kind_gen_body(pr->cp.kind,
-		    pr->cp.gen_model, body, sizeof(body)) == -1) {
-			snprintf(err, errlen, "generation URL too long");
-			return -1;
-		} else {
-			o.url = url;
-			o.post = body;
-			o.gen = 1;
-			/* Same timeout as the check: one token is quick. */
-			if ((o.headers = kind_headers(pr->cp.kind, pr->key, 1)) ==
-			    NULL) {
-				snprintf(err, errlen, "out of memory");
-				return -1;
-			}
-			if (probe_xfer_init(&pr->gen, &pr->eng, &o, gen_done,
-			    pr, err, errlen) == -1)
-				return -1;
-			pr->gen_on = 1;
-		}
-	}
 
 	pr->ev_check = evtimer_new(pr->base, check_timer_cb, pr);
 	pr->ev_gen = evtimer_new(pr->base, gen_timer_cb, pr);
@@ -412,17 +332,15 @@ setup(struct prober *pr, char *err, size_t errlen)
 		snprintf(err, errlen, "libevent: out of memory");
 		return -1;
 	}
-	schedule(pr->ev_beat, BEAT_MS);
+	prober_schedule(pr->ev_beat, BEAT_MS);
 	event_add(pr->ev_term, NULL);
 	event_add(pr->ev_int, NULL);
 	if (!pr->paused) {
-		schedule(pr->ev_check, sched_first_ms(pr->cp.interval_ms,
-		    rnd32()));
+		prober_schedule(pr->ev_check, sched_first_ms(pr->cp.interval_ms,
+		    prober_rnd32()));
 		/* The first generation check a little after the first
 		 * check, so the two rarely start together. */
-		if (pr->gen_on)
-			schedule(pr->ev_gen, sched_first_ms(
-			    pr->cp.gen_interval_ms, rnd32()) + 1000);
+		gen_first(pr, 1000);
 	}
 	return 0;
 }
@@ -440,8 +358,7 @@ teardown(struct prober *pr)
 	for (i = 0; i < SCHED_CONFIRM_PAR - 1; i++)
 		if (pr->extra[i].easy != NULL)
 			probe_xfer_free(&pr->extra[i]);
-	if (pr->gen.easy != NULL)
-		probe_xfer_free(&pr->gen);
+	gen_teardown(pr);
 	if (pr->eng.cv != NULL)
 		probe_engine_free(&pr->eng);
 	for (i = 0; i < sizeof(evs) / sizeof(evs[0]); i++) {
@@ -541,11 +458,9 @@ op_resume(struct child *ch, uint64_t id, const msgpack_object *args,
 		pr->paused = 0;
 		pr->next_count = 1;
 		if (pr->running == 0)
-			schedule(pr->ev_check, sched_first_ms(
-			    pr->cp.interval_ms, rnd32()));
-		if (pr->gen_on && !pr->gen.busy)
-			schedule(pr->ev_gen, sched_jitter(
-			    pr->cp.gen_interval_ms, rnd32()));
+			prober_schedule(pr->ev_check, sched_first_ms(
+			    pr->cp.interval_ms, prober_rnd32()));
+		gen_first(pr, 0);
 	}
 	(void)child_reply_ok(ch, id);
 }
@@ -568,8 +483,8 @@ op_set_interval(struct child *ch, uint64_t id, const msgpack_object *args,
 	pr->cp.interval_ms = pr->cc.interval_ms = (uint32_t)v;
 	pr->next_count = 1;
 	if (!pr->paused && pr->running == 0)
-		schedule(pr->ev_check, sched_jitter(pr->cp.interval_ms,
-		    rnd32()));
+		prober_schedule(pr->ev_check, sched_jitter(pr->cp.interval_ms,
+		    prober_rnd32()));
 	(void)child_reply_ok(ch, id);
 }
 
@@ -591,8 +506,8 @@ beat_cb(evutil_socket_t fd, short what, void *arg)
 	ring_beat(&pr->ring, now_mono_ns());
 }
 
-static void
-schedule(struct event *ev, uint32_t ms)
+void
+prober_schedule(struct event *ev, uint32_t ms)
 {
 	struct timeval tv;
 
@@ -619,7 +534,7 @@ check_timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (pr->paused)
 		return;
 	if ((hold = check_hold_ms(&pr->chk, now_mono_ns())) > 0)
-		schedule(pr->ev_check, hold);
+		prober_schedule(pr->ev_check, hold);
 	else
 		start_check(pr, 0);
 }
@@ -653,6 +568,29 @@ start_check(struct prober *pr, int manual)
 			check_ended(pr, i, NULL, CURLE_OK, 0);
 }
 
+/*
+ * The models-list check's URL: the kind's path (or check_path), and
+ * when the list must tell whether each model is there, the longest
+ * page the kind gives (models_list_query).  Returns 0, or -1.
+ */
+static int
+check_url(const struct prober *pr, char *url, size_t len)
+{
+	const char *q = models_list_query(pr->cp.kind);
+	size_t n;
+
+	if (kind_check_url(pr->cp.kind, pr->cp.base_url, pr->cp.check_path,
+	    url, len) == -1)
+		return -1;
+	if (pr->nmodels == 0 || pr->cp.check_path[0] != '\0' || *q == '\0')
+		return 0;
+	n = strlen(url);
+	if (strlen(q) >= len - n)
+		return -1;
+	memcpy(url + n, q, strlen(q) + 1);
+	return 0;
+}
+
 /* One more request of a confirmation, the check's own but for its
  * connection: a new one, closed when it is done (extra_done frees it). */
 static int
@@ -661,13 +599,13 @@ start_extra(struct prober *pr, struct probe_xfer *x)
 	struct probe_opts o;
 	char url[KIND_URL_MAX], err[256];
 
-	if (kind_check_url(pr->cp.kind, pr->cp.base_url, pr->cp.check_path, url,
-	    sizeof(url)) == -1)
+	if (check_url(pr, url, sizeof(url)) == -1)
 		return -1;
 	memset(&o, 0, sizeof(o));
 	o.url = url;
 	o.ca_file = pr->cp.ca_file;
 	o.timeout_ms = pr->cp.timeout_ms;
+	o.kind = pr->cp.kind;
 	o.fresh = 1;
 	if ((o.headers = kind_headers(pr->cp.kind, pr->key, 0)) == NULL) {
 		log_warnx("confirmation: out of memory");
@@ -735,10 +673,14 @@ check_ended(struct prober *pr, uint32_t i, struct probe_xfer *x, CURLcode cc,
 		probe_xfer_sample(x, pr->cp.kind, cc, &pr->pend[i]);
 		pr->pend[i].flags |= flags;
 		pr->req_state[i] = REQ_DONE;
+		if (i == 0)
+			catalogue_read(pr, x, &pr->pend[0]);
 	}
 	while (pr->npub < pr->nreq && pr->req_state[pr->npub] != REQ_RUNNING) {
 		if (pr->req_state[pr->npub] == REQ_DONE) {
 			check_publish(pr, &pr->pend[pr->npub]);
+			if (pr->npub == 0)
+				catalogue_publish(pr, &pr->pend[0]);
 			pr->req_state[pr->npub] = REQ_GONE;
 		}
 		pr->npub++;
@@ -756,7 +698,7 @@ check_publish(struct prober *pr, struct vigil_sample *s)
 {
 	int i;
 
-	check_sample(&pr->chk, &pr->cc, s, 1, rnd32());
+	check_sample(&pr->chk, &pr->cc, s, 1, prober_rnd32());
 	ring_push(&pr->ring, s, VIGIL_WORDS(struct vigil_sample));
 	ring_beat(&pr->ring, now_mono_ns());
 
@@ -796,14 +738,14 @@ check_end(struct prober *pr)
 	if (pr->chk.nsamples == 0) {
 		log_warnx("cannot start a check; retrying in one interval");
 		if (!pr->paused)
-			schedule(pr->ev_check, sched_jitter(pr->cp.interval_ms,
-			    rnd32()));
+			prober_schedule(pr->ev_check, sched_jitter(
+			    pr->cp.interval_ms, prober_rnd32()));
 		return;
 	}
 	check_decide(&pr->chk, &pr->cc, circuit_closed(pr), now_mono_ns(),
-	    rnd32(), &nx);
+	    prober_rnd32(), &nx);
 	if (!pr->paused) {
-		schedule(pr->ev_check, nx.delay_ms);
+		prober_schedule(pr->ev_check, nx.delay_ms);
 		pr->next_count = nx.count;
 	}
 	/*
@@ -813,49 +755,5 @@ check_end(struct prober *pr)
 	if (!pr->trimmed) {
 		pr->trimmed = 1;
 		malloc_trim(0);
-	}
-}
-
-/* Time for a generation check, unless the provider asked us to wait. */
-static void
-gen_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct prober *pr = arg;
-	uint32_t hold;
-
-	(void)fd;
-	(void)what;
-	if (pr->paused)
-		return;
-	if ((hold = check_hold_ms(&pr->chk, now_mono_ns())) > 0)
-		schedule(pr->ev_gen, hold);
-	else if (probe_xfer_start(&pr->gen) == -1)
-		schedule(pr->ev_gen, sched_jitter(pr->cp.gen_interval_ms,
-		    rnd32()));
-}
-
-/*
- * A generation check ended: its own sample, its own slower schedule.
- * A 429 holds the checks too (check_sample: one provider, one limit),
- * and the generation check waits at least as long.
- */
-static void
-gen_done(struct probe_xfer *x, CURLcode cc, void *arg)
-{
-	struct prober *pr = arg;
-	struct vigil_sample s;
-	uint32_t d, hold;
-
-	probe_xfer_sample(x, pr->cp.kind, cc, &s);
-	check_sample(&pr->chk, &pr->cc, &s, 0, rnd32());
-	ring_push(&pr->ring, &s, VIGIL_WORDS(struct vigil_sample));
-	ring_beat(&pr->ring, now_mono_ns());
-	log_debug("generation: %s %s (ttft %u us)",
-	    vigil_outcome_name(s.outcome), s.error, s.ttfb_us);
-	if (!pr->paused) {
-		d = sched_jitter(pr->cp.gen_interval_ms, rnd32());
-		if ((hold = check_hold_ms(&pr->chk, now_mono_ns())) > d)
-			d = hold;
-		schedule(pr->ev_gen, d);
 	}
 }

@@ -69,7 +69,9 @@ static struct verdict rule_qwen(const struct ebody *);
 static struct verdict rule_message(long, const struct ebody *);
 static struct verdict body_verdict(int, long, const struct ebody *);
 static const char *body_token(const struct ebody *);
-static void	err_http(char *, size_t, long, const char *);
+static void	err_http(char *, size_t, const char *, long, const char *);
+static int	verdict_merge(long, int, struct verdict);
+static long	event_status(const cJSON *, const struct ebody *);
 
 /* The outcome of a transfer that curl failed, from its result code. */
 int
@@ -496,22 +498,50 @@ body_token(const struct ebody *b)
 	return b->status;
 }
 
-/* "http:N" or "http:N TOKEN", the token reduced to [A-Za-z0-9._:/-]. */
+/*
+ * PREFIX + "N" or "N TOKEN" ("http:429 insufficient_quota"), or PREFIX +
+ * TOKEN when st is -1 ("sse:overloaded_error"); the token reduced to
+ * [A-Za-z0-9._:/-].
+ */
 static void
-err_http(char *err, size_t errlen, long st, const char *tok)
+err_http(char *err, size_t errlen, const char *prefix, long st,
+    const char *tok)
 {
 	char t[VIGIL_ERR_MAX];
 	size_t i;
 
 	if (tok == NULL || tok[0] == '\0') {
-		snprintf(err, errlen, "http:%ld", st);
+		snprintf(err, errlen, "%s%ld", prefix, st);
 		return;
 	}
 	for (i = 0; i < sizeof(t) - 1 && tok[i] != '\0'; i++)
 		t[i] = isalnum((unsigned char)tok[i]) ||
 		    strchr("._:/-", tok[i]) != NULL ? tok[i] : '_';
 	t[i] = '\0';
-	snprintf(err, errlen, "http:%ld %s", st, t);
+	if (st == -1)
+		snprintf(err, errlen, "%s%s", prefix, t);
+	else
+		snprintf(err, errlen, "%s%ld %s", prefix, st, t);
+}
+
+/*
+ * What the body's verdict v makes of out, the class of status st: the
+ * body may overrule the status within the 4xx (never to overloaded or
+ * http_5xx); a 5xx stays the provider's failure, the body only telling
+ * whether it is capacity; a 402 is billing whatever its body says.
+ */
+static int
+verdict_merge(long st, int out, struct verdict v)
+{
+	if (v.out == -1)
+		return out;
+	if (st == 402)
+		return VIGIL_OUT_QUOTA;
+	if (st >= 500)
+		return v.out == VIGIL_OUT_OVERLOADED ? v.out : out;
+	if (v.out != VIGIL_OUT_OVERLOADED && v.out != VIGIL_OUT_HTTP_5XX)
+		return v.out;
+	return out;
 }
 
 /*
@@ -563,17 +593,86 @@ outcome_classify(const struct probe_result *r, char *err, size_t errlen)
 		body_read(root, &b);
 		v = body_verdict(r->kind, st, &b);
 	}
-	if (v.out != -1) {
-		if (st == 402)
-			out = VIGIL_OUT_QUOTA;
-		else if (st >= 500)
-			out = v.out == VIGIL_OUT_OVERLOADED ? v.out : out;
-		else if (v.out != VIGIL_OUT_OVERLOADED &&
-		    v.out != VIGIL_OUT_HTTP_5XX)
-			out = v.out;
-	}
-	err_http(err, errlen, st, v.label != NULL ? v.label :
+	out = verdict_merge(st, out, v);
+	err_http(err, errlen, "http:", st, v.label != NULL ? v.label :
 	    body_token(&b));
 	cJSON_Delete(root);
 	return out;
+}
+
+/*
+ * The status an error event stands for: the one its body names (Google's
+ * error.code), else the one each kind documents for its error type
+ * (Anthropic's types, OpenAI's types and codes), else 500: a stream that
+ * breaks off with an error nobody named is the provider's failure.
+ */
+static long
+event_status(const cJSON *root, const struct ebody *b)
+{
+	static const struct {
+		const char	*type;
+		long		 st;
+	} types[] = {
+		/* Anthropic's error types (its errors page) */
+		{ "invalid_request_error", 400 },
+		{ "authentication_error", 401 },
+		{ "billing_error", 402 }, { "permission_error", 403 },
+		{ "not_found_error", 404 }, { "request_too_large", 413 },
+		{ "rate_limit_error", 429 }, { "api_error", 500 },
+		{ "overloaded_error", 529 },
+		/* OpenAI's */
+		{ "server_error", 500 }, { "insufficient_quota", 429 },
+		{ "requests", 429 }, { "tokens", 429 },
+	};
+	const cJSON *e, *c;
+	size_t i;
+
+	if (cJSON_IsArray(root))
+		root = cJSON_GetArrayItem(root, 0);
+	e = cJSON_GetObjectItemCaseSensitive(root, "error");
+	c = cJSON_GetObjectItemCaseSensitive(e, "code");
+	if (cJSON_IsNumber(c) && c->valuedouble >= 400 &&
+	    c->valuedouble <= 599)
+		return (long)c->valuedouble;
+	if (eq(b->code, "rate_limit_exceeded") || eq(b->code, "slow_down"))
+		return 429;
+	if (eq(b->code, "server_is_overloaded"))
+		return 503;
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		if (eq(b->type, types[i].type))
+			return types[i].st;
+	return 500;
+}
+
+/*
+ * Classify an error event that came inside a stream after its 200
+ * (Anthropic's `event: error`, an OpenAI-compatible `data: {"error":
+ * ...}`, Gemini's error object): data[0..len) is the event's JSON.
+ * Like the same error sent as a status (outcome_classify): the body's
+ * rules, with the status the error stands for (event_status).  Pure.
+ * Writes "sse:TOKEN" to err ("sse:error" when the body names nothing)
+ * and returns the enum vigil_outcome.
+ */
+int
+outcome_classify_event(int kind, const char *data, size_t len, char *err,
+    size_t errlen)
+{
+	struct verdict v = { -1, NULL };
+	struct ebody b;
+	cJSON *root = NULL;
+	const char *tok;
+	long st = 500;
+
+	memset(&b, 0, sizeof(b));
+	if (data != NULL && len > 0 && len <= OUTCOME_BODY_PARSE_MAX &&
+	    (root = cJSON_ParseWithLength(data, len)) != NULL) {
+		body_read(root, &b);
+		st = event_status(root, &b);
+		v = body_verdict(kind, st, &b);
+	}
+	tok = v.label != NULL ? v.label : body_token(&b);
+	err_http(err, errlen, "sse:", -1, tok != NULL && tok[0] != '\0' ?
+	    tok : "error");
+	cJSON_Delete(root);
+	return verdict_merge(st, outcome_status_class(kind, st), v);
 }

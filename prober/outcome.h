@@ -25,6 +25,7 @@ struct probe_result {
 };
 
 int	outcome_classify(const struct probe_result *, char *, size_t);
+int	outcome_classify_event(int, const char *, size_t, char *, size_t);
 int	outcome_curl_class(int);
 int	outcome_status_class(int, long);
 

@@ -82,7 +82,7 @@ static size_t
 write_cb(char *p, size_t size, size_t nmemb, void *arg)
 {
 	struct probe_xfer *x = arg;
-	size_t n = size * nmemb, want, from;
+	size_t n = size * nmemb, want;
 	char *nb;
 
 	x->received += n;
@@ -102,13 +102,11 @@ write_cb(char *p, size_t size, size_t nmemb, void *arg)
 		x->alloc = want;
 	}
 	memcpy(x->body + x->len, p, n);
-	/* Time to first token: the first server-sent event, which may
-	 * straddle two writes (hence the 4 bytes of overlap). */
-	from = x->len > 4 ? x->len - 4 : 0;
 	x->len += n;
 	x->body[x->len] = '\0';
-	if (x->gen && x->first_event_ns == 0 &&
-	    memmem(x->body + from, x->len - from, "data:", 5) != NULL)
+	/* Time to first token: the piece that brought the first content
+	 * token (stream.c), never a keep-alive or a role-only delta. */
+	if (x->gen && stream_feed(&x->st, p, n) && x->first_event_ns == 0)
 		x->first_event_ns = now_mono_ns();
 	return n;
 }
@@ -193,6 +191,7 @@ probe_xfer_init(struct probe_xfer *x, struct probe_engine *eng,
 	x->eng = eng;
 	x->headers = o->headers;
 	x->gen = o->gen;
+	stream_init(&x->st, o->kind);
 	x->done = done;
 	x->arg = arg;
 	if ((e = x->easy = curl_easy_init()) == NULL) {
@@ -254,6 +253,24 @@ probe_xfer_set_timeout(struct probe_xfer *x, uint32_t timeout_ms)
 }
 
 /*
+ * Point the transfer at another request (the generation check's next
+ * model): its URL and, when post is not NULL, its body (copied).  Not
+ * while it runs.  Returns 0, or -1.
+ */
+int
+probe_xfer_set_request(struct probe_xfer *x, const char *url,
+    const char *post)
+{
+	if (x->busy || curl_easy_setopt(x->easy, CURLOPT_URL, url) !=
+	    CURLE_OK)
+		return -1;
+	if (post != NULL && curl_easy_setopt(x->easy, CURLOPT_COPYPOSTFIELDS,
+	    post) != CURLE_OK)
+		return -1;
+	return 0;
+}
+
+/*
  * Start one check.  Its done callback runs from the event loop when it
  * ends, however it ends.  Returns 0, or -1 (already running, or curl
  * refused the handle).
@@ -267,6 +284,7 @@ probe_xfer_start(struct probe_xfer *x)
 	x->received = 0;
 	x->capped = 0;
 	x->first_event_ns = 0;
+	stream_reset(&x->st);
 	x->hdr_mono_ns = 0;
 	rl_capture_reset(&x->hdr);
 	if (x->body != NULL)
@@ -301,6 +319,7 @@ probe_xfer_free(struct probe_xfer *x)
 	if (x->easy != NULL)
 		curl_easy_cleanup(x->easy);
 	kind_headers_free(x->headers);
+	stream_free(&x->st);
 	free(x->body);
 	memset(x, 0, sizeof(*x));
 }
@@ -385,11 +404,22 @@ probe_xfer_sample(const struct probe_xfer *x, int kind, CURLcode cc,
 	r.body = x->body;
 	r.body_len = x->len;
 	r.body_ok = -1;
-	if (cc == CURLE_OK && status >= 200 && status <= 299)
-		r.body_ok = x->gen ? kind_validate_stream(x->body, x->len) :
-		    kind_validate_body(kind, x->body, x->len);
-	s->outcome = (uint8_t)outcome_classify(&r, s->error,
-	    sizeof(s->error));
+	if (cc == CURLE_OK && status >= 200 && status <= 299) {
+		r.body_ok = x->gen ? 0 : kind_validate_body(kind, x->body,
+		    x->len);
+		/* A stream is judged by what it said (stream.c), its usage
+		 * counted whatever it ended with. */
+		if (x->gen && (x->st.flags & STREAM_USAGE)) {
+			s->tokens_in = x->st.tokens_in;
+			s->tokens_out = x->st.tokens_out;
+		}
+	}
+	if (x->gen && r.body_ok == 0)
+		s->outcome = (uint8_t)stream_outcome(&x->st, x->expect,
+		    s->error, sizeof(s->error));
+	else
+		s->outcome = (uint8_t)outcome_classify(&r, s->error,
+		    sizeof(s->error));
 	if (s->http_status == 0)
 		return;
 	/* Rounded up: a wait that counts from the answer must not end

@@ -10,6 +10,7 @@
 #ifndef VIGIL_PROBER_PROBE_H
 #define VIGIL_PROBER_PROBE_H
 
+#include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,7 @@
 #include <vigil/vigil.h>
 
 #include "ratelimit.h"
+#include "stream.h"
 
 #define PROBE_BODY_MAX	(1u << 20)	/* read at most 1 MiB of a body */
 
@@ -37,6 +39,7 @@ struct probe_opts {
 	const char	*ca_file;	/* a file or hashed dir; NULL, "": system */
 	struct curl_slist *headers;	/* owned by the xfer afterwards */
 	uint32_t	 timeout_ms;
+	int		 kind;		/* enum vigil_kind */
 	int		 gen;		/* generation check (streamed) */
 	int		 fresh;		/* a new connection, closed after */
 };
@@ -52,9 +55,12 @@ struct probe_xfer {
 	int			 capped;	/* aborted: body over the cap */
 	int			 busy;		/* in the multi handle */
 	int			 gen;
+	struct stream		 st;		/* gen: the SSE stream read */
+	const regex_t		*expect;	/* gen: the text must match */
 	uint64_t		 start_mono_ns;
 	uint64_t		 start_wall_ns;
-	uint64_t		 first_event_ns; /* gen: first "data:" seen */
+	uint64_t		 first_event_ns; /* gen: the first content token
+						   came */
 	uint64_t		 hdr_mono_ns;	/* the final status line came */
 	struct rl_capture	 hdr;		/* its rate-limit headers */
 	probe_done_fn		 done;
@@ -67,6 +73,8 @@ void	probe_engine_free(struct probe_engine *);
 int	probe_xfer_init(struct probe_xfer *, struct probe_engine *,
 	    const struct probe_opts *, probe_done_fn, void *, char *, size_t);
 int	probe_xfer_set_timeout(struct probe_xfer *, uint32_t);
+int	probe_xfer_set_request(struct probe_xfer *, const char *,
+	    const char *);
 int	probe_xfer_start(struct probe_xfer *);
 void	probe_xfer_abort(struct probe_xfer *);
 void	probe_xfer_free(struct probe_xfer *);

@@ -597,6 +597,9 @@ class Vigil(Harness):
 
     def cleanup(self):
         self.stop()
+        if self.sim is not None:       # a restartable vigild's simulator
+            self.sim.stop()
+            self.sim = None
         bad = [ln for ln in self.logtext().splitlines()
                if "Sanitizer" in ln or "runtime error:" in ln]
         ok(not bad, "%s: no sanitizer report in vigild's log" % self.tag,

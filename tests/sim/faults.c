@@ -187,6 +187,11 @@ sim_faults_parse(const cJSON *o, struct sim_faults *f, char *err,
 	cJSON_ArrayForEach(v, o) {
 		if (v->string != NULL && strcmp(v->string, "clear") == 0)
 			continue;
+		if (v->string != NULL && sim_gen_field(v->string)) {
+			if (sim_gen_parse(v, &tmp.gen, err, errlen) == -1)
+				return -1;
+			continue;
+		}
 		if (v->string != NULL && sim_rl_field(v->string)) {
 			if (sim_rl_parse(v, &tmp.ratelimit,
 			    &tmp.retry_after_form, err, errlen) == -1)
@@ -243,6 +248,7 @@ sim_faults_json(const struct sim_faults *f)
 		}
 	}
 	sim_rl_json(o, &f->ratelimit, f->retry_after_form);
+	sim_gen_json(o, &f->gen);
 	return o;
 }
 

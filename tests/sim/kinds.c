@@ -55,7 +55,15 @@ static int	bearer(const struct ask *, const char **);
 static int	basic_user(const struct ask *, char *, size_t);
 static int	b64_decode(const char *, unsigned char *, size_t);
 static void	chat_params(const struct ask *, const char *, char *, size_t,
-		    int *, int *);
+		    int *, int *, int *);
+static int	gen_answer(const struct ask *, int, const char *, int, int,
+		    struct sim_reply *, int *);
+static size_t	list_names(const struct ask *, const char *const *, size_t,
+		    const char **, size_t);
+static int	reply_json(struct sim_reply *, cJSON *);
+static int	anthropic_list(const struct ask *, struct sim_reply *);
+static int	google_list(const struct ask *, struct sim_reply *);
+static cJSON	*cursor_list(const struct ask *);
 static int	ans_openai(const struct ask *, struct sim_reply *);
 static int	ans_anthropic(const struct ask *, struct sim_reply *);
 static int	ans_google(const struct ask *, struct sim_reply *);
@@ -115,6 +123,9 @@ sim_reply_free(struct sim_reply *r)
 	free(r->hdrs);
 	r->hdrs = NULL;
 	r->nhdrs = 0;
+	free(r->segs);
+	r->segs = NULL;
+	r->nsegs = 0;
 }
 
 static int
@@ -249,20 +260,21 @@ basic_user(const struct ask *a, char *buf, size_t len)
 }
 
 /*
- * The "model" (sanitised to [A-Za-z0-9._:/-], else def) and "stream" of
- * a chat request body; *bad = 1 when the body is not a JSON object.
+ * The "model" (sanitised to [A-Za-z0-9._:/@+-], else def), "stream" and
+ * stream_options.include_usage of a chat request body; *bad = 1 when
+ * the body is not a JSON object.
  */
 static void
 chat_params(const struct ask *a, const char *def, char *model, size_t mlen,
-    int *stream, int *bad)
+    int *stream, int *usage, int *bad)
 {
 	struct evbuffer *in = evhttp_request_get_input_buffer(a->req);
 	size_t len = evbuffer_get_length(in), i;
-	const cJSON *m, *s;
+	const cJSON *m, *s, *so;
 	cJSON *root;
 
 	snprintf(model, mlen, "%s", def);
-	*stream = 0;
+	*stream = *usage = 0;
 	*bad = 0;
 	root = cJSON_ParseWithLength((const char *)evbuffer_pullup(in, -1),
 	    len);
@@ -273,17 +285,66 @@ chat_params(const struct ask *a, const char *def, char *model, size_t mlen,
 	}
 	m = cJSON_GetObjectItemCaseSensitive(root, "model");
 	s = cJSON_GetObjectItemCaseSensitive(root, "stream");
+	so = cJSON_GetObjectItemCaseSensitive(root, "stream_options");
 	if (cJSON_IsString(m) && m->valuestring[0] != '\0' &&
 	    strlen(m->valuestring) < mlen) {
 		for (i = 0; m->valuestring[i] != '\0'; i++)
 			if (!isalnum((unsigned char)m->valuestring[i]) &&
-			    strchr("._:/-", m->valuestring[i]) == NULL)
+			    strchr("._:/@+-", m->valuestring[i]) == NULL)
 				break;
 		if (m->valuestring[i] == '\0')
 			snprintf(model, mlen, "%s", m->valuestring);
 	}
 	*stream = cJSON_IsTrue(s);
+	*usage = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(so,
+	    "include_usage"));
 	cJSON_Delete(root);
+}
+
+/*
+ * A generation answer for model that its faults decide: the model's
+ * own error mode, else the stream (stream: the request asked for one).
+ * Returns 1 with r filled (0 in rc, or -1 when out of memory), or 0
+ * when the kind's plain answer is wanted.
+ */
+static int
+gen_answer(const struct ask *a, int kind, const char *model, int stream,
+    int usage, struct sim_reply *r, int *rc)
+{
+	const struct sim_stream_conf *c = sim_gen_for(&a->p->faults.gen,
+	    model);
+
+	if (c->error_mode != 0) {
+		*rc = sim_err_reply(c->error_mode, 0, r);
+		return 1;
+	}
+	if (!stream)
+		return 0;
+	*rc = sim_gen_stream(kind, model, usage, c, r);
+	return 1;
+}
+
+/* The models list of p: the kind's defs, as its faults change it. */
+static size_t
+list_names(const struct ask *a, const char *const *defs, size_t ndefs,
+    const char **out, size_t max)
+{
+	return sim_gen_list(&a->p->faults.gen, defs, ndefs, out, max);
+}
+
+/* Print JSON object o (consumed) as a 200 into r. */
+static int
+reply_json(struct sim_reply *r, cJSON *o)
+{
+	char *b = o != NULL ? cJSON_PrintUnformatted(o) : NULL;
+	int rc;
+
+	cJSON_Delete(o);
+	if (b == NULL)
+		return -1;
+	rc = reply_printf(r, 200, CT_JSON, "%s", b);
+	free(b);
+	return rc;
 }
 
 static const char *
@@ -324,31 +385,39 @@ openai_error(struct sim_reply *r, int st, const char *msg, const char *type,
 static int
 openai_list(const struct ask *a, struct sim_reply *r)
 {
-	long now = (long)time(NULL);
+	static const char *const oa[] = { "gpt-4o", "gpt-4o-mini",
+	    "gpt-3.5-turbo" };
+	static const char *const ds[] = { "deepseek-chat",
+	    "deepseek-reasoner" };
+	static const char *const qw[] = { "qwen-plus", "qwen-turbo",
+	    "qwen-max" };
+	const char *const *defs = oa;
+	const char *names[SIM_LIST_MAX + 3];
+	size_t ndefs = 3, n, i;
+	cJSON *o, *arr, *m;
 
-	switch (a->p->kind) {
-	case SIM_KIND_DEEPSEEK:
-		return reply_printf(r, 200, CT_JSON, "{\"object\":\"list\","
-		    "\"data\":[{\"id\":\"deepseek-chat\",\"object\":\"model\","
-		    "\"owned_by\":\"deepseek\"},{\"id\":\"deepseek-reasoner\","
-		    "\"object\":\"model\",\"owned_by\":\"deepseek\"}]}");
-	case SIM_KIND_QWEN:
-		return reply_printf(r, 200, CT_JSON, "{\"object\":\"list\","
-		    "\"data\":[{\"id\":\"qwen-plus\",\"object\":\"model\","
-		    "\"created\":%ld,\"owned_by\":\"system\"},{\"id\":"
-		    "\"qwen-turbo\",\"object\":\"model\",\"created\":%ld,"
-		    "\"owned_by\":\"system\"},{\"id\":\"qwen-max\",\"object\":"
-		    "\"model\",\"created\":%ld,\"owned_by\":\"system\"}]}",
-		    now, now, now);
-	default:
-		return reply_printf(r, 200, CT_JSON, "{\"object\":\"list\","
-		    "\"data\":[{\"id\":\"gpt-4o\",\"object\":\"model\","
-		    "\"created\":1715367049,\"owned_by\":\"system\"},{\"id\":"
-		    "\"gpt-4o-mini\",\"object\":\"model\",\"created\":"
-		    "1721172741,\"owned_by\":\"system\"},{\"id\":"
-		    "\"gpt-3.5-turbo\",\"object\":\"model\",\"created\":"
-		    "1677610602,\"owned_by\":\"openai\"}]}");
+	if (a->p->kind == SIM_KIND_DEEPSEEK) {
+		defs = ds;
+		ndefs = 2;
+	} else if (a->p->kind == SIM_KIND_QWEN)
+		defs = qw;
+	n = list_names(a, defs, ndefs, names, sizeof(names) /
+	    sizeof(names[0]));
+	o = cJSON_CreateObject();
+	cJSON_AddStringToObject(o, "object", "list");
+	arr = cJSON_AddArrayToObject(o, "data");
+	for (i = 0; arr != NULL && i < n; i++) {
+		if ((m = cJSON_CreateObject()) == NULL)
+			break;
+		cJSON_AddItemToArray(arr, m);
+		cJSON_AddStringToObject(m, "id", names[i]);
+		cJSON_AddStringToObject(m, "object", "model");
+		if (a->p->kind != SIM_KIND_DEEPSEEK)
+			cJSON_AddNumberToObject(m, "created", 1715367049);
+		cJSON_AddStringToObject(m, "owned_by", a->p->kind ==
+		    SIM_KIND_DEEPSEEK ? "deepseek" : "system");
 	}
+	return reply_json(r, o);
 }
 
 /*
@@ -360,30 +429,22 @@ static int
 openai_chat(const struct ask *a, struct sim_reply *r, const char *def)
 {
 	char model[64];
-	int stream, bad;
+	int stream, usage, bad, rc;
 	long now = (long)time(NULL);
 
-	chat_params(a, def, model, sizeof(model), &stream, &bad);
+	chat_params(a, def, model, sizeof(model), &stream, &usage, &bad);
 	if (bad)
 		return openai_error(r, 400, "We could not parse the JSON body "
 		    "of your request.", "invalid_request_error", NULL);
-	if (!stream)
-		return reply_printf(r, 200, CT_JSON, "{\"id\":\"chatcmpl-sim\","
-		    "\"object\":\"chat.completion\",\"created\":%ld,"
-		    "\"model\":\"%s\",\"choices\":[{\"index\":0,\"message\":"
-		    "{\"role\":\"assistant\",\"content\":\"pong\"},"
-		    "\"finish_reason\":\"length\"}],\"usage\":"
-		    "{\"prompt_tokens\":1,\"completion_tokens\":1,"
-		    "\"total_tokens\":2}}", now, model);
-#define CHUNK	"data: {\"id\":\"chatcmpl-sim\",\"object\":" \
-		"\"chat.completion.chunk\",\"created\":%ld,\"model\":\"%s\"," \
-		"\"choices\":[{\"index\":0,\"delta\":%s,\"finish_reason\":%s}]}" \
-		"\n\n"
-	return reply_printf(r, 200, CT_SSE, CHUNK CHUNK CHUNK "data: [DONE]\n\n",
-	    now, model, "{\"role\":\"assistant\",\"content\":\"\"}", "null",
-	    now, model, "{\"content\":\"pong\"}", "null",
-	    now, model, "{}", "\"length\"");
-#undef CHUNK
+	if (gen_answer(a, SIM_KIND_OPENAI, model, stream, usage, r, &rc))
+		return rc;
+	return reply_printf(r, 200, CT_JSON, "{\"id\":\"chatcmpl-sim\","
+	    "\"object\":\"chat.completion\",\"created\":%ld,"
+	    "\"model\":\"%s\",\"choices\":[{\"index\":0,\"message\":"
+	    "{\"role\":\"assistant\",\"content\":\"pong\"},"
+	    "\"finish_reason\":\"length\"}],\"usage\":"
+	    "{\"prompt_tokens\":1,\"completion_tokens\":1,"
+	    "\"total_tokens\":2}}", now, model);
 }
 
 /* Bearer auth, then GET .../models and POST .../chat/completions. */
@@ -477,41 +538,55 @@ static int
 anthropic_messages(const struct ask *a, struct sim_reply *r)
 {
 	char model[64];
-	int stream, bad;
+	int stream, usage, bad, rc;
 
 	chat_params(a, "claude-3-5-haiku-latest", model, sizeof(model),
-	    &stream, &bad);
+	    &stream, &usage, &bad);
 	if (bad)
 		return anthropic_error(r, 400, "invalid_request_error",
 		    "There was an issue with the format or content of your "
 		    "request.");
-	if (!stream)
-		return reply_printf(r, 200, CT_JSON, "{\"id\":\"msg_sim\","
-		    "\"type\":\"message\",\"role\":\"assistant\",\"model\":"
-		    "\"%s\",\"content\":[{\"type\":\"text\",\"text\":\"pong\"}],"
-		    "\"stop_reason\":\"max_tokens\",\"stop_sequence\":null,"
-		    "\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}",
-		    model);
-	return reply_printf(r, 200, CT_SSE,
-	    "event: message_start\ndata: {\"type\":\"message_start\","
-	    "\"message\":{\"id\":\"msg_sim\",\"type\":\"message\",\"role\":"
-	    "\"assistant\",\"model\":\"%s\",\"content\":[],\"stop_reason\":"
-	    "null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":1,"
-	    "\"output_tokens\":1}}}\n\n"
-	    "event: content_block_start\ndata: {\"type\":"
-	    "\"content_block_start\",\"index\":0,\"content_block\":{\"type\":"
-	    "\"text\",\"text\":\"\"}}\n\n"
-	    "event: ping\ndata: {\"type\":\"ping\"}\n\n"
-	    "event: content_block_delta\ndata: {\"type\":"
-	    "\"content_block_delta\",\"index\":0,\"delta\":{\"type\":"
-	    "\"text_delta\",\"text\":\"pong\"}}\n\n"
-	    "event: content_block_stop\ndata: {\"type\":"
-	    "\"content_block_stop\",\"index\":0}\n\n"
-	    "event: message_delta\ndata: {\"type\":\"message_delta\","
-	    "\"delta\":{\"stop_reason\":\"max_tokens\",\"stop_sequence\":"
-	    "null},\"usage\":{\"output_tokens\":1}}\n\n"
-	    "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n",
-	    model);
+	if (gen_answer(a, SIM_KIND_ANTHROPIC, model, stream, 1, r, &rc))
+		return rc;
+	return reply_printf(r, 200, CT_JSON, "{\"id\":\"msg_sim\","
+	    "\"type\":\"message\",\"role\":\"assistant\",\"model\":"
+	    "\"%s\",\"content\":[{\"type\":\"text\",\"text\":\"pong\"}],"
+	    "\"stop_reason\":\"max_tokens\",\"stop_sequence\":null,"
+	    "\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}", model);
+}
+
+/* Anthropic's models list: one page of dated ids, the newest first. */
+static int
+anthropic_list(const struct ask *a, struct sim_reply *r)
+{
+	static const char *const defs[] = { "claude-sonnet-4-20250514",
+	    "claude-3-5-haiku-20241022" };
+	const char *names[SIM_LIST_MAX + 2];
+	size_t n, i;
+	cJSON *o, *arr, *m;
+
+	n = list_names(a, defs, 2, names, sizeof(names) / sizeof(names[0]));
+	o = cJSON_CreateObject();
+	arr = cJSON_AddArrayToObject(o, "data");
+	for (i = 0; arr != NULL && i < n; i++) {
+		if ((m = cJSON_CreateObject()) == NULL)
+			break;
+		cJSON_AddItemToArray(arr, m);
+		cJSON_AddStringToObject(m, "type", "model");
+		cJSON_AddStringToObject(m, "id", names[i]);
+		cJSON_AddStringToObject(m, "display_name", names[i]);
+		cJSON_AddStringToObject(m, "created_at",
+		    "2025-05-22T00:00:00Z");
+	}
+	cJSON_AddBoolToObject(o, "has_more", 0);
+	if (n > 0) {
+		cJSON_AddStringToObject(o, "first_id", names[0]);
+		cJSON_AddStringToObject(o, "last_id", names[n - 1]);
+	} else {
+		cJSON_AddNullToObject(o, "first_id");
+		cJSON_AddNullToObject(o, "last_id");
+	}
+	return reply_json(r, o);
 }
 
 /* x-api-key, then anthropic-version, then the route. */
@@ -540,15 +615,7 @@ ans_anthropic(const struct ask *a, struct sim_reply *r)
 		    "anthropic-version: header is required");
 	if (msgs)
 		return anthropic_messages(a, r);
-	return reply_printf(r, 200, CT_JSON, "{\"data\":["
-	    "{\"type\":\"model\",\"id\":\"claude-sonnet-4-20250514\","
-	    "\"display_name\":\"Claude Sonnet 4\",\"created_at\":"
-	    "\"2025-05-22T00:00:00Z\"},"
-	    "{\"type\":\"model\",\"id\":\"claude-3-5-haiku-20241022\","
-	    "\"display_name\":\"Claude Haiku 3.5\",\"created_at\":"
-	    "\"2024-10-22T00:00:00Z\"}],"
-	    "\"has_more\":false,\"first_id\":\"claude-sonnet-4-20250514\","
-	    "\"last_id\":\"claude-3-5-haiku-20241022\"}");
+	return anthropic_list(a, r);
 }
 
 /* ---- Google Gemini ------------------------------------------------------ */
@@ -581,10 +648,12 @@ static int
 ans_google(const struct ask *a, struct sim_reply *r)
 {
 	const struct evhttp_uri *u = evhttp_request_get_evhttp_uri(a->req);
-	const char *k = hdr(a, "x-goog-api-key"), *q, *m;
+	const char *k = hdr(a, "x-goog-api-key"), *q, *m = NULL;
 	struct evkeyvalq qs;
+	char model[SIM_MODEL_MAX];
 	int list = a->get && strcmp(a->path, "/v1beta/models") == 0;
 	int gen = 0, stream = 0, rc;
+	size_t n;
 
 	if (a->post && strncmp(a->path, "/v1beta/models/", 15) == 0 &&
 	    (m = strchr(a->path + 15, ':')) != NULL) {
@@ -622,26 +691,54 @@ ans_google(const struct ask *a, struct sim_reply *r)
 		    "LocalizedMessage\",\"locale\":\"en-US\",\"message\":"
 		    "\"API key not valid. Please pass a valid API key.\"}]}}");
 	if (gen) {
-#define GEN	"{\"candidates\":[{\"content\":{\"parts\":[{\"text\":" \
-		"\"pong\"}],\"role\":\"model\"},\"finishReason\":" \
-		"\"MAX_TOKENS\",\"index\":0}],\"usageMetadata\":" \
-		"{\"promptTokenCount\":1,\"candidatesTokenCount\":1," \
-		"\"totalTokenCount\":2},\"modelVersion\":\"gemini-2.0-flash\"}"
-		if (stream)
-			return reply_printf(r, 200, CT_SSE, "data: %s\r\n\r\n",
-			    GEN);
-		return reply_printf(r, 200, CT_JSON, "%s", GEN);
-#undef GEN
+		/* The model is in the path: /v1beta/models/MODEL:method. */
+		n = (size_t)(m - (a->path + 15));
+		snprintf(model, sizeof(model), "%.*s", (int)(n < sizeof(model) ?
+		    n : sizeof(model) - 1), a->path + 15);
+		if (gen_answer(a, SIM_KIND_GOOGLE, model, stream, 1, r, &rc))
+			return rc;
+		return reply_printf(r, 200, CT_JSON, "{\"candidates\":[{"
+		    "\"content\":{\"parts\":[{\"text\":\"pong\"}],\"role\":"
+		    "\"model\"},\"finishReason\":\"MAX_TOKENS\",\"index\":0}],"
+		    "\"usageMetadata\":{\"promptTokenCount\":1,"
+		    "\"candidatesTokenCount\":1,\"totalTokenCount\":2},"
+		    "\"modelVersion\":\"gemini-2.0-flash\"}");
 	}
-#define MODEL(id, disp, in, out) "{\"name\":\"models/" id "\",\"version\":" \
-	"\"001\",\"displayName\":\"" disp "\",\"description\":\"" disp "\"," \
-	"\"inputTokenLimit\":" in ",\"outputTokenLimit\":" out "," \
-	"\"supportedGenerationMethods\":[\"generateContent\",\"countTokens\"]}"
-	return reply_printf(r, 200, CT_JSON, "{\"models\":["
-	    MODEL("gemini-2.0-flash", "Gemini 2.0 Flash", "1048576", "8192") ","
-	    MODEL("gemini-1.5-pro", "Gemini 1.5 Pro", "2000000", "8192") "],"
-	    "\"nextPageToken\":\"\"}");
-#undef MODEL
+	return google_list(a, r);
+}
+
+/* Gemini's models.list: one page, names as "models/ID". */
+static int
+google_list(const struct ask *a, struct sim_reply *r)
+{
+	static const char *const defs[] = { "gemini-2.0-flash",
+	    "gemini-1.5-pro" };
+	static const char *const methods[] = { "generateContent",
+	    "countTokens" };
+	const char *names[SIM_LIST_MAX + 2];
+	char name[SIM_MODEL_MAX + 8];
+	size_t n, i;
+	cJSON *o, *arr, *m;
+
+	n = list_names(a, defs, 2, names, sizeof(names) / sizeof(names[0]));
+	o = cJSON_CreateObject();
+	arr = cJSON_AddArrayToObject(o, "models");
+	for (i = 0; arr != NULL && i < n; i++) {
+		if ((m = cJSON_CreateObject()) == NULL)
+			break;
+		cJSON_AddItemToArray(arr, m);
+		snprintf(name, sizeof(name), "models/%s", names[i]);
+		cJSON_AddStringToObject(m, "name", name);
+		cJSON_AddStringToObject(m, "version", "001");
+		cJSON_AddStringToObject(m, "displayName", names[i]);
+		cJSON_AddStringToObject(m, "description", names[i]);
+		cJSON_AddNumberToObject(m, "inputTokenLimit", 1048576);
+		cJSON_AddNumberToObject(m, "outputTokenLimit", 8192);
+		cJSON_AddItemToObject(m, "supportedGenerationMethods",
+		    cJSON_CreateStringArray(methods, 2));
+	}
+	cJSON_AddStringToObject(o, "nextPageToken", "");
+	return reply_json(r, o);
 }
 
 /* ---- Cursor ------------------------------------------------------------- */
@@ -668,8 +765,24 @@ ans_cursor(const struct ask *a, struct sim_reply *r)
 		return reply_printf(r, 200, CT_JSON, "{\"apiKeyName\":"
 		    "\"vigil-sim\",\"createdAt\":\"2024-01-15T10:30:00Z\","
 		    "\"userEmail\":\"sim@example.com\"}");
-	return reply_printf(r, 200, CT_JSON, "{\"models\":["
-	    "\"claude-4-sonnet-thinking\",\"o3\",\"claude-4-opus-thinking\"]}");
+	return reply_json(r, cursor_list(a));
+}
+
+/* Cursor's /v0/models: the names. */
+static cJSON *
+cursor_list(const struct ask *a)
+{
+	static const char *const defs[] = { "claude-4-sonnet-thinking", "o3",
+	    "claude-4-opus-thinking" };
+	const char *names[SIM_LIST_MAX + 3];
+	size_t n;
+	cJSON *o;
+
+	n = list_names(a, defs, 3, names, sizeof(names) / sizeof(names[0]));
+	if ((o = cJSON_CreateObject()) != NULL)
+		cJSON_AddItemToObject(o, "models",
+		    cJSON_CreateStringArray(names, (int)n));
+	return o;
 }
 
 /*

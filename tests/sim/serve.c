@@ -40,7 +40,7 @@
 #define DRIP_TICK_MS	100
 
 enum pend_act { ACT_REPLY, ACT_RESET, ACT_HANG };
-enum pend_state { ST_WAIT, ST_DRIP, ST_CLOSE };
+enum pend_state { ST_WAIT, ST_DRIP, ST_CLOSE, ST_STREAM };
 
 struct pend {
 	struct sim			*sim;
@@ -57,6 +57,9 @@ struct pend {
 	long				 drip;		/* bytes per second */
 	size_t				 limit;		/* bytes to send */
 	size_t				 sent;
+	int				 seg;		/* stream: next piece */
+	int				 seg_limit;	/* pieces to send */
+	uint64_t			 t0_ms;		/* headers went out */
 	LIST_ENTRY(pend)		 entry;
 };
 
@@ -71,6 +74,7 @@ static void	pend_run(struct pend *);
 static void	pend_reset(struct pend *);
 static void	pend_start(struct pend *);
 static void	pend_drip(struct pend *);
+static void	pend_stream(struct pend *);
 static void	pend_flushed(struct evhttp_connection *, void *);
 static void	pend_arm(struct pend *, long);
 static int	build_reply(struct sim *, struct sim_provider *,
@@ -208,6 +212,8 @@ pend_arm(struct pend *pd, long ms)
 {
 	struct timeval tv;
 
+	if (ms < 0)
+		ms = 0;
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
 	evtimer_add(pd->ev, &tv);
@@ -226,6 +232,9 @@ pend_timer(evutil_socket_t fd, short what, void *arg)
 		break;
 	case ST_DRIP:
 		pend_drip(pd);
+		break;
+	case ST_STREAM:
+		pend_stream(pd);
 		break;
 	case ST_CLOSE:
 		/* The truncated body is out: close without the rest. */
@@ -304,6 +313,19 @@ pend_start(struct pend *pd)
 			evhttp_add_header(h, pd->r.hdrs[i].name,
 			    pd->r.hdrs[i].value);
 	sim_counters_status(&pd->p->ctr, pd->r.status);
+	if (pd->r.nsegs > 0) {
+		/* A stream: headers now, each piece at its time; truncated
+		 * cuts it after half of them. */
+		pd->seg = 0;
+		pd->seg_limit = pd->truncated ? (pd->r.nsegs + 1) / 2 :
+		    pd->r.nsegs;
+		pd->t0_ms = sim_rl_now_ms(CLOCK_MONOTONIC);
+		pd->state = ST_STREAM;
+		evhttp_send_reply_start(pd->req, pd->r.status,
+		    reason(pd->r.status));
+		pend_stream(pd);
+		return;
+	}
 	if (!pd->truncated && pd->drip == 0) {
 		evhttp_connection_set_closecb(pd->evcon, NULL, NULL);
 		if ((b = evbuffer_new()) != NULL) {
@@ -364,6 +386,52 @@ pend_drip(struct pend *pd)
 	}
 	if (pd->sent < pd->limit) {
 		pend_arm(pd, wait);
+		return;
+	}
+	if (pd->truncated) {
+		pd->state = ST_CLOSE;
+		pend_arm(pd, 0);
+		return;
+	}
+	evhttp_connection_set_closecb(pd->evcon, NULL, NULL);
+	evhttp_send_reply_end(pd->req);
+	pend_free(pd);
+}
+
+/*
+ * Send the stream's pieces that are due, then wait for the next one; at
+ * the end, end the reply (or, truncated, close once the last piece sent
+ * is written out).
+ */
+static void
+pend_stream(struct pend *pd)
+{
+	const struct sim_seg *sg;
+	struct evbuffer *b;
+	long now = (long)(sim_rl_now_ms(CLOCK_MONOTONIC) - pd->t0_ms);
+	int last;
+
+	if ((b = evbuffer_new()) == NULL) {
+		pend_arm(pd, DRIP_TICK_MS);
+		return;
+	}
+	while (pd->seg < pd->seg_limit && pd->r.segs[pd->seg].at_ms <= now) {
+		sg = &pd->r.segs[pd->seg++];
+		evbuffer_add(b, pd->r.body + sg->off, sg->len);
+	}
+	last = pd->seg == pd->seg_limit;
+	if (evbuffer_get_length(b) > 0) {
+		if (last && pd->truncated) {
+			evhttp_send_reply_chunk_with_cb(pd->req, b,
+			    pend_flushed, pd);
+			evbuffer_free(b);
+			return;		/* pend_flushed goes on */
+		}
+		evhttp_send_reply_chunk(pd->req, b);
+	}
+	evbuffer_free(b);
+	if (!last) {
+		pend_arm(pd, pd->r.segs[pd->seg].at_ms - now);
 		return;
 	}
 	if (pd->truncated) {
@@ -491,7 +559,7 @@ sim_serve(struct sim *s, struct sim_provider *p, struct evhttp_request *req,
 	}
 	delay = sim_faults_delay(f, &s->rng);
 	if (pd->act == ACT_REPLY && delay == 0 && !pd->truncated &&
-	    pd->drip == 0) {
+	    pd->drip == 0 && pd->r.nsegs == 0) {
 		pend_start(pd);
 		return;
 	}

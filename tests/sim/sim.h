@@ -18,6 +18,7 @@
 
 #include <cJSON.h>
 
+#include "gen.h"
 #include "ratelimit.h"
 
 struct bufferevent;
@@ -65,6 +66,7 @@ struct sim_faults {
 	int	error_mode;		/* 1 + row of errors.c, 0 = none */
 	struct sim_rl_conf ratelimit;	/* ratelimit.c: off when requests 0 */
 	int	retry_after_form;	/* enum sim_ra_form */
+	struct sim_gen_conf gen;	/* gen.c: streams, models */
 };
 
 struct sim_status_count {
@@ -131,6 +133,13 @@ struct sim_hdr {
 	const char	*name;
 	char		 value[64];
 };
+/* A piece of a streamed body: body[off..off+len) at_ms after the
+ * headers. */
+struct sim_seg {
+	long		 at_ms;
+	size_t		 off;
+	size_t		 len;
+};
 struct sim_reply {
 	int		 status;
 	const char	*ctype;
@@ -139,6 +148,9 @@ struct sim_reply {
 	long		 retry_after;	/* seconds, 0 = no header */
 	struct sim_hdr	*hdrs;		/* malloc'd, nhdrs of them */
 	int		 nhdrs;
+	struct sim_seg	*segs;		/* streamed: malloc'd, in time order;
+					   NULL: the body at once */
+	int		 nsegs;
 };
 int	sim_kind_answer(const struct sim_provider *, struct evhttp_request *,
 	    const char *, struct sim_reply *);
@@ -156,6 +168,10 @@ void	sim_counters_status(struct sim_counters *, int);
 uint64_t sim_rand(uint64_t *);
 double	sim_rand01(uint64_t *);
 long	sim_faults_delay(const struct sim_faults *, uint64_t *);
+
+/* gen.c (the fault fields are gen.h's) */
+int	sim_gen_stream(int, const char *, int, const struct sim_stream_conf *,
+	    struct sim_reply *);
 
 /* errors.c (the table itself is in errors.h) */
 int	sim_err_reply(int, long, struct sim_reply *);

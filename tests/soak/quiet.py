@@ -60,8 +60,6 @@ def main():
         return 0 if not by_kind else 1
     finally:
         v.cleanup()
-        if v.sim is not None:
-            v.sim.stop()
 
 
 if __name__ == "__main__":

@@ -353,11 +353,17 @@ test_urls(void)
 	    sizeof(buf)) == -1);
 	T_CHECK(kind_gen_url(VIGIL_KIND_HTTP, "https://a", "m", buf,
 	    sizeof(buf)) == -1);
-	T_CHECK(kind_gen_body(VIGIL_KIND_OPENAI, "gpt-4o-mini", buf,
-	    sizeof(buf)) == 0 && strstr(buf, "\"model\":\"gpt-4o-mini\"") &&
+	T_CHECK(kind_gen_body(VIGIL_KIND_OPENAI, "gpt-4o-mini", NULL, NULL,
+	    buf, sizeof(buf)) == 0 &&
+	    strstr(buf, "\"model\":\"gpt-4o-mini\"") &&
 	    strstr(buf, "\"max_tokens\":1") && strstr(buf, "\"stream\":true"));
-	T_CHECK(kind_gen_body(VIGIL_KIND_OPENAI, "bad\"model", buf,
-	    sizeof(buf)) == -1);
+	T_CHECK(kind_gen_body(VIGIL_KIND_OPENAI, "bad\"model", NULL, NULL,
+	    buf, sizeof(buf)) == -1);
+	/* Gemini: "models/" is the path's, not doubled */
+	T_CHECK(kind_gen_url(VIGIL_KIND_GOOGLE, "https://g",
+	    "models/gemini-2.0-flash", buf, sizeof(buf)) == 0 &&
+	    strcmp(buf, "https://g/v1beta/models/"
+	    "gemini-2.0-flash:streamGenerateContent?alt=sse") == 0);
 	T_CHECK(kind_model_ok("models/gemini-1.5-flash:001"));
 	T_CHECK(!kind_model_ok(""));
 	T_CHECK(!kind_model_ok("a b"));
