@@ -298,7 +298,8 @@ agg_rebuild(struct agg *a, struct agg_prov *p, uint64_t now)
 			    smp.model <= p->models.count &&
 			    p->models.m[smp.model - 1].used)
 				window_add_lat(&p->models.m[smp.model - 1].win,
-				    &smp, smp.ttfb_us);
+				    &smp, smp.ttfb_us != 0 ? smp.ttfb_us :
+				    WINDOW_NO_LAT);
 		} else if ((smp.flags & VIGIL_SF_CONFIRM) == 0)
 			window_add(&p->win, &smp);
 	}

@@ -7,6 +7,9 @@
  *     output tokens per second where the stream reported usage;
  *   - the models-list check's verdict on it (VIGIL_SF_CATALOGUE, not a
  *     request): ok = listed, model_missing = gone from the catalogue.
+ *     The verdict stands until the next list check, even while the
+ *     model still answers: a model dropped from the catalogue but still
+ *     served is one on its way out, and that is the warning to give.
  * Neither goes into the provider's own windows: one broken model makes
  * the provider degraded (status_models_floor), never down, while its
  * other models work.
@@ -132,7 +135,11 @@ models_sample(struct agg_models *ms, const struct vigil_sample *smp,
 		md->s.listed = out == VIGIL_OUT_OK ? 1 : 0;
 		return 0;
 	}
-	window_add_lat(&md->win, smp, smp->ttfb_us);
+	/* An ok answer with no content token (a reasoning model that spent
+	 * its tokens thinking) has no time to the first token: it counts,
+	 * but stays out of the TTFT percentiles. */
+	window_add_lat(&md->win, smp, smp->ttfb_us != 0 ? smp->ttfb_us :
+	    WINDOW_NO_LAT);
 	md->s.checks_total++;
 	md->s.tokens_in_total += smp->tokens_in;
 	md->s.tokens_out_total += smp->tokens_out;
@@ -146,9 +153,6 @@ models_sample(struct agg_models *ms, const struct vigil_sample *smp,
 		if (vigil_outcome_counts(out))
 			md->last_failure = (int)out;
 	}
-	/* A model the list lacks but that answers is listed after all. */
-	if (out == VIGIL_OUT_OK && md->s.listed == 0)
-		md->s.listed = 2;
 	md->usable_at = out != VIGIL_OUT_RATE_LIMITED ? 0 : smp->wall_ns +
 	    (uint64_t)smp->retry_after_ms * 1000000u;
 	return 0;

@@ -214,7 +214,8 @@ window_add_lat(struct window *w, const struct vigil_sample *smp,
 	s = &w->slice[sid % WIN_NSLICES];
 	if (s->id != sid)
 		window_slice_reset(s, sid);
-	if (ok && window_slice_push(s, lat_us) == -1) {
+	if (ok && lat_us != WINDOW_NO_LAT &&
+	    window_slice_push(s, lat_us) == -1) {
 		w->dropped++;
 		return -1;
 	}
@@ -228,9 +229,11 @@ window_add_lat(struct window *w, const struct vigil_sample *smp,
 	s->by_outcome[out]++;
 	if (ok) {
 		s->ok++;
-		s->lat_sum_us += lat_us;
-		if (lat_us > s->lat_max_us)
-			s->lat_max_us = lat_us;
+		if (lat_us != WINDOW_NO_LAT) {
+			s->lat_sum_us += lat_us;
+			if (lat_us > s->lat_max_us)
+				s->lat_max_us = lat_us;
+		}
 	}
 	for (k = 0; k < VIGIL_NWINDOWS; k++) {
 		struct win_acc *a = &w->acc[k];
@@ -244,6 +247,8 @@ window_add_lat(struct window *w, const struct vigil_sample *smp,
 		if (!ok)
 			continue;
 		a->ok++;
+		if (lat_us == WINDOW_NO_LAT)
+			continue;
 		a->lat_sum_us += lat_us;
 		if (lat_us > a->lat_max_us)
 			a->lat_max_us = lat_us;

@@ -58,6 +58,8 @@ void		window_free(struct window *);
 int		window_add(struct window *, const struct vigil_sample *);
 int		window_add_lat(struct window *, const struct vigil_sample *,
 		    uint32_t);
+/* window_add_lat's lat_us for an ok answer with no latency to keep. */
+#define WINDOW_NO_LAT	UINT32_MAX
 double		window_tokens_per_s(const struct window *, int);
 void		window_advance(struct window *, uint64_t);
 void		window_get(const struct window *, int, struct vigil_window *);

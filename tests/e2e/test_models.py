@@ -60,7 +60,7 @@ SIM_FAULTS = {
                              {"error_mode": "openai_model_not_found"}}},
     "cut": {"stream_cut": True},
 }
-KINDS = {"ka": "deepseek", "ping": "anthropic", "long": "deepseek", "ov": "anthropic",
+KINDS = {"two": "openai", "ka": "deepseek", "ping": "anthropic", "long": "deepseek", "ov": "anthropic",
          "bud": "openai", "exp": "openai", "body": "qwen", "cat": "openai",
          "cut": "google"}
 
@@ -88,6 +88,7 @@ def provider_lines(tmp):
         "cat": ["models = gpt-4o-mini, gpt-4o, o3-mini",
                 "gen_interval = 300ms"],
         "cut": ["models = gemini-2.0-flash", "gen_interval = 300ms"],
+        "two": ["models = gpt-4o-mini, gpt-4o", "gen_interval = 300ms"],
     }
 
 
@@ -267,6 +268,79 @@ def test_catalogue(h, sim):
        "cat: the prober logs the model leaving the list")
 
 
+def judged(h, name):
+    """The aggregator's view of provider name in the segment: its stats
+    and its models by name."""
+    p = h.providers(0).get(name, {})
+    return p.get("stats", {}), {m["name"]: m for m in p.get("models", [])}
+
+
+def alerts_of(h, name):
+    r = h.call("alerts", {"provider": name, "limit": 1000})
+    res = r.get("result", {}) if r.get("ok") else {}
+    return res.get("alerts", res) if isinstance(res, dict) else res
+
+
+def test_judged(h, sim):
+    """Issue 17's acceptance through the aggregator: one model answering
+    404 model_not_found is model_missing and its provider degraded, not
+    down, with the other model healthy; a model dropped from the list
+    raises a model_missing alert within one list check."""
+    def both_well():
+        st, ms = judged(h, "two")
+        return st.get("status") == "healthy" and all(
+            m.get("status") == "healthy" for m in ms.values()) and \
+            len(ms) == 2
+    ok(wait_for(both_well, 15), "two: both models healthy first",
+       judged(h, "two"))
+    sim.fault("two", {"model_faults": {"gpt-4o": {
+        "error_mode": "openai_model_not_found"}}})
+
+    def gone():
+        st, ms = judged(h, "two")
+        return ms.get("gpt-4o", {}).get("reason") == "model_missing"
+    ok(wait_for(gone, 10), "two: gpt-4o answering 404 model_not_found is "
+       "model_missing", judged(h, "two"))
+    st, ms = judged(h, "two")
+    ok(st.get("status") == "degraded" and st.get("reason") ==
+       "model_missing" and st.get("needs_human") is True and
+       st.get("usable") is True and st.get("circuit") == "closed",
+       "two: the provider is degraded (model_missing, needs a human), "
+       "still usable, circuit closed", st)
+    ok(ms["gpt-4o-mini"].get("status") == "healthy" and
+       ms["gpt-4o-mini"].get("usable") is True and
+       ms["gpt-4o"].get("usable") is False,
+       "two: gpt-4o-mini healthy and usable, gpt-4o not usable",
+       ms)
+    ok(not [a for a in alerts_of(h, "two") if a.get("kind") in
+            ("down", "circuit_open", "error_rate")],
+       "two: no outage alert for one missing model", alerts_of(h, "two"))
+    # Back, then dropped from the catalogue: an alert within one check.
+    sim.fault("two", {"model_faults": {}})
+    ok(wait_for(lambda: judged(h, "two")[0].get("status") == "healthy",
+                15), "two: healthy again once gpt-4o answers",
+       judged(h, "two"))
+    n0 = len([a for a in alerts_of(h, "two")
+              if a.get("kind") == "model_missing" and
+              a.get("level") == "critical"])
+    t0 = time.monotonic()
+    sim.fault("two", {"drop_models": ["gpt-4o"]})
+    ok(wait_for(lambda: len([a for a in alerts_of(h, "two")
+                             if a.get("kind") == "model_missing" and
+                             a.get("level") == "critical"]) > n0, 10),
+       "two: gpt-4o dropped from the list raises a model_missing alert")
+    # The list check runs every 500 ms here: within one check is within
+    # an interval plus the aggregator's tick, not a speed claim.
+    harness.note("model_missing alert %.2f s after the drop (interval "
+                 "500 ms)" % (time.monotonic() - t0))
+    st, ms = judged(h, "cat")
+    ok(st.get("status") == "degraded" and
+       ms.get("o3-mini", {}).get("reason") == "model_missing" and
+       ms.get("gpt-4o-mini", {}).get("status") == "healthy",
+       "cat: o3-mini not listed is model_missing, gpt-4o-mini healthy, "
+       "the provider degraded", (st, ms))
+
+
 def main():
     wait_midnight()
     h = Harness("models")
@@ -278,7 +352,9 @@ def main():
         provs = [{"name": n, "kind": KINDS[n], "key": KEY,
                   "base_url": h.sim.base(n), "extra": lines[n]}
                  for n in names]
-        h.write_conf(provs, interval="500ms", timeout="400ms")
+        # alert_cooldown 0: test_judged raises model_missing twice.
+        h.write_conf(provs, interval="500ms", timeout="400ms",
+                     extra="alert_cooldown = 0")
         h.start(wait_providers=names)
         test_ttft(h)
         test_keepalive_timeout(h)
@@ -287,6 +363,7 @@ def main():
         test_expect(h)
         test_cut(h)
         test_catalogue(h, h.sim)
+        test_judged(h, h.sim)
         bad = [ln for ln in h.logtext().splitlines()
                if "Sanitizer" in ln or "runtime error:" in ln]
         ok(not bad, "no sanitizer report in vigild's log", bad[:5])

@@ -58,6 +58,8 @@ sample_json(const struct vigil_sample *s)
 	cJSON_AddBoolToObject(o, "retry_hint",
 	    (s->flags & VIGIL_SF_RETRY_HINT) != 0);
 	cJSON_AddNumberToObject(o, "model", s->model);
+	cJSON_AddBoolToObject(o, "catalogue",
+	    (s->flags & VIGIL_SF_CATALOGUE) != 0);
 	cJSON_AddNumberToObject(o, "tokens_in", s->tokens_in);
 	cJSON_AddNumberToObject(o, "tokens_out", s->tokens_out);
 	return o;

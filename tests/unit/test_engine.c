@@ -1003,6 +1003,15 @@ test_models(void)
 	T_CHECKF(fabs(ms.win[VIGIL_WIN_1M].tokens_per_s - 100.0) < 1e-6,
 	    "tok/s %g", ms.win[VIGIL_WIN_1M].tokens_per_s);
 	T_CHECK(ms.tokens_out_total == 500 && ms.tokens_in_total == 100);
+	/* an ok answer with no content token: counted, no TTFT of 0 */
+	push_model(&f, 0, m0, w0, t, 1, VIGIL_SF_GENERATION, VIGIL_OUT_OK, 0,
+	    900000, 0);
+	agg_tick(&a, m0 + (t + 300) * 1000000u, w0 + (t + 300) * 1000000u);
+	T_CHECK(vigil_model_stats(&f.cl, 0, 0, &ms) == VIGIL_OK);
+	T_CHECKF(ms.checks_total == 11 && ms.win[VIGIL_WIN_1M].ok == 11 &&
+	    ms.win[VIGIL_WIN_1M].ttft_p50_ms >= 290.0, "%llu %u %g",
+	    (unsigned long long)ms.checks_total, ms.win[VIGIL_WIN_1M].ok,
+	    ms.win[VIGIL_WIN_1M].ttft_p50_ms);
 	T_CHECK(vigil_model_stats(&f.cl, 0, 1, &ms) == VIGIL_OK);
 	T_CHECK(ms.status == VIGIL_ST_UNKNOWN && ms.listed == 2);
 	T_CHECK(vigil_snapshot(&f.cl, 0, &p) == VIGIL_OK);
@@ -1053,7 +1062,7 @@ test_models(void)
 	T_CHECK(vigil_model_stats(&f.cl, 0, 1, &ms) == VIGIL_OK);
 	T_CHECK(ms.status == VIGIL_ST_UNKNOWN && ms.checks_total == 0);
 	T_CHECK(vigil_model_stats(&f.cl, 0, 0, &ms) == VIGIL_OK);
-	T_CHECK(ms.checks_total == 10);
+	T_CHECK(ms.checks_total == 11);
 	agg_free(&a);
 	fix_close(&f);
 }
