@@ -8,7 +8,7 @@ DESTDIR		?=
 SAN		?=
 BUILD		?= build$(if $(SAN),/$(SAN))
 CC		?= cc
-PKGS		 = libcurl libevent libevent_openssl msgpack libcjson inih libssl libcrypto
+PKGS		 = libcurl libevent libevent_openssl msgpack libcjson inih libssl libcrypto zlib
 VERSION		 = 0.1.0
 
 CFLAGS_BASE	 = -std=c11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE \
@@ -135,6 +135,7 @@ LINKS		 = \
 		   test_api=api \
 		   test_api_metrics=api \
 		   test_api_views=api \
+		   test_cache=api \
 		   test_circuit=aggregator \
 		   test_classify=prober,tests/sim \
 		   test_conf= \
@@ -172,6 +173,7 @@ LINKS		 = \
 		   segfill=api \
 		   bench_hist= \
 		   bench_metrics=api \
+		   bench_plainhttp= \
 		   bench_ring= \
 		   bench_seqlock= \
 		   fuzz_classify=prober \
@@ -237,7 +239,7 @@ run: all
 
 # Every benchmark, one at a time (build/bench/bench_*, bench_api.sh,
 # bench_scale.py, bench_detect.py); prints each figure beside its
-# baseline and rewrites docs/performance.md.  About 17 minutes.
+# baseline and rewrites docs/performance.md.  About 23 minutes.
 bench: all deps-bench
 	@BUILD=$(BUILD) VIGIL_BUILD=$(BUILD) /usr/bin/python3 bench/report.py
 

@@ -15,6 +15,11 @@
  * TCP_NODELAY, accepting paused for a second on EMFILE/ENFILE, GET and
  * HEAD only.  The segment is mapped PROT_READ: this process cannot write
  * it.
+ *
+ * The views without parameters are rendered once per generation of the
+ * segment and served from cache.c by reference, with a strong ETag
+ * (If-None-Match: 304) and, for a client that accepts it, gzip made
+ * once per body (route_cached, send_cached).
  */
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -41,6 +46,7 @@
 
 #include "addr.h"
 #include "api.h"
+#include "cache.h"
 #include "child.h"
 #include "ctl.h"
 #include "log.h"
@@ -76,13 +82,24 @@ static struct evconnlistener	*listener;
 static struct event		*resume_ev;
 static struct event		*layout_ev;	/* the header check, 1 s */
 static struct seg_watch		 layout_watch;
+/* The views kept per generation (cache.h): those without parameters. */
+static struct api_cached	 cache_integration, cache_metrics, cache_graph;
+static struct api_names		 cache_providers;
+static struct api_watch		 cache_watch;
 
 static void	usage(void) __attribute__((noreturn));
 static const struct route *route_find(const char *);
 static void	route(struct evhttp_request *, void *);
 static void	route_view(struct evhttp_request *, const struct route *,
 		    const char *, const struct api_query *);
+static void	route_cached(struct evhttp_request *, const struct route *,
+		    const char *, const struct api_query *);
+static void	render(const struct route *, const char *,
+		    const struct api_query *, struct api_result *);
+static int	metrics_complete(struct evbuffer *);
+static void	send_cached(struct evhttp_request *, struct api_cached *);
 static void	send_result(struct evhttp_request *, struct api_result *);
+static void	cache_free(void);
 static void	send_error(struct evhttp_request *, int, const char *,
 		    const char *, const char *);
 static void	accept_error_cb(struct evconnlistener *, void *);
@@ -100,6 +117,7 @@ static void	announce(const struct api_settings *,
 		    const struct api_opts *);
 static void	serve_free(struct serve *, int);
 static void	set_nodelay(struct evhttp_request *);
+static struct bufferevent *conn_bev(struct event_base *, void *);
 
 static void
 usage(void)
@@ -130,6 +148,7 @@ reason(int code)
 {
 	switch (code) {
 	case 200:	return "OK";
+	case 304:	return "Not Modified";
 	case 400:	return "Bad Request";
 	case 404:	return "Not Found";
 	case 405:	return "Method Not Allowed";
@@ -140,30 +159,92 @@ reason(int code)
 	}
 }
 
-/* Send outbuf with r's status and headers; HEAD gets the headers only
- * (evhttp drops the body of a HEAD reply but keeps Content-Length). */
+/*
+ * Send outbuf with r's status and headers.  HEAD gets the headers only,
+ * with the Content-Length a GET would get: evhttp 2.1 would write the
+ * body of a HEAD reply after headers without a length, and the client
+ * would read it as the start of its next response.
+ */
 static void
 send_result(struct evhttp_request *req, struct api_result *r)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	char len[24];
 
 	evhttp_add_header(h, "Content-Type", r->ctype);
 	evhttp_add_header(h, "Cache-Control", "no-store");
 	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
 	if (r->disposition != NULL)
 		evhttp_add_header(h, "Content-Disposition", r->disposition);
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		snprintf(len, sizeof(len), "%zu", evbuffer_get_length(outbuf));
+		evhttp_add_header(h, "Content-Length", len);
+		evbuffer_drain(outbuf, evbuffer_get_length(outbuf));
+	}
 	evhttp_send_reply(req, r->code, reason(r->code), outbuf);
 	evbuffer_drain(outbuf, evbuffer_get_length(outbuf));
 }
 
 /*
+ * Send c's body: gzip when the client accepts it and the body has a gzip
+ * form, 304 with no body when If-None-Match names the chosen form's
+ * ETag, the headers alone for HEAD; else the body by reference (no copy:
+ * it stays c's until the kernel has it).  Vary tells caches that the
+ * answer depends on Accept-Encoding, whatever this one chose.
+ */
+static void
+send_cached(struct evhttp_request *req, struct api_cached *c)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	struct api_body *b = c->c_plain, *gz = NULL;
+	const char *etag = c->c_etag;
+	char len[24];
+
+	if (api_accepts_gzip(evhttp_find_header(in, "Accept-Encoding")) &&
+	    (gz = api_cached_gzip(c)) != NULL) {
+		b = gz;
+		etag = c->c_etag_gz;
+	}
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	evhttp_add_header(h, "ETag", etag);
+	evhttp_add_header(h, "Vary", "Accept-Encoding");
+	if (api_etag_match(evhttp_find_header(in, "If-None-Match"), etag)) {
+		evhttp_send_reply(req, 304, reason(304), NULL);
+		return;
+	}
+	evhttp_add_header(h, "Content-Type", c->c_ctype);
+	evhttp_add_header(h, "X-Content-Type-Options", "nosniff");
+	if (gz != NULL)
+		evhttp_add_header(h, "Content-Encoding", "gzip");
+	if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+		snprintf(len, sizeof(len), "%zu", b->b_len);
+		evhttp_add_header(h, "Content-Length", len);
+		evhttp_send_reply(req, 200, reason(200), NULL);
+		return;
+	}
+	evbuffer_drain(outbuf, evbuffer_get_length(outbuf));
+	if (api_body_add(outbuf, b) == -1) {
+		evhttp_clear_headers(h);
+		send_error(req, 503, "out_of_memory", NULL, "the response did "
+		    "not fit in memory");
+		return;
+	}
+	evhttp_send_reply(req, 200, reason(200), outbuf);
+	evbuffer_drain(outbuf, evbuffer_get_length(outbuf));
+}
+
+/*
  * Nagle plus delayed ACK stalls a kept-alive scrape by ~40 ms.  Linux
- * copies TCP_NODELAY from the listening socket, so this is a cheap
- * re-assertion for other systems.
+ * copies TCP_NODELAY from the listening socket (serve_setup), so only
+ * other systems pay a system call per request to assert it.
  */
 static void
 set_nodelay(struct evhttp_request *req)
 {
+#ifdef __linux__
+	(void)req;
+#else
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	struct bufferevent *bev;
 	int one = 1;
@@ -173,12 +254,27 @@ set_nodelay(struct evhttp_request *req)
 		return;
 	(void)setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY,
 	    &one, sizeof(one));
-	/*
-	 * A bufferevent writes at most 16 KB per loop iteration by default:
-	 * 280 iterations (epoll_wait, writev) for the 4.5 MB /metrics of
-	 * 1,000 providers.  Let the kernel take what its buffer holds.
-	 */
-	(void)bufferevent_set_max_single_write(bev, API_MAX_SINGLE_WRITE);
+#endif
+}
+
+/*
+ * Each connection's bufferevent, made as evhttp makes it (no options:
+ * evhttp closes the socket), once per connection instead of being tuned
+ * per request.  A bufferevent writes at most 16 KB per loop iteration
+ * by default: 230 iterations (epoll_wait, writev) for the 3.8 MB
+ * /metrics of 1,000 providers.  Let the kernel take what its buffer
+ * holds.
+ */
+static struct bufferevent *
+conn_bev(struct event_base *base, void *arg)
+{
+	struct bufferevent *bev;
+
+	(void)arg;
+	if ((bev = bufferevent_socket_new(base, -1, 0)) != NULL)
+		(void)bufferevent_set_max_single_write(bev,
+		    API_MAX_SINGLE_WRITE);
+	return bev;
 }
 
 /*
@@ -244,39 +340,27 @@ static void
 route_view(struct evhttp_request *req, const struct route *rt,
     const char *path, const struct api_query *qp)
 {
+	const char *name = path + strlen(rt->rt_path);
 	struct api_result r;
 
-	memset(&r, 0, sizeof(r));
-	evbuffer_drain(outbuf, evbuffer_get_length(outbuf));
+	if (rt->rt_id == RT_PROVIDER && !api_name_valid(name)) {
+		send_error(req, 404, "not_found", NULL, "no such provider");
+		return;
+	}
 	switch (rt->rt_id) {
-	case RT_HEALTH:
-		api_view_health(&ctx, outbuf, &r);
-		break;
 	case RT_INTEGRATION:
-		api_view_integration(&ctx, qp, outbuf, &r);
-		break;
-	case RT_PROVIDER: {
-		const char *name = path + strlen(rt->rt_path);
-
-		if (!api_name_valid(name)) {
-			send_error(req, 404, "not_found", NULL, "no such "
-			    "provider");
+	case RT_PROVIDER:
+	case RT_GRAPH:
+	case RT_METRICS:
+		if (qp->n == 0) {
+			route_cached(req, rt, name, qp);
 			return;
 		}
-		api_view_provider(&ctx, name, qp, outbuf, &r);
-		break;
-	}
-	case RT_GRAPH:
-		api_view_graph(&ctx, qp, outbuf, &r);
-		break;
+		/* FALLTHROUGH */
+	case RT_HEALTH:
 	case RT_HISTORY:
-		api_view_history(&ctx, qp, outbuf, &r);
-		break;
 	case RT_ALERTS:
-		api_view_alerts(&ctx, qp, outbuf, &r);
-		break;
-	case RT_METRICS:
-		api_view_metrics(&ctx, outbuf, &r);
+		render(rt, name, qp, &r);
 		break;
 	case RT_EVENTS:
 		api_events_sse(&ctx, req);
@@ -285,6 +369,8 @@ route_view(struct evhttp_request *req, const struct route *rt,
 		api_events_ws(&ctx, req);
 		return;
 	case RT_DASHBOARD:
+		memset(&r, 0, sizeof(r));
+		evbuffer_drain(outbuf, evbuffer_get_length(outbuf));
 		evbuffer_add_reference(outbuf, api_dashboard_html,
 		    api_dashboard_len, NULL, NULL);
 		r.code = 200;
@@ -292,6 +378,140 @@ route_view(struct evhttp_request *req, const struct route *rt,
 		break;
 	}
 	send_result(req, &r);
+}
+
+/* Render the view of rt (name: a provider's) into an emptied outbuf. */
+static void
+render(const struct route *rt, const char *name, const struct api_query *qp,
+    struct api_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	evbuffer_drain(outbuf, evbuffer_get_length(outbuf));
+	switch (rt->rt_id) {
+	case RT_HEALTH:
+		api_view_health(&ctx, outbuf, r);
+		break;
+	case RT_INTEGRATION:
+		api_view_integration(&ctx, qp, outbuf, r);
+		break;
+	case RT_PROVIDER:
+		api_view_provider(&ctx, name, qp, outbuf, r);
+		break;
+	case RT_GRAPH:
+		api_view_graph(&ctx, qp, outbuf, r);
+		break;
+	case RT_HISTORY:
+		api_view_history(&ctx, qp, outbuf, r);
+		break;
+	case RT_ALERTS:
+		api_view_alerts(&ctx, qp, outbuf, r);
+		break;
+	case RT_METRICS:
+		api_view_metrics(&ctx, outbuf, r);
+		break;
+	default:
+		break;
+	}
+}
+
+/*
+ * metrics.c answers 200 even when its snapshot failed (a writer held a
+ * block through every retry): vigil_snapshot_ok 0 and no provider, right
+ * for that scrape and wrong for the rest of the generation, so such a
+ * body is not kept.  The line comes before any provider's: the head of
+ * the body is enough.
+ */
+static int
+metrics_complete(struct evbuffer *eb)
+{
+	static const char bad[] = "\nvigil_snapshot_ok 0\n";
+	size_t len = evbuffer_get_length(eb);
+	struct evbuffer_ptr end;
+
+	if (evbuffer_ptr_set(eb, &end, len < 4096 ? len : 4096,
+	    EVBUFFER_PTR_SET) == -1)
+		return 0;
+	return evbuffer_search_range(eb, bad, sizeof(bad) - 1, NULL,
+	    &end).pos == -1;
+}
+
+/*
+ * A view without parameters (/health/integration, /metrics, the graph
+ * as JSON, a provider's view): from the cache when nothing it depends on
+ * moved since its render (cache.h), else rendered and kept when it is a
+ * 200.  A provider's view also depends on its sample ring, whose head is
+ * its own word of the generation.  The generation is read before the
+ * render: a change during it makes the next request render again, never
+ * keeps a body older than its key.  What is not kept (an error, a busy
+ * snapshot) goes out as rendered.
+ */
+static void
+route_cached(struct evhttp_request *req, const struct route *rt,
+    const char *name, const struct api_query *qp)
+{
+	uint64_t now = vigil_now_mono_ns();
+	struct api_named *e = NULL;
+	struct api_cached *c = NULL;
+	struct vigil_cursor cur;
+	uint32_t idx = UINT32_MAX;
+	struct api_result r;
+	struct api_gen g;
+
+	api_gen_read(&cache_watch, &ctx.vc, &g);
+	switch (rt->rt_id) {
+	case RT_INTEGRATION:
+		c = &cache_integration;
+		break;
+	case RT_METRICS:
+		c = &cache_metrics;
+		break;
+	case RT_GRAPH:
+		c = &cache_graph;
+		break;
+	default:
+		if ((e = api_names_find(&cache_providers, name, g.g_dir)) !=
+		    NULL) {
+			idx = e->n_idx;
+			c = &e->n_c;
+		} else if (vigil_find(&ctx.vc, name, &idx) != VIGIL_OK)
+			idx = UINT32_MAX;
+		if (idx != UINT32_MAX) {
+			vigil_samples_tail(&ctx.vc, idx, &cur, 0);
+			g.g_own = cur.next;
+		}
+		break;
+	}
+	if (c != NULL && api_cached_fresh(c, &g, now)) {
+		send_cached(req, c);
+		return;
+	}
+	render(rt, name, qp, &r);
+	if (r.code != 200 || r.disposition != NULL ||
+	    (rt->rt_id == RT_METRICS && !metrics_complete(outbuf))) {
+		send_result(req, &r);
+		return;
+	}
+	if (c == NULL && idx != UINT32_MAX &&
+	    (e = api_names_add(&cache_providers, name, idx)) != NULL)
+		c = &e->n_c;
+	if (c == NULL || api_cached_store(c, outbuf, &g, now, r.ctype) ==
+	    -1) {
+		send_result(req, &r);
+		return;
+	}
+	evbuffer_drain(outbuf, evbuffer_get_length(outbuf));
+	send_cached(req, c);
+}
+
+/* Let go of every kept body (responses in flight keep theirs). */
+static void
+cache_free(void)
+{
+	api_cached_drop(&cache_integration);
+	api_cached_drop(&cache_metrics);
+	api_cached_drop(&cache_graph);
+	api_names_clear(&cache_providers);
+	memset(&cache_watch, 0, sizeof(cache_watch));
 }
 
 /*
@@ -395,6 +615,7 @@ resume_cb(evutil_socket_t fd, short what, void *arg)
 /*
  * Once a second: has the segment's header layout changed under us?  Said,
  * never followed: every read goes through ctx.vc.lay, validated at start.
+ * No body rendered before the change is served after it.
  */
 static void
 layout_cb(evutil_socket_t fd, short what, void *arg)
@@ -405,8 +626,10 @@ layout_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	(void)arg;
 	if (seg_layout_watch(&layout_watch, ctx.vc.base, &ctx.vc.lay,
-	    vigil_now_mono_ns(), msg, sizeof(msg)) == 1)
+	    vigil_now_mono_ns(), msg, sizeof(msg)) == 1) {
 		log_warnx("%s", msg);
+		cache_free();
+	}
 }
 
 static void
@@ -557,7 +780,8 @@ ctx_setup(const struct api_settings *set)
 	ctx.alerts = calloc(ctx.vc.lay.alert_cap, sizeof(*ctx.alerts));
 	ctx.samples = calloc(ctx.vc.lay.sample_cap, sizeof(*ctx.samples));
 	if (ctx.snap == NULL || ctx.hist == NULL || ctx.alerts == NULL ||
-	    ctx.samples == NULL)
+	    ctx.samples == NULL ||
+	    api_names_init(&cache_providers, vigil_capacity(&ctx.vc)) == -1)
 		fatalx("out of memory");
 }
 
@@ -589,6 +813,7 @@ serve_setup(struct serve *sv, int lfd)
 	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
 	    EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(sv->sv_http, route, NULL);
+	evhttp_set_bevcb(sv->sv_http, conn_bev, NULL);
 	listener = evconnlistener_new(ctx.base, NULL, NULL,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, lfd);
 	if (listener == NULL ||
@@ -644,6 +869,8 @@ serve_free(struct serve *sv, int child)
 	api_events_shutdown();
 	api_ctl_close();
 	evhttp_free(sv->sv_http);
+	cache_free();
+	api_names_free(&cache_providers);
 	event_free(resume_ev);
 	event_free(layout_ev);
 	event_free(sv->sv_sigterm);

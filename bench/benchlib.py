@@ -1,5 +1,6 @@
 """benchlib.py - small helpers the Python benches share: durations,
-percentiles, and what /proc says of a process (CPU time, PSS)."""
+percentiles, medians and spreads, and what /proc says of a process (CPU
+time, PSS)."""
 import os
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -25,6 +26,23 @@ def pct(vals, p):
 
 def mean(vals):
     return sum(vals) / len(vals) if vals else float("nan")
+
+
+def median(vals):
+    """The median of vals (the mean of the middle two for an even count);
+    0.0 if empty."""
+    v = sorted(vals)
+    if not v:
+        return 0.0
+    m = len(v) // 2
+    return v[m] if len(v) % 2 else (v[m - 1] + v[m]) / 2.0
+
+
+def spread(vals):
+    """(max - min) / median of vals: how far apart the rounds of one
+    measurement landed; 0.0 if empty or the median is 0."""
+    m = median(vals)
+    return (max(vals) - min(vals)) / m if vals and m else 0.0
 
 
 def cpu_s(pid):

@@ -24,8 +24,9 @@ if command -v pkg-config >/dev/null 2>&1; then
 	pkg inih libinih-dev
 	pkg libssl libssl-dev
 	pkg libcrypto libssl-dev
+	pkg zlib zlib1g-dev
 else
-	need="$need libcurl4-openssl-dev libevent-dev libmsgpack-dev libcjson-dev libinih-dev libssl-dev"
+	need="$need libcurl4-openssl-dev libevent-dev libmsgpack-dev libcjson-dev libinih-dev libssl-dev zlib1g-dev"
 fi
 # libwslay has no pkg-config file in Debian.
 [ -e /usr/include/wslay/wslay.h ] || need="$need libwslay-dev"

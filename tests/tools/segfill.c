@@ -10,7 +10,9 @@
  * rings, history rings and the alert ring with deterministic data (the
  * formulas are below and mirrored in tests/e2e/test_api.py), prints
  * "ready t0=SECONDS" (the first history record's Unix time) and then
- * beats the aggregator and prober heartbeats every MS (default 200).
+ * beats the aggregator and prober heartbeats every MS (default 200), and
+ * after every command that changed something (the aggregator's publish:
+ * its beat follows what it wrote).
  * --recent ends the history now instead of in the previous hour (t0 is
  * then not hour-aligned), so that the dashboard's 15-minute sparklines
  * have data, and varies its latency per provider: for screenshots.
@@ -995,6 +997,15 @@ usage:
 				stop = 1;
 				break;
 			}
+			/*
+			 * Publish as the aggregator does (agg_flush): the
+			 * beat after the blocks, so that a reader keyed on
+			 * it (vigil-api's cache) sees the change at once.
+			 */
+			if (rc == 0 && beating)
+				atomic_store_explicit(
+				    &seg.hdr->aggregator_beat_ns,
+				    now_mono_ns(), memory_order_release);
 			printf(rc == 0 ? "ok\n" : "error: bad command\n");
 			fflush(stdout);
 		}
