@@ -436,7 +436,7 @@ model_event(const struct vigil_provider *p, const struct api_model *am,
 {
 	cJSON *o = cJSON_CreateObject();
 	struct evbuffer *b = evbuffer_new();
-	unsigned st = api_model_status(&am->s);
+	unsigned st = vigil_model_effective_status(&am->s);
 	const char *rs = st != VIGIL_ST_UNKNOWN ?
 	    vigil_reason_name(am->s.reason) : NULL;
 	char at[32];
@@ -456,7 +456,7 @@ model_event(const struct vigil_provider *p, const struct api_model *am,
 		cJSON_AddStringToObject(o, "reason", rs);
 	else
 		cJSON_AddNullToObject(o, "reason");
-	cJSON_AddBoolToObject(o, "usable", api_model_usable(&am->s));
+	cJSON_AddBoolToObject(o, "usable", vigil_model_usable(&am->s));
 	cJSON_AddStringToObject(o, "provider_status",
 	    vigil_status_name(vigil_effective_status(p)));
 	cJSON_AddStringToObject(o, "at", at);
@@ -493,9 +493,9 @@ diff_models(const struct vigil_provider *p, const struct api_pmodels *pm,
 		const struct api_model *am = &pm->m[k];
 		struct mprev_state *mp = &base[k];
 		uint64_t h = name_hash(am->name);
-		uint8_t st = (uint8_t)api_model_status(&am->s);
+		uint8_t st = (uint8_t)vigil_model_effective_status(&am->s);
 		uint8_t rs = st != VIGIL_ST_UNKNOWN ? am->s.reason : 0;
-		uint8_t us = (uint8_t)api_model_usable(&am->s);
+		uint8_t us = (uint8_t)vigil_model_usable(&am->s);
 
 		if (!mp->valid || mp->name_hash != h)
 			listed = 1;

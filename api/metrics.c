@@ -680,7 +680,7 @@ row_today(struct mout *m, const struct mfam *f, size_t i)
 {
 	(void)f;
 	series(m, i, NULL);
-	val_u64(&m->m_w, api_tokens_today(&m->m_ctx->snap[i].stats,
+	val_u64(&m->m_w, vigil_probe_tokens_today(&m->m_ctx->snap[i].stats,
 	    m->m_wall));
 }
 
@@ -728,7 +728,7 @@ row_mwindow(struct mout *m, const struct mfam *f, size_t i)
 		}
 }
 
-/* One series per status, 1 for the current (api_model_status). */
+/* One series per status, 1 for the current (vigil_model_effective_status). */
 static void
 row_mstatus(struct mout *m, const struct mfam *f, size_t i)
 {
@@ -739,7 +739,7 @@ row_mstatus(struct mout *m, const struct mfam *f, size_t i)
 
 	(void)f;
 	for (k = 0; k < pm.n; k++) {
-		cur = api_model_status(&pm.m[k].s);
+		cur = vigil_model_effective_status(&pm.m[k].s);
 		for (st = 0; st < VIGIL_ST_COUNT; st++) {
 			mseries(m, j0 + k, &sx[st]);
 			val_bool(&m->m_w, st == cur);
@@ -757,11 +757,11 @@ row_musable(struct mout *m, const struct mfam *f, size_t i)
 	(void)f;
 	for (k = 0; k < pm.n; k++) {
 		mseries(m, j0 + k, NULL);
-		val_bool(&m->m_w, api_model_usable(&pm.m[k].s));
+		val_bool(&m->m_w, vigil_model_usable(&pm.m[k].s));
 	}
 }
 
-/* 1 listed, 0 not; nothing while unknown (api_model_listed). */
+/* 1 listed, 0 not; nothing while unknown (vigil_model_listed). */
 static void
 row_mlisted(struct mout *m, const struct mfam *f, size_t i)
 {
@@ -771,7 +771,7 @@ row_mlisted(struct mout *m, const struct mfam *f, size_t i)
 
 	(void)f;
 	for (k = 0; k < pm.n; k++) {
-		int l = api_model_listed(&pm.m[k].s);
+		int l = vigil_model_listed(&pm.m[k].s);
 
 		if (l < 0)
 			continue;

@@ -261,61 +261,6 @@ api_clean_model(struct api_model *m)
 	api_text_clean(m->s.last_error, sizeof(m->s.last_error));
 }
 
-/*
- * The status to show for a model (enum vigil_status): unknown when the
- * aggregator never wrote its block or the value is out of range, else
- * what it stored.  A paused provider shows paused itself; its models
- * keep their last judgement, as a stale provider keeps its status.
- * vigild's status reply (supervisor/control.c) applies the same rule.
- */
-unsigned
-api_model_status(const struct vigil_model_stats *s)
-{
-	if (s->updated_wall_ns == 0 || s->status >= VIGIL_ST_COUNT)
-		return VIGIL_ST_UNKNOWN;
-	return s->status;
-}
-
-/* The aggregator's word on sending this model a request now (a router
- * needs the provider usable too); never for a model of unknown status. */
-int
-api_model_usable(const struct vigil_model_stats *s)
-{
-	return s->usable != 0 && api_model_status(s) != VIGIL_ST_UNKNOWN;
-}
-
-/* Was the model in the provider's models list at its last check: 1, 0,
- * or -1 not known (no list check yet, or a block never written, whose
- * zeroed field would read "no"). */
-int
-api_model_listed(const struct vigil_model_stats *s)
-{
-	if (s->updated_wall_ns == 0 || s->listed > 1)
-		return -1;
-	return s->listed;
-}
-
-/* 1 once a generation check of the model was counted: before that its
- * last_outcome is a zeroed field, not an "ok". */
-int
-api_model_checked(const struct vigil_model_stats *s)
-{
-	return s->checks_total > 0 && s->last_wall_ns != 0;
-}
-
-/*
- * Tokens the provider's generation checks used in the UTC day of
- * wall_ns (ns): the aggregator's count, 0 when it is of an earlier day
- * (no check since midnight UTC has reset it yet).
- */
-uint64_t
-api_tokens_today(const struct vigil_stats *st, uint64_t wall_ns)
-{
-	if (st->probe_tokens_day != wall_ns / (UINT64_C(86400) * 1000000000u))
-		return 0;
-	return st->probe_tokens_today;
-}
-
 /* Howard Hinnant's days_from_civil: proleptic Gregorian, no time zone. */
 static int64_t
 days_from_civil(int64_t y, unsigned m, unsigned d)

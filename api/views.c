@@ -584,7 +584,7 @@ provider_write(struct api_ctx *ctx, struct api_wbuf *w,
 
 /*
  * One model as an element of providers[].models[] (docs/http-api.md):
- * its status and usable by api_model_status and api_model_usable, the
+ * its status and usable by vigil_model_effective_status and vigil_model_usable, the
  * newest generation check (null fields before the first), and its
  * windows of generation checks: TTFT quantiles (the first content
  * token) and output tokens per second.
@@ -595,10 +595,10 @@ model_write(struct api_wbuf *w, const struct api_model *am)
 	static const char *const wkey[VIGIL_NWINDOWS] = { "\"1m\":",
 	    "\"5m\":", "\"15m\":" };
 	const struct vigil_model_stats *s = &am->s;
-	unsigned st = api_model_status(s), i;
+	unsigned st = vigil_model_effective_status(s), i;
 	const char *reason = st != VIGIL_ST_UNKNOWN ?
 	    vigil_reason_name(s->reason) : NULL;
-	int checked = api_model_checked(s);
+	int checked = vigil_model_checked(s);
 
 	api_wb_lit(w, "{\"name\":");
 	api_wb_jstr(w, am->name);
@@ -609,10 +609,10 @@ model_write(struct api_wbuf *w, const struct api_model *am)
 		api_wb_jstr(w, reason);
 	else
 		api_wb_lit(w, "null");
-	api_wb_str(w, api_model_usable(s) ? ",\"usable\":true" :
+	api_wb_str(w, vigil_model_usable(s) ? ",\"usable\":true" :
 	    ",\"usable\":false");
-	api_wb_str(w, api_model_listed(s) == 1 ? ",\"listed\":true" :
-	    api_model_listed(s) == 0 ? ",\"listed\":false" :
+	api_wb_str(w, vigil_model_listed(s) == 1 ? ",\"listed\":true" :
+	    vigil_model_listed(s) == 0 ? ",\"listed\":false" :
 	    ",\"listed\":null");
 	api_wb_lit(w, ",\"last_outcome\":");
 	if (checked)
@@ -670,7 +670,7 @@ models_write(struct api_wbuf *w, const struct vigil_provider *p,
 	uint32_t k;
 
 	api_wb_lit(w, ",\"tokens\":{\"used_today\":");
-	api_wb_u64(w, api_tokens_today(&p->stats, wall));
+	api_wb_u64(w, vigil_probe_tokens_today(&p->stats, wall));
 	api_wb_lit(w, ",\"budget\":");
 	if (pm->budget != 0)
 		api_wb_u64(w, pm->budget);

@@ -1134,20 +1134,19 @@ pack_model(msgpack_packer *pk, const char *name,
     const struct vigil_model_stats *s, int full)
 {
 	static const char *const wn[VIGIL_NWINDOWS] = { "1m", "5m", "15m" };
-	unsigned st = s->updated_wall_ns == 0 || s->status >= VIGIL_ST_COUNT ?
-	    VIGIL_ST_UNKNOWN : s->status;
-	int checked = s->checks_total > 0 && s->last_wall_ns != 0, w;
+	unsigned st = vigil_model_effective_status(s);
+	int checked = vigil_model_checked(s), w;
 
 	msgpack_pack_map(pk, full ? 12 : 4);
 	mp_kv_str(pk, "name", name);
 	mp_kv_str(pk, "status", vigil_status_name(st));
 	pack_reason(pk, "reason", st != VIGIL_ST_UNKNOWN ? s->reason :
 	    VIGIL_RS_NONE);
-	mp_kv_bool(pk, "usable", s->usable != 0 && st != VIGIL_ST_UNKNOWN);
+	mp_kv_bool(pk, "usable", vigil_model_usable(s));
 	if (!full)
 		return;
 	mp_str(pk, "listed");
-	if (s->updated_wall_ns == 0 || s->listed > 1)
+	if (vigil_model_listed(s) < 0)
 		msgpack_pack_nil(pk);
 	else if (s->listed)
 		msgpack_pack_true(pk);
@@ -1188,15 +1187,14 @@ pack_models(msgpack_packer *pk, const struct vigil_provider *p, int full)
 {
 	struct vigil_models vm;
 	struct vigil_model_stats ms;
-	uint64_t day = now_wall_ns() / (UINT64_C(86400) * 1000000000u);
 	uint32_t k;
 
 	if (vigil_models(&vd->cli, p->idx, &vm) != VIGIL_OK)
 		memset(&vm.head, 0, sizeof(vm.head));
 	mp_str(pk, "tokens");
 	msgpack_pack_map(pk, 2);
-	mp_kv_uint(pk, "used_today", p->stats.probe_tokens_day == day ?
-	    p->stats.probe_tokens_today : 0);
+	mp_kv_uint(pk, "used_today", vigil_probe_tokens_today(&p->stats,
+	    now_wall_ns()));
 	mp_kv_uint(pk, "budget", vm.head.token_budget);
 	mp_str(pk, "models");
 	msgpack_pack_array(pk, vm.head.count);

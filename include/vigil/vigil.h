@@ -1796,6 +1796,62 @@ vigil_provider_usable(const struct vigil_provider *p, uint64_t now_wall)
 }
 
 /*
+ * A model's status to show (enum vigil_status): unknown when the
+ * aggregator never wrote its block or the value is out of range, else
+ * what it stored.  A paused provider shows paused itself; its models
+ * keep their last judgement, as a stale provider keeps its status.
+ */
+static inline unsigned
+vigil_model_effective_status(const struct vigil_model_stats *s)
+{
+	if (s->updated_wall_ns == 0 || s->status >= VIGIL_ST_COUNT)
+		return VIGIL_ST_UNKNOWN;
+	return s->status;
+}
+
+/* The aggregator's word on sending this model a request now (a router
+ * needs the provider usable too); never for a model of unknown status. */
+static inline int
+vigil_model_usable(const struct vigil_model_stats *s)
+{
+	return s->usable != 0 &&
+	    vigil_model_effective_status(s) != VIGIL_ST_UNKNOWN;
+}
+
+/* Was the model in the provider's models list at its last check: 1, 0,
+ * or -1 not known (no list check yet, or a block never written, whose
+ * zeroed field would read "no"). */
+static inline int
+vigil_model_listed(const struct vigil_model_stats *s)
+{
+	if (s->updated_wall_ns == 0 || s->listed > 1)
+		return -1;
+	return s->listed;
+}
+
+/* 1 once a generation check of the model was counted: before that its
+ * last_outcome is a zeroed field, not an "ok". */
+static inline int
+vigil_model_checked(const struct vigil_model_stats *s)
+{
+	return s->checks_total > 0 && s->last_wall_ns != 0;
+}
+
+/*
+ * Tokens the provider's generation checks used in the UTC day of
+ * wall_ns: the aggregator's count, 0 when it is of an earlier day (no
+ * check since midnight UTC has reset it yet).
+ */
+static inline uint64_t
+vigil_probe_tokens_today(const struct vigil_stats *st, uint64_t wall_ns)
+{
+	if (st->probe_tokens_day != wall_ns /
+	    (UINT64_C(86400) * UINT64_C(1000000000)))
+		return 0;
+	return st->probe_tokens_today;
+}
+
+/*
  * The overall status of the n providers of snap at now: the worst
  * vigil_effective_status() by vigil_status_severity(), so one healthy and
  * one paused provider are "paused", all paused are "paused"; unknown when

@@ -327,34 +327,34 @@ test_model_rules(void)
 	struct api_model am;
 
 	memset(&s, 0, sizeof(s));
-	T_CHECK(api_model_status(&s) == VIGIL_ST_UNKNOWN);
-	T_CHECK(api_model_listed(&s) == -1);	/* zeroed: not "no" */
-	T_CHECK(!api_model_checked(&s));
+	T_CHECK(vigil_model_effective_status(&s) == VIGIL_ST_UNKNOWN);
+	T_CHECK(vigil_model_listed(&s) == -1);	/* zeroed: not "no" */
+	T_CHECK(!vigil_model_checked(&s));
 	s.usable = 1;
 	s.status = VIGIL_ST_HEALTHY;
-	T_CHECK(!api_model_usable(&s));		/* never written */
+	T_CHECK(!vigil_model_usable(&s));		/* never written */
 	s.updated_wall_ns = 1;
-	T_CHECK(api_model_status(&s) == VIGIL_ST_HEALTHY);
-	T_CHECK(api_model_usable(&s));
-	T_CHECK(api_model_listed(&s) == 0);
+	T_CHECK(vigil_model_effective_status(&s) == VIGIL_ST_HEALTHY);
+	T_CHECK(vigil_model_usable(&s));
+	T_CHECK(vigil_model_listed(&s) == 0);
 	s.listed = 1;
-	T_CHECK(api_model_listed(&s) == 1);
+	T_CHECK(vigil_model_listed(&s) == 1);
 	s.listed = 2;
-	T_CHECK(api_model_listed(&s) == -1);
+	T_CHECK(vigil_model_listed(&s) == -1);
 	s.status = VIGIL_ST_COUNT;
-	T_CHECK(api_model_status(&s) == VIGIL_ST_UNKNOWN);
-	T_CHECK(!api_model_usable(&s));
+	T_CHECK(vigil_model_effective_status(&s) == VIGIL_ST_UNKNOWN);
+	T_CHECK(!vigil_model_usable(&s));
 	s.checks_total = 1;
-	T_CHECK(!api_model_checked(&s));
+	T_CHECK(!vigil_model_checked(&s));
 	s.last_wall_ns = 5;
-	T_CHECK(api_model_checked(&s));
+	T_CHECK(vigil_model_checked(&s));
 
 	memset(&st, 0, sizeof(st));
 	st.probe_tokens_today = 40;
 	st.probe_tokens_day = 20000;
-	T_CHECK(api_tokens_today(&st, 20000 * day) == 40);
-	T_CHECK(api_tokens_today(&st, 20001 * day - 1) == 40);
-	T_CHECK(api_tokens_today(&st, 20001 * day) == 0);
+	T_CHECK(vigil_probe_tokens_today(&st, 20000 * day) == 40);
+	T_CHECK(vigil_probe_tokens_today(&st, 20001 * day - 1) == 40);
+	T_CHECK(vigil_probe_tokens_today(&st, 20001 * day) == 0);
 
 	memset(&am, 'x', sizeof(am.name));	/* unterminated */
 	memcpy(am.s.last_error, "a\x01\xc3\xa9\xff", 6);
