@@ -182,6 +182,19 @@ def test_budget(h):
             "probe_tokens_today")
     ok(wait_for(lambda: today() == 40, 10),
        "bud: the segment's probe_tokens_today is the prober's 40", today())
+
+    # And /metrics says 40 used of 50 (issue 17's acceptance).
+    def metric(name):
+        st, _, _, body = harness.get(h.listen_port, "/metrics")
+        for n, lbl, v in harness.prom_samples(body.decode()):
+            if n == name and lbl.get("provider") == "bud":
+                return float(v)
+        return None
+    ok(wait_for(lambda: metric("vigil_probe_tokens_today") == 40 and
+                metric("vigil_probe_token_budget") == 50, 5),
+       "bud: /metrics shows 40 tokens used of a budget of 50",
+       (metric("vigil_probe_tokens_today"),
+        metric("vigil_probe_token_budget")))
     pid = h.providers(0)["bud"]["pid"]
     harness.kill_pid(pid)
     ok(wait_for(lambda: h.providers(0)["bud"]["pid"] not in (0, pid) and

@@ -47,7 +47,9 @@ exercise(const unsigned char *img, size_t size)
 	struct vigil_sample s[4];
 	struct vigil_history h[4];
 	struct vigil_alert a[4];
-	uint32_t idx, order[16], i, cap;
+	static struct vigil_models ms;
+	struct vigil_model_stats mst;
+	uint32_t idx, order[16], i, cap, m;
 	size_t n;
 
 	vigil_attach(&c, img, size);
@@ -68,6 +70,11 @@ exercise(const unsigned char *img, size_t size)
 		cur.next = cur.lost = 0;
 		(void)vigil_read_history(&c, i, &cur, h, 4);
 		(void)vigil_prober_age_ns(&c, i);
+		(void)vigil_models(&c, i, &ms);
+		(void)vigil_find_model(&c, i, "gpt-4o-mini", &m);
+		(void)vigil_model_stats(&c, i, 0, &mst);
+		(void)vigil_model_stats(&c, i, c.lay.model_cap - 1, &mst);
+		(void)vigil_model_stats(&c, i, c.lay.model_cap, &mst);
 	}
 	/* The last slot, and one past it. */
 	(void)vigil_snapshot(&c, cap - 1, &p);
@@ -99,7 +106,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		if (size < 6)
 			return 0;
+		memset(&caps, 0, sizeof(caps));
 		caps.providers = 1 + data[1] % 8;
+		caps.models = 1 + data[1] / 8 % 8;
 		caps.samples = 2u << (data[2] % 6);
 		caps.history = 2u << (data[3] % 6);
 		caps.alerts = 2u << (data[4] % 6);
