@@ -73,6 +73,7 @@ struct prev_state {
 	uint8_t rl_level[VIGIL_RL_COUNT];	/* rl_level() */
 	uint64_t usable_at;
 	uint32_t rl_limit[VIGIL_RL_COUNT];
+	uint8_t spent;				/* budget_spent() */
 };
 
 /*
@@ -386,6 +387,63 @@ diff_router(struct prev_state *ps, const struct vigil_provider *p,
 	change_event(p, pm, "usable", NULL, NULL, changed);
 }
 
+/*
+ * 1 when the provider's generation checks have spent the day's budget:
+ * the prober stops them until 00:00 UTC (issue 17) once the next check
+ * would go over it.  The prober estimates the next check by the last
+ * one; here, by the mean of the checks counted (the same where every
+ * check costs the same, as a one-token answer does).
+ */
+static int
+budget_spent(const struct vigil_provider *p, const struct api_pmodels *pm,
+    uint64_t wall)
+{
+	uint64_t used = vigil_probe_tokens_today(&p->stats, wall), tok = 0;
+	uint64_t checks = 0, next;
+	uint32_t k;
+
+	if (pm->budget == 0)
+		return 0;
+	for (k = 0; k < pm->n; k++) {
+		tok += pm->m[k].s.tokens_in_total + pm->m[k].s.tokens_out_total;
+		checks += pm->m[k].s.checks_total;
+	}
+	next = checks > 0 ? (tok + checks - 1) / checks : 1;
+	return used > 0 && used + next > pm->budget;
+}
+
+/*
+ * An info "budget" event when the day's token budget is spent (and when
+ * a new UTC day or a larger budget lifts it): generation checks stop
+ * until resumes_at, nothing else does.  A provider first seen with its
+ * budget spent gets the event at once.
+ */
+static void
+diff_budget(struct prev_state *ps, const struct vigil_provider *p,
+    const struct api_pmodels *pm, uint64_t wall)
+{
+	uint64_t day = UINT64_C(86400) * 1000000000u;
+	int spent = budget_spent(p, pm, wall);
+	cJSON *o;
+	char at[32], resume[32];
+
+	if (spent == ps->spent || (o = cJSON_CreateObject()) == NULL)
+		return;
+	api_time_format(wall, at, sizeof(at));
+	api_time_format((wall / day + 1) * day, resume, sizeof(resume));
+	cJSON_AddStringToObject(o, "type", "budget");
+	cJSON_AddStringToObject(o, "level", "info");
+	cJSON_AddStringToObject(o, "provider", p->info.name);
+	cJSON_AddBoolToObject(o, "spent", spent);
+	cJSON_AddNumberToObject(o, "used_today",
+	    (double)vigil_probe_tokens_today(&p->stats, wall));
+	cJSON_AddNumberToObject(o, "budget", (double)pm->budget);
+	if (spent)
+		cJSON_AddStringToObject(o, "resumes_at", resume);
+	cJSON_AddStringToObject(o, "at", at);
+	emit("budget", o);
+}
+
 /* A "ratelimit" event naming the resources that appeared, went, changed
  * their limit or their level (rl_level). */
 static void
@@ -583,7 +641,11 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 				    vigil_trend_name(p->stats.trend), NULL);
 			diff_router(ps, p, &pm, usable);
 			diff_ratelimit(ps, p, &pm);
-		}
+		} else
+			ps->spent = 0;
+		/* A budget already spent when vigil-api starts (or a provider
+		 * appears) is said once too: it holds until 00:00 UTC. */
+		diff_budget(ps, p, &pm, wall);
 		diff_models(p, &pm, !same);
 		memcpy(ps->name, p->info.name, sizeof(ps->name));
 		ps->status = st;
@@ -593,6 +655,7 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 		ps->reason = p->stats.reason;
 		ps->needs_human = p->stats.needs_human != 0;
 		ps->usable_at = p->stats.usable_at_wall_ns;
+		ps->spent = (uint8_t)budget_spent(p, &pm, wall);
 		for (k = 0; k < VIGIL_RL_COUNT; k++) {
 			ps->rl_limit[k] = p->stats.ratelimit[k].limit;
 			ps->rl_level[k] = (uint8_t)rl_level(

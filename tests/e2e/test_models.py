@@ -195,6 +195,20 @@ def test_budget(h):
        "bud: /metrics shows 40 tokens used of a budget of 50",
        (metric("vigil_probe_tokens_today"),
         metric("vigil_probe_token_budget")))
+    # The event stream said so, once (replayed from the start).
+    sse = harness.SSE(h.listen_port, last_id=0)
+    try:
+        evs = [json.loads(e["data"]) for e in sse.events(10000, 2)
+               if e.get("event") == "budget"]
+    finally:
+        sse.close()
+    bud = [e for e in evs if e.get("provider") == "bud"]
+    ok(len(bud) == 1 and bud[0].get("spent") is True and
+       bud[0].get("level") == "info" and bud[0].get("used_today") == 40 and
+       bud[0].get("budget") == 50 and
+       bud[0].get("resumes_at", "").endswith("T00:00:00Z"),
+       "bud: one info event says the budget is spent, until 00:00 UTC",
+       bud)
     pid = h.providers(0)["bud"]["pid"]
     harness.kill_pid(pid)
     ok(wait_for(lambda: h.providers(0)["bud"]["pid"] not in (0, pid) and
