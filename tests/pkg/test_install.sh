@@ -342,7 +342,7 @@ else
 fi
 
 if vigilctl status >"$tmp/ctl.out" 2>&1 &&
-    grep -Eq '^simone +healthy +closed' "$tmp/ctl.out"; then
+    grep -Eq '^simone +healthy +yes +[^ ]+ +closed' "$tmp/ctl.out"; then
 	ok "vigilctl status (default socket) shows simone healthy"
 else
 	nok "vigilctl status (default socket) shows simone healthy"
