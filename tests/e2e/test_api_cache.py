@@ -283,10 +283,15 @@ def test_head(port):
             code, hd, body = c.request(path)
             code2, hd2, _ = c.request(path, method="HEAD")
             code3, _, _ = c.request("/health")
+            # /health carries the heartbeat's age, rendered per request:
+            # its length may move by a digit between the GET and the
+            # HEAD.  The cached views are the same bytes.
+            n = hd2.get("content-length", "")
+            same_len = n == str(len(body)) if path != "/health" else \
+                n.isdigit() and abs(int(n) - len(body)) <= 4
             result("HEAD %s: the GET's headers and Content-Length, no body "
                    "(the connection goes on)" % path,
-                   code == code2 == 200 and code3 == 200 and
-                   hd2.get("content-length") == str(len(body)) and
+                   code == code2 == 200 and code3 == 200 and same_len and
                    hd2.get("content-type") == hd.get("content-type"),
                    (hd2, len(body)))
     finally:
