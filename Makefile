@@ -220,11 +220,15 @@ $(BUILD)/examples/%: examples/%.c include/vigil/vigil.h
 # Tests of the lock-free code that also run under ThreadSanitizer.
 TSAN_TESTS	:= $(basename $(notdir $(wildcard tests/unit/test_ring_threads.c)))
 
+# The builds use both cores of the CI machine (JOBS); the tests run one
+# at a time.
+JOBS		?= 2
+
 test: deps-test deps-pkg
-	$(MAKE) all
-	$(MAKE) fuzz-regress
-	$(MAKE) SAN=asan tests programs
-	$(if $(TSAN_TESTS),$(MAKE) SAN=tsan $(addprefix build/tsan/tests/,$(TSAN_TESTS)))
+	$(MAKE) -j$(JOBS) all
+	$(MAKE) -j$(JOBS) fuzz-regress
+	$(MAKE) -j$(JOBS) SAN=asan tests programs
+	$(if $(TSAN_TESTS),$(MAKE) -j$(JOBS) SAN=tsan $(addprefix build/tsan/tests/,$(TSAN_TESTS)))
 	sh tests/run.sh "default:build:unit,e2e,pkg,soak" \
 	    "asan:build/asan:unit,e2e" \
 	    $(if $(TSAN_TESTS),"tsan:build/tsan:$(subst $(space),$(comma),$(TSAN_TESTS))")
