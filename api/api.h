@@ -167,6 +167,8 @@ struct api_result {
 	const char *ctype;
 	const char *disposition;	/* Content-Disposition or NULL */
 	char dispbuf[128];
+	int partial;			/* right for this request only (a
+					   failed snapshot): never cached */
 };
 
 int	api_snapshot(struct api_ctx *);

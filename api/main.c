@@ -96,7 +96,6 @@ static void	route_cached(struct evhttp_request *, const struct route *,
 		    const char *, const struct api_query *);
 static void	render(const struct route *, const char *,
 		    const struct api_query *, struct api_result *);
-static int	metrics_complete(struct evbuffer *);
 static void	send_cached(struct evhttp_request *, struct api_cached *);
 static void	send_result(struct evhttp_request *, struct api_result *);
 static void	cache_free(void);
@@ -415,27 +414,6 @@ render(const struct route *rt, const char *name, const struct api_query *qp,
 }
 
 /*
- * metrics.c answers 200 even when its snapshot failed (a writer held a
- * block through every retry): vigil_snapshot_ok 0 and no provider, right
- * for that scrape and wrong for the rest of the generation, so such a
- * body is not kept.  The line comes before any provider's: the head of
- * the body is enough.
- */
-static int
-metrics_complete(struct evbuffer *eb)
-{
-	static const char bad[] = "\nvigil_snapshot_ok 0\n";
-	size_t len = evbuffer_get_length(eb);
-	struct evbuffer_ptr end;
-
-	if (evbuffer_ptr_set(eb, &end, len < 4096 ? len : 4096,
-	    EVBUFFER_PTR_SET) == -1)
-		return 0;
-	return evbuffer_search_range(eb, bad, sizeof(bad) - 1, NULL,
-	    &end).pos == -1;
-}
-
-/*
  * A view without parameters (/health/integration, /metrics, the graph
  * as JSON, a provider's view): from the cache when nothing it depends on
  * moved since its render (cache.h), else rendered and kept when it is a
@@ -486,8 +464,9 @@ route_cached(struct evhttp_request *req, const struct route *rt,
 		return;
 	}
 	render(rt, name, qp, &r);
-	if (r.code != 200 || r.disposition != NULL ||
-	    (rt->rt_id == RT_METRICS && !metrics_complete(outbuf))) {
+	/* metrics.c answers 200 even when its snapshot failed: right for
+	 * this scrape, wrong for the rest of the generation (r.partial). */
+	if (r.code != 200 || r.disposition != NULL || r.partial) {
 		send_result(req, &r);
 		return;
 	}

@@ -879,8 +879,10 @@ api_view_metrics(struct api_ctx *ctx, struct evbuffer *out,
 		rc = VIGIL_ESYS;
 	if (rc == VIGIL_OK)
 		rc = mlabels_prepare(ctx);
-	if (rc != VIGIL_OK)
+	if (rc != VIGIL_OK) {
 		ctx->nsnap = 0;
+		r->partial = 1;		/* vigil_snapshot_ok 0, no provider */
+	}
 	r->ctype = "text/plain; version=0.0.4; charset=utf-8";
 	r->code = 200;
 	m.m_ctx = ctx;
