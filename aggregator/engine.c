@@ -714,7 +714,7 @@ agg_sample(struct agg *a, struct agg_prov *p, const struct vigil_sample *smp,
 			s->checks_total[out]++;
 			a->samples++;
 		}
-		models_sample(&p->models, smp, &a->conf, smp->wall_ns);
+		models_sample(&p->models, smp);
 		agg_judge(a, p, smp->mono_ns, smp->wall_ns, 1);
 		return 0;
 	}

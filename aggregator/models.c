@@ -117,15 +117,12 @@ models_sync(struct agg_models *ms, const struct vigil_models *vm,
  * it names none of the current models (a list changed meanwhile).
  */
 int
-models_sample(struct agg_models *ms, const struct vigil_sample *smp,
-    const struct conf *c, uint64_t wall)
+models_sample(struct agg_models *ms, const struct vigil_sample *smp)
 {
 	struct agg_model *md;
 	unsigned out = smp->outcome < VIGIL_OUT_COUNT ? smp->outcome :
 	    VIGIL_OUT_OTHER;
 
-	(void)c;
-	(void)wall;
 	if (smp->model == 0 || smp->model > ms->count ||
 	    !ms->m[smp->model - 1].used)
 		return -1;

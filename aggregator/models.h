@@ -37,8 +37,7 @@ struct vigil_models;
 void	models_free(struct agg_models *);
 int	models_sync(struct agg_models *, const struct vigil_models *,
 	    uint32_t);
-int	models_sample(struct agg_models *, const struct vigil_sample *,
-	    const struct conf *, uint64_t);
+int	models_sample(struct agg_models *, const struct vigil_sample *);
 int	models_judge(struct agg_models *, const struct conf *, uint64_t,
 	    uint64_t);
 int	models_worst(const struct agg_models *, uint8_t *);
