@@ -29,6 +29,8 @@
  */
 #include "status.h"
 
+static int	status_needs_human(uint8_t);
+
 /*
  * The shortest window (1m, 5m, 15m) holding at least min_samples samples,
  * or -1.  At the default 30 s interval the 1-minute window holds two
@@ -114,10 +116,17 @@ status_models_floor(struct status_state *st, unsigned worst, uint8_t reason)
 		return 0;
 	st->status = VIGIL_ST_DEGRADED;
 	st->reason = reason;
-	st->needs_human = reason == VIGIL_RS_MODEL_MISSING ||
-	    reason == VIGIL_RS_QUOTA || reason == VIGIL_RS_AUTH ||
-	    reason == VIGIL_RS_CLIENT_ERROR;
+	st->needs_human = (uint8_t)status_needs_human(reason);
 	return 1;
+}
+
+/* Reasons that do not go away by themselves: our credit, our key, our
+ * request, a model gone. */
+static int
+status_needs_human(uint8_t reason)
+{
+	return reason == VIGIL_RS_QUOTA || reason == VIGIL_RS_AUTH ||
+	    reason == VIGIL_RS_CLIENT_ERROR || reason == VIGIL_RS_MODEL_MISSING;
 }
 
 /* Failing or erring: overloaded when that is what it said last. */
@@ -147,7 +156,6 @@ status_from_windows(struct status_state *st, const struct status_input *in,
 	} else if (in->last_outcome == VIGIL_OUT_MODEL_MISSING) {
 		st->status = VIGIL_ST_DEGRADED;
 		st->reason = VIGIL_RS_MODEL_MISSING;
-		st->needs_human = 1;
 	} else if (st->er_level >= 1) {
 		st->status = VIGIL_ST_DEGRADED;
 		st->reason = status_fail_reason(in, VIGIL_RS_ERRORS);
@@ -195,7 +203,6 @@ status_eval(struct status_state *st, const struct status_input *in,
 	}
 
 	st->reason = VIGIL_RS_NONE;
-	st->needs_human = 0;
 	if (in->paused)
 		st->status = VIGIL_ST_PAUSED;
 	else if (in->last_outcome < 0 ||
@@ -204,18 +211,17 @@ status_eval(struct status_state *st, const struct status_input *in,
 	else if (in->last_outcome == VIGIL_OUT_QUOTA) {
 		st->status = VIGIL_ST_EXHAUSTED;
 		st->reason = VIGIL_RS_QUOTA;
-		st->needs_human = 1;
 	} else if (in->last_outcome == VIGIL_OUT_AUTH ||
 	    in->last_outcome == VIGIL_OUT_CLIENT_ERROR) {
 		st->status = VIGIL_ST_MISCONFIGURED;
 		st->reason = in->last_outcome == VIGIL_OUT_AUTH ?
 		    VIGIL_RS_AUTH : VIGIL_RS_CLIENT_ERROR;
-		st->needs_human = 1;
 	} else if (in->last_outcome == VIGIL_OUT_RATE_LIMITED) {
 		st->status = VIGIL_ST_THROTTLED;
 		st->reason = VIGIL_RS_RATE_LIMITED;
 	} else
 		status_from_windows(st, in, c);
+	st->needs_human = (uint8_t)status_needs_human(st->reason);
 	st->usable = (uint8_t)status_usable(st->status, in->circuit,
 	    in->usable_at, in->now_wall);
 	return st->status != old || st->reason != oreason ||
