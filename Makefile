@@ -159,6 +159,8 @@ LINKS		 = \
 		   test_ring= \
 		   test_ring_kill= \
 		   test_ring_threads= \
+		   test_reports= \
+		   test_reports_threads= \
 		   test_segment= \
 		   test_settings= \
 		   test_sim=tests/sim \
@@ -218,7 +220,7 @@ $(BUILD)/examples/%: examples/%.c include/vigil/vigil.h
 # build of the lock-free tests; one runner prints one closing line.
 
 # Tests of the lock-free code that also run under ThreadSanitizer.
-TSAN_TESTS	:= $(basename $(notdir $(wildcard tests/unit/test_ring_threads.c)))
+TSAN_TESTS	:= $(basename $(notdir $(wildcard tests/unit/test_ring_threads.c tests/unit/test_reports_threads.c)))
 
 # The builds use both cores of the CI machine (JOBS); the tests run one
 # at a time.

@@ -69,6 +69,7 @@ struct conf {
 	uint32_t throttled_warning_ms;	/* 5 min throttled: warning */
 	uint32_t ratelimit_warning;	/* percent, 10: headroom warning */
 	uint32_t max_models;		/* 8 model slots per provider */
+	uint32_t report_rate_max;	/* 10000 reports a second a client */
 	char listen[128];		/* 127.0.0.1:9470 */
 	char control_socket[PATH_MAX];	/* /run/vigil/control.sock */
 	char state_dir[PATH_MAX];	/* /var/lib/vigil */
@@ -77,6 +78,7 @@ struct conf {
 	char user[64];			/* vigil */
 	char admin_group[64];		/* "" = root only */
 	char read_group[64];		/* vigil */
+	char report_group[64];		/* vigil-report */
 	int prometheus;			/* yes */
 	int monitoring_enabled;		/* yes */
 	int allow_fast_probes;		/* no */

@@ -141,8 +141,10 @@ const struct setting settings_vigil[SV_COUNT] = {
 	    "/run/vigil/control.sock", set_check_socket, 0, SF_QUOTE),
 	[SV_STATE_DIR] = STR("state_dir", state_dir, VSZ(state_dir),
 	    "/var/lib/vigil", set_check_optpath, SR_AGG, SF_QUOTE),
+	/* The aggregator maps the reports segment by its name (name +
+	 * VIGIL_REPORTS_SUFFIX). */
 	[SV_SHM] = STR("shm_name", shm_name, VSZ(shm_name), VIGIL_DEFAULT_SHM,
-	    set_check_shm, 0, SF_QUOTE),
+	    set_check_shm, SR_AGG, SF_QUOTE),
 	/* May hold a token: never quoted, and vigil-api never gets it. */
 	[SV_WEBHOOK] = STR("webhook_url", webhook_url, VSZ(webhook_url), "",
 	    set_check_webhook, SR_AGG, 0),
@@ -177,6 +179,15 @@ const struct setting settings_vigil[SV_COUNT] = {
 	/* Model slots per provider in the segment: sized at start. */
 	[SV_MAX_MODELS] = NUM("max_models", max_models, ST_UINT, 1,
 	    VIGIL_MAX_MODELS, 8, 0, 0),
+	/* Who may report traffic: the reports segment's group (vigild;
+	 * the packages create it). */
+	[SV_REPORT_GROUP] = STR("report_group", report_group,
+	    VSZ(report_group), "vigil-report", settings_check_name, 0,
+	    SF_QUOTE),
+	/* Reports a second one client (a slot) may have taken; the rest
+	 * are dropped and counted (docs/aggregation.md, "Traffic"). */
+	[SV_REPORT_RATE] = NUM("report_rate_max", report_rate_max, ST_UINT,
+	    1, 10000000, 10000, SR_AGG, 0),
 };
 
 /*
