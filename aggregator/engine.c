@@ -41,6 +41,12 @@ static int	agg_due(const struct agg *, const struct agg_prov *,
 static void	agg_tokens(struct vigil_stats *, const struct vigil_sample *);
 static void	agg_models_read(struct agg *, struct agg_prov *);
 static void	agg_models_flush(struct agg *, struct agg_prov *, uint64_t);
+static void	agg_src_add(struct agg_prov *, int, uint64_t, int);
+static void	agg_src_figures(struct agg_prov *, uint64_t);
+static void	agg_client_heard(struct agg_prov *, uint32_t, uint64_t);
+static int	agg_report_cb(const struct vigil_report_rec *, uint32_t,
+		    void *);
+static void	agg_reports(struct agg *, uint64_t, uint64_t);
 
 /* FNV-1a of the name, mixed with the slot's creation time. */
 uint64_t
@@ -122,6 +128,7 @@ agg_free(struct agg *a)
 	free(a->p);
 	free(a->cand);
 	free(a->route);
+	reports_close(&a->rep);
 	if (a->restore != NULL) {
 		persist_free(a->restore);
 		free(a->restore);
@@ -682,6 +689,167 @@ agg_ratelimit(struct vigil_stats *s, const struct vigil_sample *smp)
 	}
 }
 
+/* Count one sample of source src at second sec in p's last minute. */
+static void
+agg_src_add(struct agg_prov *p, int src, uint64_t sec, int err)
+{
+	struct agg_src_win *w = &p->src[src];
+	unsigned b = (unsigned)(sec % AGG_SRC_SECS);
+
+	if (w->sec[b] != sec) {
+		w->sec[b] = sec;
+		w->n[b] = 0;
+		w->err[b] = 0;
+	}
+	w->n[b]++;
+	if (err)
+		w->err[b]++;
+}
+
+/*
+ * stats.source[] and traffic_clients_1m at monotonic time now: the
+ * buckets of the last AGG_SRC_SECS seconds, the slots heard in them.
+ * O(sources x 60 + AGG_CLIENTS).  Marks p dirty when a figure moved.
+ */
+static void
+agg_src_figures(struct agg_prov *p, uint64_t now)
+{
+	uint64_t sec = now / 1000000000u;
+	uint32_t n, e, clients = 0;
+	int src;
+	unsigned b;
+
+	for (src = 0; src < VIGIL_SRC_COUNT; src++) {
+		struct agg_src_win *w = &p->src[src];
+
+		n = e = 0;
+		for (b = 0; b < AGG_SRC_SECS; b++)
+			if (w->sec[b] + AGG_SRC_SECS > sec && w->sec[b] <= sec) {
+				n += w->n[b];
+				e += w->err[b];
+			}
+		if (p->s.source[src].samples_1m != n ||
+		    p->s.source[src].errors_1m != e) {
+			p->s.source[src].samples_1m = n;
+			p->s.source[src].errors_1m = e;
+			p->dirty = 1;
+		}
+	}
+	for (b = 0; b < AGG_CLIENTS; b++)
+		if (p->clients[b].heard_ns != 0 &&
+		    now - p->clients[b].heard_ns < UINT64_C(60) * 1000000000u)
+			clients++;
+	if (p->s.traffic_clients_1m != clients) {
+		p->s.traffic_clients_1m = clients;
+		p->dirty = 1;
+	}
+}
+
+/* Note that reporter slot `slot` was heard about p at now: its own
+ * entry, or the one heard from longest ago. */
+static void
+agg_client_heard(struct agg_prov *p, uint32_t slot, uint64_t now)
+{
+	unsigned b, old = 0;
+
+	for (b = 0; b < AGG_CLIENTS; b++) {
+		if (p->clients[b].heard_ns != 0 && p->clients[b].slot == slot)
+			break;
+		if (p->clients[b].heard_ns < p->clients[old].heard_ns)
+			old = b;
+	}
+	if (b == AGG_CLIENTS)
+		b = old;
+	p->clients[b].slot = slot;
+	p->clients[b].heard_ns = now;
+}
+
+/*
+ * One traffic report, read from the reports segment by reports_drain
+ * (which checked what needs no provider): checked against the providers
+ * (index in use, model index among its models, or -1), then a sample of
+ * source traffic, judged like a probe's.  0, or -1: invalid.
+ */
+int
+agg_report(struct agg *a, const struct vigil_report_rec *rec, uint32_t slot,
+    uint64_t now, uint64_t wall)
+{
+	struct vigil_sample smp;
+	struct agg_prov *p;
+
+	if (rec->provider < 0 || (uint32_t)rec->provider >= a->cap)
+		return -1;
+	p = &a->p[rec->provider];
+	if (!p->used)
+		return -1;
+	if (rec->model != -1 && (rec->model < 0 ||
+	    (uint32_t)rec->model >= p->models.count))
+		return -1;
+	memset(&smp, 0, sizeof(smp));
+	smp.wall_ns = wall;
+	smp.mono_ns = now;
+	smp.latency_us = rec->latency_us;
+	smp.ttfb_us = rec->ttft_us;
+	smp.http_status = rec->http_status;
+	smp.outcome = rec->outcome;
+	smp.flags = VIGIL_SF_TRAFFIC |
+	    (rec->ttft_us != 0 ? VIGIL_SF_GENERATION : 0);
+	smp.tokens_in = rec->tokens_in;
+	smp.tokens_out = rec->tokens_out;
+	smp.model = rec->model == -1 ? 0 : (uint16_t)(rec->model + 1);
+	agg_client_heard(p, slot, now);
+	p->s.traffic_last_wall_ns = wall;
+	return agg_sample(a, p, &smp, now);
+}
+
+struct agg_rep_arg {
+	struct agg *a;
+	uint64_t now;
+	uint64_t wall;
+};
+
+static int
+agg_report_cb(const struct vigil_report_rec *rec, uint32_t slot, void *arg)
+{
+	struct agg_rep_arg *ra = arg;
+
+	return agg_report(ra->a, rec, slot, ra->now, ra->wall);
+}
+
+/*
+ * The reports segment, once a tick: every slot's new records (bounded
+ * work each), dead clients' slots freed once a second, and the totals
+ * into the header's reports line for /metrics.
+ */
+static void
+agg_reports(struct agg *a, uint64_t now, uint64_t wall)
+{
+	struct agg_rep_arg ra = { a, now, wall };
+	struct reports_totals t;
+	struct vigil_header *h = a->seg->hdr;
+
+	if (a->rep.base == NULL)
+		return;
+	(void)reports_drain(&a->rep, now, a->conf.report_rate_max,
+	    agg_report_cb, &ra);
+	if (now - a->rep_reclaim_ns >= UINT64_C(1000000000)) {
+		(void)reports_reclaim(&a->rep);
+		a->rep_reclaim_ns = now;
+	}
+	reports_totals(&a->rep, &t);
+	atomic_store_explicit(&h->reports_accepted, t.accepted,
+	    memory_order_relaxed);
+	atomic_store_explicit(&h->reports_invalid, t.invalid,
+	    memory_order_relaxed);
+	atomic_store_explicit(&h->reports_rate_dropped, t.rate_dropped,
+	    memory_order_relaxed);
+	atomic_store_explicit(&h->reports_lost, t.lost + t.skipped,
+	    memory_order_relaxed);
+	atomic_store_explicit(&h->reports_full, t.full, memory_order_relaxed);
+	atomic_store_explicit(&h->reports_slots, t.slots,
+	    memory_order_relaxed);
+}
+
 /*
  * Count and judge one sample of provider p (read from its ring, or given
  * by a test).  Counters, windows, circuit, status, trend, alerts, one
@@ -704,8 +872,22 @@ agg_sample(struct agg *a, struct agg_prov *p, const struct vigil_sample *smp,
 	 * new connection, which a check's latency does not include.
 	 */
 	int windowed = (smp->flags & VIGIL_SF_CONFIRM) == 0;
+	int src = (smp->flags & VIGIL_SF_TRAFFIC) ? VIGIL_SRC_TRAFFIC :
+	    VIGIL_SRC_PROBE;
 
-	agg_tokens(s, smp);
+	if (!(smp->flags & VIGIL_SF_CATALOGUE)) {
+		int err = out != VIGIL_OUT_OK && counts;
+
+		s->source[src].samples_total++;
+		if (err)
+			s->source[src].errors_total++;
+		s->source[src].last_mono_ns = smp->mono_ns;
+		agg_src_add(p, src, smp->mono_ns / 1000000000u, err);
+		p->dirty = 1;
+	}
+	/* Generation checks' tokens are the probes' bill, not traffic's. */
+	if (src == VIGIL_SRC_PROBE)
+		agg_tokens(s, smp);
 	/* A model's samples are the model's (models.c): the provider's
 	 * windows, failures in a row and circuit are its own checks'. */
 	if (smp->model != 0) {
@@ -778,7 +960,9 @@ agg_sample(struct agg *a, struct agg_prov *p, const struct vigil_sample *smp,
 	 * that their wall times are as far apart as the cool-down says. */
 	agg_judge(a, p, smp->mono_ns, smp->wall_ns, 1);
 
-	if (smp->mono_ns > p->hist_last_mono) {
+	/* History is one record a check: traffic's many would push the
+	 * probes' records out of the ring. */
+	if (src == VIGIL_SRC_PROBE && smp->mono_ns > p->hist_last_mono) {
 		memset(&hr, 0, sizeof(hr));
 		hr.wall_ns = smp->wall_ns;
 		hr.mono_ns = smp->mono_ns;
@@ -904,6 +1088,7 @@ agg_tick(struct agg *a, uint64_t now, uint64_t wall)
 	uint32_t i;
 
 	agg_sync_dir(a, now, now - a->dir_read_ns >= UINT64_C(1000000000));
+	agg_reports(a, now, wall);
 	for (i = 0; i < a->cap; i++) {
 		struct agg_prov *p = &a->p[i];
 		uint64_t lost, cur0;
@@ -921,6 +1106,7 @@ agg_tick(struct agg *a, uint64_t now, uint64_t wall)
 		}
 		if (p->s.reserved[AGG_RSV_CURSOR] != p->cur.next)
 			p->dirty = 1;
+		agg_src_figures(p, now);
 		cur0 = p->win.cur;
 		window_advance(&p->win, now);
 		if (p->win.cur != cur0)
