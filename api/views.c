@@ -33,6 +33,7 @@ static void	 retry_write(struct api_wbuf *, const struct vigil_sample *);
 static void	 sample_model_write(struct api_wbuf *,
 		    const struct vigil_sample *, const struct api_pmodels *);
 static void	 model_write(struct api_wbuf *, const struct api_model *);
+static void	 sources_write(struct api_wbuf *, const struct vigil_stats *);
 static void	 models_write(struct api_wbuf *,
 		    const struct vigil_provider *, const struct api_pmodels *,
 		    uint64_t);
@@ -542,6 +543,7 @@ provider_write(struct api_ctx *ctx, struct api_wbuf *w,
 	api_wb_u64(w, st->circuit_opens);
 	api_wb_lit(w, ",\"consecutive_failures\":");
 	api_wb_u64(w, st->consecutive_failures);
+	sources_write(w, st);
 	api_wb_lit(w, ",\"updated_at\":");
 	api_wb_jtime(w, st->updated_wall_ns);
 	models_write(w, p, pm, wall);
@@ -578,6 +580,48 @@ provider_write(struct api_ctx *ctx, struct api_wbuf *w,
 		api_wb_jstr(w, vigil_outcome_name(i));
 		api_wb_lit(w, ":");
 		api_wb_u64(w, st->checks_total[i]);
+	}
+	api_wb_lit(w, "}");
+}
+
+/*
+ * "sources": what each source of samples saw (issue 18): vigil's probes
+ * and the traffic local services reported.  The error rate is the last
+ * minute's (null without samples); traffic adds how many reporting
+ * clients it heard in that minute and its newest report.
+ */
+static void
+sources_write(struct api_wbuf *w, const struct vigil_stats *st)
+{
+	static const char *const key[VIGIL_SRC_COUNT] = { "\"probe\":",
+	    "\"traffic\":" };
+	const struct vigil_source_stats *s;
+	int k;
+
+	api_wb_lit(w, ",\"sources\":{");
+	for (k = 0; k < VIGIL_SRC_COUNT; k++) {
+		s = &st->source[k];
+		if (k > 0)
+			api_wb_lit(w, ",");
+		api_wb_str(w, key[k]);
+		api_wb_lit(w, "{\"samples_total\":");
+		api_wb_u64(w, s->samples_total);
+		api_wb_lit(w, ",\"errors_total\":");
+		api_wb_u64(w, s->errors_total);
+		api_wb_lit(w, ",\"samples_1m\":");
+		api_wb_u64(w, s->samples_1m);
+		api_wb_lit(w, ",\"error_rate_1m\":");
+		if (s->samples_1m == 0)
+			api_wb_lit(w, "null");
+		else
+			api_wb_jnum(w, (double)s->errors_1m / s->samples_1m);
+		if (k == VIGIL_SRC_TRAFFIC) {
+			api_wb_lit(w, ",\"clients_1m\":");
+			api_wb_u64(w, st->traffic_clients_1m);
+			api_wb_lit(w, ",\"last_at\":");
+			api_wb_jtime(w, st->traffic_last_wall_ns);
+		}
+		api_wb_lit(w, "}");
 	}
 	api_wb_lit(w, "}");
 }
