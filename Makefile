@@ -173,6 +173,7 @@ LINKS		 = \
 		   peek= \
 		   segdump= \
 		   segfill=api \
+		   vreport= \
 		   bench_hist= \
 		   bench_metrics=api \
 		   bench_plainhttp= \

@@ -2271,17 +2271,14 @@ vigil_reporter_open(const char *shm_name, char *err, size_t errlen)
 		vigil__say(err, errlen, "out of memory");
 		return NULL;
 	}
-	if ((rc = vigil_open(&r->cli, shm_name)) != VIGIL_OK) {
-		vigil__say(err, errlen, "%s", r->cli.err);
-		free(r);
-		return NULL;
-	}
+	/* The reports segment first: who may report is its question. */
 	if ((fd = shm_open(rname, O_RDWR | O_CLOEXEC, 0)) == -1) {
 		if (errno == EACCES)
 			vigil__reporter_eacces(rname, err, errlen);
 		else
 			vigil__say(err, errlen, "%s: %s", rname, strerror(errno));
-		goto fail;
+		free(r);
+		return NULL;
 	}
 	if (fstat(fd, &st) == -1 || st.st_size <= 0) {
 		vigil__say(err, errlen, "%s: %s", rname, st.st_size <= 0 ?
@@ -2301,6 +2298,10 @@ vigil_reporter_open(const char *shm_name, char *err, size_t errlen)
 	if (vigil_reports_layout_read(p, r->size, &r->lay, why,
 	    sizeof(why)) != VIGIL_OK) {
 		vigil__say(err, errlen, "%s: %s", rname, why);
+		goto fail;
+	}
+	if ((rc = vigil_open(&r->cli, shm_name)) != VIGIL_OK) {
+		vigil__say(err, errlen, "%s", r->cli.err);
 		goto fail;
 	}
 	r->owner = (uint64_t)(uint32_t)getpid() |
