@@ -43,7 +43,9 @@ static void	agg_models_read(struct agg *, struct agg_prov *);
 static void	agg_models_flush(struct agg *, struct agg_prov *, uint64_t);
 static void	agg_src_add(struct agg_prov *, int, uint64_t, int);
 static void	agg_src_figures(struct agg_prov *, uint64_t);
-static void	agg_client_heard(struct agg_prov *, uint32_t, uint64_t);
+static void	agg_client_heard(struct agg_prov *, uint32_t, uint64_t, int);
+static void	agg_src_count(struct agg_prov *, int, unsigned, uint64_t);
+static uint32_t	agg_failing_clients(const struct agg_prov *, uint64_t);
 static int	agg_report_cb(const struct vigil_report_rec *, uint32_t,
 		    void *);
 static void	agg_reports(struct agg *, uint64_t, uint64_t);
@@ -689,6 +691,34 @@ agg_ratelimit(struct vigil_stats *s, const struct vigil_sample *smp)
 	}
 }
 
+/* One sample of source src with outcome out at mono: stats.source[]. */
+static void
+agg_src_count(struct agg_prov *p, int src, unsigned out, uint64_t mono)
+{
+	int err = out != VIGIL_OUT_OK && vigil_outcome_counts(out);
+
+	p->s.source[src].samples_total++;
+	if (err)
+		p->s.source[src].errors_total++;
+	p->s.source[src].last_mono_ns = mono;
+	agg_src_add(p, src, mono / 1000000000u, err);
+	p->dirty = 1;
+}
+
+/* Reporter slots whose traffic about p failed within the last minute. */
+static uint32_t
+agg_failing_clients(const struct agg_prov *p, uint64_t now)
+{
+	uint32_t n = 0;
+	unsigned b;
+
+	for (b = 0; b < AGG_CLIENTS; b++)
+		if (p->clients[b].failed_ns != 0 &&
+		    now - p->clients[b].failed_ns < UINT64_C(60) * 1000000000u)
+			n++;
+	return n;
+}
+
 /* Count one sample of source src at second sec in p's last minute. */
 static void
 agg_src_add(struct agg_prov *p, int src, uint64_t sec, int err)
@@ -745,10 +775,12 @@ agg_src_figures(struct agg_prov *p, uint64_t now)
 	}
 }
 
-/* Note that reporter slot `slot` was heard about p at now: its own
- * entry, or the one heard from longest ago. */
+/* Note that reporter slot `slot` was heard about p at now (failed: its
+ * report failed against p): its own entry, or the one heard from
+ * longest ago. */
 static void
-agg_client_heard(struct agg_prov *p, uint32_t slot, uint64_t now)
+agg_client_heard(struct agg_prov *p, uint32_t slot, uint64_t now,
+    int failed)
 {
 	unsigned b, old = 0;
 
@@ -758,10 +790,14 @@ agg_client_heard(struct agg_prov *p, uint32_t slot, uint64_t now)
 		if (p->clients[b].heard_ns < p->clients[old].heard_ns)
 			old = b;
 	}
-	if (b == AGG_CLIENTS)
+	if (b == AGG_CLIENTS) {
 		b = old;
+		p->clients[b].failed_ns = 0;
+	}
 	p->clients[b].slot = slot;
 	p->clients[b].heard_ns = now;
+	if (failed)
+		p->clients[b].failed_ns = now;
 }
 
 /*
@@ -776,6 +812,7 @@ agg_report(struct agg *a, const struct vigil_report_rec *rec, uint32_t slot,
 {
 	struct vigil_sample smp;
 	struct agg_prov *p;
+	int failed;
 
 	if (rec->provider < 0 || (uint32_t)rec->provider >= a->cap)
 		return -1;
@@ -797,8 +834,22 @@ agg_report(struct agg *a, const struct vigil_report_rec *rec, uint32_t slot,
 	smp.tokens_in = rec->tokens_in;
 	smp.tokens_out = rec->tokens_out;
 	smp.model = rec->model == -1 ? 0 : (uint16_t)(rec->model + 1);
-	agg_client_heard(p, slot, now);
+	failed = rec->outcome != VIGIL_OUT_OK &&
+	    vigil_outcome_counts(rec->outcome);
+	agg_client_heard(p, slot, now, failed);
 	p->s.traffic_last_wall_ns = wall;
+	/*
+	 * traffic_min_clients: one client's failures alone are its word
+	 * against the provider's; until a check fails too (the prober
+	 * confirms at once) or enough clients fail, they are counted as
+	 * traffic but judge nothing.
+	 */
+	if (failed && !p->probe_failing &&
+	    agg_failing_clients(p, now) < a->conf.traffic_min_clients) {
+		agg_src_count(p, VIGIL_SRC_TRAFFIC, rec->outcome, now);
+		p->traffic_held++;
+		return 0;
+	}
 	return agg_sample(a, p, &smp, now);
 }
 
@@ -875,16 +926,11 @@ agg_sample(struct agg *a, struct agg_prov *p, const struct vigil_sample *smp,
 	int src = (smp->flags & VIGIL_SF_TRAFFIC) ? VIGIL_SRC_TRAFFIC :
 	    VIGIL_SRC_PROBE;
 
-	if (!(smp->flags & VIGIL_SF_CATALOGUE)) {
-		int err = out != VIGIL_OUT_OK && counts;
-
-		s->source[src].samples_total++;
-		if (err)
-			s->source[src].errors_total++;
-		s->source[src].last_mono_ns = smp->mono_ns;
-		agg_src_add(p, src, smp->mono_ns / 1000000000u, err);
-		p->dirty = 1;
-	}
+	if (!(smp->flags & VIGIL_SF_CATALOGUE))
+		agg_src_count(p, src, out, smp->mono_ns);
+	if (src == VIGIL_SRC_PROBE && smp->model == 0 &&
+	    !(smp->flags & VIGIL_SF_CATALOGUE))
+		p->probe_failing = !ok && counts;
 	/* Generation checks' tokens are the probes' bill, not traffic's. */
 	if (src == VIGIL_SRC_PROBE)
 		agg_tokens(s, smp);

@@ -40,6 +40,7 @@ struct agg_src_win {
 struct agg_client {
 	uint32_t slot;
 	uint64_t heard_ns;		/* 0: unused */
+	uint64_t failed_ns;		/* its newest failure that counts */
 };
 
 struct agg_prov {
@@ -67,6 +68,8 @@ struct agg_prov {
 					   may change (agg_attach) */
 	struct agg_src_win src[VIGIL_SRC_COUNT];
 	struct agg_client clients[AGG_CLIENTS];
+	int probe_failing;		/* the newest check failed (counts) */
+	uint64_t traffic_held;		/* failures held: too few clients */
 	int dirty;
 };
 

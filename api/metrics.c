@@ -99,6 +99,7 @@ static void	reports_row(struct api_wbuf *, const char *, uint64_t);
 static int	labels_prepare(struct api_ctx *);
 static void	row_checks(struct mout *, const struct mfam *, size_t);
 static void	row_source(struct mout *, const struct mfam *, size_t);
+static void	row_skipped(struct mout *, const struct mfam *, size_t);
 static void	row_duration(struct mout *, const struct mfam *, size_t);
 static void	row_info(struct mout *, const struct mfam *, size_t);
 static void	row_latency(struct mout *, const struct mfam *, size_t);
@@ -225,6 +226,9 @@ static const struct mfam fams[] = {
 	{ "vigil_source_window_errors", "gauge", "Samples by source that "
 	    "failed against the provider in the last minute.", row_source,
 	    SRC_OFF(errors_1m), MV_U32 },
+	{ "vigil_probes_skipped_total", "counter", "Scheduled checks the "
+	    "prober skipped because traffic was reported within its "
+	    "interval (probe_when_idle).", row_skipped, 0, MV_NONE },
 	/* Only the resources the provider's answers reported. */
 	{ "vigil_ratelimit_limit", "gauge", "The provider's rate limit per "
 	    "resource (requests, tokens, input_tokens, output_tokens), as "
@@ -684,6 +688,16 @@ row_source(struct mout *m, const struct mfam *f, size_t i)
 		series(m, i, &srcx[k]);
 		val_at(&m->m_w, &m->m_ctx->snap[i].stats.source[k], f);
 	}
+}
+
+/* From the prober's ring control block, not the stats. */
+static void
+row_skipped(struct mout *m, const struct mfam *f, size_t i)
+{
+	(void)f;
+	series(m, i, NULL);
+	val_u64(&m->m_w, vigil_probes_skipped(&m->m_ctx->vc,
+	    m->m_ctx->snap[i].idx));
 }
 
 static void

@@ -33,7 +33,8 @@ static void	 retry_write(struct api_wbuf *, const struct vigil_sample *);
 static void	 sample_model_write(struct api_wbuf *,
 		    const struct vigil_sample *, const struct api_pmodels *);
 static void	 model_write(struct api_wbuf *, const struct api_model *);
-static void	 sources_write(struct api_wbuf *, const struct vigil_stats *);
+static void	 sources_write(struct api_wbuf *, const struct vigil_stats *,
+		    uint64_t);
 static void	 models_write(struct api_wbuf *,
 		    const struct vigil_provider *, const struct api_pmodels *,
 		    uint64_t);
@@ -543,7 +544,7 @@ provider_write(struct api_ctx *ctx, struct api_wbuf *w,
 	api_wb_u64(w, st->circuit_opens);
 	api_wb_lit(w, ",\"consecutive_failures\":");
 	api_wb_u64(w, st->consecutive_failures);
-	sources_write(w, st);
+	sources_write(w, st, vigil_probes_skipped(&ctx->vc, p->idx));
 	api_wb_lit(w, ",\"updated_at\":");
 	api_wb_jtime(w, st->updated_wall_ns);
 	models_write(w, p, pm, wall);
@@ -587,11 +588,13 @@ provider_write(struct api_ctx *ctx, struct api_wbuf *w,
 /*
  * "sources": what each source of samples saw (issue 18): vigil's probes
  * and the traffic local services reported.  The error rate is the last
- * minute's (null without samples); traffic adds how many reporting
- * clients it heard in that minute and its newest report.
+ * minute's (null without samples); probe adds the checks its prober
+ * skipped while traffic flowed, traffic how many reporting clients it
+ * heard in that minute and its newest report.
  */
 static void
-sources_write(struct api_wbuf *w, const struct vigil_stats *st)
+sources_write(struct api_wbuf *w, const struct vigil_stats *st,
+    uint64_t skipped)
 {
 	static const char *const key[VIGIL_SRC_COUNT] = { "\"probe\":",
 	    "\"traffic\":" };
@@ -615,6 +618,11 @@ sources_write(struct api_wbuf *w, const struct vigil_stats *st)
 			api_wb_lit(w, "null");
 		else
 			api_wb_jnum(w, (double)s->errors_1m / s->samples_1m);
+		if (k == VIGIL_SRC_PROBE) {
+			/* probe_when_idle: checks traffic made needless */
+			api_wb_lit(w, ",\"skipped_total\":");
+			api_wb_u64(w, skipped);
+		}
 		if (k == VIGIL_SRC_TRAFFIC) {
 			api_wb_lit(w, ",\"clients_1m\":");
 			api_wb_u64(w, st->traffic_clients_1m);

@@ -70,6 +70,9 @@ struct conf {
 	uint32_t ratelimit_warning;	/* percent, 10: headroom warning */
 	uint32_t max_models;		/* 8 model slots per provider */
 	uint32_t report_rate_max;	/* 10000 reports a second a client */
+	uint32_t traffic_min_clients;	/* 1: clients whose failures count
+					   without a probe agreeing */
+	int probe_when_idle;		/* yes: no check while traffic flows */
 	char listen[128];		/* 127.0.0.1:9470 */
 	char control_socket[PATH_MAX];	/* /run/vigil/control.sock */
 	char state_dir[PATH_MAX];	/* /var/lib/vigil */

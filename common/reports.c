@@ -32,6 +32,8 @@ static size_t	rep_resync(struct reports *, uint32_t,
 		    reports_fn, void *);
 static size_t	rep_drain_slot(struct reports *, uint32_t, uint64_t, uint32_t,
 		    reports_fn, void *);
+static size_t	rep_clean(struct reports *, uint32_t, struct vigil_report_slot *,
+		    uint64_t, uint32_t, reports_fn, void *);
 static int	rep_owner_dead(uint64_t);
 
 static uint64_t
@@ -414,7 +416,37 @@ rep_drain_slot(struct reports *r, uint32_t i, uint64_t now, uint32_t rate_max,
 		st->pos = pos + 1;
 		st->stall_since = 0;
 	}
+	work += rep_clean(r, i, sl, now, rate_max, fn, arg);
 	atomic_store_explicit(&sl->consumed, st->pos, memory_order_relaxed);
+	return work;
+}
+
+/*
+ * A slot released since the last drain (closed, or reclaimed from a dead
+ * owner) is cleaned before anyone claims it again: what it holds
+ * published is taken, every entry set free from its reserve on, so that
+ * the next client does not inherit a ring its predecessor scribbled
+ * over.  The owner word holds REPORTS_OWNER_RESET meanwhile.  A client
+ * that claimed the slot first keeps it as it is.
+ */
+static size_t
+rep_clean(struct reports *r, uint32_t i, struct vigil_report_slot *sl,
+    uint64_t now, uint32_t rate_max, reports_fn fn, void *arg)
+{
+	struct reports_slot_state *st = &r->st[i];
+	uint64_t o = atomic_load_explicit(&sl->owner, memory_order_acquire);
+	uint64_t zero = 0, R;
+	size_t work = 0;
+
+	if (o == 0 && st->owner_seen != 0 &&
+	    atomic_compare_exchange_strong_explicit(&sl->owner, &zero,
+	    REPORTS_OWNER_RESET, memory_order_acq_rel, memory_order_relaxed)) {
+		R = atomic_load_explicit(&sl->reserve, memory_order_acquire);
+		work = rep_resync(r, i, sl, R, now, rate_max, fn, arg);
+		st->resets++;
+		atomic_store_explicit(&sl->owner, 0, memory_order_release);
+	}
+	st->owner_seen = o;
 	return work;
 }
 
@@ -472,7 +504,7 @@ reports_reclaim(struct reports *r)
 	for (i = 0; r->base != NULL && i < r->lay.slot_cap; i++) {
 		sl = vigil_reports_slot(r->base, &r->lay, i);
 		o = atomic_load_explicit(&sl->owner, memory_order_acquire);
-		if (o == 0 || !rep_owner_dead(o))
+		if (o == 0 || o == REPORTS_OWNER_RESET || !rep_owner_dead(o))
 			continue;
 		if (atomic_compare_exchange_strong_explicit(&sl->owner, &o, 0,
 		    memory_order_acq_rel, memory_order_relaxed)) {

@@ -25,6 +25,9 @@
 /* Records (or skipped positions) read from one slot in one drain: a
  * flooding client costs every drain at most this much. */
 #define REPORTS_SLOT_BUDGET	4096u
+/* The owner word while the reader cleans a released slot's ring: not 0,
+ * so no client claims it meanwhile. */
+#define REPORTS_OWNER_RESET	UINT64_MAX
 
 /* The reader's private state of one slot. */
 struct reports_slot_state {
@@ -40,6 +43,8 @@ struct reports_slot_state {
 	uint64_t lost;			/* torn, or never finished */
 	uint64_t skipped;		/* positions a dropping writer took */
 	uint64_t freed;			/* reclaimed from dead owners */
+	uint64_t owner_seen;		/* owner word at the last drain */
+	uint64_t resets;		/* rings made clean after a release */
 };
 
 struct reports {

@@ -188,6 +188,14 @@ const struct setting settings_vigil[SV_COUNT] = {
 	 * are dropped and counted (docs/aggregation.md, "Traffic"). */
 	[SV_REPORT_RATE] = NUM("report_rate_max", report_rate_max, ST_UINT,
 	    1, 10000000, 10000, SR_AGG, 0),
+	/* A scheduled check is skipped while the provider's traffic was
+	 * reported within its interval (docs/aggregation.md, "Traffic"). */
+	[SV_PROBE_IDLE] = NUM("probe_when_idle", probe_when_idle, ST_BOOL, 0,
+	    1, 1, SR_PROBER, 0),
+	/* Failing traffic counts against a provider without a probe
+	 * agreeing once this many clients report failures. */
+	[SV_TRAFFIC_MIN] = NUM("traffic_min_clients", traffic_min_clients,
+	    ST_UINT, 1, 1000, 1, SR_AGG, 0),
 };
 
 /*

@@ -2421,6 +2421,23 @@ full:
 	return -1;
 }
 
+/*
+ * Scheduled checks provider idx's prober skipped because traffic was
+ * reported within its interval (probe_when_idle): word
+ * VIGIL_RING_SKIPPED of its sample ring's control block, a lone aligned
+ * word its prober alone stores (like a beat).  0 when not attached.
+ */
+#define VIGIL_RING_SKIPPED	0	/* vigil_ring_ctl.reserved[] index */
+
+static inline uint64_t
+vigil_probes_skipped(const struct vigil_client *c, uint32_t idx)
+{
+	if (idx >= c->lay.provider_cap)
+		return 0;
+	return *(const volatile uint64_t *)&vigil__sample_ring(c,
+	    idx)->reserved[VIGIL_RING_SKIPPED];
+}
+
 /* Records this reporter dropped (full ring) since the slot was made. */
 static inline uint64_t
 vigil_reporter_dropped(const struct vigil_reporter *r)

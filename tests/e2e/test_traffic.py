@@ -10,8 +10,18 @@ public reporter (include/vigil/vigil.h):
              says the same with source="traffic";
   client     20 client_error reports for b: counted as traffic, never
              against b (no errors, no failures in a row, not unhealthy);
-  down       10 http_5xx reports for c: c turns unhealthy without a
-             probe agreeing (traffic_min_clients is step 4);
+  held       with traffic_min_clients = 2, one client's 10 http_5xx
+             reports for c (whose sim answers fine): c is checked at once
+             (a probe outside its 30 s schedule), which disagrees, so c
+             stays healthy: one client alone cannot take it down;
+  down       c's sim down for real: the next failures are confirmed by
+             the prober's immediate check and c turns unhealthy;
+  clients    two clients at once reporting failures for e: unhealthy
+             without a probe agreeing;
+  idle       d probed every second: while traffic flows its scheduled
+             checks are skipped (vigil-sim's request counter stays,
+             vigil_probes_skipped_total grows); when it stops, probing
+             resumes within an interval;
   garbage    a client scribbling over its slot and one flooding invalid
              records: a's and b's figures do not move, the invalid
              records are counted in vigil_reports_total;
@@ -34,7 +44,8 @@ import harness  # noqa: E402  (the shared harness)
 from harness import (Sim, Vigil, as_user, binpath, get,  # noqa: E402
                      guarded, ok, prom_samples, wait_for)
 
-NAMES = ["a", "b", "c"]
+NAMES = ["a", "b", "c", "d", "e"]
+KEYS = {n: "sk-traffic-%s-%d" % (n, i) for i, n in enumerate(NAMES)}
 
 
 def vreport(v, *args, timeout=30):
@@ -98,17 +109,85 @@ def scenario_client(v):
        (p["status"], p["consecutive_failures"], p["sources"]))
 
 
-def scenario_down(v):
-    ok(v.integration()["c"]["status"] != "unhealthy",
-       "down: c is not unhealthy before", v.integration()["c"]["status"])
+def probes(v, name):
+    return v.integration()[name]["sources"]["probe"]["samples_total"]
+
+
+def scenario_held(v):
+    ok(v.integration()["c"]["status"] == "healthy",
+       "held: c healthy before", v.integration()["c"]["status"])
+    n0 = probes(v, "c")
     rc, out = vreport(v, "send", "c", "http_5xx", 10, 503)
-    ok(rc == 0 and out.get("sent") == 10, "down: 10 failures sent", out)
-    ok(wait_for(lambda: v.integration()["c"]["status"] == "unhealthy", 5),
-       "down: failing traffic makes c unhealthy",
-       v.integration()["c"]["status"])
-    t = traffic(v, "c")
-    ok(t["errors_total"] == 10 and t["error_rate_1m"] == 1,
-       "down: c's traffic error rate", t)
+    ok(rc == 0 and out.get("sent") == 10, "held: 10 failures sent", out)
+    ok(wait_for(lambda: traffic(v, "c")["errors_total"] == 10, 5),
+       "held: counted as traffic errors", traffic(v, "c"))
+    ok(wait_for(lambda: probes(v, "c") > n0, 5),
+       "held: failing traffic gets a check at once", probes(v, "c"))
+    p = v.integration()["c"]
+    ok(p["status"] == "healthy" and p["consecutive_failures"] == 0,
+       "held: one client alone does not take c down",
+       (p["status"], p["consecutive_failures"]))
+
+
+def scenario_down(v, sim):
+    sim.fault("c", {"error_rate": 1.0, "error_status": 503})
+    n0 = probes(v, "c")
+    # Failures until the prober's confirmation has failed too.
+    for _ in range(10):
+        vreport(v, "send", "c", "http_5xx", 5, 503, 20)
+        if wait_for(lambda: v.integration()["c"]["status"] ==
+                    "unhealthy", 1.5):
+            break
+    ok(v.integration()["c"]["status"] == "unhealthy",
+       "down: confirmed failing traffic makes c unhealthy",
+       v.integration()["c"])
+    ok(probes(v, "c") > n0, "down: the prober confirmed",
+       (n0, probes(v, "c")))
+    sim.fault("c", {"clear": True})
+
+
+def scenario_clients(v):
+    procs = [subprocess.Popen([binpath("tests/tools/vreport"), v.shm, "send",
+                               "e", "http_5xx", "40", "503", "25"],
+                              stdout=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outs = [json.loads(p.communicate(timeout=30)[0]) for p in procs]
+    ok(sorted(o["slot"] for o in outs) == [0, 1],
+       "clients: two clients, two slots", outs)
+    ok(wait_for(lambda: v.integration()["e"]["status"] == "unhealthy", 5),
+       "clients: two clients failing make e unhealthy without a probe",
+       v.integration()["e"])
+
+
+def scenario_idle(v, sim):
+    # Traffic at 20/s for 4 s against d, probed every second.
+    harness.note("d before: %s" % v.integration()["d"]["sources"])
+    g = subprocess.Popen([binpath("tests/tools/vreport"), v.shm, "send",
+                          "d", "ok", "80", "200", "50"],
+                         stdout=subprocess.PIPE, text=True)
+    wait_for(lambda: traffic(v, "d")["samples_total"] > 0, 5)
+    s0, k0 = sim_count(sim, "d"), skipped(v, "d")
+    g.communicate(timeout=30)
+    s1, k1 = sim_count(sim, "d"), skipped(v, "d")
+    ok(s1 - s0 <= 1 and k1 - k0 >= 2,
+       "idle: no scheduled check while traffic flows",
+       {"sim_requests": (s0, s1), "skipped": (k0, k1)})
+    ok(wait_for(lambda: sim_count(sim, "d") > s1, 3),
+       "idle: probing resumes within an interval once traffic stops",
+       (s1, sim_count(sim, "d")))
+    got = [val for name, labels, val in metrics(v)
+           if name == "vigil_probes_skipped_total" and
+           labels.get("provider") == "d"]
+    ok(got and float(got[0]) >= 2, "idle: /metrics counts them", got)
+
+
+def sim_count(sim, name):
+    st, _, _, data = get(sim.port, "/_sim/" + name)
+    return json.loads(data)["counters"]["requests"]
+
+
+def skipped(v, name):
+    return v.integration()[name]["sources"]["probe"]["skipped_total"]
 
 
 def scenario_garbage(v):
@@ -166,19 +245,17 @@ def scenario_group(v):
 
 def main():
     tmp = tempfile.mkdtemp(prefix="vigil-traffic-sim-")
-    sim = Sim(tmp, ["a:openai:sk-traffic-a-1111",
-                    "b:openai:sk-traffic-b-2222",
-                    "c:openai:sk-traffic-c-3333"])
+    sim = Sim(tmp, ["%s:openai:%s" % (n, KEYS[n]) for n in NAMES])
     v = Vigil("traffic")
     try:
         with guarded("traffic: harness"):
             v.write_conf([{"name": n, "kind": "openai",
-                           "base_url": sim.base(n),
-                           "key": "sk-traffic-%s-%s" % (n, {"a": "1111",
-                                                            "b": "2222",
-                                                            "c": "3333"}[n])}
+                           "base_url": sim.base(n), "key": KEYS[n],
+                           "extra": ["interval = 1s", "timeout = 500ms"]
+                           if n == "d" else []}
                           for n in NAMES],
-                         ["report_group = vigil-report-test-none"],
+                         ["report_group = vigil-report-test-none",
+                          "traffic_min_clients = 2"],
                          "30s", "2s")
             v.start(NAMES)
             ok(wait_for(lambda: all(p["status"] == "healthy" for p in
@@ -190,7 +267,10 @@ def main():
                v.logtext(), "start: a missing report_group is said")
             scenario_sources(v)
             scenario_client(v)
-            scenario_down(v)
+            scenario_held(v)
+            scenario_down(v, sim)
+            scenario_clients(v)
+            scenario_idle(v, sim)
             scenario_garbage(v)
             scenario_death(v)
             scenario_group(v)

@@ -266,7 +266,8 @@ test_layout(void)
 	const size_t per_provider = 1 + 1 + 1 + 1 + VIGIL_ST_COUNT + 1 + 1 +
 	    1 + 3 * VIGIL_NWINDOWS + 3 * VIGIL_NWINDOWS + 1 +
 	    (VIGIL_PROM_BUCKETS + 2) + VIGIL_OUT_COUNT + 4 + 1 + 1 +
-	    4 * VIGIL_SRC_COUNT;	/* vigil_source_*: a series a source */
+	    4 * VIGIL_SRC_COUNT +	/* vigil_source_*: a series a source */
+	    1;				/* vigil_probes_skipped_total */
 	struct api_result r;
 	struct fix f;
 	const char *p, *nl;

@@ -378,6 +378,39 @@ test_reclaim(void)
 	T_CHECK(reports_reclaim(&r) == 0);
 }
 
+/* A slot released after a client scribbled over it is clean for the
+ * next client: its first record is read at once, nothing counted
+ * against it. */
+static void
+test_clean_on_release(void)
+{
+	struct vigil_reporter a, b;
+	struct vigil_report_rec x = rec(1, 3);
+	struct reports r;
+	struct got g = { 0, 0, -1, -1 };
+	unsigned char *ring;
+	size_t k;
+
+	mk(1, 16, &r);
+	mk_reporter(&a, &r, 7);
+	T_CHECK(vigil_report(&a, &x) == 0);
+	reports_drain(&r, SEC, 0, take, &g);
+	T_CHECK(g.n == 1);
+	ring = (unsigned char *)(a.slot + 1);
+	for (k = 0; k < (size_t)r.lay.ring_cap * r.lay.entry_size; k++)
+		ring[k] = (unsigned char)(k * 37 + 11);
+	atomic_store(&a.slot->reserve, 5);
+	atomic_store(&a.slot->owner, 0);	/* closed */
+	reports_drain(&r, 2 * SEC, 0, take, &g);
+	T_CHECK(r.st[0].resets == 1);
+	T_CHECK(atomic_load(&a.slot->owner) == 0);
+	mk_reporter(&b, &r, 8);
+	T_CHECK(b.slot_idx == 0);
+	T_CHECK(vigil_report(&b, &x) == 0);
+	reports_drain(&r, 3 * SEC, 0, take, &g);
+	T_CHECKF(g.n == 2, "%llu", (unsigned long long)g.n);
+}
+
 /*
  * vigil_reporter_open() against real segments: names to indexes, one
  * slot per reporter, slot freed at close, and a process outside the
@@ -460,6 +493,7 @@ main(void)
 	T_RUN(test_garbage_flood);
 	T_RUN(test_rate);
 	T_RUN(test_reclaim);
+	T_RUN(test_clean_on_release);
 	T_RUN(test_open);
 	return t_done();
 }
