@@ -212,9 +212,12 @@ $(BUILD)/fuzz/$(1): $(BUILD)/obj/tests/fuzz/$(1).o $(call link_libs,$(1)) $(LIBC
 endef
 $(foreach t,$(FUZZ_NAMES),$(eval $(call FUZZ_RULE,$(t))))
 
+# What an example links beyond the header: EXAMPLE_LIBS_NAME.
+EXAMPLE_LIBS_router = -lcurl
 $(BUILD)/examples/%: examples/%.c include/vigil/vigil.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=c99 -Wall -Wextra -Werror -O2 -Iinclude -o $@ $< -lrt
+	$(CC) -std=c99 -Wall -Wextra -Werror -O2 -Iinclude -o $@ $< \
+	    $(EXAMPLE_LIBS_$*) -lrt
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 

@@ -337,12 +337,17 @@ rep_resync(struct reports *r, uint32_t i, struct vigil_report_slot *sl,
 		e = vigil_reports_entry(sl, &r->lay, (uint32_t)(p & r->mask));
 		q = R + ((p - R) & r->mask);
 		s = atomic_load_explicit(&e->seq, memory_order_acquire);
-		if (s == 3 * (p >> r->shift) + 2)
+		if (s == 3 * (p >> r->shift) + 2) {
 			(void)rep_take(r, i, sl, e, s, rate_max, fn, arg,
 			    3 * (q >> r->shift));
-		else
-			atomic_store_explicit(&e->seq, 3 * (q >> r->shift),
-			    memory_order_release);
+			continue;
+		}
+		/* A position taken and never published: lost. */
+		if (R - r->st[i].pos <= r->lay.ring_cap && p - r->st[i].pos <
+		    R - r->st[i].pos)
+			r->st[i].lost++;
+		atomic_store_explicit(&e->seq, 3 * (q >> r->shift),
+		    memory_order_release);
 	}
 	r->st[i].pos = R;
 	r->st[i].stall_since = 0;

@@ -28,7 +28,12 @@ public reporter (include/vigil/vigil.h):
   death      a client killed mid-record: its slot is freed, the record
              counted lost;
   group      a process outside report_group is refused with the group's
-             name (root only: it needs another uid).
+             name (root only: it needs another uid);
+  router     examples/router at 20 requests/s over three fresh providers
+             (another vigild, probes every 30 s): the provider it routes
+             to first goes hard down (503); the router fails over, loses
+             no request, vigil turns the provider unhealthy from the
+             reported failures, and the router stops sending it any.
 
 Run: VIGIL_BUILD=build /usr/bin/python3 tests/e2e/test_traffic.py
 """
@@ -45,7 +50,8 @@ from harness import (Sim, Vigil, as_user, binpath, get,  # noqa: E402
                      guarded, ok, prom_samples, wait_for)
 
 NAMES = ["a", "b", "c", "d", "e"]
-KEYS = {n: "sk-traffic-%s-%d" % (n, i) for i, n in enumerate(NAMES)}
+KEYS = {n: "sk-traffic-%s-%d" % (n, i)
+        for i, n in enumerate(NAMES + ["r1", "r2", "r3"])}
 
 
 def vreport(v, *args, timeout=30):
@@ -243,9 +249,65 @@ def scenario_group(v):
        "group: a process outside report_group is refused, told why", res)
 
 
+def scenario_router(sim):
+    names = ["r1", "r2", "r3"]
+    v = Vigil("router")
+    try:
+        with guarded("router: harness"):
+            v.write_conf([{"name": n, "kind": "openai",
+                           "base_url": sim.base(n), "key": KEYS[n]}
+                          for n in names], [], "30s", "2s")
+            v.start(names)
+            ok(wait_for(lambda: all(p["status"] == "healthy" for n, p in
+                                    v.integration().items()), 15),
+               "router: every provider healthy",
+               {n: p["status"] for n, p in v.integration().items()})
+            args = [binpath("examples/router"), "-s", v.shm, "-n", "120",
+                    "-r", "20", "-t", "1000"] + \
+                ["%s=%s=%s" % (n, sim.base(n), KEYS[n]) for n in names]
+            r = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+            wait_for(lambda: traffic_any(v, names) >= 20, 10)
+            first = [n for n, p in v.integration().items()
+                     if p["route_rank"] == 0][0]
+            sim.fault(first, {"error_rate": 1.0, "error_status": 503})
+            seen = wait_for(lambda: v.integration()[first]["status"] ==
+                            "unhealthy", 10)
+            sent_then = traffic(v, first)["samples_total"]
+            out = r.communicate(timeout=60)[0].strip().splitlines()
+            sim.fault(first, {"clear": True})
+            summary = json.loads(out[-1])
+            fails = [json.loads(ln) for ln in out[:-1]]
+            harness.note("router: %s down; %d failed attempts; %s" %
+                         (first, len(fails), summary))
+            ok(seen, "router: the dead provider turns unhealthy",
+               v.integration()[first]["status"])
+            ok(summary["served"] == 120 and summary["lost"] == 0,
+               "router: every request served (failover)", summary)
+            ok(fails and all(f["fail"] == first for f in fails),
+               "router: only the dead provider failed", fails[:5])
+            ok(summary["providers"][first]["failed"] <= 20,
+               "router: it stopped sending the dead provider requests",
+               summary["providers"][first])
+            # One may have been on its way as vigil said so.
+            ok(traffic(v, first)["samples_total"] <= sent_then + 1,
+               "router: none after vigil said unhealthy",
+               (sent_then, traffic(v, first)["samples_total"]))
+    finally:
+        v.cleanup()
+        try:
+            os.unlink("/dev/shm" + v.shm + ".reports")
+        except OSError:
+            pass
+
+
+def traffic_any(v, names):
+    ps = v.integration()
+    return sum(ps[n]["sources"]["traffic"]["samples_total"] for n in names)
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="vigil-traffic-sim-")
-    sim = Sim(tmp, ["%s:openai:%s" % (n, KEYS[n]) for n in NAMES])
+    sim = Sim(tmp, ["%s:openai:%s" % (n, k) for n, k in KEYS.items()])
     v = Vigil("traffic")
     try:
         with guarded("traffic: harness"):
@@ -262,8 +324,7 @@ def main():
                                     v.integration().values()), 15),
                "start: every provider healthy from its first probe",
                {n: p["status"] for n, p in v.integration().items()})
-            ok("report_group" in v.logtext() or
-               "group vigil-report-test-none does not exist" in
+            ok("group vigil-report-test-none does not exist" in
                v.logtext(), "start: a missing report_group is said")
             scenario_sources(v)
             scenario_client(v)
@@ -276,6 +337,9 @@ def main():
             scenario_group(v)
     finally:
         v.cleanup()
+    try:
+        scenario_router(sim)
+    finally:
         sim.stop()
         try:
             os.unlink("/dev/shm" + v.shm + ".reports")

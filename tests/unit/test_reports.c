@@ -406,9 +406,25 @@ test_clean_on_release(void)
 	T_CHECK(atomic_load(&a.slot->owner) == 0);
 	mk_reporter(&b, &r, 8);
 	T_CHECK(b.slot_idx == 0);
+	T_CHECK(r.st[0].lost == 4);	/* positions 1..4, never published */
 	T_CHECK(vigil_report(&b, &x) == 0);
 	reports_drain(&r, 3 * SEC, 0, take, &g);
 	T_CHECKF(g.n == 2, "%llu", (unsigned long long)g.n);
+
+	/* Released (its owner died) with a record half written, before
+	 * the grace ran out: the position is counted lost all the same. */
+	T_CHECK(vigil_report(&b, &x) == 0);
+	{
+		uint64_t n = atomic_fetch_add(&b.slot->reserve, 1), s0;
+		struct vigil_report_entry *e = vigil_reports_entry(b.slot,
+		    &r.lay, (uint32_t)(n & 15));
+
+		s0 = 3 * (n >> 4);
+		T_CHECK(atomic_compare_exchange_strong(&e->seq, &s0, s0 + 1));
+	}
+	atomic_store(&b.slot->owner, 0);
+	reports_drain(&r, 4 * SEC, 0, take, &g);
+	T_CHECK(g.n == 3 && r.st[0].lost == 5 && r.st[0].resets == 2);
 }
 
 /*
