@@ -317,8 +317,9 @@ rep_take(struct reports *r, uint32_t i, struct vigil_report_slot *sl,
 }
 
 /*
- * Slot i's reserve word is more than a ring ahead of us (a client
- * rewrote it: writers never take a position whose entry is not free):
+ * Slot i's reserve word is more than a ring ahead of us (vigil_report
+ * never takes a position whose entry is not free: a client rewrote it,
+ * or took a position by hand), or the slot was released (rep_clean):
  * take, in position order, what the ring holds published for the ring
  * from our position, set every entry free for the first position >= R
  * that maps to it, and go on from R.  O(ring_cap).  A writer in flight
@@ -328,29 +329,38 @@ static size_t
 rep_resync(struct reports *r, uint32_t i, struct vigil_report_slot *sl,
     uint64_t R, uint64_t now, uint32_t rate_max, reports_fn fn, void *arg)
 {
+	struct reports_slot_state *st = &r->st[i];
 	struct vigil_report_entry *e;
-	uint64_t j, p, q, s;
+	uint64_t j, p, q, s, gap = R - st->pos, taken = 0;
 
 	(void)now;
 	for (j = 0; j < r->lay.ring_cap; j++) {
-		p = r->st[i].pos + j;
+		p = st->pos + j;
 		e = vigil_reports_entry(sl, &r->lay, (uint32_t)(p & r->mask));
 		q = R + ((p - R) & r->mask);
 		s = atomic_load_explicit(&e->seq, memory_order_acquire);
 		if (s == 3 * (p >> r->shift) + 2) {
 			(void)rep_take(r, i, sl, e, s, rate_max, fn, arg,
 			    3 * (q >> r->shift));
+			if (j < gap)
+				taken++;
 			continue;
 		}
-		/* A position taken and never published: lost. */
-		if (R - r->st[i].pos <= r->lay.ring_cap && p - r->st[i].pos <
-		    R - r->st[i].pos)
-			r->st[i].lost++;
 		atomic_store_explicit(&e->seq, 3 * (q >> r->shift),
 		    memory_order_release);
 	}
-	r->st[i].pos = R;
-	r->st[i].stall_since = 0;
+	/*
+	 * The positions between us and R that held nothing published were
+	 * taken and never finished (a writer that died, or one that took a
+	 * position of a full ring by hand): lost.  A gap beyond two rings
+	 * is no writer's: a reserve word rewritten, counted invalid once.
+	 */
+	if (gap <= 2 * (uint64_t)r->lay.ring_cap)
+		st->lost += gap - taken;
+	else
+		st->invalid++;
+	st->pos = R;
+	st->stall_since = 0;
 	return r->lay.ring_cap;
 }
 

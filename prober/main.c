@@ -600,7 +600,8 @@ traffic_step_aside(struct prober *pr)
 
 /*
  * Every TRAFFIC_MS: new failures in the reported traffic (only those
- * that count against the provider) get a check now, to confirm them,
+ * that count against the provider) get a confirmation now (up to
+ * confirm_max requests at once, the first on the check's connection),
  * at most one a TRAFFIC_CONFIRM_MS, never during a check, a pause, a
  * rate-limit wait, or with no request left in the provider's window.
  */
@@ -609,6 +610,7 @@ traffic_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct prober *pr = arg;
 	uint64_t now = now_mono_ns(), last, errs, seen;
+	uint32_t n, room;
 
 	(void)fd;
 	(void)what;
@@ -624,8 +626,18 @@ traffic_cb(evutil_socket_t fd, short what, void *arg)
 	    check_headroom(&pr->chk, now) == 0)
 		return;
 	pr->confirm_ns = now;
-	log_info("traffic: %llu new failures reported: checking now",
-	    (unsigned long long)(errs - seen));
+	/* A confirmation: up to confirm_max requests at once (as
+	 * check_decide sends after a failed check), never more than the
+	 * provider's window has left. */
+	n = pr->cc.confirm_max;
+	if (n > SCHED_CONFIRM_PAR)
+		n = SCHED_CONFIRM_PAR;
+	if (n > (room = check_headroom(&pr->chk, now)))
+		n = room;
+	pr->next_count = n > 0 ? n : 1;
+	log_info("traffic: %llu new failures reported: confirming with %u "
+	    "requests now", (unsigned long long)(errs - seen),
+	    pr->next_count);
 	start_check(pr, 0);
 }
 

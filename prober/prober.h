@@ -27,7 +27,8 @@
 #define KEY_MAX		4096
 #define MIN_INTERVAL_MS	SETTINGS_FAST_MIN
 #define BEAT_MS		1000
-#define TRAFFIC_MS	100		/* how often traffic is looked at */
+#define TRAFFIC_MS	25		/* how often traffic is looked at:
+					   a 1152-byte seqlocked copy */
 #define TRAFFIC_CONFIRM_MS 1000	/* a traffic confirmation at most
 					   this often */
 

@@ -256,6 +256,18 @@ test_dead_writer(void)
 	reports_drain(&r, 3 * SEC, 0, take, &g);
 	reports_drain(&r, 4 * SEC, 0, take, &g);
 	T_CHECK(g.n == 4 && r.st[0].skipped == 1);
+
+	/* A position taken by hand on a full ring (the writer then died):
+	 * the reserve is a ring and one ahead; the ring is read, the
+	 * position counted lost. */
+	for (s = 0; s < 8; s++)
+		T_CHECK(vigil_report(&rp, &x) == 0);
+	T_CHECK(vigil_report(&rp, &x) == -1);
+	atomic_fetch_add(&sl->reserve, 1);
+	s = r.st[0].lost;
+	reports_drain(&r, 5 * SEC, 0, take, &g);
+	T_CHECKF(g.n == 12 && r.st[0].lost == s + 1, "%llu %llu",
+	    (unsigned long long)g.n, (unsigned long long)r.st[0].lost);
 }
 
 static uint64_t rng = 88172645463325252ULL;
