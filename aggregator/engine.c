@@ -836,6 +836,16 @@ agg_report(struct agg *a, const struct vigil_report_rec *rec, uint32_t slot,
 	smp.model = rec->model == -1 ? 0 : (uint16_t)(rec->model + 1);
 	failed = rec->outcome != VIGIL_OUT_OK &&
 	    vigil_outcome_counts(rec->outcome);
+	/* A client's malformed request is its own problem: counted as
+	 * traffic, it judges nothing (a probe's client_error says our
+	 * check is wrong: misconfigured; a router's says nothing about
+	 * the provider). */
+	if (rec->outcome == VIGIL_OUT_CLIENT_ERROR) {
+		agg_client_heard(p, slot, now, 0);
+		agg_src_count(p, VIGIL_SRC_TRAFFIC, rec->outcome, now);
+		p->s.traffic_last_wall_ns = wall;
+		return 0;
+	}
 	agg_client_heard(p, slot, now, failed);
 	p->s.traffic_last_wall_ns = wall;
 	/*

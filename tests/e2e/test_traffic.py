@@ -110,9 +110,10 @@ def scenario_client(v):
        "client: counted as traffic", traffic(v, "b"))
     p = v.integration()["b"]
     ok(p["sources"]["traffic"]["errors_total"] == 0 and
-       p["consecutive_failures"] == 0 and p["status"] != "unhealthy",
-       "client: client_error is never the provider's fault",
-       (p["status"], p["consecutive_failures"], p["sources"]))
+       p["consecutive_failures"] == 0 and p["status"] == "healthy" and
+       p["usable"], "client: client_error is never the provider's fault",
+       (p["status"], p["usable"], p["consecutive_failures"],
+        p["sources"]))
 
 
 def probes(v, name):
@@ -218,6 +219,8 @@ def scenario_garbage(v):
 
 def scenario_death(v):
     lost0 = reports_total(v, "lost") or 0
+    harness.note("death: before %s" % {r: reports_total(v, r) for r in (
+        "accepted", "invalid", "rate_dropped", "lost", "full")})
     rc, out = vreport(v, "die")
     ok("slot" in out, "death: the client died mid-record", out)
     ok(wait_for(lambda: (reports_total(v, "lost") or 0) > lost0, 5),
