@@ -437,31 +437,28 @@ rep_drain_slot(struct reports *r, uint32_t i, uint64_t now, uint32_t rate_max,
 }
 
 /*
- * A slot released since the last drain (closed, or reclaimed from a dead
- * owner) is cleaned before anyone claims it again: what it holds
- * published is taken, every entry set free from its reserve on, so that
- * the next client does not inherit a ring its predecessor scribbled
- * over.  The owner word holds REPORTS_OWNER_RESET meanwhile.  A client
- * that claimed the slot first keeps it as it is.
+ * A slot released (closed by its client, or reclaimed from a dead one:
+ * owner VIGIL_REPORTS_RELEASED) is cleaned before anyone claims it
+ * again: what it holds published is taken, what was taken and never
+ * published counted lost, every entry set free from its reserve on, so
+ * that the next client does not inherit a ring its predecessor
+ * scribbled over.  Then the owner word goes to 0: free.
  */
 static size_t
 rep_clean(struct reports *r, uint32_t i, struct vigil_report_slot *sl,
     uint64_t now, uint32_t rate_max, reports_fn fn, void *arg)
 {
 	struct reports_slot_state *st = &r->st[i];
-	uint64_t o = atomic_load_explicit(&sl->owner, memory_order_acquire);
-	uint64_t zero = 0, R;
-	size_t work = 0;
+	uint64_t o = VIGIL_REPORTS_RELEASED, R;
+	size_t work;
 
-	if (o == 0 && st->owner_seen != 0 &&
-	    atomic_compare_exchange_strong_explicit(&sl->owner, &zero,
-	    REPORTS_OWNER_RESET, memory_order_acq_rel, memory_order_relaxed)) {
-		R = atomic_load_explicit(&sl->reserve, memory_order_acquire);
-		work = rep_resync(r, i, sl, R, now, rate_max, fn, arg);
-		st->resets++;
-		atomic_store_explicit(&sl->owner, 0, memory_order_release);
-	}
-	st->owner_seen = o;
+	if (!atomic_compare_exchange_strong_explicit(&sl->owner, &o,
+	    REPORTS_OWNER_RESET, memory_order_acq_rel, memory_order_relaxed))
+		return 0;
+	R = atomic_load_explicit(&sl->reserve, memory_order_acquire);
+	work = rep_resync(r, i, sl, R, now, rate_max, fn, arg);
+	st->resets++;
+	atomic_store_explicit(&sl->owner, 0, memory_order_release);
 	return work;
 }
 
@@ -507,8 +504,9 @@ rep_owner_dead(uint64_t o)
 	return start != 0 && now != 0 && now != start;
 }
 
-/* Free the slots whose owner died.  Returns how many.  O(slots), with a
- * kill(2) and a /proc read per claimed slot: call it once a second. */
+/* Release the slots whose owner died (rep_clean frees them at the next
+ * drain).  Returns how many.  O(slots), with a kill(2) and a /proc read
+ * per claimed slot: call it once a second. */
 uint32_t
 reports_reclaim(struct reports *r)
 {
@@ -519,10 +517,13 @@ reports_reclaim(struct reports *r)
 	for (i = 0; r->base != NULL && i < r->lay.slot_cap; i++) {
 		sl = vigil_reports_slot(r->base, &r->lay, i);
 		o = atomic_load_explicit(&sl->owner, memory_order_acquire);
-		if (o == 0 || o == REPORTS_OWNER_RESET || !rep_owner_dead(o))
+		if (o == 0 || o == REPORTS_OWNER_RESET ||
+		    o == VIGIL_REPORTS_RELEASED || !rep_owner_dead(o))
 			continue;
-		if (atomic_compare_exchange_strong_explicit(&sl->owner, &o, 0,
-		    memory_order_acq_rel, memory_order_relaxed)) {
+		/* Released: the next drain cleans it, then frees it. */
+		if (atomic_compare_exchange_strong_explicit(&sl->owner, &o,
+		    VIGIL_REPORTS_RELEASED, memory_order_acq_rel,
+		    memory_order_relaxed)) {
 			r->st[i].freed++;
 			atomic_fetch_add_explicit(&sl->freed, 1,
 			    memory_order_relaxed);
@@ -538,6 +539,7 @@ void
 reports_totals(const struct reports *r, struct reports_totals *t)
 {
 	struct vigil_report_slot *sl;
+	uint64_t o;
 	uint32_t i;
 
 	memset(t, 0, sizeof(*t));
@@ -552,7 +554,9 @@ reports_totals(const struct reports *r, struct reports_totals *t)
 		t->skipped += st->skipped;
 		t->full += atomic_load_explicit(&sl->full,
 		    memory_order_relaxed);
-		if (atomic_load_explicit(&sl->owner, memory_order_relaxed))
+		o = atomic_load_explicit(&sl->owner, memory_order_relaxed);
+		if (o != 0 && o != VIGIL_REPORTS_RELEASED &&
+		    o != REPORTS_OWNER_RESET)
 			t->slots++;
 	}
 }

@@ -43,7 +43,6 @@ struct reports_slot_state {
 	uint64_t lost;			/* torn, or never finished */
 	uint64_t skipped;		/* positions a dropping writer took */
 	uint64_t freed;			/* reclaimed from dead owners */
-	uint64_t owner_seen;		/* owner word at the last drain */
 	uint64_t resets;		/* rings made clean after a release */
 };
 

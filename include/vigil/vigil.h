@@ -1958,6 +1958,9 @@ vigil_overall_status(const struct vigil_client *c,
 #define VIGIL_REPORTS_SUFFIX	".reports"
 #define VIGIL_REPORTS_MAX_SLOTS	4096u
 #define VIGIL_REPORTS_MAX_RING	(1u << 20)
+/* A slot's owner word after its client closed it (or died), until the
+ * aggregator has cleaned its ring: no client claims it meanwhile. */
+#define VIGIL_REPORTS_RELEASED	UINT64_C(0xfffffffffffffffe)
 
 /*
  * One outcome.  A zero-filled record is valid (provider 0, model 0, ok,
@@ -1997,7 +2000,8 @@ struct vigil_reports_header {
 /* A client slot's control block; its ring's entries follow it. */
 struct vigil_report_slot {
 	/* Written by the client that owns the slot. */
-	VIGIL_A64 owner;		/* 0: free; else pid | start << 32 */
+	VIGIL_A64 owner;		/* 0: free; pid | start << 32;
+					   VIGIL_REPORTS_RELEASED */
 	VIGIL_A64 reserve;		/* positions handed out */
 	VIGIL_A64 full;			/* records dropped: ring full */
 	VIGIL_A64 claims;		/* times the slot was claimed */
@@ -2320,7 +2324,10 @@ fail:
 	return NULL;
 }
 
-/* Release the slot (if still ours) and unmap.  NULL is fine. */
+/*
+ * Release the slot (if still ours) and unmap.  NULL is fine.  The slot
+ * is free again once the aggregator has cleaned it (within a tick).
+ */
 static inline void
 vigil_reporter_close(struct vigil_reporter *r)
 {
@@ -2330,7 +2337,8 @@ vigil_reporter_close(struct vigil_reporter *r)
 		return;
 	if (r->slot != NULL) {
 		expect = r->owner;
-		(void)VIGIL__CAS(&r->slot->owner, &expect, 0, VIGIL__REL);
+		(void)VIGIL__CAS(&r->slot->owner, &expect,
+		    VIGIL_REPORTS_RELEASED, VIGIL__REL);
 	}
 	if (r->base != NULL)
 		munmap(r->base, r->size);

@@ -383,11 +383,20 @@ test_reclaim(void)
 	mk_reporter(&d, &r, (uint64_t)(uint32_t)getpid()); /* start unknown */
 	T_CHECK(reports_reclaim(&r) == 2);
 	T_CHECK(atomic_load(&a.slot->owner) == me);
-	T_CHECK(atomic_load(&b.slot->owner) == 0);
-	T_CHECK(atomic_load(&c.slot->owner) == 0);
+	T_CHECK(atomic_load(&b.slot->owner) == VIGIL_REPORTS_RELEASED);
+	T_CHECK(atomic_load(&c.slot->owner) == VIGIL_REPORTS_RELEASED);
 	T_CHECK(atomic_load(&d.slot->owner) != 0);
 	T_CHECK(atomic_load(&b.slot->freed) == 1);
 	T_CHECK(reports_reclaim(&r) == 0);
+	/* Released slots are free once a drain has cleaned them. */
+	{
+		struct got g = { 0, 0, -1, -1 };
+
+		reports_drain(&r, SEC, 0, take, &g);
+	}
+	T_CHECK(atomic_load(&b.slot->owner) == 0);
+	T_CHECK(atomic_load(&c.slot->owner) == 0);
+	T_CHECK(atomic_load(&a.slot->owner) == me);
 }
 
 /* A slot released after a client scribbled over it is clean for the
@@ -412,7 +421,8 @@ test_clean_on_release(void)
 	for (k = 0; k < (size_t)r.lay.ring_cap * r.lay.entry_size; k++)
 		ring[k] = (unsigned char)(k * 37 + 11);
 	atomic_store(&a.slot->reserve, 5);
-	atomic_store(&a.slot->owner, 0);	/* closed */
+	/* closed: as vigil_reporter_close leaves it */
+	atomic_store(&a.slot->owner, VIGIL_REPORTS_RELEASED);
 	reports_drain(&r, 2 * SEC, 0, take, &g);
 	T_CHECK(r.st[0].resets == 1);
 	T_CHECK(atomic_load(&a.slot->owner) == 0);
@@ -434,7 +444,7 @@ test_clean_on_release(void)
 		s0 = 3 * (n >> 4);
 		T_CHECK(atomic_compare_exchange_strong(&e->seq, &s0, s0 + 1));
 	}
-	atomic_store(&b.slot->owner, 0);
+	atomic_store(&b.slot->owner, VIGIL_REPORTS_RELEASED);
 	reports_drain(&r, 4 * SEC, 0, take, &g);
 	T_CHECK(g.n == 3 && r.st[0].lost == 5 && r.st[0].resets == 2);
 }
@@ -488,6 +498,13 @@ test_open(void)
 	reports_drain(&r, SEC, 0, take, &g);
 	T_CHECK(g.n == 1 && g.last_provider == 2);
 	vigil_reporter_close(rp);
+	/* Released, then free once the reader has cleaned it. */
+	T_CHECK(atomic_load(&vigil_reports_slot(r.base, &r.lay,
+	    0)->owner) == VIGIL_REPORTS_RELEASED);
+	rp2 = vigil_reporter_open(name, err, sizeof(err));
+	T_CHECK(rp2 != NULL && rp2->slot_idx == 1);	/* not 0 yet */
+	vigil_reporter_close(rp2);
+	reports_drain(&r, 2 * SEC, 0, take, &g);
 	T_CHECK(atomic_load(&vigil_reports_slot(r.base, &r.lay,
 	    0)->owner) == 0);
 
