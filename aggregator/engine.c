@@ -525,6 +525,8 @@ agg_judge(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall,
 	(void)from_sample;
 	for (k = 0; k < VIGIL_NWINDOWS; k++)
 		window_get(&p->win, k, &p->s.win[k]);
+	p->s.hedge_after_us = agg_hedge_us(p->s.win[VIGIL_WIN_5M].samples,
+	    p->s.win[VIGIL_WIN_5M].p95_ms, a->conf.min_samples);
 	memset(&in, 0, sizeof(in));
 	in.win = p->s.win;
 	in.consecutive_failures = p->s.consecutive_failures;

@@ -100,6 +100,7 @@ static int	labels_prepare(struct api_ctx *);
 static void	row_checks(struct mout *, const struct mfam *, size_t);
 static void	row_source(struct mout *, const struct mfam *, size_t);
 static void	row_skipped(struct mout *, const struct mfam *, size_t);
+static void	row_hedge(struct mout *, const struct mfam *, size_t);
 static void	row_duration(struct mout *, const struct mfam *, size_t);
 static void	row_info(struct mout *, const struct mfam *, size_t);
 static void	row_latency(struct mout *, const struct mfam *, size_t);
@@ -226,6 +227,10 @@ static const struct mfam fams[] = {
 	{ "vigil_source_window_errors", "gauge", "Samples by source that "
 	    "failed against the provider in the last minute.", row_source,
 	    SRC_OFF(errors_1m), MV_U32 },
+	{ "vigil_hedge_after_seconds", "gauge", "After how long a router "
+	    "may send a slow request to another provider too: the 5-minute "
+	    "p95 latency; 0 before the window holds min_samples.", row_hedge,
+	    0, MV_NONE },
 	{ "vigil_probes_skipped_total", "counter", "Scheduled checks the "
 	    "prober skipped because traffic was reported within its "
 	    "interval (probe_when_idle).", row_skipped, 0, MV_NONE },
@@ -688,6 +693,15 @@ row_source(struct mout *m, const struct mfam *f, size_t i)
 		series(m, i, &srcx[k]);
 		val_at(&m->m_w, &m->m_ctx->snap[i].stats.source[k], f);
 	}
+}
+
+/* stats.hedge_after_us, in seconds. */
+static void
+row_hedge(struct mout *m, const struct mfam *f, size_t i)
+{
+	(void)f;
+	series(m, i, NULL);
+	val_fixed(&m->m_w, m->m_ctx->snap[i].stats.hedge_after_us / 1e6);
 }
 
 /* From the prober's ring control block, not the stats. */

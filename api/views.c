@@ -33,6 +33,7 @@ static void	 retry_write(struct api_wbuf *, const struct vigil_sample *);
 static void	 sample_model_write(struct api_wbuf *,
 		    const struct vigil_sample *, const struct api_pmodels *);
 static void	 model_write(struct api_wbuf *, const struct api_model *);
+static void	 hedge_write(struct api_wbuf *, uint32_t);
 static void	 sources_write(struct api_wbuf *, const struct vigil_stats *,
 		    uint64_t);
 static void	 models_write(struct api_wbuf *,
@@ -545,6 +546,7 @@ provider_write(struct api_ctx *ctx, struct api_wbuf *w,
 	api_wb_lit(w, ",\"consecutive_failures\":");
 	api_wb_u64(w, st->consecutive_failures);
 	sources_write(w, st, vigil_probes_skipped(&ctx->vc, p->idx));
+	hedge_write(w, st->hedge_after_us);
 	api_wb_lit(w, ",\"updated_at\":");
 	api_wb_jtime(w, st->updated_wall_ns);
 	models_write(w, p, pm, wall);
@@ -583,6 +585,21 @@ provider_write(struct api_ctx *ctx, struct api_wbuf *w,
 		api_wb_u64(w, st->checks_total[i]);
 	}
 	api_wb_lit(w, "}");
+}
+
+/*
+ * "hedge_after_ms": after how long a router may send a slow request
+ * again elsewhere (issue 18): the 5-minute p95 latency (a model's: its
+ * TTFT), null before the window holds min_samples.
+ */
+static void
+hedge_write(struct api_wbuf *w, uint32_t us)
+{
+	api_wb_lit(w, ",\"hedge_after_ms\":");
+	if (us == 0)
+		api_wb_lit(w, "null");
+	else
+		api_wb_jnum(w, us / 1000.0);
 }
 
 /*
@@ -678,6 +695,7 @@ model_write(struct api_wbuf *w, const struct api_model *am)
 		api_wb_lit(w, "null");
 	api_wb_lit(w, ",\"last_check_at\":");
 	api_wb_jtime(w, checked ? s->last_wall_ns : 0);
+	hedge_write(w, s->updated_wall_ns != 0 ? s->hedge_after_us : 0);
 	api_wb_lit(w, ",\"windows\":{");
 	for (i = 0; i < VIGIL_NWINDOWS; i++) {
 		const struct vigil_model_window *mw = &s->win[i];

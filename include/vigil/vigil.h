@@ -419,7 +419,10 @@ struct vigil_stats {
 	} source[2];
 	uint32_t traffic_clients_1m;	/* reporter slots heard in the last
 					   minute */
-	uint32_t hedge_after_us;	/* 0: not known yet */
+	uint32_t hedge_after_us;	/* the 5-minute p95 latency: a
+					   router's hedge delay (a model's
+					   TTFT one is in its model stats);
+					   0: fewer than min_samples */
 	uint64_t traffic_last_wall_ns;	/* newest traffic report */
 	uint64_t reserved_tail[6];	/* 1152 bytes in all */
 };
@@ -474,7 +477,10 @@ struct vigil_model_stats {
 					   last check: 1 yes, 0 no, 2 unknown */
 	uint8_t pad;
 	char last_error[VIGIL_ERR_MAX];
-	uint64_t reserved[4];
+	uint32_t hedge_after_us;	/* issue 18: the 5-minute p95 TTFT, a
+					   router's hedge delay; 0: not known */
+	uint32_t pad2;
+	uint64_t reserved[3];
 };
 
 /* Upper bounds, in seconds, of the Prometheus latency buckets; +Inf last. */

@@ -30,7 +30,8 @@ public reporter (include/vigil/vigil.h):
              client left: released slots are cleaned first);
   socket     the control socket's report op: a batch of 12 for a
              (10 written, an unknown provider and an unknown outcome
-             invalid), seen as traffic;
+             invalid), seen as traffic; a's hedge_after_ms is the p95 of
+             its latencies;
   group      a process outside report_group is refused with the group's
              name (root only: it needs another uid);
   router     examples/router at 20 requests/s over three fresh providers
@@ -47,6 +48,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
@@ -122,6 +124,11 @@ def scenario_socket(v):
        "socket: report op writes the valid ones", r)
     ok(wait_for(lambda: traffic(v, "a")["samples_total"] == n0 + 10, 5),
        "socket: seen as traffic", traffic(v, "a"))
+    # hedge_after: the 5-minute p95 latency, 120 ms reports and 150 ms
+    # ones (the histogram's resolution: within 25%).
+    h = v.integration()["a"]["hedge_after_ms"]
+    ok(h is not None and 110 <= h <= 190,
+       "socket: hedge_after_ms from the traffic's latency", h)
     r = v.call("report", {"reports": "x"})
     ok(not r.get("ok") and r["error"]["code"] == "bad_argument",
        "socket: a bad batch is refused", r)
@@ -243,7 +250,15 @@ def scenario_garbage(v):
 
 def scenario_death(v):
     lost0 = reports_total(v, "lost") or 0
-    slots0 = slots(v)
+    # The slots held before (vigild's own once the report op was used),
+    # once the earlier clients' are freed and /metrics' cache caught up.
+    slots0 = None
+    for _ in range(10):
+        s0 = slots(v)
+        time.sleep(1.2)
+        if slots(v) == s0:
+            slots0 = s0
+            break
     harness.note("death: before %s" % {r: reports_total(v, r) for r in (
         "accepted", "invalid", "rate_dropped", "lost", "full")})
     rc, out = vreport(v, "die")

@@ -267,7 +267,8 @@ test_layout(void)
 	    1 + 3 * VIGIL_NWINDOWS + 3 * VIGIL_NWINDOWS + 1 +
 	    (VIGIL_PROM_BUCKETS + 2) + VIGIL_OUT_COUNT + 4 + 1 + 1 +
 	    4 * VIGIL_SRC_COUNT +	/* vigil_source_*: a series a source */
-	    1;				/* vigil_probes_skipped_total */
+	    1 +				/* vigil_probes_skipped_total */
+	    1;				/* vigil_hedge_after_seconds */
 	struct api_result r;
 	struct fix f;
 	const char *p, *nl;
