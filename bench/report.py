@@ -454,6 +454,11 @@ def main():
         det30 = bench_json("bench_detect", [
             "--interval", "30s", "--providers", "24", "--trials", "48",
             "--skip-false-alarms"], "detect30")
+    # Issue 18: requests lost per outage, the router reporting beside
+    # probe-only vigil and a cooldown rule (the probe-only trials wait
+    # for the 30 s probes: about 12 minutes for 20 trials).
+    bench_json("bench_router", ["--trials", "3" if a.quick else "20"],
+               "router")
     accept = acceptance(api, ok_scale, det, det30, prb)
 
     with open(a.out, "w") as f:
