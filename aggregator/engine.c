@@ -805,6 +805,37 @@ agg_vantage(struct agg *a, uint64_t now, uint64_t wall)
 	}
 }
 
+/*
+ * What the webhook says of incident id: returns 1 once its incident
+ * alert is out (formed), else 0; the names of its members still in their
+ * episode, comma-separated, into buf (whole names only: a long list is
+ * cut, the API lists every one).  O(slots).
+ */
+int
+agg_incident_info(struct agg *a, uint64_t id, char *buf, size_t len)
+{
+	struct incident_group *g = incident_find(&a->inc, id);
+	size_t used = 0, n;
+	uint32_t i;
+
+	if (len > 0)
+		buf[0] = '\0';
+	for (i = 0; i < a->cap && id != 0; i++) {
+		const struct agg_prov *p = &a->p[i];
+
+		if (!p->used || p->incident != id)
+			continue;
+		n = strlen(p->name);
+		if (used + n + 2 > len)
+			break;
+		if (used > 0)
+			buf[used++] = ',';
+		memcpy(buf + used, p->name, n + 1);
+		used += n;
+	}
+	return g != NULL && g->tr.sent;
+}
+
 /* Generation checks' tokens in the UTC day of the sample (gen_budget). */
 static void
 agg_tokens(struct vigil_stats *s, const struct vigil_sample *smp)

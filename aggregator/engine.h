@@ -96,5 +96,6 @@ void	agg_flush(struct agg *, uint64_t, uint64_t);
 struct agg_prov *agg_find(struct agg *, const char *);
 int	agg_snapshot(struct agg *, struct persist_snap *);
 uint64_t agg_ident(const char *, uint64_t);
+int	agg_incident_info(struct agg *, uint64_t, char *, size_t);
 
 #endif /* VIGIL_AGG_ENGINE_H */
