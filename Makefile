@@ -166,6 +166,7 @@ LINKS		 = \
 		   test_status=aggregator \
 		   test_stream=prober \
 		   test_trend=aggregator \
+		   test_vantage=aggregator \
 		   test_window=aggregator \
 		   curlloop= \
 		   peek= \

@@ -42,6 +42,7 @@ static void	agg_tokens(struct vigil_stats *, const struct vigil_sample *);
 static void	agg_models_read(struct agg *, struct agg_prov *);
 static void	agg_models_flush(struct agg *, struct agg_prov *, uint64_t);
 static void	agg_vantage(struct agg *, uint64_t, uint64_t);
+static void	agg_amnesty(struct agg_prov *, uint64_t);
 static void	agg_incident(struct agg *, struct agg_prov *, uint64_t,
 		    uint64_t);
 static void	agg_incident_alert(struct agg *, uint64_t, uint64_t,
@@ -529,6 +530,27 @@ agg_sync_dir(struct agg *a, uint64_t now, int force)
 }
 
 /*
+ * Our network failed (vantage.c said ours) and no longer does: what the
+ * provider's windows, failures in a row and circuit hold since is ours,
+ * not the provider's, and judged on it the provider would raise the
+ * outage alerts that were held (an error rate of 100%, an open circuit)
+ * the moment it answers again.  They start afresh; the counters keep
+ * every sample.
+ */
+static void
+agg_amnesty(struct agg_prov *p, uint64_t now)
+{
+	window_free(&p->win);
+	window_init(&p->win);
+	window_advance(&p->win, now);
+	circuit_init(&p->cb);
+	p->s.consecutive_failures = 0;
+	p->last_failure = -1;
+	p->st.er_level = 0;
+	p->st.lat_level = 0;
+}
+
+/*
  * Judge a provider again: windows to the stats copy, status, trend,
  * alerts.  now and wall: the instant judged, on both clocks (the
  * sample's, or the tick's); alerts are stamped with it.  from_sample:
@@ -544,6 +566,9 @@ agg_judge(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall,
 	int k;
 
 	(void)from_sample;
+	if (p->st.vantage == VANTAGE_OURS && vantage_provider(p->canary ?
+	    NULL : &a->vt, p->net_since, wall) != VANTAGE_OURS)
+		agg_amnesty(p, now);
 	for (k = 0; k < VIGIL_NWINDOWS; k++)
 		window_get(&p->win, k, &p->s.win[k]);
 	memset(&in, 0, sizeof(in));
