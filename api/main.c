@@ -51,6 +51,7 @@
 #include "ctl.h"
 #include "log.h"
 #include "priv.h"
+#include "refresh.h"
 #include "ring.h"
 #include "segment.h"
 
@@ -463,6 +464,15 @@ route_cached(struct evhttp_request *req, const struct route *rt,
 		send_cached(req, c);
 		return;
 	}
+	/* Only the clock moved: served as it is while refresh.c renders it
+	 * again (a provider's entry may be dropped meanwhile: not there). */
+	if (c != NULL && e == NULL && api_cached_aging(c, &g, now) &&
+	    api_refresh_ask(c, rt->rt_id == RT_METRICS ? API_RF_METRICS :
+	    rt->rt_id == RT_GRAPH ? API_RF_GRAPH : API_RF_INTEGRATION,
+	    &g) != -1) {
+		send_cached(req, c);
+		return;
+	}
 	render(rt, name, qp, &r);
 	/* metrics.c answers 200 even when its snapshot failed: right for
 	 * this scrape, wrong for the rest of the generation (r.partial). */
@@ -491,6 +501,7 @@ cache_free(void)
 	api_cached_drop(&cache_graph);
 	api_names_clear(&cache_providers);
 	memset(&cache_watch, 0, sizeof(cache_watch));
+	api_refresh_forget();
 }
 
 /*
@@ -810,6 +821,7 @@ serve_setup(struct serve *sv, int lfd)
 		fatalx("libevent events");
 	if (api_events_init(&ctx) == -1)
 		fatalx("event stream initialisation failed");
+	(void)api_refresh_init(ctx.base, &ctx);
 }
 
 /*
@@ -845,6 +857,7 @@ announce(const struct api_settings *set, const struct api_opts *o)
 static void
 serve_free(struct serve *sv, int child)
 {
+	api_refresh_stop();
 	api_events_shutdown();
 	api_ctl_close();
 	evhttp_free(sv->sv_http);
