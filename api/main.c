@@ -49,6 +49,7 @@
 #include "cache.h"
 #include "child.h"
 #include "ctl.h"
+#include "front.h"
 #include "log.h"
 #include "priv.h"
 #include "refresh.h"
@@ -60,7 +61,6 @@
 #define API_TIMEOUT_S		10
 #define API_MAX_FDS		4096		/* the connection cap */
 #define API_CONFIGURE_MS	10000
-#define API_MAX_SINGLE_WRITE	(4 * 1024 * 1024)
 
 /* How this run was started (the command line), and what it learnt. */
 struct api_opts {
@@ -117,7 +117,6 @@ static void	announce(const struct api_settings *,
 		    const struct api_opts *);
 static void	serve_free(struct serve *, int);
 static void	set_nodelay(struct evhttp_request *);
-static struct bufferevent *conn_bev(struct event_base *, void *);
 
 static void
 usage(void)
@@ -255,26 +254,6 @@ set_nodelay(struct evhttp_request *req)
 	(void)setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY,
 	    &one, sizeof(one));
 #endif
-}
-
-/*
- * Each connection's bufferevent, made as evhttp makes it (no options:
- * evhttp closes the socket), once per connection instead of being tuned
- * per request.  A bufferevent writes at most 16 KB per loop iteration
- * by default: 230 iterations (epoll_wait, writev) for the 3.8 MB
- * /metrics of 1,000 providers.  Let the kernel take what its buffer
- * holds.
- */
-static struct bufferevent *
-conn_bev(struct event_base *base, void *arg)
-{
-	struct bufferevent *bev;
-
-	(void)arg;
-	if ((bev = bufferevent_socket_new(base, -1, 0)) != NULL)
-		(void)bufferevent_set_max_single_write(bev,
-		    API_MAX_SINGLE_WRITE);
-	return bev;
 }
 
 /*
@@ -789,7 +768,7 @@ serve_setup(struct serve *sv, int lfd)
 
 	(void)setsockopt(lfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	api_wb_tune();
-	if ((ctx.base = event_base_new()) == NULL ||
+	if ((ctx.base = api_event_base()) == NULL ||
 	    (sv->sv_http = evhttp_new(ctx.base)) == NULL ||
 	    (outbuf = evbuffer_new()) == NULL)
 		fatalx("libevent initialisation failed");
@@ -803,7 +782,7 @@ serve_setup(struct serve *sv, int lfd)
 	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
 	    EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(sv->sv_http, route, NULL);
-	evhttp_set_bevcb(sv->sv_http, conn_bev, NULL);
+	evhttp_set_bevcb(sv->sv_http, api_conn_bev, NULL);
 	listener = evconnlistener_new(ctx.base, NULL, NULL,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, lfd);
 	if (listener == NULL ||
