@@ -194,37 +194,48 @@ def test_layout_change(seg, port):
         c.close()
 
 
+def render_ns(etag):
+    """The CLOCK_MONOTONIC instant of a body's render, which its ETag
+    names ("DATA-DIR-RENDER", hex: api/cache.c), or None."""
+    try:
+        return int(etag.strip('"').split("-")[2], 16)
+    except (AttributeError, IndexError, ValueError):
+        return None
+
+
 def test_aged_refresh(port):
-    """Nothing moves but the clock (segfill beats, its data stays): a body
-    past the maximum age (1 s) still answers, while a worker renders it
-    again off the event loop and the new render replaces it.  The
-    request at 1.2 s gets the old ETag (a render on the loop would have
-    given a new one), a later one a new ETag with a newer generated_at."""
+    """Nothing moves but the clock (segfill beats, its data stays).  The
+    ETag names its render's monotonic instant, so the age of every body
+    served is known: the loop never serves one past the maximum age
+    (1 s), so a body served older than that shows the aged path (served
+    while a worker renders it again); none is ever served past the stale
+    limit (2 s); and a new render follows."""
     c = Conn(port)
     try:
         for path in ("/health/integration", "/metrics"):
-            # The first answer may be an aged body whose refresh it asked
-            # for; the second, a moment later, is the fresh one.
-            c.request(path)
-            time.sleep(0.3)
-            code, hd, body = c.request(path)
-            first = hd.get("etag")
-            time.sleep(1.2)
-            code, hd, body = c.request(path)
-            result("%s past the maximum age: the aged body answers "
-                   "(same ETag)" % path, hd.get("etag") == first,
-                   (first, hd.get("etag")))
-            etags = []
-            deadline = time.time() + 5
-            while time.time() < deadline:
+            ages = []
+            aged = renewed = False
+            deadline = time.monotonic() + 6
+            while time.monotonic() < deadline and not renewed:
+                t = time.monotonic_ns()
                 code, hd, body = c.request(path)
-                etags.append(hd.get("etag"))
-                if etags[-1] != first:
+                r = render_ns(hd.get("etag"))
+                if code != 200 or r is None:
+                    ages.append((code, hd.get("etag")))
                     break
-                time.sleep(0.05)
-            result("%s: the worker's render replaces it (a new ETag)"
-                   % path, code == 200 and etags and etags[-1] != first,
-                   etags[-3:])
+                ages.append(round((t - r) / 1e9, 3))
+                if aged and hd.get("etag") != aged:
+                    renewed = True
+                elif not aged and t - r >= 1000000000:
+                    aged = hd.get("etag")
+                time.sleep(0.02)
+            result("%s: a body past the maximum age answers while it is "
+                   "rendered again" % path, aged, ages[-3:])
+            result("%s: then a new render answers" % path, renewed,
+                   ages[-3:])
+            result("%s: no body served past the stale limit (2 s)" % path,
+                   all(isinstance(a, float) and a < 2.0 for a in ages),
+                   max(a for a in ages if isinstance(a, float)))
     finally:
         c.close()
 
