@@ -24,15 +24,17 @@
 #include "reports.h"
 
 static uint64_t	rep_align(uint64_t, uint64_t);
-static int	rep_take(struct reports *, uint32_t, struct vigil_report_slot *,
+static int	rep_take(struct reports *, uint32_t,
+		    struct vigil_report_slot *,
 		    const struct vigil_report_entry *, uint64_t, uint32_t,
 		    reports_fn, void *, uint64_t);
 static size_t	rep_resync(struct reports *, uint32_t,
 		    struct vigil_report_slot *, uint64_t, uint64_t, uint32_t,
 		    reports_fn, void *);
-static size_t	rep_drain_slot(struct reports *, uint32_t, uint64_t, uint32_t,
-		    reports_fn, void *);
-static size_t	rep_clean(struct reports *, uint32_t, struct vigil_report_slot *,
+static size_t	rep_drain_slot(struct reports *, uint32_t, uint64_t,
+		    uint32_t, reports_fn, void *);
+static size_t	rep_clean(struct reports *, uint32_t,
+		    struct vigil_report_slot *,
 		    uint64_t, uint32_t, reports_fn, void *);
 static int	rep_owner_dead(uint64_t);
 
@@ -150,8 +152,8 @@ reports_create(struct reports *r, const char *name, uint32_t slots,
 			magic = 0;
 		close(ofd);
 		if (st.st_size != 0 && magic != VIGIL_REPORTS_MAGIC) {
-			snprintf(err, errlen, "shm %s exists and is not a vigil "
-			    "reports segment; refusing to replace it",
+			snprintf(err, errlen, "shm %s exists and is not a "
+			    "vigil reports segment; refusing to replace it",
 			    name);
 			return -1;
 		}
@@ -421,9 +423,9 @@ rep_drain_slot(struct reports *r, uint32_t i, uint64_t now, uint32_t rate_max,
 		if (!atomic_compare_exchange_strong_explicit(&e->seq, &s,
 		    3 * (lap + 1), memory_order_release,
 		    memory_order_relaxed))
-			break;		/* it moved: look again next time */
+			break;	/* it moved: look again next time */
 		if (s == 3 * lap)
-			st->skipped++;	/* taken by a writer that dropped */
+			st->skipped++;	/* a writer that dropped */
 		else if (s == 3 * lap + 1)
 			st->lost++;	/* its writer never finished */
 		else

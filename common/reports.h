@@ -18,7 +18,7 @@
 
 #define REPORTS_DEFAULT_SLOTS	64
 #define REPORTS_DEFAULT_RING	4096
-#define REPORTS_ENTRY		64	/* bytes: an entry to a cache line */
+#define REPORTS_ENTRY		64	/* bytes: an entry a cache line */
 /* A position left unpublished this long is given up (a writer that died
  * mid-record, or dropped after taking it). */
 #define REPORTS_GRACE_NS	(UINT64_C(100) * 1000000u)
@@ -55,7 +55,7 @@ struct reports {
 	unsigned shift;
 	uint64_t grace_ns;			/* REPORTS_GRACE_NS */
 	uint32_t next_slot;			/* round robin start */
-	struct reports_slot_state *st;		/* [slot_cap], readers only */
+	struct reports_slot_state *st;		/* [slot_cap], the reader's */
 };
 
 /* Called with each record that passed the generic checks; returns 0

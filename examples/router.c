@@ -13,7 +13,7 @@
  *
  * MODE is how a provider is chosen:
  *	vigil		vigil's route order and usable, outcomes reported
- *	probe		the same, nothing reported (vigil on probes alone)
+ *	probe		the same, nothing reported: vigil on probes alone
  *	cooldown	vigil not asked: the order given, a provider with 3
  *			failures in the last minute skipped for a minute
  *			(LiteLLM's allowed_fails default)
@@ -22,7 +22,8 @@
  * at once; the end, a summary line.  Needs libcurl:
  *	cc -std=c99 -Iinclude examples/router.c -lcurl -lrt
  */
-#define _POSIX_C_SOURCE 200809L	/* clock_gettime, getopt under -std=c99 */
+/* clock_gettime, getopt and nanosleep under -std=c99 */
+#define _POSIX_C_SOURCE 200809L
 
 #include <stdint.h>
 #include <stdio.h>

@@ -3,11 +3,11 @@
  * well-behaved, or garbage, a flood, or a death mid-record, through the
  * public reporter in include/vigil/vigil.h.
  *
- *	vreport SHM open			open, print the slot or the error
+ *	vreport SHM open		open; print the slot or the error
  *	vreport SHM send PROV OUTCOME N [HTTP] [GAP_MS] [MODEL]
- *	vreport SHM garbage SECS		scribble over its own slot
- *	vreport SHM flood SECS			invalid records, as fast as it can
- *	vreport SHM die				take a position, die mid-record
+ *	vreport SHM garbage SECS	scribble over its own slot
+ *	vreport SHM flood SECS		invalid records, flat out
+ *	vreport SHM die			take a position, die mid-record
  *
  * Prints one JSON line; exits 1 when the reporter cannot be opened.
  */
@@ -92,7 +92,8 @@ do_garbage(struct vigil_reporter *r, double secs)
 {
 	struct vigil_report_rec x;
 	unsigned char *ring = (unsigned char *)(r->slot + 1);
-	uint64_t end = mono_ns() + (uint64_t)(secs * 1e9), v = 88172645463325252ULL;
+	uint64_t end = mono_ns() + (uint64_t)(secs * 1e9);
+	uint64_t v = UINT64_C(88172645463325252);
 	unsigned long rounds = 0;
 	size_t k, bytes = (size_t)r->lay.ring_cap * r->lay.entry_size;
 
@@ -165,8 +166,8 @@ main(int argc, char **argv)
 	int rc = 2;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: vreport SHM open|send|garbage|flood|die "
-		    "...\n");
+		fprintf(stderr, "usage: vreport SHM "
+		    "open|send|garbage|flood|die ...\n");
 		return 2;
 	}
 	if ((r = vigil_reporter_open(argv[1], err, sizeof(err))) == NULL) {

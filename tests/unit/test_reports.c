@@ -167,7 +167,7 @@ test_roundtrip(void)
 	x.http_status = 42;			/* not an HTTP status */
 	T_CHECK(vigil_report(&rp, &x) == 0);
 	x = rec(1, 5);
-	x.ttft_us = 6;				/* first token after the end */
+	x.ttft_us = 6;			/* first token after the end */
 	T_CHECK(vigil_report(&rp, &x) == 0);
 	x = rec(1, 5);
 	x.model = -2;
@@ -175,7 +175,7 @@ test_roundtrip(void)
 	x = rec(1, 5);
 	x.reserved = 1;				/* reserved must be 0 */
 	T_CHECK(vigil_report(&rp, &x) == 0);
-	x = rec(99, 5);				/* the callback says no */
+	x = rec(99, 5);			/* the callback says no */
 	T_CHECK(vigil_report(&rp, &x) == 0);
 	reports_drain(&r, SEC, 0, take, &g);
 	T_CHECKF(g.n == 11, "%llu", (unsigned long long)g.n);
@@ -311,7 +311,7 @@ test_garbage_flood(void)
 		for (k = 0; k < (size_t)r.lay.ring_cap * r.lay.entry_size;
 		    k += 8) {
 			uint64_t v = xorshift();
-			if (round % 3 == 0)	/* sometimes plausible states */
+			if (round % 3 == 0)	/* plausible states */
 				v = v % 7;
 			memcpy(ring + k, &v, 8);
 		}
