@@ -972,7 +972,8 @@ agg_src_figures(struct agg_prov *p, uint64_t now)
 
 		n = e = 0;
 		for (b = 0; b < AGG_SRC_SECS; b++)
-			if (w->sec[b] + AGG_SRC_SECS > sec && w->sec[b] <= sec) {
+			if (w->sec[b] <= sec &&
+			    w->sec[b] + AGG_SRC_SECS > sec) {
 				n += w->n[b];
 				e += w->err[b];
 			}
