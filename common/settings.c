@@ -59,6 +59,8 @@ static int	set_check_models(const char *, char *, size_t);
 static int	set_check_genbody(const char *, char *, size_t);
 static int	set_check_prompt(const char *, char *, size_t);
 static int	set_check_regex(const char *, char *, size_t);
+static int	set_check_pageurl(const char *, char *, size_t);
+static int	set_check_vantage(const char *, char *, size_t);
 
 #define VOFF(f)	offsetof(struct conf, f)
 #define VSZ(f)	sizeof(((struct conf *)0)->f)
@@ -177,6 +179,12 @@ const struct setting settings_vigil[SV_COUNT] = {
 	/* Model slots per provider in the segment: sized at start. */
 	[SV_MAX_MODELS] = NUM("max_models", max_models, ST_UINT, 1,
 	    VIGIL_MAX_MODELS, 8, 0, 0),
+	/* Where this vigil looks from: a label on its series (build_info)
+	 * so that several vigils' views of one provider can be told
+	 * apart.  "" (the default): the host name, else "default"; the
+	 * API resolves it (docs/scaling.md). */
+	[SV_VANTAGE] = STR("vantage", vantage, VSZ(vantage), "",
+	    set_check_vantage, SR_API, SF_QUOTE),
 };
 
 /*
@@ -225,6 +233,14 @@ const struct setting settings_provider[SP_COUNT] = {
 	/* A POSIX extended regex, compiled here to be checked. */
 	[SP_GEN_EXPECT] = PSTR("gen_expect", gen_expect, ST_STR,
 	    set_check_regex, SR_PROBER, SF_QUOTE),
+	/* The provider's public status page (Atlassian Statuspage's
+	 * /api/v2/summary.json), polled by vigil-statuspage, which gets
+	 * every provider's in its configure ("pages", roles.c): shown
+	 * beside vigil's view, never part of it. */
+	[SP_STATUS_PAGE] = PSTR("status_page", status_page, ST_STR,
+	    set_check_pageurl, 0, SF_QUOTE),
+	[SP_STATUS_PAGE_INT] = PNUM("status_page_interval",
+	    status_page_interval_ms, ST_DUR, SEC(1), HOUR(1), SEC(60), 0, 0),
 };
 
 /*
@@ -903,6 +919,26 @@ set_check_webhook(const char *s, char *why, size_t len)
 	if (*s == '\0')
 		return 0;
 	return set_url(s, 1, host, sizeof(host), why, len);
+}
+
+/* "" or a status page's URL (a query is fine: it holds no secret). */
+static int
+set_check_pageurl(const char *s, char *why, size_t len)
+{
+	char host[256];
+
+	if (*s == '\0')
+		return 0;
+	return set_url(s, 1, host, sizeof(host), why, len);
+}
+
+/* "" or a label value a Prometheus rule can match plainly: a name. */
+static int
+set_check_vantage(const char *s, char *why, size_t len)
+{
+	if (*s == '\0')
+		return 0;
+	return settings_check_name(s, why, len);
 }
 
 /* A user, group or provider name: letters, digits, '.', '_', '-'. */

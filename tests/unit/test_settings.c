@@ -76,6 +76,11 @@ static const struct {
 	{ "api_key_file", { "/k" }, { "k" } },
 	{ "api_key_env", { "K" }, { "1K" } },
 	{ "api_key_credential", { "k" }, { "../k" } },
+	{ "status_page", { "", "https://status.example/api/v2/summary.json",
+	    "http://127.0.0.1:9/_status/p/api/v2/summary.json?x=1" },
+	    { "ftp://x", "https://u:p@h/", "https://", "a b" } },
+	{ "vantage", { "", "eu-west-1", "host.example" }, { "a b", "-x",
+	    "a/b" } },
 };
 
 static char tdir[] = "/tmp/test_settings.XXXXXX";
