@@ -50,7 +50,7 @@ LIBS		 = $(PKG_LIBS) -lwslay -lm -lpthread -lrt
 # line here; a dir without sources yet is skipped.
 ROLES		 = vigild:supervisor vigil-prober:prober \
 		   vigil-aggregator:aggregator vigil-api:api vigilctl:ctl \
-		   vigil-sim:tests/sim
+		   vigil-sim:tests/sim vigil-statuspage:statuspage
 comma		:= ,
 empty		:=
 space		:= $(empty) $(empty)
@@ -164,6 +164,7 @@ LINKS		 = \
 		   test_sim=tests/sim \
 		   test_sim_gen=prober,tests/sim \
 		   test_status=aggregator \
+		   test_statuspage=statuspage \
 		   test_stream=prober \
 		   test_trend=aggregator \
 		   test_window=aggregator \

@@ -83,7 +83,8 @@ static int	set_check_vantage(const char *, char *, size_t);
 	"", chk, r, fl }
 
 #define R_AGG_PROBER	(SR_AGG | SR_PROBER)
-#define R_ALL		(SR_PROBER | SR_SPAWNER | SR_AGG | SR_API)
+#define R_ALL		(SR_PROBER | SR_SPAWNER | SR_AGG | SR_API | \
+			 SR_STATUSPAGE)
 
 /*
  * [vigil].  Absolute ranges: interval's floor is SETTINGS_FAST_MIN
