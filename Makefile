@@ -174,7 +174,7 @@ LINKS		 = \
 		   segfill=api \
 		   bench_hist= \
 		   bench_metrics=api \
-		   bench_plainhttp= \
+		   bench_plainhttp=api \
 		   bench_ring= \
 		   bench_seqlock= \
 		   fuzz_classify=prober \
@@ -221,8 +221,9 @@ $(BUILD)/examples/%: examples/%.c include/vigil/vigil.h
 # Tests of the lock-free code that also run under ThreadSanitizer.
 TSAN_TESTS	:= $(basename $(notdir $(wildcard tests/unit/test_ring_threads.c)))
 
-# The builds use both cores of the CI machine (JOBS); the tests run one
-# at a time.
+# The builds use both cores of the CI machine (JOBS), and so do the
+# tests: two lanes at once (tests/run.sh --lanes), the plain build's in
+# one, the sanitizers' in the other.
 JOBS		?= 2
 
 test: deps-test deps-pkg
@@ -230,9 +231,8 @@ test: deps-test deps-pkg
 	$(MAKE) -j$(JOBS) fuzz-regress
 	$(MAKE) -j$(JOBS) SAN=asan tests programs
 	$(if $(TSAN_TESTS),$(MAKE) -j$(JOBS) SAN=tsan $(addprefix build/tsan/tests/,$(TSAN_TESTS)))
-	sh tests/run.sh "default:build:unit,e2e,pkg,soak" \
-	    "asan:build/asan:unit,e2e" \
-	    $(if $(TSAN_TESTS),"tsan:build/tsan:$(subst $(space),$(comma),$(TSAN_TESTS))")
+	sh tests/run.sh --lanes "default:build:unit,e2e,pkg,soak" \
+	    "asan:build/asan:unit,e2e $(if $(TSAN_TESTS),tsan:build/tsan:$(subst $(space),$(comma),$(TSAN_TESTS)))"
 
 test-unit: all
 	sh tests/run.sh "default:build:unit"

@@ -6,6 +6,7 @@
  */
 #include <ctype.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +17,10 @@
 
 #include "cache.h"
 
-static size_t	bodies_live;	/* allocated and not yet freed */
+/* Allocated and not yet freed; refresh.c's worker allocates too. */
+static atomic_size_t	bodies_live;
 
 static void	body_cleanup(const void *, size_t, void *);
-static int	gen_equal(const struct api_gen *, const struct api_gen *);
 static const char *ows(const char *);
 static int	qvalue(const char *, const char *);
 static size_t	name_hash(const char *);
@@ -54,8 +55,8 @@ api_gen_read(struct api_watch *w, const struct vigil_client *vc,
 	g->g_own = 0;
 }
 
-static int
-gen_equal(const struct api_gen *a, const struct api_gen *b)
+int
+api_gen_equal(const struct api_gen *a, const struct api_gen *b)
 {
 	return a->g_data == b->g_data && a->g_dir == b->g_dir &&
 	    a->g_own == b->g_own;
@@ -67,8 +68,18 @@ int
 api_cached_fresh(const struct api_cached *c, const struct api_gen *g,
     uint64_t now)
 {
-	return c->c_plain != NULL && gen_equal(&c->c_gen, g) &&
+	return c->c_plain != NULL && api_gen_equal(&c->c_gen, g) &&
 	    now - c->c_at < API_CACHE_MAX_AGE_NS;
+}
+
+/* 1 when c's body is of generation g and past the maximum age but under
+ * API_CACHE_STALE_NS: it may answer while refresh.c renders it again. */
+int
+api_cached_aging(const struct api_cached *c, const struct api_gen *g,
+    uint64_t now)
+{
+	return c->c_plain != NULL && api_gen_equal(&c->c_gen, g) &&
+	    now - c->c_at < API_CACHE_STALE_NS;
 }
 
 /*
@@ -84,20 +95,30 @@ int
 api_cached_store(struct api_cached *c, struct evbuffer *eb,
     const struct api_gen *g, uint64_t now, const char *ctype)
 {
-	size_t len = evbuffer_get_length(eb);
 	struct api_body *b;
 
 	api_cached_drop(c);
-	if ((b = malloc(sizeof(*b) + len)) == NULL)
+	if ((b = api_body_from(eb)) == NULL)
 		return -1;
-	b->b_refs = 1;
-	b->b_len = len;
-	if (evbuffer_copyout(eb, b->b_data, len) != (ev_ssize_t)len) {
-		free(b);
-		return -1;
-	}
-	bodies_live++;
-	c->c_plain = b;
+	api_cached_set(c, b, NULL, 0, g, now, ctype);
+	return 0;
+}
+
+/*
+ * Make plain and gz (its gzip form, or NULL) c's bodies, rendered under
+ * g at now: c takes the references given.  gz_done: compression was
+ * tried, and a NULL gz means it gained nothing; else the first request
+ * that asks for gzip compresses (api_cached_gzip).
+ */
+void
+api_cached_set(struct api_cached *c, struct api_body *plain,
+    struct api_body *gz, int gz_done, const struct api_gen *g, uint64_t now,
+    const char *ctype)
+{
+	api_cached_drop(c);
+	c->c_plain = plain;
+	c->c_gzip = gz;
+	c->c_gzip_done = gz_done;
 	c->c_gen = *g;
 	c->c_at = now;
 	c->c_ctype = ctype;
@@ -107,7 +128,6 @@ api_cached_store(struct api_cached *c, struct evbuffer *eb,
 	snprintf(c->c_etag_gz, sizeof(c->c_etag_gz), "\"%llx-%llx-%llx-gz\"",
 	    (unsigned long long)g->g_data, (unsigned long long)g->g_dir,
 	    (unsigned long long)now);
-	return 0;
 }
 
 /*
@@ -122,16 +142,26 @@ api_cached_gzip(struct api_cached *c)
 		return NULL;
 	if (!c->c_gzip_done) {
 		c->c_gzip_done = 1;
-		if (c->c_plain->b_len >= API_GZIP_MIN)
-			c->c_gzip = api_gzip(c->c_plain->b_data,
-			    c->c_plain->b_len, API_GZIP_LEVEL);
-		if (c->c_gzip != NULL &&
-		    c->c_gzip->b_len >= c->c_plain->b_len) {
-			api_body_unref(c->c_gzip);
-			c->c_gzip = NULL;
-		}
+		c->c_gzip = api_gzip_form(c->c_plain);
 	}
 	return c->c_gzip;
+}
+
+/* b's gzip form, one reference; NULL when b is under API_GZIP_MIN, would
+ * not shrink, or zlib failed (the plain body is then the answer). */
+struct api_body *
+api_gzip_form(const struct api_body *b)
+{
+	struct api_body *gz;
+
+	if (b->b_len < API_GZIP_MIN ||
+	    (gz = api_gzip(b->b_data, b->b_len, API_GZIP_LEVEL)) == NULL)
+		return NULL;
+	if (gz->b_len >= b->b_len) {
+		api_body_unref(gz);
+		return NULL;
+	}
+	return gz;
 }
 
 /* Let go of c's bodies: c is empty afterwards. */
@@ -157,7 +187,27 @@ api_body_new(const void *p, size_t len)
 	b->b_refs = 1;
 	b->b_len = len;
 	memcpy(b->b_data, p, len);
-	bodies_live++;
+	atomic_fetch_add_explicit(&bodies_live, 1, memory_order_relaxed);
+	return b;
+}
+
+/* A body holding a copy of what eb holds (eb is left as it was), one
+ * reference; NULL when memory ran out. */
+struct api_body *
+api_body_from(struct evbuffer *eb)
+{
+	size_t len = evbuffer_get_length(eb);
+	struct api_body *b;
+
+	if ((b = malloc(sizeof(*b) + len)) == NULL)
+		return NULL;
+	if (evbuffer_copyout(eb, b->b_data, len) != (ev_ssize_t)len) {
+		free(b);
+		return NULL;
+	}
+	b->b_refs = 1;
+	b->b_len = len;
+	atomic_fetch_add_explicit(&bodies_live, 1, memory_order_relaxed);
 	return b;
 }
 
@@ -167,7 +217,7 @@ api_body_unref(struct api_body *b)
 	if (--b->b_refs > 0)
 		return;
 	free(b);
-	bodies_live--;
+	atomic_fetch_sub_explicit(&bodies_live, 1, memory_order_relaxed);
 }
 
 /* libevent's call when the last byte of a reference has left eb. */
@@ -242,7 +292,7 @@ api_gzip(const void *p, size_t len, int level)
 	if ((nb = realloc(b, sizeof(*b) + b->b_len)) != NULL)
 		b = nb;
 	b->b_refs = 1;
-	bodies_live++;
+	atomic_fetch_add_explicit(&bodies_live, 1, memory_order_relaxed);
 	return b;
 }
 
@@ -250,7 +300,7 @@ api_gzip(const void *p, size_t len, int level)
 size_t
 api_bodies_live(void)
 {
-	return bodies_live;
+	return atomic_load_explicit(&bodies_live, memory_order_relaxed);
 }
 
 static const char *

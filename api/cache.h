@@ -30,7 +30,10 @@
  * body is freed by whoever lets go of it last.  The gzip form is made
  * once per body, on the first request that asks for it.
  *
- * Single-threaded: everything here runs on vigil-api's event loop.
+ * Everything here runs on vigil-api's event loop, but for the bodies that
+ * refresh.c's worker makes (api_body_from, api_gzip_form) and hands over
+ * under its mutex: the live count is atomic for them, nothing else is
+ * shared.
  */
 #ifndef VIGIL_API_CACHE_H
 #define VIGIL_API_CACHE_H
@@ -52,6 +55,13 @@ struct evbuffer;
  * at 1,000 providers, each a 10 ms stall of the event loop.
  */
 #define API_CACHE_MAX_AGE_NS	UINT64_C(1000000000)
+/*
+ * A body past the maximum age, of the generation still current, is
+ * rendered again off the event loop (refresh.c) and served meanwhile,
+ * up to this age; older, the request renders it on the loop.  So the
+ * clock's fields lag by at most this much, whatever the worker does.
+ */
+#define API_CACHE_STALE_NS	UINT64_C(2000000000)
 /* Smaller bodies go out plain: gzip's header and a client's inflate
  * cost more than the few hundred bytes they would save. */
 #define API_GZIP_MIN		1024
@@ -117,8 +127,14 @@ void	 api_gen_read(struct api_watch *, const struct vigil_client *,
 	    struct api_gen *);
 int	 api_cached_fresh(const struct api_cached *, const struct api_gen *,
 	    uint64_t);
+int	 api_cached_aging(const struct api_cached *, const struct api_gen *,
+	    uint64_t);
 int	 api_cached_store(struct api_cached *, struct evbuffer *,
 	    const struct api_gen *, uint64_t, const char *);
+void	 api_cached_set(struct api_cached *, struct api_body *,
+	    struct api_body *, int, const struct api_gen *, uint64_t,
+	    const char *);
+int	 api_gen_equal(const struct api_gen *, const struct api_gen *);
 struct api_body *api_cached_gzip(struct api_cached *);
 void	 api_cached_drop(struct api_cached *);
 
@@ -131,6 +147,8 @@ void	 api_names_clear(struct api_names *);
 void	 api_names_free(struct api_names *);
 
 struct api_body *api_body_new(const void *, size_t);
+struct api_body *api_body_from(struct evbuffer *);
+struct api_body *api_gzip_form(const struct api_body *);
 void	 api_body_unref(struct api_body *);
 int	 api_body_add(struct evbuffer *, struct api_body *);
 struct api_body *api_gzip(const void *, size_t, int);

@@ -49,8 +49,10 @@
 #include "cache.h"
 #include "child.h"
 #include "ctl.h"
+#include "front.h"
 #include "log.h"
 #include "priv.h"
+#include "refresh.h"
 #include "ring.h"
 #include "segment.h"
 
@@ -59,7 +61,6 @@
 #define API_TIMEOUT_S		10
 #define API_MAX_FDS		4096		/* the connection cap */
 #define API_CONFIGURE_MS	10000
-#define API_MAX_SINGLE_WRITE	(4 * 1024 * 1024)
 
 /* How this run was started (the command line), and what it learnt. */
 struct api_opts {
@@ -116,7 +117,6 @@ static void	announce(const struct api_settings *,
 		    const struct api_opts *);
 static void	serve_free(struct serve *, int);
 static void	set_nodelay(struct evhttp_request *);
-static struct bufferevent *conn_bev(struct event_base *, void *);
 
 static void
 usage(void)
@@ -255,26 +255,6 @@ set_nodelay(struct evhttp_request *req)
 	(void)setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY,
 	    &one, sizeof(one));
 #endif
-}
-
-/*
- * Each connection's bufferevent, made as evhttp makes it (no options:
- * evhttp closes the socket), once per connection instead of being tuned
- * per request.  A bufferevent writes at most 16 KB per loop iteration
- * by default: 230 iterations (epoll_wait, writev) for the 3.8 MB
- * /metrics of 1,000 providers.  Let the kernel take what its buffer
- * holds.
- */
-static struct bufferevent *
-conn_bev(struct event_base *base, void *arg)
-{
-	struct bufferevent *bev;
-
-	(void)arg;
-	if ((bev = bufferevent_socket_new(base, -1, 0)) != NULL)
-		(void)bufferevent_set_max_single_write(bev,
-		    API_MAX_SINGLE_WRITE);
-	return bev;
 }
 
 /*
@@ -464,6 +444,15 @@ route_cached(struct evhttp_request *req, const struct route *rt,
 		send_cached(req, c);
 		return;
 	}
+	/* Only the clock moved: served as it is while refresh.c renders it
+	 * again (a provider's entry may be dropped meanwhile: not there). */
+	if (c != NULL && e == NULL && api_cached_aging(c, &g, now) &&
+	    api_refresh_ask(c, rt->rt_id == RT_METRICS ? API_RF_METRICS :
+	    rt->rt_id == RT_GRAPH ? API_RF_GRAPH : API_RF_INTEGRATION,
+	    &g) != -1) {
+		send_cached(req, c);
+		return;
+	}
 	render(rt, name, qp, &r);
 	/* metrics.c answers 200 even when its snapshot failed: right for
 	 * this scrape, wrong for the rest of the generation (r.partial). */
@@ -492,6 +481,7 @@ cache_free(void)
 	api_cached_drop(&cache_graph);
 	api_names_clear(&cache_providers);
 	memset(&cache_watch, 0, sizeof(cache_watch));
+	api_refresh_forget();
 }
 
 /*
@@ -785,7 +775,7 @@ serve_setup(struct serve *sv, int lfd)
 
 	(void)setsockopt(lfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	api_wb_tune();
-	if ((ctx.base = event_base_new()) == NULL ||
+	if ((ctx.base = api_event_base()) == NULL ||
 	    (sv->sv_http = evhttp_new(ctx.base)) == NULL ||
 	    (outbuf = evbuffer_new()) == NULL)
 		fatalx("libevent initialisation failed");
@@ -799,7 +789,7 @@ serve_setup(struct serve *sv, int lfd)
 	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_TRACE |
 	    EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(sv->sv_http, route, NULL);
-	evhttp_set_bevcb(sv->sv_http, conn_bev, NULL);
+	evhttp_set_bevcb(sv->sv_http, api_conn_bev, NULL);
 	listener = evconnlistener_new(ctx.base, NULL, NULL,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, lfd);
 	if (listener == NULL ||
@@ -817,6 +807,7 @@ serve_setup(struct serve *sv, int lfd)
 		fatalx("libevent events");
 	if (api_events_init(&ctx) == -1)
 		fatalx("event stream initialisation failed");
+	(void)api_refresh_init(ctx.base, &ctx);
 }
 
 /*
@@ -852,6 +843,7 @@ announce(const struct api_settings *set, const struct api_opts *o)
 static void
 serve_free(struct serve *sv, int child)
 {
+	api_refresh_stop();
 	api_events_shutdown();
 	api_ctl_close();
 	evhttp_free(sv->sv_http);

@@ -8,8 +8,8 @@
  * Every PATH=BODYFILE is read once at start and answered for GET PATH
  * with the -H headers (the bench passes vigil-api's own, so that both
  * send the same bytes), by evbuffer reference (no copy per request),
- * with the same libevent set-up as vigil-api (TCP_NODELAY, a 4 MB single
- * write, the 10 s connection timeout that re-arms a timer on every read
+ * with the same libevent set-up as vigil-api (api/front.c: the epoll
+ * changelist, a 4 MB single write; TCP_NODELAY, the 10 s connection timeout that re-arms a timer on every read
  * and write, the header and body limits): the front vigil-api must
  * have.  -Z adds Content-Encoding: gzip to the bodies named after it.
  * Any other path: 404.  It does nothing vigil-api does per request
@@ -37,6 +37,7 @@
 #include <event2/listener.h>
 
 #include "addr.h"
+#include "../api/front.h"
 
 #define MAX_BODIES	16
 #define MAX_HEADERS	16
@@ -58,7 +59,6 @@ static void	usage(void) __attribute__((noreturn));
 static void	body_load(const char *, int);
 static void	header_add(const char *);
 static void	answer(struct evhttp_request *, void *);
-static struct bufferevent *conn_bev(struct event_base *, void *);
 static void	on_signal(evutil_socket_t, short, void *);
 
 static void
@@ -135,18 +135,6 @@ answer(struct evhttp_request *req, void *arg)
 	evhttp_send_reply(req, 200, "OK", out);
 }
 
-/* As vigil-api: the kernel takes what its buffer holds per write. */
-static struct bufferevent *
-conn_bev(struct event_base *base, void *arg)
-{
-	struct bufferevent *bev;
-
-	(void)arg;
-	if ((bev = bufferevent_socket_new(base, -1, 0)) != NULL)
-		(void)bufferevent_set_max_single_write(bev, 4 * 1024 * 1024);
-	return bev;
-}
-
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -191,7 +179,7 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	(void)setsockopt(lfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if ((base = event_base_new()) == NULL ||
+	if ((base = api_event_base()) == NULL ||
 	    (http = evhttp_new(base)) == NULL || (out = evbuffer_new()) ==
 	    NULL || (lev = evconnlistener_new(base, NULL, NULL,
 	    LEV_OPT_CLOSE_ON_FREE, -1, lfd)) == NULL ||
@@ -201,7 +189,7 @@ main(int argc, char *argv[])
 	evhttp_set_max_body_size(http, 1024);
 	evhttp_set_timeout_tv(http, &to);
 	evhttp_set_gencb(http, answer, NULL);
-	evhttp_set_bevcb(http, conn_bev, NULL);
+	evhttp_set_bevcb(http, api_conn_bev, NULL);
 	sigterm = evsignal_new(base, SIGTERM, on_signal, base);
 	sigint = evsignal_new(base, SIGINT, on_signal, base);
 	if (sigterm == NULL || sigint == NULL || evsignal_add(sigterm, NULL) ==

@@ -22,7 +22,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402  (the shared harness)
 from harness import ok, wait_for, binpath, pid_alive  # noqa: E402
 
-USER = "vigil-ptest"
+# Its own user per run: two lanes of tests/run.sh may run it at once.
+USER = "vigil-pt%d" % (os.getpid() % 1000000)
 KEY_A = "sk-priv-test-aaaa1111"
 KEY_B = "sk-ant-priv-test-bbbb2222"
 TOKEN = "whtoken-priv-test-cccc3333"
