@@ -97,6 +97,7 @@ api_refresh_init(struct event_base *base, const struct api_ctx *main_ctx)
 	c->vc = main_ctx->vc;
 	c->prometheus = main_ctx->prometheus;
 	c->started_wall_ns = main_ctx->started_wall_ns;
+	memcpy(c->vantage, main_ctx->vantage, sizeof(c->vantage));
 	c->snap = calloc(vigil_capacity(&c->vc), sizeof(*c->snap));
 	c->hist = calloc(c->vc.lay.history_cap, sizeof(*c->hist));
 	c->alerts = calloc(c->vc.lay.alert_cap, sizeof(*c->alerts));
