@@ -243,15 +243,16 @@ def main():
             ok(wait_for(lambda: stack.value(
                 'count(up{job="vigil"} == 1)') == 3, 30, 0.2),
                "Prometheus scrapes east, west and lab")
-            ok(wait_for(lambda: stack.value(
-                'vigil:provider_unusable:vantages{provider="p1"}') == 0, 15,
-                0.2), "the recording rules run: p1 unusable from 0 "
-               "vantages")
-            seen = stack.query('vigil:provider_unusable:vantage{provider='
-                               '"p1"}') or []
-            ok(sorted(s["metric"].get("vantage") for s in seen) ==
-               ["east", "west"], "each vantage's view, named by its "
-               "vigil_build_info", seen)
+            def views():
+                return sorted(s["metric"].get("vantage") for s in
+                              stack.query('vigil:provider_unusable:vantage'
+                                          '{provider="p1"} == 0') or [])
+            ok(wait_for(lambda: views() == ["east", "west"], 15, 0.2),
+               "the recording rules run: each vantage's view of p1, named "
+               "by its vigil_build_info, usable", views())
+            ok(stack.value('vigil:provider_unusable:vantages'
+                           '{provider="p1"}') == 0,
+               "p1 unusable from 0 vantages")
 
             # 1. Down at one vantage only.
             vs["east"].sim.fault("p1", {"down": True})
