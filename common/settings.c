@@ -239,9 +239,10 @@ const struct setting settings_provider[SP_COUNT] = {
 	 * every provider's in its configure ("pages", roles.c): shown
 	 * beside vigil's view, never part of it. */
 	[SP_STATUS_PAGE] = PSTR("status_page", status_page, ST_STR,
-	    set_check_pageurl, 0, SF_QUOTE),
+	    set_check_pageurl, 0, SF_QUOTE | SF_NOPROBER),
 	[SP_STATUS_PAGE_INT] = PNUM("status_page_interval",
-	    status_page_interval_ms, ST_DUR, SEC(1), HOUR(1), SEC(60), 0, 0),
+	    status_page_interval_ms, ST_DUR, SEC(1), HOUR(1), SEC(60), 0,
+	    SF_NOPROBER),
 };
 
 /*
@@ -667,7 +668,8 @@ settings_provider_differ(const struct conf_provider *a,
 	size_t i;
 
 	for (i = 0; i < SP_COUNT; i++)
-		if (!set_same(&settings_provider[i], a, b))
+		if (!(settings_provider[i].flags & SF_NOPROBER) &&
+		    !set_same(&settings_provider[i], a, b))
 			return 1;
 	return 0;
 }

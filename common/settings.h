@@ -34,6 +34,9 @@
 #define SF_QUOTE	0x01u	/* an error may quote the value */
 #define SF_REQUIRED	0x02u	/* no default: a provider must give it */
 #define SF_LIVE		0x04u	/* applied without a restart (set_log_level) */
+#define SF_NOPROBER	0x08u	/* a provider key its prober never sees:
+				   a change restarts its own reader
+				   (vigil-statuspage), not the prober */
 
 /* The largest gen_body file (settings_gen_body_read). */
 #define SETTINGS_GEN_BODY_MAX	(16 * 1024)
@@ -164,7 +167,8 @@ int	settings_decode(unsigned role, const msgpack_object *args,
  */
 int	settings_differ(unsigned role, const struct conf *a,
 	    const struct conf *b);
-/* Whether two providers' settings differ (every provider key). */
+/* Whether two providers' settings differ in a way their prober is
+ * restarted for (every provider key but SF_NOPROBER's). */
 int	settings_provider_differ(const struct conf_provider *a,
 	    const struct conf_provider *b);
 

@@ -173,6 +173,27 @@ def main():
                     prov(v, "down1").get("usable") is True and
                     page(v, "down1").get("agrees") is True, 20),
            "recovered: none, usable, agree", page(v, "down1"))
+
+        # A reload that drops calm's page: vigil-statuspage restarts,
+        # calm's block is cleared, the others keep theirs.
+        for p in provs:
+            if p["name"] == "calm":
+                p["extra"] = []
+        v.write_conf(provs, interval="300ms", timeout="250ms",
+                     extra=["alert_cooldown = 0", "vantage = site-a",
+                            "circuit_cooldown = 1s"])
+        r = v.call("reload")
+        ok(r.get("ok"), "reload", r)
+        ok(wait_for(lambda: "calm" in v.integration() and
+                    v.integration()["calm"].get("status_page") is None and
+                    page(v, "down1").get("indicator") == "none", 15),
+           "reload without calm's status_page: null for calm, down1's "
+           "still read", prov(v, "calm").get("status_page"))
+        ok("status pages changed: restarting vigil-statuspage" in
+           v.logtext(), "vigild restarted vigil-statuspage for it")
+        ok("provider calm changed" not in v.logtext(),
+           "and not calm's prober: it never sees its status page",
+           [ln for ln in v.logtext().splitlines() if "calm" in ln][-3:])
     if sse is not None:
         sse.s.close()
     v.cleanup()

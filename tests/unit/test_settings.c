@@ -492,6 +492,11 @@ test_differ(void)
 	pb = pa;
 	pb.enabled = 0;
 	T_CHECK(settings_provider_differ(&pa, &pb));
+	/* vigil-statuspage's keys restart it, never the prober. */
+	pb = pa;
+	snprintf(pb.status_page, sizeof(pb.status_page), "http://h/s");
+	pb.status_page_interval_ms++;
+	T_CHECK(!settings_provider_differ(&pa, &pb));
 }
 
 /* Missing required keys and a missing map are refused by the decoder. */
