@@ -184,6 +184,7 @@ LINKS		 = \
 		   fuzz_persist=aggregator \
 		   fuzz_query=api \
 		   fuzz_segment= \
+		   fuzz_statuspage=statuspage \
 		   fuzz_stream=prober \
 		   fuzz_validate=prober
 link_row	 = $(filter $(1)=%,$(LINKS))

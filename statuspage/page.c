@@ -38,36 +38,41 @@ incident_open(const char *status)
 }
 
 /*
- * A page's text into a fixed field: control characters become blanks
- * and a UTF-8 sequence cut by the truncation is dropped whole, so that
- * every view can print the field as it is.
+ * A page's text into a fixed field: control characters become blanks,
+ * a byte that does not belong to a valid UTF-8 sequence becomes '?',
+ * and a sequence cut by the truncation is dropped whole, so that every
+ * view can print the field as it is.
  */
 static void
 copy_text(char *dst, size_t size, const char *src)
 {
-	size_t i, n, k;
+	const unsigned char *s = (const unsigned char *)(src != NULL ? src :
+	    "");
+	size_t i = 0, o = 0, len, k;
+	unsigned char c;
 
-	if (src == NULL)
-		src = "";
-	n = strlen(src);
-	if (n > size - 1)
-		n = size - 1;
-	for (i = 0; i < n; i++)
-		dst[i] = (unsigned char)src[i] < 0x20 || src[i] == 0x7f ? ' ' :
-		    src[i];
-	dst[n] = '\0';
-	if (n == strlen(src))
-		return;
-	/* Back to the start of the last sequence; drop it if cut. */
-	for (k = n; k > 0 && ((unsigned char)dst[k - 1] & 0xc0) == 0x80; k--)
-		;
-	if (k > 0 && (unsigned char)dst[k - 1] >= 0xc0) {
-		unsigned char c = (unsigned char)dst[k - 1];
-		size_t want = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-
-		if (n - (k - 1) < want)
-			dst[k - 1] = '\0';
+	while (s[i] != '\0' && o < size - 1) {
+		c = s[i];
+		len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 :
+		    c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+		for (k = 1; k < len; k++)
+			if ((s[i + k] & 0xc0) != 0x80)
+				break;
+		if (len == 0 || k < len) {
+			dst[o++] = '?';		/* not UTF-8 */
+			i++;
+			continue;
+		}
+		if (o + len > size - 1)
+			break;			/* cut: drop it whole */
+		if (len == 1)
+			dst[o++] = c < 0x20 || c == 0x7f ? ' ' : (char)c;
+		else
+			for (k = 0; k < len; k++)
+				dst[o++] = (char)s[i + k];
+		i += len;
 	}
+	dst[o] = '\0';
 }
 
 int
