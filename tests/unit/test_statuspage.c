@@ -100,6 +100,12 @@ test_truncation(void)
 	T_CHECK(strlen(b.incident_name) == 94);
 	T_CHECK(memcmp(b.incident_name + 92, "\xc3\xa9", 3) == 0);
 	T_CHECK(strcmp(b.incident_status, "a b") == 0);
+	/* Bytes that are not UTF-8, a sequence the page itself cut. */
+	T_CHECK(parse("{\"status\":{\"indicator\":\"minor\"},\"incidents\":"
+	    "[{\"name\":\"ab\xff\xc3(d\",\"status\":\"x\xe2\x9c\"}]}", &b, err,
+	    sizeof(err)) == 0);
+	T_CHECK(strcmp(b.incident_name, "ab?" "?(d") == 0);
+	T_CHECK(strcmp(b.incident_status, "x??") == 0);
 }
 
 static void
