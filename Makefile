@@ -167,6 +167,7 @@ LINKS		 = \
 		   test_statuspage=statuspage \
 		   test_stream=prober \
 		   test_trend=aggregator \
+		   test_vantage=aggregator \
 		   test_window=aggregator \
 		   curlloop= \
 		   peek= \

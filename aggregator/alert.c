@@ -30,7 +30,8 @@ alert_fig_name(int f)
 	static const char *const n[ALERT_FIG_COUNT] = { "error_rate",
 	    "p95_ms", "consecutive_failures", "consecutive_auth_failures",
 	    "consecutive_answers", "throttled_seconds",
-	    "ratelimit_remaining_fraction", "models_missing" };
+	    "ratelimit_remaining_fraction", "models_missing",
+	    "providers_failing_fraction", "providers" };
 
 	return f >= 0 && f < ALERT_FIG_COUNT ? n[f] : "value";
 }
@@ -64,6 +65,7 @@ alert_emit(struct alert_ctx *ax, const struct alert_event *ev, int level,
 	if (ev->wall_ns < ev->silenced_until ||
 	    ev->wall_ns < ax->silence_all_until)
 		a.flags |= VIGIL_ALF_SILENCED;
+	a.incident_id = ev->incident_id;
 	if (ax->ring != NULL)
 		ring_push(ax->ring, &a, VIGIL_WORDS(struct vigil_alert));
 	ax->recorded++;

@@ -33,6 +33,8 @@ enum alert_fig {
 	ALERT_FIG_THROTTLED_S,		/* seconds throttled */
 	ALERT_FIG_HEADROOM,		/* rate-limit remaining / limit, 0..1 */
 	ALERT_FIG_MODELS,		/* models missing */
+	ALERT_FIG_SHARE,		/* providers failing / judged, 0..1 */
+	ALERT_FIG_PROVIDERS,		/* providers in an incident */
 	ALERT_FIG_COUNT
 };
 
@@ -62,6 +64,7 @@ struct alert_event {
 	uint64_t silenced_until;	/* the provider's silence, wall ns */
 	uint64_t mono_ns;
 	uint64_t wall_ns;
+	uint64_t incident_id;		/* the alert's incident_id; 0 none */
 };
 
 const char	*alert_fig_name(int);

@@ -41,6 +41,12 @@ static int	agg_due(const struct agg *, const struct agg_prov *,
 static void	agg_tokens(struct vigil_stats *, const struct vigil_sample *);
 static void	agg_models_read(struct agg *, struct agg_prov *);
 static void	agg_models_flush(struct agg *, struct agg_prov *, uint64_t);
+static void	agg_vantage(struct agg *, uint64_t, uint64_t);
+static void	agg_amnesty(struct agg_prov *, uint64_t);
+static void	agg_incident(struct agg *, struct agg_prov *, uint64_t,
+		    uint64_t);
+static void	agg_incident_alert(struct agg *, uint64_t, uint64_t,
+		    uint64_t);
 
 /* FNV-1a of the name, mixed with the slot's creation time. */
 uint64_t
@@ -81,9 +87,11 @@ agg_init(struct agg *a, struct segment *seg, const struct conf *c,
 	}
 	a->p = calloc(a->cap, sizeof(*a->p));
 	a->cand = calloc(a->cap, sizeof(*a->cand));
+	a->vs = calloc(a->cap, sizeof(*a->vs));
 	a->route_words = seg_route_words(seg);
 	a->route = calloc(a->route_words, sizeof(uint64_t));
-	if (a->p == NULL || a->cand == NULL || a->route == NULL) {
+	if (a->p == NULL || a->cand == NULL || a->route == NULL ||
+	    a->vs == NULL) {
 		snprintf(err, errlen, "out of memory for %u providers",
 		    a->cap);
 		agg_free(a);
@@ -98,14 +106,29 @@ agg_init(struct agg *a, struct segment *seg, const struct conf *c,
 			ring_push(&a->alerts, &snap->alerts[i],
 			    VIGIL_WORDS(struct vigil_alert));
 	/* Alert ids never repeat: past the ring's newest and the snapshot's. */
-	while (vigil_read_alerts(&a->cl, &cur, &al, 1) == 1)
+	while (vigil_read_alerts(&a->cl, &cur, &al, 1) == 1) {
 		if (al.id > maxid)
 			maxid = al.id;
+		/* Incident numbers never repeat while the ring holds one. */
+		if (al.incident_id >= a->next_incident)
+			a->next_incident = al.incident_id + 1;
+		/* A vantage alert raised before a restart keeps its state:
+		 * it is resolved, not raised again. */
+		if (al.kind == VIGIL_AK_VANTAGE) {
+			a->vt_track.sent = al.level != VIGIL_AL_RESOLVED;
+			a->vt_track.level = al.level == VIGIL_AL_RESOLVED ? 0 : 2;
+		}
+	}
 	a->ax.next_id = maxid + 1;
+	if (a->next_incident == 0)
+		a->next_incident = 1;
 	if (snap != NULL && snap->next_alert_id > a->ax.next_id)
 		a->ax.next_id = snap->next_alert_id;
 	a->restore = snap;
 	a->dir_gen = UINT64_MAX;
+	/* The verdict is this process's: none until a tick says. */
+	atomic_store_explicit(&seg->hdr->vantage_state, 0,
+	    memory_order_release);
 	return 0;
 }
 
@@ -121,6 +144,7 @@ agg_free(struct agg *a)
 		}
 	free(a->p);
 	free(a->cand);
+	free(a->vs);
 	free(a->route);
 	if (a->restore != NULL) {
 		persist_free(a->restore);
@@ -368,6 +392,8 @@ agg_attach(struct agg *a, uint32_t idx, const struct vigil_provider_info *in)
 	p->last_outcome = -1;
 	p->last_failure = -1;
 	p->interval_ms = in->interval_ms;
+	p->timeout_ms = in->timeout_ms;
+	p->canary = (in->flags & VIGIL_PF_CANARY) != 0;
 	window_init(&p->win);
 	circuit_init(&p->cb);
 	agg_models_read(a, p);
@@ -434,7 +460,11 @@ agg_attach(struct agg *a, uint32_t idx, const struct vigil_provider_info *in)
 static void
 agg_retire(struct agg *a, struct agg_prov *p)
 {
-	(void)a;
+	if (p->incident != 0) {
+		incident_leave(&a->inc, p->incident);
+		agg_incident_alert(a, p->incident, now_mono_ns(),
+		    now_wall_ns());
+	}
 	window_free(&p->win);
 	models_free(&p->models);
 	memset(p, 0, sizeof(*p));
@@ -490,12 +520,34 @@ agg_sync_dir(struct agg *a, uint64_t now, int force)
 		if (!p->used)
 			agg_attach(a, i, &in);
 		p->interval_ms = in.interval_ms;
+		p->timeout_ms = in.timeout_ms;
 		agg_models_read(a, p);
 		if (p->paused != ((in.flags & VIGIL_PF_PAUSED) != 0)) {
 			p->paused = (in.flags & VIGIL_PF_PAUSED) != 0;
 			p->dirty = 1;
 		}
 	}
+}
+
+/*
+ * Our network failed (vantage.c said ours) and no longer does: what the
+ * provider's windows, failures in a row and circuit hold since is ours,
+ * not the provider's, and judged on it the provider would raise the
+ * outage alerts that were held (an error rate of 100%, an open circuit)
+ * the moment it answers again.  They start afresh; the counters keep
+ * every sample.
+ */
+static void
+agg_amnesty(struct agg_prov *p, uint64_t now)
+{
+	window_free(&p->win);
+	window_init(&p->win);
+	window_advance(&p->win, now);
+	circuit_init(&p->cb);
+	p->s.consecutive_failures = 0;
+	p->last_failure = -1;
+	p->st.er_level = 0;
+	p->st.lat_level = 0;
 }
 
 /*
@@ -514,6 +566,9 @@ agg_judge(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall,
 	int k;
 
 	(void)from_sample;
+	if (p->st.vantage == VANTAGE_OURS && vantage_provider(p->canary ?
+	    NULL : &a->vt, p->net_since, wall) != VANTAGE_OURS)
+		agg_amnesty(p, now);
 	for (k = 0; k < VIGIL_NWINDOWS; k++)
 		window_get(&p->win, k, &p->s.win[k]);
 	memset(&in, 0, sizeof(in));
@@ -525,6 +580,8 @@ agg_judge(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall,
 	in.circuit = p->cb.state;
 	in.usable_at = p->usable_at;
 	in.now_wall = wall;
+	in.vt = p->canary ? NULL : &a->vt;
+	in.net_since = p->net_since;
 	models_judge(&p->models, &a->conf, now, wall);
 	status_eval(&p->st, &in, &a->conf);
 	worst = (unsigned)models_worst(&p->models, &mreason);
@@ -544,8 +601,13 @@ agg_judge(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall,
 	}
 	p->s.circuit_opens = p->cb.opens;
 	p->s.score = circuit_score(p->st.p95_ms, p->st.rate);
-	if (a->conf.monitoring_enabled && !p->paused)
+	if (a->conf.monitoring_enabled && !p->paused && !p->canary)
 		agg_alerts(a, p, now, wall);
+	else if (p->paused && p->incident != 0) {
+		incident_leave(&a->inc, p->incident);
+		agg_incident_alert(a, p->incident, now, wall);
+		p->incident = 0;
+	}
 	p->dirty = 1;
 }
 
@@ -581,13 +643,22 @@ agg_alerts(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall)
 	double v, t;
 	int lvl;
 
+	agg_incident(a, p, now, wall);
 	memset(&ev, 0, sizeof(ev));
 	ev.provider = p->name;
 	ev.idx = p->idx;
 	ev.silenced_until = p->s.silenced_until_wall_ns;
 	ev.mono_ns = now;
 	ev.wall_ns = wall;
+	ev.incident_id = p->incident;
 
+	/*
+	 * While the vantage rule holds the provider (vantage.c: our network
+	 * fails, or a canary's word is awaited) its outage alerts are left
+	 * as they are: neither raised nor resolved.
+	 */
+	if (p->st.vantage != VANTAGE_NONE)
+		goto answers;
 	/* Degrading first: it is the earliest warning of the ramp.  Its
 	 * figure is the one that made the trend degrading (trend.c). */
 	agg_alert(a, p, &ev, VIGIL_AK_DEGRADING, p->tr.trend ==
@@ -624,6 +695,7 @@ agg_alerts(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall)
 	agg_alert(a, p, &ev, VIGIL_AK_CIRCUIT_OPEN, p->cb.state !=
 	    VIGIL_CB_CLOSED ? 2 : 0, p->cb.by == CIRCUIT_BY_RATE ?
 	    ALERT_FIG_ERROR_RATE : ALERT_FIG_FAILURES, v, t);
+answers:
 	/* What only a human fixes: critical at the first such answer. */
 	agg_alert(a, p, &ev, VIGIL_AK_AUTH, p->st.reason == VIGIL_RS_AUTH ?
 	    2 : 0, ALERT_FIG_AUTH, (double)p->run, 1.0);
@@ -643,6 +715,150 @@ agg_alerts(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall)
 	lvl = agg_headroom_level(a, p, wall, &v);
 	agg_alert(a, p, &ev, VIGIL_AK_RATELIMIT_LOW, lvl, ALERT_FIG_HEADROOM,
 	    v, c->ratelimit_warning / 100.0);
+}
+
+/*
+ * The incident alert of group id now (incident.c): raised once the group
+ * has group_min members, resolved when its last member is healthy; the
+ * group is forgotten once none of its members is in an episode.
+ */
+static void
+agg_incident_alert(struct agg *a, uint64_t id, uint64_t now, uint64_t wall)
+{
+	struct incident_group *g = incident_find(&a->inc, id);
+	struct alert_event ev;
+
+	if (g == NULL)
+		return;
+	memset(&ev, 0, sizeof(ev));
+	ev.provider = "*";
+	ev.idx = UINT32_MAX;
+	ev.kind = VIGIL_AK_INCIDENT;
+	ev.figure = ALERT_FIG_PROVIDERS;
+	ev.value = (double)g->members;
+	ev.threshold = (double)a->conf.group_min;
+	ev.mono_ns = now;
+	ev.wall_ns = wall;
+	ev.incident_id = id;
+	(void)alert_update(&a->ax, &g->tr, incident_level(g,
+	    a->conf.group_min), &ev, NULL);
+	if (g->active == 0)
+		incident_free(&a->inc, id);
+}
+
+/*
+ * p's outage episode (incident.c): it begins when p turns unhealthy
+ * (and the vantage rule does not hold it: an outage that is ours is no
+ * incident of theirs), and ends when p is healthy again.
+ */
+static void
+agg_incident(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall)
+{
+	uint64_t id = p->incident;
+
+	if (id == 0) {
+		if (a->conf.group_min == 0 ||
+		    p->st.status != VIGIL_ST_UNHEALTHY ||
+		    p->st.vantage != VANTAGE_NONE)
+			return;
+		p->incident = id = incident_join(&a->inc, wall,
+		    (uint64_t)a->conf.group_window_ms * 1000000u,
+		    &a->next_incident);
+	} else if (p->st.status == VIGIL_ST_HEALTHY) {
+		incident_leave(&a->inc, id);
+		p->incident = 0;
+	}
+	agg_incident_alert(a, id, now, wall);
+}
+
+/*
+ * Ours or theirs, once a tick after every new sample is counted
+ * (vantage.c): the verdict to the header, the vantage alert, and every
+ * provider whose word changed judged again (held alerts go out when a
+ * canary answered, or its wait is over).  O(slots).
+ */
+static void
+agg_vantage(struct agg *a, uint64_t now, uint64_t wall)
+{
+	struct vigil_header *hdr = a->seg->hdr;
+	struct alert_event ev;
+	uint32_t i;
+	size_t n = 0;
+
+	for (i = 0; i < a->cap; i++) {
+		struct agg_prov *p = &a->p[i];
+		struct vantage_slot *v = &a->vs[n];
+
+		if (!p->used)
+			continue;
+		v->canary = p->canary;
+		v->judged = !p->paused && p->last_outcome >= 0;
+		v->net_run = p->net_run;
+		v->net_since = p->net_since;
+		v->last_ok_wall = p->s.last_ok_wall_ns;
+		v->interval_ms = p->interval_ms;
+		v->timeout_ms = p->timeout_ms;
+		n++;
+	}
+	if (vantage_eval(&a->vt, a->vs, n, a->conf.vantage_min_share,
+	    a->conf.down_after, wall)) {
+		atomic_store_explicit(&hdr->vantage_since_wall_ns, wall,
+		    memory_order_relaxed);
+		atomic_store_explicit(&hdr->vantage_state,
+		    (uint64_t)a->vt.ours, memory_order_release);
+	}
+	if (a->conf.monitoring_enabled) {
+		memset(&ev, 0, sizeof(ev));
+		ev.provider = "*";
+		ev.idx = UINT32_MAX;
+		ev.kind = VIGIL_AK_VANTAGE;
+		ev.figure = ALERT_FIG_SHARE;
+		ev.value = a->vt.share;
+		ev.threshold = a->conf.vantage_min_share / 100.0;
+		ev.mono_ns = now;
+		ev.wall_ns = wall;
+		(void)alert_update(&a->ax, &a->vt_track, a->vt.ours ? 2 : 0,
+		    &ev, NULL);
+	}
+	for (i = 0; i < a->cap; i++) {
+		struct agg_prov *p = &a->p[i];
+
+		if (p->used && !p->canary && !p->paused &&
+		    vantage_provider(&a->vt, p->net_since, wall) !=
+		    p->st.vantage)
+			agg_judge(a, p, now, wall, 0);
+	}
+}
+
+/*
+ * What the webhook says of incident id: returns 1 once its incident
+ * alert is out (formed), else 0; the names of its members still in their
+ * episode, comma-separated, into buf (whole names only: a long list is
+ * cut, the API lists every one).  O(slots).
+ */
+int
+agg_incident_info(struct agg *a, uint64_t id, char *buf, size_t len)
+{
+	struct incident_group *g = incident_find(&a->inc, id);
+	size_t used = 0, n;
+	uint32_t i;
+
+	if (len > 0)
+		buf[0] = '\0';
+	for (i = 0; i < a->cap && id != 0; i++) {
+		const struct agg_prov *p = &a->p[i];
+
+		if (!p->used || p->incident != id)
+			continue;
+		n = strlen(p->name);
+		if (used + n + 2 > len)
+			break;
+		if (used > 0)
+			buf[used++] = ',';
+		memcpy(buf + used, p->name, n + 1);
+		used += n;
+	}
+	return g != NULL && g->tr.sent;
 }
 
 /* Generation checks' tokens in the UTC day of the sample (gen_budget). */
@@ -756,6 +972,15 @@ agg_sample(struct agg *a, struct agg_prov *p, const struct vigil_sample *smp,
 	s->uptime_total = agg_uptime_total(s);
 	s->last = *smp;
 	s->last.outcome = (uint8_t)out;
+	/* Network failures in a row, for the vantage rule: any answer
+	 * (an HTTP status, ok or not) ends the run. */
+	if (vantage_network((int)out)) {
+		if (p->net_run++ == 0)
+			p->net_since = smp->wall_ns;
+	} else {
+		p->net_run = 0;
+		p->net_since = 0;
+	}
 	p->run = p->last_outcome == (int)out ? p->run + 1 : 1;
 	p->last_outcome = (int)out;
 	p->usable_at = out != VIGIL_OUT_RATE_LIMITED ? 0 : smp->wall_ns +
@@ -819,7 +1044,7 @@ agg_route(struct agg *a, uint64_t wall)
 	for (i = 0; i < a->cap; i++) {
 		struct agg_prov *p = &a->p[i];
 
-		if (!p->used)
+		if (!p->used || p->canary)
 			continue;
 		a->cand[n].idx = i;
 		a->cand[n].circuit = p->cb.state;
@@ -931,6 +1156,7 @@ agg_tick(struct agg *a, uint64_t now, uint64_t wall)
 		    p->st.status) || agg_due(a, p, wall))
 			agg_judge(a, p, now, wall, 0);
 	}
+	agg_vantage(a, now, wall);
 	agg_flush(a, now, wall);
 }
 

@@ -13,12 +13,14 @@
 #include "settings.h"
 #include "alert.h"
 #include "circuit.h"
+#include "incident.h"
 #include "models.h"
 #include "persist.h"
 #include "ring.h"
 #include "segment.h"
 #include "status.h"
 #include "trend.h"
+#include "vantage.h"
 #include "window.h"
 
 /* Words of vigil_stats.reserved the aggregator uses (docs/aggregation.md). */
@@ -36,6 +38,13 @@ struct agg_prov {
 	int last_failure;		/* newest failure that counts, -1 */
 	uint32_t run;			/* answers of last_outcome in a row */
 	uint32_t interval_ms;		/* the directory's, for usable_at */
+	uint32_t timeout_ms;		/* the directory's */
+	int canary;			/* VIGIL_PF_CANARY: never alerts,
+					   never routed (vantage.c) */
+	uint32_t net_run;		/* network failures in a row */
+	uint64_t net_since;		/* wall of the first of them; 0 */
+	uint64_t incident;		/* its group's number while in an
+					   outage episode (incident.c); 0 */
 	uint64_t usable_at;		/* throttled: back at, wall ns; 0 */
 	struct agg_models models;
 	struct vigil_cursor cur;
@@ -67,6 +76,11 @@ struct agg {
 	uint64_t *route;		/* route block payload */
 	size_t route_words;
 	int route_valid;
+	struct vantage vt;		/* ours or theirs, this tick's */
+	struct vantage_slot *vs;	/* [cap], vantage_eval's input */
+	struct alert_track vt_track;	/* the vantage alert */
+	struct incidents inc;		/* grouped incidents */
+	uint64_t next_incident;		/* number of the next group, from 1 */
 	uint64_t samples;		/* aggregated by this process */
 	uint64_t lost;
 };
@@ -82,5 +96,6 @@ void	agg_flush(struct agg *, uint64_t, uint64_t);
 struct agg_prov *agg_find(struct agg *, const char *);
 int	agg_snapshot(struct agg *, struct persist_snap *);
 uint64_t agg_ident(const char *, uint64_t);
+int	agg_incident_info(struct agg *, uint64_t, char *, size_t);
 
 #endif /* VIGIL_AGG_ENGINE_H */

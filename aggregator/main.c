@@ -129,6 +129,8 @@ static void
 deliver(const struct vigil_alert *a, const char *fig, void *arg)
 {
 	struct aggd *d = arg;
+	struct webhook_incident inc;
+	char members[800];
 	int silenced = (a->flags & VIGIL_ALF_SILENCED) != 0;
 
 	if (a->level == VIGIL_AL_RESOLVED)
@@ -142,7 +144,11 @@ deliver(const struct vigil_alert *a, const char *fig, void *arg)
 		    vigil_alert_kind_name(a->kind),
 		    vigil_alert_level_name(a->level), fig, a->value,
 		    a->threshold, silenced ? " [silenced]" : "");
-	if (!silenced && d->wh != NULL && webhook_post(d->wh, a, fig) == -1)
+	inc.formed = agg_incident_info(&d->agg, a->incident_id, members,
+	    sizeof(members));
+	inc.members = members;
+	if (!silenced && d->wh != NULL && webhook_post(d->wh, a, fig,
+	    &inc) == -1)
 		log_warnx("webhook: alert %llu could not be queued",
 		    (unsigned long long)a->id);
 }

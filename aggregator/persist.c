@@ -7,8 +7,10 @@
  *    "providers": [{"name": str, "counters": {...}, "history": bin}],
  *    "alerts": bin}
  * history and alerts are the records exactly as in the segment (struct
- * vigil_history, 56 bytes; struct vigil_alert, 80 bytes; host byte
- * order), so a size that is not a multiple is corruption.  Written to a
+ * vigil_history, 56 bytes; struct vigil_alert, 88 bytes; host byte
+ * order), so a size that is not a multiple is corruption.  Version 1
+ * (alerts of 80 bytes, before incident_id) is still read: its alerts
+ * get incident_id 0.  Written to a
  * temporary file, fsync'd, renamed over the old one, and the directory
  * fsync'd: a crash leaves the old snapshot or the new one, never half.
  * A file that cannot be read or does not decode is moved aside
@@ -243,7 +245,7 @@ persist_decode(const void *buf, size_t len, struct persist_snap *snap,
 	msgpack_unpacked u;
 	const msgpack_object *root, *o;
 	uint64_t version;
-	size_t off = 0, i;
+	size_t off = 0, i, asz;
 	int rc = -1;
 
 	memset(snap, 0, sizeof(*snap));
@@ -268,7 +270,7 @@ persist_decode(const void *buf, size_t len, struct persist_snap *snap,
 		goto out;
 	}
 	if (obj_u64(root, "version", &version) == -1 ||
-	    version != PERSIST_VERSION) {
+	    (version != PERSIST_VERSION && version != 1)) {
 		snprintf(err, errlen, "missing or unknown version");
 		goto out;
 	}
@@ -297,20 +299,25 @@ persist_decode(const void *buf, size_t len, struct persist_snap *snap,
 		}
 		snap->nprov = i + 1;
 	}
+	asz = version == 1 ? PERSIST_ALERT_V1 : sizeof(struct vigil_alert);
 	o = obj_get(root, "alerts");
 	if (o == NULL || o->type != MSGPACK_OBJECT_BIN ||
-	    o->via.bin.size % sizeof(struct vigil_alert) != 0) {
+	    o->via.bin.size % asz != 0) {
 		snprintf(err, errlen, "missing or malformed alerts");
 		goto out;
 	}
-	snap->nalerts = o->via.bin.size / sizeof(struct vigil_alert);
+	snap->nalerts = o->via.bin.size / asz;
 	if (snap->nalerts > 0) {
-		if ((snap->alerts = malloc(o->via.bin.size)) == NULL) {
+		if ((snap->alerts = calloc(snap->nalerts,
+		    sizeof(*snap->alerts))) == NULL) {
 			snap->nalerts = 0;
 			snprintf(err, errlen, "out of memory");
 			goto out;
 		}
-		memcpy(snap->alerts, o->via.bin.ptr, o->via.bin.size);
+		/* A version 1 record is the new one without its tail. */
+		for (i = 0; i < snap->nalerts; i++)
+			memcpy(&snap->alerts[i], o->via.bin.ptr + i * asz,
+			    asz);
 		for (i = 0; i < snap->nalerts; i++)
 			snap->alerts[i].provider[VIGIL_NAME_MAX - 1] = '\0';
 	}

@@ -10,7 +10,8 @@
 #include <vigil/vigil.h>
 
 #define PERSIST_FILE		"state.msgpack"
-#define PERSIST_VERSION		1
+#define PERSIST_VERSION		2	/* 2: 88-byte alerts (incident_id) */
+#define PERSIST_ALERT_V1	80	/* version 1's alert record */
 #define PERSIST_MAX_BYTES	(256u << 20)	/* refuse anything larger */
 
 /* persist_load's results. */

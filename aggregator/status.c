@@ -3,7 +3,8 @@
  *
  * The rules, in order (docs/aggregation.md, "Status"), with the reason:
  *   1 paused         the directory slot has VIGIL_PF_PAUSED;
- *   2 unknown        no answer in the 15-minute window;
+ *   2 unknown        no answer in the 15-minute window; or our network
+ *                    fails (reason network: vantage.c says "ours");
  *   3 exhausted      the newest answer is quota (reason quota);
  *     misconfigured  the newest answer is auth or client_error (reason
  *                    auth, client_error); these three need a human;
@@ -203,12 +204,18 @@ status_eval(struct status_state *st, const struct status_input *in,
 	}
 
 	st->reason = VIGIL_RS_NONE;
+	st->vantage = in->paused ? VANTAGE_NONE :
+	    (uint8_t)vantage_provider(in->vt, in->net_since, in->now_wall);
 	if (in->paused)
 		st->status = VIGIL_ST_PAUSED;
 	else if (in->last_outcome < 0 ||
 	    status_answers(&in->win[VIGIL_WIN_15M]) == 0)
 		st->status = VIGIL_ST_UNKNOWN;
-	else if (in->last_outcome == VIGIL_OUT_QUOTA) {
+	else if (st->vantage == VANTAGE_OURS) {
+		/* Not the provider's failure: we cannot tell how it is. */
+		st->status = VIGIL_ST_UNKNOWN;
+		st->reason = VIGIL_RS_NETWORK;
+	} else if (in->last_outcome == VIGIL_OUT_QUOTA) {
 		st->status = VIGIL_ST_EXHAUSTED;
 		st->reason = VIGIL_RS_QUOTA;
 	} else if (in->last_outcome == VIGIL_OUT_AUTH ||

@@ -9,6 +9,7 @@
 #include <vigil/vigil.h>
 
 #include "settings.h"
+#include "vantage.h"
 
 /* A level is left only once its value is below STATUS_HYST x threshold. */
 #define STATUS_HYST		0.9
@@ -24,6 +25,8 @@ struct status_input {
 	int circuit;			/* enum vigil_circuit: a floor */
 	uint64_t usable_at;		/* throttled: back at (wall ns), 0 ? */
 	uint64_t now_wall;		/* the instant judged, wall ns */
+	const struct vantage *vt;	/* the vantage verdict, NULL: none */
+	uint64_t net_since;		/* network failures since, wall; 0 */
 };
 
 struct status_state {
@@ -33,6 +36,7 @@ struct status_state {
 	uint8_t reason;		/* enum vigil_reason */
 	uint8_t usable;		/* may a router send now */
 	uint8_t needs_human;	/* only a human brings it back */
+	uint8_t vantage;	/* enum vantage_word: outage alerts held */
 	int win;		/* window judged, -1: none trusted */
 	double rate;		/* its error rate, 0..1 */
 	double p95_ms;		/* its p95 */

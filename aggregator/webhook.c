@@ -301,7 +301,8 @@ webhook_free(struct webhook *wh)
 /*
  * The JSON body of an alert:
  *   {"id", "provider", "kind", "level", "figure", "value", "threshold",
- *    "needs_human", "at" (RFC 3339 UTC), "wall_ns", "text"}
+ *    "needs_human", "at" (RFC 3339 UTC), "wall_ns", "text",
+ *    "incident_id" (number or null), and for an incident "members"}
  * needs_human: a raise of a kind only a human resolves (quota, auth,
  * misconfigured).
  * fig names the figure value and threshold are in (alert_fig_name: the
@@ -311,6 +312,44 @@ webhook_free(struct webhook *wh)
 int
 webhook_body(const struct vigil_alert *a, const char *fig, char *buf,
     size_t len)
+{
+	return webhook_body_incident(a, fig, NULL, buf, len);
+}
+
+/*
+ * The members' names "a,b" as a JSON array on o.  Returns 0, or -1 out
+ * of memory.
+ */
+static int
+wh_members(cJSON *o, const char *list)
+{
+	cJSON *arr = cJSON_AddArrayToObject(o, "members"), *s;
+	char name[VIGIL_NAME_MAX];
+	size_t n;
+
+	if (arr == NULL)
+		return -1;
+	while (list != NULL && *list != '\0') {
+		n = strcspn(list, ",");
+		snprintf(name, sizeof(name), "%.*s", (int)n, list);
+		if ((s = cJSON_CreateString(name)) == NULL)
+			return -1;
+		cJSON_AddItemToArray(arr, s);
+		list += n;
+		if (*list == ',')
+			list++;
+	}
+	return 0;
+}
+
+/*
+ * webhook_body with the alert's incident (inc, NULL: none known):
+ * "incident_id", the incident's number once its alert is out, else
+ * null; an incident alert also names its "members".
+ */
+int
+webhook_body_incident(const struct vigil_alert *a, const char *fig,
+    const struct webhook_incident *inc, char *buf, size_t len)
 {
 	char at[32], text[160], name[VIGIL_NAME_MAX];
 	struct tm tm;
@@ -345,6 +384,16 @@ webhook_body(const struct vigil_alert *a, const char *fig, char *buf,
 	    cJSON_AddNumberToObject(o, "wall_ns", (double)a->wall_ns) == NULL ||
 	    cJSON_AddStringToObject(o, "text", text) == NULL)
 		goto out;
+	if (a->incident_id != 0 && inc != NULL && (inc->formed ||
+	    a->kind == VIGIL_AK_INCIDENT)) {
+		if (cJSON_AddNumberToObject(o, "incident_id",
+		    (double)a->incident_id) == NULL)
+			goto out;
+	} else if (cJSON_AddNullToObject(o, "incident_id") == NULL)
+		goto out;
+	if (a->kind == VIGIL_AK_INCIDENT &&
+	    wh_members(o, inc != NULL ? inc->members : NULL) == -1)
+		goto out;
 	if (cJSON_PrintPreallocated(o, buf, (int)len, 0))
 		rc = (int)strlen(buf);
 out:
@@ -359,7 +408,8 @@ out:
  * encoded.  Never blocks.
  */
 int
-webhook_post(struct webhook *wh, const struct vigil_alert *a, const char *fig)
+webhook_post(struct webhook *wh, const struct vigil_alert *a, const char *fig,
+    const struct webhook_incident *inc)
 {
 	struct wh_item *it = NULL, *old = NULL;
 	int n;
@@ -383,7 +433,8 @@ webhook_post(struct webhook *wh, const struct vigil_alert *a, const char *fig)
 		it = old;
 	}
 	memset(it, 0, sizeof(*it));
-	if ((n = webhook_body(a, fig, it->body, sizeof(it->body))) < 0)
+	if ((n = webhook_body_incident(a, fig, inc, it->body,
+	    sizeof(it->body))) < 0)
 		return -1;
 	it->len = (size_t)n;
 	it->used = 1;

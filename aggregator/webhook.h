@@ -21,7 +21,7 @@
 #define WEBHOOK_INFLIGHT	4	/* concurrent POSTs */
 #define WEBHOOK_BACKOFF_MS	500	/* first retry delay, doubled ... */
 #define WEBHOOK_BACKOFF_MAX_MS	30000	/* ... up to this */
-#define WEBHOOK_BODY_MAX	1024
+#define WEBHOOK_BODY_MAX	2048	/* an incident names its members */
 
 struct event_base;
 struct webhook;
@@ -39,11 +39,21 @@ struct webhook_stats {
 struct webhook	*webhook_new(struct event_base *, const char *, uint32_t,
 		    uint32_t, char *, size_t);
 void		 webhook_free(struct webhook *);
+/* An alert's incident as the aggregator knows it (docs/aggregation.md,
+ * "Incidents"): formed, its incident alert is out; members, for an
+ * incident alert, its providers' names, comma-separated. */
+struct webhook_incident {
+	int formed;
+	const char *members;
+};
+
 int		 webhook_post(struct webhook *, const struct vigil_alert *,
-		    const char *);
+		    const char *, const struct webhook_incident *);
 void		 webhook_stats(const struct webhook *, struct webhook_stats *);
 int		 webhook_body(const struct vigil_alert *, const char *, char *,
 		    size_t);
+int		 webhook_body_incident(const struct vigil_alert *, const char *,
+		    const struct webhook_incident *, char *, size_t);
 void		 webhook_set_backoff(struct webhook *, uint32_t, uint32_t);
 
 #endif /* VIGIL_AGG_WEBHOOK_H */

@@ -199,6 +199,9 @@ void	api_view_graph(struct api_ctx *, const struct api_query *,
 	    struct evbuffer *, struct api_result *);
 void	api_view_history(struct api_ctx *, const struct api_query *,
 	    struct evbuffer *, struct api_result *);
+struct cJSON;
+void	api_alert_incident(struct cJSON *, const struct vigil_alert *,
+	    const struct vigil_alert *, size_t);
 void	api_view_alerts(struct api_ctx *, const struct api_query *,
 	    struct evbuffer *, struct api_result *);
 

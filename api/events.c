@@ -129,6 +129,8 @@ static struct {
 static void	poll_cb(evutil_socket_t, short, void *);
 static void	keepalive_cb(evutil_socket_t, short, void *);
 static void	emit(const char *, cJSON *);
+static void	alert_incident(const struct vigil_client *, cJSON *,
+		    const struct vigil_alert *);
 static void	client_send(struct client *, const char *, size_t);
 static void	client_event(struct client *, const struct api_event *);
 static int	parse_last_id(struct evhttp_request *, int,
@@ -749,9 +751,35 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 			    al->level != VIGIL_AL_RESOLVED &&
 			    vigil_alert_needs_human(al->kind));
 			cJSON_AddStringToObject(o, "at", at);
+			alert_incident(vc, o, al);
 			emit("alert", o);
 		}
 	}
+}
+
+/*
+ * An alert event's incident_id and members (api_alert_incident), judged
+ * on the whole alert ring as it is now; only an alert of an incident
+ * reads it (they are rare).
+ */
+static void
+alert_incident(const struct vigil_client *vc, cJSON *o,
+    const struct vigil_alert *al)
+{
+	struct vigil_cursor cur = { 0, 0 };
+	struct vigil_alert *all;
+	size_t n, i;
+
+	if (al->incident_id == 0 || (all = calloc(vc->lay.alert_cap,
+	    sizeof(*all))) == NULL) {
+		api_alert_incident(o, al, NULL, 0);
+		return;
+	}
+	n = vigil_read_alerts(vc, &cur, all, vc->lay.alert_cap);
+	for (i = 0; i < n; i++)
+		api_clean_alert(&all[i]);
+	api_alert_incident(o, al, all, n);
+	free(all);
 }
 
 /* A comment line every API_KEEPALIVE_S: proxies keep the stream open and

@@ -891,6 +891,11 @@ globals(struct mout *m, int snap_rc)
 	api_wb_lit(w, "vigil_providers ");
 	api_wb_u64(w, m->m_ctx->nsnap);
 	api_wb_lit(w, "\n");
+	family(w, "vigil_vantage_ours", "gauge",
+	    "1 while the vantage self-check says failures are ours (the "
+	    "canaries and most providers fail on the network), else 0.");
+	api_wb_str(w, vigil_vantage(&m->m_ctx->vc, NULL) ?
+	    "vigil_vantage_ours 1\n" : "vigil_vantage_ours 0\n");
 }
 
 /*

@@ -916,6 +916,65 @@ api_view_health(struct api_ctx *ctx, struct evbuffer *out,
 	put_json(out, o);
 }
 
+/* The canaries shown at most (vigil.conf allows 8). */
+#define API_CANARIES	8
+
+/*
+ * The vantage self-check (docs/aggregation.md, "Vantage"): "state" ok
+ * or ours (our network fails: the providers failing with it show
+ * unknown, reason network), "since", and each canary's slot: name, host,
+ * status, newest outcome and when.  Canaries are not providers: they
+ * are listed here only.
+ */
+static void
+vantage_write(struct api_ctx *ctx, struct api_wbuf *w)
+{
+	struct vigil_provider cs[API_CANARIES];
+	uint64_t since;
+	size_t n = 0, i;
+	int ours = vigil_vantage(&ctx->vc, &since);
+
+	if (vigil_snapshot_canaries(&ctx->vc, cs, API_CANARIES, &n) !=
+	    VIGIL_OK)
+		n = 0;
+	api_wb_lit(w, ",\"vantage\":{\"state\":");
+	api_wb_jstr(w, ours ? "ours" : "ok");
+	api_wb_lit(w, ",\"since\":");
+	if (since != 0)
+		api_wb_jtime(w, since);
+	else
+		api_wb_lit(w, "null");
+	api_wb_lit(w, ",\"canaries\":[");
+	for (i = 0; i < n; i++) {
+		struct vigil_provider *c = &cs[i];
+
+		api_clean_provider(c);
+		if (i > 0)
+			api_wb_lit(w, ",");
+		api_wb_lit(w, "{\"name\":");
+		api_wb_jstr(w, c->info.name);
+		api_wb_lit(w, ",\"host\":");
+		api_wb_jstr(w, c->info.host);
+		api_wb_lit(w, ",\"status\":");
+		api_wb_jstr(w, vigil_status_name(vigil_effective_status(c)));
+		api_wb_lit(w, ",\"last_outcome\":");
+		if (c->stats.samples_total > 0)
+			api_wb_jstr(w, vigil_outcome_name(
+			    c->stats.last.outcome));
+		else
+			api_wb_lit(w, "null");
+		api_wb_lit(w, ",\"last_check_at\":");
+		if (c->stats.samples_total > 0 && c->stats.last.wall_ns != 0)
+			api_wb_jtime(w, c->stats.last.wall_ns);
+		else
+			api_wb_lit(w, "null");
+		api_wb_lit(w, ",\"consecutive_failures\":");
+		api_wb_u64(w, c->stats.consecutive_failures);
+		api_wb_lit(w, "}");
+	}
+	api_wb_lit(w, "]}");
+}
+
 /*
  * GET /health/integration: the IntegrationHealthResponse.  One pass over
  * the snapshot straight into the response buffer: O(providers), no
@@ -951,7 +1010,9 @@ api_view_integration(struct api_ctx *ctx, const struct api_query *q,
 		    wall, 0);
 		api_wb_lit(&w, "}");
 	}
-	api_wb_lit(&w, "]}\n");
+	api_wb_lit(&w, "]");
+	vantage_write(ctx, &w);
+	api_wb_lit(&w, "}\n");
 	wb_finish(&w, out, r);
 }
 
@@ -1443,6 +1504,48 @@ api_view_history(struct api_ctx *ctx, const struct api_query *q,
 }
 
 /*
+ * An alert's incident fields into e, from the alert ring all[0..n)
+ * (docs/aggregation.md, "Incidents"): "incident_id", the number of the
+ * incident it belongs to, once that incident's alert is in the ring
+ * (null before: a group that has not formed, or never will); for an
+ * incident alert, "members", the providers whose alerts carry its
+ * number, in the order they joined.  O(n).
+ */
+void
+api_alert_incident(cJSON *e, const struct vigil_alert *al,
+    const struct vigil_alert *all, size_t n)
+{
+	cJSON *m;
+	size_t i, j;
+	int formed = al->kind == VIGIL_AK_INCIDENT;
+
+	for (i = 0; i < n && !formed && al->incident_id != 0; i++)
+		formed = all[i].kind == VIGIL_AK_INCIDENT &&
+		    all[i].incident_id == al->incident_id;
+	if (formed && al->incident_id != 0)
+		cJSON_AddNumberToObject(e, "incident_id",
+		    (double)al->incident_id);
+	else
+		cJSON_AddNullToObject(e, "incident_id");
+	if (al->kind != VIGIL_AK_INCIDENT)
+		return;
+	m = cJSON_AddArrayToObject(e, "members");
+	for (i = 0; i < n && al->incident_id != 0; i++) {
+		if (all[i].incident_id != al->incident_id ||
+		    all[i].kind == VIGIL_AK_INCIDENT)
+			continue;
+		for (j = 0; j < i; j++)
+			if (all[j].incident_id == al->incident_id &&
+			    all[j].kind != VIGIL_AK_INCIDENT &&
+			    strcmp(all[j].provider, all[i].provider) == 0)
+				break;
+		if (j == i)
+			cJSON_AddItemToArray(m,
+			    cJSON_CreateString(all[i].provider));
+	}
+}
+
+/*
  * GET /health/integration/alerts?since=&provider=&level=&limit=
  * Oldest first; limit (default and max: the alert ring's size) keeps the
  * newest.  An alert names its provider, which may since have been
@@ -1458,7 +1561,7 @@ api_view_alerts(struct api_ctx *ctx, const struct api_query *q,
 	uint64_t since = 0;
 	unsigned long limit = ctx->vc.lay.alert_cap;
 	int level = -1, l;
-	size_t n, i, kept = 0, first;
+	size_t n, i, kept = 0, first, *keep;
 	char *end, at[32];
 	cJSON *o, *a, *e;
 
@@ -1497,7 +1600,14 @@ api_view_alerts(struct api_ctx *ctx, const struct api_query *q,
 	    ctx->vc.lay.alert_cap);
 	for (i = 0; i < n; i++)
 		api_clean_alert(&ctx->alerts[i]);
-	/* Filter in place, then keep the newest `limit`. */
+	/* Filter into keep[] (the whole ring names an incident's
+	 * members), then keep the newest `limit`. */
+	if ((keep = calloc(n + 1, sizeof(*keep))) == NULL) {
+		r->code = 503;
+		r->ctype = CT_JSON;
+		api_error_json(out, "unavailable", NULL, "out of memory");
+		return;
+	}
 	for (i = 0; i < n; i++) {
 		const struct vigil_alert *al = &ctx->alerts[i];
 
@@ -1507,14 +1617,14 @@ api_view_alerts(struct api_ctx *ctx, const struct api_query *q,
 			continue;
 		if (level != -1 && al->level != level)
 			continue;
-		ctx->alerts[kept++] = *al;
+		keep[kept++] = i;
 	}
 	first = kept > limit ? kept - limit : 0;
 	o = cJSON_CreateObject();
 	add_time(o, "generated_at", now_wall_ns());
 	a = cJSON_AddArrayToObject(o, "alerts");
 	for (i = first; i < kept; i++) {
-		const struct vigil_alert *al = &ctx->alerts[i];
+		const struct vigil_alert *al = &ctx->alerts[keep[i]];
 
 		e = cJSON_CreateObject();
 		cJSON_AddNumberToObject(e, "id", (double)al->id);
@@ -1535,8 +1645,10 @@ api_view_alerts(struct api_ctx *ctx, const struct api_query *q,
 		cJSON_AddBoolToObject(e, "needs_human",
 		    al->level != VIGIL_AL_RESOLVED &&
 		    vigil_alert_needs_human(al->kind));
+		api_alert_incident(e, al, ctx->alerts, n);
 		cJSON_AddItemToArray(a, e);
 	}
+	free(keep);
 	cJSON_AddNumberToObject(o, "lost", (double)cur.lost);
 	r->code = 200;
 	r->ctype = CT_JSON;

@@ -16,6 +16,8 @@
 
 #define CONF_URL_MAX	512
 #define CONF_ERR_MAX	512
+#define CONF_CANARY_MAX	8	/* canary URLs at most */
+#define CONF_CANARY_LIST 2048	/* the canary list's text */
 #define CONF_SECRET_MAX	4096	/* conf_read_secret buffer, NUL included */
 
 struct conf_provider {
@@ -40,6 +42,8 @@ struct conf_provider {
 	uint32_t interval_ms;		/* resolved: own value or [vigil]'s */
 	uint32_t timeout_ms;
 	int enabled;
+	int canary;			/* a vantage canary, not a provider
+					   (supervisor/canary.c makes these) */
 	int line;			/* line of the section header */
 };
 
@@ -71,6 +75,10 @@ struct conf {
 	uint32_t throttled_warning_ms;	/* 5 min throttled: warning */
 	uint32_t ratelimit_warning;	/* percent, 10: headroom warning */
 	uint32_t max_models;		/* 8 model slots per provider */
+	uint32_t vantage_min_share;	/* percent, 50: "ours" above it */
+	uint32_t group_min;		/* 2 providers: an incident; 0 off */
+	uint32_t group_window_ms;	/* 2 min */
+	char canary[CONF_CANARY_LIST];	/* "URL, URL": settings_canaries() */
 	char listen[128];		/* 127.0.0.1:9470 */
 	char control_socket[PATH_MAX];	/* /run/vigil/control.sock */
 	char state_dir[PATH_MAX];	/* /var/lib/vigil */

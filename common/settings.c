@@ -59,6 +59,7 @@ static int	set_check_models(const char *, char *, size_t);
 static int	set_check_genbody(const char *, char *, size_t);
 static int	set_check_prompt(const char *, char *, size_t);
 static int	set_check_regex(const char *, char *, size_t);
+static int	set_check_canary(const char *, char *, size_t);
 static int	set_check_pageurl(const char *, char *, size_t);
 static int	set_check_vantage(const char *, char *, size_t);
 
@@ -180,6 +181,22 @@ const struct setting settings_vigil[SV_COUNT] = {
 	/* Model slots per provider in the segment: sized at start. */
 	[SV_MAX_MODELS] = NUM("max_models", max_models, ST_UINT, 1,
 	    VIGIL_MAX_MODELS, 8, 0, 0),
+	/*
+	 * The vantage self-check (docs/aggregation.md, "Vantage"): vigild
+	 * makes each canary URL a slot of its own (supervisor/canary.c);
+	 * the aggregator says "ours" when every canary and more than
+	 * vantage_min_share percent of the providers fail on the network.
+	 */
+	[SV_CANARY] = STR("canary", canary, VSZ(canary), "",
+	    set_check_canary, 0, SF_QUOTE),
+	[SV_VANTAGE_SHARE] = NUM("vantage_min_share", vantage_min_share,
+	    ST_PCT, 0, 99, 50, SR_AGG, 0),
+	/* Grouped incidents: group_min providers turning unhealthy within
+	 * group_window of the first are one incident; 0 turns it off. */
+	[SV_GROUP_MIN] = NUM("group_min", group_min, ST_UINT, 0,
+	    VIGIL_MAX_PROVIDERS, 2, SR_AGG, 0),
+	[SV_GROUP_WINDOW] = NUM("group_window", group_window_ms, ST_DUR,
+	    SEC(1), HOUR(1), MIN(2), SR_AGG, 0),
 	/* Where this vigil looks from: a label on its series (build_info)
 	 * so that several vigils' views of one provider can be told
 	 * apart.  "" (the default): the host name, else "default"; the
@@ -1019,6 +1036,65 @@ set_check_httppath(const char *s, char *why, size_t len)
 			return -1;
 		}
 	return 0;
+}
+
+/*
+ * Split the canary list "URL[, URL...]" into out[0..max): each an http
+ * or https URL (no query, no user:password, as base_url), none twice.
+ * Returns how many, or -1 with why.
+ */
+int
+settings_canaries(const char *list, char (*out)[CONF_URL_MAX], size_t max,
+    char *why, size_t whylen)
+{
+	const char *p = list, *e;
+	char host[VIGIL_HOST_MAX], item[CONF_URL_MAX];
+	size_t n = 0, len, i;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0')
+		return 0;
+	for (;;) {
+		e = strchr(p, ',');
+		len = e != NULL ? (size_t)(e - p) : strlen(p);
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == 0 || len >= sizeof(item)) {
+			snprintf(why, whylen, len == 0 ? "an empty URL in the "
+			    "list" : "a URL longer than %d bytes",
+			    CONF_URL_MAX - 1);
+			return -1;
+		}
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if (set_url(item, 0, host, sizeof(host), why, whylen) == -1)
+			return -1;
+		for (i = 0; i < n; i++)
+			if (strcmp(out[i], item) == 0) {
+				snprintf(why, whylen, "a canary listed twice");
+				return -1;
+			}
+		if (n == max) {
+			snprintf(why, whylen, "more than %zu canaries", max);
+			return -1;
+		}
+		memcpy(out[n++], item, len + 1);
+		if (e == NULL)
+			return (int)n;
+		p = e + 1;
+		while (*p == ' ' || *p == '\t')
+			p++;
+	}
+}
+
+static int
+set_check_canary(const char *s, char *why, size_t len)
+{
+	static char urls[CONF_CANARY_MAX][CONF_URL_MAX];
+
+	return settings_canaries(s, urls, CONF_CANARY_MAX, why, len) == -1 ?
+	    -1 : 0;
 }
 
 /* A models list: every item a model id, no duplicate. */

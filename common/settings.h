@@ -86,7 +86,9 @@ enum {
 	SV_WATCHDOG, SV_LISTEN, SV_CONTROL, SV_STATE_DIR, SV_SHM, SV_WEBHOOK,
 	SV_USER, SV_ADMIN_GROUP, SV_READ_GROUP, SV_PROMETHEUS, SV_MONITORING,
 	SV_FAST_PROBES, SV_LOG_LEVEL, SV_RETRY_MAX, SV_THROTTLED_WARN,
-	SV_RL_WARN, SV_MAX_MODELS, SV_VANTAGE,
+	SV_RL_WARN, SV_MAX_MODELS,
+	SV_CANARY, SV_VANTAGE_SHARE, SV_GROUP_MIN, SV_GROUP_WINDOW,
+	SV_VANTAGE,
 	SV_COUNT
 };
 
@@ -186,6 +188,12 @@ void	settings_quote(const char *s, char *out, size_t outlen);
 void	settings_copy(char *dst, const char *src, size_t size);
 int	settings_check_name(const char *s, char *why, size_t len);
 
+/*
+ * Split the `canary` list ("URL, URL") into out[0..max-1], each an http
+ * or https URL.  Returns the count, or -1 with why.
+ */
+int	settings_canaries(const char *list, char (*out)[CONF_URL_MAX],
+	    size_t max, char *why, size_t whylen);
 /*
  * Split a `models` list ("a, b, c": commas, blanks around them) into
  * out[0..max-1].  Returns the count, or -1 with why (a bad id, an empty

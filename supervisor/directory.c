@@ -101,7 +101,8 @@ dir_fill(struct provider *pv, int bump)
 	in->timeout_ms = pv->pv_conf.timeout_ms;
 	in->kind = (uint8_t)pv->pv_conf.kind;
 	in->flags = VIGIL_PF_IN_USE | VIGIL_PF_ENABLED |
-	    (pv->pv_paused ? VIGIL_PF_PAUSED : 0);
+	    (pv->pv_paused ? VIGIL_PF_PAUSED : 0) |
+	    (pv->pv_conf.canary ? VIGIL_PF_CANARY : 0);
 	if (bump)
 		in->generation++;
 	snprintf(vd->dir_last[pv->pv_slot], VIGIL_NAME_MAX, "%s",

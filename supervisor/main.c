@@ -397,6 +397,7 @@ main(int argc, char *argv[])
 	 * here as the prober would use them (and again on reload).
 	 */
 	if (conf_load(&vd->conf, path, err, sizeof(err)) == -1 ||
+	    canary_expand(&vd->conf, err, sizeof(err)) == -1 ||
 	    vigild_resolve_user(vd->conf.user, &vd->penv, err,
 	    sizeof(err)) == -1 ||
 	    conf_check_secrets(&vd->conf, err, sizeof(err)) == -1) {

@@ -90,7 +90,9 @@ vigild_reload(char *err, size_t errlen)
 		return -1;
 	}
 	/* Refuse what --check-config refuses (supervisor/main.c). */
-	if (conf_load(&nc, vd->conf.path, err, errlen) == -1) {
+	if (conf_load(&nc, vd->conf.path, err, errlen) == -1 ||
+	    canary_expand(&nc, err, errlen) == -1) {
+		conf_free(&nc);
 		log_warnx("reload refused, keeping the running configuration: "
 		    "%s", err);
 		return -1;

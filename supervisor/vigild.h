@@ -79,6 +79,9 @@ int		 provider_pause(struct provider *, int);
 int		 provider_set_interval(struct provider *, uint32_t);
 uint32_t	 roles_min_interval(void);
 
+/* canary.c */
+int		 canary_expand(struct conf *, char *, size_t);
+
 /* reload.c */
 int		 vigild_reload(char *, size_t);
 

@@ -159,6 +159,8 @@ enum vigil_reason {
 	VIGIL_RS_AUTH,
 	VIGIL_RS_MODEL_MISSING,
 	VIGIL_RS_CLIENT_ERROR,
+	VIGIL_RS_NETWORK,		/* our network, not the provider: the
+					   vantage self-check said "ours" */
 	VIGIL_RS_COUNT
 };
 
@@ -209,6 +211,10 @@ enum vigil_alert_kind {
 	VIGIL_AK_THROTTLED,		/* warning after throttled_warning */
 	VIGIL_AK_RATELIMIT_LOW,		/* warning under ratelimit_warning */
 	VIGIL_AK_MODEL_MISSING,		/* critical: a model is gone */
+	VIGIL_AK_VANTAGE,		/* critical: the failure is ours (our
+					   network), provider "*" */
+	VIGIL_AK_INCIDENT,		/* critical: providers failing together,
+					   provider "*" */
 	VIGIL_AK_COUNT
 };
 
@@ -238,6 +244,10 @@ enum vigil_sp_indicator {
 #define VIGIL_PF_IN_USE		0x01u	/* slot holds a provider */
 #define VIGIL_PF_ENABLED	0x02u	/* a prober is meant to run */
 #define VIGIL_PF_PAUSED		0x04u	/* operator paused it */
+#define VIGIL_PF_CANARY		0x08u	/* not a provider: a canary of the
+					   vantage self-check (`canary =`),
+					   named canary-N; never alerts,
+					   never routed */
 
 /* Sample flags. */
 #define VIGIL_SF_MANUAL		0x01u	/* probe_now, not the schedule */
@@ -334,6 +344,9 @@ struct vigil_alert {
 	uint8_t level;			/* enum vigil_alert_level */
 	uint8_t flags;			/* VIGIL_ALF_* */
 	uint8_t pad;
+	uint64_t incident_id;		/* the incident this alert belongs to
+					   (its number, which the incident
+					   alert carries too); 0: none */
 };
 
 /* One directory slot's content.  Written by the supervisor. */
@@ -510,7 +523,7 @@ VIGIL_STATIC_ASSERT(offsetof(struct vigil_sample, tokens_in) == 96,
     "sample layout");
 VIGIL_STATIC_ASSERT(sizeof(struct vigil_sample) == 144, "sample layout");
 VIGIL_STATIC_ASSERT(sizeof(struct vigil_history) == 56, "history layout");
-VIGIL_STATIC_ASSERT(sizeof(struct vigil_alert) == 80, "alert layout");
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_alert) == 88, "alert layout");
 VIGIL_STATIC_ASSERT(sizeof(struct vigil_provider_info) == 136,
     "provider info layout");
 VIGIL_STATIC_ASSERT(sizeof(struct vigil_window) == 120, "window layout");
@@ -582,7 +595,10 @@ struct vigil_header {
 	/* Written by the aggregator; its own cache line. */
 	VIGIL_A64 aggregator_beat_ns;	/* CLOCK_MONOTONIC */
 	VIGIL_A64 aggregator_pid;
-	uint64_t reserved2[6];
+	VIGIL_A64 vantage_state;	/* 0 ok or unknown, 1 ours (our
+					   network fails: vigil_vantage) */
+	VIGIL_A64 vantage_since_wall_ns; /* when it took its value; 0 never */
+	uint64_t reserved2[4];
 
 	uint64_t reserved3[48];		/* room to grow: 768 bytes in all */
 };
@@ -722,7 +738,8 @@ vigil_alert_kind_name(unsigned v)
 {
 	static const char *const n[VIGIL_AK_COUNT] = { "error_rate",
 	    "latency", "down", "circuit_open", "misconfigured", "degrading",
-	    "quota", "auth", "throttled", "ratelimit_low", "model_missing" };
+	    "quota", "auth", "throttled", "ratelimit_low", "model_missing",
+	    "vantage", "incident" };
 	return v < VIGIL_AK_COUNT ? n[v] : "invalid";
 }
 
@@ -740,7 +757,7 @@ vigil_reason_name(unsigned v)
 {
 	static const char *const n[VIGIL_RS_COUNT] = { NULL, "outage",
 	    "overloaded", "errors", "slow", "rate_limited", "quota", "auth",
-	    "model_missing", "client_error" };
+	    "model_missing", "client_error", "network" };
 	return v < VIGIL_RS_COUNT ? n[v] : "invalid";
 }
 
@@ -1579,13 +1596,10 @@ vigil_snapshot(const struct vigil_client *c, uint32_t idx,
 	return VIGIL_EBUSY;
 }
 
-/*
- * Snapshot every provider in use into out[0..max).  *n receives how many.
- * A slot that stays busy for every retry fails the call with VIGIL_EBUSY.
- */
+/* Snapshot the slots in use whose VIGIL_PF_CANARY is canary (0 or 1). */
 static inline int
-vigil_snapshot_all(const struct vigil_client *c, struct vigil_provider *out,
-    size_t max, size_t *n)
+vigil__snapshot_some(const struct vigil_client *c, struct vigil_provider *out,
+    size_t max, size_t *n, int canary)
 {
 	uint32_t i;
 	int rc;
@@ -1597,9 +1611,32 @@ vigil_snapshot_all(const struct vigil_client *c, struct vigil_provider *out,
 			continue;
 		if (rc != VIGIL_OK)
 			return rc;
+		if (((out[*n].info.flags & VIGIL_PF_CANARY) != 0) != canary)
+			continue;
 		(*n)++;
 	}
 	return VIGIL_OK;
+}
+
+/*
+ * Snapshot every provider in use into out[0..max).  *n receives how many.
+ * A slot that stays busy for every retry fails the call with VIGIL_EBUSY.
+ * The vantage self-check's canaries (VIGIL_PF_CANARY) are not providers:
+ * they are left out (vigil_snapshot_canaries reads them).
+ */
+static inline int
+vigil_snapshot_all(const struct vigil_client *c, struct vigil_provider *out,
+    size_t max, size_t *n)
+{
+	return vigil__snapshot_some(c, out, max, n, 0);
+}
+
+/* Snapshot every canary slot (VIGIL_PF_CANARY), as vigil_snapshot_all. */
+static inline int
+vigil_snapshot_canaries(const struct vigil_client *c,
+    struct vigil_provider *out, size_t max, size_t *n)
+{
+	return vigil__snapshot_some(c, out, max, n, 1);
 }
 
 /* Find a provider by name; *idx receives its slot. */
@@ -1794,6 +1831,29 @@ vigil_read_alerts(const struct vigil_client *c, struct vigil_cursor *cur,
 #define VIGIL_AGG_STALE_NS		UINT64_C(5000000000)	/* 5 s */
 /* A prober's beat older than this many of its intervals: stale. */
 #define VIGIL_PROBER_STALE_INTERVALS	3u
+
+/*
+ * The vantage self-check's verdict (docs/aggregation.md, "Vantage"): 1
+ * when the aggregator decided that failures are ours (the canaries and
+ * most providers fail on network outcomes together), else 0 (ok, or no
+ * canary configured).  *since (may be NULL) receives when it took that
+ * value, wall ns (0: never changed).  A stale aggregator's word is old:
+ * check vigil_aggregator_stale() too.
+ */
+static inline int
+vigil_vantage(const struct vigil_client *c, uint64_t *since)
+{
+	uint64_t st;
+
+	if (since != NULL)
+		*since = 0;
+	if (c->hdr == NULL)
+		return 0;
+	st = VIGIL_LOAD_ACQ(&c->hdr->vantage_state);
+	if (since != NULL)
+		*since = VIGIL_LOAD_RLX(&c->hdr->vantage_since_wall_ns);
+	return st == 1;
+}
 
 /* 1 when the aggregator's beat is older than VIGIL_AGG_STALE_NS at now,
  * or it never beat. */

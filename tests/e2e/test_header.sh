@@ -72,7 +72,7 @@ main(void)
 	h.alert_cap = 2;
 	h.sample_entry = 8 + sizeof(struct vigil_sample);
 	h.history_entry = 64;
-	h.alert_entry = 88;
+	h.alert_entry = 96;	/* 8 + an 88-byte alert (incident_id) */
 	h.dir_off = 768;
 	h.dir_stride = 192;
 	h.stats_off = 960;

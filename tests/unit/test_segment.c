@@ -150,7 +150,7 @@ test_create_layout(void)
 	T_CHECK(h.route_off >= h.alerts_off + 64 + 64 * h.alert_entry);
 	T_CHECK(h.route_off + 8 + 16 + 24 <= h.size);
 	T_CHECK(h.sample_entry == 152 && h.history_entry == 64 &&
-	    h.alert_entry == 88);
+	    h.alert_entry == 96);
 	T_CHECK(vigil_validate(s.base, s.size, err, sizeof(err)) == VIGIL_OK);
 	/* The object's size and mode. */
 	fd = shm_open(name, O_RDONLY, 0);

@@ -76,6 +76,11 @@ static const struct {
 	{ "api_key_file", { "/k" }, { "k" } },
 	{ "api_key_env", { "K" }, { "1K" } },
 	{ "api_key_credential", { "k" }, { "../k" } },
+	{ "canary", { "", "https://www.example.com/",
+	    "http://127.0.0.1:9/health, https://h.example" },
+	    { "ftp://x", "http://a, http://a", "http://a,,",
+	    "http://1,http://2,http://3,http://4,http://5,http://6,http://7,"
+	    "http://8,http://9" } },
 	{ "status_page", { "", "https://status.example/api/v2/summary.json",
 	    "http://127.0.0.1:9/_status/p/api/v2/summary.json?x=1" },
 	    { "ftp://x", "https://u:p@h/", "https://", "a b" } },
