@@ -50,7 +50,7 @@ LIBS		 = $(PKG_LIBS) -lwslay -lm -lpthread -lrt
 # line here; a dir without sources yet is skipped.
 ROLES		 = vigild:supervisor vigil-prober:prober \
 		   vigil-aggregator:aggregator vigil-api:api vigilctl:ctl \
-		   vigil-sim:tests/sim
+		   vigil-sim:tests/sim vigil-statuspage:statuspage
 comma		:= ,
 empty		:=
 space		:= $(empty) $(empty)
@@ -166,6 +166,7 @@ LINKS		 = \
 		   test_sim=tests/sim \
 		   test_sim_gen=prober,tests/sim \
 		   test_status=aggregator \
+		   test_statuspage=statuspage \
 		   test_stream=prober \
 		   test_trend=aggregator \
 		   test_vantage=aggregator \
@@ -189,6 +190,7 @@ LINKS		 = \
 		   fuzz_reports= \
 		   fuzz_query=api \
 		   fuzz_segment= \
+		   fuzz_statuspage=statuspage \
 		   fuzz_stream=prober \
 		   fuzz_validate=prober
 link_row	 = $(filter $(1)=%,$(LINKS))

@@ -88,6 +88,11 @@ struct api_ctx {
 	int prometheus;
 	uint64_t started_wall_ns;
 	struct api_models models;	/* of snap, when a view reads them */
+	/* The alerts read for status pages' lead times (views.c), valid
+	 * for the snapshot taken at sp_alerts_at (its snap_at_ns). */
+	uint64_t sp_alerts_at;
+	size_t sp_nalerts;
+	char vantage[64];		/* resolved: never "" */
 };
 
 /* ---- util.c: pure functions ---- */
@@ -104,6 +109,7 @@ size_t		 api_text_clean(char *, size_t);
 void		 api_clean_provider(struct vigil_provider *);
 void		 api_clean_alert(struct vigil_alert *);
 void		 api_clean_sample(struct vigil_sample *);
+void		 api_clean_status_page(struct vigil_status_page *);
 void		 api_clean_model(struct api_model *);
 int		 api_time_parse(const char *, uint64_t *);
 size_t		 api_time_format(uint64_t, char *, size_t);
@@ -112,6 +118,7 @@ size_t		 api_prom_escape(const char *, char *, size_t);
 size_t		 api_dot_escape(const char *, char *, size_t);
 size_t		 api_csv_field(const char *, char *, size_t);
 int		 api_name_valid(const char *);
+void		 api_vantage_resolve(const char *, char *, size_t);
 int		 api_provider_up(const struct vigil_provider *);
 double		 api_round3(double);
 #define API_FMT_MAX	32	/* api_fmt_fixed's buffer */

@@ -32,6 +32,7 @@ api_ctl_apply(const msgpack_object *args, void *arg, char *err,
 	set->prometheus = c.prometheus;
 	set->log_level = c.log_level;
 	snprintf(set->listen, sizeof(set->listen), "%s", c.listen);
+	snprintf(set->vantage, sizeof(set->vantage), "%s", c.vantage);
 	return 0;
 }
 

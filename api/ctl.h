@@ -14,6 +14,7 @@ struct api_settings {
 	char listen[128];
 	int prometheus;
 	int log_level;
+	char vantage[64];	/* "" = the host name (ctx_setup) */
 };
 
 int	api_ctl_configure(int, int, struct api_settings *, char *, size_t);

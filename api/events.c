@@ -74,6 +74,8 @@ struct prev_state {
 	uint64_t usable_at;
 	uint32_t rl_limit[VIGIL_RL_COUNT];
 	uint8_t spent;				/* budget_spent() */
+	uint8_t sp_valid;			/* a status page was read */
+	uint32_t sp_changes;			/* its block's changes */
 };
 
 /*
@@ -168,6 +170,8 @@ static void	diff_router(struct prev_state *,
 		    int);
 static void	diff_ratelimit(struct prev_state *,
 		    const struct vigil_provider *, const struct api_pmodels *);
+static void	diff_status_page(struct prev_state *,
+		    const struct vigil_provider *, int);
 
 /*
  * Allocate the ring and the state tables, position the alert cursor at
@@ -590,6 +594,60 @@ diff_models(const struct vigil_provider *p, const struct api_pmodels *pm,
 }
 
 /*
+ * A "status_page" event when vigil-statuspage counted a change of p's
+ * page (its indicator, its open incidents, an error appearing or
+ * going): what the page says now.  The first sight is the baseline.
+ */
+static void
+diff_status_page(struct prev_state *ps, const struct vigil_provider *p,
+    int same)
+{
+	struct vigil_status_page sp;
+	cJSON *o, *inc;
+	char at[32];
+
+	if (vigil_status_page(&ev.ctx->vc, p->idx, p->info.name, &sp) !=
+	    VIGIL_OK) {
+		ps->sp_valid = 0;
+		return;
+	}
+	api_clean_status_page(&sp);
+	if (same && ps->sp_valid && ps->sp_changes != sp.changes) {
+		o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "type", "status_page");
+		cJSON_AddStringToObject(o, "provider", p->info.name);
+		if (sp.fetched_wall_ns != 0)
+			cJSON_AddStringToObject(o, "indicator",
+			    vigil_sp_indicator_name(sp.indicator));
+		else
+			cJSON_AddNullToObject(o, "indicator");
+		cJSON_AddNumberToObject(o, "incidents_open",
+		    (double)sp.incidents_open);
+		if (sp.incidents_open > 0) {
+			inc = cJSON_AddObjectToObject(o, "incident");
+			cJSON_AddStringToObject(inc, "name", sp.incident_name);
+			cJSON_AddStringToObject(inc, "status",
+			    sp.incident_status);
+			if (api_time_format(sp.incident_created_wall_ns, at,
+			    sizeof(at)) > 0 && sp.incident_created_wall_ns)
+				cJSON_AddStringToObject(inc, "created_at", at);
+			else
+				cJSON_AddNullToObject(inc, "created_at");
+		} else
+			cJSON_AddNullToObject(o, "incident");
+		if (sp.error[0] != '\0')
+			cJSON_AddStringToObject(o, "error", sp.error);
+		else
+			cJSON_AddNullToObject(o, "error");
+		api_time_format(sp.updated_wall_ns, at, sizeof(at));
+		cJSON_AddStringToObject(o, "at", at);
+		emit("status_page", o);
+	}
+	ps->sp_valid = 1;
+	ps->sp_changes = sp.changes;
+}
+
+/*
  * One poll: snapshot every provider and its models, diff against the
  * previous poll, read new alerts.  The first poll only records the
  * baseline.  A busy segment is simply retried at the next tick.
@@ -645,6 +703,7 @@ poll_cb(evutil_socket_t fd, short what, void *arg)
 			diff_ratelimit(ps, p, &pm);
 		} else
 			ps->spent = 0;
+		diff_status_page(ps, p, same);
 		/* A budget already spent when vigil-api starts (or a provider
 		 * appears) is said once too: it holds until 00:00 UTC. */
 		diff_budget(ps, p, &pm, wall);

@@ -122,7 +122,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: vigil-api --shm NAME --listen ADDR:PORT "
-	    "[--port-file FILE] [--no-prometheus] [-v]\n"
+	    "[--port-file FILE] [--no-prometheus]\n"
+	    "       [--vantage NAME] [-v]\n"
 	    "       vigil-api (as a child of vigild: fds 3, 4, 5)\n");
 	exit(2);
 }
@@ -635,6 +636,7 @@ opts_parse(int argc, char *argv[], struct api_settings *set,
 		{ "listen", required_argument, NULL, 'l' },
 		{ "port-file", required_argument, NULL, 'p' },
 		{ "no-prometheus", no_argument, NULL, 'n' },
+		{ "vantage", required_argument, NULL, 'V' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -659,6 +661,10 @@ opts_parse(int argc, char *argv[], struct api_settings *set,
 			break;
 		case 'n':
 			set->prometheus = 0;
+			break;
+		case 'V':
+			snprintf(set->vantage, sizeof(set->vantage), "%s",
+			    optarg);
 			break;
 		case 'v':
 			set->log_level = LOG_LVL_DEBUG;
@@ -744,6 +750,7 @@ static void
 ctx_setup(const struct api_settings *set)
 {
 	ctx.prometheus = set->prometheus;
+	api_vantage_resolve(set->vantage, ctx.vantage, sizeof(ctx.vantage));
 	ctx.snap = calloc(vigil_capacity(&ctx.vc), sizeof(*ctx.snap));
 	ctx.hist = calloc(ctx.vc.lay.history_cap, sizeof(*ctx.hist));
 	ctx.alerts = calloc(ctx.vc.lay.alert_cap, sizeof(*ctx.alerts));

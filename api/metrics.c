@@ -124,6 +124,7 @@ static void	row_mtokens(struct mout *, const struct mfam *, size_t);
 static void	row_mttft(struct mout *, const struct mfam *, size_t);
 static void	row_musable(struct mout *, const struct mfam *, size_t);
 static void	row_mwindow(struct mout *, const struct mfam *, size_t);
+static void	row_sp(struct mout *, const struct mfam *, size_t);
 static int	mlabels_prepare(struct api_ctx *);
 static void	mseries(struct mout *, size_t, const struct xl *);
 static void	series(struct mout *, size_t, const struct xl *);
@@ -144,6 +145,7 @@ static void	xl_tables(void);
 #define HDR_RLX(h, f)	((h) != NULL ? VIGIL_LOAD_RLX(&(h)->f) : 0)
 #define MS_OFF(f)	offsetof(struct vigil_model_stats, f)
 #define MW_OFF(f)	offsetof(struct vigil_model_window, f)
+#define SP_OFF(f)	offsetof(struct vigil_status_page, f)
 
 /*
  * The per-provider families in the order of the exposition.  The names
@@ -283,6 +285,18 @@ static const struct mfam fams[] = {
 	{ "vigil_probe_tokens_total", "counter", "Input and output tokens "
 	    "the model's generation checks used since vigil started.",
 	    row_mtokens, 0, MV_NONE },
+	/* The provider's own status page (status_page): beside vigil's
+	 * view, never part of it.  No series without one. */
+	{ "vigil_status_page_indicator", "gauge", "What the provider's "
+	    "status page says: 0 none, 1 minor, 2 major, 3 critical, 4 "
+	    "maintenance; no series before its first good fetch.", row_sp,
+	    SP_OFF(indicator), MV_U8 },
+	{ "vigil_status_page_incidents", "gauge", "Incidents open on the "
+	    "provider's status page.", row_sp, SP_OFF(incidents_open),
+	    MV_U32 },
+	{ "vigil_status_page_up", "gauge", "1 if the last fetch of the "
+	    "provider's status page was read, else 0.", row_sp, 0,
+	    MV_NONE },
 };
 
 static void
@@ -556,6 +570,31 @@ row_up(struct mout *m, const struct mfam *f, size_t i)
 	(void)f;
 	series(m, i, NULL);
 	val_bool(&m->m_w, api_provider_up(&m->m_ctx->snap[i]));
+}
+
+/*
+ * A status-page family: the field at f's offset of the provider's
+ * block, or (MV_NONE) whether its last fetch was read.  The indicator
+ * only once a fetch was read: before that it says nothing.
+ */
+static void
+row_sp(struct mout *m, const struct mfam *f, size_t i)
+{
+	const struct vigil_provider *p = &m->m_ctx->snap[i];
+	struct vigil_status_page sp;
+
+	if (vigil_status_page(&m->m_ctx->vc, p->idx, p->info.name, &sp) !=
+	    VIGIL_OK)
+		return;
+	if (f->mf_val == MV_NONE) {
+		series(m, i, NULL);
+		val_bool(&m->m_w, (sp.flags & VIGIL_SPF_OK) != 0);
+		return;
+	}
+	if (sp.fetched_wall_ns == 0)
+		return;
+	series(m, i, NULL);
+	val_at(&m->m_w, &sp, f);
 }
 
 static void
@@ -899,8 +938,14 @@ globals(struct mout *m, int snap_rc)
 	uint64_t age;
 
 	family(w, "vigil_build_info", "gauge",
-	    "vigil build information; always 1.");
-	api_wb_lit(w, "vigil_build_info{version=\"" VIGIL_VERSION "\"} 1\n");
+	    "vigil build information and its vantage (vigil.conf's "
+	    "vantage); always 1.");
+	api_wb_lit(w, "vigil_build_info{version=\"" VIGIL_VERSION
+	    "\",vantage=\"");
+	/* A name (settings.c checks it): nothing to escape. */
+	api_wb_str(w, m->m_ctx->vantage[0] != '\0' ? m->m_ctx->vantage :
+	    "default");
+	api_wb_lit(w, "\"} 1\n");
 	family(w, "vigil_aggregator_heartbeat_age_seconds", "gauge",
 	    "Seconds since the aggregator last wrote its heartbeat "
 	    "(+Inf: never).");

@@ -93,10 +93,15 @@ api_refresh_init(struct event_base *base, const struct api_ctx *main_ctx)
 {
 	struct api_ctx *c = &rf.ctx;
 
-	memset(c, 0, sizeof(*c));
-	c->vc = main_ctx->vc;
-	c->prometheus = main_ctx->prometheus;
-	c->started_wall_ns = main_ctx->started_wall_ns;
+	/* The settings and the client as the loop's (set once, before
+	 * this); every buffer and what was read into them, its own. */
+	*c = *main_ctx;
+	c->base = NULL;
+	c->nsnap = 0;
+	c->snap_at_ns = 0;
+	c->sp_alerts_at = 0;
+	c->sp_nalerts = 0;
+	memset(&c->models, 0, sizeof(c->models));
 	c->snap = calloc(vigil_capacity(&c->vc), sizeof(*c->snap));
 	c->hist = calloc(c->vc.lay.history_cap, sizeof(*c->hist));
 	c->alerts = calloc(c->vc.lay.alert_cap, sizeof(*c->alerts));

@@ -6,8 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api.h"
+#include "settings.h"
 
 static int	hexval(int);
 static int64_t	days_from_civil(int64_t, unsigned, unsigned);
@@ -244,6 +246,44 @@ void
 api_clean_alert(struct vigil_alert *a)
 {
 	api_text_clean(a->provider, sizeof(a->provider));
+}
+
+/*
+ * The vantage this vigil exports (vigil.conf's vantage, docs/scaling.md):
+ * as configured; "" means the host name, cut at its first dot, when it
+ * is a name a label can carry plainly; else "default".
+ */
+void
+api_vantage_resolve(const char *conf, char *out, size_t len)
+{
+	char host[256], why[8];
+	char *dot;
+
+	if (conf[0] != '\0') {
+		snprintf(out, len, "%s", conf);
+		return;
+	}
+	if (gethostname(host, sizeof(host)) == 0) {
+		host[sizeof(host) - 1] = '\0';
+		if ((dot = strchr(host, '.')) != NULL)
+			*dot = '\0';
+		if (host[0] != '\0' && strlen(host) < len &&
+		    settings_check_name(host, why, sizeof(why)) == 0) {
+			snprintf(out, len, "%s", host);
+			return;
+		}
+	}
+	snprintf(out, len, "default");
+}
+
+/* The strings of a status-page block: they come from a public page. */
+void
+api_clean_status_page(struct vigil_status_page *sp)
+{
+	api_text_clean(sp->provider, sizeof(sp->provider));
+	api_text_clean(sp->error, sizeof(sp->error));
+	api_text_clean(sp->incident_name, sizeof(sp->incident_name));
+	api_text_clean(sp->incident_status, sizeof(sp->incident_status));
 }
 
 /* The string of a sample: its error code. */

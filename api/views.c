@@ -40,6 +40,9 @@ static void	 models_write(struct api_wbuf *,
 		    const struct vigil_provider *, const struct api_pmodels *,
 		    uint64_t);
 static int	 models_grow(struct api_models *, size_t, size_t);
+static uint64_t	 episode_start(struct api_ctx *, const char *);
+static void	 statuspage_write(struct api_ctx *, struct api_wbuf *,
+		    const struct vigil_provider *, uint64_t);
 static void	 provider_write(struct api_ctx *, struct api_wbuf *,
 		    const struct vigil_provider *, const struct api_pmodels *,
 		    uint64_t, uint64_t, int);
@@ -550,6 +553,7 @@ provider_write(struct api_ctx *ctx, struct api_wbuf *w,
 	api_wb_lit(w, ",\"updated_at\":");
 	api_wb_jtime(w, st->updated_wall_ns);
 	models_write(w, p, pm, wall);
+	statuspage_write(ctx, w, p, wall);
 	if (!full)
 		return;
 	api_wb_lit(w, ",\"consecutive_successes\":");
@@ -648,6 +652,126 @@ sources_write(struct api_wbuf *w, const struct vigil_stats *st,
 		}
 		api_wb_lit(w, "}");
 	}
+	api_wb_lit(w, "}");
+}
+
+/*
+ * When the current (or the latest) outage episode of provider name
+ * began, as vigil's alerts tell it: the first down, circuit_open or
+ * error_rate alert raised while none of those was open.  0: none in the
+ * alert ring.  The ring is read once per snapshot, and only when a page
+ * reports an incident.  O(alerts).
+ */
+static uint64_t
+episode_start(struct api_ctx *ctx, const char *name)
+{
+	uint64_t start = 0;
+	unsigned open = 0, bit;
+	size_t i;
+
+	if (ctx->sp_alerts_at != ctx->snap_at_ns || ctx->snap_at_ns == 0) {
+		struct vigil_cursor cur = { 0, 0 };
+
+		ctx->sp_nalerts = vigil_read_alerts(&ctx->vc, &cur,
+		    ctx->alerts, ctx->vc.lay.alert_cap);
+		for (i = 0; i < ctx->sp_nalerts; i++)
+			api_clean_alert(&ctx->alerts[i]);
+		ctx->sp_alerts_at = ctx->snap_at_ns;
+	}
+	for (i = 0; i < ctx->sp_nalerts; i++) {
+		const struct vigil_alert *al = &ctx->alerts[i];
+
+		if (strcmp(al->provider, name) != 0 ||
+		    (al->kind != VIGIL_AK_DOWN &&
+		    al->kind != VIGIL_AK_CIRCUIT_OPEN &&
+		    al->kind != VIGIL_AK_ERROR_RATE))
+			continue;
+		bit = 1u << al->kind;
+		if (al->level == VIGIL_AL_RESOLVED) {
+			open &= ~bit;
+			continue;
+		}
+		if (open == 0)
+			start = al->wall_ns;
+		open |= bit;
+	}
+	return start;
+}
+
+/*
+ * "status_page": what the provider's own status page says, beside
+ * vigil's view and never part of it (docs/http-api.md, "Status
+ * pages"); null without one.  agrees: whether vigil (usable) and the
+ * page (indicator none or maintenance) tell the same story; null while
+ * either cannot say.  lead_s: from vigil's first alert of the episode
+ * to the page's newest open incident's created_at; positive when vigil
+ * was first.
+ */
+static void
+statuspage_write(struct api_ctx *ctx, struct api_wbuf *w,
+    const struct vigil_provider *p, uint64_t wall)
+{
+	struct vigil_status_page sp;
+	unsigned st = vigil_effective_status(p);
+	uint64_t first;
+	int page_bad, vigil_bad;
+
+	if (vigil_status_page(&ctx->vc, p->idx, p->info.name, &sp) !=
+	    VIGIL_OK) {
+		api_wb_lit(w, ",\"status_page\":null");
+		return;
+	}
+	api_clean_status_page(&sp);
+	api_wb_lit(w, ",\"status_page\":{\"indicator\":");
+	if (sp.fetched_wall_ns != 0)
+		api_wb_jstr(w, vigil_sp_indicator_name(sp.indicator));
+	else
+		api_wb_lit(w, "null");
+	api_wb_lit(w, ",\"incidents_open\":");
+	api_wb_u64(w, sp.incidents_open);
+	if (sp.incidents_open > 0) {
+		api_wb_lit(w, ",\"incident\":{\"name\":");
+		api_wb_jstr(w, sp.incident_name);
+		api_wb_lit(w, ",\"status\":");
+		api_wb_jstr(w, sp.incident_status);
+		api_wb_lit(w, ",\"impact\":");
+		api_wb_jstr(w, vigil_sp_indicator_name(sp.incident_impact));
+		api_wb_lit(w, ",\"created_at\":");
+		api_wb_jtime(w, sp.incident_created_wall_ns);
+		api_wb_lit(w, "}");
+	} else
+		api_wb_lit(w, ",\"incident\":null");
+	api_wb_lit(w, ",\"page_updated_at\":");
+	api_wb_jtime(w, sp.page_updated_wall_ns);
+	api_wb_lit(w, ",\"fetched_at\":");
+	api_wb_jtime(w, sp.fetched_wall_ns);
+	api_wb_lit(w, ",\"checked_at\":");
+	api_wb_jtime(w, sp.updated_wall_ns);
+	api_wb_lit(w, ",\"error\":");
+	if (sp.error[0] != '\0')
+		api_wb_jstr(w, sp.error);
+	else
+		api_wb_lit(w, "null");
+	api_wb_lit(w, ",\"agrees\":");
+	page_bad = sp.indicator == VIGIL_SPI_MINOR ||
+	    sp.indicator == VIGIL_SPI_MAJOR ||
+	    sp.indicator == VIGIL_SPI_CRITICAL;
+	vigil_bad = !vigil_provider_usable(p, wall) ||
+	    st == VIGIL_ST_UNHEALTHY;
+	if (sp.fetched_wall_ns == 0 || st == VIGIL_ST_UNKNOWN ||
+	    st == VIGIL_ST_PAUSED || vigil_provider_stale(&ctx->vc, p,
+	    ctx->snap_at_ns))
+		api_wb_lit(w, "null");
+	else
+		api_wb_str(w, page_bad == vigil_bad ? "true" : "false");
+	api_wb_lit(w, ",\"lead_s\":");
+	first = sp.incident_created_wall_ns != 0 ?
+	    episode_start(ctx, p->info.name) : 0;
+	if (first != 0)
+		api_wb_jnum(w, ((double)sp.incident_created_wall_ns -
+		    (double)first) / 1e9);
+	else
+		api_wb_lit(w, "null");
 	api_wb_lit(w, "}");
 }
 

@@ -37,6 +37,8 @@ struct conf_provider {
 	char gen_body[PATH_MAX];	/* the generation request's JSON */
 	char gen_prompt[256];		/* its user message, "" = "ping" */
 	char gen_expect[256];		/* ERE the answer must match */
+	char status_page[CONF_URL_MAX];	/* Statuspage summary.json, "" none */
+	uint32_t status_page_interval_ms; /* 60 s: how often it is polled */
 	uint32_t interval_ms;		/* resolved: own value or [vigil]'s */
 	uint32_t timeout_ms;
 	int enabled;
@@ -89,6 +91,7 @@ struct conf {
 	char user[64];			/* vigil */
 	char admin_group[64];		/* "" = root only */
 	char read_group[64];		/* vigil */
+	char vantage[64];		/* "" = the hostname, else "default" */
 	char report_group[64];		/* vigil-report */
 	int prometheus;			/* yes */
 	int monitoring_enabled;		/* yes */

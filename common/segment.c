@@ -100,6 +100,12 @@ seg_layout(const struct seg_caps *caps, struct vigil_header *h, char *err,
 	    cl);
 	off += h->model_stats_stride * h->provider_cap * h->model_cap;
 
+	/* vigil-statuspage's blocks: written by that process only. */
+	h->statuspage_off = off = align_up(off, cl);
+	h->statuspage_stride = align_up(8 + sizeof(struct vigil_status_page),
+	    cl);
+	off += h->statuspage_stride * h->provider_cap;
+
 	h->samples_off = off = align_up(off, cl);
 	h->samples_stride = align_up(sizeof(struct vigil_ring_ctl) +
 	    (uint64_t)h->sample_cap * h->sample_entry, cl);
@@ -418,6 +424,16 @@ seg_model_stats(const struct segment *s, uint32_t i, uint32_t m)
 	return (struct vigil_seqblock *)(void *)(s->base +
 	    s->lay.model_stats_off + ((uint64_t)i * s->lay.model_cap + m) *
 	    s->lay.model_stats_stride);
+}
+
+/* Provider i's status-page block (vigil-statuspage's). */
+struct vigil_seqblock *
+seg_statuspage(const struct segment *s, uint32_t i)
+{
+	if (i >= s->lay.provider_cap)
+		return NULL;
+	return (struct vigil_seqblock *)(void *)(s->base +
+	    s->lay.statuspage_off + (uint64_t)i * s->lay.statuspage_stride);
 }
 
 struct vigil_ring_ctl *

@@ -86,6 +86,7 @@ struct vigil_seqblock	*seg_models(const struct segment *, uint32_t);
 struct vigil_seqblock	*seg_model_stats(const struct segment *, uint32_t,
 			    uint32_t);
 size_t			 seg_models_words(const struct segment *);
+struct vigil_seqblock	*seg_statuspage(const struct segment *, uint32_t);
 struct vigil_ring_ctl	*seg_sample_ring(const struct segment *, uint32_t);
 struct vigil_ring_ctl	*seg_history_ring(const struct segment *, uint32_t);
 struct vigil_ring_ctl	*seg_alert_ring(const struct segment *);

@@ -60,6 +60,8 @@ static int	set_check_genbody(const char *, char *, size_t);
 static int	set_check_prompt(const char *, char *, size_t);
 static int	set_check_regex(const char *, char *, size_t);
 static int	set_check_canary(const char *, char *, size_t);
+static int	set_check_pageurl(const char *, char *, size_t);
+static int	set_check_vantage(const char *, char *, size_t);
 
 #define VOFF(f)	offsetof(struct conf, f)
 #define VSZ(f)	sizeof(((struct conf *)0)->f)
@@ -82,7 +84,8 @@ static int	set_check_canary(const char *, char *, size_t);
 	"", chk, r, fl }
 
 #define R_AGG_PROBER	(SR_AGG | SR_PROBER)
-#define R_ALL		(SR_PROBER | SR_SPAWNER | SR_AGG | SR_API)
+#define R_ALL		(SR_PROBER | SR_SPAWNER | SR_AGG | SR_API | \
+			 SR_STATUSPAGE)
 
 /*
  * [vigil].  Absolute ranges: interval's floor is SETTINGS_FAST_MIN
@@ -196,6 +199,12 @@ const struct setting settings_vigil[SV_COUNT] = {
 	    VIGIL_MAX_PROVIDERS, 2, SR_AGG, 0),
 	[SV_GROUP_WINDOW] = NUM("group_window", group_window_ms, ST_DUR,
 	    SEC(1), HOUR(1), MIN(2), SR_AGG, 0),
+	/* Where this vigil looks from: a label on its series (build_info)
+	 * so that several vigils' views of one provider can be told
+	 * apart.  "" (the default): the host name, else "default"; the
+	 * API resolves it (docs/scaling.md). */
+	[SV_VANTAGE] = STR("vantage", vantage, VSZ(vantage), "",
+	    set_check_vantage, SR_API, SF_QUOTE),
 	/* Who may report traffic: the reports segment's group (vigild;
 	 * the packages create it). */
 	[SV_REPORT_GROUP] = STR("report_group", report_group,
@@ -261,6 +270,15 @@ const struct setting settings_provider[SP_COUNT] = {
 	/* A POSIX extended regex, compiled here to be checked. */
 	[SP_GEN_EXPECT] = PSTR("gen_expect", gen_expect, ST_STR,
 	    set_check_regex, SR_PROBER, SF_QUOTE),
+	/* The provider's public status page (Atlassian Statuspage's
+	 * /api/v2/summary.json), polled by vigil-statuspage, which gets
+	 * every provider's in its configure ("pages", roles.c): shown
+	 * beside vigil's view, never part of it. */
+	[SP_STATUS_PAGE] = PSTR("status_page", status_page, ST_STR,
+	    set_check_pageurl, 0, SF_QUOTE | SF_NOPROBER),
+	[SP_STATUS_PAGE_INT] = PNUM("status_page_interval",
+	    status_page_interval_ms, ST_DUR, SEC(1), HOUR(1), SEC(60), 0,
+	    SF_NOPROBER),
 };
 
 /*
@@ -686,7 +704,8 @@ settings_provider_differ(const struct conf_provider *a,
 	size_t i;
 
 	for (i = 0; i < SP_COUNT; i++)
-		if (!set_same(&settings_provider[i], a, b))
+		if (!(settings_provider[i].flags & SF_NOPROBER) &&
+		    !set_same(&settings_provider[i], a, b))
 			return 1;
 	return 0;
 }
@@ -939,6 +958,26 @@ set_check_webhook(const char *s, char *why, size_t len)
 	if (*s == '\0')
 		return 0;
 	return set_url(s, 1, host, sizeof(host), why, len);
+}
+
+/* "" or a status page's URL (a query is fine: it holds no secret). */
+static int
+set_check_pageurl(const char *s, char *why, size_t len)
+{
+	char host[256];
+
+	if (*s == '\0')
+		return 0;
+	return set_url(s, 1, host, sizeof(host), why, len);
+}
+
+/* "" or a label value a Prometheus rule can match plainly: a name. */
+static int
+set_check_vantage(const char *s, char *why, size_t len)
+{
+	if (*s == '\0')
+		return 0;
+	return settings_check_name(s, why, len);
 }
 
 /* A user, group or provider name: letters, digits, '.', '_', '-'. */

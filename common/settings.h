@@ -28,11 +28,15 @@
 #define SR_SPAWNER	0x02u
 #define SR_AGG		0x04u
 #define SR_API		0x08u
+#define SR_STATUSPAGE	0x10u
 
 /* struct setting.flags */
 #define SF_QUOTE	0x01u	/* an error may quote the value */
 #define SF_REQUIRED	0x02u	/* no default: a provider must give it */
 #define SF_LIVE		0x04u	/* applied without a restart (set_log_level) */
+#define SF_NOPROBER	0x08u	/* a provider key its prober never sees:
+				   a change restarts its own reader
+				   (vigil-statuspage), not the prober */
 
 /* The largest gen_body file (settings_gen_body_read). */
 #define SETTINGS_GEN_BODY_MAX	(16 * 1024)
@@ -84,6 +88,7 @@ enum {
 	SV_FAST_PROBES, SV_LOG_LEVEL, SV_RETRY_MAX, SV_THROTTLED_WARN,
 	SV_RL_WARN, SV_MAX_MODELS,
 	SV_CANARY, SV_VANTAGE_SHARE, SV_GROUP_MIN, SV_GROUP_WINDOW,
+	SV_VANTAGE,
 	SV_REPORT_GROUP, SV_REPORT_RATE, SV_PROBE_IDLE, SV_TRAFFIC_MIN,
 	SV_COUNT
 };
@@ -93,7 +98,8 @@ enum {
 	SP_KIND, SP_BASE_URL, SP_KEY_FILE, SP_KEY_ENV, SP_KEY_CRED,
 	SP_CHECK_PATH, SP_CA_FILE, SP_GEN_MODEL, SP_GEN_INTERVAL,
 	SP_INTERVAL, SP_TIMEOUT, SP_ENABLED, SP_MODELS, SP_GEN_BUDGET,
-	SP_GEN_BODY, SP_GEN_PROMPT, SP_GEN_EXPECT,
+	SP_GEN_BODY, SP_GEN_PROMPT, SP_GEN_EXPECT, SP_STATUS_PAGE,
+	SP_STATUS_PAGE_INT,
 	SP_COUNT
 };
 
@@ -164,7 +170,8 @@ int	settings_decode(unsigned role, const msgpack_object *args,
  */
 int	settings_differ(unsigned role, const struct conf *a,
 	    const struct conf *b);
-/* Whether two providers' settings differ (every provider key). */
+/* Whether two providers' settings differ in a way their prober is
+ * restarted for (every provider key but SF_NOPROBER's). */
 int	settings_provider_differ(const struct conf_provider *a,
 	    const struct conf_provider *b);
 

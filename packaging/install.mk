@@ -14,7 +14,8 @@
 #   $(MANDIR)/manN/                   docs/*.[1578]
 #   $(UNITDIR)/vigil.service, $(SYSUSERSDIR)/vigil.conf,
 #   $(TMPFILESDIR)/vigil.conf
-#   $(DOCDIR)/                        Prometheus rules, Grafana dashboard
+#   $(DOCDIR)/                        Prometheus rules, Alertmanager
+#                                     example, Grafana dashboard
 #
 # A binary, man page or the default config that is not in the tree yet is
 # skipped with a note rather than failing the rule: the tree is built by
@@ -40,9 +41,10 @@ INSTALL_STATEDIRS ?= yes
 
 PKG_SBIN	 = vigild
 PKG_BIN		 = vigilctl
-PKG_LIBEXEC	 = vigil-prober vigil-aggregator vigil-api
+PKG_LIBEXEC	 = vigil-prober vigil-aggregator vigil-api vigil-statuspage
 PKG_MANS	:= $(wildcard docs/*.1 docs/*.5 docs/*.7 docs/*.8)
 PKG_DOCS	 = packaging/prometheus/vigil.rules.yml \
+		   packaging/prometheus/alertmanager.yml \
 		   packaging/grafana/vigil-dashboard.json
 
 .PHONY: uninstall deps-pkg deb rpm

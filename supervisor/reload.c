@@ -156,6 +156,7 @@ vigild_reload(char *err, size_t errlen)
 	log_setlevel(vd->conf.log_level);
 
 	reload_providers(&old, &nstart, &nstop, &nchange);
+	roles_statuspage_reload(&old);
 	/* After the loop: probers it stops or restarts are no longer up. */
 	if (vd->conf.log_level != old.log_level)
 		roles_push_log_level();

@@ -38,6 +38,9 @@ static void	prober_down(struct proc *);
 static int	agg_configure(struct proc *, msgpack_packer *, char *, size_t);
 static int	api_configure(struct proc *, msgpack_packer *, char *, size_t);
 static int	api_fd5(struct proc *, int *);
+static int	sp_configure(struct proc *, msgpack_packer *, char *, size_t);
+static char	*sp_pages(const struct conf *, char *, size_t);
+static void	sp_start(void);
 static int	spawner_configure(struct proc *, msgpack_packer *, char *,
 		    size_t);
 static void	spawner_prestart(struct proc *);
@@ -86,11 +89,17 @@ static const struct proc_role roles[] = {
 	    .configure = spawner_configure, .prestart = spawner_prestart,
 	    .up = spawner_up, .down = spawner_down, .fd5 = spawner_fd5,
 	    .env = PROBER_ENV },
+	/* Polls the providers' public status pages; holds no secret.
+	 * Started only while a provider has a status_page. */
+	{ .name = "statuspage", .binary = "vigil-statuspage",
+	    .seg_writable = 1, .configure = sp_configure, .up = role_up,
+	    .down = role_down },
 };
 #define ROLE_PROBER	(&roles[0])
 #define ROLE_AGG	(&roles[1])
 #define ROLE_API	(&roles[2])
 #define ROLE_SPAWNER	(&roles[3])
+#define ROLE_SP		(&roles[4])
 
 static int	spawner_child_fd = -1;	/* its fd 5 until it is forked */
 /* The log_level each of the other roles got with its configure. */
@@ -235,7 +244,8 @@ void
 roles_push_log_level(void)
 {
 	struct provider *pv;
-	struct proc *others[] = { vd->penv.spawner, vd->agg, vd->api };
+	struct proc *others[] = { vd->penv.spawner, vd->agg, vd->api,
+	    vd->statuspage };
 	size_t i;
 
 	TAILQ_FOREACH(pv, &vd->providers, pv_entry)
@@ -373,6 +383,118 @@ api_configure(struct proc *p, msgpack_packer *pk, char *err, size_t errlen)
 	return 0;
 }
 
+/* ---- the status pages ---- */
+
+/*
+ * "SLOT INTERVAL_MS NAME URL\n" for every enabled provider of c with a
+ * status_page and a slot, into a malloc'd string (NULL: out of memory,
+ * or more than a frame holds: err says which).  "" when there is none.
+ */
+static char *
+sp_pages(const struct conf *c, char *err, size_t errlen)
+{
+	const struct conf_provider *cp;
+	struct provider *pv;
+	size_t i, len = 0, cap = 0;
+	char *s = NULL, *ns;
+	int n;
+
+	for (i = 0; i < c->nproviders; i++) {
+		cp = &c->providers[i];
+		if (!cp->enabled || cp->status_page[0] == '\0' ||
+		    (pv = provider_find(cp->name)) == NULL || pv->pv_removing)
+			continue;
+		if (cap - len < VIGIL_NAME_MAX + CONF_URL_MAX + 32) {
+			cap = cap * 2 + VIGIL_NAME_MAX + CONF_URL_MAX + 32;
+			if (cap > FRAME_MAX / 2 || (ns = realloc(s, cap)) ==
+			    NULL) {
+				snprintf(err, errlen, "status pages: too many "
+				    "for one configure frame");
+				free(s);
+				return NULL;
+			}
+			s = ns;
+		}
+		n = snprintf(s + len, cap - len, "%u %u %s %s\n", pv->pv_slot,
+		    cp->status_page_interval_ms, cp->name, cp->status_page);
+		len += (size_t)n;
+	}
+	if (s == NULL && (s = strdup("")) == NULL)
+		snprintf(err, errlen, "status pages: out of memory");
+	return s;
+}
+
+static int
+sp_configure(struct proc *p, msgpack_packer *pk, char *err, size_t errlen)
+{
+	char *pages;
+	struct settings_extra x[] = { { "pages", SX_STR, 0, NULL } };
+
+	if ((pages = sp_pages(&vd->conf, err, errlen)) == NULL)
+		return -1;
+	x[0].s = pages;
+	if (p != NULL)
+		ROLE_LEVEL(p) = vd->conf.log_level;
+	settings_pack(pk, SR_STATUSPAGE, &vd->conf, NULL, x, 1);
+	free(pages);
+	return 0;
+}
+
+/* Start vigil-statuspage if a provider has a status page. */
+static void
+sp_start(void)
+{
+	char path[4096], err[160], *pages;
+	int any;
+
+	if ((pages = sp_pages(&vd->conf, err, sizeof(err))) == NULL) {
+		log_warnx("%s", err);
+		return;
+	}
+	any = pages[0] != '\0';
+	free(pages);
+	if (!any)
+		return;
+	if (proc_binary(ROLE_SP, path, sizeof(path)) == -1) {
+		log_warnx("%s is not installed: status pages not polled",
+		    ROLE_SP->binary);
+		return;
+	}
+	if ((vd->statuspage = proc_new(ROLE_SP, "", NULL)) != NULL)
+		(void)proc_start(vd->statuspage);
+}
+
+/*
+ * After a reload (old: the configuration before; providers already
+ * added and removed): restart vigil-statuspage when what it would be
+ * told changed, or start it for a first status page.  One left with no
+ * page idles (its blocks cleared) until vigild restarts: cheaper than a
+ * stop path of its own.
+ */
+void
+roles_statuspage_reload(const struct conf *old)
+{
+	char err[160], *a, *b;
+	int changed;
+
+	if (vd->statuspage == NULL) {
+		sp_start();
+		return;
+	}
+	a = sp_pages(old, err, sizeof(err));
+	b = sp_pages(&vd->conf, err, sizeof(err));
+	changed = a == NULL || b == NULL || strcmp(a, b) != 0 ||
+	    settings_differ(SR_STATUSPAGE, old, &vd->conf) ||
+	    vd->statuspage->p_state == PROC_DOWN;
+	free(a);
+	free(b);
+	if (changed) {
+		log_info("reload: status pages changed: restarting "
+		    "vigil-statuspage");
+		proc_restart(vd->statuspage);
+	}
+}
+
 /* ---- readiness ---- */
 
 /*
@@ -425,6 +547,7 @@ roles_start(void)
 			(void)proc_start(vd->api);
 	} else
 		log_warnx("%s is not installed: no HTTP API", ROLE_API->binary);
+	sp_start();
 	roles_check_ready();
 	return 0;
 }

@@ -48,6 +48,7 @@ struct vigild {
 	struct providers	 providers;
 	struct proc		*agg;		/* NULL: role not installed */
 	struct proc		*api;
+	struct proc		*statuspage;	/* NULL: no status_page */
 	struct vigil_provider_info *dir;	/* shadow of every slot */
 	char			(*dir_last)[VIGIL_NAME_MAX]; /* last name */
 	int			 shutting_down;
@@ -62,6 +63,7 @@ extern struct vigild	*vd;
 
 /* roles.c */
 int		 roles_start(void);
+void		 roles_statuspage_reload(const struct conf *);
 void		 roles_check_ready(void);
 int		 roles_listen(const char *, char *, size_t);
 void		 roles_watchdog(void);

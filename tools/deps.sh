@@ -38,6 +38,7 @@ if [ "$what" = test ]; then
 	/usr/bin/python3 -c 'import msgpack' 2>/dev/null || need="$need python3-msgpack"
 	cmd valgrind valgrind
 	cmd promtool prometheus
+	cmd prometheus-alertmanager prometheus-alertmanager	# test_alertmanager.py
 	cmd curl curl
 	cmd chromium chromium
 	cmd wrk wrk

@@ -98,6 +98,8 @@ extern "C" {
 #define VIGIL_READ_RETRIES	64	/* seqlock retries before VIGIL_EBUSY */
 #define VIGIL_MAX_PROVIDERS	4096	/* upper bound on provider_cap */
 #define VIGIL_MODEL_MAX		64	/* model name, NUL included */
+#define VIGIL_SP_NAME_MAX	96	/* status-page incident name, NUL incl. */
+#define VIGIL_SP_STATUS_MAX	24	/* its status word, NUL included */
 #define VIGIL_MAX_MODELS	64	/* upper bound on model_cap */
 
 /* Return codes of the client functions: 0 or a negative VIGIL_E*. */
@@ -225,6 +227,21 @@ enum vigil_alert_level {
 	VIGIL_AL_RESOLVED,
 	VIGIL_AL_COUNT
 };
+
+/* A status page's indicator (Statuspage's status.indicator), worst last
+ * but maintenance, which is planned and not an outage. */
+enum vigil_sp_indicator {
+	VIGIL_SPI_NONE = 0,
+	VIGIL_SPI_MINOR,
+	VIGIL_SPI_MAJOR,
+	VIGIL_SPI_CRITICAL,
+	VIGIL_SPI_MAINTENANCE,
+	VIGIL_SPI_COUNT
+};
+
+/* Status-page block flags. */
+#define VIGIL_SPF_CONFIGURED	0x01u	/* the provider has a status_page */
+#define VIGIL_SPF_OK		0x02u	/* the last fetch parsed */
 
 /* Directory slot flags. */
 #define VIGIL_PF_IN_USE		0x01u	/* slot holds a provider */
@@ -496,6 +513,36 @@ struct vigil_model_stats {
 	uint64_t reserved[3];
 };
 
+/*
+ * What a provider's own status page says (`status_page = URL`, the
+ * Atlassian Statuspage /api/v2/summary.json).  One block per provider
+ * slot, written by vigil-statuspage only, under a seqlock.  provider
+ * names the provider the block was written for: a reader shows it only
+ * for the slot's current provider (a slot is reused after a reload).
+ * Nothing here changes the provider's own status (docs/http-api.md,
+ * "Status pages").
+ */
+struct vigil_status_page {
+	uint64_t updated_wall_ns;	/* last fetch, ok or not; 0: never */
+	uint64_t fetched_wall_ns;	/* last fetch that parsed; 0: never */
+	uint64_t page_updated_wall_ns;	/* the page's own page.updated_at */
+	uint64_t incident_created_wall_ns; /* newest open incident's
+					   created_at; 0: none open */
+	uint64_t fetches_total;
+	uint64_t errors_total;
+	uint32_t incidents_open;	/* incidents not resolved/postmortem */
+	uint32_t changes;		/* bumped when indicator, incident
+					   or error changes (the events) */
+	uint8_t indicator;		/* enum vigil_sp_indicator */
+	uint8_t incident_impact;	/* same scale; none when no incident */
+	uint8_t flags;			/* VIGIL_SPF_* */
+	uint8_t pad[5];
+	char provider[VIGIL_NAME_MAX];
+	char error[VIGIL_ERR_MAX];	/* last fetch's error, "" when ok */
+	char incident_status[VIGIL_SP_STATUS_MAX]; /* "investigating" */
+	char incident_name[VIGIL_SP_NAME_MAX];	/* truncated */
+};
+
 /* Upper bounds, in seconds, of the Prometheus latency buckets; +Inf last. */
 static const double vigil_prom_bounds[VIGIL_PROM_BUCKETS - 1] = {
 	0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0
@@ -525,6 +572,8 @@ VIGIL_STATIC_ASSERT(sizeof(struct vigil_model_window) == 48,
     "model window layout");
 VIGIL_STATIC_ASSERT(sizeof(struct vigil_model_stats) == 256,
     "model stats layout");
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_status_page) % 8 == 0 &&
+    sizeof(struct vigil_status_page) == 248, "status page layout");
 
 /* ------------------------------------------------------------------ */
 /* Segment layout                                                       */
@@ -570,7 +619,9 @@ struct vigil_header {
 	uint64_t model_stats_stride;	/* one model's block */
 	uint32_t model_cap;		/* model slots per provider */
 	uint32_t pad0;
-	uint64_t reserved0[8];		/* 256 bytes to here */
+	uint64_t statuspage_off;	/* provider_cap status-page blocks */
+	uint64_t statuspage_stride;
+	uint64_t reserved0[6];		/* 256 bytes to here */
 
 	/* Written by the supervisor. */
 	VIGIL_A64 dir_gen;		/* bumped on any directory change */
@@ -643,6 +694,8 @@ struct vigil_layout {
 	uint64_t model_stats_off;
 	uint64_t model_stats_stride;
 	uint32_t model_cap;
+	uint64_t statuspage_off;
+	uint64_t statuspage_stride;
 };
 
 /*
@@ -737,6 +790,14 @@ vigil_alert_kind_name(unsigned v)
 	    "quota", "auth", "throttled", "ratelimit_low", "model_missing",
 	    "vantage", "incident" };
 	return v < VIGIL_AK_COUNT ? n[v] : "invalid";
+}
+
+static inline const char *
+vigil_sp_indicator_name(unsigned v)
+{
+	static const char *const n[VIGIL_SPI_COUNT] = { "none", "minor",
+	    "major", "critical", "maintenance" };
+	return v < VIGIL_SPI_COUNT ? n[v] : "invalid";
 }
 
 /* NULL for VIGIL_RS_NONE: the JSON views print null. */
@@ -1011,7 +1072,8 @@ vigil__layout_fields(size_t *n)
 		VIGIL__LF(alert_entry), VIGIL__LF(history_keep),
 		VIGIL__LF(alert_keep), VIGIL__LF(models_off),
 		VIGIL__LF(models_stride), VIGIL__LF(model_stats_off),
-		VIGIL__LF(model_stats_stride), VIGIL__LF(model_cap)
+		VIGIL__LF(model_stats_stride), VIGIL__LF(model_cap),
+		VIGIL__LF(statuspage_off), VIGIL__LF(statuspage_stride)
 	};
 	*n = sizeof(f) / sizeof(f[0]);
 	return f;
@@ -1088,6 +1150,7 @@ vigil_layout_valid(const struct vigil_layout *l, size_t mapped,
 	    l->models_stride < 8 + sizeof(struct vigil_models_head) +
 	    (uint64_t)l->model_cap * sizeof(struct vigil_model_info) ||
 	    l->model_stats_stride < 8 + sizeof(struct vigil_model_stats) ||
+	    l->statuspage_stride < 8 + sizeof(struct vigil_status_page) ||
 	    l->sample_entry % 8 || l->history_entry % 8 || l->alert_entry % 8)
 		*why = "bad strides";
 	else if (!vigil__region_ok(l->size, l->dir_off, l->provider_cap,
@@ -1097,7 +1160,9 @@ vigil_layout_valid(const struct vigil_layout *l, size_t mapped,
 	    !vigil__region_ok(l->size, l->models_off, l->provider_cap,
 	    l->models_stride) ||
 	    !vigil__region_ok(l->size, l->model_stats_off,
-	    (uint64_t)l->provider_cap * l->model_cap, l->model_stats_stride))
+	    (uint64_t)l->provider_cap * l->model_cap, l->model_stats_stride) ||
+	    !vigil__region_ok(l->size, l->statuspage_off, l->provider_cap,
+	    l->statuspage_stride))
 		*why = "directory or stats outside the segment";
 	else if (l->samples_stride < sizeof(struct vigil_ring_ctl) +
 	    (uint64_t)l->sample_cap * l->sample_entry ||
@@ -1487,6 +1552,46 @@ vigil_model_stats(const struct vigil_client *c, uint32_t idx, uint32_t m,
 	if (rc == VIGIL_OK)
 		out->last_error[VIGIL_ERR_MAX - 1] = '\0';
 	return rc;
+}
+
+static inline const struct vigil_seqblock *
+vigil__statuspage_block(const struct vigil_client *c, uint32_t idx)
+{
+	return (const struct vigil_seqblock *)(const void *)(c->base +
+	    c->lay.statuspage_off + (uint64_t)idx * c->lay.statuspage_stride);
+}
+
+/*
+ * What provider idx's status page says.  VIGIL_ENOENT when the block
+ * holds nothing for this provider: no status_page configured, nothing
+ * fetched yet, or written for the provider that had the slot before
+ * (name: the slot's current provider, from vigil_provider_info; NULL
+ * accepts any).  Strings are NUL-terminated on copy.
+ */
+static inline int
+vigil_status_page(const struct vigil_client *c, uint32_t idx,
+    const char *name, struct vigil_status_page *out)
+{
+	int rc;
+
+	if (idx >= c->lay.provider_cap)
+		return VIGIL_ERANGE;
+	rc = vigil_seq_read(vigil__statuspage_block(c, idx), out,
+	    VIGIL_WORDS(struct vigil_status_page));
+	if (rc != VIGIL_OK)
+		return rc;
+	out->provider[VIGIL_NAME_MAX - 1] = '\0';
+	out->error[VIGIL_ERR_MAX - 1] = '\0';
+	out->incident_status[VIGIL_SP_STATUS_MAX - 1] = '\0';
+	out->incident_name[VIGIL_SP_NAME_MAX - 1] = '\0';
+	if (!(out->flags & VIGIL_SPF_CONFIGURED) || out->updated_wall_ns == 0
+	    || (name != NULL && strcmp(name, out->provider) != 0))
+		return VIGIL_ENOENT;
+	if (out->indicator >= VIGIL_SPI_COUNT)
+		out->indicator = VIGIL_SPI_NONE;
+	if (out->incident_impact >= VIGIL_SPI_COUNT)
+		out->incident_impact = VIGIL_SPI_NONE;
+	return VIGIL_OK;
 }
 
 /* The index of model name among provider idx's models, in *m. */

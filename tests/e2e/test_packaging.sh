@@ -47,6 +47,7 @@ usr/lib/systemd/system/vigil.service:644
 usr/lib/sysusers.d/vigil.conf:644
 usr/lib/tmpfiles.d/vigil.conf:644
 usr/share/doc/vigil/vigil.rules.yml:644
+usr/share/doc/vigil/alertmanager.yml:644
 usr/share/doc/vigil/vigil-dashboard.json:644
 etc/vigil/keys:750
 var/lib/vigil:750
@@ -55,7 +56,8 @@ usr/libexec/vigil:755"
 # the tree, they must be installed (the others are noted, not failed: they
 # have not been written yet).
 for b in sbin/vigild bin/vigilctl libexec/vigil/vigil-prober \
-    libexec/vigil/vigil-aggregator libexec/vigil/vigil-api; do
+    libexec/vigil/vigil-aggregator libexec/vigil/vigil-api \
+    libexec/vigil/vigil-statuspage; do
 	if [ -f "build/${b##*/}" ]; then
 		expected="$expected
 usr/$b:755"

@@ -43,6 +43,7 @@ static const struct fld flds[] = {
 	F(body_bytes, FLD_LONG, SIM_MAX_BODY_BYTES),
 	F(drip_bytes_per_s, FLD_LONG, 1L << 30),
 	F(error_mode, FLD_MODE, 0),
+	F(status_page_delay_s, FLD_LONG, 86400),
 };
 #define NFLDS	(sizeof(flds) / sizeof(flds[0]))
 

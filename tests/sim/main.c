@@ -482,6 +482,10 @@ main_cb(struct evhttp_request *req, void *arg)
 		sim_control(&sim, req, path + 5);
 		return;
 	}
+	if (strncmp(path, "/_status/", 9) == 0) {
+		sim_status_page(&sim, req, path + 8);
+		return;
+	}
 	name = path + 1;
 	slash = strchr(name, '/');
 	nlen = slash != NULL ? (size_t)(slash - name) : strlen(name);
@@ -518,6 +522,7 @@ faults_changed(struct sim *s, struct sim_provider *p)
 	char err[160];
 
 	(void)s;
+	sim_status_mark(p);
 	if (p->http == NULL)
 		return;
 	if (p->faults.down && p->bound != NULL) {

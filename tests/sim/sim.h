@@ -67,6 +67,8 @@ struct sim_faults {
 	struct sim_rl_conf ratelimit;	/* ratelimit.c: off when requests 0 */
 	int	retry_after_form;	/* enum sim_ra_form */
 	struct sim_gen_conf gen;	/* gen.c: streams, models */
+	long	status_page_delay_s;	/* statuspage.c: the page admits the
+					   outage this late; 0: 30 s */
 };
 
 struct sim_status_count {
@@ -111,6 +113,8 @@ struct sim_provider {
 	struct sim_counters	 ctr;
 	struct sim_rl_state	 rls;		/* its rate-limit window */
 	struct sim_listen	 own;		/* own listener's counters */
+	uint64_t		 down_since_wall_ns; /* statuspage.c; 0: up */
+	uint64_t		 resolved_wall_ns;
 };
 
 struct sim {
@@ -190,6 +194,10 @@ void	sim_control(struct sim *, struct evhttp_request *, const char *);
 void	sim_send_json(struct evhttp_request *, int, cJSON *);
 void	sim_send_error(struct evhttp_request *, int, const char *);
 void	sim_serve_shutdown(void);
+
+/* statuspage.c */
+void	sim_status_mark(struct sim_provider *);
+void	sim_status_page(struct sim *, struct evhttp_request *, const char *);
 
 /* tls.c */
 int	sim_tls_init(struct sim *, const char *, const char *, char *, size_t);

@@ -786,7 +786,8 @@ static const struct lay_field lay_fields[] = {
 	LAY_FIELD(alert_entry), LAY_FIELD(history_keep),
 	LAY_FIELD(alert_keep), LAY_FIELD(models_off),
 	LAY_FIELD(models_stride), LAY_FIELD(model_stats_off),
-	LAY_FIELD(model_stats_stride), LAY_FIELD(model_cap)
+	LAY_FIELD(model_stats_stride), LAY_FIELD(model_cap),
+	LAY_FIELD(statuspage_off), LAY_FIELD(statuspage_stride)
 };
 
 /* Every read a reader does, against what test_layout_private wrote. */
@@ -801,6 +802,7 @@ reads_intact(const struct vigil_client *c, const struct segment *child,
 	struct vigil_sample sm[8];
 	struct vigil_history hr[8];
 	struct vigil_alert al[8];
+	struct vigil_status_page sp;
 	uint32_t idx = 9, order[3];
 	size_t n = 9;
 
@@ -832,7 +834,15 @@ reads_intact(const struct vigil_client *c, const struct segment *child,
 	    (void *)seg_history_ring(child, 1) == ptrs[3] &&
 	    (void *)seg_alert_ring(child) == ptrs[4] &&
 	    (void *)seg_route(child) == ptrs[5] &&
+	    (void *)seg_statuspage(child, 1) == ptrs[6] &&
 	    seg_route_words(child) == 2 + 2, "%s", field);
+	/* The status page is shown for the slot's provider only. */
+	T_CHECKF(vigil_status_page(c, 1, "beta", &sp) == VIGIL_OK &&
+	    sp.incidents_open == 7 && strcmp(sp.incident_name, "x") == 0,
+	    "%s", field);
+	T_CHECKF(vigil_status_page(c, 1, "alpha", &sp) == VIGIL_ENOENT &&
+	    vigil_status_page(c, 0, NULL, &sp) == VIGIL_ENOENT &&
+	    vigil_status_page(c, 3, NULL, &sp) == VIGIL_ERANGE, "%s", field);
 }
 
 static void
@@ -846,11 +856,12 @@ test_layout_private(void)
 	struct vigil_history hr;
 	struct vigil_alert al;
 	struct vigil_route_head rh;
+	struct vigil_status_page sp;
 	struct ring_writer w;
 	struct seg_watch watch;
 	uint64_t buf[4], saved, bad[3], v;
 	uint32_t order[2] = { 1, 0 };
-	void *ptrs[6];
+	void *ptrs[7];
 	char name[64], err[256], msg[256];
 	size_t f, k;
 	int fd, i;
@@ -896,6 +907,13 @@ test_layout_private(void)
 	memcpy(buf, &rh, sizeof(rh));
 	memcpy((unsigned char *)buf + sizeof(rh), order, sizeof(order));
 	seqlock_write(seg_route(&s), buf, seg_route_words(&s));
+	memset(&sp, 0, sizeof(sp));
+	sp.flags = VIGIL_SPF_CONFIGURED | VIGIL_SPF_OK;
+	sp.updated_wall_ns = sp.fetched_wall_ns = 1;
+	sp.incidents_open = 7;
+	snprintf(sp.provider, sizeof(sp.provider), "beta");
+	snprintf(sp.incident_name, sizeof(sp.incident_name), "x");
+	seqlock_write(seg_statuspage(&s, 1), &sp, VIGIL_WORDS(sp));
 
 	ptrs[0] = seg_dir_slot(&child, 1);
 	ptrs[1] = seg_stats(&child, 1);
@@ -903,6 +921,7 @@ test_layout_private(void)
 	ptrs[3] = seg_history_ring(&child, 1);
 	ptrs[4] = seg_alert_ring(&child);
 	ptrs[5] = seg_route(&child);
+	ptrs[6] = seg_statuspage(&child, 1);
 	T_CHECK(seg_dir_slot(&child, 3) == NULL);	/* beyond the capacity */
 	T_CHECK(seg_sample_ring(&child, UINT32_MAX) == NULL);
 	reads_intact(&c, &child, ptrs, "before");

@@ -82,6 +82,11 @@ static const struct {
 	    { "ftp://x", "http://a, http://a", "http://a,,",
 	    "http://1,http://2,http://3,http://4,http://5,http://6,http://7,"
 	    "http://8,http://9" } },
+	{ "status_page", { "", "https://status.example/api/v2/summary.json",
+	    "http://127.0.0.1:9/_status/p/api/v2/summary.json?x=1" },
+	    { "ftp://x", "https://u:p@h/", "https://", "a b" } },
+	{ "vantage", { "", "eu-west-1", "host.example" }, { "a b", "-x",
+	    "a/b" } },
 };
 
 static char tdir[] = "/tmp/test_settings.XXXXXX";
@@ -493,6 +498,11 @@ test_differ(void)
 	pb = pa;
 	pb.enabled = 0;
 	T_CHECK(settings_provider_differ(&pa, &pb));
+	/* vigil-statuspage's keys restart it, never the prober. */
+	pb = pa;
+	snprintf(pb.status_page, sizeof(pb.status_page), "http://h/s");
+	pb.status_page_interval_ms++;
+	T_CHECK(!settings_provider_differ(&pa, &pb));
 }
 
 /* Missing required keys and a missing map are refused by the decoder. */
