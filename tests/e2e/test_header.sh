@@ -90,6 +90,8 @@ main(void)
 	h.models_stride = 128;
 	h.model_stats_off = 3200;
 	h.model_stats_stride = 320;
+	h.statuspage_off = 3520;	/* 8 + a 248-byte status page */
+	h.statuspage_stride = 256;
 	put(0, &h, offsetof(struct vigil_header, dir_gen));
 	put64(0, VIGIL_MAGIC);
 	CHECK(vigil_validate(seg, sizeof(seg), err, sizeof(err)) == VIGIL_OK);
