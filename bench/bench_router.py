@@ -145,17 +145,18 @@ def main():
     DOWN_AFTER = a.down_after
     tmp = harness.tempfile.mkdtemp(prefix="vigil-brouter-")
     sim = harness.Sim(tmp, ["%s:openai:%s" % (n, KEYS[n]) for n in NAMES])
-    res = {}
+    modes = a.modes.split(",")
+    res = {m: {"trials": a.trials, "lost": [], "detect_s": []}
+           for m in modes}
     try:
-        for mode in a.modes.split(","):
-            lost, det = [], []
-            for k in range(a.trials):
+        # Trial k of every mode runs before trial k + 1 of any: a machine
+        # busy for a while weighs on every mode alike.
+        for k in range(a.trials):
+            for mode in modes:
                 n, s = trial(mode, sim, k)
-                lost.append(n)
+                res[mode]["lost"].append(n)
                 if s is not None:
-                    det.append(s)
-            res[mode] = {"trials": a.trials, "lost": lost,
-                         "detect_s": det}
+                    res[mode]["detect_s"].append(s)
     finally:
         sim.stop()
     print("requests lost per outage, router at %d requests/s, probes every "
