@@ -141,6 +141,10 @@ models_sample(struct agg_models *ms, const struct vigil_sample *smp)
 	md->s.tokens_in_total += smp->tokens_in;
 	md->s.tokens_out_total += smp->tokens_out;
 	md->s.last_wall_ns = smp->wall_ns;
+	/* The prober's generation check of this model steps aside while
+	 * it is newer than an interval (probe_when_idle). */
+	if (smp->flags & VIGIL_SF_TRAFFIC)
+		md->s.traffic_last_mono_ns = smp->mono_ns;
 	md->s.last_http_status = smp->http_status;
 	md->s.last_outcome = (uint8_t)out;
 	md->last_outcome = (int)out;

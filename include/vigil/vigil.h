@@ -510,7 +510,10 @@ struct vigil_model_stats {
 	uint32_t hedge_after_us;	/* issue 18: the 5-minute p95 TTFT, a
 					   router's hedge delay; 0: not known */
 	uint32_t pad2;
-	uint64_t reserved[3];
+	uint64_t traffic_last_mono_ns;	/* newest traffic report naming this
+					   model (CLOCK_MONOTONIC); 0: none.
+					   probe_when_idle reads it */
+	uint64_t reserved[2];
 };
 
 /*

@@ -295,8 +295,12 @@ test_valid_invalid(void)
 	T_CHECK(p.stats.probe_tokens_today == 0);
 	T_CHECK(vigil_model_stats(&f.cl, 0, 1, &ms) == VIGIL_OK);
 	T_CHECK(ms.checks_total == 2);
+	/* What the prober's generation check of m-large steps aside for
+	 * (probe_when_idle); m-small had no traffic. */
+	T_CHECK(ms.traffic_last_mono_ns == f.mono);
 	T_CHECK(vigil_model_stats(&f.cl, 0, 0, &ms) == VIGIL_OK);
 	T_CHECK(ms.checks_total == 0);
+	T_CHECK(ms.traffic_last_mono_ns == 0);
 
 	p = snap(&f, 1);
 	T_CHECK(p.stats.samples_total == 2);
@@ -314,6 +318,26 @@ test_valid_invalid(void)
 	T_CHECK(hdr(&f.seg.hdr->reports_accepted) == nvalid);
 	T_CHECK(hdr(&f.seg.hdr->reports_invalid) == ninvalid);
 	T_CHECK(snap(&f, 0).stats.samples_total == 5);
+
+	/* A generation check of m-small is no traffic. */
+	{
+		struct vigil_sample s;
+
+		memset(&s, 0, sizeof(s));
+		s.mono_ns = f.mono;
+		s.wall_ns = f.wall;
+		s.latency_us = 300000;
+		s.ttfb_us = 100000;
+		s.outcome = VIGIL_OUT_OK;
+		s.http_status = 200;
+		s.flags = VIGIL_SF_GENERATION;
+		s.model = 1;
+		ring_push(&f.rw[0], &s, VIGIL_WORDS(struct vigil_sample));
+	}
+	tick(&f, 100);
+	T_CHECK(vigil_model_stats(&f.cl, 0, 0, &ms) == VIGIL_OK);
+	T_CHECK(ms.checks_total == 1 && ms.traffic_last_mono_ns == 0);
+	T_CHECK(snap(&f, 0).stats.source[VIGIL_SRC_PROBE].samples_total == 1);
 	fix_close(&f);
 }
 
