@@ -495,7 +495,9 @@ struct vigil_model_stats {
 	uint64_t updated_wall_ns;	/* 0: never written */
 	uint64_t last_wall_ns;		/* newest check of this model */
 	uint64_t checks_total;
-	uint64_t tokens_in_total;	/* probe tokens, since start */
+	uint64_t tokens_in_total;	/* probe tokens, since start (and
+					   checks_total: probes; traffic is
+					   in the windows only) */
 	uint64_t tokens_out_total;
 	struct vigil_model_window win[VIGIL_NWINDOWS];
 	uint16_t last_http_status;
