@@ -70,8 +70,10 @@ def test_ok(h):
 
 
 def test_model(h):
+    # The model's window counts traffic; checks_total is the probes'.
     def checks():
-        return {m["name"]: m["checks_total"] for m in provider(h)["models"]}
+        return {m["name"]: m["windows"]["15m"]["samples"]
+                for m in provider(h)["models"]}
     c0 = checks()
     r = vigilctl(h, "report", "--model", "gpt-4o", "a", "ok",
                  "--latency-ms", "300.5")
