@@ -1456,6 +1456,9 @@ show_alerts(struct ctx *x, const msgpack_object *res,
 		    NULL, NULL },
 		{ "SILENCED", TBL_LEFT, cell_yesno, "silenced", NULL,
 		    NULL, NULL },
+		/* The incident the alert is part of (nil: none, "-"). */
+		{ "INCIDENT", TBL_RIGHT, cell_uint_or_dash, "incident_id",
+		    NULL, NULL, NULL },
 	};
 
 	(void)sa;
