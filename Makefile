@@ -159,6 +159,8 @@ LINKS		 = \
 		   test_ring= \
 		   test_ring_kill= \
 		   test_ring_threads= \
+		   test_reports= \
+		   test_reports_threads= \
 		   test_segment= \
 		   test_settings= \
 		   test_sim=tests/sim \
@@ -173,16 +175,19 @@ LINKS		 = \
 		   peek= \
 		   segdump= \
 		   segfill=api \
+		   vreport= \
 		   bench_hist= \
 		   bench_metrics=api \
 		   bench_plainhttp=api \
 		   bench_ring= \
+		   bench_report= \
 		   bench_seqlock= \
 		   fuzz_classify=prober \
 		   fuzz_conf= \
 		   fuzz_frame= \
 		   fuzz_headers=prober \
 		   fuzz_persist=aggregator \
+		   fuzz_reports= \
 		   fuzz_query=api \
 		   fuzz_segment= \
 		   fuzz_statuspage=statuspage \
@@ -210,9 +215,12 @@ $(BUILD)/fuzz/$(1): $(BUILD)/obj/tests/fuzz/$(1).o $(call link_libs,$(1)) $(LIBC
 endef
 $(foreach t,$(FUZZ_NAMES),$(eval $(call FUZZ_RULE,$(t))))
 
+# What an example links beyond the header: EXAMPLE_LIBS_NAME.
+EXAMPLE_LIBS_router = -lcurl
 $(BUILD)/examples/%: examples/%.c include/vigil/vigil.h
 	@mkdir -p $(dir $@)
-	$(CC) -std=c99 -Wall -Wextra -Werror -O2 -Iinclude -o $@ $< -lrt
+	$(CC) -std=c99 -Wall -Wextra -Werror -O2 -Iinclude -o $@ $< \
+	    $(EXAMPLE_LIBS_$*) -lrt
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
@@ -221,7 +229,7 @@ $(BUILD)/examples/%: examples/%.c include/vigil/vigil.h
 # build of the lock-free tests; one runner prints one closing line.
 
 # Tests of the lock-free code that also run under ThreadSanitizer.
-TSAN_TESTS	:= $(basename $(notdir $(wildcard tests/unit/test_ring_threads.c)))
+TSAN_TESTS	:= $(basename $(notdir $(wildcard tests/unit/test_ring_threads.c tests/unit/test_reports_threads.c)))
 
 # The builds use both cores of the CI machine (JOBS), and so do the
 # tests: two lanes at once (tests/run.sh --lanes), the plain build's in

@@ -47,6 +47,14 @@ static void	agg_incident(struct agg *, struct agg_prov *, uint64_t,
 		    uint64_t);
 static void	agg_incident_alert(struct agg *, uint64_t, uint64_t,
 		    uint64_t);
+static void	agg_src_add(struct agg_prov *, int, uint64_t, int);
+static void	agg_src_figures(struct agg_prov *, uint64_t);
+static void	agg_client_heard(struct agg_prov *, uint32_t, uint64_t, int);
+static void	agg_src_count(struct agg_prov *, int, unsigned, uint64_t);
+static uint32_t	agg_failing_clients(const struct agg_prov *, uint64_t);
+static int	agg_report_cb(const struct vigil_report_rec *, uint32_t,
+		    void *);
+static void	agg_reports(struct agg *, uint64_t, uint64_t);
 
 /* FNV-1a of the name, mixed with the slot's creation time. */
 uint64_t
@@ -150,6 +158,7 @@ agg_free(struct agg *a)
 	free(a->cand);
 	free(a->vs);
 	free(a->route);
+	reports_close(&a->rep);
 	if (a->restore != NULL) {
 		persist_free(a->restore);
 		free(a->restore);
@@ -607,6 +616,8 @@ agg_judge(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall,
 		agg_amnesty(p, now);
 	for (k = 0; k < VIGIL_NWINDOWS; k++)
 		window_get(&p->win, k, &p->s.win[k]);
+	p->s.hedge_after_us = agg_hedge_us(p->s.win[VIGIL_WIN_5M].samples,
+	    p->s.win[VIGIL_WIN_5M].p95_ms, a->conf.min_samples);
 	memset(&in, 0, sizeof(in));
 	in.win = p->s.win;
 	in.consecutive_failures = p->s.consecutive_failures;
@@ -936,6 +947,227 @@ agg_ratelimit(struct vigil_stats *s, const struct vigil_sample *smp)
 	}
 }
 
+/* One sample of source src with outcome out at mono: stats.source[]. */
+static void
+agg_src_count(struct agg_prov *p, int src, unsigned out, uint64_t mono)
+{
+	int err = out != VIGIL_OUT_OK && vigil_outcome_counts(out);
+
+	p->s.source[src].samples_total++;
+	if (err)
+		p->s.source[src].errors_total++;
+	p->s.source[src].last_mono_ns = mono;
+	agg_src_add(p, src, mono / 1000000000u, err);
+	p->dirty = 1;
+}
+
+/* Reporter slots whose traffic about p failed within the last minute. */
+static uint32_t
+agg_failing_clients(const struct agg_prov *p, uint64_t now)
+{
+	uint32_t n = 0;
+	unsigned b;
+
+	for (b = 0; b < AGG_CLIENTS; b++)
+		if (p->clients[b].failed_ns != 0 &&
+		    now - p->clients[b].failed_ns < UINT64_C(60) * 1000000000u)
+			n++;
+	return n;
+}
+
+/* Count one sample of source src at second sec in p's last minute. */
+static void
+agg_src_add(struct agg_prov *p, int src, uint64_t sec, int err)
+{
+	struct agg_src_win *w = &p->src[src];
+	unsigned b = (unsigned)(sec % AGG_SRC_SECS);
+
+	if (w->sec[b] != sec) {
+		w->sec[b] = sec;
+		w->n[b] = 0;
+		w->err[b] = 0;
+	}
+	w->n[b]++;
+	if (err)
+		w->err[b]++;
+}
+
+/*
+ * stats.source[] and traffic_clients_1m at monotonic time now: the
+ * buckets of the last AGG_SRC_SECS seconds, the slots heard in them.
+ * O(sources x 60 + AGG_CLIENTS).  Marks p dirty when a figure moved.
+ */
+static void
+agg_src_figures(struct agg_prov *p, uint64_t now)
+{
+	uint64_t sec = now / 1000000000u;
+	uint32_t n, e, clients = 0;
+	int src;
+	unsigned b;
+
+	for (src = 0; src < VIGIL_SRC_COUNT; src++) {
+		struct agg_src_win *w = &p->src[src];
+
+		n = e = 0;
+		for (b = 0; b < AGG_SRC_SECS; b++)
+			if (w->sec[b] <= sec &&
+			    w->sec[b] + AGG_SRC_SECS > sec) {
+				n += w->n[b];
+				e += w->err[b];
+			}
+		if (p->s.source[src].samples_1m != n ||
+		    p->s.source[src].errors_1m != e) {
+			p->s.source[src].samples_1m = n;
+			p->s.source[src].errors_1m = e;
+			p->dirty = 1;
+		}
+	}
+	for (b = 0; b < AGG_CLIENTS; b++)
+		if (p->clients[b].heard_ns != 0 &&
+		    now - p->clients[b].heard_ns < UINT64_C(60) * 1000000000u)
+			clients++;
+	if (p->s.traffic_clients_1m != clients) {
+		p->s.traffic_clients_1m = clients;
+		p->dirty = 1;
+	}
+}
+
+/* Note that reporter slot `slot` was heard about p at now (failed: its
+ * report failed against p): its own entry, or the one heard from
+ * longest ago. */
+static void
+agg_client_heard(struct agg_prov *p, uint32_t slot, uint64_t now,
+    int failed)
+{
+	unsigned b, old = 0;
+
+	for (b = 0; b < AGG_CLIENTS; b++) {
+		if (p->clients[b].heard_ns != 0 && p->clients[b].slot == slot)
+			break;
+		if (p->clients[b].heard_ns < p->clients[old].heard_ns)
+			old = b;
+	}
+	if (b == AGG_CLIENTS) {
+		b = old;
+		p->clients[b].failed_ns = 0;
+	}
+	p->clients[b].slot = slot;
+	p->clients[b].heard_ns = now;
+	if (failed)
+		p->clients[b].failed_ns = now;
+}
+
+/*
+ * One traffic report, read from the reports segment by reports_drain
+ * (which checked what needs no provider): checked against the providers
+ * (index in use, model index among its models, or -1), then a sample of
+ * source traffic, judged like a probe's.  0, or -1: invalid.
+ */
+int
+agg_report(struct agg *a, const struct vigil_report_rec *rec, uint32_t slot,
+    uint64_t now, uint64_t wall)
+{
+	struct vigil_sample smp;
+	struct agg_prov *p;
+	int failed;
+
+	if (rec->provider < 0 || (uint32_t)rec->provider >= a->cap)
+		return -1;
+	p = &a->p[rec->provider];
+	if (!p->used)
+		return -1;
+	if (rec->model != -1 && (rec->model < 0 ||
+	    (uint32_t)rec->model >= p->models.count))
+		return -1;
+	memset(&smp, 0, sizeof(smp));
+	smp.wall_ns = wall;
+	smp.mono_ns = now;
+	smp.latency_us = rec->latency_us;
+	smp.ttfb_us = rec->ttft_us;
+	smp.http_status = rec->http_status;
+	smp.outcome = rec->outcome;
+	smp.flags = VIGIL_SF_TRAFFIC |
+	    (rec->ttft_us != 0 ? VIGIL_SF_GENERATION : 0);
+	smp.tokens_in = rec->tokens_in;
+	smp.tokens_out = rec->tokens_out;
+	smp.model = rec->model == -1 ? 0 : (uint16_t)(rec->model + 1);
+	failed = rec->outcome != VIGIL_OUT_OK &&
+	    vigil_outcome_counts(rec->outcome);
+	/* A client's malformed request is its own problem: counted as
+	 * traffic, it judges nothing (a probe's client_error says our
+	 * check is wrong: misconfigured; a router's says nothing about
+	 * the provider). */
+	if (rec->outcome == VIGIL_OUT_CLIENT_ERROR) {
+		agg_client_heard(p, slot, now, 0);
+		agg_src_count(p, VIGIL_SRC_TRAFFIC, rec->outcome, now);
+		p->s.traffic_last_wall_ns = wall;
+		return 0;
+	}
+	agg_client_heard(p, slot, now, failed);
+	p->s.traffic_last_wall_ns = wall;
+	/*
+	 * traffic_min_clients: one client's failures alone are its word
+	 * against the provider's; until a check fails too (the prober
+	 * confirms at once) or enough clients fail, they are counted as
+	 * traffic but judge nothing.
+	 */
+	if (failed && !p->probe_failing &&
+	    agg_failing_clients(p, now) < a->conf.traffic_min_clients) {
+		agg_src_count(p, VIGIL_SRC_TRAFFIC, rec->outcome, now);
+		p->traffic_held++;
+		return 0;
+	}
+	return agg_sample(a, p, &smp, now);
+}
+
+struct agg_rep_arg {
+	struct agg *a;
+	uint64_t now;
+	uint64_t wall;
+};
+
+static int
+agg_report_cb(const struct vigil_report_rec *rec, uint32_t slot, void *arg)
+{
+	struct agg_rep_arg *ra = arg;
+
+	return agg_report(ra->a, rec, slot, ra->now, ra->wall);
+}
+
+/*
+ * The reports segment, once a tick: every slot's new records (bounded
+ * work each), dead clients' slots freed once a second, and the totals
+ * into the header's reports line for /metrics.
+ */
+static void
+agg_reports(struct agg *a, uint64_t now, uint64_t wall)
+{
+	struct agg_rep_arg ra = { a, now, wall };
+	struct reports_totals t;
+	struct vigil_header *h = a->seg->hdr;
+
+	if (a->rep.base == NULL)
+		return;
+	(void)reports_drain(&a->rep, now, a->conf.report_rate_max,
+	    agg_report_cb, &ra);
+	if (now - a->rep_reclaim_ns >= UINT64_C(1000000000)) {
+		(void)reports_reclaim(&a->rep);
+		a->rep_reclaim_ns = now;
+	}
+	reports_totals(&a->rep, &t);
+	atomic_store_explicit(&h->reports_accepted, t.accepted,
+	    memory_order_relaxed);
+	atomic_store_explicit(&h->reports_invalid, t.invalid,
+	    memory_order_relaxed);
+	atomic_store_explicit(&h->reports_rate_dropped, t.rate_dropped,
+	    memory_order_relaxed);
+	atomic_store_explicit(&h->reports_lost, t.lost + t.skipped,
+	    memory_order_relaxed);
+	atomic_store_explicit(&h->reports_full, t.full, memory_order_relaxed);
+	atomic_store_explicit(&h->reports_slots, t.slots,
+	    memory_order_relaxed);
+}
+
 /*
  * Count and judge one sample of provider p (read from its ring, or given
  * by a test).  Counters, windows, circuit, status, trend, alerts, one
@@ -958,8 +1190,17 @@ agg_sample(struct agg *a, struct agg_prov *p, const struct vigil_sample *smp,
 	 * new connection, which a check's latency does not include.
 	 */
 	int windowed = (smp->flags & VIGIL_SF_CONFIRM) == 0;
+	int src = (smp->flags & VIGIL_SF_TRAFFIC) ? VIGIL_SRC_TRAFFIC :
+	    VIGIL_SRC_PROBE;
 
-	agg_tokens(s, smp);
+	if (!(smp->flags & VIGIL_SF_CATALOGUE))
+		agg_src_count(p, src, out, smp->mono_ns);
+	if (src == VIGIL_SRC_PROBE && smp->model == 0 &&
+	    !(smp->flags & VIGIL_SF_CATALOGUE))
+		p->probe_failing = !ok && counts;
+	/* Generation checks' tokens are the probes' bill, not traffic's. */
+	if (src == VIGIL_SRC_PROBE)
+		agg_tokens(s, smp);
 	/* A model's samples are the model's (models.c): the provider's
 	 * windows, failures in a row and circuit are its own checks'. */
 	if (smp->model != 0) {
@@ -1041,7 +1282,9 @@ agg_sample(struct agg *a, struct agg_prov *p, const struct vigil_sample *smp,
 	 * that their wall times are as far apart as the cool-down says. */
 	agg_judge(a, p, smp->mono_ns, smp->wall_ns, 1);
 
-	if (smp->mono_ns > p->hist_last_mono) {
+	/* History is one record a check: traffic's many would push the
+	 * probes' records out of the ring. */
+	if (src == VIGIL_SRC_PROBE && smp->mono_ns > p->hist_last_mono) {
 		memset(&hr, 0, sizeof(hr));
 		hr.wall_ns = smp->wall_ns;
 		hr.mono_ns = smp->mono_ns;
@@ -1169,6 +1412,7 @@ agg_tick(struct agg *a, uint64_t now, uint64_t wall)
 	agg_sync_dir(a, now, now - a->dir_read_ns >= UINT64_C(1000000000));
 	if (a->inc_restoring && a->dir_gen != UINT64_MAX)
 		agg_incidents_restored(a, now, wall);
+	agg_reports(a, now, wall);
 	for (i = 0; i < a->cap; i++) {
 		struct agg_prov *p = &a->p[i];
 		uint64_t lost, cur0;
@@ -1186,6 +1430,7 @@ agg_tick(struct agg *a, uint64_t now, uint64_t wall)
 		}
 		if (p->s.reserved[AGG_RSV_CURSOR] != p->cur.next)
 			p->dirty = 1;
+		agg_src_figures(p, now);
 		cur0 = p->win.cur;
 		window_advance(&p->win, now);
 		if (p->win.cur != cur0)

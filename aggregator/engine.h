@@ -16,6 +16,7 @@
 #include "incident.h"
 #include "models.h"
 #include "persist.h"
+#include "reports.h"
 #include "ring.h"
 #include "segment.h"
 #include "status.h"
@@ -27,6 +28,22 @@
 #define AGG_RSV_CURSOR	0	/* ring number after the last counted sample */
 #define AGG_RSV_ID	1	/* identity: fnv1a(name) ^ added_wall_ns */
 #define AGG_RSV_STREAK	2	/* circuit opens since it last closed */
+
+/* One source's last minute, a bucket a second (stats.source[]). */
+#define AGG_SRC_SECS	60
+struct agg_src_win {
+	uint64_t sec[AGG_SRC_SECS];	/* the second a bucket counts */
+	uint32_t n[AGG_SRC_SECS];
+	uint32_t err[AGG_SRC_SECS];
+};
+
+/* Reporter slots heard from lately, per provider (traffic_clients_1m). */
+#define AGG_CLIENTS	16
+struct agg_client {
+	uint32_t slot;
+	uint64_t heard_ns;		/* 0: unused */
+	uint64_t failed_ns;		/* its newest failure that counts */
+};
 
 struct agg_prov {
 	int used;
@@ -58,6 +75,10 @@ struct agg_prov {
 	uint64_t hist_last_mono;	/* skip history already pushed */
 	uint32_t hold;			/* samples before restored alerts
 					   may change (agg_attach) */
+	struct agg_src_win src[VIGIL_SRC_COUNT];
+	struct agg_client clients[AGG_CLIENTS];
+	int probe_failing;		/* the newest check failed (counts) */
+	uint64_t traffic_held;		/* failures held: too few clients */
 	int dirty;
 };
 
@@ -85,6 +106,9 @@ struct agg {
 					   back (until the directory is read) */
 	uint64_t samples;		/* aggregated by this process */
 	uint64_t lost;
+	struct reports rep;		/* traffic reports; base NULL: none */
+	uint64_t rep_reclaim_ns;	/* last reports_reclaim */
+	uint64_t rep_wall;		/* the drain's wall clock */
 };
 
 int	agg_init(struct agg *, struct segment *, const struct conf *,
@@ -93,6 +117,8 @@ void	agg_free(struct agg *);
 void	agg_sync_dir(struct agg *, uint64_t, int);
 int	agg_sample(struct agg *, struct agg_prov *,
 	    const struct vigil_sample *, uint64_t);
+int	agg_report(struct agg *, const struct vigil_report_rec *, uint32_t,
+	    uint64_t, uint64_t);
 void	agg_tick(struct agg *, uint64_t, uint64_t);
 void	agg_flush(struct agg *, uint64_t, uint64_t);
 struct agg_prov *agg_find(struct agg *, const char *);

@@ -63,6 +63,7 @@ static void	deliver(const struct vigil_alert *, const char *, void *);
 static int	save_state(struct aggd *, char *, size_t);
 static struct persist_snap *load_state(struct aggd *);
 static void	add_events(struct aggd *);
+static void	open_reports(struct aggd *);
 static void	tick_cb(evutil_socket_t, short, void *);
 static void	persist_cb(evutil_socket_t, short, void *);
 static void	signal_cb(evutil_socket_t, short, void *);
@@ -208,6 +209,26 @@ load_state(struct aggd *d)
 	}
 	free(snap);
 	return NULL;
+}
+
+/*
+ * The reports segment vigild made (shm_name + VIGIL_REPORTS_SUFFIX),
+ * mapped by name: its owner is the service uid we run as.  Without it
+ * vigil judges on probes alone, and says so.
+ */
+static void
+open_reports(struct aggd *d)
+{
+	char name[128], err[256];
+
+	reports_name(d->agg.conf.shm_name, name, sizeof(name));
+	if (reports_map(&d->agg.rep, name, err, sizeof(err)) == -1) {
+		log_warnx("reports: %s: traffic reports are not read", err);
+		return;
+	}
+	log_info("reports: reading %s: %u slots, %u reports a second a "
+	    "client", name, d->agg.rep.lay.slot_cap,
+	    d->agg.conf.report_rate_max);
 }
 
 /* The tick, the snapshot period and the signals, on d's loop. */
@@ -452,6 +473,7 @@ main(int argc, char *argv[])
 	}
 	d.agg.ax.deliver = deliver;
 	d.agg.ax.arg = &d;
+	open_reports(&d);
 
 	/* 4. The loop. */
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)

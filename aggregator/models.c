@@ -204,6 +204,21 @@ model_eval(struct agg_model *md, const struct conf *c, uint64_t wall)
  * Move every model's windows to monotonic now and judge it at wall.
  * Returns 1 if a status, reason or usable changed.
  */
+/*
+ * hedge_after (issue 18): after how long a router may send a slow
+ * request again elsewhere, the 5-minute p95 (latency, or a model's
+ * TTFT) once the window holds min_samples; 0 before.
+ */
+uint32_t
+agg_hedge_us(uint32_t samples, double p95_ms, uint32_t min_samples)
+{
+	double us = p95_ms * 1000.0;
+
+	if (samples < min_samples || !(us > 0))
+		return 0;
+	return us >= UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+}
+
 int
 models_judge(struct agg_models *ms, const struct conf *c, uint64_t now,
     uint64_t wall)
@@ -230,6 +245,9 @@ models_judge(struct agg_models *ms, const struct conf *c, uint64_t now,
 			md->s.win[k].tokens_per_s = window_tokens_per_s(
 			    &md->win, k);
 		}
+		md->s.hedge_after_us = agg_hedge_us(
+		    md->s.win[VIGIL_WIN_5M].samples,
+		    md->s.win[VIGIL_WIN_5M].ttft_p95_ms, c->min_samples);
 		st = md->s.status;
 		rs = md->s.reason;
 		us = md->s.usable;

@@ -42,5 +42,6 @@ int	models_judge(struct agg_models *, const struct conf *, uint64_t,
 	    uint64_t);
 int	models_worst(const struct agg_models *, uint8_t *);
 uint32_t models_missing(const struct agg_models *);
+uint32_t agg_hedge_us(uint32_t, double, uint32_t);
 
 #endif /* VIGIL_AGG_MODELS_H */

@@ -90,12 +90,17 @@ static struct xl	 wx[VIGIL_NWINDOWS], qx[VIGIL_NWINDOWS][NQUANT];
 static struct xl	 sx[VIGIL_ST_COUNT], ox[VIGIL_OUT_COUNT];
 static struct xl	 bx[VIGIL_PROM_BUCKETS], kx[VIGIL_KIND_COUNT + 1];
 static struct xl	 rx[VIGIL_RL_COUNT];
+static struct xl	 srcx[VIGIL_SRC_COUNT];
 
 static void	family(struct api_wbuf *, const char *, const char *,
 		    const char *);
 static void	globals(struct mout *, int);
+static void	reports_row(struct api_wbuf *, const char *, uint64_t);
 static int	labels_prepare(struct api_ctx *);
 static void	row_checks(struct mout *, const struct mfam *, size_t);
+static void	row_source(struct mout *, const struct mfam *, size_t);
+static void	row_skipped(struct mout *, const struct mfam *, size_t);
+static void	row_hedge(struct mout *, const struct mfam *, size_t);
 static void	row_duration(struct mout *, const struct mfam *, size_t);
 static void	row_info(struct mout *, const struct mfam *, size_t);
 static void	row_latency(struct mout *, const struct mfam *, size_t);
@@ -135,6 +140,9 @@ static void	xl_tables(void);
 #define ST_OFF(f)	offsetof(struct vigil_stats, f)
 #define WIN_OFF(f)	offsetof(struct vigil_window, f)
 #define RL_OFF(f)	offsetof(struct vigil_ratelimit, f)
+#define SRC_OFF(f)	offsetof(struct vigil_source_stats, f)
+/* A word of the header's reports line; 0 with no segment. */
+#define HDR_RLX(h, f)	((h) != NULL ? VIGIL_LOAD_RLX(&(h)->f) : 0)
 #define MS_OFF(f)	offsetof(struct vigil_model_stats, f)
 #define MW_OFF(f)	offsetof(struct vigil_model_window, f)
 #define SP_OFF(f)	offsetof(struct vigil_status_page, f)
@@ -209,6 +217,25 @@ static const struct mfam fams[] = {
 	    ST_OFF(samples_lost), MV_U64 },
 	{ "vigil_consecutive_failures", "gauge", "Failed checks in a row, "
 	    "now.", row_stat, ST_OFF(consecutive_failures), MV_U32 },
+	/* Per source (issue 18): the prober's checks, reported traffic. */
+	{ "vigil_source_samples_total", "counter", "Samples by source "
+	    "(probe: vigil's checks, traffic: reported real requests) since "
+	    "vigil started.", row_source, SRC_OFF(samples_total), MV_U64 },
+	{ "vigil_source_errors_total", "counter", "Samples by source that "
+	    "failed in a way that counts against the provider, since vigil "
+	    "started.", row_source, SRC_OFF(errors_total), MV_U64 },
+	{ "vigil_source_window_samples", "gauge", "Samples by source in "
+	    "the last minute.", row_source, SRC_OFF(samples_1m), MV_U32 },
+	{ "vigil_source_window_errors", "gauge", "Samples by source that "
+	    "failed against the provider in the last minute.", row_source,
+	    SRC_OFF(errors_1m), MV_U32 },
+	{ "vigil_hedge_after_seconds", "gauge", "After how long a router "
+	    "may send a slow request to another provider too: the 5-minute "
+	    "p95 latency; 0 before the window holds min_samples.", row_hedge,
+	    0, MV_NONE },
+	{ "vigil_probes_skipped_total", "counter", "Scheduled checks the "
+	    "prober skipped because traffic was reported within its "
+	    "interval (probe_when_idle).", row_skipped, 0, MV_NONE },
 	/* Only the resources the provider's answers reported. */
 	{ "vigil_ratelimit_limit", "gauge", "The provider's rate limit per "
 	    "resource (requests, tokens, input_tokens, output_tokens), as "
@@ -396,6 +423,8 @@ xl_tables(void)
 		xl_set(&ox[k], "outcome", vigil_outcome_name(k));
 	for (k = 0; k < VIGIL_RL_COUNT; k++)
 		xl_set(&rx[k], "resource", vigil_rl_name(k));
+	xl_set(&srcx[VIGIL_SRC_PROBE], "source", "probe");
+	xl_set(&srcx[VIGIL_SRC_TRAFFIC], "source", "traffic");
 	for (k = 0; k < VIGIL_PROM_BUCKETS - 1; k++) {
 		snprintf(v, sizeof(v), "%g", vigil_prom_bounds[k]);
 		xl_set(&bx[k], "le", v);
@@ -693,6 +722,37 @@ row_duration(struct mout *m, const struct mfam *f, size_t i)
 	val_u64(&m->m_w, cum);
 }
 
+/* One series per source, the value at mf_off in stats.source[k]. */
+static void
+row_source(struct mout *m, const struct mfam *f, size_t i)
+{
+	unsigned k;
+
+	for (k = 0; k < VIGIL_SRC_COUNT; k++) {
+		series(m, i, &srcx[k]);
+		val_at(&m->m_w, &m->m_ctx->snap[i].stats.source[k], f);
+	}
+}
+
+/* stats.hedge_after_us, in seconds. */
+static void
+row_hedge(struct mout *m, const struct mfam *f, size_t i)
+{
+	(void)f;
+	series(m, i, NULL);
+	val_fixed(&m->m_w, m->m_ctx->snap[i].stats.hedge_after_us / 1e6);
+}
+
+/* From the prober's ring control block, not the stats. */
+static void
+row_skipped(struct mout *m, const struct mfam *f, size_t i)
+{
+	(void)f;
+	series(m, i, NULL);
+	val_u64(&m->m_w, vigil_probes_skipped(&m->m_ctx->vc,
+	    m->m_ctx->snap[i].idx));
+}
+
 static void
 row_checks(struct mout *m, const struct mfam *f, size_t i)
 {
@@ -861,9 +921,20 @@ row_mtokens(struct mout *m, const struct mfam *f, size_t i)
 /* The families that are not per provider; snap_rc is api_snapshot's, or
  * the models' read (mlabels_prepare). */
 static void
+reports_row(struct api_wbuf *w, const char *result, uint64_t v)
+{
+	api_wb_lit(w, "vigil_reports_total{result=\"");
+	api_wb_str(w, result);
+	api_wb_lit(w, "\"} ");
+	api_wb_u64(w, v);
+	api_wb_lit(w, "\n");
+}
+
+static void
 globals(struct mout *m, int snap_rc)
 {
 	struct api_wbuf *w = &m->m_w;
+	const struct vigil_header *hdr = m->m_ctx->vc.hdr;
 	uint64_t age;
 
 	family(w, "vigil_build_info", "gauge",
@@ -887,6 +958,22 @@ globals(struct mout *m, int snap_rc)
 	    "this scrape, 0 if a writer was busy.");
 	api_wb_str(w, snap_rc == VIGIL_OK ? "vigil_snapshot_ok 1\n" :
 	    "vigil_snapshot_ok 0\n");
+	family(w, "vigil_reports_total", "counter", "Traffic reports by "
+	    "what became of them: accepted (samples), invalid (failed a "
+	    "check), rate_dropped (over report_rate_max), lost (torn or "
+	    "never finished), full (dropped by the client: its ring was "
+	    "full).");
+	reports_row(w, "accepted", HDR_RLX(hdr, reports_accepted));
+	reports_row(w, "invalid", HDR_RLX(hdr, reports_invalid));
+	reports_row(w, "rate_dropped",
+	    HDR_RLX(hdr, reports_rate_dropped));
+	reports_row(w, "lost", HDR_RLX(hdr, reports_lost));
+	reports_row(w, "full", HDR_RLX(hdr, reports_full));
+	family(w, "vigil_report_slots", "gauge", "Reporter slots clients "
+	    "hold now.");
+	api_wb_lit(w, "vigil_report_slots ");
+	api_wb_u64(w, HDR_RLX(hdr, reports_slots));
+	api_wb_lit(w, "\n");
 	family(w, "vigil_providers", "gauge", "Providers configured.");
 	api_wb_lit(w, "vigil_providers ");
 	api_wb_u64(w, m->m_ctx->nsnap);

@@ -33,6 +33,9 @@ static void	 retry_write(struct api_wbuf *, const struct vigil_sample *);
 static void	 sample_model_write(struct api_wbuf *,
 		    const struct vigil_sample *, const struct api_pmodels *);
 static void	 model_write(struct api_wbuf *, const struct api_model *);
+static void	 hedge_write(struct api_wbuf *, uint32_t);
+static void	 sources_write(struct api_wbuf *, const struct vigil_stats *,
+		    uint64_t);
 static void	 models_write(struct api_wbuf *,
 		    const struct vigil_provider *, const struct api_pmodels *,
 		    uint64_t);
@@ -545,6 +548,8 @@ provider_write(struct api_ctx *ctx, struct api_wbuf *w,
 	api_wb_u64(w, st->circuit_opens);
 	api_wb_lit(w, ",\"consecutive_failures\":");
 	api_wb_u64(w, st->consecutive_failures);
+	sources_write(w, st, vigil_probes_skipped(&ctx->vc, p->idx));
+	hedge_write(w, st->hedge_after_us);
 	api_wb_lit(w, ",\"updated_at\":");
 	api_wb_jtime(w, st->updated_wall_ns);
 	models_write(w, p, pm, wall);
@@ -582,6 +587,70 @@ provider_write(struct api_ctx *ctx, struct api_wbuf *w,
 		api_wb_jstr(w, vigil_outcome_name(i));
 		api_wb_lit(w, ":");
 		api_wb_u64(w, st->checks_total[i]);
+	}
+	api_wb_lit(w, "}");
+}
+
+/*
+ * "hedge_after_ms": after how long a router may send a slow request
+ * again elsewhere (issue 18): the 5-minute p95 latency (a model's: its
+ * TTFT), null before the window holds min_samples.
+ */
+static void
+hedge_write(struct api_wbuf *w, uint32_t us)
+{
+	api_wb_lit(w, ",\"hedge_after_ms\":");
+	if (us == 0)
+		api_wb_lit(w, "null");
+	else
+		api_wb_jnum(w, us / 1000.0);
+}
+
+/*
+ * "sources": what each source of samples saw (issue 18): vigil's probes
+ * and the traffic local services reported.  The error rate is the last
+ * minute's (null without samples); probe adds the checks its prober
+ * skipped while traffic flowed, traffic how many reporting clients it
+ * heard in that minute and its newest report.
+ */
+static void
+sources_write(struct api_wbuf *w, const struct vigil_stats *st,
+    uint64_t skipped)
+{
+	static const char *const key[VIGIL_SRC_COUNT] = { "\"probe\":",
+	    "\"traffic\":" };
+	const struct vigil_source_stats *s;
+	int k;
+
+	api_wb_lit(w, ",\"sources\":{");
+	for (k = 0; k < VIGIL_SRC_COUNT; k++) {
+		s = &st->source[k];
+		if (k > 0)
+			api_wb_lit(w, ",");
+		api_wb_str(w, key[k]);
+		api_wb_lit(w, "{\"samples_total\":");
+		api_wb_u64(w, s->samples_total);
+		api_wb_lit(w, ",\"errors_total\":");
+		api_wb_u64(w, s->errors_total);
+		api_wb_lit(w, ",\"samples_1m\":");
+		api_wb_u64(w, s->samples_1m);
+		api_wb_lit(w, ",\"error_rate_1m\":");
+		if (s->samples_1m == 0)
+			api_wb_lit(w, "null");
+		else
+			api_wb_jnum(w, (double)s->errors_1m / s->samples_1m);
+		if (k == VIGIL_SRC_PROBE) {
+			/* probe_when_idle: checks traffic made needless */
+			api_wb_lit(w, ",\"skipped_total\":");
+			api_wb_u64(w, skipped);
+		}
+		if (k == VIGIL_SRC_TRAFFIC) {
+			api_wb_lit(w, ",\"clients_1m\":");
+			api_wb_u64(w, st->traffic_clients_1m);
+			api_wb_lit(w, ",\"last_at\":");
+			api_wb_jtime(w, st->traffic_last_wall_ns);
+		}
+		api_wb_lit(w, "}");
 	}
 	api_wb_lit(w, "}");
 }
@@ -750,6 +819,7 @@ model_write(struct api_wbuf *w, const struct api_model *am)
 		api_wb_lit(w, "null");
 	api_wb_lit(w, ",\"last_check_at\":");
 	api_wb_jtime(w, checked ? s->last_wall_ns : 0);
+	hedge_write(w, s->updated_wall_ns != 0 ? s->hedge_after_us : 0);
 	api_wb_lit(w, ",\"windows\":{");
 	for (i = 0; i < VIGIL_NWINDOWS; i++) {
 		const struct vigil_model_window *mw = &s->win[i];

@@ -457,6 +457,11 @@ def main():
             "--skip-false-alarms"], "detect30")
     # Issue 19: the lead over a page that lags 30 s (about 35 s).
     bench_json("bench_statuspage", ["--delay", "30"], "statuspage")
+    # Issue 18: requests lost per outage, the router reporting beside
+    # probe-only vigil and a cooldown rule (the probe-only trials wait
+    # for the 30 s probes: about 12 minutes for 20 trials).
+    bench_json("bench_router", ["--trials", "3" if a.quick else "20"],
+               "router")
     accept = acceptance(api, ok_scale, det, det30, prb)
 
     with open(a.out, "w") as f:

@@ -79,6 +79,10 @@ struct conf {
 	uint32_t group_min;		/* 2 providers: an incident; 0 off */
 	uint32_t group_window_ms;	/* 2 min */
 	char canary[CONF_CANARY_LIST];	/* "URL, URL": settings_canaries() */
+	uint32_t report_rate_max;	/* 10000 reports a second a client */
+	uint32_t traffic_min_clients;	/* 1: clients whose failures count
+					   without a probe agreeing */
+	int probe_when_idle;		/* yes: no check while traffic flows */
 	char listen[128];		/* 127.0.0.1:9470 */
 	char control_socket[PATH_MAX];	/* /run/vigil/control.sock */
 	char state_dir[PATH_MAX];	/* /var/lib/vigil */
@@ -88,6 +92,7 @@ struct conf {
 	char admin_group[64];		/* "" = root only */
 	char read_group[64];		/* vigil */
 	char vantage[64];		/* "" = the hostname, else "default" */
+	char report_group[64];		/* vigil-report */
 	int prometheus;			/* yes */
 	int monitoring_enabled;		/* yes */
 	int allow_fast_probes;		/* no */

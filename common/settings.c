@@ -145,8 +145,10 @@ const struct setting settings_vigil[SV_COUNT] = {
 	    "/run/vigil/control.sock", set_check_socket, 0, SF_QUOTE),
 	[SV_STATE_DIR] = STR("state_dir", state_dir, VSZ(state_dir),
 	    "/var/lib/vigil", set_check_optpath, SR_AGG, SF_QUOTE),
+	/* The aggregator maps the reports segment by its name (name +
+	 * VIGIL_REPORTS_SUFFIX). */
 	[SV_SHM] = STR("shm_name", shm_name, VSZ(shm_name), VIGIL_DEFAULT_SHM,
-	    set_check_shm, 0, SF_QUOTE),
+	    set_check_shm, SR_AGG, SF_QUOTE),
 	/* May hold a token: never quoted, and vigil-api never gets it. */
 	[SV_WEBHOOK] = STR("webhook_url", webhook_url, VSZ(webhook_url), "",
 	    set_check_webhook, SR_AGG, 0),
@@ -203,6 +205,23 @@ const struct setting settings_vigil[SV_COUNT] = {
 	 * API resolves it (docs/scaling.md). */
 	[SV_VANTAGE] = STR("vantage", vantage, VSZ(vantage), "",
 	    set_check_vantage, SR_API, SF_QUOTE),
+	/* Who may report traffic: the reports segment's group (vigild;
+	 * the packages create it). */
+	[SV_REPORT_GROUP] = STR("report_group", report_group,
+	    VSZ(report_group), "vigil-report", settings_check_name, 0,
+	    SF_QUOTE),
+	/* Reports a second one client (a slot) may have taken; the rest
+	 * are dropped and counted (docs/aggregation.md, "Traffic"). */
+	[SV_REPORT_RATE] = NUM("report_rate_max", report_rate_max, ST_UINT,
+	    1, 10000000, 10000, SR_AGG, 0),
+	/* A scheduled check is skipped while the provider's traffic was
+	 * reported within its interval (docs/aggregation.md, "Traffic"). */
+	[SV_PROBE_IDLE] = NUM("probe_when_idle", probe_when_idle, ST_BOOL, 0,
+	    1, 1, SR_PROBER, 0),
+	/* Failing traffic counts against a provider without a probe
+	 * agreeing once this many clients report failures. */
+	[SV_TRAFFIC_MIN] = NUM("traffic_min_clients", traffic_min_clients,
+	    ST_UINT, 1, 1000, 1, SR_AGG, 0),
 };
 
 /*

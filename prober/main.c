@@ -64,6 +64,9 @@ static void	op_set_interval(struct child *, uint64_t,
 static void	signal_cb(evutil_socket_t, short, void *);
 static void	beat_cb(evutil_socket_t, short, void *);
 static void	check_timer_cb(evutil_socket_t, short, void *);
+static void	traffic_cb(evutil_socket_t, short, void *);
+static int	traffic_read(struct prober *, uint64_t, uint64_t *, uint64_t *);
+static int	traffic_step_aside(struct prober *);
 static void	start_check(struct prober *, int);
 static int	start_extra(struct prober *, struct probe_xfer *);
 static int	check_url(const struct prober *, char *, size_t);
@@ -264,6 +267,7 @@ apply_configure(const msgpack_object *a, void *arg, char *err, size_t errlen)
 	pr->cc.fast_percent = c.fast_probe_percent;
 	pr->cc.confirm_max = settings_confirm_failures(&c);
 	pr->cc.retry_max_ms = c.retry_after_max_ms;
+	pr->when_idle = c.probe_when_idle;
 	log_setlevel(c.log_level);
 	log_secret(pr->key);
 	return 0;
@@ -325,14 +329,18 @@ setup(struct prober *pr, char *err, size_t errlen)
 	pr->ev_check = evtimer_new(pr->base, check_timer_cb, pr);
 	pr->ev_gen = evtimer_new(pr->base, gen_timer_cb, pr);
 	pr->ev_beat = event_new(pr->base, -1, EV_PERSIST, beat_cb, pr);
+	pr->ev_traffic = event_new(pr->base, -1, EV_PERSIST, traffic_cb, pr);
 	pr->ev_term = evsignal_new(pr->base, SIGTERM, signal_cb, pr);
 	pr->ev_int = evsignal_new(pr->base, SIGINT, signal_cb, pr);
 	if (pr->ev_check == NULL || pr->ev_gen == NULL || pr->ev_beat == NULL ||
-	    pr->ev_term == NULL || pr->ev_int == NULL) {
+	    pr->ev_traffic == NULL || pr->ev_term == NULL ||
+	    pr->ev_int == NULL) {
 		snprintf(err, errlen, "libevent: out of memory");
 		return -1;
 	}
 	prober_schedule(pr->ev_beat, BEAT_MS);
+	pr->traffic_errs = UINT64_MAX;
+	prober_schedule(pr->ev_traffic, TRAFFIC_MS);
 	event_add(pr->ev_term, NULL);
 	event_add(pr->ev_int, NULL);
 	if (!pr->paused) {
@@ -350,7 +358,7 @@ static void
 teardown(struct prober *pr)
 {
 	struct event **evs[] = { &pr->ev_check, &pr->ev_gen, &pr->ev_beat,
-	    &pr->ev_term, &pr->ev_int };
+	    &pr->ev_traffic, &pr->ev_term, &pr->ev_int };
 	size_t i;
 
 	if (pr->check.easy != NULL)
@@ -535,8 +543,102 @@ check_timer_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	if ((hold = check_hold_ms(&pr->chk, now_mono_ns())) > 0)
 		prober_schedule(pr->ev_check, hold);
+	else if (traffic_step_aside(pr))
+		prober_schedule(pr->ev_check, sched_jitter(pr->cp.interval_ms,
+		    prober_rnd32()));
 	else
 		start_check(pr, 0);
+}
+
+/*
+ * What the aggregator says about our traffic, from our stats block (a
+ * seqlocked copy): the newest report's monotonic time and the failures
+ * that count.  The block is the aggregator's, but the segment is
+ * writable by every prober: a time in the future or a count that went
+ * down is not believed.  0, or -1 when there is nothing to go by.
+ */
+static int
+traffic_read(struct prober *pr, uint64_t now, uint64_t *last,
+    uint64_t *errs)
+{
+	struct vigil_stats st;
+
+	memset(&st, 0, sizeof(st));
+	if (vigil_provider_stats(&pr->cli, pr->slot, &st) != VIGIL_OK ||
+	    st.updated_wall_ns == 0)
+		return -1;
+	*last = st.source[VIGIL_SRC_TRAFFIC].last_mono_ns;
+	*errs = st.source[VIGIL_SRC_TRAFFIC].errors_total;
+	if (*last > now + UINT64_C(1000000000))
+		*last = 0;			/* not a time we have had */
+	return 0;
+}
+
+/*
+ * probe_when_idle: a scheduled check is skipped while traffic was
+ * reported within the interval (the traffic tells more, at no cost).
+ * Never a confirmation's check (next_count > 1): that one was asked
+ * for.  Counted in the ring control block's VIGIL_RING_SKIPPED word.
+ */
+static int
+traffic_step_aside(struct prober *pr)
+{
+	uint64_t now = now_mono_ns(), last, errs;
+	volatile uint64_t *w;
+
+	if (!pr->when_idle || pr->next_count > 1 ||
+	    traffic_read(pr, now, &last, &errs) == -1 || last == 0 ||
+	    now - last >= (uint64_t)pr->cp.interval_ms * 1000000u)
+		return 0;
+	pr->skipped++;
+	w = (volatile uint64_t *)&pr->ring.ctl->reserved[VIGIL_RING_SKIPPED];
+	*w = pr->skipped;
+	log_debug("check skipped: traffic %llu ms ago",
+	    (unsigned long long)((now - last) / 1000000u));
+	return 1;
+}
+
+/*
+ * Every TRAFFIC_MS: new failures in the reported traffic (only those
+ * that count against the provider) get a confirmation now (up to
+ * confirm_max requests at once, the first on the check's connection),
+ * at most one a TRAFFIC_CONFIRM_MS, never during a check, a pause, a
+ * rate-limit wait, or with no request left in the provider's window.
+ */
+static void
+traffic_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct prober *pr = arg;
+	uint64_t now = now_mono_ns(), last, errs, seen;
+	uint32_t n, room;
+
+	(void)fd;
+	(void)what;
+	if (traffic_read(pr, now, &last, &errs) == -1)
+		return;
+	seen = pr->traffic_errs;
+	pr->traffic_errs = errs;
+	if (seen == UINT64_MAX || errs <= seen)
+		return;			/* first look, none new, or a reset */
+	if (pr->paused || pr->running > 0 ||
+	    now - pr->confirm_ns < (uint64_t)TRAFFIC_CONFIRM_MS * 1000000u ||
+	    check_hold_ms(&pr->chk, now) > 0 ||
+	    check_headroom(&pr->chk, now) == 0)
+		return;
+	pr->confirm_ns = now;
+	/* A confirmation: up to confirm_max requests at once (as
+	 * check_decide sends after a failed check), never more than the
+	 * provider's window has left. */
+	n = pr->cc.confirm_max;
+	if (n > SCHED_CONFIRM_PAR)
+		n = SCHED_CONFIRM_PAR;
+	if (n > (room = check_headroom(&pr->chk, now)))
+		n = room;
+	pr->next_count = n > 0 ? n : 1;
+	log_info("traffic: %llu new failures reported: confirming with %u "
+	    "requests now", (unsigned long long)(errs - seen),
+	    pr->next_count);
+	start_check(pr, 0);
 }
 
 /*

@@ -27,6 +27,10 @@
 #define KEY_MAX		4096
 #define MIN_INTERVAL_MS	SETTINGS_FAST_MIN
 #define BEAT_MS		1000
+#define TRAFFIC_MS	25		/* how often traffic is looked at:
+					   a 1152-byte seqlocked copy */
+#define TRAFFIC_CONFIRM_MS 1000	/* a traffic confirmation at most
+					   this often */
 
 /* A request of a check: running; done, its sample held in pend[]; gone
  * (published, or it never started). */
@@ -73,6 +77,15 @@ struct prober {
 	int			 nwaiters;
 	int			 exit_code;
 	int			 trimmed;	/* malloc_trim after start-up */
+
+	/* Traffic (issue 18): what the aggregator says local services
+	 * reported, read from our stats block. */
+	int			 when_idle;	/* probe_when_idle */
+	struct event		*ev_traffic;
+	uint64_t		 traffic_errs;	/* errors_total seen, UINT64_MAX
+						   before the first look */
+	uint64_t		 confirm_ns;	/* last traffic confirmation */
+	uint64_t		 skipped;	/* checks skipped: traffic */
 
 	/*
 	 * The provider's models (`models`, in the order of the segment's

@@ -85,6 +85,16 @@
  *                       most 366 days ahead
  *   unsilence       M {"provider": name|"all"} -> {}
  *   reload          M {} -> {} or error "config" with "FILE:LINE: ..."
+ *   report          P {"reports": [{"provider": name, "model"?: name,
+ *                       "outcome": str (vigil_outcome_name), "http_status"?:
+ *                       uint, "latency_us"?: uint, "ttft_us"?: uint,
+ *                       "tokens_in"?: uint, "tokens_out"?: uint}, ...]}
+ *                       (at most CTL_REPORT_MAX) -> {"accepted",
+ *                       "dropped" (ring full), "invalid"}: traffic
+ *                       reports for languages without the C reporter,
+ *                       written into vigild's own slot of the reports
+ *                       segment ("P": root, vigild's uid, admin_group and
+ *                       report_group members; docs/control-protocol.md)
  *   shutdown        M {} -> {}, then vigild stops as on SIGTERM
  *
  * Connections: at most CONTROL_MAX_CONNS, of which the last
@@ -137,6 +147,7 @@ struct ctl_conn {
 	gid_t			 c_gid;
 	pid_t			 c_pid;
 	int			 c_admin;
+	int			 c_reporter;	/* admin or report_group */
 	int			 c_dead;	/* closed; freed when waits == 0 */
 	int			 c_closing;	/* close once the output drains */
 	unsigned		 c_waits;
@@ -162,6 +173,8 @@ struct ctl_sub {
 };
 
 typedef void	(*ctl_fn)(struct ctl_conn *, uint64_t, const msgpack_object *);
+
+#define CTL_REPORT_MAX	4096	/* reports in one report op */
 
 struct ctl_op {
 	const char	*name;
@@ -192,7 +205,7 @@ static void	ctl_event(struct bufferevent *, short, void *);
 static void	ctl_free(struct ctl_conn *);
 static void	ctl_unref(struct ctl_conn *);
 static int	ctl_in_group(const char *, gid_t, const gid_t *, size_t);
-static void	ctl_classify(int, const struct ucred *, int *, int *);
+static void	ctl_classify(int, const struct ucred *, int *, int *, int *);
 static unsigned	ctl_uid_conns(uid_t);
 static void	ctl_refuse(int, const char *, const char *, const char *);
 static void	ctl_refusal_log(const char *, const struct ucred *,
@@ -246,6 +259,10 @@ static void	op_silence(struct ctl_conn *, uint64_t,
 static void	op_unsilence(struct ctl_conn *, uint64_t,
 		    const msgpack_object *);
 static void	op_reload(struct ctl_conn *, uint64_t, const msgpack_object *);
+static void	op_report(struct ctl_conn *, uint64_t, const msgpack_object *);
+static int	report_one(const msgpack_object *, struct vigil_report_rec *);
+static int	report_num(const msgpack_object *, const char *, uint64_t,
+		    uint64_t *);
 static void	op_shutdown(struct ctl_conn *, uint64_t,
 		    const msgpack_object *);
 
@@ -265,6 +282,7 @@ static const struct ctl_op ctl_ops[] = {
 	{ "unsilence",		1, op_unsilence },
 	{ "reload",		1, op_reload },
 	{ "shutdown",		1, op_shutdown },
+	{ "report",		0, op_report },
 };
 
 /* ---- the socket ---- */
@@ -408,7 +426,8 @@ ctl_in_group(const char *group, gid_t primary, const gid_t *groups, size_t n)
  * else nothing.  Root is decided without reading groups.
  */
 static void
-ctl_classify(int fd, const struct ucred *cr, int *admin, int *reader)
+ctl_classify(int fd, const struct ucred *cr, int *admin, int *reader,
+    int *reporter)
 {
 	static int warned;
 	gid_t *groups = NULL;
@@ -416,7 +435,7 @@ ctl_classify(int fd, const struct ucred *cr, int *admin, int *reader)
 	char err[128];
 
 	*admin = cr->uid == 0 || cr->uid == geteuid();
-	*reader = *admin;
+	*reader = *reporter = *admin;
 	if (*admin)
 		return;
 	if (control_peer_groups(fd, &groups, &n, err, sizeof(err)) == -1 &&
@@ -428,6 +447,8 @@ ctl_classify(int fd, const struct ucred *cr, int *admin, int *reader)
 	}
 	*admin = ctl_in_group(vd->conf.admin_group, cr->gid, groups, n);
 	*reader = *admin || ctl_in_group(vd->conf.read_group, cr->gid,
+	    groups, n);
+	*reporter = *admin || ctl_in_group(vd->conf.report_group, cr->gid,
 	    groups, n);
 	free(groups);
 }
@@ -557,7 +578,7 @@ ctl_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	struct ctl_conn *c;
 	struct timeval idle = { CONTROL_IDLE_S, 0 };
 	char msg[256];
-	int admin, reader, rc;
+	int admin, reader, reporter = 0, rc;
 
 	(void)l;
 	(void)sa;
@@ -570,7 +591,7 @@ ctl_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	}
 	/* Full even for root: no need to read the groups. */
 	if ((rc = control_admit(ctl_nconns, 0, 1)) == CONTROL_ADMIT_OK) {
-		ctl_classify(fd, &cred, &admin, &reader);
+		ctl_classify(fd, &cred, &admin, &reader, &reporter);
 		if (!reader) {
 			ctl_refusal_log("forbidden", &cred, "control: refused "
 			    "uid %u pid %d: not in group %s", (unsigned)cred.uid,
@@ -603,6 +624,7 @@ ctl_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	c->c_gid = cred.gid;
 	c->c_pid = cred.pid;
 	c->c_admin = admin;
+	c->c_reporter = reporter;
 	TAILQ_INSERT_TAIL(&ctl_conns, c, c_entry);
 	ctl_nconns++;
 	bufferevent_setcb(c->c_bev, ctl_read, ctl_write, ctl_event, c);
@@ -1740,6 +1762,144 @@ op_reload(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
 		ctl_error(c, id, "config", "%s", err);
 	else
 		ctl_ok_empty(c, id);
+}
+
+/* An optional number of a report: 0 when absent; -1 when not a number
+ * up to max. */
+static int
+report_num(const msgpack_object *o, const char *key, uint64_t max,
+    uint64_t *v)
+{
+	int rc = mp_get_uint(o, key, v);
+
+	if (rc == -1)
+		*v = 0;
+	return rc == -2 || (rc == 0 && *v > max) ? -1 : 0;
+}
+
+/*
+ * One report of the report op into rec: provider by name (the
+ * directory), model by name among its models, outcome by name; the
+ * numbers as given (the aggregator checks their ranges, as for any
+ * client).  0, or -1: invalid.
+ */
+static int
+report_one(const msgpack_object *o, struct vigil_report_rec *rec)
+{
+	char name[VIGIL_NAME_MAX], model[VIGIL_MODEL_MAX], out[24];
+	struct provider *pv;
+	uint64_t v;
+	uint32_t m;
+	unsigned k;
+	int rc;
+
+	memset(rec, 0, sizeof(*rec));
+	rec->model = -1;
+	if (o->type != MSGPACK_OBJECT_MAP ||
+	    mp_get_str(o, "provider", name, sizeof(name)) != 0 ||
+	    (pv = provider_find(name)) == NULL ||
+	    mp_get_str(o, "outcome", out, sizeof(out)) != 0)
+		return -1;
+	rec->provider = (int32_t)pv->pv_slot;
+	for (k = 0; k < VIGIL_OUT_COUNT; k++)
+		if (strcmp(out, vigil_outcome_name(k)) == 0)
+			break;
+	if (k == VIGIL_OUT_COUNT)
+		return -1;
+	rec->outcome = (uint8_t)k;
+	if ((rc = mp_get_str(o, "model", model, sizeof(model))) == -2 ||
+	    (rc == 0 && vigil_find_model(&vd->cli, pv->pv_slot, model,
+	    &m) != VIGIL_OK))
+		return -1;
+	if (rc == 0)
+		rec->model = (int32_t)m;
+	if (report_num(o, "http_status", 599, &v) == -1)
+		return -1;
+	rec->http_status = (uint16_t)v;
+	if (report_num(o, "latency_us", UINT32_MAX, &v) == -1)
+		return -1;
+	rec->latency_us = (uint32_t)v;
+	if (report_num(o, "ttft_us", UINT32_MAX, &v) == -1)
+		return -1;
+	rec->ttft_us = (uint32_t)v;
+	if (report_num(o, "tokens_in", UINT32_MAX, &v) == -1)
+		return -1;
+	rec->tokens_in = (uint32_t)v;
+	if (report_num(o, "tokens_out", UINT32_MAX, &v) == -1)
+		return -1;
+	rec->tokens_out = (uint32_t)v;
+	return 0;
+}
+
+/*
+ * report: a batch of traffic reports from a client of the socket (a
+ * service in a language without the C reporter).  Written through
+ * vigild's own slot of the reports segment, claimed at the first
+ * report op; the aggregator reads them as any client's (report_rate_max
+ * applies to the slot: to every socket reporter together).
+ */
+static void
+op_report(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
+{
+	static struct vigil_reporter rep;
+	const msgpack_object *arr;
+	struct vigil_report_rec rec;
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	uint64_t accepted = 0, dropped = 0, invalid = 0;
+	uint32_t i;
+
+	if (!c->c_reporter) {
+		ctl_error(c, id, "forbidden", "report needs root or the "
+		    "report group %s", vd->conf.report_group);
+		return;
+	}
+	if ((arr = mp_get(a, "reports")) == NULL) {
+		ctl_error(c, id, "missing_argument", "reports");
+		return;
+	}
+	if (arr->type != MSGPACK_OBJECT_ARRAY ||
+	    arr->via.array.size > CTL_REPORT_MAX) {
+		ctl_error(c, id, "bad_argument", "reports: an array of at most "
+		    "%u maps", CTL_REPORT_MAX);
+		return;
+	}
+	if (vd->reports.base == NULL) {
+		ctl_error(c, id, "unavailable", "the reports segment could not "
+		    "be made (see vigild's log)");
+		return;
+	}
+	if (rep.slot == NULL) {
+		rep.base = vd->reports.base;
+		rep.size = vd->reports.size;
+		rep.lay = vd->reports.lay;
+		rep.owner = (uint64_t)(uint32_t)getpid() |
+		    (uint64_t)vigil__proc_start((long)getpid()) << 32;
+		if (vigil__reporter_claim(&rep) == -1) {
+			ctl_error(c, id, "busy", "every report slot is taken");
+			return;
+		}
+	}
+	for (i = 0; i < arr->via.array.size; i++) {
+		if (report_one(&arr->via.array.ptr[i], &rec) == -1)
+			invalid++;
+		else if (vigil_report(&rep, &rec) == 0)
+			accepted++;
+		else
+			dropped++;
+	}
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	mp_reply_ok(&pk, id);
+	msgpack_pack_map(&pk, 3);
+	mp_str(&pk, "accepted");
+	msgpack_pack_uint64(&pk, accepted);
+	mp_str(&pk, "dropped");
+	msgpack_pack_uint64(&pk, dropped);
+	mp_str(&pk, "invalid");
+	msgpack_pack_uint64(&pk, invalid);
+	ctl_send(c, &sb);
+	msgpack_sbuffer_destroy(&sb);
 }
 
 static void

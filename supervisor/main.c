@@ -50,6 +50,7 @@
 #define SHUTDOWN_WAIT_MS	4000
 #define BEAT_MS			1000
 #define SEG_MODE		0640
+#define REPORTS_MODE		0660	/* owner: the service uid */
 
 static struct vigild	 vigild;
 struct vigild		*vd = &vigild;
@@ -60,6 +61,7 @@ static uint64_t		 stop_deadline;
 static void	usage(void) __attribute__((noreturn));
 static void	find_selfdir(void);
 static void	make_segment(void);
+static void	make_reports(void);
 static void	signal_cb(evutil_socket_t, short, void *);
 static void	beat_cb(evutil_socket_t, short, void *);
 static void	stop_tick_cb(evutil_socket_t, short, void *);
@@ -224,6 +226,46 @@ make_segment(void)
 	log_info("segment %s: %u provider slots, %llu bytes",
 	    vd->conf.shm_name, vd->seg.lay.provider_cap,
 	    (unsigned long long)vd->seg.lay.size);
+	make_reports();
+}
+
+/*
+ * The reports segment (docs/segment.md, "The reports segment"): owned
+ * by the service uid, so that the aggregator maps it by name after its
+ * drop, group report_group, mode 0660.  Without the group (the packages
+ * create it) it keeps vigild's own, so only root and the service uid
+ * may report, and that is said.  Traffic reports are an addition: a
+ * failure here is logged and vigil runs on probes alone.
+ */
+static void
+make_reports(void)
+{
+	struct group *gr = NULL;
+	char err[512];
+	gid_t gid = (gid_t)-1;
+
+	reports_name(vd->conf.shm_name, vd->reports_name,
+	    sizeof(vd->reports_name));
+	if (reports_create(&vd->reports, vd->reports_name,
+	    REPORTS_DEFAULT_SLOTS, REPORTS_DEFAULT_RING, REPORTS_MODE, err,
+	    sizeof(err)) == -1) {
+		log_warnx("reports: %s: traffic reports are off", err);
+		vd->reports_name[0] = '\0';
+		return;
+	}
+	if (vd->conf.report_group[0] != '\0' &&
+	    (gr = getgrnam(vd->conf.report_group)) == NULL)
+		log_warnx("reports: group %s does not exist: %s keeps "
+		    "vigild's group (create the group to let services "
+		    "report)", vd->conf.report_group, vd->reports_name);
+	if (gr != NULL)
+		gid = gr->gr_gid;
+	if (geteuid() == 0 && fchown(vd->reports.fd, vd->penv.drop ?
+	    vd->penv.uid : (uid_t)-1, gid) == -1)
+		log_warn("reports: chown %s", vd->reports_name);
+	log_info("reports segment %s: %u slots of %u entries, group %s",
+	    vd->reports_name, vd->reports.lay.slot_cap,
+	    vd->reports.lay.ring_cap, gr != NULL ? gr->gr_name : "vigild's");
 }
 
 static void
@@ -342,6 +384,9 @@ finish(void)
 	}
 	if (shm_unlink(vd->conf.shm_name) == -1 && errno != ENOENT)
 		log_warn("shm_unlink %s", vd->conf.shm_name);
+	if (vd->reports_name[0] != '\0' &&
+	    shm_unlink(vd->reports_name) == -1 && errno != ENOENT)
+		log_warn("shm_unlink %s", vd->reports_name);
 	control_unlink();
 	log_info("stopped");
 	exit(0);

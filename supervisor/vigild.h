@@ -20,6 +20,7 @@
 
 #include "conf.h"
 #include "proc.h"
+#include "reports.h"
 #include "segment.h"
 
 struct event_base;
@@ -40,6 +41,8 @@ struct vigild {
 	struct conf		 conf;
 	struct segment		 seg;
 	struct vigil_client	 cli;		/* reading our own segment */
+	struct reports		 reports;	/* traffic reports (issue 18) */
+	char			 reports_name[80]; /* shm_name + .reports */
 	struct event_base	*base;
 	struct proc_env		 penv;
 	struct providers	 providers;

@@ -46,9 +46,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -260,9 +263,16 @@ enum vigil_sp_indicator {
 					   check's verdict on model `model`:
 					   outcome ok = listed, model_missing
 					   = not listed */
+#define VIGIL_SF_TRAFFIC	0x20u	/* not a probe: a report of real
+					   traffic (issue 18, "Reporter") */
 
 /* Alert flags. */
 #define VIGIL_ALF_SILENCED	0x01u	/* recorded, not delivered */
+
+/* Sources of samples, in the order of vigil_stats.source[]. */
+#define VIGIL_SRC_PROBE		0
+#define VIGIL_SRC_TRAFFIC	1
+#define VIGIL_SRC_COUNT		2
 
 /* Windows, in the order of vigil_stats.win[]. */
 #define VIGIL_WIN_1M	0
@@ -423,7 +433,28 @@ struct vigil_stats {
 	uint64_t probe_tokens_today;	/* generation checks' tokens (in +
 					   out) in the UTC day below */
 	uint64_t probe_tokens_day;	/* that day: days since 1970-01-01 */
-	uint64_t reserved[7];		/* 1024 bytes in all */
+	uint64_t reserved[7];		/* 1024 bytes to here */
+	/*
+	 * Issue 18: what each source saw (VIGIL_SRC_*): the prober's checks
+	 * and the traffic local services reported (see "Reporter").
+	 */
+	struct vigil_source_stats {
+		uint64_t samples_total;	/* since start */
+		uint64_t errors_total;	/* failures that count against the
+					   provider (vigil_outcome_counts) */
+		uint32_t samples_1m;	/* the last minute */
+		uint32_t errors_1m;
+		uint64_t last_mono_ns;	/* newest sample of this source;
+					   0: none (CLOCK_MONOTONIC) */
+	} source[2];
+	uint32_t traffic_clients_1m;	/* reporter slots heard in the last
+					   minute */
+	uint32_t hedge_after_us;	/* the 5-minute p95 latency: a
+					   router's hedge delay (a model's
+					   TTFT one is in its model stats);
+					   0: fewer than min_samples */
+	uint64_t traffic_last_wall_ns;	/* newest traffic report */
+	uint64_t reserved_tail[6];	/* 1152 bytes in all */
 };
 
 /*
@@ -476,7 +507,10 @@ struct vigil_model_stats {
 					   last check: 1 yes, 0 no, 2 unknown */
 	uint8_t pad;
 	char last_error[VIGIL_ERR_MAX];
-	uint64_t reserved[4];
+	uint32_t hedge_after_us;	/* issue 18: the 5-minute p95 TTFT, a
+					   router's hedge delay; 0: not known */
+	uint32_t pad2;
+	uint64_t reserved[3];
 };
 
 /*
@@ -529,7 +563,9 @@ VIGIL_STATIC_ASSERT(sizeof(struct vigil_provider_info) == 136,
 VIGIL_STATIC_ASSERT(sizeof(struct vigil_window) == 120, "window layout");
 VIGIL_STATIC_ASSERT(offsetof(struct vigil_stats, win) == 312,
     "stats layout");
-VIGIL_STATIC_ASSERT(sizeof(struct vigil_stats) == 1024, "stats layout");
+VIGIL_STATIC_ASSERT(offsetof(struct vigil_stats, source) == 1024,
+    "stats layout");
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_stats) == 1152, "stats layout");
 VIGIL_STATIC_ASSERT(sizeof(struct vigil_models_head) == 24,
     "models layout");
 VIGIL_STATIC_ASSERT(sizeof(struct vigil_model_window) == 48,
@@ -600,12 +636,25 @@ struct vigil_header {
 	VIGIL_A64 vantage_since_wall_ns; /* when it took its value; 0 never */
 	uint64_t reserved2[4];
 
-	uint64_t reserved3[48];		/* room to grow: 768 bytes in all */
+	/* Written by the aggregator: the reports segment as it read it
+	 * (issue 18, "Reporter"); its own cache line. */
+	VIGIL_A64 reports_accepted;	/* records that became samples */
+	VIGIL_A64 reports_invalid;	/* failed a check: dropped */
+	VIGIL_A64 reports_rate_dropped;	/* over report_rate_max: dropped */
+	VIGIL_A64 reports_lost;		/* torn, or never finished */
+	VIGIL_A64 reports_full;		/* clients' own drops (ring full),
+					   as their slots say */
+	VIGIL_A64 reports_slots;	/* slots claimed now */
+	uint64_t reserved4[2];
+
+	uint64_t reserved3[40];		/* room to grow: 768 bytes in all */
 };
 
 VIGIL_STATIC_ASSERT(offsetof(struct vigil_header, dir_gen) == 256,
     "header layout");
 VIGIL_STATIC_ASSERT(offsetof(struct vigil_header, aggregator_beat_ns) == 320,
+    "header layout");
+VIGIL_STATIC_ASSERT(offsetof(struct vigil_header, reports_accepted) == 384,
     "header layout");
 VIGIL_STATIC_ASSERT(sizeof(struct vigil_header) == 768, "header layout");
 
@@ -2037,6 +2086,542 @@ vigil_overall_status(const struct vigil_client *c,
 			worst = st;
 	}
 	return worst;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reporter (issue 18)                                                  */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A local service (a router) reports the outcome of each real request it
+ * sent a provider; the aggregator folds the reports into the same
+ * windows, status, circuit and alerts as the probes (docs/segment.md,
+ * "The reports segment"; docs/aggregation.md, "Traffic").
+ *
+ * Reports go through a second shared-memory segment, the main segment's
+ * name + VIGIL_REPORTS_SUFFIX ("/vigil.reports"), created by vigild,
+ * mode 0660, group report_group: the main segment stays read-only to
+ * clients.  It holds slot_cap client slots; a client claims a free one at
+ * open (compare-and-swap on its owner word) and the aggregator reclaims
+ * the slots of clients that died.  Each slot is a bounded ring of
+ * ring_cap entries that the threads of one process share:
+ *
+ *   writer: n = reserve; entry n & (cap - 1); lap = n / cap; if the
+ *           entry's seq is 3 lap (free), take n (CAS reserve n -> n + 1),
+ *           seq 3 lap -> 3 lap + 1 (CAS: claim), the record (relaxed),
+ *           3 lap + 1 -> 3 lap + 2 (CAS, release: publish).  An entry
+ *           still holding an earlier lap's record is a full ring, and a
+ *           failed claim or publish a position the reader gave up on:
+ *           the record is dropped and counted in the slot's `full`.
+ *   reader: the aggregator, at its private position p: seq 3 lap + 2,
+ *           copy, then seq 3 (lap + 1) (the entry is free for the next
+ *           lap).  A position left unpublished too long (a writer that
+ *           died mid-record, or dropped) is skipped the same way.
+ *
+ * vigil_report() never blocks, never allocates and makes no system call.
+ * Everything in the segment is untrusted: the client validates the
+ * layout from a private copy, as vigil_open() does; the aggregator checks
+ * every record (a client may write anything anywhere in it).
+ */
+
+#define VIGIL_REPORTS_MAGIC	UINT64_C(0x315045524c474956)	/* "VIGLREP1" */
+#define VIGIL_REPORTS_ABI	1u
+#define VIGIL_REPORTS_SUFFIX	".reports"
+#define VIGIL_REPORTS_MAX_SLOTS	4096u
+#define VIGIL_REPORTS_MAX_RING	(1u << 20)
+/* A slot's owner word after its client closed it (or died), until the
+ * aggregator has cleaned its ring: no client claims it meanwhile. */
+#define VIGIL_REPORTS_RELEASED	UINT64_C(0xfffffffffffffffe)
+
+/*
+ * One outcome.  A zero-filled record is valid (provider 0, model 0, ok,
+ * nothing measured): a field added later takes 0 as "not said".
+ */
+struct vigil_report_rec {
+	int32_t provider;		/* vigil_reporter_provider() */
+	int32_t model;			/* vigil_reporter_model(); -1: none */
+	uint32_t latency_us;		/* the whole request */
+	uint32_t ttft_us;		/* first token; 0: not known */
+	uint32_t tokens_in;
+	uint32_t tokens_out;
+	uint16_t http_status;		/* 0: no response */
+	uint8_t outcome;		/* enum vigil_outcome */
+	uint8_t flags;			/* 0: reserved */
+	uint32_t reserved;		/* 0 */
+};
+
+/* The reports segment's header: written once by vigild, magic last. */
+struct vigil_reports_header {
+	uint64_t magic;			/* VIGIL_REPORTS_MAGIC */
+	uint32_t abi_major;		/* VIGIL_REPORTS_ABI */
+	uint32_t abi_minor;
+	uint64_t size;			/* whole segment, bytes */
+	uint64_t created_wall_ns;
+	uint32_t slot_cap;		/* client slots */
+	uint32_t ring_cap;		/* entries per slot, a power of 2 */
+	uint64_t slots_off;
+	uint64_t slot_stride;
+	uint32_t entry_size;		/* bytes per entry, seq included */
+	uint32_t rec_size;		/* sizeof(struct vigil_report_rec) */
+	uint32_t supervisor_pid;
+	uint32_t pad;
+	uint64_t reserved[7];		/* 128 bytes in all */
+};
+
+/* A client slot's control block; its ring's entries follow it. */
+struct vigil_report_slot {
+	/* Written by the client that owns the slot. */
+	VIGIL_A64 owner;		/* 0: free; pid | start << 32;
+					   VIGIL_REPORTS_RELEASED */
+	VIGIL_A64 reserve;		/* positions handed out */
+	VIGIL_A64 full;			/* records dropped: ring full */
+	VIGIL_A64 claims;		/* times the slot was claimed */
+	uint64_t reserved0[4];
+	/* Written by the aggregator, informative only. */
+	VIGIL_A64 consumed;		/* its position in the ring */
+	VIGIL_A64 freed;		/* times it reclaimed the slot */
+	uint64_t reserved1[6];
+};
+
+/* A ring entry: the state word, then the record. */
+struct vigil_report_entry {
+	VIGIL_A64 seq;			/* 3 lap (free), + 1 (being written),
+					   + 2 (published) */
+	VIGIL_A64 w[4];
+};
+
+/* What a reader keeps of the header: a private, validated copy. */
+struct vigil_reports_layout {
+	uint64_t magic;
+	uint64_t size;
+	uint64_t slots_off;
+	uint64_t slot_stride;
+	uint32_t abi_major;
+	uint32_t slot_cap;
+	uint32_t ring_cap;
+	uint32_t entry_size;
+	uint32_t rec_size;
+	uint32_t pad;
+};
+
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_report_rec) == 32, "report layout");
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_reports_header) == 128,
+    "reports header layout");
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_report_slot) == 2 * VIGIL_CACHELINE,
+    "report slot layout");
+VIGIL_STATIC_ASSERT(sizeof(struct vigil_report_entry) == 40,
+    "report entry layout");
+
+#ifdef __cplusplus
+#define VIGIL__STORE_RLX(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+#define VIGIL__STORE_REL(p, v) __atomic_store_n((p), (v), __ATOMIC_RELEASE)
+#define VIGIL__FADD_RLX(p, v) __atomic_fetch_add((p), (v), __ATOMIC_RELAXED)
+#define VIGIL__CAS(p, e, d, o) __atomic_compare_exchange_n((p), (e), (d), \
+	0, (o), __ATOMIC_RELAXED)
+#define VIGIL__ACQ __ATOMIC_ACQUIRE
+#define VIGIL__REL __ATOMIC_RELEASE
+#define VIGIL__ACQREL __ATOMIC_ACQ_REL
+#else
+#define VIGIL__STORE_RLX(p, v) \
+	atomic_store_explicit((p), (v), memory_order_relaxed)
+#define VIGIL__STORE_REL(p, v) \
+	atomic_store_explicit((p), (v), memory_order_release)
+#define VIGIL__FADD_RLX(p, v) \
+	atomic_fetch_add_explicit((p), (v), memory_order_relaxed)
+#define VIGIL__CAS(p, e, d, o) atomic_compare_exchange_strong_explicit((p), \
+	(e), (d), (o), memory_order_relaxed)
+#define VIGIL__ACQ memory_order_acquire
+#define VIGIL__REL memory_order_release
+#define VIGIL__ACQREL memory_order_acq_rel
+#endif
+
+/*
+ * Copy the layout of the reports segment mapped at base (`mapped` bytes)
+ * into out and validate the copy: magic, ABI, and every slot and entry
+ * inside the mapping.  VIGIL_OK, or a VIGIL_E* code with err saying why
+ * (out zeroed).
+ */
+static inline int
+vigil_reports_layout_read(const void *base, size_t mapped,
+    struct vigil_reports_layout *out, char *err, size_t errlen)
+{
+	const struct vigil_reports_header *h =
+	    (const struct vigil_reports_header *)base;
+	const char *why = NULL;
+	uint64_t need;
+	int rc = VIGIL_ECORRUPT;
+
+	memset(out, 0, sizeof(*out));
+	if (mapped < sizeof(*h)) {
+		why = "reports segment smaller than its header";
+		goto bad;
+	}
+	memcpy(&out->magic, &h->magic, 8);
+	memcpy(&out->size, &h->size, 8);
+	memcpy(&out->slots_off, &h->slots_off, 8);
+	memcpy(&out->slot_stride, &h->slot_stride, 8);
+	memcpy(&out->abi_major, &h->abi_major, 4);
+	memcpy(&out->slot_cap, &h->slot_cap, 4);
+	memcpy(&out->ring_cap, &h->ring_cap, 4);
+	memcpy(&out->entry_size, &h->entry_size, 4);
+	memcpy(&out->rec_size, &h->rec_size, 4);
+	if (out->magic != VIGIL_REPORTS_MAGIC) {
+		rc = VIGIL_EMAGIC;
+		why = "not a vigil reports segment (bad magic)";
+	} else if (out->abi_major != VIGIL_REPORTS_ABI) {
+		rc = VIGIL_EABI;
+		why = "reports segment ABI this client does not read";
+	} else if (out->size > mapped || out->size < sizeof(*h))
+		why = "reports segment size does not match its mapping";
+	else if (out->slot_cap == 0 || out->slot_cap > VIGIL_REPORTS_MAX_SLOTS)
+		why = "report slot count out of range";
+	else if (!vigil__pow2(out->ring_cap) || out->ring_cap < 2 ||
+	    out->ring_cap > VIGIL_REPORTS_MAX_RING)
+		why = "report ring capacity not a power of 2 in range";
+	else if (out->rec_size != sizeof(struct vigil_report_rec) ||
+	    out->entry_size < sizeof(struct vigil_report_entry) ||
+	    out->entry_size % 8 != 0 || out->entry_size > 4096)
+		why = "report entry size unusable";
+	else {
+		need = sizeof(struct vigil_report_slot) +
+		    (uint64_t)out->ring_cap * out->entry_size;
+		if (out->slot_stride < need || out->slots_off < sizeof(*h) ||
+		    !vigil__region_ok(out->size, out->slots_off,
+		    out->slot_cap, out->slot_stride))
+			why = "report slots outside the reports segment";
+		else
+			return VIGIL_OK;
+	}
+bad:
+	if (err != NULL)
+		snprintf(err, errlen, "%s", why);
+	memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+/* Slot i of a validated layout (i < slot_cap). */
+static inline struct vigil_report_slot *
+vigil_reports_slot(unsigned char *base, const struct vigil_reports_layout *l,
+    uint32_t i)
+{
+	return (struct vigil_report_slot *)(void *)(base + l->slots_off +
+	    (size_t)i * l->slot_stride);
+}
+
+/* Entry e of slot s (e < ring_cap). */
+static inline struct vigil_report_entry *
+vigil_reports_entry(struct vigil_report_slot *s,
+    const struct vigil_reports_layout *l, uint32_t e)
+{
+	return (struct vigil_report_entry *)(void *)((unsigned char *)(s + 1) +
+	    (size_t)e * l->entry_size);
+}
+
+/*
+ * A process's start time (clock ticks after boot, field 22 of
+ * /proc/PID/stat), low 32 bits; 0 when not known.  With the pid it names
+ * a process across pid reuse: the owner word of a slot.  Not on the hot
+ * path (open, and the aggregator's reclaim).
+ */
+static inline uint32_t
+vigil__proc_start(long pid)
+{
+	char path[48], buf[1024], *p;
+	unsigned long long v = 0;
+	ssize_t n;
+	int fd, field;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	/* The command name may hold spaces and parentheses: after the
+	 * last ')' come fields 3, 4, ... */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return 0;
+	for (field = 2; field < 22 && *p != '\0'; p++)
+		if (*p == ' ')
+			field++;
+	while (*p >= '0' && *p <= '9')
+		v = v * 10 + (unsigned long long)(*p++ - '0');
+	return field == 22 ? (uint32_t)v : 0;
+}
+
+/* A reporter: one claimed slot of the reports segment, and a read-only
+ * view of the main segment for the names. */
+struct vigil_reporter {
+	struct vigil_client cli;
+	unsigned char *base;		/* the reports segment, read-write */
+	size_t size;
+	struct vigil_reports_layout lay;
+	struct vigil_report_slot *slot;
+	uint64_t owner;
+	uint64_t mask;			/* ring_cap - 1 */
+	unsigned shift;			/* log2(ring_cap) */
+	uint32_t slot_idx;
+};
+
+/* snprintf without -Wformat-truncation's guesses: cut is fine here. */
+static inline void
+vigil__say(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+}
+
+/* open(2)'s EACCES on the reports segment, said with the group to join. */
+static inline void
+vigil__reporter_eacces(const char *rname, char *err, size_t errlen)
+{
+	char path[300];
+	struct stat st;
+	struct group *gr;
+
+	snprintf(path, sizeof(path), "/dev/shm%s", rname);
+	if (stat(path, &st) == 0 && (gr = getgrgid(st.st_gid)) != NULL)
+		vigil__say(err, errlen, "%s: permission denied: only members of "
+		    "group %s (report_group) may report", rname, gr->gr_name);
+	else
+		vigil__say(err, errlen, "%s: permission denied: only members of "
+		    "vigil's report_group may report", rname);
+}
+
+/* Claim a free slot for this process; 0 or -1 (all taken). */
+static inline int
+vigil__reporter_claim(struct vigil_reporter *r)
+{
+	uint64_t expect;
+	uint32_t i, s;
+
+	for (i = 0; i < r->lay.slot_cap; i++) {
+		struct vigil_report_slot *sl = vigil_reports_slot(r->base,
+		    &r->lay, i);
+
+		expect = 0;
+		if (!VIGIL__CAS(&sl->owner, &expect, r->owner, VIGIL__ACQREL))
+			continue;
+		r->slot = sl;
+		r->slot_idx = i;
+		(void)VIGIL__FADD_RLX(&sl->claims, 1);
+		for (s = 0; (UINT64_C(1) << s) < r->lay.ring_cap; s++)
+			;
+		r->shift = s;
+		r->mask = r->lay.ring_cap - 1;
+		return 0;
+	}
+	return -1;
+}
+
+/*
+ * Open a reporter on the segment shm_name (NULL: "/vigil"): maps the
+ * main segment read-only (provider and model names) and the reports
+ * segment read-write, and claims a slot.  NULL on failure, err says why
+ * (a process outside report_group is told which group to join).  Not
+ * for the hot path: it opens files and allocates.
+ */
+static inline struct vigil_reporter *
+vigil_reporter_open(const char *shm_name, char *err, size_t errlen)
+{
+	struct vigil_reporter *r;
+	char rname[256], why[128];
+	struct stat st;
+	void *p;
+	int fd, rc;
+
+	if (shm_name == NULL)
+		shm_name = VIGIL_DEFAULT_SHM;
+	if (snprintf(rname, sizeof(rname), "%s%s", shm_name,
+	    VIGIL_REPORTS_SUFFIX) >= (int)sizeof(rname)) {
+		vigil__say(err, errlen, "segment name too long");
+		return NULL;
+	}
+	if ((r = (struct vigil_reporter *)calloc(1, sizeof(*r))) == NULL) {
+		vigil__say(err, errlen, "out of memory");
+		return NULL;
+	}
+	/* The reports segment first: who may report is its question. */
+	if ((fd = shm_open(rname, O_RDWR | O_CLOEXEC, 0)) == -1) {
+		if (errno == EACCES)
+			vigil__reporter_eacces(rname, err, errlen);
+		else
+			vigil__say(err, errlen, "%s: %s", rname, strerror(errno));
+		free(r);
+		return NULL;
+	}
+	if (fstat(fd, &st) == -1 || st.st_size <= 0) {
+		vigil__say(err, errlen, "%s: %s", rname, st.st_size <= 0 ?
+		    "empty" : strerror(errno));
+		close(fd);
+		goto fail;
+	}
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE,
+	    MAP_SHARED, fd, 0);
+	close(fd);
+	if (p == MAP_FAILED) {
+		vigil__say(err, errlen, "%s: mmap: %s", rname, strerror(errno));
+		goto fail;
+	}
+	r->base = (unsigned char *)p;
+	r->size = (size_t)st.st_size;
+	if (vigil_reports_layout_read(p, r->size, &r->lay, why,
+	    sizeof(why)) != VIGIL_OK) {
+		vigil__say(err, errlen, "%s: %s", rname, why);
+		goto fail;
+	}
+	if ((rc = vigil_open(&r->cli, shm_name)) != VIGIL_OK) {
+		vigil__say(err, errlen, "%s", r->cli.err);
+		goto fail;
+	}
+	r->owner = (uint64_t)(uint32_t)getpid() |
+	    (uint64_t)vigil__proc_start((long)getpid()) << 32;
+	if (vigil__reporter_claim(r) == -1) {
+		vigil__say(err, errlen, "%s: all %u report slots are taken",
+		    rname, r->lay.slot_cap);
+		goto fail;
+	}
+	return r;
+fail:
+	if (r->base != NULL)
+		munmap(r->base, r->size);
+	vigil_close(&r->cli);
+	free(r);
+	return NULL;
+}
+
+/*
+ * Release the slot (if still ours) and unmap.  NULL is fine.  The slot
+ * is free again once the aggregator has cleaned it (within a tick).
+ */
+static inline void
+vigil_reporter_close(struct vigil_reporter *r)
+{
+	uint64_t expect;
+
+	if (r == NULL)
+		return;
+	if (r->slot != NULL) {
+		expect = r->owner;
+		(void)VIGIL__CAS(&r->slot->owner, &expect,
+		    VIGIL_REPORTS_RELEASED, VIGIL__REL);
+	}
+	if (r->base != NULL)
+		munmap(r->base, r->size);
+	vigil_close(&r->cli);
+	free(r);
+}
+
+/* The index of provider `name` for vigil_report_rec.provider, or -1. */
+static inline int
+vigil_reporter_provider(struct vigil_reporter *r, const char *name)
+{
+	uint32_t idx;
+
+	if (r == NULL || name == NULL ||
+	    vigil_find(&r->cli, name, &idx) != VIGIL_OK)
+		return -1;
+	return (int)idx;
+}
+
+/* The index of `model` of provider `provider` for vigil_report_rec.model,
+ * or -1 (none: the report is the provider's). */
+static inline int
+vigil_reporter_model(struct vigil_reporter *r, int provider,
+    const char *model)
+{
+	uint32_t m;
+
+	if (r == NULL || model == NULL || provider < 0 ||
+	    vigil_find_model(&r->cli, (uint32_t)provider, model, &m) !=
+	    VIGIL_OK)
+		return -1;
+	return (int)m;
+}
+
+/*
+ * Report one outcome: 0, or -1 when the record was dropped (the ring is
+ * full: the aggregator is behind or gone).  Safe from any number of
+ * threads of the process; never blocks, never allocates, no system call:
+ * a compare-and-swap on the reserve word (retried while other threads
+ * win it, at most VIGIL__REPORT_TRIES times), two on the entry, four
+ * stores.  A position is taken only when its entry is free, so a full
+ * ring leaves no holes for the reader to wait out.
+ */
+#define VIGIL__REPORT_TRIES	64
+
+static inline int
+vigil_report(struct vigil_reporter *r, const struct vigil_report_rec *rec)
+{
+	struct vigil_report_slot *sl = r->slot;
+	struct vigil_report_entry *e;
+	uint64_t n, want, s, expect, w[4];
+	unsigned tries;
+
+	n = VIGIL_LOAD_RLX(&sl->reserve);
+	for (tries = 0; ; tries++) {
+		if (tries == VIGIL__REPORT_TRIES)
+			goto full;	/* a slot scribbled over: never spin */
+		e = vigil_reports_entry(sl, &r->lay, (uint32_t)(n & r->mask));
+		want = 3 * (n >> r->shift);
+		s = VIGIL_LOAD_ACQ(&e->seq);
+		if (s == want) {
+			/* Free for position n: take n if no one has. */
+			if (VIGIL__CAS(&sl->reserve, &n, n + 1, VIGIL__ACQ))
+				break;
+			continue;	/* n now holds the new reserve */
+		}
+		if (s < want)
+			goto full;	/* an earlier lap's record is unread */
+		n = VIGIL_LOAD_RLX(&sl->reserve);
+	}
+	expect = want;
+	/* Acquire: the record's stores stay after the claim.  A failure:
+	 * the reader gave the position up (we were too slow). */
+	if (!VIGIL__CAS(&e->seq, &expect, want + 1, VIGIL__ACQ))
+		goto full;
+	memcpy(w, rec, sizeof(w));
+	VIGIL__STORE_RLX(&e->w[0], w[0]);
+	VIGIL__STORE_RLX(&e->w[1], w[1]);
+	VIGIL__STORE_RLX(&e->w[2], w[2]);
+	VIGIL__STORE_RLX(&e->w[3], w[3]);
+	expect = want + 1;
+	/* Release: the record is visible before the state says so. */
+	if (!VIGIL__CAS(&e->seq, &expect, want + 2, VIGIL__REL))
+		goto full;
+	return 0;
+full:
+	(void)VIGIL__FADD_RLX(&sl->full, 1);
+	return -1;
+}
+
+/*
+ * Scheduled checks provider idx's prober skipped because traffic was
+ * reported within its interval (probe_when_idle): word
+ * VIGIL_RING_SKIPPED of its sample ring's control block, a lone aligned
+ * word its prober alone stores (like a beat).  0 when not attached.
+ */
+#define VIGIL_RING_SKIPPED	0	/* vigil_ring_ctl.reserved[] index */
+
+static inline uint64_t
+vigil_probes_skipped(const struct vigil_client *c, uint32_t idx)
+{
+	if (idx >= c->lay.provider_cap)
+		return 0;
+	return *(const volatile uint64_t *)&vigil__sample_ring(c,
+	    idx)->reserved[VIGIL_RING_SKIPPED];
+}
+
+/* Records this reporter dropped (full ring) since the slot was made. */
+static inline uint64_t
+vigil_reporter_dropped(const struct vigil_reporter *r)
+{
+	return VIGIL_LOAD_RLX(&r->slot->full);
 }
 
 #ifdef __cplusplus

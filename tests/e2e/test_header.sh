@@ -27,9 +27,9 @@ cat >"$tmp/prog.c" <<'PROG'
 	printf("check failed line %d: %s\n", __LINE__, #c); return 1; } \
 } while (0)
 
-/* ABI 2: stats 1024 bytes (stride 1088), samples 128 (entry 136). */
-#define SAMPLES	2048
-#define ROUTE	2880
+/* ABI 2: stats 1152 bytes (stride 1216), samples 144 (entry 152). */
+#define SAMPLES	2176
+#define ROUTE	3008
 static uint64_t seg[4096 / 8];
 
 static void
@@ -76,20 +76,22 @@ main(void)
 	h.dir_off = 768;
 	h.dir_stride = 192;
 	h.stats_off = 960;
-	h.stats_stride = 1088;
+	h.stats_stride = 1216;
 	h.samples_off = SAMPLES;
 	h.samples_stride = 384;
-	h.history_off = 2432;
+	h.history_off = 2560;
 	h.history_stride = 192;
-	h.alerts_off = 2624;
+	h.alerts_off = 2752;
 	h.route_off = ROUTE;
 	h.history_keep = 2;
 	h.alert_keep = 2;
 	h.model_cap = 1;
-	h.models_off = 2944;
+	h.models_off = 3072;
 	h.models_stride = 128;
-	h.model_stats_off = 3072;
+	h.model_stats_off = 3200;
 	h.model_stats_stride = 320;
+	h.statuspage_off = 3520;	/* 8 + a 248-byte status page */
+	h.statuspage_stride = 256;
 	put(0, &h, offsetof(struct vigil_header, dir_gen));
 	put64(0, VIGIL_MAGIC);
 	CHECK(vigil_validate(seg, sizeof(seg), err, sizeof(err)) == VIGIL_OK);

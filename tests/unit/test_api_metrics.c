@@ -265,7 +265,10 @@ test_layout(void)
 	 * No models, no budget: vigil_probe_tokens_today only. */
 	const size_t per_provider = 1 + 1 + 1 + 1 + VIGIL_ST_COUNT + 1 + 1 +
 	    1 + 3 * VIGIL_NWINDOWS + 3 * VIGIL_NWINDOWS + 1 +
-	    (VIGIL_PROM_BUCKETS + 2) + VIGIL_OUT_COUNT + 4 + 1 + 1;
+	    (VIGIL_PROM_BUCKETS + 2) + VIGIL_OUT_COUNT + 4 + 1 + 1 +
+	    4 * VIGIL_SRC_COUNT +	/* vigil_source_*: a series a source */
+	    1 +				/* vigil_probes_skipped_total */
+	    1;				/* vigil_hedge_after_seconds */
 	struct api_result r;
 	struct fix f;
 	const char *p, *nl;

@@ -73,6 +73,7 @@ static const struct {
 	{ "user", { "vigil" }, { "-x" } },
 	{ "admin_group", { "", "adm" }, { "a:b" } },
 	{ "read_group", { "vigil" }, { "" } },
+	{ "report_group", { "vigil-report" }, { "", "a:b" } },
 	{ "api_key_file", { "/k" }, { "k" } },
 	{ "api_key_env", { "K" }, { "1K" } },
 	{ "api_key_credential", { "k" }, { "../k" } },
