@@ -166,10 +166,12 @@ def ctl_incident(v, iid):
     head = lines[0].split() if lines else []
     rows = [ln.split() for ln in lines[1:]]
     col = head.index("INCIDENT") if "INCIDENT" in head else None
+    # Every cell is one word: a row's words line up with the header's.
     ok(r.returncode == 0 and col is not None and
-       {w for rw in rows if rw[-1] == str(iid) for w in rw} >=
+       all(len(rw) == len(head) for rw in rows) and
+       {w for rw in rows if rw[col] == str(iid) for w in rw} >=
        {"*", "q1", "q2", "incident", "down"} and
-       all(rw[-1] in ("-", str(iid)) for rw in rows),
+       all(rw[col] in ("-", str(iid)) for rw in rows),
        "B: vigilctl alerts shows the INCIDENT column",
        r.stdout + r.stderr)
 
