@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "reports.h"
+#include "segment.h"
 
 static uint64_t	rep_align(uint64_t, uint64_t);
 static int	rep_take(struct reports *, uint32_t,
@@ -130,49 +131,17 @@ reports_create(struct reports *r, const char *name, uint32_t slots,
 {
 	struct vigil_reports_header h;
 	struct timespec ts;
-	struct stat st;
-	uint64_t magic = 0;
 	void *p;
-	int fd, ofd;
+	int fd;
 
 	memset(r, 0, sizeof(*r));
 	r->fd = -1;
 	if (reports_layout(slots, ring, &h, err, errlen) == -1)
 		return -1;
-	fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	if (fd == -1 && errno == EEXIST) {
-		if ((ofd = shm_open(name, O_RDONLY | O_CLOEXEC, 0)) == -1) {
-			snprintf(err, errlen, "shm %s exists and cannot be "
-			    "opened: %s", name, strerror(errno));
-			return -1;
-		}
-		if (fstat(ofd, &st) == -1)
-			st.st_size = 0;
-		if (st.st_size >= 8 && pread(ofd, &magic, 8, 0) != 8)
-			magic = 0;
-		close(ofd);
-		if (st.st_size != 0 && magic != VIGIL_REPORTS_MAGIC) {
-			snprintf(err, errlen, "shm %s exists and is not a "
-			    "vigil reports segment; refusing to replace it",
-			    name);
-			return -1;
-		}
-		if (shm_unlink(name) == -1 && errno != ENOENT) {
-			snprintf(err, errlen, "shm_unlink %s: %s", name,
-			    strerror(errno));
-			return -1;
-		}
-		fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-		    mode);
-	}
-	if (fd == -1) {
-		snprintf(err, errlen, "shm_open %s: %s", name,
-		    strerror(errno));
+	if ((fd = seg_shm_create(name, VIGIL_REPORTS_MAGIC,
+	    "vigil reports segment", mode, h.size, err, errlen)) == -1)
 		return -1;
-	}
-	(void)fchmod(fd, mode);		/* not the umask's */
-	if (ftruncate(fd, (off_t)h.size) == -1 ||
-	    (p = mmap(NULL, h.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+	if ((p = mmap(NULL, h.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 	    0)) == MAP_FAILED) {
 		snprintf(err, errlen, "%s: %llu bytes: %s", name,
 		    (unsigned long long)h.size, strerror(errno));

@@ -130,6 +130,65 @@ seg_layout(const struct seg_caps *caps, struct vigil_header *h, char *err,
 }
 
 /*
+ * The shm object `name`, new, of `size` bytes and mode `mode` (not the
+ * umask's), for its creator to publish.  An object already there that
+ * starts with `magic` (what = its name in the error), or is empty (a
+ * creator that died before its header), is an earlier run's and is
+ * replaced; anything else is refused, never overwritten.  The one way
+ * vigild creates a segment (this one and the reports segment).  Returns
+ * the descriptor, or -1 with err (nothing left behind).
+ */
+int
+seg_shm_create(const char *name, uint64_t magic, const char *what,
+    mode_t mode, uint64_t size, char *err, size_t errlen)
+{
+	struct stat st;
+	uint64_t m = 0;
+	int fd, ofd;
+
+	fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd == -1 && errno == EEXIST) {
+		if ((ofd = shm_open(name, O_RDONLY | O_CLOEXEC, 0)) == -1) {
+			snprintf(err, errlen, "shm %s exists and cannot be "
+			    "opened: %s", name, strerror(errno));
+			return -1;
+		}
+		if (fstat(ofd, &st) == -1)
+			st.st_size = 0;
+		if (st.st_size >= 8 && pread(ofd, &m, 8, 0) != 8)
+			m = 0;
+		close(ofd);
+		if (st.st_size != 0 && m != magic) {
+			snprintf(err, errlen, "shm %s exists and is not a %s; "
+			    "refusing to replace it (remove /dev/shm%s if it "
+			    "is yours)", name, what, name);
+			return -1;
+		}
+		if (shm_unlink(name) == -1 && errno != ENOENT) {
+			snprintf(err, errlen, "shm_unlink %s: %s", name,
+			    strerror(errno));
+			return -1;
+		}
+		fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+		    mode);
+	}
+	if (fd == -1) {
+		snprintf(err, errlen, "shm_open %s: %s", name,
+		    strerror(errno));
+		return -1;
+	}
+	(void)fchmod(fd, mode);
+	if (ftruncate(fd, (off_t)size) == -1) {
+		snprintf(err, errlen, "ftruncate %s to %llu bytes: %s", name,
+		    (unsigned long long)size, strerror(errno));
+		close(fd);
+		shm_unlink(name);
+		return -1;
+	}
+	return fd;
+}
+
+/*
  * Create the segment `name` with the given capacities and publish its
  * header (magic last, with release order, so a reader that sees the magic
  * sees a complete header).
@@ -153,49 +212,9 @@ seg_create(struct segment *s, const char *name, const struct seg_caps *caps,
 	if (seg_layout(caps, &h, err, errlen) == -1)
 		return -1;
 
-	fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-	if (fd == -1 && errno == EEXIST) {
-		struct stat st;
-		uint64_t magic = 0;
-		int ofd = shm_open(name, O_RDONLY | O_CLOEXEC, 0);
-
-		if (ofd == -1) {
-			snprintf(err, errlen, "shm %s exists and cannot be "
-			    "opened: %s", name, strerror(errno));
-			return -1;
-		}
-		if (fstat(ofd, &st) == 0 && (size_t)st.st_size >= 8 &&
-		    pread(ofd, &magic, 8, 0) != 8)
-			magic = 0;
-		close(ofd);
-		if (st.st_size != 0 && magic != VIGIL_MAGIC) {
-			snprintf(err, errlen, "shm %s exists and is not a vigil "
-			    "segment; refusing to replace it (remove "
-			    "/dev/shm%s if it is yours)", name, name);
-			return -1;
-		}
-		if (shm_unlink(name) == -1 && errno != ENOENT) {
-			snprintf(err, errlen, "shm_unlink %s: %s", name,
-			    strerror(errno));
-			return -1;
-		}
-		fd = shm_open(name, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
-		    mode);
-	}
-	if (fd == -1) {
-		snprintf(err, errlen, "shm_open %s: %s", name,
-		    strerror(errno));
+	if ((fd = seg_shm_create(name, VIGIL_MAGIC, "vigil segment", mode,
+	    h.size, err, errlen)) == -1)
 		return -1;
-	}
-	/* shm_open's mode is filtered by the umask; say what we mean. */
-	(void)fchmod(fd, mode);
-	if (ftruncate(fd, (off_t)h.size) == -1) {
-		snprintf(err, errlen, "ftruncate %s to %llu bytes: %s", name,
-		    (unsigned long long)h.size, strerror(errno));
-		close(fd);
-		shm_unlink(name);
-		return -1;
-	}
 	if (seg_map_fd(s, fd, 1, err, errlen) == -1) {
 		close(fd);
 		shm_unlink(name);

@@ -72,6 +72,8 @@ int		seg_layout(const struct seg_caps *, struct vigil_header *,
 int		seg_create(struct segment *, const char *, const struct seg_caps *,
 		    mode_t, char *, size_t);
 int		seg_map_fd(struct segment *, int, int, char *, size_t);
+int		seg_shm_create(const char *, uint64_t, const char *, mode_t,
+		    uint64_t, char *, size_t);
 void		seg_close(struct segment *);
 int		seg_client(const struct segment *, struct vigil_client *);
 void		seg_layout_restore(struct segment *);

@@ -1058,18 +1058,22 @@ set_check_httppath(const char *s, char *why, size_t len)
 }
 
 /*
- * Split the canary list "URL[, URL...]" into out[0..max): each an http
- * or https URL (no query, no user:password, as base_url), none twice.
- * Returns how many, or -1 with why.
+ * Split "A[, B...]" into out, max rows of `size` bytes: each item trimmed,
+ * accepted by check, none twice.  one and many name an item and items in
+ * the errors.  The one splitter of every list setting.  Returns how many,
+ * or -1 with why.
  */
-int
-settings_canaries(const char *list, char (*out)[CONF_URL_MAX], size_t max,
-    char *why, size_t whylen)
+static int
+split_list(const char *list, char *out, size_t size, size_t max,
+    const char *one, const char *many,
+    int (*check)(const char *, char *, size_t), char *why, size_t whylen)
 {
 	const char *p = list, *e;
-	char host[VIGIL_HOST_MAX], item[CONF_URL_MAX];
+	char item[CONF_URL_MAX];
 	size_t n = 0, len, i;
 
+	if (size > sizeof(item))
+		size = sizeof(item);
 	while (*p == ' ' || *p == '\t')
 		p++;
 	if (*p == '\0')
@@ -1079,32 +1083,55 @@ settings_canaries(const char *list, char (*out)[CONF_URL_MAX], size_t max,
 		len = e != NULL ? (size_t)(e - p) : strlen(p);
 		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 			len--;
-		if (len == 0 || len >= sizeof(item)) {
-			snprintf(why, whylen, len == 0 ? "an empty URL in the "
-			    "list" : "a URL longer than %d bytes",
-			    CONF_URL_MAX - 1);
+		if (len == 0) {
+			snprintf(why, whylen, "an empty %s in the list", one);
+			return -1;
+		}
+		if (len >= size) {
+			snprintf(why, whylen, "a %s longer than %zu bytes", one,
+			    size - 1);
 			return -1;
 		}
 		memcpy(item, p, len);
 		item[len] = '\0';
-		if (set_url(item, 0, host, sizeof(host), why, whylen) == -1)
+		if (check(item, why, whylen) == -1)
 			return -1;
 		for (i = 0; i < n; i++)
-			if (strcmp(out[i], item) == 0) {
-				snprintf(why, whylen, "a canary listed twice");
+			if (strcmp(out + i * size, item) == 0) {
+				snprintf(why, whylen, "%s %s listed twice", one,
+				    item);
 				return -1;
 			}
 		if (n == max) {
-			snprintf(why, whylen, "more than %zu canaries", max);
+			snprintf(why, whylen, "more than %zu %s", max, many);
 			return -1;
 		}
-		memcpy(out[n++], item, len + 1);
+		memcpy(out + n++ * size, item, len + 1);
 		if (e == NULL)
 			return (int)n;
 		p = e + 1;
 		while (*p == ' ' || *p == '\t')
 			p++;
 	}
+}
+
+/* A canary: an http or https URL, no query, no user:password (as
+ * base_url). */
+static int
+check_canary_url(const char *s, char *why, size_t len)
+{
+	char host[VIGIL_HOST_MAX];
+
+	return set_url(s, 0, host, sizeof(host), why, len);
+}
+
+/* The canary list "URL[, URL...]" into out[0..max). */
+int
+settings_canaries(const char *list, char (*out)[CONF_URL_MAX], size_t max,
+    char *why, size_t whylen)
+{
+	return split_list(list, out[0], sizeof(out[0]), max, "URL",
+	    "canaries", check_canary_url, why, whylen);
 }
 
 static int
@@ -1126,50 +1153,13 @@ set_check_models(const char *s, char *why, size_t len)
 	    -1 : 0;
 }
 
+/* The models list "a[, b...]" into out[0..max). */
 int
 settings_models(const char *list, char (*out)[VIGIL_MODEL_MAX], size_t max,
     char *why, size_t whylen)
 {
-	const char *p = list, *e;
-	size_t n = 0, len, i;
-	char item[VIGIL_MODEL_MAX];
-
-	while (*p == ' ' || *p == '\t')
-		p++;
-	if (*p == '\0')
-		return 0;
-	for (;;) {
-		e = strchr(p, ',');
-		len = e != NULL ? (size_t)(e - p) : strlen(p);
-		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
-			len--;
-		if (len == 0 || len >= sizeof(item)) {
-			snprintf(why, whylen, len == 0 ? "an empty model in "
-			    "the list" : "a model id longer than %d bytes",
-			    VIGIL_MODEL_MAX - 1);
-			return -1;
-		}
-		memcpy(item, p, len);
-		item[len] = '\0';
-		if (set_check_model(item, why, whylen) == -1)
-			return -1;
-		for (i = 0; i < n; i++)
-			if (strcmp(out[i], item) == 0) {
-				snprintf(why, whylen, "model %s listed twice",
-				    item);
-				return -1;
-			}
-		if (n == max) {
-			snprintf(why, whylen, "more than %zu models", max);
-			return -1;
-		}
-		memcpy(out[n++], item, len + 1);
-		if (e == NULL)
-			return (int)n;
-		p = e + 1;
-		while (*p == ' ' || *p == '\t')
-			p++;
-	}
+	return split_list(list, out[0], sizeof(out[0]), max, "model",
+	    "models", set_check_model, why, whylen);
 }
 
 /* "" for off, or a model id such as gpt-4o-mini or models/gemini-pro. */

@@ -85,7 +85,7 @@ extern "C" {
 /* ------------------------------------------------------------------ */
 
 #define VIGIL_MAGIC		UINT64_C(0x314745534c474956)	/* "VIGLSEG1" */
-#define VIGIL_ABI_MAJOR		2u
+#define VIGIL_ABI_MAJOR		3u
 #define VIGIL_ABI_MINOR		0u
 #define VIGIL_DEFAULT_SHM	"/vigil"
 

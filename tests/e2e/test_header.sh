@@ -165,10 +165,10 @@ main(void)
 	cur.next = cur.lost = 0;
 
 	/* ABI check with a clear error. */
-	put(8, "\003\0\0\0\001\0\0\0", 8);	/* ABI 3.1 */
+	put(8, "\004\0\0\0\001\0\0\0", 8);	/* ABI 4.1 */
 	CHECK(vigil_validate(seg, sizeof(seg), err, sizeof(err)) ==
 	    VIGIL_EABI);
-	CHECK(strcmp(err, "segment ABI 3.1, this client reads ABI 2") == 0);
+	CHECK(strcmp(err, "segment ABI 4.1, this client reads ABI 3") == 0);
 
 	CHECK(vigil_open(&c, missing) == VIGIL_ESYS);
 	CHECK(strstr(c.err, missing) != NULL);

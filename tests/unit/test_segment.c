@@ -264,13 +264,13 @@ test_open_refusals(void)
 	T_CHECK(open_err(name, VIGIL_EMAGIC, name));
 	s.hdr->magic = VIGIL_MAGIC;
 
-	s.hdr->abi_major = 1;		/* the old layout: refused */
+	s.hdr->abi_major = 2;		/* an old layout: refused */
 	s.hdr->abi_minor = 7;
 	T_CHECK(open_err(name, VIGIL_EABI,
-	    "segment ABI 1.7, this client reads ABI 2"));
-	s.hdr->abi_major = 3;
+	    "segment ABI 2.7, this client reads ABI 3"));
+	s.hdr->abi_major = 4;
 	T_CHECK(open_err(name, VIGIL_EABI,
-	    "segment ABI 3.7, this client reads ABI 2"));
+	    "segment ABI 4.7, this client reads ABI 3"));
 	s.hdr->abi_major = VIGIL_ABI_MAJOR;
 	s.hdr->abi_minor = 3;		/* a newer minor is fine */
 	T_CHECK(vigil_open(&c, name) == VIGIL_OK);
