@@ -121,6 +121,9 @@ agg_init(struct agg *a, struct segment *seg, const struct conf *c,
 		/* Incident numbers never repeat while the ring holds one. */
 		if (al.incident_id >= a->next_incident)
 			a->next_incident = al.incident_id + 1;
+		/* Incidents raised and not resolved stay open (their
+		 * members rejoin in agg_restore_alerts). */
+		incident_restore(&a->inc, &al);
 		/* A vantage alert raised before a restart keeps its state:
 		 * it is resolved, not raised again. */
 		if (al.kind == VIGIL_AK_VANTAGE) {
@@ -135,6 +138,7 @@ agg_init(struct agg *a, struct segment *seg, const struct conf *c,
 		a->ax.next_id = snap->next_alert_id;
 	a->restore = snap;
 	a->dir_gen = UINT64_MAX;
+	a->inc_restoring = 1;
 	/* The verdict is this process's: none until a tick says. */
 	atomic_store_explicit(&seg->hdr->vantage_state, 0,
 	    memory_order_release);
@@ -351,8 +355,10 @@ agg_restore_alerts(struct agg *a, struct agg_prov *p, int same_boot)
 {
 	struct vigil_cursor c = { 0, 0 };
 	struct vigil_alert al;
+	uint64_t inc[VIGIL_AK_COUNT];
 	int k;
 
+	memset(inc, 0, sizeof(inc));
 	while (vigil_read_alerts(&a->cl, &c, &al, 1) == 1) {
 		struct alert_track *tr;
 
@@ -363,13 +369,43 @@ agg_restore_alerts(struct agg *a, struct agg_prov *p, int same_boot)
 		if (al.level == VIGIL_AL_RESOLVED) {
 			tr->level = 0;
 			tr->sent = 0;
+			inc[al.kind] = 0;
 			continue;
 		}
 		k = al.level == VIGIL_AL_CRITICAL ? 2 : 1;
 		tr->level = (uint8_t)k;
 		tr->sent = 1;
+		inc[al.kind] = al.incident_id;
 		if (same_boot)
 			tr->last_raise_ns[k - 1] = al.mono_ns;
+	}
+	/* An outage alert still active in an incident restored at start:
+	 * p is in that episode still, and its recovery resolves it. */
+	for (k = 0; k < VIGIL_AK_COUNT && p->incident == 0; k++)
+		if (p->at[k].sent && inc[k] != 0 &&
+		    incident_rejoin(&a->inc, inc[k]))
+			p->incident = inc[k];
+}
+
+/*
+ * Once the whole directory is read after start: restored incident
+ * groups take no more members, and one that no provider rejoined (its
+ * members are gone, or well since) is resolved now.  O(groups).
+ */
+static void
+agg_incidents_restored(struct agg *a, uint64_t now, uint64_t wall)
+{
+	struct incident_group *g;
+	int i;
+
+	a->inc_restoring = 0;
+	for (i = 0; i < INCIDENT_GROUPS; i++) {
+		g = &a->inc.g[i];
+		if (g->id == 0 || !g->restored)
+			continue;
+		g->restored = 0;
+		if (g->active == 0)
+			agg_incident_alert(a, g->id, now, wall);
 	}
 }
 
@@ -776,7 +812,9 @@ agg_incident(struct agg *a, struct agg_prov *p, uint64_t now, uint64_t wall)
 		p->incident = id = incident_join(&a->inc, wall,
 		    (uint64_t)a->conf.group_window_ms * 1000000u,
 		    &a->next_incident);
-	} else if (p->st.status == VIGIL_ST_HEALTHY) {
+	} else if (p->st.status == VIGIL_ST_HEALTHY && p->hold == 0) {
+		/* (Not while restored alerts are held, agg_attach: a fresh
+		 * start's first verdicts are not yet a recovery.) */
 		incident_leave(&a->inc, id);
 		p->incident = 0;
 	}
@@ -1373,6 +1411,8 @@ agg_tick(struct agg *a, uint64_t now, uint64_t wall)
 	uint32_t i;
 
 	agg_sync_dir(a, now, now - a->dir_read_ns >= UINT64_C(1000000000));
+	if (a->inc_restoring && a->dir_gen != UINT64_MAX)
+		agg_incidents_restored(a, now, wall);
 	agg_reports(a, now, wall);
 	for (i = 0; i < a->cap; i++) {
 		struct agg_prov *p = &a->p[i];

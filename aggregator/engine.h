@@ -102,6 +102,8 @@ struct agg {
 	struct alert_track vt_track;	/* the vantage alert */
 	struct incidents inc;		/* grouped incidents */
 	uint64_t next_incident;		/* number of the next group, from 1 */
+	int inc_restoring;		/* restored groups may take members
+					   back (until the directory is read) */
 	uint64_t samples;		/* aggregated by this process */
 	uint64_t lost;
 	struct reports rep;		/* traffic reports; base NULL: none */

@@ -16,6 +16,15 @@
  * and the incident alert carries it as well.  A number that no incident
  * alert carries is a group that never formed; the JSON views show
  * incident_id only once its incident alert exists.
+ *
+ * Across a restart (of the aggregator, or of vigild from its snapshot)
+ * the groups are not saved anywhere of their own: the alert ring says
+ * which incident alerts were raised and not resolved, and each member's
+ * outage alerts carry its number.  incident_restore() reads the ring
+ * into open groups, incident_rejoin() takes a member back as its
+ * provider attaches with such an alert still active; a restored group
+ * that no provider rejoins is resolved by the engine once it has read
+ * the whole directory (agg_tick).
  */
 #include <string.h>
 
@@ -103,4 +112,53 @@ incident_free(struct incidents *in, uint64_t id)
 
 	if (g != NULL)
 		memset(g, 0, sizeof(*g));
+}
+
+/*
+ * One alert of the ring, oldest first, at start: an incident alert
+ * raised opens (or keeps) its group, raised and not resolved; resolved
+ * forgets it.  The group's first_wall is the raise's (a provider failing
+ * soon after the restart still joins it); members the count the alert
+ * carried; active 0 until members rejoin.  With every slot taken the
+ * group is not restored (as incident_join forgets the oldest).  O(1).
+ */
+void
+incident_restore(struct incidents *in, const struct vigil_alert *al)
+{
+	struct incident_group *g;
+	int i;
+
+	if (al->kind != VIGIL_AK_INCIDENT || al->incident_id == 0)
+		return;
+	if (al->level == VIGIL_AL_RESOLVED) {
+		incident_free(in, al->incident_id);
+		return;
+	}
+	if ((g = incident_find(in, al->incident_id)) == NULL) {
+		for (i = 0; i < INCIDENT_GROUPS && g == NULL; i++)
+			if (in->g[i].id == 0)
+				g = &in->g[i];
+		if (g == NULL)
+			return;
+		memset(g, 0, sizeof(*g));
+		g->id = al->incident_id;
+	}
+	g->first_wall = al->wall_ns;
+	g->members = al->value > 0 ? (uint32_t)al->value : 0;
+	g->tr.level = al->level == VIGIL_AL_CRITICAL ? 2 : 1;
+	g->tr.sent = 1;
+	g->restored = 1;
+}
+
+/* A provider attached with an active outage alert in group id: a member
+ * again if that group was restored.  Returns 1 if so.  O(groups). */
+int
+incident_rejoin(struct incidents *in, uint64_t id)
+{
+	struct incident_group *g = incident_find(in, id);
+
+	if (g == NULL || !g->restored)
+		return 0;
+	g->active++;
+	return 1;
 }

@@ -16,6 +16,8 @@ struct incident_group {
 	uint32_t members;	/* joined, in all */
 	uint32_t active;	/* still in their episode */
 	struct alert_track tr;	/* its one incident alert */
+	uint8_t restored;	/* from the alert ring at start: takes its
+				   members back as they attach */
 };
 
 struct incidents {
@@ -28,5 +30,8 @@ struct incident_group *incident_find(struct incidents *, uint64_t);
 int		incident_level(const struct incident_group *, uint32_t);
 void		incident_leave(struct incidents *, uint64_t);
 void		incident_free(struct incidents *, uint64_t);
+void		incident_restore(struct incidents *,
+		    const struct vigil_alert *);
+int		incident_rejoin(struct incidents *, uint64_t);
 
 #endif /* VIGIL_AGG_INCIDENT_H */

@@ -1465,6 +1465,9 @@ show_alerts(struct ctx *x, const msgpack_object *res,
 		{ "VALUE", TBL_RIGHT, cell_alert, "value", NULL, NULL, NULL },
 		{ "THRESHOLD", TBL_RIGHT, cell_alert, "threshold", NULL,
 		    NULL, NULL },
+		/* The incident the alert is part of (nil: none, "-"). */
+		{ "INCIDENT", TBL_RIGHT, cell_uint_or_dash, "incident_id",
+		    NULL, NULL, NULL },
 		{ "SILENCED", TBL_LEFT, cell_yesno, "silenced", NULL,
 		    NULL, NULL },
 	};

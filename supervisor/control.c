@@ -244,6 +244,8 @@ static void	op_status(struct ctl_conn *, uint64_t, const msgpack_object *);
 static void	op_providers(struct ctl_conn *, uint64_t,
 		    const msgpack_object *);
 static void	op_alerts(struct ctl_conn *, uint64_t, const msgpack_object *);
+static void	alert_incident(msgpack_packer *, const struct vigil_alert *,
+		    const uint64_t *, size_t);
 static void	op_history(struct ctl_conn *, uint64_t,
 		    const msgpack_object *);
 static void	op_probe_now(struct ctl_conn *, uint64_t,
@@ -1412,6 +1414,8 @@ op_alerts(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
 {
 	struct vigil_alert *al;
 	struct vigil_cursor cur;
+	uint64_t *formed;
+	size_t nformed;
 	msgpack_sbuffer sb;
 	msgpack_packer pk;
 	char prov[VIGIL_NAME_MAX], level[16];
@@ -1437,12 +1441,20 @@ op_alerts(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
 		    "critical or resolved");
 		return;
 	}
-	if ((al = calloc(cap, sizeof(*al))) == NULL) {
+	al = calloc(cap, sizeof(*al));
+	formed = calloc(cap, sizeof(*formed));
+	if (al == NULL || formed == NULL) {
 		ctl_error(c, id, "internal", "out of memory");
+		free(al);
+		free(formed);
 		return;
 	}
 	memset(&cur, 0, sizeof(cur));
 	n = vigil_read_alerts(&vd->cli, &cur, al, cap);
+	/* The incidents whose alert is in the ring, before the filter. */
+	for (i = 0, nformed = 0; i < n; i++)
+		if (al[i].kind == VIGIL_AK_INCIDENT && al[i].incident_id != 0)
+			formed[nformed++] = al[i].incident_id;
 	/* Keep the matches in place, then the last `limit` of them. */
 	for (i = 0, out = 0; i < n; i++) {
 		if (al[i].wall_ns < since)
@@ -1459,7 +1471,7 @@ op_alerts(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
 	mp_reply_ok(&pk, id);
 	msgpack_pack_array(&pk, (uint32_t)(out - first));
 	for (i = first; i < out; i++) {
-		msgpack_pack_map(&pk, 8);
+		msgpack_pack_map(&pk, 9);
 		mp_kv_uint(&pk, "id", al[i].id);
 		mp_kv_uint(&pk, "at_ns", al[i].wall_ns);
 		mp_kv_str(&pk, "provider", al[i].provider);
@@ -1469,10 +1481,33 @@ op_alerts(struct ctl_conn *c, uint64_t id, const msgpack_object *a)
 		mp_kv_double(&pk, "threshold", al[i].threshold);
 		mp_kv_bool(&pk, "silenced", (al[i].flags &
 		    VIGIL_ALF_SILENCED) != 0);
+		alert_incident(&pk, &al[i], formed, nformed);
 	}
 	ctl_send(c, &sb);
 	msgpack_sbuffer_destroy(&sb);
 	free(al);
+	free(formed);
+}
+
+/*
+ * An alert's "incident_id" (docs/aggregation.md, "Incidents"), as the
+ * HTTP API gives it: the number once that incident's own alert is in
+ * the ring (formed[0..n)), else nil (a group of one that never formed,
+ * or none).  O(n).
+ */
+static void
+alert_incident(msgpack_packer *pk, const struct vigil_alert *al,
+    const uint64_t *formed, size_t n)
+{
+	size_t i;
+
+	mp_str(pk, "incident_id");
+	for (i = 0; i < n && al->incident_id != 0; i++)
+		if (formed[i] == al->incident_id) {
+			msgpack_pack_uint64(pk, al->incident_id);
+			return;
+		}
+	msgpack_pack_nil(pk);
 }
 
 static void

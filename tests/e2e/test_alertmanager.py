@@ -1,32 +1,29 @@
 #!/usr/bin/python3
 """test_alertmanager.py - many vigils on a real Prometheus and Alertmanager.
 
-Issue 19's fourth acceptance point.  Two vigild, vantages "east" and
-"west", each probing its own vigil-sim (so that a provider can be down
-from one place only); a real Prometheus (Debian's prometheus) scraping
-both every second with the shipped packaging/prometheus/vigil.rules.yml,
-unchanged; a real Alertmanager (Debian's prometheus-alertmanager) with
+Issue 19's fourth acceptance point.  Three vigild, vantages "east",
+"west" and "south", each probing providers p1 and p2 on ports of their
+own in one vigil-sim (so that a provider can be down from one place
+only; the sim's `down` closes a port: connection refused); east also
+has a canary.  A real Prometheus (Debian's prometheus) scrapes the three
+every second with the shipped packaging/prometheus/vigil.rules.yml,
+unchanged; a real Alertmanager (Debian's prometheus-alertmanager) runs
 the shipped packaging/prometheus/alertmanager.yml, its timings shortened
 and its receivers pointed at a webhook receiver this test runs:
 
-  - p1 down at east only: Prometheus counts one vantage, no notification;
-  - p1 down at west too: exactly one notification, to on-call;
-  - a vantage alert (VigilVantageOurs) inhibits the provider alerts: p2
-    down at both vantages fires in Prometheus, Alertmanager holds it
-    (inhibited), nothing is delivered; when the vantage alert resolves,
-    p2's notification goes out.
-
-The vantage alert comes from a third scrape target that this test serves
-(vigil_build_info{vantage="lab"}, vigil_vantage_ours), the series a
-vigil's self-check exports: the rule and the inhibition are the shipped
-ones, whatever makes a vigil say "ours".
+  - p1 down at west only: Prometheus counts one vantage, no notification;
+  - p1 down at south too: exactly one notification, to on-call;
+  - east's canary and providers refuse: east's own vantage self-check
+    says "ours" and VigilVantageOurs is delivered; p2 down at west and
+    south fires VigilProviderDownVantages in Prometheus, Alertmanager
+    holds it (inhibited), nothing is delivered; when east's network is
+    back its vantage alert resolves and p2's notification goes out.
 
 Skipped, with the reason, only when prometheus or prometheus-alertmanager
 is missing and cannot be installed (make deps-test installs both).
 
 Run: VIGIL_BUILD=build /usr/bin/python3 tests/e2e/test_alertmanager.py
 """
-import http.server
 import json
 import os
 import re
@@ -34,7 +31,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.parse
 import urllib.request
@@ -52,39 +48,7 @@ AMCONF = os.path.join(TOP, "packaging", "prometheus", "alertmanager.yml")
 # Alertmanager's group_wait (1 s), with room: used only to show that
 # something did NOT happen.
 SETTLE_S = 6
-
-
-class Lab:
-    """The third target: a vantage whose self-check can say "ours"."""
-
-    def __init__(self):
-        self.port = free_port()
-        self.ours = 0
-        lab = self
-
-        class H(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                body = ("vigil_build_info{version=\"test\",vantage=\"lab\"} 1\n"
-                        "vigil_vantage_ours %d\n" % lab.ours).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain; version=0.0.4")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *a):
-                pass
-
-        self.srv = http.server.HTTPServer(("127.0.0.1", self.port), H)
-        self.thr = threading.Thread(target=self.srv.serve_forever,
-                                    kwargs={"poll_interval": 0.05},
-                                    daemon=True)
-        self.thr.start()
-
-    def stop(self):
-        self.srv.shutdown()
-        self.srv.server_close()
-        self.thr.join(5)
+VANTAGES = ("east", "west", "south")
 
 
 def need(cmd, pkg):
@@ -205,6 +169,13 @@ def healthy(v, names):
         return False
 
 
+def vantage(v):
+    try:
+        return v.api("/health/integration")["vantage"]["state"]
+    except Exception:
+        return None
+
+
 def main():
     prom = need("prometheus", "prometheus")
     am = need("prometheus-alertmanager", "prometheus-alertmanager")
@@ -216,52 +187,56 @@ def main():
     tmp = tempfile.mkdtemp(prefix="vigil-am-")
     rcv = Receiver()
     rcv.start()
-    lab = Lab()
-    vs = {"east": Vigil("ame"), "west": Vigil("amw")}
-    stack = None
+    vs = {n: Vigil("am" + n[0]) for n in VANTAGES}
+    sim = stack = None
     try:
         with guarded("many vigils on Prometheus and Alertmanager"):
+            # One sim, every (vantage, provider) on a port of its own.
+            sim = Sim(tmp, ["%s-%s:openai:sk-%s:0" % (n, p, p)
+                            for n in VANTAGES for p in ("p1", "p2")] +
+                      ["canary:http::0"])
+
+            def fault(name, prov, obj):
+                sim.fault("%s-%s" % (name, prov), obj)
             for name, v in vs.items():
-                v.sim = Sim(v.tmp, ["p1:openai:sk-1", "p2:openai:sk-2"])
-                v.write_conf([{"name": n, "kind": "openai", "key": k,
-                               "base_url": v.sim.base(n)}
-                              for n, k in (("p1", "sk-1"), ("p2", "sk-2"))],
-                             interval="300ms", timeout="250ms",
-                             extra=["vantage = %s" % name,
-                                    "circuit_cooldown = 1s"])
+                extra = ["vantage = %s" % name, "circuit_cooldown = 1s",
+                         "down_after = 2"]
+                if name == "east":
+                    extra.append("canary = %s/health" %
+                                 sim.own_url("canary"))
+                v.write_conf([{"name": p, "kind": "openai", "key": "sk-" + p,
+                               "base_url": sim.own_url("%s-%s" % (name, p))}
+                              for p in ("p1", "p2")],
+                             interval="300ms", timeout="250ms", extra=extra)
                 v.start(["p1", "p2"])
             ok(wait_for(lambda: all(healthy(v, ["p1", "p2"])
                                     for v in vs.values()), 20),
-               "both vigils: p1 and p2 usable")
+               "three vigils: p1 and p2 usable")
             r = subprocess.run(["amtool", "check-config", AMCONF],
                                capture_output=True, text=True)
             ok(r.returncode == 0, "amtool check-config: the shipped "
                "example", r.stdout + r.stderr)
 
-            stack = Stack(tmp, prom, am, [vs["east"].port, vs["west"].port,
-                                          lab.port], rcv)
-            ok(wait_for(lambda: stack.value(
-                'count(up{job="vigil"} == 1)') == 3, 30, 0.2),
-               "Prometheus scrapes east, west and lab")
+            stack = Stack(tmp, prom, am, [v.port for v in vs.values()], rcv)
+
             def views():
                 return sorted(s["metric"].get("vantage") for s in
                               stack.query('vigil:provider_unusable:vantage'
                                           '{provider="p1"} == 0') or [])
-            ok(wait_for(lambda: views() == ["east", "west"], 15, 0.2),
-               "the recording rules run: each vantage's view of p1, named "
-               "by its vigil_build_info, usable", views())
-            ok(stack.value('vigil:provider_unusable:vantages'
-                           '{provider="p1"}') == 0,
-               "p1 unusable from 0 vantages")
+            ok(wait_for(lambda: views() == sorted(VANTAGES), 30, 0.2),
+               "Prometheus scrapes the three; the recording rules name "
+               "each vantage's view of p1 by its vigil_build_info", views())
+
+            def count(p):
+                return stack.value('vigil:provider_unusable:vantages'
+                                   '{provider="%s"}' % p)
 
             # 1. Down at one vantage only.
-            vs["east"].sim.fault("p1", {"down": True})
-            ok(wait_for(lambda: stack.value(
-                'vigil:provider_unusable:vantages{provider="p1"}') == 1, 20,
-                0.2), "p1 down at east: one vantage sees it")
+            fault("west", "p1", {"down": True})
+            ok(wait_for(lambda: count("p1") == 1, 20, 0.2),
+               "p1 down at west: one vantage sees it")
             time.sleep(SETTLE_S)
-            ok(stack.value('vigil:provider_unusable:vantages'
-                           '{provider="p1"}') == 1 and
+            ok(count("p1") == 1 and
                not notified(rcv, "VigilProviderDownVantages") and
                not [a for a in stack.prom_alerts()
                     if a["labels"].get("alertname") ==
@@ -269,30 +244,31 @@ def main():
                "down at one vantage: no alert, no notification",
                rcv.bodies())
 
-            # 2. Down at both.
-            vs["west"].sim.fault("p1", {"down": True})
+            # 2. Down at two.
+            fault("south", "p1", {"down": True})
             ok(wait_for(lambda: notified(rcv, "VigilProviderDownVantages",
                                          "p1"), 30, 0.2),
-               "p1 down at both vantages: notified")
-            time.sleep(SETTLE_S)
+               "p1 down at west and south: notified")
+
+            # 3. East's network fails: its self-check, its vantage alert.
+            # (Overlaps the settling time of 2.)
+            for n in ("canary", "east-p1", "east-p2"):
+                sim.fault(n, {"down": True})
+            ok(wait_for(lambda: vantage(vs["east"]) == "ours", 30, 0.2),
+               "east's canary and providers refuse: its vantage is ours")
+            ok(wait_for(lambda: notified(rcv, "VigilVantageOurs"), 30, 0.2),
+               "east's vantage alert is delivered")
+            vo = notified(rcv, "VigilVantageOurs")
+            ok(vo and vo[0].get("receiver") == "vigil-network" and
+               vo[0]["alerts"][0]["labels"].get("vantage") == "east",
+               "to the network receiver, naming east", vo)
             got = notified(rcv, "VigilProviderDownVantages", "p1")
             ok(len(got) == 1 and got[0].get("receiver") == "vigil-oncall"
                and got[0]["alerts"][0]["labels"].get("severity") ==
                "critical",
-               "exactly one notification, to on-call", got)
-            harness.note("p1: %d notification(s), %s" % (
-                len(got), [a["labels"] for o in got for a in o["alerts"]]))
-
-            # 3. A vantage alert holds the provider alerts.
-            lab.ours = 1
-            ok(wait_for(lambda: notified(rcv, "VigilVantageOurs"), 30, 0.2),
-               "lab's network fails: the vantage alert is delivered")
-            vo = notified(rcv, "VigilVantageOurs")
-            ok(vo and vo[0].get("receiver") == "vigil-network" and
-               vo[0]["alerts"][0]["labels"].get("vantage") == "lab",
-               "the vantage alert goes to the network receiver", vo)
-            vs["east"].sim.fault("p2", {"down": True})
-            vs["west"].sim.fault("p2", {"down": True})
+               "p1: exactly one notification, to on-call", got)
+            fault("west", "p2", {"down": True})
+            fault("south", "p2", {"down": True})
 
             def p2_held():
                 for a in stack.am_alerts():
@@ -304,18 +280,22 @@ def main():
                         return st.get("state") == "suppressed" and \
                             st.get("inhibitedBy")
                 return False
-            ok(wait_for(p2_held, 30, 0.2), "p2 down at both: the alert "
-               "reaches Alertmanager and is inhibited",
+            ok(wait_for(p2_held, 30, 0.2), "p2 down at west and south: "
+               "the alert reaches Alertmanager and is inhibited",
                [a.get("labels") for a in stack.am_alerts()])
             time.sleep(SETTLE_S)
             ok(not notified(rcv, "VigilProviderDownVantages", "p2"),
                "inhibited: no notification for p2",
                notified(rcv, "VigilProviderDownVantages", "p2"))
-            # The control: the vantage alert resolves, the page goes out.
-            lab.ours = 0
+            # The control: east's network is back, its vantage alert
+            # resolves, the page goes out.
+            for n in ("canary", "east-p1", "east-p2"):
+                sim.fault(n, {"clear": True})
             ok(wait_for(lambda: notified(rcv, "VigilProviderDownVantages",
-                                         "p2"), 30, 0.2),
-               "the vantage alert resolved: p2 is notified")
+                                         "p2"), 40, 0.2),
+               "east's vantage alert resolved: p2 is notified")
+            ok(notified(rcv, "VigilVantageOurs", status="resolved"),
+               "and the vantage alert's resolution was delivered")
             ok(len(notified(rcv, "VigilProviderDownVantages", "p1")) == 1,
                "still exactly one notification for p1")
     finally:
@@ -323,7 +303,8 @@ def main():
             stack.stop()
         for v in vs.values():
             v.cleanup()
-        lab.stop()
+        if sim is not None:
+            sim.stop()
         rcv.stop()
         if not harness.failures:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -18,6 +18,7 @@ B (two providers, no canary), at the same time: the second one fails
   alert naming both.
 """
 import os
+import subprocess
 import sys
 import threading
 
@@ -144,6 +145,37 @@ def run_a(sim):
         v.cleanup()
 
 
+def ctl_incident(v, iid):
+    """The control protocol and vigilctl alerts show incident_id as the
+    HTTP API does: the incident alert and its members' alerts carry it,
+    the others none."""
+    als = v.call("alerts", {"limit": 1000}).get("result") or []
+    api = {a["id"]: a["incident_id"] for a in alerts(v)}
+    ok(als and all("incident_id" in a and
+                   a["incident_id"] == api.get(a["id"]) for a in als) and
+       [a for a in als if a["kind"] == "incident" and
+        a["incident_id"] == iid] and
+       {a["provider"] for a in als if a["incident_id"] == iid and
+        a["kind"] == "down"} == {"q1", "q2"},
+       "B: the control protocol's alerts carry incident_id, as the API",
+       [(a["provider"], a["kind"], a["incident_id"]) for a in als])
+    r = subprocess.run([harness.binpath("vigilctl"), "-s", v.sock,
+                        "alerts", "--level", "critical"],
+                       capture_output=True, text=True, timeout=30)
+    lines = r.stdout.splitlines()
+    head = lines[0].split() if lines else []
+    rows = [ln.split() for ln in lines[1:]]
+    col = head.index("INCIDENT") if "INCIDENT" in head else None
+    # Every cell is one word: a row's words line up with the header's.
+    ok(r.returncode == 0 and col is not None and
+       all(len(rw) == len(head) for rw in rows) and
+       {w for rw in rows if rw[col] == str(iid) for w in rw} >=
+       {"*", "q1", "q2", "incident", "down"} and
+       all(rw[col] in ("-", str(iid)) for rw in rows),
+       "B: vigilctl alerts shows the INCIDENT column",
+       r.stdout + r.stderr)
+
+
 def run_b(sim):
     v = Vigil("vantage-b")
     names = ["q1", "q2"]
@@ -170,6 +202,8 @@ def run_b(sim):
            inc[0].get("members") == ["q1", "q2"],
            "B: two providers failing within a minute: one incident "
            "alert naming both", inc)
+        if inc:
+            ctl_incident(v, inc[0]["incident_id"])
         for n in names:
             sim.fault(n, {"clear": True})
     except Exception as e:

@@ -8,11 +8,14 @@
  * vantage alert, no provider outage alert, providers unknown with
  * reason network); providers alone failing is theirs (their alerts, no
  * vantage alert, one incident naming them); two providers failing
- * further apart than group_window are no incident.
+ * further apart than group_window are no incident; an incident raised
+ * before a restart (of the aggregator on the same segment, or of vigild
+ * from its snapshot) is resolved after it, once, and not raised again.
  */
 #include <sys/mman.h>
 
 #include <stdlib.h>
+#include <time.h>
 
 #include "t.h"
 #include "../../aggregator/engine.h"
@@ -474,6 +477,145 @@ test_incident_window(void)
 	fix_close(&f);
 }
 
+/* p1 and p2 fail 30 s apart: one incident open.  Returns its number. */
+static uint64_t
+incident_open(struct fix *f, int n)
+{
+	static const int ok[2] = { 0, 0 };
+	static const int first[2] = { VIGIL_OUT_HTTP_5XX, 0 };
+	static const int both[2] = { VIGIL_OUT_HTTP_5XX, VIGIL_OUT_HTTP_5XX };
+	struct vigil_alert al[256];
+	size_t k, m;
+	uint64_t id = 0;
+
+	fix_open(f, n);
+	add_slot(f, 0, "p1", 0);
+	add_slot(f, 1, "p2", 0);
+	f->c.group_window_ms = 60000;
+	fix_start(f);
+	seconds(f, 10, ok, 2);
+	seconds(f, 30, first, 2);
+	seconds(f, 30, both, 2);
+	m = alerts(f, al, 256);
+	T_CHECK(count(al, m, "*", VIGIL_AK_INCIDENT, VIGIL_AL_CRITICAL) == 1);
+	for (k = 0; k < m; k++)
+		if (al[k].kind == VIGIL_AK_INCIDENT)
+			id = al[k].incident_id;
+	T_CHECK(id != 0);
+	return id;
+}
+
+/* The incident alerts of f: raised, resolved; each carries id. */
+static void
+incident_count(struct fix *f, uint64_t id, int raised, int resolved)
+{
+	struct vigil_alert al[256];
+	size_t k, n = alerts(f, al, 256);
+
+	T_CHECKF(count(al, n, "*", VIGIL_AK_INCIDENT, VIGIL_AL_CRITICAL) ==
+	    raised, "raised %d", count(al, n, "*", VIGIL_AK_INCIDENT,
+	    VIGIL_AL_CRITICAL));
+	T_CHECKF(count(al, n, "*", VIGIL_AK_INCIDENT, VIGIL_AL_RESOLVED) ==
+	    resolved, "resolved %d", count(al, n, "*", VIGIL_AK_INCIDENT,
+	    VIGIL_AL_RESOLVED));
+	for (k = 0; k < n; k++)
+		if (al[k].kind == VIGIL_AK_INCIDENT)
+			T_CHECK(al[k].incident_id == id);
+}
+
+/* What vigild keeps across its restart, through the file's encoding. */
+static struct persist_snap *
+snapshot(struct fix *f)
+{
+	struct persist_snap snap, *out;
+	char err[256];
+	void *buf;
+	size_t len;
+
+	T_CHECK(agg_snapshot(&f->a, &snap) == 0);
+	T_CHECK(persist_encode(&snap, &buf, &len) == 0);
+	persist_free(&snap);
+	out = calloc(1, sizeof(*out));
+	T_CHECK(out != NULL);
+	T_CHECKF(persist_decode(buf, len, out, err, sizeof(err)) == 0, "%s",
+	    err);
+	free(buf);
+	return out;
+}
+
+static void
+test_incident_restart(void)
+{
+	static const int ok[2] = { 0, 0 };
+	static const int both[2] = { VIGIL_OUT_HTTP_5XX, VIGIL_OUT_HTTP_5XX };
+	struct persist_snap *snap;
+	struct timespec ts;
+	struct fix f, g;
+	char err[256];
+	uint64_t id;
+
+	/* The aggregator restarts on the same segment, the outage goes on:
+	 * not raised again; then both recover: resolved, once. */
+	id = incident_open(&f, 5);
+	agg_free(&f.a);
+	/* The restarted engine rebuilds its windows at the real monotonic
+	 * clock: the samples from here on come after it. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if ((uint64_t)ts.tv_sec * S + S > f.t)
+		f.t = (uint64_t)ts.tv_sec * S + S;
+	fix_start(&f);
+	seconds(&f, 20, both, 2);
+	incident_count(&f, id, 1, 0);
+	T_CHECK(incident_find(&f.a.inc, id) != NULL &&
+	    incident_find(&f.a.inc, id)->active == 2);
+	seconds(&f, 200, ok, 2);
+	incident_count(&f, id, 1, 1);
+	T_CHECK(incident_find(&f.a.inc, id) == NULL);
+	/* A new outage after it is a new incident, numbered past it. */
+	seconds(&f, 30, both, 2);
+	{
+		struct vigil_alert al[256];
+		size_t k, n = alerts(&f, al, 256);
+		uint64_t nid = 0;
+
+		for (k = 0; k < n; k++)
+			if (al[k].kind == VIGIL_AK_INCIDENT)
+				nid = al[k].incident_id;
+		T_CHECKF(nid > id, "%llu after %llu",
+		    (unsigned long long)nid, (unsigned long long)id);
+	}
+	fix_close(&f);
+
+	/* vigild restarts: a new segment from the snapshot file.  Still
+	 * down for a while, then back: resolved, once. */
+	id = incident_open(&f, 6);
+	snap = snapshot(&f);
+	fix_close(&f);
+	fix_open(&g, 7);
+	add_slot(&g, 0, "p1", 0);
+	add_slot(&g, 1, "p2", 0);
+	T_CHECKF(agg_init(&g.a, &g.seg, &g.c, snap, err, sizeof(err)) == 0,
+	    "%s", err);
+	seconds(&g, 20, both, 2);
+	incident_count(&g, id, 1, 0);
+	seconds(&g, 200, ok, 2);
+	incident_count(&g, id, 1, 1);
+	fix_close(&g);
+
+	/* Restarted without its members (both removed meanwhile): resolved
+	 * once the directory is read. */
+	id = incident_open(&f, 8);
+	snap = snapshot(&f);
+	fix_close(&f);
+	fix_open(&g, 9);
+	add_slot(&g, 0, "p3", 0);
+	T_CHECKF(agg_init(&g.a, &g.seg, &g.c, snap, err, sizeof(err)) == 0,
+	    "%s", err);
+	seconds(&g, 1, ok, 1);
+	incident_count(&g, id, 1, 1);
+	fix_close(&g);
+}
+
 int
 main(void)
 {
@@ -482,5 +624,6 @@ main(void)
 	T_RUN(test_ours);
 	T_RUN(test_theirs);
 	T_RUN(test_incident_window);
+	T_RUN(test_incident_restart);
 	return t_done();
 }
