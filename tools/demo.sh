@@ -94,17 +94,19 @@ vigil demo (vantage "demo"): six simulated providers on 127.0.0.1:$SIM_PORT
   control       $RUN/control.sock (vigilctl --socket $RUN/control.sock status)
 Try:
   an outage     curl -s -XPOST $S/_sim/openai -d '{"status":500}'
-                (its status page admits it ~30 s later: indicator, incident,
-                agrees, vigil's lead; curl -s -XDELETE $S/_sim/openai ends it)
+                its status page admits it ~30 s later (indicator, incident,
+                agrees, vigil's lead); curl -s -XDELETE $S/_sim/openai ends it
   its page      curl -s $S/_status/openai/api/v2/summary.json
-  an incident   take two providers down within a minute: one incident alert
-  ours?         curl -s -XPOST $S/_sim/canary -d '{"reset":true}' fails the
-                canary; with most providers failing on the network as well
-                the vantage turns "ours" (here they share one port, so the
-                canary alone shows only its own failures)
+  an incident   a second provider down within 2 minutes: one incident alert
+                names both, their alerts carry its number
+  ours          for n in canary openai anthropic google deepseek qwen cursor; do
+                  curl -s -XPOST $S/_sim/\$n -d '{"hang":true}'; done
+                all time out: the vantage says the failures are ours, the
+                providers unknown/network, no outage alert; XDELETE ends it
   traffic       $B/examples/router -s /vigil-demo -n 600 -r 10 \\
-                    openai=$S/openai=sk-demo-openai deepseek=$S/deepseek=sk-demo-deepseek
-                reports each request (sources: traffic vs probe samples)
+                  deepseek=$S/deepseek=sk-demo-deepseek
+                a minute of requests, each reported: probe/traffic samples,
+                and the probes step aside while traffic flows
 Ctrl-C stops everything.
 MSG
 "$B/vigild" -c "$top/examples/demo.conf" || true
