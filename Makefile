@@ -145,6 +145,7 @@ LINKS		 = \
 		   test_ctl=ctl \
 		   test_curlev= \
 		   test_engine=aggregator \
+		   test_engine_traffic=aggregator \
 		   test_fdpass= \
 		   test_frame= \
 		   test_gen=prober \

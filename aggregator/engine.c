@@ -86,6 +86,7 @@ agg_init(struct agg *a, struct segment *seg, const struct conf *c,
 	size_t i;
 
 	memset(a, 0, sizeof(*a));
+	a->rep.fd = -1;		/* no reports segment until one is mapped */
 	a->seg = seg;
 	a->conf = *c;
 	a->cap = h->provider_cap;

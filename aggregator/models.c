@@ -137,10 +137,18 @@ models_sample(struct agg_models *ms, const struct vigil_sample *smp)
 	 * but stays out of the TTFT percentiles. */
 	window_add_lat(&md->win, smp, smp->ttfb_us != 0 ? smp->ttfb_us :
 	    WINDOW_NO_LAT);
-	md->s.checks_total++;
-	md->s.tokens_in_total += smp->tokens_in;
-	md->s.tokens_out_total += smp->tokens_out;
 	md->s.last_wall_ns = smp->wall_ns;
+	/* The prober's generation check of this model steps aside while
+	 * it is newer than an interval (probe_when_idle).  The totals are
+	 * the probes' (vigil.h): what the checks cost, which the budget's
+	 * estimate of the next check divides. */
+	if (smp->flags & VIGIL_SF_TRAFFIC)
+		md->s.traffic_last_mono_ns = smp->mono_ns;
+	else {
+		md->s.checks_total++;
+		md->s.tokens_in_total += smp->tokens_in;
+		md->s.tokens_out_total += smp->tokens_out;
+	}
 	md->s.last_http_status = smp->http_status;
 	md->s.last_outcome = (uint8_t)out;
 	md->last_outcome = (int)out;

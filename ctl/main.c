@@ -91,6 +91,7 @@ static int	cmd_alerts(struct ctx *, const struct cmd *, int, char **);
 static int	cmd_history(struct ctx *, const struct cmd *, int, char **);
 static int	cmd_simple(struct ctx *, const struct cmd *, int, char **);
 static int	cmd_raw(struct ctx *, const struct cmd *, int, char **);
+static int	cmd_report(struct ctx *, const struct cmd *, int, char **);
 
 static void	usage(FILE *);
 static int	usage_cmd(const struct cmd *, const char *, ...)
@@ -182,6 +183,16 @@ static const struct cmd cmds[] = {
 	    cmd_simple },
 	{ "shutdown", "", "stop vigild and every child (as SIGTERM)", NULL,
 	    cmd_simple },
+	{ "report", "PROVIDER OUTCOME [--model M] [--status N] "
+	    "[--latency-ms N]", "report one outcome of real traffic, as a "
+	    "router does (op report)",
+	    "  OUTCOME           ok, timeout, http_5xx, rate_limited, ... "
+	    "(vigil(7))\n"
+	    "  --model M         the request's model, one of the provider's "
+	    "models\n"
+	    "  --status N        the HTTP status it got (100..599)\n"
+	    "  --latency-ms N    how long it took, in ms (up to 3600000)\n",
+	    cmd_report },
 	{ "raw", "OP [JSON-ARGS]", "send any operation; print the result as "
 	    "JSON", NULL, cmd_raw },
 };
@@ -1641,6 +1652,129 @@ show_simple(struct ctx *x, const msgpack_object *res,
 		printf("vigild (pid %" PRIu64 ") is shutting down\n",
 		    x->x_cc.cc_pid);
 	return CTL_EXIT_OK;
+}
+
+/*
+ * report's options into *rec's numbers: --status N (100..599),
+ * --latency-ms N (a decimal number of ms, up to an hour: what the
+ * aggregator takes), --model M.  Returns CTL_EXIT_OK, or a usage error.
+ */
+static int
+report_opts(const struct cmd *c, int argc, char **argv, const char **model,
+    uint64_t *status, uint64_t *latency_us)
+{
+	static const struct option opts[] = {
+		{ "model",	required_argument,	NULL, 'm' },
+		{ "status",	required_argument,	NULL, 's' },
+		{ "latency-ms",	required_argument,	NULL, 'l' },
+		{ NULL,		0,			NULL, 0 }
+	};
+	char *end;
+	double ms;
+	int ch;
+
+	optind = 0;
+	while ((ch = getopt_long(argc, argv, "m:s:l:", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'm':
+			if (optarg[0] == '\0' || strlen(optarg) >= 64)
+				return usage_cmd(c, "--model: a model name");
+			*model = optarg;
+			break;
+		case 's':
+			errno = 0;
+			*status = strtoull(optarg, &end, 10);
+			if (optarg[0] < '0' || optarg[0] > '9' ||
+			    *end != '\0' || errno != 0 || *status < 100 ||
+			    *status > 599)
+				return usage_cmd(c, "--status: an HTTP status, "
+				    "100..599");
+			break;
+		case 'l':
+			errno = 0;
+			ms = strtod(optarg, &end);
+			if (optarg[0] < '0' || optarg[0] > '9' ||
+			    *end != '\0' || errno != 0 || !(ms <= 3600000.0))
+				return usage_cmd(c, "--latency-ms: a number of "
+				    "ms, 0..3600000");
+			*latency_us = (uint64_t)(ms * 1000.0 + 0.5);
+			break;
+		default:
+			return usage_cmd(c, "unknown option");
+		}
+	}
+	return CTL_EXIT_OK;
+}
+
+/*
+ * report PROVIDER OUTCOME: one traffic report through the control
+ * socket's report op (root, vigild's uid, admin_group or report_group),
+ * as a service without the C reporter sends them, for trying a setup or
+ * a script's one-off.  Exits 1 when vigild did not take it (invalid: an
+ * unknown provider or model; dropped: its reports ring was full).
+ */
+static int
+cmd_report(struct ctx *x, const struct cmd *c, int argc, char **argv)
+{
+	msgpack_sbuffer sb;
+	msgpack_packer pk;
+	struct ctl_reply r;
+	const char *model = NULL, *prov, *out;
+	uint64_t status = 0, latency_us = 0;
+	size_t n = 2;
+	unsigned k;
+	int rc;
+
+	if ((rc = report_opts(c, argc, argv, &model, &status,
+	    &latency_us)) != CTL_EXIT_OK)
+		return rc;
+	if (argc - optind != 2)
+		return usage_cmd(c, "report takes a provider and an outcome");
+	prov = argv[optind];
+	out = argv[optind + 1];
+	if (prov[0] == '\0' || strlen(prov) >= 64 || prov[0] == '-')
+		return usage_cmd(c, "\"%s\" is not a provider name", prov);
+	for (k = 0; k < VIGIL_OUT_COUNT; k++)
+		if (strcmp(out, vigil_outcome_name(k)) == 0)
+			break;
+	if (k == VIGIL_OUT_COUNT)
+		return usage_cmd(c, "\"%s\" is not an outcome (ok, timeout, "
+		    "dns, connect, tls, http_5xx, rate_limited, auth, ...)",
+		    out);
+	n += (model != NULL) + (status != 0) + (latency_us != 0);
+	msgpack_sbuffer_init(&sb);
+	msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+	msgpack_pack_map(&pk, 1);
+	msgpack_pack_str(&pk, 7);
+	msgpack_pack_str_body(&pk, "reports", 7);
+	msgpack_pack_array(&pk, 1);
+	msgpack_pack_map(&pk, n);
+	mp_kv_str(&pk, "provider", prov);
+	mp_kv_str(&pk, "outcome", out);
+	if (model != NULL)
+		mp_kv_str(&pk, "model", model);
+	if (status != 0)
+		mp_kv_uint(&pk, "http_status", status);
+	if (latency_us != 0)
+		mp_kv_uint(&pk, "latency_us", latency_us);
+	rc = ctl_run(x, "report", &sb, &r);
+	msgpack_sbuffer_destroy(&sb);
+	if (rc != CTL_EXIT_OK)
+		return rc;
+	if (x->x_json)
+		rc = print_json(r.result);
+	else if (mp_uint_of(r.result, "accepted") == 1)
+		printf("%s: %s reported\n", prov, out);
+	else if (mp_uint_of(r.result, "invalid") == 1)
+		printf("%s: report invalid: no such provider%s\n", prov,
+		    model != NULL ? ", or no such model of it" : "");
+	else
+		printf("%s: report dropped: vigild's reports ring is full\n",
+		    prov);
+	if (mp_uint_of(r.result, "accepted") != 1)
+		rc = CTL_EXIT_ERROR;
+	ctl_reply_free(&r);
+	return rc;
 }
 
 /* reload, shutdown: no arguments, an empty result. */

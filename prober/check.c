@@ -219,3 +219,20 @@ check_decide(const struct check *c, const struct check_conf *cf,
 		n = room;
 	nx->count = n > 0 ? n : 1;
 }
+
+/*
+ * probe_when_idle: may a scheduled check (of a provider, or of one
+ * model) step aside for traffic last reported at monotonic time
+ * last_ns (0: never), at now_ns, with checks every interval_ms?  1 while
+ * that traffic is newer than an interval: it tells more than the check
+ * would, at no cost.  The time comes from the segment, which every
+ * prober may write: one more than a second ahead of now is no time we
+ * have had, and is not believed.
+ */
+int
+check_step_aside(uint64_t now_ns, uint64_t last_ns, uint32_t interval_ms)
+{
+	if (last_ns == 0 || last_ns > now_ns + NS_MS * 1000)
+		return 0;
+	return last_ns > now_ns || now_ns - last_ns < interval_ms * NS_MS;
+}

@@ -55,5 +55,6 @@ void		check_decide(const struct check *, const struct check_conf *,
 		    int, uint64_t, uint32_t, struct check_next *);
 uint32_t	check_hold_ms(const struct check *, uint64_t);
 uint32_t	check_headroom(const struct check *, uint64_t);
+int		check_step_aside(uint64_t, uint64_t, uint32_t);
 
 #endif /* VIGIL_PROBER_CHECK_H */

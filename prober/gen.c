@@ -38,6 +38,7 @@
 static void	gen_done(struct probe_xfer *, CURLcode, void *);
 static int	gen_prepare(struct prober *, uint32_t);
 static int	gen_budget_ok(struct prober *);
+static int	gen_step_aside(struct prober *, uint32_t);
 static uint32_t	gen_spacing_ms(const struct prober *);
 static void	gen_last_tokens(struct prober *);
 
@@ -244,6 +245,42 @@ gen_budget_ok(struct prober *pr)
 }
 
 /*
+ * probe_when_idle, per model: model m's generation check is skipped
+ * while traffic naming m was reported within the generation interval
+ * (the model's stats block, traffic_last_mono_ns); with no models list,
+ * while any traffic of the provider was (its reports name no model).
+ * Counted with the skipped checks (prober_skipped).
+ */
+static int
+gen_step_aside(struct prober *pr, uint32_t m)
+{
+	struct vigil_model_stats ms;
+	struct vigil_stats st;
+	uint64_t now = now_mono_ns(), last = 0;
+
+	if (!pr->when_idle)
+		return 0;
+	if (pr->nmodels > 0) {
+		memset(&ms, 0, sizeof(ms));
+		if (vigil_model_stats(&pr->cli, pr->slot, m, &ms) ==
+		    VIGIL_OK && ms.updated_wall_ns != 0)
+			last = ms.traffic_last_mono_ns;
+	} else {
+		memset(&st, 0, sizeof(st));
+		if (vigil_provider_stats(&pr->cli, pr->slot, &st) ==
+		    VIGIL_OK && st.updated_wall_ns != 0)
+			last = st.source[VIGIL_SRC_TRAFFIC].last_mono_ns;
+	}
+	if (!check_step_aside(now, last, pr->cp.gen_interval_ms))
+		return 0;
+	prober_skipped(pr);
+	log_debug("generation check of %s skipped: traffic %llu ms ago",
+	    pr->nmodels > 0 ? pr->models[m] : pr->cp.gen_model,
+	    (unsigned long long)(now > last ? (now - last) / 1000000u : 0));
+	return 1;
+}
+
+/*
  * Time for a generation check: unless the provider asked us to wait,
  * or the budget is spent, the next model's.
  */
@@ -265,6 +302,10 @@ gen_timer_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	m = pr->nmodels > 0 ? pr->gen_next % pr->nmodels : 0;
 	pr->gen_next = m + 1;
+	if (gen_step_aside(pr, m)) {
+		prober_schedule(pr->ev_gen, gen_spacing_ms(pr));
+		return;
+	}
 	if (gen_prepare(pr, m) == -1 || probe_xfer_start(&pr->gen) == -1) {
 		log_warnx("generation check of %s: cannot start",
 		    pr->nmodels > 0 ? pr->models[m] : pr->cp.gen_model);

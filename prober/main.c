@@ -576,26 +576,37 @@ traffic_read(struct prober *pr, uint64_t now, uint64_t *last,
 
 /*
  * probe_when_idle: a scheduled check is skipped while traffic was
- * reported within the interval (the traffic tells more, at no cost).
- * Never a confirmation's check (next_count > 1): that one was asked
- * for.  Counted in the ring control block's VIGIL_RING_SKIPPED word.
+ * reported within the interval (check_step_aside).  Never a
+ * confirmation's check (next_count > 1): that one was asked for.
  */
 static int
 traffic_step_aside(struct prober *pr)
 {
 	uint64_t now = now_mono_ns(), last, errs;
-	volatile uint64_t *w;
 
 	if (!pr->when_idle || pr->next_count > 1 ||
-	    traffic_read(pr, now, &last, &errs) == -1 || last == 0 ||
-	    now - last >= (uint64_t)pr->cp.interval_ms * 1000000u)
+	    traffic_read(pr, now, &last, &errs) == -1 ||
+	    !check_step_aside(now, last, pr->cp.interval_ms))
 		return 0;
+	prober_skipped(pr);
+	log_debug("check skipped: traffic %llu ms ago",
+	    (unsigned long long)(now > last ? (now - last) / 1000000u : 0));
+	return 1;
+}
+
+/*
+ * One more scheduled check skipped for traffic (a provider's, or a
+ * model's generation check: gen.c), in the ring control block's
+ * VIGIL_RING_SKIPPED word, which /metrics shows.
+ */
+void
+prober_skipped(struct prober *pr)
+{
+	volatile uint64_t *w;
+
 	pr->skipped++;
 	w = (volatile uint64_t *)&pr->ring.ctl->reserved[VIGIL_RING_SKIPPED];
 	*w = pr->skipped;
-	log_debug("check skipped: traffic %llu ms ago",
-	    (unsigned long long)((now - last) / 1000000u));
-	return 1;
 }
 
 /*

@@ -85,7 +85,8 @@ struct prober {
 	uint64_t		 traffic_errs;	/* errors_total seen, UINT64_MAX
 						   before the first look */
 	uint64_t		 confirm_ns;	/* last traffic confirmation */
-	uint64_t		 skipped;	/* checks skipped: traffic */
+	uint64_t		 skipped;	/* checks skipped: traffic (the
+						   generation checks' too) */
 
 	/*
 	 * The provider's models (`models`, in the order of the segment's
@@ -114,6 +115,7 @@ struct prober {
 
 /* main.c */
 void		prober_schedule(struct event *, uint32_t);
+void		prober_skipped(struct prober *);
 uint32_t	prober_rnd32(void);
 
 /* gen.c */

@@ -495,7 +495,9 @@ struct vigil_model_stats {
 	uint64_t updated_wall_ns;	/* 0: never written */
 	uint64_t last_wall_ns;		/* newest check of this model */
 	uint64_t checks_total;
-	uint64_t tokens_in_total;	/* probe tokens, since start */
+	uint64_t tokens_in_total;	/* probe tokens, since start (and
+					   checks_total: probes; traffic is
+					   in the windows only) */
 	uint64_t tokens_out_total;
 	struct vigil_model_window win[VIGIL_NWINDOWS];
 	uint16_t last_http_status;
@@ -510,7 +512,10 @@ struct vigil_model_stats {
 	uint32_t hedge_after_us;	/* issue 18: the 5-minute p95 TTFT, a
 					   router's hedge delay; 0: not known */
 	uint32_t pad2;
-	uint64_t reserved[3];
+	uint64_t traffic_last_mono_ns;	/* newest traffic report naming this
+					   model (CLOCK_MONOTONIC); 0: none.
+					   probe_when_idle reads it */
+	uint64_t reserved[2];
 };
 
 /*

@@ -22,6 +22,10 @@ public reporter (include/vigil/vigil.h):
              checks are skipped (vigil-sim's request counter stays,
              vigil_probes_skipped_total grows); when it stops, probing
              resumes within an interval;
+  gen_idle   g's two models each get a generation check every second:
+             while traffic naming both flows, their generation checks
+             are skipped too (probe_when_idle per model); they resume
+             once it stops;
   garbage    a client scribbling over its slot and one flooding invalid
              records: a's and b's figures do not move, the invalid
              records are counted in vigil_reports_total;
@@ -55,7 +59,10 @@ import harness  # noqa: E402  (the shared harness)
 from harness import (Sim, Vigil, as_user, binpath, get,  # noqa: E402
                      guarded, ok, prom_samples, wait_for)
 
-NAMES = ["a", "b", "c", "d", "e"]
+NAMES = ["a", "b", "c", "d", "e", "g"]
+EXTRA = {"d": ["interval = 1s", "timeout = 500ms"],
+         "g": ["models = gpt-4o-mini, gpt-4o", "gen_interval = 1s",
+               "timeout = 500ms"]}
 KEYS = {n: "sk-traffic-%s-%d" % (n, i)
         for i, n in enumerate(NAMES + ["r1", "r2", "r3"])}
 
@@ -219,6 +226,31 @@ def scenario_idle(v, sim):
     ok(got and float(got[0]) >= 2, "idle: /metrics counts them", got)
 
 
+def scenario_gen_idle(v, sim):
+    # Both of g's models checked once at least, then traffic naming
+    # each at 20/s for 4 s: g's generation checks (one every 500 ms,
+    # alternating) would send 8 requests meanwhile.
+    ok(wait_for(lambda: all(m["checks_total"] > 0 for m in
+                            v.integration()["g"]["models"]), 10),
+       "gen_idle: both models checked", v.integration()["g"]["models"])
+    gs = [subprocess.Popen([binpath("tests/tools/vreport"), v.shm, "send",
+                            "g", "ok", "80", "200", "50", m],
+                           stdout=subprocess.PIPE, text=True)
+          for m in ("gpt-4o-mini", "gpt-4o")]
+    wait_for(lambda: traffic(v, "g")["samples_total"] >= 10, 5)
+    s0, k0 = sim_count(sim, "g"), skipped(v, "g")
+    outs = [g.communicate(timeout=30)[0] for g in gs]
+    s1, k1 = sim_count(sim, "g"), skipped(v, "g")
+    ok(all('"sent":80' in o for o in outs), "gen_idle: traffic sent", outs)
+    # At most one check of each model may have been under way.
+    ok(s1 - s0 <= 2 and k1 - k0 >= 4,
+       "gen_idle: no generation check while traffic names the models",
+       {"sim_requests": (s0, s1), "skipped": (k0, k1)})
+    ok(wait_for(lambda: sim_count(sim, "g") > s1, 3),
+       "gen_idle: generation checks resume once traffic stops",
+       (s1, sim_count(sim, "g")))
+
+
 def sim_count(sim, name):
     st, _, _, data = get(sim.port, "/_sim/" + name)
     return json.loads(data)["counters"]["requests"]
@@ -360,8 +392,7 @@ def main():
         with guarded("traffic: harness"):
             v.write_conf([{"name": n, "kind": "openai",
                            "base_url": sim.base(n), "key": KEYS[n],
-                           "extra": ["interval = 1s", "timeout = 500ms"]
-                           if n == "d" else []}
+                           "extra": EXTRA.get(n, [])}
                           for n in NAMES],
                          ["report_group = vigil-report-test-none",
                           "traffic_min_clients = 2"],
@@ -380,6 +411,7 @@ def main():
             scenario_down(v, sim)
             scenario_clients(v)
             scenario_idle(v, sim)
+            scenario_gen_idle(v, sim)
             scenario_garbage(v)
             scenario_death(v)
             scenario_group(v)

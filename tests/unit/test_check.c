@@ -416,6 +416,34 @@ test_burst_rules(void)
 	T_CHECK(plain(&nx, 1000));
 }
 
+/*
+ * probe_when_idle (check_step_aside): a check, a provider's or a
+ * model's generation check, steps aside while traffic is newer than
+ * its interval; never without traffic; and not for a time from the
+ * future the segment might hold.
+ */
+static void
+test_step_aside(void)
+{
+	uint64_t t = UINT64_C(5000) * 1000000000u, ms = 1000000u;
+
+	T_CHECK(check_step_aside(t, 0, 30000) == 0);	/* never heard */
+	T_CHECK(check_step_aside(t, t, 30000) == 1);
+	T_CHECK(check_step_aside(t, t - 29999 * ms, 30000) == 1);
+	T_CHECK(check_step_aside(t, t - 30000 * ms, 30000) == 0);
+	T_CHECK(check_step_aside(t, t - 30001 * ms, 30000) == 0);
+	/* A generation interval: 10 minutes. */
+	T_CHECK(check_step_aside(t, t - 599 * 1000 * ms, 600000) == 1);
+	T_CHECK(check_step_aside(t, t - 601 * 1000 * ms, 600000) == 0);
+	/* A report stamped by another process a little ahead of ours. */
+	T_CHECK(check_step_aside(t, t + 5 * ms, 30000) == 1);
+	T_CHECK(check_step_aside(t, t + 1000 * ms, 30000) == 1);
+	T_CHECK(check_step_aside(t, t + 1001 * ms, 30000) == 0);
+	T_CHECK(check_step_aside(t, UINT64_MAX, 30000) == 0);
+	/* An interval of 0 never steps aside for past traffic. */
+	T_CHECK(check_step_aside(t, t - 1, 0) == 0);
+}
+
 int
 main(void)
 {
@@ -426,5 +454,6 @@ main(void)
 	T_RUN(test_headroom);
 	T_RUN(test_generation);
 	T_RUN(test_burst_rules);
+	T_RUN(test_step_aside);
 	return t_done();
 }
