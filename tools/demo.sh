@@ -2,9 +2,10 @@
 # tools/demo.sh - the demo behind `make run` (which builds first).
 #
 # Starts vigil-sim on 127.0.0.1:9480 with six fake providers (google slow
-# with a latency tail, qwen flaky with 20% 503s, the rest healthy), writes
-# their fake keys under /tmp/vigil-demo (mode 0600), then runs vigild with
-# examples/demo.conf in the foreground.  Ctrl-C stops vigild (orderly:
+# with a latency tail, qwen flaky with 20% 503s, the rest healthy), each
+# with its fake public status page, and a canary for the vantage
+# self-check; writes their fake keys under /tmp/vigil-demo (mode 0600),
+# then runs vigild with examples/demo.conf in the foreground.  Ctrl-C stops vigild (orderly:
 # children, segment, socket) and then the simulator, by pid.
 #
 # Environment: VIGIL_BUILD (default build).
@@ -56,6 +57,7 @@ rm -f "$RUN/sim.json"
     -P deepseek:deepseek:sk-demo-deepseek \
     -P qwen:qwen:sk-demo-qwen \
     -P cursor:cursor:key-demo-cursor \
+    -P canary:http \
     -f 'google={"latency_ms":600,"latency_jitter_ms":200,"latency_tail_ms":1500,"tail_prob":0.1}' \
     -f 'qwen={"error_rate":0.2,"error_status":503}' \
     >/dev/null 2>"$RUN/sim.log" &
@@ -82,13 +84,29 @@ while [ ! -s "$RUN/sim.json" ]; do
 	i=$((i + 1))
 done
 
+S=http://127.0.0.1:$SIM_PORT
 cat <<MSG
-vigil demo: six simulated providers on 127.0.0.1:$SIM_PORT (google slow, qwen flaky)
+vigil demo (vantage "demo"): six simulated providers on 127.0.0.1:$SIM_PORT
+(google slow, qwen flaky), each with a fake status page, and a canary
   dashboard     http://127.0.0.1:9470/
   JSON          curl -s http://127.0.0.1:9470/health/integration
   metrics       curl -s http://127.0.0.1:9470/metrics
   control       $RUN/control.sock (vigilctl --socket $RUN/control.sock status)
-  faults        curl -s -XPOST http://127.0.0.1:$SIM_PORT/_sim/openai -d '{"status":500}'
+Try:
+  an outage     curl -s -XPOST $S/_sim/openai -d '{"status":500}'
+                its status page admits it ~30 s later (indicator, incident,
+                agrees, vigil's lead); curl -s -XDELETE $S/_sim/openai ends it
+  its page      curl -s $S/_status/openai/api/v2/summary.json
+  an incident   a second provider down within 2 minutes: one incident alert
+                names both, their alerts carry its number
+  ours          for n in canary openai anthropic google deepseek qwen cursor; do
+                  curl -s -XPOST $S/_sim/\$n -d '{"hang":true}'; done
+                all time out: the vantage says the failures are ours, the
+                providers unknown/network, no outage alert; XDELETE ends it
+  traffic       $B/examples/router -s /vigil-demo -n 600 -r 10 \\
+                  deepseek=$S/deepseek=sk-demo-deepseek
+                a minute of requests, each reported: probe/traffic samples,
+                and the probes step aside while traffic flows
 Ctrl-C stops everything.
 MSG
 "$B/vigild" -c "$top/examples/demo.conf" || true

@@ -11,7 +11,12 @@ those changes, a model's and a new list of models, and a new alert
 without a reload: the page's window object survives, its 10 s
 refresh timer is switched off before it loads, and no /health/integration
 fetch happens between the change and the tile update, so only the
-EventSource can have changed the tile.
+EventSource can have changed the tile.  With vigil-sim and vigild: the
+vantage line and its canary, a status page that admits flip's outage
+(indicator, incident, agrees, who was first) from the event stream, the
+probe and traffic samples (reported with tests/tools/vreport), an
+incident's number and members in the alert list, and the red banner
+while every endpoint hangs (the failures are ours).
 
     test_dashboard.py [--screenshot FILE]
 
@@ -218,6 +223,112 @@ def quiet(b, nfetch):
     return b.js(FETCHES) == nfetch and b.js("window.vigilTestMark") == 42
 
 
+# A tile's status page: "indicator|incidents|agrees|lead|text", null
+# without one.
+SPAGE = "(function(){var s=document.querySelector('#tile-%s .sp');" \
+        "if(!s)return null;return [s.dataset.indicator,s.dataset.incidents," \
+        "s.dataset.agrees,s.dataset.lead,s.textContent].join('|');})()"
+# The vantage line: "state|canary=status ...", and the banner's text
+# ("" while hidden).
+VANTAGE = "(function(){var v=document.getElementById('vantage');" \
+          "var r=[v.dataset.state||''];v.querySelectorAll('[data-canary]')" \
+          ".forEach(function(c){r.push(c.dataset.canary+'='+" \
+          "c.dataset.status);});var o=document.getElementById('ours');" \
+          "return r.join('|')+'|'+(o.hidden?'':o.textContent);})()"
+# The alert list: "text|incident number" per entry, newest first.
+ALERTS = "(function(){var r=[];document.querySelectorAll('#alertlist li')" \
+         ".forEach(function(l){r.push(l.textContent+'|'+" \
+         "(l.dataset.incident||''));});return r;})()"
+
+
+def wait_refreshed(b, expr, want, timeout=15):
+    """Poll expr for want, the page re-reading /health/integration in
+    between (what its 10 s timer would do): for what raises no event."""
+    got = None
+    deadline = time.time() + timeout
+    while got != want and time.time() < deadline:
+        b.js("refresh()")
+        got = b.wait_js(expr, want, timeout=1)
+    return got
+
+
+def vreport(shm, *args):
+    """tests/tools/vreport: report traffic as a local service would."""
+    r = subprocess.run([harness.binpath("tests/tools/vreport"), shm] +
+                       [str(a) for a in args], capture_output=True,
+                       text=True, timeout=30)
+    return r.returncode, r.stdout + r.stderr
+
+
+def status_page_live(b, port):
+    """flip's status page admits its outage a second late: the tile's
+    page block follows the status_page event (no /health/integration
+    fetch)."""
+    nfetch = b.js(FETCHES)
+    done = "(function(){var s=%s;return !!s&&/^major\\|1\\|1\\|-?[0-9.]+\\|/" \
+           ".test(s);})()" % (SPAGE % "flip")
+    got = b.wait_js(done, True, timeout=15)
+    sp = b.js(SPAGE % "flip")
+    harness.result("live: flip's status page admits the outage: major, one "
+                   "incident, agrees with vigil, a lead, from the events",
+                   got is True and b.js(FETCHES) == nfetch and
+                   "Elevated error rates on flip API" in sp and
+                   ("first by" in sp or "at once" in sp), sp)
+    harness.result("live: good has no status page, no page block",
+                   b.js(SPAGE % "good") is None, b.js(SPAGE % "good"))
+
+
+def traffic_live(b, v):
+    """Traffic reported for good shows beside its probes (after a
+    refresh: sample counts raise no event)."""
+    rc, out = vreport(v.shm, "send", "good", "ok", 30)
+    harness.result("live: vreport reports 30 requests to good", rc == 0, out)
+    want = "(function(){var f=%s;return !!f&&" \
+           "/^[0-9]+ \\/ 30$/.test(f['probe/traffic (1m)'])&&" \
+           "f['traffic err (1m)']==='0.0%%, 1 client';})()" % (FIELDS % "good")
+    got = wait_refreshed(b, want, True)
+    f = b.js(FIELDS % "good")
+    harness.result("live: good's tile shows probe / traffic samples and "
+                   "the traffic's errors and clients", got is True, f)
+    harness.result("live: flip (no traffic) shows no traffic error row",
+                   "traffic err (1m)" not in b.js(FIELDS % "flip") and
+                   b.js(FIELDS % "flip")["probe/traffic (1m)"]
+                   .endswith(" / 0"), b.js(FIELDS % "flip"))
+
+
+def incident_live(b, sim):
+    """good fails too, within group_window of flip: one incident alert
+    naming both, listed with its members; the members' alerts carry its
+    number."""
+    sim.fault("good", {"status": 500})
+    has = "%s.some(function(x){return /\\*  incident  critical/.test(x)&&" \
+          "/members: flip, good/.test(x);})" % ALERTS
+    got = b.wait_js(has, True, timeout=20)
+    als = b.js(ALERTS)
+    inc = [x for x in als if "  incident  critical" in x]
+    num = inc[0].rsplit("|", 1)[1] if inc else ""
+    harness.result("live: an incident alert naming flip and good, with its "
+                   "number", got is True and num != "", als)
+    members = [x for x in als if x.rsplit("|", 1)[1] == num and
+               "  incident  " not in x]
+    harness.result("live: the members' alerts carry the incident's number",
+                   num != "" and
+                   any("  flip  " in x for x in members) and
+                   any("  good  " in x for x in members), als)
+
+
+def ours_live(b, sim):
+    """Every endpoint hangs, the canary too: the vantage turns ours and
+    the page says so in a banner (a vantage alert refreshes it)."""
+    for n in ("canary", "good", "flip"):
+        sim.fault(n, {"clear": True, "hang": True})
+    got = b.wait_js("%s.indexOf('ours|canary-1=unhealthy|The failures are "
+                    "ours')===0" % VANTAGE, True, timeout=30)
+    harness.result("live: every endpoint hangs: vantage ours, the canary "
+                   "unhealthy, the banner says the failures are ours",
+                   got is True, b.js(VANTAGE))
+
+
 def router_live(b, seg):
     """Reason, countdown, needs_human and headroom from the segment, and
     following it through the event stream alone."""
@@ -303,16 +414,22 @@ def live_chain(b, tmp):
     the event stream alone (no /health/integration fetch, no reload)."""
     sim = v = None
     try:
+        # flip's fake status page admits an outage 1 s late.
         sim = harness.Sim(tmp, ["good:openai:sk-dash-good",
-                                "flip:deepseek:sk-dash-flip"])
+                                "flip:deepseek:sk-dash-flip",
+                                "canary:http"],
+                          {"flip": {"status_page_delay_s": 1}})
+        page = ["status_page = http://127.0.0.1:%d/_status/flip/api/v2/"
+                "summary.json" % sim.port, "status_page_interval = 1s"]
         v = harness.Vigil("dash")
         v.write_conf([{"name": n, "kind": k, "base_url": sim.base(n),
                        "key": "sk-dash-" + n,
                        "extra": ["models = gpt-4o, gpt-4o-mini"]
-                       if n == "good" else []}
+                       if n == "good" else page}
                       for n, k in (("good", "openai"), ("flip", "deepseek"))],
-                     [], "250ms", "200ms")
-        v.start(["good", "flip"])
+                     ["canary = %s/health" % sim.base("canary")],
+                     "250ms", "200ms")
+        v.start(["good", "flip", "canary-1"])
 
         def settled():
             try:
@@ -334,6 +451,15 @@ def live_chain(b, tmp):
             "live: flip's tile healthy, last check ok, badge healthy",
             got == "healthy/healthy" and
             before["last check"].startswith("ok"), before)
+        # Before the baseline of fetches below: the canary may have
+        # been judged after the page loaded.
+        got = wait_refreshed(b, VANTAGE, "ok|canary-1=healthy|")
+        harness.result("live: vantage ok, canary-1 healthy, no banner",
+                       got == "ok|canary-1=healthy|", got)
+        got = b.wait_js("(%s||'').split('|').slice(0,4).join('|')" %
+                        (SPAGE % "flip"), "none|0|1|", timeout=10)
+        harness.result("live: flip's status page says none and agrees",
+                       got == "none|0|1|", b.js(SPAGE % "flip"))
         b.js("window.vigilTestMark = 43")
         nfetch = b.js(FETCHES)
         t0 = time.monotonic()
@@ -359,6 +485,7 @@ def live_chain(b, tmp):
                        after["overall"] == "unhealthy" and quiet, detail)
         harness.result("live: all within 8 s, no refresh, no reload (%.2f s)"
                        % dt, dt < 8 and quiet, detail)
+        status_page_live(b, sim.port)
         # good's models, judged from the sim's models list (and the
         # generation checks, if one ran): a row each, healthy; then the
         # sim drops gpt-4o from its list, and the row turns unhealthy
@@ -393,6 +520,9 @@ def live_chain(b, tmp):
                        got is True and b.js(FETCHES) == nfetch and
                        b.js("window.vigilTestMark") == 43,
                        b.js(HEADROOM % "good"))
+        traffic_live(b, v)
+        incident_live(b, sim)
+        ours_live(b, sim)
     finally:
         if v is not None:
             v.cleanup()
