@@ -190,6 +190,8 @@ agg_counters_in(struct vigil_stats *s, const struct persist_counters *c)
 	s->alerts_total = c->alerts_total;
 	s->last_ok_wall_ns = c->last_ok_wall_ns;
 	s->last_error_wall_ns = c->last_error_wall_ns;
+	s->last_error_outcome = (uint8_t)c->last_error_outcome;
+	memcpy(s->last_error, c->last_error, sizeof(s->last_error));
 	s->circuit_opens = (uint32_t)c->circuit_opens;
 	s->uptime_total = agg_uptime_total(s);
 }
@@ -1489,6 +1491,10 @@ agg_snapshot(struct agg *a, struct persist_snap *snap)
 		pp->c.alerts_total = s->alerts_total;
 		pp->c.last_ok_wall_ns = s->last_ok_wall_ns;
 		pp->c.last_error_wall_ns = s->last_error_wall_ns;
+		pp->c.last_error_outcome = s->last_error_outcome;
+		memcpy(pp->c.last_error, s->last_error,
+		    sizeof(pp->c.last_error));
+		pp->c.last_error[sizeof(pp->c.last_error) - 1] = '\0';
 		pp->c.circuit_opens = s->circuit_opens;
 		pp->hist = calloc(h->history_cap, sizeof(*pp->hist));
 		n++;

@@ -88,7 +88,7 @@ persist_encode(const struct persist_snap *snap, void **buf, size_t *len)
 		pk_str(&pk, "name");
 		pk_str(&pk, p->name);
 		pk_str(&pk, "counters");
-		msgpack_pack_map(&pk, 10);
+		msgpack_pack_map(&pk, 12);
 		pk_u64(&pk, "samples_total", c->samples_total);
 		pk_u64(&pk, "samples_lost", c->samples_lost);
 		pk_str(&pk, "checks_total");
@@ -105,6 +105,9 @@ persist_encode(const struct persist_snap *snap, void **buf, size_t *len)
 		pk_u64(&pk, "alerts_total", c->alerts_total);
 		pk_u64(&pk, "last_ok_wall_ns", c->last_ok_wall_ns);
 		pk_u64(&pk, "last_error_wall_ns", c->last_error_wall_ns);
+		pk_u64(&pk, "last_error_outcome", c->last_error_outcome);
+		pk_str(&pk, "last_error");
+		pk_str(&pk, c->last_error);
 		pk_u64(&pk, "circuit_opens", c->circuit_opens);
 		pk_str(&pk, "history");
 		msgpack_pack_bin(&pk, (uint32_t)(p->nhist * sizeof(*p->hist)));
@@ -171,6 +174,20 @@ decode_counters(const msgpack_object *m, struct persist_counters *c)
 	    obj_u64(m, "last_error_wall_ns", &c->last_error_wall_ns) ||
 	    obj_u64(m, "circuit_opens", &c->circuit_opens))
 		return -1;
+	/* The last error's outcome and code: absent from older snapshots
+	 * (the time alone was kept), then left as none. */
+	if (obj_get(m, "last_error_outcome") != NULL &&
+	    (obj_u64(m, "last_error_outcome", &c->last_error_outcome) ||
+	    c->last_error_outcome >= VIGIL_OUT_COUNT))
+		return -1;
+	if ((o = obj_get(m, "last_error")) != NULL) {
+		if (o->type != MSGPACK_OBJECT_STR ||
+		    o->via.str.size >= sizeof(c->last_error) ||
+		    memchr(o->via.str.ptr, '\0', o->via.str.size) != NULL)
+			return -1;
+		memcpy(c->last_error, o->via.str.ptr, o->via.str.size);
+		c->last_error[o->via.str.size] = '\0';
+	}
 	/* A snapshot from before outcomes were added has fewer (ABI 1: 10);
 	 * the outcomes it did not know start at zero. */
 	o = obj_get(m, "checks_total");

@@ -32,6 +32,8 @@ struct persist_counters {
 	uint64_t alerts_total;
 	uint64_t last_ok_wall_ns;
 	uint64_t last_error_wall_ns;
+	uint64_t last_error_outcome;	/* of that error (enum vigil_outcome) */
+	char last_error[VIGIL_ERR_MAX];	/* its code; "" in older snapshots */
 	uint64_t circuit_opens;
 };
 

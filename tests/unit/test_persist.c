@@ -38,6 +38,8 @@ mksnap(struct persist_snap *s)
 		p->c.alerts_total = 9;
 		p->c.last_ok_wall_ns = 6;
 		p->c.last_error_wall_ns = 7;
+		p->c.last_error_outcome = VIGIL_OUT_HTTP_5XX;
+		snprintf(p->c.last_error, sizeof(p->c.last_error), "http:503");
 		p->c.circuit_opens = 2;
 		p->nhist = i ? 5 : 0;
 		if (p->nhist)
@@ -112,6 +114,37 @@ count_files(const char *d, const char *prefix)
 			n++;
 	closedir(dp);
 	return n;
+}
+
+/* A snapshot from before the last error's outcome and code were kept
+ * (their keys renamed away here) still loads: both start as none.  A
+ * code too long or an outcome out of range is refused. */
+static void
+test_last_error_keys(void)
+{
+	static const char k1[] = "\xaalast_error", k2[] = "\xb2last_error_outcome";
+	struct persist_snap a, b;
+	char err[512], *p;
+	void *buf;
+	size_t len;
+
+	mksnap(&a);
+	T_CHECK(persist_encode(&a, &buf, &len) == 0);
+	while ((p = memmem(buf, len, k1, sizeof(k1) - 1)) != NULL)
+		p[1] = 'x';
+	while ((p = memmem(buf, len, k2, sizeof(k2) - 1)) != NULL)
+		p[1] = 'x';
+	T_CHECK(persist_decode(buf, len, &b, err, sizeof(err)) == 0);
+	T_CHECK(b.prov[1].c.last_error_wall_ns == 7);
+	T_CHECK(b.prov[1].c.last_error_outcome == 0 &&
+	    b.prov[1].c.last_error[0] == '\0');
+	persist_free(&b);
+	free(buf);
+	a.prov[1].c.last_error_outcome = VIGIL_OUT_COUNT;
+	T_CHECK(persist_encode(&a, &buf, &len) == 0);
+	T_CHECK(persist_decode(buf, len, &b, err, sizeof(err)) == -1);
+	free(buf);
+	persist_free(&a);
 }
 
 static void
@@ -480,6 +513,7 @@ int
 main(void)
 {
 	T_RUN(test_roundtrip);
+	T_RUN(test_last_error_keys);
 	T_RUN(test_truncated_decode);
 	T_RUN(test_corrupt_files);
 	T_RUN(test_unreadable);
