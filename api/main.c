@@ -454,6 +454,7 @@ route_cached(struct evhttp_request *req, const struct route *rt,
 		return;
 	}
 	render(rt, name, qp, &r);
+	api_refresh_slow(ctx.base, &ctx, vigil_now_mono_ns() - now);
 	/* metrics.c answers 200 even when its snapshot failed: right for
 	 * this scrape, wrong for the rest of the generation (r.partial). */
 	if (r.code != 200 || r.disposition != NULL || r.partial) {
@@ -807,7 +808,6 @@ serve_setup(struct serve *sv, int lfd)
 		fatalx("libevent events");
 	if (api_events_init(&ctx) == -1)
 		fatalx("event stream initialisation failed");
-	(void)api_refresh_init(ctx.base, &ctx);
 }
 
 /*

@@ -20,7 +20,11 @@ enum api_refresh_view {
 	API_RF_GRAPH
 };
 
-int	api_refresh_init(struct event_base *, const struct api_ctx *);
+/* A render on the loop slower than this starts the worker (refresh.c). */
+#define API_REFRESH_MIN_NS	UINT64_C(500000)
+
+void	api_refresh_slow(struct event_base *, const struct api_ctx *,
+	    uint64_t);
 int	api_refresh_ask(struct api_cached *, enum api_refresh_view,
 	    const struct api_gen *);
 void	api_refresh_forget(void);
