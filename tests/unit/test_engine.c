@@ -17,6 +17,7 @@
 #include "t.h"
 #include "../../aggregator/engine.h"
 #include "../../aggregator/persist.h"
+#include "segfix.h"
 
 #define S	UINT64_C(1000000000)
 
@@ -54,25 +55,6 @@ fix_close(struct fix *f)
 	vigil_close(&f->cl);
 	seg_close(&f->seg);
 	shm_unlink(f->name);
-}
-
-/* What the supervisor does: fill a directory slot, bump the gen. */
-static void
-add_provider(struct fix *f, uint32_t idx, const char *name)
-{
-	struct vigil_provider_info pi;
-
-	memset(&pi, 0, sizeof(pi));
-	snprintf(pi.name, sizeof(pi.name), "%s", name);
-	snprintf(pi.host, sizeof(pi.host), "%s.example", name);
-	pi.added_wall_ns = 1000 + idx;
-	pi.interval_ms = 1000;
-	pi.timeout_ms = 500;
-	pi.kind = VIGIL_KIND_HTTP;
-	pi.flags = VIGIL_PF_IN_USE | VIGIL_PF_ENABLED;
-	seqlock_write(seg_dir_slot(&f->seg, idx), &pi,
-	    VIGIL_WORDS(struct vigil_provider_info));
-	atomic_fetch_add(&f->seg.hdr->dir_gen, 1);
 }
 
 /* What a prober does. */
@@ -153,8 +135,8 @@ test_engine(void)
 	int i;
 
 	fix_open(&f, 0);
-	add_provider(&f, 0, "alpha");
-	add_provider(&f, 2, "beta");
+	segfix_add_slot(&f.seg, 0, "alpha", 0);
+	segfix_add_slot(&f.seg, 2, "beta", 0);
 	settings_defaults(&c);
 	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
 	agg_tick(&a, base, wall);
@@ -241,7 +223,7 @@ test_engine(void)
 	rs = calloc(1, sizeof(*rs));
 	T_CHECK(persist_load(dir, rs, err, sizeof(err)) == 0);
 	fix_open(&g, 1);
-	add_provider(&g, 1, "alpha");		/* another slot this time */
+	segfix_add_slot(&g.seg, 1, "alpha", 0);		/* another slot this time */
 	T_CHECK(agg_init(&a, &g.seg, &c, rs, err, sizeof(err)) == 0);
 	agg_tick(&a, base + 13 * S, wall + 13 * S);
 	T_CHECK(vigil_snapshot(&g.cl, 1, &p) == VIGIL_OK);
@@ -295,7 +277,7 @@ test_ramp(void)
 	char err[256];
 
 	fix_open(&f, 2);
-	add_provider(&f, 0, "ramp");
+	segfix_add_slot(&f.seg, 0, "ramp", 0);
 	settings_defaults(&c);
 	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
 	for (ph_i = 0; ph_i < 5; ph_i++) {
@@ -392,7 +374,7 @@ test_retire(void)
 	char err[256];
 
 	fix_open(&f, 3);
-	add_provider(&f, 0, "old");
+	segfix_add_slot(&f.seg, 0, "old", 0);
 	settings_defaults(&c);
 	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
 	push(&f, 0, base, VIGIL_OUT_OK, 1000);
@@ -404,7 +386,7 @@ test_retire(void)
 	atomic_fetch_add(&f.seg.hdr->dir_gen, 1);
 	agg_tick(&a, base + 2 * S, 2);
 	T_CHECK(agg_find(&a, "old") == NULL);
-	add_provider(&f, 0, "new");
+	segfix_add_slot(&f.seg, 0, "new", 0);
 	agg_tick(&a, base + 3 * S, 3);
 	T_CHECK(agg_find(&a, "new") != NULL);
 	T_CHECK(vigil_snapshot(&f.cl, 0, &p) == VIGIL_OK);
@@ -431,7 +413,7 @@ test_confirm(void)
 	int i;
 
 	fix_open(&f, 4);
-	add_provider(&f, 0, "c");
+	segfix_add_slot(&f.seg, 0, "c", 0);
 	settings_defaults(&c);
 	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
 	for (i = 0; i < 10; i++)
@@ -514,7 +496,7 @@ jitter_run(int n, uint64_t iv, const struct jit *j)
 	char err[256];
 
 	fix_open(&f, n);
-	add_provider(&f, 0, "calm");
+	segfix_add_slot(&f.seg, 0, "calm", 0);
 	settings_defaults(&c);
 	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
 	for (t = 0; t < 1800; t++) {
@@ -578,7 +560,7 @@ degrade_run(int n, int by_rate, struct vigil_alert *out)
 	char err[256];
 
 	fix_open(&f, n);
-	add_provider(&f, 0, "worse");
+	segfix_add_slot(&f.seg, 0, "worse", 0);
 	settings_defaults(&c);
 	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
 	for (t = 0; t < 1200; t++) {
@@ -683,10 +665,10 @@ test_alert_units(void)
 	int i;
 
 	fix_open(&f, 13);
-	add_provider(&f, 0, "hard");	/* goes hard down */
-	add_provider(&f, 1, "flaky");	/* 4 of 5 fail: opened by the rate */
-	add_provider(&f, 2, "slow");
-	add_provider(&f, 3, "key");
+	segfix_add_slot(&f.seg, 0, "hard", 0);	/* goes hard down */
+	segfix_add_slot(&f.seg, 1, "flaky", 0);	/* 4 of 5 fail: opened by the rate */
+	segfix_add_slot(&f.seg, 2, "slow", 0);
+	segfix_add_slot(&f.seg, 3, "key", 0);
 	settings_defaults(&c);
 	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
 	for (i = 0; i < 20; i++, t++) {
@@ -814,10 +796,10 @@ test_llm_states(void)
 	int i;
 
 	fix_open(&f, 14);
-	add_provider(&f, 0, "broke");
-	add_provider(&f, 1, "busy");
-	add_provider(&f, 2, "tight");
-	add_provider(&f, 3, "over");
+	segfix_add_slot(&f.seg, 0, "broke", 0);
+	segfix_add_slot(&f.seg, 1, "busy", 0);
+	segfix_add_slot(&f.seg, 2, "tight", 0);
+	segfix_add_slot(&f.seg, 3, "over", 0);
 	settings_defaults(&c);
 	c.throttled_warning_ms = 10000;
 	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);
@@ -980,7 +962,7 @@ test_models(void)
 	char err[256];
 
 	fix_open(&f, 15);
-	add_provider(&f, 0, "multi");
+	segfix_add_slot(&f.seg, 0, "multi", 0);
 	set_models(&f, 0, "gpt-4o-mini", "o3-mini", 1);
 	settings_defaults(&c);
 	T_CHECK(agg_init(&a, &f.seg, &c, NULL, err, sizeof(err)) == 0);

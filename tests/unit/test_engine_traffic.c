@@ -16,6 +16,7 @@
 
 #include "t.h"
 #include "../../aggregator/engine.h"
+#include "segfix.h"
 
 #define S	UINT64_C(1000000000)
 
@@ -30,24 +31,6 @@ struct fix {
 	struct vigil_reporter r[2];	/* two clients: slots 0 and 1 */
 	uint64_t mono, wall;
 };
-
-static void
-add_provider(struct fix *f, uint32_t idx, const char *name)
-{
-	struct vigil_provider_info pi;
-
-	memset(&pi, 0, sizeof(pi));
-	snprintf(pi.name, sizeof(pi.name), "%s", name);
-	snprintf(pi.host, sizeof(pi.host), "%s.example", name);
-	pi.added_wall_ns = 1000 + idx;
-	pi.interval_ms = 1000;
-	pi.timeout_ms = 500;
-	pi.kind = VIGIL_KIND_HTTP;
-	pi.flags = VIGIL_PF_IN_USE | VIGIL_PF_ENABLED;
-	seqlock_write(seg_dir_slot(&f->seg, idx), &pi,
-	    VIGIL_WORDS(struct vigil_provider_info));
-	atomic_fetch_add(&f->seg.hdr->dir_gen, 1);
-}
 
 /* vigild's part: provider idx's models block, two models. */
 static void
@@ -89,9 +72,9 @@ fix_open(struct fix *f, int n, const struct conf *c)
 		ring_writer_init(&f->rw[i], seg_sample_ring(&f->seg, i),
 		    f->seg.hdr->sample_cap, f->seg.hdr->sample_entry);
 	T_CHECKF(vigil_open(&f->cl, f->name) == VIGIL_OK, "%s", f->cl.err);
-	add_provider(f, 0, "alpha");
-	add_provider(f, 1, "beta");
-	add_provider(f, 2, "gamma");
+	segfix_add_slot(&f->seg, 0, "alpha", 0);
+	segfix_add_slot(&f->seg, 1, "beta", 0);
+	segfix_add_slot(&f->seg, 2, "gamma", 0);
 	set_models(f, 0, "m-small", "m-large");
 	T_CHECKF(agg_init(&f->a, &f->seg, c, NULL, err, sizeof(err)) == 0,
 	    "%s", err);

@@ -21,6 +21,7 @@
 #include "../../aggregator/engine.h"
 #include "../../aggregator/incident.h"
 #include "../../aggregator/vantage.h"
+#include "segfix.h"
 
 #define S	UINT64_C(1000000000)
 #define WALL0	(UINT64_C(1764000000) * S)
@@ -212,25 +213,6 @@ fix_close(struct fix *f)
 }
 
 static void
-add_slot(struct fix *f, uint32_t idx, const char *name, int canary)
-{
-	struct vigil_provider_info pi;
-
-	memset(&pi, 0, sizeof(pi));
-	snprintf(pi.name, sizeof(pi.name), "%s", name);
-	snprintf(pi.host, sizeof(pi.host), "%s.example", name);
-	pi.added_wall_ns = 1000 + idx;
-	pi.interval_ms = 1000;
-	pi.timeout_ms = 500;
-	pi.kind = VIGIL_KIND_HTTP;
-	pi.flags = VIGIL_PF_IN_USE | VIGIL_PF_ENABLED |
-	    (canary ? VIGIL_PF_CANARY : 0);
-	seqlock_write(seg_dir_slot(&f->seg, idx), &pi,
-	    VIGIL_WORDS(struct vigil_provider_info));
-	atomic_fetch_add(&f->seg.hdr->dir_gen, 1);
-}
-
-static void
 push(struct fix *f, uint32_t idx, int outcome)
 {
 	struct vigil_sample s;
@@ -312,8 +294,8 @@ six_and_canary(struct fix *f, int n)
 
 	fix_open(f, n);
 	for (i = 0; i < 6; i++)
-		add_slot(f, i, names[i], 0);
-	add_slot(f, 6, "canary-1", 1);
+		segfix_add_slot(&f->seg, i, names[i], 0);
+	segfix_add_slot(&f->seg, 6, "canary-1", VIGIL_PF_CANARY);
 	fix_start(f);
 	seconds(f, 10, ok, 7);
 }
@@ -425,8 +407,8 @@ test_incident_window(void)
 
 	/* No canary here: the rule holds nothing. */
 	fix_open(&f, 3);
-	add_slot(&f, 0, "p1", 0);
-	add_slot(&f, 1, "p2", 0);
+	segfix_add_slot(&f.seg, 0, "p1", 0);
+	segfix_add_slot(&f.seg, 1, "p2", 0);
 	f.c.group_window_ms = 60000;
 	fix_start(&f);
 	seconds(&f, 10, ok, 2);
@@ -449,8 +431,8 @@ test_incident_window(void)
 	/* Within the window (30 s apart): one incident naming both, once;
 	 * resolved when both are back. */
 	fix_open(&f, 4);
-	add_slot(&f, 0, "p1", 0);
-	add_slot(&f, 1, "p2", 0);
+	segfix_add_slot(&f.seg, 0, "p1", 0);
+	segfix_add_slot(&f.seg, 1, "p2", 0);
 	f.c.group_window_ms = 60000;
 	fix_start(&f);
 	seconds(&f, 10, ok, 2);
@@ -489,8 +471,8 @@ incident_open(struct fix *f, int n)
 	uint64_t id = 0;
 
 	fix_open(f, n);
-	add_slot(f, 0, "p1", 0);
-	add_slot(f, 1, "p2", 0);
+	segfix_add_slot(&f->seg, 0, "p1", 0);
+	segfix_add_slot(&f->seg, 1, "p2", 0);
 	f->c.group_window_ms = 60000;
 	fix_start(f);
 	seconds(f, 10, ok, 2);
@@ -592,8 +574,8 @@ test_incident_restart(void)
 	snap = snapshot(&f);
 	fix_close(&f);
 	fix_open(&g, 7);
-	add_slot(&g, 0, "p1", 0);
-	add_slot(&g, 1, "p2", 0);
+	segfix_add_slot(&g.seg, 0, "p1", 0);
+	segfix_add_slot(&g.seg, 1, "p2", 0);
 	T_CHECKF(agg_init(&g.a, &g.seg, &g.c, snap, err, sizeof(err)) == 0,
 	    "%s", err);
 	seconds(&g, 20, both, 2);
@@ -608,7 +590,7 @@ test_incident_restart(void)
 	snap = snapshot(&f);
 	fix_close(&f);
 	fix_open(&g, 9);
-	add_slot(&g, 0, "p3", 0);
+	segfix_add_slot(&g.seg, 0, "p3", 0);
 	T_CHECKF(agg_init(&g.a, &g.seg, &g.c, snap, err, sizeof(err)) == 0,
 	    "%s", err);
 	seconds(&g, 1, ok, 1);
