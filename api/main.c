@@ -408,7 +408,7 @@ static void
 route_cached(struct evhttp_request *req, const struct route *rt,
     const char *name, const struct api_query *qp)
 {
-	uint64_t now = vigil_now_mono_ns();
+	uint64_t now = vigil_now_mono_ns(), cpu;
 	struct api_named *e = NULL;
 	struct api_cached *c = NULL;
 	struct vigil_cursor cur;
@@ -453,8 +453,9 @@ route_cached(struct evhttp_request *req, const struct route *rt,
 		send_cached(req, c);
 		return;
 	}
+	cpu = api_refresh_cpu_ns();
 	render(rt, name, qp, &r);
-	api_refresh_slow(ctx.base, &ctx, vigil_now_mono_ns() - now);
+	api_refresh_slow(ctx.base, &ctx, api_refresh_cpu_ns() - cpu);
 	/* metrics.c answers 200 even when its snapshot failed: right for
 	 * this scrape, wrong for the rest of the generation (r.partial). */
 	if (r.code != 200 || r.disposition != NULL || r.partial) {

@@ -20,11 +20,13 @@ enum api_refresh_view {
 	API_RF_GRAPH
 };
 
-/* A render on the loop slower than this starts the worker (refresh.c). */
+/* A render on the loop taking more CPU time than this starts the worker
+ * (refresh.c). */
 #define API_REFRESH_MIN_NS	UINT64_C(500000)
 
 void	api_refresh_slow(struct event_base *, const struct api_ctx *,
 	    uint64_t);
+uint64_t api_refresh_cpu_ns(void);
 int	api_refresh_ask(struct api_cached *, enum api_refresh_view,
 	    const struct api_gen *);
 void	api_refresh_forget(void);

@@ -461,6 +461,11 @@ def live_chain(b, tmp):
         harness.result("live: flip's status page says none and agrees",
                        got == "none|0|1|", b.js(SPAGE % "flip"))
         b.js("window.vigilTestMark = 43")
+        # The page's safety net fetches /health/integration every 10 s:
+        # start just after one, so that none falls in the 8 s below and
+        # every fetch counted there is one the events should have spared.
+        nfetch = b.js(FETCHES)
+        b.wait_js("%s > %d" % (FETCHES, nfetch), True, timeout=12)
         nfetch = b.js(FETCHES)
         t0 = time.monotonic()
         sim.fault("flip", {"status": 500})
