@@ -49,7 +49,7 @@ static int	set_check_abspath(const char *, char *, size_t);
 static int	set_check_optpath(const char *, char *, size_t);
 static int	set_check_socket(const char *, char *, size_t);
 static int	set_check_shm(const char *, char *, size_t);
-static int	set_check_webhook(const char *, char *, size_t);
+static int	set_check_opt_url(const char *, char *, size_t);
 static int	set_check_optname(const char *, char *, size_t);
 static int	set_check_envname(const char *, char *, size_t);
 static int	set_check_cred(const char *, char *, size_t);
@@ -60,7 +60,6 @@ static int	set_check_genbody(const char *, char *, size_t);
 static int	set_check_prompt(const char *, char *, size_t);
 static int	set_check_regex(const char *, char *, size_t);
 static int	set_check_canary(const char *, char *, size_t);
-static int	set_check_pageurl(const char *, char *, size_t);
 static int	set_check_vantage(const char *, char *, size_t);
 
 #define VOFF(f)	offsetof(struct conf, f)
@@ -151,7 +150,7 @@ const struct setting settings_vigil[SV_COUNT] = {
 	    set_check_shm, SR_AGG, SF_QUOTE),
 	/* May hold a token: never quoted, and vigil-api never gets it. */
 	[SV_WEBHOOK] = STR("webhook_url", webhook_url, VSZ(webhook_url), "",
-	    set_check_webhook, SR_AGG, 0),
+	    set_check_opt_url, SR_AGG, 0),
 	[SV_USER] = STR("user", user, VSZ(user), "vigil", settings_check_name,
 	    0, SF_QUOTE),
 	[SV_ADMIN_GROUP] = STR("admin_group", admin_group, VSZ(admin_group),
@@ -275,7 +274,7 @@ const struct setting settings_provider[SP_COUNT] = {
 	 * every provider's in its configure ("pages", roles.c): shown
 	 * beside vigil's view, never part of it. */
 	[SP_STATUS_PAGE] = PSTR("status_page", status_page, ST_STR,
-	    set_check_pageurl, 0, SF_QUOTE | SF_NOPROBER),
+	    set_check_opt_url, 0, SF_QUOTE | SF_NOPROBER),
 	[SP_STATUS_PAGE_INT] = PNUM("status_page_interval",
 	    status_page_interval_ms, ST_DUR, SEC(1), HOUR(1), SEC(60), 0,
 	    SF_NOPROBER),
@@ -949,20 +948,11 @@ bad:
 	return -1;
 }
 
-/* "" for none, or an http(s) URL; may carry a token, so never quoted. */
+/* "" for none, or an http(s) URL, a query allowed (webhook, status_page).
+ * Whether the value is quoted in messages is the row's (SF_QUOTE): a
+ * webhook's URL may carry a token. */
 static int
-set_check_webhook(const char *s, char *why, size_t len)
-{
-	char host[256];
-
-	if (*s == '\0')
-		return 0;
-	return set_url(s, 1, host, sizeof(host), why, len);
-}
-
-/* "" or a status page's URL (a query is fine: it holds no secret). */
-static int
-set_check_pageurl(const char *s, char *why, size_t len)
+set_check_opt_url(const char *s, char *why, size_t len)
 {
 	char host[256];
 
